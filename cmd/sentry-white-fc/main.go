@@ -1,0 +1,145 @@
+// Command sentry-white-fc is the relay: an HTTP server that takes Sentry
+// webhooks and posts one alert per robot to DingTalk (and WeCom, Feishu).
+// It runs as an Aliyun Function Compute custom runtime (packaged as
+// bootstrap) and the same on any host.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+	_ "time/tzdata" // FC's runtime may have no zoneinfo; SENTRY_WHITE_TZ needs it
+
+	"github.com/sentry-white/sentry-white/internal/notify"
+	"github.com/sentry-white/sentry-white/internal/notify/dingtalk"
+	"github.com/sentry-white/sentry-white/internal/relay"
+	"github.com/sentry-white/sentry-white/internal/render"
+	"github.com/sentry-white/sentry-white/internal/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "sentry-white-fc:", err)
+		os.Exit(1)
+	}
+}
+
+// defaultAddr is 0.0.0.0 and the port FC's custom runtime expects.
+func defaultAddr(getenv func(string) string) string {
+	for _, k := range []string{"FC_CUSTOM_LISTEN_PORT", "FC_SERVER_PORT"} {
+		if p := getenv(k); p != "" {
+			return "0.0.0.0:" + p
+		}
+	}
+	return "0.0.0.0:9000"
+}
+
+// run starts the relay and serves until ctx ends. When ready is non-nil it
+// receives the listening address (tests listen on :0).
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, ready chan<- string) error {
+	fs := flag.NewFlagSet("sentry-white-fc", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	storeLoc := fs.String("store", envOr(getenv, "SENTRY_WHITE_STORE", store.DefaultDir), "configuration store: file:DIR or oss://BUCKET/PREFIX (env SENTRY_WHITE_STORE)")
+	addr := fs.String("addr", defaultAddr(getenv), "listen address (default port from FC_CUSTOM_LISTEN_PORT, FC_SERVER_PORT, else 9000)")
+	window := fs.Duration("cache", durEnv(getenv, "SENTRY_WHITE_CACHE", store.DefaultWindow), "how long the document is trusted before a conditional re-read (env SENTRY_WHITE_CACHE)")
+	tz := fs.String("tz", envOr(getenv, "SENTRY_WHITE_TZ", "Asia/Shanghai"), "time zone for times in messages (env SENTRY_WHITE_TZ)")
+	lang := fs.String("lang", envOr(getenv, "SENTRY_WHITE_LANG", "zh"), "message language: zh or en (env SENTRY_WHITE_LANG)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stdout, nil))
+
+	loc, err := store.ParseLocation(*storeLoc)
+	if err != nil {
+		return err
+	}
+	backend, err := store.Open(loc, getenv)
+	if err != nil {
+		return err
+	}
+	zone := render.Shanghai
+	if *tz != "Asia/Shanghai" {
+		if zone, err = time.LoadLocation(*tz); err != nil {
+			return fmt.Errorf("-tz %q: %w", *tz, err)
+		}
+	}
+	docs := store.NewCache(backend, store.ConfigKey(loc.Prefix), *window)
+	h := relay.New(relay.Options{
+		Docs:    docs,
+		Senders: Senders(getenv),
+		Logger:  log,
+		Render:  render.Options{Zone: zone, Lang: *lang},
+	})
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	// Load the document at start so the first webhook costs no store read;
+	// a failure here is reported and retried on the first request.
+	if err := docs.Refresh(ctx); err != nil {
+		log.Warn("configuration not loaded at start", "store", backend.String(), "error", notify.Redact(err.Error()))
+	}
+	log.Info("relay listening", "addr", ln.Addr().String(), "store", backend.String())
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	// FC keeps connections alive and forbids short server timeouts; only the
+	// header read is bounded.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutdown)
+	if werr := h.Wait(shutdown); err == nil {
+		err = werr
+	}
+	log.Info("relay stopped")
+	return err
+}
+
+// Senders returns a sender per robot kind, with API bases from the
+// environment (tests point them at local stand-ins).
+func Senders(getenv func(string) string) map[string]notify.Sender {
+	client := notify.NewHTTPClient()
+	return map[string]notify.Sender{
+		"dingtalk": &dingtalk.Notifier{Base: envOr(getenv, "SENTRY_WHITE_DINGTALK_API", dingtalk.DefaultBase), Client: client},
+	}
+}
+
+func envOr(getenv func(string) string, k, def string) string {
+	if v := strings.TrimSpace(getenv(k)); v != "" {
+		return v
+	}
+	return def
+}
+
+func durEnv(getenv func(string) string, k string, def time.Duration) time.Duration {
+	if v := getenv(k); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+	}
+	return def
+}

@@ -1,0 +1,3 @@
+module github.com/sentry-white/sentry-white
+
+go 1.26

@@ -1,0 +1,309 @@
+// Package config defines sentry-white's configuration document (schema 1):
+// organizations, owners, robots and projects. Parse keeps members it does not
+// know so a rewrite never loses them, and Validate names the field at fault.
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+)
+
+// SchemaVersion is the document schema this version reads and writes.
+const SchemaVersion = 1
+
+// DefaultKeyword is the DingTalk custom keyword the original system used.
+const DefaultKeyword = "详情"
+
+// Secret is a string that must never reach a log line: it prints as a mask but
+// encodes to JSON as its real value, because the store needs it.
+type Secret string
+
+// String masks the secret.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "******"
+}
+
+// GoString masks the secret for %#v.
+func (s Secret) GoString() string { return `"` + s.String() + `"` }
+
+// LogValue masks the secret for log/slog.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// Reveal returns the secret's value for the few places that must use it.
+func (s Secret) Reveal() string { return string(s) }
+
+// Document is the whole configuration, stored as one JSON object.
+type Document struct {
+	Schema        int            `json:"schema"`
+	WebhookToken  Secret         `json:"webhook_token"`
+	Organizations []Organization `json:"organizations"`
+	Owners        []Owner        `json:"owners"`
+	Robots        []Robot        `json:"robots"`
+	Projects      []Project      `json:"projects"`
+	Extra         Extra          `json:"-"`
+}
+
+// Organization is a Sentry account or organization (the seed's 组织信息).
+type Organization struct {
+	ID           int64  `json:"id"`
+	Name         string `json:"name"`
+	SentryURL    string `json:"sentry_url"`
+	Slug         string `json:"slug"`
+	Account      string `json:"account"`
+	Password     Secret `json:"password"`
+	ClientSecret Secret `json:"client_secret"`
+	Extra        Extra  `json:"-"`
+}
+
+// Owner is a person who is @-mentioned for a project's alerts (负责人).
+type Owner struct {
+	ID             int64  `json:"id"`
+	Name           string `json:"name"`
+	Mobile         string `json:"mobile"`
+	DingTalkUserID string `json:"dingtalk_user_id"`
+	WeComUserID    string `json:"wecom_user_id,omitempty"`
+	FeishuOpenID   string `json:"feishu_open_id,omitempty"`
+	Extra          Extra  `json:"-"`
+}
+
+// Robot kinds.
+const (
+	KindDingTalk = "dingtalk"
+	KindWeCom    = "wecom"
+	KindFeishu   = "feishu"
+)
+
+// Robot is a chat group robot that receives alerts.
+type Robot struct {
+	ID          int64  `json:"id"`
+	Name        string `json:"name"`
+	Kind        string `json:"kind"`
+	AccessToken Secret `json:"access_token"`
+	Secret      Secret `json:"secret"`
+	Keyword     string `json:"keyword"`
+	Extra       Extra  `json:"-"`
+}
+
+// EffectiveKeyword is the keyword every message to r must carry.
+func (r *Robot) EffectiveKeyword() string {
+	if k := strings.TrimSpace(r.Keyword); k != "" {
+		return k
+	}
+	return DefaultKeyword
+}
+
+// Project is a Sentry project routed to robots and owners.
+type Project struct {
+	ID             int64   `json:"id"`
+	Name           string  `json:"name"`
+	Slug           string  `json:"slug"`
+	OrganizationID int64   `json:"organization_id"`
+	OwnerIDs       []int64 `json:"owner_ids"`
+	RobotIDs       []int64 `json:"robot_ids"`
+
+	// Optional routing filters; absent means no filter.
+	Environments []string `json:"environments,omitempty"`
+	MinLevel     string   `json:"min_level,omitempty"`
+	MentionLevel string   `json:"mention_level,omitempty"`
+	// FollowUps switches issue follow-up messages (resolved, assigned,
+	// ignored, unresolved) on or off; absent means on.
+	FollowUps *bool `json:"follow_ups,omitempty"`
+	// RepeatWindowSeconds collapses repeats of one Sentry issue within the
+	// window into one message with a count; 0 or absent means off.
+	RepeatWindowSeconds int `json:"repeat_window_seconds,omitempty"`
+
+	Extra Extra `json:"-"`
+}
+
+// WantsFollowUps reports whether follow-up messages are on for p.
+func (p *Project) WantsFollowUps() bool { return p.FollowUps == nil || *p.FollowUps }
+
+// The JSON methods below keep unknown members. Each uses a local type without
+// methods so the standard encoder does the field work.
+
+func (d *Document) UnmarshalJSON(b []byte) error {
+	type plain Document
+	var v plain
+	extra, err := unmarshalKeeping(b, &v)
+	if err != nil {
+		return err
+	}
+	*d = Document(v)
+	d.Extra = extra
+	return nil
+}
+
+func (d Document) MarshalJSON() ([]byte, error) {
+	type plain Document
+	return marshalKeeping(plain(d), d.Extra)
+}
+
+func (o *Organization) UnmarshalJSON(b []byte) error {
+	type plain Organization
+	var v plain
+	extra, err := unmarshalKeeping(b, &v)
+	if err != nil {
+		return err
+	}
+	*o = Organization(v)
+	o.Extra = extra
+	return nil
+}
+
+func (o Organization) MarshalJSON() ([]byte, error) {
+	type plain Organization
+	return marshalKeeping(plain(o), o.Extra)
+}
+
+func (o *Owner) UnmarshalJSON(b []byte) error {
+	type plain Owner
+	var v plain
+	extra, err := unmarshalKeeping(b, &v)
+	if err != nil {
+		return err
+	}
+	*o = Owner(v)
+	o.Extra = extra
+	return nil
+}
+
+func (o Owner) MarshalJSON() ([]byte, error) {
+	type plain Owner
+	return marshalKeeping(plain(o), o.Extra)
+}
+
+func (r *Robot) UnmarshalJSON(b []byte) error {
+	type plain Robot
+	var v plain
+	extra, err := unmarshalKeeping(b, &v)
+	if err != nil {
+		return err
+	}
+	*r = Robot(v)
+	r.Extra = extra
+	return nil
+}
+
+func (r Robot) MarshalJSON() ([]byte, error) {
+	type plain Robot
+	return marshalKeeping(plain(r), r.Extra)
+}
+
+func (p *Project) UnmarshalJSON(b []byte) error {
+	type plain Project
+	var v plain
+	extra, err := unmarshalKeeping(b, &v)
+	if err != nil {
+		return err
+	}
+	*p = Project(v)
+	p.Extra = extra
+	return nil
+}
+
+func (p Project) MarshalJSON() ([]byte, error) {
+	type plain Project
+	return marshalKeeping(plain(p), p.Extra)
+}
+
+// Parse decodes and validates a document. The error names the field at
+// fault: "projects[2].owner_ids: owner 7 does not exist".
+func Parse(data []byte) (*Document, error) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // tolerate a UTF-8 BOM from editors
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &FieldError{Field: "document", Msg: "is empty"}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var d Document
+	if err := dec.Decode(&d); err != nil {
+		return nil, &FieldError{Field: fieldOfJSONError(err), Msg: "invalid JSON: " + plainJSONError(err)}
+	}
+	if dec.More() {
+		return nil, &FieldError{Field: "document", Msg: "invalid JSON: data after the top-level object"}
+	}
+	if d.Schema == 0 {
+		d.Schema = SchemaVersion
+	}
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// Marshal encodes d as indented JSON for the store.
+func Marshal(d *Document) ([]byte, error) {
+	raw, err := json.Marshal(d)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+		return nil, err
+	}
+	buf.WriteByte('\n')
+	return buf.Bytes(), nil
+}
+
+// Empty returns a valid document with no entries.
+func Empty() *Document {
+	return &Document{Schema: SchemaVersion, Organizations: []Organization{}, Owners: []Owner{},
+		Robots: []Robot{}, Projects: []Project{}}
+}
+
+// FieldError is a validation error that names the field at fault.
+type FieldError struct {
+	Field string // e.g. "projects[2].owner_ids"
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+// FieldErrors is every problem found in one document.
+type FieldErrors []*FieldError
+
+func (es FieldErrors) Error() string {
+	if len(es) == 1 {
+		return es[0].Error()
+	}
+	parts := make([]string, len(es))
+	for i, e := range es {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Fields returns the errors as a list, whatever form err has.
+func Fields(err error) []*FieldError {
+	var es FieldErrors
+	if errors.As(err, &es) {
+		return es
+	}
+	var e *FieldError
+	if errors.As(err, &e) {
+		return []*FieldError{e}
+	}
+	return nil
+}
+
+func fieldOfJSONError(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return te.Field
+	}
+	return "document"
+}
+
+func plainJSONError(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("got a JSON %s, want %s", te.Value, te.Type.String())
+	}
+	return err.Error()
+}

@@ -1,0 +1,222 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// Levels in increasing severity, as Sentry names them.
+var Levels = []string{"debug", "info", "warning", "error", "fatal"}
+
+// LevelRank orders a Sentry level: debug 0 … fatal 4. Unknown or empty levels
+// rank as error, so an alert of unknown severity is never filtered away.
+func LevelRank(level string) int {
+	switch strings.ToLower(strings.TrimSpace(level)) {
+	case "debug", "trace":
+		return 0
+	case "info", "log", "sample":
+		return 1
+	case "warning", "warn":
+		return 2
+	case "fatal", "critical":
+		return 4
+	}
+	return 3
+}
+
+func validLevel(l string) bool {
+	for _, v := range Levels {
+		if l == v {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	// Mainland mobiles (13800138000) and international ones with a country
+	// code, as DingTalk writes them (+852-12345678).
+	mobileRE = regexp.MustCompile(`^(1[3-9][0-9]{9}|\+[0-9]{1,4}-[0-9]{4,14})$`)
+	slugRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
+	tokenRE  = regexp.MustCompile(`^[A-Za-z0-9._~-]{1,256}$`)
+	userIDRE = regexp.MustCompile(`^[^\s@<>"]{1,128}$`)
+)
+
+// Kinds lists the robot kinds a document may use.
+var Kinds = []string{KindDingTalk, KindWeCom, KindFeishu}
+
+// ValidMobile reports whether s is a mobile number DingTalk can @-mention.
+func ValidMobile(s string) bool { return mobileRE.MatchString(s) }
+
+// ValidSlug reports whether s is a usable Sentry slug.
+func ValidSlug(s string) bool { return slugRE.MatchString(s) }
+
+type validator struct{ errs FieldErrors }
+
+func (v *validator) add(field, format string, args ...any) {
+	v.errs = append(v.errs, &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) text(field, s string, required bool, max int) {
+	switch {
+	case required && strings.TrimSpace(s) == "":
+		v.add(field, "is required")
+	case !utf8.ValidString(s):
+		v.add(field, "is not valid UTF-8")
+	case utf8.RuneCountInString(s) > max:
+		v.add(field, "is longer than %d characters", max)
+	}
+}
+
+// Validate checks the whole document and returns FieldErrors naming every
+// field at fault, or nil.
+func (d *Document) Validate() error {
+	v := &validator{}
+	if d.Schema != SchemaVersion {
+		v.add("schema", "is %d; this sentry-white reads schema %d", d.Schema, SchemaVersion)
+	}
+	if t := d.WebhookToken.Reveal(); t != "" && !tokenRE.MatchString(t) {
+		v.add("webhook_token", "may hold only letters, digits and . _ ~ - (at most 256)")
+	}
+
+	orgs := map[int64]bool{}
+	for i, o := range d.Organizations {
+		f := fmt.Sprintf("organizations[%d]", i)
+		v.id(f, o.ID, orgs, "organization")
+		v.text(f+".name", o.Name, true, 100)
+		if o.SentryURL != "" {
+			if u, err := url.Parse(o.SentryURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				v.add(f+".sentry_url", "must be an http(s) URL such as https://sentry.io")
+			}
+		}
+		if o.Slug != "" && !slugRE.MatchString(o.Slug) {
+			v.add(f+".slug", "must be the Sentry organization slug (letters, digits, - and _)")
+		}
+		v.text(f+".account", o.Account, false, 200)
+		v.text(f+".password", o.Password.Reveal(), false, 200)
+		v.text(f+".client_secret", o.ClientSecret.Reveal(), false, 200)
+	}
+
+	owners := map[int64]bool{}
+	for i, o := range d.Owners {
+		f := fmt.Sprintf("owners[%d]", i)
+		v.id(f, o.ID, owners, "owner")
+		v.text(f+".name", o.Name, true, 50)
+		if o.Mobile != "" && !mobileRE.MatchString(o.Mobile) {
+			v.add(f+".mobile", "%q is not a mobile number (11 digits such as 13800138000, or +852-12345678)", o.Mobile)
+		}
+		for _, id := range []struct{ name, val string }{
+			{"dingtalk_user_id", o.DingTalkUserID}, {"wecom_user_id", o.WeComUserID}, {"feishu_open_id", o.FeishuOpenID},
+		} {
+			if id.val != "" && !userIDRE.MatchString(id.val) {
+				v.add(f+"."+id.name, "must not contain spaces, @, <, > or quotes")
+			}
+		}
+		if o.Mobile == "" && o.DingTalkUserID == "" && o.WeComUserID == "" && o.FeishuOpenID == "" {
+			v.add(f+".mobile", "is required (or a DingTalk, WeCom or Feishu user id)")
+		}
+	}
+
+	robots := map[int64]bool{}
+	for i, r := range d.Robots {
+		f := fmt.Sprintf("robots[%d]", i)
+		v.id(f, r.ID, robots, "robot")
+		v.text(f+".name", r.Name, true, 100)
+		known := false
+		for _, k := range Kinds {
+			known = known || r.Kind == k
+		}
+		if !known {
+			v.add(f+".kind", "%q is not a robot kind; use one of %s", r.Kind, strings.Join(Kinds, ", "))
+		}
+		tok := r.AccessToken.Reveal()
+		switch {
+		case tok == "":
+			v.add(f+".access_token", "is required")
+		case !tokenRE.MatchString(tok):
+			v.add(f+".access_token", "must be the token alone (letters, digits, - and _), not the whole webhook URL")
+		}
+		if s := r.Secret.Reveal(); s != "" {
+			if r.Kind == KindDingTalk && !strings.HasPrefix(s, "SEC") {
+				v.add(f+".secret", "a DingTalk 加签 secret starts with SEC")
+			}
+			if r.Kind == KindWeCom {
+				v.add(f+".secret", "WeCom robots have no signing secret; leave it empty")
+			}
+			if strings.ContainsAny(s, " \t\r\n") {
+				v.add(f+".secret", "must not contain spaces or line breaks")
+			}
+		}
+		v.text(f+".keyword", r.Keyword, false, 50)
+	}
+
+	slugs := map[string]int{}
+	projects := map[int64]bool{}
+	for i, p := range d.Projects {
+		f := fmt.Sprintf("projects[%d]", i)
+		v.id(f, p.ID, projects, "project")
+		v.text(f+".name", p.Name, true, 100)
+		switch {
+		case p.Slug == "":
+			v.add(f+".slug", "is required (the Sentry project slug)")
+		case !slugRE.MatchString(p.Slug):
+			v.add(f+".slug", "%q is not a Sentry project slug (letters, digits, - and _)", p.Slug)
+		}
+		if p.OrganizationID != 0 && !orgs[p.OrganizationID] {
+			v.add(f+".organization_id", "organization %d does not exist", p.OrganizationID)
+		}
+		key := fmt.Sprintf("%d/%s", p.OrganizationID, strings.ToLower(p.Slug))
+		if j, dup := slugs[key]; dup && p.Slug != "" {
+			v.add(f+".slug", "%q is already used by projects[%d] in the same organization", p.Slug, j)
+		} else {
+			slugs[key] = i
+		}
+		v.refs(f+".owner_ids", p.OwnerIDs, owners, "owner")
+		v.refs(f+".robot_ids", p.RobotIDs, robots, "robot")
+		for j, e := range p.Environments {
+			if strings.TrimSpace(e) == "" || len(e) > 64 {
+				v.add(fmt.Sprintf("%s.environments[%d]", f, j), "must be a Sentry environment name")
+			}
+		}
+		if p.MinLevel != "" && !validLevel(p.MinLevel) {
+			v.add(f+".min_level", "%q is not a level; use one of %s", p.MinLevel, strings.Join(Levels, ", "))
+		}
+		if p.MentionLevel != "" && !validLevel(p.MentionLevel) {
+			v.add(f+".mention_level", "%q is not a level; use one of %s", p.MentionLevel, strings.Join(Levels, ", "))
+		}
+		if p.RepeatWindowSeconds < 0 || p.RepeatWindowSeconds > 86400 {
+			v.add(f+".repeat_window_seconds", "must be between 0 and 86400")
+		}
+	}
+	if len(v.errs) == 0 {
+		return nil
+	}
+	return v.errs
+}
+
+func (v *validator) id(field string, id int64, seen map[int64]bool, what string) {
+	switch {
+	case id <= 0:
+		v.add(field+".id", "must be a positive integer")
+	case seen[id]:
+		v.add(field+".id", "%s id %d is used twice", what, id)
+	default:
+		seen[id] = true
+	}
+}
+
+func (v *validator) refs(field string, ids []int64, exist map[int64]bool, what string) {
+	dup := map[int64]bool{}
+	for _, id := range ids {
+		switch {
+		case !exist[id]:
+			v.add(field, "%s %d does not exist", what, id)
+		case dup[id]:
+			v.add(field, "%s %d is listed twice", what, id)
+		}
+		dup[id] = true
+	}
+}

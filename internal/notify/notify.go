@@ -1,0 +1,232 @@
+// Package notify holds what every chat-robot sender shares: the rendered
+// Message, the classified delivery Error, and the retry loop.
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/sentry-white/sentry-white/internal/config"
+)
+
+// Field is one labelled line of an alert. Value is plain text; each sender
+// escapes it for its own markup.
+type Field struct {
+	Label string
+	Value string
+	Link  string // optional: Value links here
+}
+
+// Mention is one person to @-mention, with every id a chat tool may need.
+type Mention struct {
+	Name           string
+	Mobile         string
+	DingTalkUserID string
+	WeComUserID    string
+	FeishuOpenID   string
+}
+
+// DigestItem is one alert merged into a digest message.
+type DigestItem struct {
+	Project string // display name and slug
+	Title   string
+	Link    string
+	Level   string
+	Time    time.Time
+	Count   int // how many alerts this line stands for (repeats of one issue)
+}
+
+// Message is one alert rendered for a robot, before the robot's own format.
+type Message struct {
+	Title    string  // one line: what the chat list and the notification show
+	Heading  string  // the issue title
+	Link     string  // the issue in Sentry
+	Level    string  // Sentry level, for colours
+	State    string  // new, regressed, resolved, …
+	Fields   []Field // labelled facts, in display order
+	Note     string  // a closing line, e.g. the shared Sentry login
+	Keyword  string  // the robot's keyword; every message carries it
+	Mentions []Mention
+	Digest   []DigestItem // non-empty for a digest of merged alerts
+	Lang     string       // "zh" (default) or "en"
+}
+
+// LinkLabel is the text of the link to Sentry. In Chinese it is 查看详情,
+// which carries the default DingTalk keyword 详情.
+func (m *Message) LinkLabel() string {
+	if m.Lang == "en" {
+		return "Open in Sentry (详情)"
+	}
+	return "查看详情"
+}
+
+// Mobiles lists the mentions' mobile numbers.
+func (m *Message) Mobiles() []string {
+	var out []string
+	for _, p := range m.Mentions {
+		if p.Mobile != "" {
+			out = append(out, p.Mobile)
+		}
+	}
+	return out
+}
+
+// Error is a failed delivery, classified by the sender.
+type Error struct {
+	Robot  string // robot name
+	Kind   string // robot kind
+	Code   int    // the robot API's error code; 0 for transport errors
+	Status int    // HTTP status, when one came back
+	Msg    string // the API's message or the transport error, with secrets removed
+	// Retry means another attempt may succeed (network, 5xx, busy).
+	Retry bool
+	// RateLimited means the robot refused for sending too fast.
+	RateLimited bool
+	// Resign means the request should be signed again with a fresh
+	// timestamp once (DingTalk "invalid timestamp").
+	Resign bool
+	// Fix explains a configuration fault in plain words, when it is one.
+	Fix string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "robot %q", e.Robot)
+	if e.Code != 0 {
+		fmt.Fprintf(&b, " answered errcode %d", e.Code)
+	} else if e.Status != 0 {
+		fmt.Fprintf(&b, " answered HTTP %d", e.Status)
+	}
+	if e.Msg != "" {
+		b.WriteString(": " + e.Msg)
+	}
+	if e.Fix != "" {
+		b.WriteString(" (" + e.Fix + ")")
+	}
+	return b.String()
+}
+
+// AsError returns err as *Error, wrapping other errors as retryable
+// transport failures.
+func AsError(err error, robot *config.Robot) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Robot: robot.Name, Kind: robot.Kind, Msg: Redact(err.Error()), Retry: true}
+}
+
+var secretQuery = regexp.MustCompile(`(?i)((?:access_token|key|sign|token|timestamp)=)[^&\s"']*`)
+var hookPath = regexp.MustCompile(`(/bot/v2/hook/)[^/?\s"']+`)
+
+// Redact removes tokens and signatures from a URL or an error text.
+func Redact(s string) string {
+	s = secretQuery.ReplaceAllString(s, "${1}REDACTED")
+	return hookPath.ReplaceAllString(s, "${1}REDACTED")
+}
+
+// RedactURL returns u without its secret query values.
+func RedactURL(u *url.URL) string { return Redact(u.String()) }
+
+// Sender posts one message to one robot, once. Each call signs afresh.
+type Sender interface {
+	Send(ctx context.Context, r *config.Robot, m *Message) error
+}
+
+// Policy bounds the retries of one delivery.
+type Policy struct {
+	Attempts int           // total attempts, at least 1
+	Base     time.Duration // first backoff
+	Max      time.Duration // backoff cap
+	// Sleep waits d or until ctx ends; nil means a real timer.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// DefaultPolicy retries transient failures three more times, 200 ms apart
+// and growing, jittered; the caller's context bounds the total.
+var DefaultPolicy = Policy{Attempts: 4, Base: 200 * time.Millisecond, Max: 2 * time.Second}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Backoff returns the wait before attempt n (1-based retry count), with
+// ±50% jitter.
+func (p Policy) Backoff(n int) time.Duration {
+	d := p.Base
+	for i := 1; i < n && d < p.Max; i++ {
+		d *= 2
+	}
+	if p.Max > 0 && d > p.Max {
+		d = p.Max
+	}
+	if d <= 0 {
+		return 0
+	}
+	return d/2 + rand.N(d)
+}
+
+// Result reports a finished delivery.
+type Result struct {
+	Attempts int
+	Err      *Error // nil on success
+}
+
+// Deliver sends m to r through s, retrying what the sender marks
+// retryable and re-signing once on a timestamp error, until the policy or
+// ctx runs out.
+func Deliver(ctx context.Context, s Sender, r *config.Robot, m *Message, p Policy) Result {
+	if p.Attempts < 1 {
+		p.Attempts = 1
+	}
+	sleep := p.Sleep
+	if sleep == nil {
+		sleep = sleepCtx
+	}
+	resigned := false
+	var last *Error
+	for n := 1; ; n++ {
+		err := s.Send(ctx, r, m)
+		if err == nil {
+			return Result{Attempts: n}
+		}
+		last = AsError(err, r)
+		if last.Resign && !resigned {
+			resigned = true
+			continue // a fresh timestamp right away; does not count against retries
+		}
+		if !last.Retry || n >= p.Attempts || ctx.Err() != nil {
+			return Result{Attempts: n, Err: last}
+		}
+		if err := sleep(ctx, p.Backoff(n)); err != nil {
+			return Result{Attempts: n, Err: last}
+		}
+	}
+}
+
+// NewHTTPClient returns the client senders share: keep-alive connections to
+// the robot APIs with a bounded idle pool, and timeouts that fit Sentry's
+// and Function Compute's budgets.
+func NewHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 32
+	t.MaxIdleConnsPerHost = 16
+	t.IdleConnTimeout = 90 * time.Second
+	t.TLSHandshakeTimeout = 3 * time.Second
+	t.ResponseHeaderTimeout = 5 * time.Second
+	return &http.Client{Transport: t, Timeout: 6 * time.Second}
+}

@@ -1,0 +1,288 @@
+// Package robottest provides stand-ins for chat-robot APIs that behave as
+// the vendors document (chat-robots.md): signatures, keywords, size limits,
+// error codes and rate limits. Tests, the configurator's browser tests and
+// the load tool run them on loopback.
+package robottest
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DingTalkRobot is one robot the stand-in knows.
+type DingTalkRobot struct {
+	Token    string
+	Secret   string   // 加签 secret (SEC…); "" means signing off
+	Keywords []string // custom keywords; empty means keyword check off
+}
+
+// DingTalkMessage is one accepted message.
+type DingTalkMessage struct {
+	Token     string
+	MsgType   string
+	Title     string
+	Text      string
+	AtMobiles []string
+	AtUserIDs []string
+	// Mentioned is true when every atMobiles entry also appears as
+	// @<mobile> in the text (DingTalk needs both).
+	Mentioned bool
+	Raw       []byte
+	At        time.Time
+}
+
+// Fault makes the stand-in fail a request the way a real server might.
+type Fault int
+
+// Faults.
+const (
+	FaultNone    Fault = iota
+	Fault500           // HTTP 500
+	FaultBusy          // errcode -1, system busy
+	FaultTimeout       // hold the request until the client gives up
+	FaultNoCode        // HTTP 200 with the anti-abuse body and no errcode
+)
+
+// DingTalk is a stand-in for POST /robot/send.
+type DingTalk struct {
+	Server *httptest.Server
+	// Now is the stand-in's clock (rate limits, timestamps); set it before
+	// use for a fake clock.
+	Now func() time.Time
+	// LimitCode is the errcode for rate limiting: 410100 (default) or 130101.
+	LimitCode int
+	// PerMinute is the rate limit (default 20); Block is how long a robot
+	// stays blocked after exceeding it (default 10 minutes).
+	PerMinute int
+	Block     time.Duration
+
+	mu       sync.Mutex
+	robots   map[string]DingTalkRobot
+	calls    map[string][]time.Time // token -> calls in the last minute
+	blocked  map[string]time.Time   // token -> blocked until
+	messages []DingTalkMessage
+	rejected []int // errcodes answered
+	faults   []Fault
+	requests int
+}
+
+// NewDingTalk starts a stand-in knowing robots.
+func NewDingTalk(robots ...DingTalkRobot) *DingTalk {
+	d := &DingTalk{robots: map[string]DingTalkRobot{}, calls: map[string][]time.Time{},
+		blocked: map[string]time.Time{}, Now: time.Now, LimitCode: 410100, PerMinute: 20, Block: 10 * time.Minute}
+	for _, r := range robots {
+		d.robots[r.Token] = r
+	}
+	d.Server = httptest.NewServer(d)
+	return d
+}
+
+// URL is the API base to give the relay (SENTRY_WHITE_DINGTALK_API).
+func (d *DingTalk) URL() string { return d.Server.URL }
+
+// Close stops the server.
+func (d *DingTalk) Close() { d.Server.Close() }
+
+// AddRobot registers another robot.
+func (d *DingTalk) AddRobot(r DingTalkRobot) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.robots[r.Token] = r
+}
+
+// FailNext makes the next requests fail with the given faults, in order.
+func (d *DingTalk) FailNext(f ...Fault) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.faults = append(d.faults, f...)
+}
+
+// Messages returns the accepted messages so far.
+func (d *DingTalk) Messages() []DingTalkMessage {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]DingTalkMessage(nil), d.messages...)
+}
+
+// Rejected returns the non-zero errcodes answered so far.
+func (d *DingTalk) Rejected() []int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]int(nil), d.rejected...)
+}
+
+// Requests counts every request received.
+func (d *DingTalk) Requests() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.requests
+}
+
+func (d *DingTalk) answer(w http.ResponseWriter, code int, msg string) {
+	if code != 0 {
+		d.rejected = append(d.rejected, code)
+	}
+	w.Header().Set("Content-Type", "application/json;charset=utf-8")
+	_ = json.NewEncoder(w).Encode(map[string]any{"errcode": code, "errmsg": msg})
+}
+
+// ServeHTTP implements the documented behaviour (chat-robots.md §1.7).
+func (d *DingTalk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.requests++
+	if len(d.faults) > 0 {
+		f := d.faults[0]
+		d.faults = d.faults[1:]
+		switch f {
+		case Fault500:
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = w.Write([]byte("<html>500 Internal Server Error</html>"))
+			return
+		case FaultBusy:
+			d.answer(w, -1, "系统繁忙")
+			return
+		case FaultTimeout:
+			d.mu.Unlock()
+			select {
+			case <-r.Context().Done():
+			case <-time.After(30 * time.Second):
+			}
+			d.mu.Lock()
+			return
+		case FaultNoCode:
+			_ = json.NewEncoder(w).Encode(map[string]any{"status": 1111, "wait": 5, "punish": "deny"})
+			return
+		}
+	}
+	if r.URL.Path != "/robot/send" {
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	if r.Method != http.MethodPost {
+		d.answer(w, 43002, "需要POST请求")
+		return
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		d.answer(w, 40035, "缺少参数 access_token")
+		return
+	}
+	token := q.Get("access_token")
+	if token == "" {
+		d.answer(w, 40035, "缺少参数 access_token")
+		return
+	}
+	robot, ok := d.robots[token]
+	if !ok {
+		d.answer(w, 300005, "token is not exist")
+		return
+	}
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		d.answer(w, 43004, "无效的HTTP HEADER Content-Type")
+		return
+	}
+	now := d.Now()
+	if until, ok := d.blocked[token]; ok && now.Before(until) {
+		d.answer(w, d.LimitCode, "send too fast, exceed 20 times per minute")
+		return
+	}
+	recent := d.calls[token][:0]
+	for _, t := range d.calls[token] {
+		if now.Sub(t) < time.Minute {
+			recent = append(recent, t)
+		}
+	}
+	recent = append(recent, now)
+	d.calls[token] = recent
+	if len(recent) > d.PerMinute {
+		d.blocked[token] = now.Add(d.Block)
+		d.answer(w, d.LimitCode, "send too fast, exceed 20 times per minute")
+		return
+	}
+	if robot.Secret != "" {
+		ts, err := strconv.ParseInt(q.Get("timestamp"), 10, 64)
+		if err != nil || abs(now.UnixMilli()-ts) > 3600000 {
+			d.answer(w, 310000, "invalid timestamp")
+			return
+		}
+		mac := hmac.New(sha256.New, []byte(robot.Secret))
+		mac.Write([]byte(strconv.FormatInt(ts, 10) + "\n" + robot.Secret))
+		if q.Get("sign") != base64.StdEncoding.EncodeToString(mac.Sum(nil)) {
+			d.answer(w, 310000, "sign not match")
+			return
+		}
+	}
+	if len(body) > 20000 {
+		d.answer(w, 460101, "message too long, exceed 20000 bytes")
+		return
+	}
+	var m struct {
+		MsgType string `json:"msgtype"`
+		Text    struct {
+			Content string `json:"content"`
+		} `json:"text"`
+		Markdown struct {
+			Title string `json:"title"`
+			Text  string `json:"text"`
+		} `json:"markdown"`
+		ActionCard struct {
+			Title string `json:"title"`
+			Text  string `json:"text"`
+		} `json:"actionCard"`
+		At struct {
+			AtMobiles []string `json:"atMobiles"`
+			AtUserIDs []string `json:"atUserIds"`
+		} `json:"at"`
+	}
+	if err := json.Unmarshal(body, &m); err != nil {
+		d.answer(w, 400105, "不支持的消息类型")
+		return
+	}
+	msg := DingTalkMessage{Token: token, MsgType: m.MsgType, AtMobiles: m.At.AtMobiles, AtUserIDs: m.At.AtUserIDs, Raw: body, At: now}
+	switch m.MsgType {
+	case "text":
+		msg.Text = m.Text.Content
+	case "markdown":
+		msg.Title, msg.Text = m.Markdown.Title, m.Markdown.Text
+	case "actionCard":
+		msg.Title, msg.Text = m.ActionCard.Title, m.ActionCard.Text
+	default:
+		d.answer(w, 400105, "不支持的消息类型")
+		return
+	}
+	if len(robot.Keywords) > 0 {
+		found := false
+		for _, k := range robot.Keywords {
+			found = found || strings.Contains(msg.Title, k) || strings.Contains(msg.Text, k)
+		}
+		if !found {
+			d.answer(w, 310000, "keywords not in content")
+			return
+		}
+	}
+	msg.Mentioned = true
+	for _, mob := range msg.AtMobiles {
+		msg.Mentioned = msg.Mentioned && strings.Contains(msg.Text, "@"+mob)
+	}
+	d.messages = append(d.messages, msg)
+	d.answer(w, 0, "ok")
+}
+
+func abs(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

@@ -1,0 +1,342 @@
+package sentry
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// flexString decodes a JSON string, number, boolean or null into a string.
+// Sentry's payloads change types across versions (event.id was an integer,
+// then a hex string; count is a string while userCount is a number).
+type flexString string
+
+func (f *flexString) UnmarshalJSON(b []byte) error {
+	if len(b) == 0 || b[0] == 'n' { // null
+		*f = ""
+		return nil
+	}
+	if b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*f = flexString(s)
+		return nil
+	}
+	if b[0] == '{' || b[0] == '[' {
+		*f = "" // an unexpected object: ignore rather than fail the whole alert
+		return nil
+	}
+	*f = flexString(b) // number or boolean, as written
+	return nil
+}
+
+func (f flexString) String() string { return string(f) }
+
+// flexTime decodes float epoch seconds, an epoch-seconds string or an ISO
+// 8601 time (with or without a zone, "+00:00" or "Z").
+type flexTime struct{ time.Time }
+
+func (t *flexTime) UnmarshalJSON(b []byte) error {
+	t.Time = time.Time{}
+	if len(b) == 0 || b[0] == 'n' {
+		return nil
+	}
+	if b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return nil
+		}
+		t.Time = parseTime(s)
+		return nil
+	}
+	if b[0] == '{' || b[0] == '[' {
+		return nil
+	}
+	if f, err := strconv.ParseFloat(string(b), 64); err == nil {
+		t.Time = epoch(f)
+	}
+	return nil
+}
+
+func epoch(f float64) time.Time {
+	if f <= 0 || math.IsNaN(f) || math.IsInf(f, 0) || f > 1e11 { // beyond year 5138: milliseconds or junk
+		if f > 1e11 && f < 1e14 {
+			return time.UnixMilli(int64(f)).UTC()
+		}
+		return time.Time{}
+	}
+	sec, frac := math.Modf(f)
+	// Sentry's floats carry microseconds; round away binary noise.
+	return time.Unix(int64(sec), int64(math.Round(frac*1e6))*1e3).UTC()
+}
+
+var timeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999Z0700",
+}
+
+func parseTime(s string) time.Time {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		return epoch(f)
+	}
+	for _, l := range timeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
+}
+
+// tagList decodes Sentry tags: a list of [key, value] pairs, or a list of
+// {"key": …, "value": …} objects, or an object map.
+type tagList [][2]string
+
+func (tl *tagList) UnmarshalJSON(b []byte) error {
+	*tl = nil
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] == 'n' {
+		return nil
+	}
+	if b[0] == '{' {
+		var m map[string]flexString
+		if json.Unmarshal(b, &m) == nil {
+			for k, v := range m {
+				*tl = append(*tl, [2]string{k, string(v)})
+			}
+		}
+		return nil
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(b, &items); err != nil {
+		return nil // tags are decoration; never fail an alert over them
+	}
+	for _, it := range items {
+		var pair []flexString
+		if json.Unmarshal(it, &pair) == nil {
+			if len(pair) >= 2 {
+				*tl = append(*tl, [2]string{string(pair[0]), string(pair[1])})
+			}
+			continue
+		}
+		var kv struct{ Key, Value flexString }
+		if json.Unmarshal(it, &kv) == nil && kv.Key != "" {
+			*tl = append(*tl, [2]string{string(kv.Key), string(kv.Value)})
+		}
+	}
+	return nil
+}
+
+func (tl tagList) get(keys ...string) string {
+	for _, k := range keys {
+		for _, p := range tl {
+			if p[0] == k {
+				return p[1]
+			}
+		}
+	}
+	return ""
+}
+
+// flexStrings decodes a list of strings, a single string, or null.
+type flexStrings []string
+
+func (fs *flexStrings) UnmarshalJSON(b []byte) error {
+	*fs = nil
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] == 'n' {
+		return nil
+	}
+	if b[0] == '"' {
+		var s flexString
+		if err := s.UnmarshalJSON(b); err == nil && s != "" {
+			*fs = flexStrings{string(s)}
+		}
+		return nil
+	}
+	var items []flexString
+	if json.Unmarshal(b, &items) == nil {
+		for _, s := range items {
+			if s != "" {
+				*fs = append(*fs, string(s))
+			}
+		}
+	}
+	return nil
+}
+
+type metadata struct {
+	Type     flexString `json:"type"`
+	Value    flexString `json:"value"`
+	Title    flexString `json:"title"`
+	Filename flexString `json:"filename"`
+	Function flexString `json:"function"`
+}
+
+// eventBody is a stored Sentry event: the legacy plugin's "event", and the
+// integration platform's data.event / data.error (Event.as_dict + links).
+type eventBody struct {
+	EventID     flexString `json:"event_id"`
+	ID          flexString `json:"id"`
+	Level       flexString `json:"level"`
+	Type        flexString `json:"type"`
+	Platform    flexString `json:"platform"`
+	Title       flexString `json:"title"`
+	Culprit     flexString `json:"culprit"`
+	Location    flexString `json:"location"`
+	Message     flexString `json:"message"`
+	Transaction flexString `json:"transaction"`
+	Metadata    metadata   `json:"metadata"`
+	Logentry    struct {
+		Formatted flexString `json:"formatted"`
+		Message   flexString `json:"message"`
+	} `json:"logentry"`
+	Exception struct {
+		Values []struct {
+			Type  flexString `json:"type"`
+			Value flexString `json:"value"`
+		} `json:"values"`
+	} `json:"exception"`
+	Environment flexString `json:"environment"`
+	Release     flexString `json:"release"`
+	Timestamp   flexTime   `json:"timestamp"`
+	Datetime    flexTime   `json:"datetime"`
+	Received    flexTime   `json:"received"`
+	Tags        tagList    `json:"tags"`
+	User        struct {
+		ID        flexString `json:"id"`
+		Email     flexString `json:"email"`
+		Username  flexString `json:"username"`
+		IPAddress flexString `json:"ip_address"`
+	} `json:"user"`
+	Project    flexString `json:"project"`
+	URL        flexString `json:"url"`
+	WebURL     flexString `json:"web_url"`
+	IssueURL   flexString `json:"issue_url"`
+	IssueID    flexString `json:"issue_id"`
+	Occurrence struct {
+		IssueTitle flexString `json:"issueTitle"`
+		Subtitle   flexString `json:"subtitle"`
+		Level      flexString `json:"level"`
+	} `json:"occurrence"`
+}
+
+// legacyBody is the legacy WebHooks plugin payload.
+type legacyBody struct {
+	ID              flexString  `json:"id"`
+	Project         flexString  `json:"project"`
+	ProjectName     flexString  `json:"project_name"`
+	ProjectSlug     flexString  `json:"project_slug"`
+	Logger          flexString  `json:"logger"`
+	Level           flexString  `json:"level"`
+	Culprit         flexString  `json:"culprit"`
+	Message         flexString  `json:"message"`
+	URL             flexString  `json:"url"`
+	TriggeringRules flexStrings `json:"triggering_rules"`
+	Event           *eventBody  `json:"event"`
+}
+
+type issueBody struct {
+	ID          flexString `json:"id"`
+	ShortID     flexString `json:"shortId"`
+	Title       flexString `json:"title"`
+	Culprit     flexString `json:"culprit"`
+	Level       flexString `json:"level"`
+	Status      flexString `json:"status"`
+	Substatus   flexString `json:"substatus"`
+	Platform    flexString `json:"platform"`
+	Metadata    metadata   `json:"metadata"`
+	Count       flexString `json:"count"`
+	UserCount   flexString `json:"userCount"`
+	FirstSeen   flexTime   `json:"firstSeen"`
+	LastSeen    flexTime   `json:"lastSeen"`
+	Permalink   flexString `json:"permalink"`
+	URL         flexString `json:"url"`
+	WebURL      flexString `json:"web_url"`
+	ProjectURL  flexString `json:"project_url"`
+	IsUnhandled flexString `json:"isUnhandled"`
+	Project     struct {
+		ID   flexString `json:"id"`
+		Name flexString `json:"name"`
+		Slug flexString `json:"slug"`
+	} `json:"project"`
+	AssignedTo *struct {
+		Type  flexString `json:"type"`
+		Name  flexString `json:"name"`
+		Email flexString `json:"email"`
+	} `json:"assignedTo"`
+}
+
+type metricBody struct {
+	ID             flexString  `json:"id"`
+	Identifier     flexString  `json:"identifier"`
+	OrganizationID flexString  `json:"organization_id"`
+	Projects       flexStrings `json:"projects"`
+	Status         flexString  `json:"status"`
+	Title          flexString  `json:"title"`
+	DateStarted    flexTime    `json:"date_started"`
+	DateDetected   flexTime    `json:"date_detected"`
+	DateCreated    flexTime    `json:"date_created"`
+	DateClosed     flexTime    `json:"date_closed"`
+	AlertRule      struct {
+		ID          flexString  `json:"id"`
+		Name        flexString  `json:"name"`
+		Query       flexString  `json:"query"`
+		Aggregate   flexString  `json:"aggregate"`
+		TimeWindow  flexString  `json:"time_window"`
+		Environment flexString  `json:"environment"`
+		Projects    flexStrings `json:"projects"`
+	} `json:"alert_rule"`
+}
+
+// envelope is an integration-platform body.
+type envelope struct {
+	Action       flexString `json:"action"`
+	Installation struct {
+		UUID flexString `json:"uuid"`
+	} `json:"installation"`
+	Data  *dataBody `json:"data"`
+	Actor struct {
+		Type flexString `json:"type"`
+		ID   flexString `json:"id"`
+		Name flexString `json:"name"`
+	} `json:"actor"`
+}
+
+type dataBody struct {
+	Issue            *issueBody  `json:"issue"`
+	Event            *eventBody  `json:"event"`
+	Error            *eventBody  `json:"error"`
+	TriggeredRule    flexString  `json:"triggered_rule"`
+	MetricAlert      *metricBody `json:"metric_alert"`
+	DescriptionTitle flexString  `json:"description_title"`
+	DescriptionText  flexString  `json:"description_text"`
+	WebURL           flexString  `json:"web_url"`
+	ResolutionType   flexString  `json:"resolution_type"`
+	IssueAlert       *struct {
+		Title flexString `json:"title"`
+	} `json:"issue_alert"`
+	Assignee *struct {
+		Type  flexString `json:"type"`
+		Name  flexString `json:"name"`
+		Email flexString `json:"email"`
+	} `json:"assignee"`
+	Installation *struct {
+		Organization struct {
+			Slug flexString `json:"slug"`
+		} `json:"organization"`
+	} `json:"installation"`
+	CommentID   flexString `json:"comment_id"`
+	ProjectSlug flexString `json:"project_slug"`
+}

@@ -1,0 +1,147 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/sentry-white/sentry-white/internal/config"
+)
+
+// DefaultWindow is how long the relay trusts its cached document before it
+// revalidates it with a conditional GET.
+const DefaultWindow = 10 * time.Second
+
+// Cache holds the last good document for the relay. A cold start loads it
+// once; afterwards a caller costs no store read, and at most one conditional
+// read (If-None-Match) happens per window. When the store fails or holds an
+// invalid document, the cache keeps serving the last good one and reports
+// the fault in Status.
+type Cache struct {
+	B      Backend
+	Key    string
+	Window time.Duration    // 0 means DefaultWindow
+	Now    func() time.Time // nil means time.Now
+
+	mu         sync.Mutex
+	cur        *config.Index
+	etag       string // ETag of the last document read, good or bad
+	goodETag   string // ETag of cur
+	loadedAt   time.Time
+	checkedAt  time.Time
+	refreshing bool
+	lastErr    error
+	lastErrAt  time.Time
+}
+
+// NewCache returns a cache of the document at key in b.
+func NewCache(b Backend, key string, window time.Duration) *Cache {
+	return &Cache{B: b, Key: key, Window: window}
+}
+
+func (c *Cache) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+func (c *Cache) window() time.Duration {
+	if c.Window <= 0 {
+		return DefaultWindow
+	}
+	return c.Window
+}
+
+// Get returns the current document. It reads the store only on the first
+// call (or while no good document was ever read) and, after that, at most
+// once per window; other callers meanwhile get the cached document.
+func (c *Cache) Get(ctx context.Context) (*config.Index, error) {
+	c.mu.Lock()
+	if c.cur != nil && (c.refreshing || c.now().Sub(c.checkedAt) < c.window()) {
+		x := c.cur
+		c.mu.Unlock()
+		return x, nil
+	}
+	if c.cur != nil {
+		// Stale: this caller revalidates; others keep the cached copy.
+		c.refreshing = true
+		c.mu.Unlock()
+		c.refresh(ctx)
+		c.mu.Lock()
+		c.refreshing = false
+		x := c.cur
+		c.mu.Unlock()
+		return x, nil
+	}
+	c.mu.Unlock()
+	if err := c.refresh(ctx); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cur, nil
+}
+
+// Refresh revalidates now, whatever the window, and returns the fault if
+// the store could not be read or holds an invalid document.
+func (c *Cache) Refresh(ctx context.Context) error { return c.refresh(ctx) }
+
+func (c *Cache) refresh(ctx context.Context) error {
+	c.mu.Lock()
+	etag := c.etag
+	if c.cur == nil {
+		etag = ""
+	}
+	c.mu.Unlock()
+
+	obj, err := c.B.Get(ctx, c.Key, etag)
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.checkedAt = now
+	switch {
+	case errors.Is(err, ErrNotModified):
+		if c.etag == c.goodETag {
+			c.lastErr = nil
+		}
+		return c.lastErr
+	case err != nil:
+		c.lastErr, c.lastErrAt = err, now
+		return err
+	}
+	d, perr := config.Parse(obj.Data)
+	if perr != nil {
+		c.lastErr, c.lastErrAt = fmt.Errorf("the document %s is invalid: %w", c.Key, perr), now
+		// Remember the bad ETag too, so an unchanged bad document is not
+		// fetched and parsed again every window.
+		if c.cur != nil {
+			c.etag = obj.ETag
+		}
+		return c.lastErr
+	}
+	c.cur, c.etag, c.goodETag, c.loadedAt, c.lastErr = config.NewIndex(d), obj.ETag, obj.ETag, now, nil
+	return nil
+}
+
+// Status describes the cache for the deploy check.
+type Status struct {
+	Loaded   bool      // a good document is in use
+	Projects int       // projects in the document in use
+	LoadedAt time.Time // when the document in use was read
+	Err      error     // the last fault, nil when the last read was good
+	ErrAt    time.Time
+}
+
+// Status reports what the cache holds and its last fault.
+func (c *Cache) Status() Status {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := Status{Loaded: c.cur != nil, LoadedAt: c.loadedAt, Err: c.lastErr, ErrAt: c.lastErrAt}
+	if c.cur != nil {
+		s.Projects = len(c.cur.Doc.Projects)
+	}
+	return s
+}

@@ -1,0 +1,192 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// File is a Backend on a local folder: key "api/v1/config.json" is the file
+// DIR/api/v1/config.json. Writes go to a temporary file that is renamed over
+// the target, so a reader sees the old or the new document, never half.
+type File struct {
+	dir string
+	mu  sync.Mutex // serialises conditional writes inside this process
+}
+
+// NewFile returns a folder backend rooted at dir (created on first write).
+func NewFile(dir string) *File { return &File{dir: filepath.Clean(dir)} }
+
+func (f *File) String() string { return "file:" + f.dir }
+
+// Dir is the root folder.
+func (f *File) Dir() string { return f.dir }
+
+func (f *File) path(key string) (string, error) {
+	if key == "" || strings.Contains(key, "\\") || strings.HasPrefix(key, "/") {
+		return "", fmt.Errorf("invalid key %q", key)
+	}
+	for _, part := range strings.Split(key, "/") {
+		if part == ".." || part == "." {
+			return "", fmt.Errorf("invalid key %q", key)
+		}
+	}
+	return filepath.Join(f.dir, filepath.FromSlash(key)), nil
+}
+
+func etagOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return `"` + hex.EncodeToString(sum[:16]) + `"`
+}
+
+func (f *File) Get(ctx context.Context, key, ifNoneMatch string) (Object, error) {
+	p, err := f.path(key)
+	if err != nil {
+		return Object{}, err
+	}
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Object{}, fmt.Errorf("read %s: %w", key, ErrNotFound)
+	}
+	if err != nil {
+		return Object{}, fmt.Errorf("read %s: %w", key, err)
+	}
+	tag := etagOf(b)
+	if ifNoneMatch != "" && ifNoneMatch == tag {
+		return Object{ETag: tag}, ErrNotModified
+	}
+	return Object{Data: b, ETag: tag}, nil
+}
+
+func (f *File) Put(ctx context.Context, key string, data []byte, ifMatch *string) (string, error) {
+	p, err := f.path(key)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return "", fmt.Errorf("write %s: %w", key, err)
+	}
+	if ifMatch != nil {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		unlock, err := lockFile(ctx, p+".lock")
+		if err != nil {
+			return "", fmt.Errorf("write %s: %w", key, err)
+		}
+		defer unlock()
+		cur, err := os.ReadFile(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			if *ifMatch != "" {
+				return "", fmt.Errorf("write %s: %w (it was deleted)", key, ErrConflict)
+			}
+		case err != nil:
+			return "", fmt.Errorf("write %s: %w", key, err)
+		case *ifMatch == "" || etagOf(cur) != *ifMatch:
+			return "", fmt.Errorf("write %s: %w", key, ErrConflict)
+		}
+	}
+	if err := writeAtomic(p, data); err != nil {
+		return "", fmt.Errorf("write %s: %w", key, err)
+	}
+	return etagOf(data), nil
+}
+
+// writeAtomic writes data to a temporary file in the same folder, syncs it
+// and renames it over p.
+func writeAtomic(p string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), p)
+}
+
+// lockFile takes a lock shared with other processes through an exclusive
+// create; a lock older than 30 s is taken to be left by a crashed writer.
+func lockFile(ctx context.Context, p string) (func(), error) {
+	for {
+		fh, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if err == nil {
+			fh.Close()
+			return func() { os.Remove(p) }, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, err
+		}
+		if st, err := os.Stat(p); err == nil && time.Since(st.ModTime()) > 30*time.Second {
+			os.Remove(p)
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for lock: %w", ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+func (f *File) List(ctx context.Context, prefix string) ([]string, error) {
+	var keys []string
+	root := f.dir
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() || strings.HasPrefix(d.Name(), ".") || strings.HasSuffix(d.Name(), ".lock") {
+			return nil
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		key := filepath.ToSlash(rel)
+		if strings.HasPrefix(key, prefix) {
+			keys = append(keys, key)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", prefix, err)
+	}
+	sort.Strings(keys)
+	return keys, nil
+}
+
+func (f *File) Delete(ctx context.Context, key string) error {
+	p, err := f.path(key)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	return nil
+}

@@ -1,0 +1,147 @@
+// Package store keeps sentry-white's configuration document and its records
+// in a key-value backend: a local folder (file:DIR) or an Aliyun OSS bucket
+// (oss://BUCKET/PREFIX). Writes are atomic and compare-and-swap on the ETag
+// that was read, so two editors never silently overwrite each other.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// Errors a Backend returns; wrap them, test with errors.Is.
+var (
+	ErrNotFound    = errors.New("not found")
+	ErrNotModified = errors.New("not modified")
+	// ErrConflict means the object changed since it was read.
+	ErrConflict = errors.New("changed since it was read")
+)
+
+// Object is a stored value and its ETag (opaque, quoted).
+type Object struct {
+	Data []byte
+	ETag string
+}
+
+// Backend is a flat key-value store with conditional reads and writes.
+type Backend interface {
+	// Get reads key. When ifNoneMatch is non-empty and equals the current
+	// ETag, it returns ErrNotModified without the data.
+	Get(ctx context.Context, key, ifNoneMatch string) (Object, error)
+	// Put writes key atomically and returns the new ETag. ifMatch nil writes
+	// unconditionally; a pointer to "" requires that key does not exist; any
+	// other value requires the current ETag to equal it (else ErrConflict).
+	Put(ctx context.Context, key string, data []byte, ifMatch *string) (string, error)
+	// List returns the keys under prefix, sorted.
+	List(ctx context.Context, prefix string) ([]string, error)
+	// Delete removes key; a missing key is not an error.
+	Delete(ctx context.Context, key string) error
+	// String describes the location without credentials.
+	String() string
+}
+
+// Location is a parsed -store value.
+type Location struct {
+	Scheme string // "file" or "oss"
+	Dir    string // file: the folder
+	Bucket string // oss: the bucket
+	Prefix string // key prefix, default "api/"
+}
+
+// DefaultPrefix is the folder in the bucket (or directory) that holds the
+// configuration, as in the original system.
+const DefaultPrefix = "api/"
+
+// DefaultDir is the folder store used when no -store is given.
+const DefaultDir = "./sentry-white-data"
+
+// ParseLocation parses "file:DIR", a plain path, or "oss://BUCKET/PREFIX".
+func ParseLocation(s string) (Location, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		s = DefaultDir
+	}
+	switch {
+	case strings.HasPrefix(s, "oss://"):
+		rest := strings.TrimPrefix(s, "oss://")
+		bucket, prefix, _ := strings.Cut(rest, "/")
+		if bucket == "" {
+			return Location{}, fmt.Errorf("store %q: the bucket name is missing (oss://BUCKET/PREFIX)", s)
+		}
+		if len(bucket) < 3 || len(bucket) > 63 || strings.Trim(bucket, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+			return Location{}, fmt.Errorf("store %q: bucket %q must be 3-63 lower-case letters, digits or hyphens", s, bucket)
+		}
+		if prefix == "" {
+			prefix = DefaultPrefix
+		}
+		if !strings.HasSuffix(prefix, "/") {
+			prefix += "/"
+		}
+		return Location{Scheme: "oss", Bucket: bucket, Prefix: prefix}, nil
+	case strings.HasPrefix(s, "file://"):
+		return Location{Scheme: "file", Dir: strings.TrimPrefix(s, "file://"), Prefix: DefaultPrefix}, nil
+	case strings.HasPrefix(s, "file:"):
+		dir := strings.TrimPrefix(s, "file:")
+		if dir == "" {
+			return Location{}, fmt.Errorf("store %q: the folder is missing (file:DIR)", s)
+		}
+		return Location{Scheme: "file", Dir: dir, Prefix: DefaultPrefix}, nil
+	case strings.Contains(s, "://"):
+		return Location{}, fmt.Errorf("store %q: unknown scheme; use file:DIR or oss://BUCKET/PREFIX", s)
+	}
+	return Location{Scheme: "file", Dir: s, Prefix: DefaultPrefix}, nil
+}
+
+// String formats the location back to its -store form.
+func (l Location) String() string {
+	if l.Scheme == "oss" {
+		return "oss://" + l.Bucket + "/" + l.Prefix
+	}
+	return "file:" + l.Dir
+}
+
+// ConfigKey is the key of the configuration document under prefix.
+func ConfigKey(prefix string) string { return prefix + "v1/config.json" }
+
+// Credentials are cloud access keys for a backend that needs them. They are
+// never logged: String masks them.
+type Credentials struct {
+	AccessKeyID     string
+	AccessKeySecret string
+	SecurityToken   string
+}
+
+func (c Credentials) String() string { return "credentials(******)" }
+
+type credsKey struct{}
+
+// WithCredentials returns a context carrying per-request credentials, such as
+// the x-fc-access-key-* headers Function Compute adds; a backend that needs
+// keys prefers them to its environment.
+func WithCredentials(ctx context.Context, c Credentials) context.Context {
+	return context.WithValue(ctx, credsKey{}, c)
+}
+
+// CredentialsFrom returns the credentials WithCredentials put in ctx.
+func CredentialsFrom(ctx context.Context) (Credentials, bool) {
+	c, ok := ctx.Value(credsKey{}).(Credentials)
+	return c, ok && c.AccessKeyID != "" && c.AccessKeySecret != ""
+}
+
+// Open returns the backend for loc. getenv reads the environment (OSS
+// endpoint and keys); nil means os.Getenv.
+func Open(loc Location, getenv func(string) string) (Backend, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	switch loc.Scheme {
+	case "file":
+		return NewFile(loc.Dir), nil
+	case "oss":
+		return openOSS(loc, getenv)
+	}
+	return nil, fmt.Errorf("store: unknown scheme %q", loc.Scheme)
+}
