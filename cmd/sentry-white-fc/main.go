@@ -21,7 +21,7 @@ import (
 	_ "time/tzdata" // FC's runtime may have no zoneinfo; SENTRY_WHITE_TZ needs it
 
 	"github.com/sentry-white/sentry-white/internal/notify"
-	"github.com/sentry-white/sentry-white/internal/notify/dingtalk"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/relay"
 	"github.com/sentry-white/sentry-white/internal/render"
 	"github.com/sentry-white/sentry-white/internal/store"
@@ -81,7 +81,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	docs := store.NewCache(backend, store.ConfigKey(loc.Prefix), *window)
 	h := relay.New(relay.Options{
 		Docs:    docs,
-		Senders: Senders(getenv),
+		Senders: notifiers.New(getenv, nil),
 		Logger:  log,
 		Render:  render.Options{Zone: zone, Lang: *lang},
 	})
@@ -117,15 +117,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	log.Info("relay stopped")
 	return err
-}
-
-// Senders returns a sender per robot kind, with API bases from the
-// environment (tests point them at local stand-ins).
-func Senders(getenv func(string) string) map[string]notify.Sender {
-	client := notify.NewHTTPClient()
-	return map[string]notify.Sender{
-		"dingtalk": &dingtalk.Notifier{Base: envOr(getenv, "SENTRY_WHITE_DINGTALK_API", dingtalk.DefaultBase), Client: client},
-	}
 }
 
 func envOr(getenv func(string) string, k, def string) string {

@@ -239,15 +239,13 @@ func Parse(data []byte) (*Document, error) {
 
 // Marshal encodes d as indented JSON for the store.
 func Marshal(d *Document) ([]byte, error) {
-	raw, err := json.Marshal(d)
-	if err != nil {
-		return nil, err
-	}
 	var buf bytes.Buffer
-	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // keep "<" and "&" readable in names
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(d); err != nil {
 		return nil, err
 	}
-	buf.WriteByte('\n')
 	return buf.Bytes(), nil
 }
 

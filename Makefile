@@ -1,0 +1,57 @@
+# sentry-white — build, run and test. Everything runs offline on loopback.
+GO      ?= go
+STORE   ?= file:./sentry-white-data
+FUZZTIME ?= 10s
+export CGO_ENABLED ?= 0
+
+.PHONY: all build run relay test test-short fuzz lint fc-zip dist bench clean
+
+all: build
+
+## build: both programs into bin/
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+## run: the configurator on the local folder store; prints the loopback URL
+run:
+	$(GO) run ./cmd/sentry-white -store $(STORE)
+
+## relay: the relay on the local folder store (port 9000)
+relay:
+	$(GO) run ./cmd/sentry-white-fc -store $(STORE) -addr 127.0.0.1:9000
+
+## test: vet, every test under the race detector (browser tests included), a short fuzz of each parser
+test: lint
+	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+	$(MAKE) fuzz
+
+## test-short: the unit tests without the race detector
+test-short:
+	$(GO) test -count=1 ./...
+
+fuzz:
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./internal/sentry
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./internal/config
+
+## lint: go vet and gofmt
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l cmd internal web); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+## fc-zip: dist/sentry-white-fc.zip holding bootstrap (static linux/amd64)
+fc-zip:
+	$(GO) run ./cmd/fc-zip -o dist/sentry-white-fc.zip
+
+## dist: release binaries of the configurator for Windows, macOS, Linux, and the FC zip
+dist: fc-zip
+	GOOS=windows GOARCH=amd64 $(GO) build -trimpath -ldflags "-s -w" -o dist/sentry-white-windows-amd64.exe ./cmd/sentry-white
+	GOOS=darwin  GOARCH=arm64 $(GO) build -trimpath -ldflags "-s -w" -o dist/sentry-white-darwin-arm64 ./cmd/sentry-white
+	GOOS=darwin  GOARCH=amd64 $(GO) build -trimpath -ldflags "-s -w" -o dist/sentry-white-darwin-amd64 ./cmd/sentry-white
+	GOOS=linux   GOARCH=amd64 $(GO) build -trimpath -ldflags "-s -w" -o dist/sentry-white-linux-amd64 ./cmd/sentry-white
+
+## bench: Go benchmarks, the load tool, cold start and sizes; rewrites BENCHMARKS.md
+bench:
+	$(GO) run ./cmd/sentry-white-bench -o BENCHMARKS.md
+
+clean:
+	rm -rf bin dist

@@ -1,0 +1,197 @@
+package config
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func read(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "config", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestParseKeepsUnknownFields(t *testing.T) {
+	d, err := Parse(read(t, "full.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(d.Projects), 2; got != want {
+		t.Fatalf("projects = %d, want %d", got, want)
+	}
+	out, err := Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"future_top_level"`, `"region": "us"`, `"team": "backend"`, `"x-note": "kept"`, `"s3cret"`, `"mention_level": "error"`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("rewrite lost %s:\n%s", want, out)
+		}
+	}
+	// A second round trip is stable.
+	d2, err := Parse(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out2, _ := Marshal(d2)
+	if string(out) != string(out2) {
+		t.Errorf("round trip not stable:\n%s\n---\n%s", out, out2)
+	}
+	// Go's default HTML escaping must not mangle text.
+	d.Projects[0].Name = "a<b>&c"
+	out3, _ := Marshal(d)
+	if !strings.Contains(string(out3), `"a<b>&c"`) {
+		t.Errorf("HTML-escaped output: %s", out3)
+	}
+}
+
+func TestValidateNamesFields(t *testing.T) {
+	_, err := Parse(read(t, "invalid.json"))
+	if err == nil {
+		t.Fatal("invalid document accepted")
+	}
+	for _, want := range []string{
+		`owners[0].mobile: "12345" is not a mobile number`,
+		"robots[0].secret: a DingTalk 加签 secret starts with SEC",
+		"projects[2].owner_ids: owner 7 does not exist",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+	if n := len(Fields(err)); n != 3 {
+		t.Errorf("%d field errors, want 3: %v", n, err)
+	}
+}
+
+func TestValidateTable(t *testing.T) {
+	base := func() *Document {
+		d, err := Parse(read(t, "full.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	tests := []struct {
+		name   string
+		change func(d *Document)
+		field  string
+	}{
+		{"schema", func(d *Document) { d.Schema = 2 }, "schema"},
+		{"dup org id", func(d *Document) { d.Organizations[1].ID = 1 }, "organizations[1].id"},
+		{"zero id", func(d *Document) { d.Owners[0].ID = 0 }, "owners[0].id"},
+		{"bad sentry url", func(d *Document) { d.Organizations[0].SentryURL = "sentry.io" }, "organizations[0].sentry_url"},
+		{"owner no name", func(d *Document) { d.Owners[0].Name = " " }, "owners[0].name"},
+		{"owner nothing to mention", func(d *Document) { d.Owners[2].DingTalkUserID = "" }, "owners[2].mobile"},
+		{"robot kind", func(d *Document) { d.Robots[0].Kind = "slack" }, "robots[0].kind"},
+		{"robot url as token", func(d *Document) {
+			d.Robots[0].AccessToken = "https://oapi.dingtalk.com/robot/send?access_token=abc"
+		}, "robots[0].access_token"},
+		{"robot no token", func(d *Document) { d.Robots[1].AccessToken = "" }, "robots[1].access_token"},
+		{"wecom secret", func(d *Document) { d.Robots[1].Kind = KindWeCom; d.Robots[1].Secret = "x" }, "robots[1].secret"},
+		{"project slug", func(d *Document) { d.Projects[0].Slug = "商城" }, "projects[0].slug"},
+		{"dup slug same org", func(d *Document) { d.Projects[1].OrganizationID = 1 }, "projects[1].slug"},
+		{"missing org", func(d *Document) { d.Projects[0].OrganizationID = 9 }, "projects[0].organization_id"},
+		{"missing robot", func(d *Document) { d.Projects[0].RobotIDs = []int64{1, 5} }, "projects[0].robot_ids"},
+		{"dup owner ref", func(d *Document) { d.Projects[0].OwnerIDs = []int64{1, 1} }, "projects[0].owner_ids"},
+		{"min level", func(d *Document) { d.Projects[1].MinLevel = "severe" }, "projects[1].min_level"},
+		{"mention level", func(d *Document) { d.Projects[1].MentionLevel = "loud" }, "projects[1].mention_level"},
+		{"empty environment", func(d *Document) { d.Projects[1].Environments = []string{""} }, "projects[1].environments[0]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := base()
+			tt.change(d)
+			err := d.Validate()
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			found := false
+			for _, fe := range Fields(err) {
+				found = found || fe.Field == tt.field
+			}
+			if !found {
+				t.Errorf("error %q does not name %s", err, tt.field)
+			}
+		})
+	}
+	if err := base().Validate(); err != nil {
+		t.Errorf("full.json: %v", err)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, tt := range []struct{ body, want string }{
+		{"", "document: is empty"},
+		{"{", "invalid JSON"},
+		{`{"projects": 3}`, "projects: invalid JSON"},
+		{`{} {}`, "data after"},
+		{`{"schema": 1, "webhook_token": "has space"}`, "webhook_token"},
+	} {
+		_, err := Parse([]byte(tt.body))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Parse(%q) = %v, want %q", tt.body, err, tt.want)
+		}
+	}
+	d, err := Parse([]byte(`{}`))
+	if err != nil || d.Schema != 1 {
+		t.Errorf("Parse({}) = %+v, %v; want an empty schema-1 document", d, err)
+	}
+}
+
+func TestSecretsNeverPrint(t *testing.T) {
+	d, _ := Parse(read(t, "full.json"))
+	r := d.Robots[0]
+	for _, s := range []string{r.Secret.String(), r.AccessToken.GoString()} {
+		if strings.Contains(s, "SEC") || strings.Contains(s, "abc123") {
+			t.Errorf("secret printed: %s", s)
+		}
+	}
+	b, _ := json.Marshal(r)
+	if !strings.Contains(string(b), "abc123") {
+		t.Error("JSON must keep the real token for the store")
+	}
+	if got := len(d.Secrets()); got != 6 {
+		t.Errorf("Secrets() = %d values, want 6", got)
+	}
+}
+
+func TestIndex(t *testing.T) {
+	d, _ := Parse(read(t, "full.json"))
+	x := NewIndex(d)
+	if got := len(x.ProjectsBySlug("MALL-API")); got != 2 {
+		t.Errorf("ProjectsBySlug = %d, want 2", got)
+	}
+	if x.Robot(2).EffectiveKeyword() != DefaultKeyword {
+		t.Error("empty keyword should default to 详情")
+	}
+	if x.Owner(9) != nil || x.Organization(2) == nil {
+		t.Error("lookups by id")
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, n := range []string{"full.json", "invalid.json"} {
+		f.Add(read(f, n))
+	}
+	f.Add([]byte(`{"schema":1,"projects":[{"id":1,"owner_ids":[1,1]}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := Parse(data)
+		if err != nil {
+			return
+		}
+		out, err := Marshal(d)
+		if err != nil {
+			t.Fatalf("marshal a valid document: %v", err)
+		}
+		if _, err := Parse(out); err != nil {
+			t.Fatalf("a valid document does not survive a rewrite: %v\n%s", err, out)
+		}
+	})
+}
