@@ -38,7 +38,8 @@ const (
 type labels struct {
 	project, state, level, env, release, culprit, time, firstSeen, events, users,
 	rule, owners, assignee, user, message, login, resolution string
-	states map[string]string
+	states      map[string]string
+	resolutions map[string]string
 }
 
 var zh = labels{
@@ -51,6 +52,10 @@ var zh = labels{
 		sentry.StateAssigned: "已指派", sentry.StateIgnored: "已忽略", sentry.StateUnresolved: "重新打开",
 		sentry.StateCritical: "严重", sentry.StateWarning: "警告", sentry.StateTriggered: "告警触发",
 	},
+	resolutions: map[string]string{
+		"now": "立即解决", "in_release": "在当前版本中解决", "in_next_release": "在下一版本中解决",
+		"in_upcoming_release": "在即将发布的版本中解决", "in_commit": "在提交中解决", "with_commit": "随提交解决",
+	},
 }
 
 var en = labels{
@@ -62,6 +67,10 @@ var en = labels{
 		sentry.StateNew: "new", sentry.StateRegressed: "regressed", sentry.StateResolved: "resolved",
 		sentry.StateAssigned: "assigned", sentry.StateIgnored: "ignored", sentry.StateUnresolved: "unresolved",
 		sentry.StateCritical: "critical", sentry.StateWarning: "warning", sentry.StateTriggered: "triggered",
+	},
+	resolutions: map[string]string{
+		"now": "resolved now", "in_release": "in the current release", "in_next_release": "in the next release",
+		"in_upcoming_release": "in the upcoming release", "in_commit": "in a commit", "with_commit": "with a commit",
 	},
 }
 
@@ -114,6 +123,9 @@ func Message(t route.Target, ev *sentry.Event, opt Options) *notify.Message {
 	if ev.State == sentry.StateAssigned && ev.Assignee != "" {
 		state += " → " + ev.Assignee
 	}
+	if ev.FollowUp() && ev.Actor != "" {
+		state += fmt.Sprintf(" (%s)", ev.Actor)
+	}
 	add(L.state, state)
 	add(L.level, ev.Level)
 	add(L.env, ev.Environment)
@@ -133,7 +145,11 @@ func Message(t route.Target, ev *sentry.Event, opt Options) *notify.Message {
 	}
 	add(L.user, ev.User)
 	add(L.rule, strings.Join(ev.Rules, ", "))
-	add(L.resolution, ev.Resolution)
+	if r, ok := L.resolutions[ev.Resolution]; ok {
+		add(L.resolution, r)
+	} else {
+		add(L.resolution, ev.Resolution)
+	}
 	if msg := strings.TrimSpace(ev.Message); msg != "" && msg != ev.Title {
 		m.Fields = append(m.Fields, notify.Field{Label: L.message, Value: clip(oneLine(msg), maxMessage)})
 	}
