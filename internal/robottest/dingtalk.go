@@ -65,6 +65,8 @@ type DingTalk struct {
 	// stays blocked after exceeding it (default 10 minutes).
 	PerMinute int
 	Block     time.Duration
+	// Latency delays every answer (set before use), like a slow robot API.
+	Latency time.Duration
 
 	mu       sync.Mutex
 	robots   map[string]DingTalkRobot
@@ -139,6 +141,13 @@ func (d *DingTalk) answer(w http.ResponseWriter, code int, msg string) {
 // ServeHTTP implements the documented behaviour (chat-robots.md §1.7).
 func (d *DingTalk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if d.Latency > 0 {
+		select {
+		case <-time.After(d.Latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.requests++

@@ -1,0 +1,470 @@
+package relay
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/notify"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
+	"github.com/sentry-white/sentry-white/internal/robottest"
+	"github.com/sentry-white/sentry-white/internal/sentry"
+	"github.com/sentry-white/sentry-white/internal/store"
+)
+
+const (
+	token        = "tok-3f9c0a7e5b1d"
+	robotSecret  = "SECa7f09b5ea245debd13fb7fe1993897008f6b44ddf80310d14f3de4d3f407221d"
+	clientSecret = "6f7e0a2b9c8d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f"
+	password     = "pa55-shared-login"
+)
+
+// testDoc is the configuration every relay test starts from.
+func testDoc() *config.Document {
+	return &config.Document{
+		Schema:       1,
+		WebhookToken: token,
+		Organizations: []config.Organization{
+			{ID: 1, Name: "公司主账号", SentryURL: "https://sentry.io", Slug: "acme", Account: "viewer@acme.com", Password: password},
+			{ID: 2, Name: "自建", SentryURL: "https://sentry.example.org", Slug: "other", ClientSecret: clientSecret},
+		},
+		Owners: []config.Owner{
+			{ID: 1, Name: "张三", Mobile: "13800138000"},
+			{ID: 2, Name: "李四", Mobile: "13900139000"},
+			{ID: 3, Name: "王五", Mobile: "13700137000"},
+		},
+		Robots: []config.Robot{
+			{ID: 1, Name: "研发告警群", Kind: "dingtalk", AccessToken: "robot-signed-token", Secret: robotSecret, Keyword: "详情"},
+			{ID: 2, Name: "运维群", Kind: "dingtalk", AccessToken: "robot-kw-token", Keyword: "详情"},
+			{ID: 3, Name: "自建群", Kind: "dingtalk", AccessToken: "robot-other-token"},
+			{ID: 4, Name: "坏机器人", Kind: "dingtalk", AccessToken: "robot-unknown-token"},
+		},
+		Projects: []config.Project{
+			{ID: 1, Name: "商城后台", Slug: "mall-api", OrganizationID: 1, OwnerIDs: []int64{1, 2}, RobotIDs: []int64{1, 2}},
+			{ID: 2, Name: "商城后台（自建）", Slug: "mall-api", OrganizationID: 2, OwnerIDs: []int64{3}, RobotIDs: []int64{3}},
+			{ID: 3, Name: "坏项目", Slug: "broken", OrganizationID: 1, OwnerIDs: []int64{1}, RobotIDs: []int64{4}},
+			{ID: 4, Name: "Shop Web", Slug: "shop-web", OrganizationID: 1, OwnerIDs: []int64{1}, RobotIDs: []int64{2},
+				Environments: []string{"production"}},
+		},
+	}
+}
+
+type env struct {
+	t       *testing.T
+	srv     *httptest.Server
+	h       *Handler
+	robot   *robottest.DingTalk
+	dir     string
+	docs    *store.Docs
+	logs    *syncBuffer
+	clock   time.Time
+	clockMu sync.Mutex
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newEnv(t *testing.T, mutate ...func(*Options)) *env {
+	t.Helper()
+	e := &env{t: t, dir: t.TempDir(), logs: &syncBuffer{}}
+	e.robot = robottest.NewDingTalk(
+		robottest.DingTalkRobot{Token: "robot-signed-token", Secret: robotSecret, Keywords: []string{"详情"}},
+		robottest.DingTalkRobot{Token: "robot-kw-token", Keywords: []string{"详情"}},
+		robottest.DingTalkRobot{Token: "robot-other-token", Keywords: []string{"详情"}},
+	)
+	t.Cleanup(e.robot.Close)
+	backend := store.NewFile(e.dir)
+	e.docs = store.NewDocs(backend, "api/")
+	if _, err := e.docs.Save(context.Background(), testDoc(), ""); err != nil {
+		t.Fatal(err)
+	}
+	o := Options{
+		Docs:    store.NewCache(backend, store.ConfigKey("api/"), time.Hour),
+		Senders: notifiers.New(func(k string) string {
+			if k == "SENTRY_WHITE_DINGTALK_API" {
+				return e.robot.URL()
+			}
+			return ""
+		}, nil),
+		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Policy: notify.Policy{Attempts: 4, Base: time.Millisecond, Max: 5 * time.Millisecond},
+	}
+	for _, m := range mutate {
+		m(&o)
+	}
+	e.h = New(o)
+	e.srv = httptest.NewServer(e.h)
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+func testdata(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "sentry", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+type answer struct {
+	Status    string    `json:"status"`
+	Error     string    `json:"error"`
+	Reason    string    `json:"reason"`
+	Ignored   bool      `json:"ignored"`
+	Project   string    `json:"project"`
+	Delivered []outcome `json:"delivered"`
+}
+
+// post sends body to the relay; hdr holds header pairs.
+func (e *env) post(query string, body []byte, hdr ...string) (int, answer) {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/"+query, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var a answer
+	if err := json.Unmarshal(raw, &a); err != nil {
+		e.t.Fatalf("answer is not JSON: %s", raw)
+	}
+	return resp.StatusCode, a
+}
+
+func TestLegacyDeliversOneSignedMessagePerRobot(t *testing.T) {
+	e := newEnv(t)
+	code, a := e.post("?token="+token, testdata(t, "legacy_saas.json"))
+	if code != http.StatusOK || a.Status != "delivered" {
+		t.Fatalf("got %d %+v", code, a)
+	}
+	if len(a.Delivered) != 2 {
+		t.Fatalf("delivered to %d robots, want 2: %+v", len(a.Delivered), a)
+	}
+	msgs := e.robot.Messages()
+	if len(msgs) != 2 {
+		t.Fatalf("robot got %d messages, want 2", len(msgs))
+	}
+	tokens := map[string]bool{}
+	for _, m := range msgs {
+		tokens[m.Token] = true
+		if m.MsgType != "markdown" || !m.Mentioned || strings.Join(m.AtMobiles, ",") != "13800138000,13900139000" {
+			t.Errorf("message %+v: want markdown @-mentioning both owners", m)
+		}
+		for _, want := range []string{"详情", "商城后台", "mall-api", "TypeError", "production", "mall-api@2.3.1", "/cart",
+			"https://acme.sentry.io/issues/4567890123/", "viewer@acme.com", "@13800138000", "@13900139000"} {
+			if !strings.Contains(m.Text, want) {
+				t.Errorf("message lacks %q:\n%s", want, m.Text)
+			}
+		}
+	}
+	if !tokens["robot-signed-token"] || !tokens["robot-kw-token"] {
+		t.Errorf("robots reached: %v", tokens)
+	}
+}
+
+func TestIntegrationResources(t *testing.T) {
+	for _, tc := range []struct{ file, resource string }{
+		{"event_alert.json", "event_alert"}, {"event_alert_utf8.json", "event_alert"}, {"error_created.json", "error"},
+		{"issue_created.json", "issue"}, {"issue_resolved.json", "issue"}, {"issue_assigned.json", "issue"},
+		{"issue_ignored.json", "issue"}, {"issue_unresolved.json", "issue"},
+		{"metric_alert_critical.json", "metric_alert"}, {"metric_alert_warning.json", "metric_alert"}, {"metric_alert_resolved.json", "metric_alert"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			e := newEnv(t)
+			code, a := e.post("?token="+token, testdata(t, tc.file), "Sentry-Hook-Resource", tc.resource,
+				"Request-ID", "0123456789abcdef0123456789abcdef")
+			if code != http.StatusOK || len(a.Delivered) != 2 {
+				t.Fatalf("got %d %+v", code, a)
+			}
+			msgs := e.robot.Messages()
+			if len(msgs) != 2 {
+				t.Fatalf("%d messages, want 2 (organization acme only)", len(msgs))
+			}
+			for _, m := range msgs {
+				if m.Token == "robot-other-token" {
+					t.Error("an acme alert reached the other organization's robot")
+				}
+				if !strings.Contains(m.Text, "https://") || !strings.Contains(m.Text, "详情") {
+					t.Errorf("message lacks a link or the keyword:\n%s", m.Text)
+				}
+			}
+		})
+	}
+}
+
+func TestIgnoredResources(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct{ file, resource string }{
+		{"installation_created.json", "installation"}, {"comment_created.json", "comment"}, {"seer_unknown.json", "seer"},
+		{"seer_unknown.json", "activity_alert"},
+	} {
+		code, a := e.post("?token="+token, testdata(t, tc.file), "Sentry-Hook-Resource", tc.resource)
+		if code != http.StatusOK || !a.Ignored || a.Status != "ignored" || a.Reason == "" {
+			t.Errorf("%s: got %d %+v", tc.resource, code, a)
+		}
+	}
+	if n := e.robot.Requests(); n != 0 {
+		t.Errorf("%d robot requests for ignored resources", n)
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	e := newEnv(t)
+	legacy := testdata(t, "legacy_saas.json")
+	unknown := bytes.Replace(legacy, []byte(`"mall-api"`), []byte(`"no-such-app"`), -1)
+	for _, tc := range []struct {
+		name, query string
+		body        []byte
+		hdr         []string
+		code        int
+		want        string
+	}{
+		{"missing token", "", legacy, nil, 401, "token is missing"},
+		{"wrong token", "?token=nope", legacy, nil, 401, "token is wrong"},
+		{"unknown project", "?token=" + token, unknown, nil, 404, "no-such-app"},
+		{"empty body", "?token=" + token, nil, nil, 400, "empty"},
+		{"not json", "?token=" + token, []byte("hello"), nil, 400, "not JSON"},
+		{"array", "?token=" + token, []byte(`[1]`), nil, 400, "array"},
+		{"string", "?token=" + token, []byte(`"hi"`), nil, 400, "JSON string"},
+		{"invalid utf8", "?token=" + token, []byte("{\"project\":\"\xff\"}"), nil, 400, "UTF-8"},
+		{"deep", "?token=" + token, []byte(strings.Repeat("[", 100000)), nil, 400, "array"},
+		{"deep object", "?token=" + token, []byte(strings.Repeat(`{"a":`, 5000) + "1" + strings.Repeat("}", 5000)), nil, 400, "deeper"},
+		{"too big", "?token=" + token, bytes.Repeat([]byte(" "), 10<<20), nil, 413, "4 MiB"},
+		{"wrong content type", "?token=" + token, legacy, []string{"Content-Type", "multipart/form-data; boundary=x"}, 415, "not JSON"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, a := e.post(tc.query, tc.body, tc.hdr...)
+			if code != tc.code || !strings.Contains(a.Error, tc.want) {
+				t.Errorf("got %d %q, want %d mentioning %q", code, a.Error, tc.code, tc.want)
+			}
+		})
+	}
+	if n := e.robot.Requests(); n != 0 {
+		t.Errorf("%d robot requests for refused webhooks", n)
+	}
+	// The relay keeps serving.
+	if code, _ := e.post("?token="+token, legacy); code != 200 {
+		t.Errorf("after refusals: %d", code)
+	}
+}
+
+func TestSignature(t *testing.T) {
+	e := newEnv(t)
+	// An event_alert of organization "other", whose client_secret is set.
+	body := bytes.ReplaceAll(testdata(t, "event_alert.json"), []byte("/acme/"), []byte("/other/"))
+	good := sentry.Sign(body, clientSecret)
+	now := strconv.FormatInt(time.Now().Unix(), 10)
+	for _, tc := range []struct {
+		name string
+		hdr  []string
+		code int
+	}{
+		{"missing", nil, 401},
+		{"wrong", []string{"Sentry-Hook-Signature", strings.Repeat("0", 64)}, 401},
+		{"not hex", []string{"Sentry-Hook-Signature", "xyz"}, 401},
+		{"stale timestamp", []string{"Sentry-Hook-Signature", good, "Sentry-Hook-Timestamp", "1500000000"}, 401},
+		{"good", []string{"Sentry-Hook-Signature", good, "Sentry-Hook-Timestamp", now}, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(e.robot.Messages())
+			hdr := append([]string{"Sentry-Hook-Resource", "event_alert"}, tc.hdr...)
+			code, a := e.post("?token="+token, body, hdr...)
+			if code != tc.code {
+				t.Fatalf("got %d %+v, want %d", code, a, tc.code)
+			}
+			msgs := e.robot.Messages()[before:]
+			if tc.code == 200 {
+				if len(msgs) != 1 || msgs[0].Token != "robot-other-token" || !strings.Contains(msgs[0].Text, "@13700137000") {
+					t.Errorf("messages = %+v, want one to the other organization's robot", msgs)
+				}
+			} else if len(msgs) != 0 {
+				t.Errorf("%d messages sent for a refused signature", len(msgs))
+			}
+		})
+	}
+	// Re-encoding the JSON (Go escapes differently) must not verify.
+	var v any
+	_ = json.Unmarshal(body, &v)
+	reenc, _ := json.Marshal(v)
+	if code, _ := e.post("?token="+token, reenc, "Sentry-Hook-Resource", "event_alert", "Sentry-Hook-Signature", good); code != 401 {
+		t.Errorf("re-encoded body with the original signature: %d, want 401", code)
+	}
+}
+
+func TestRobotRefusalIs502(t *testing.T) {
+	e := newEnv(t)
+	body := bytes.ReplaceAll(testdata(t, "legacy_saas.json"), []byte(`"mall-api"`), []byte(`"broken"`))
+	code, a := e.post("?token="+token, body)
+	if code != http.StatusBadGateway || !strings.Contains(a.Error, "坏机器人") || !strings.Contains(a.Error, "300005") {
+		t.Fatalf("got %d %+v, want 502 naming the robot and its code", code, a)
+	}
+	if len(a.Delivered) != 1 || a.Delivered[0].Code != 300005 || a.Delivered[0].Fix == "" {
+		t.Errorf("delivered = %+v", a.Delivered)
+	}
+}
+
+func TestRetriesTransientFailures(t *testing.T) {
+	e := newEnv(t)
+	e.robot.FailNext(robottest.Fault500, robottest.FaultBusy)
+	body := testdata(t, "legacy_selfhosted.json") // shop-web: one robot
+	body = bytes.ReplaceAll(body, []byte(`"staging"`), []byte(`"production"`))
+	code, a := e.post("?token="+token, body)
+	if code != 200 {
+		t.Fatalf("got %d %+v", code, a)
+	}
+	if got := len(e.robot.Messages()); got != 1 {
+		t.Errorf("%d messages, want exactly 1", got)
+	}
+	if a.Delivered[0].Attempts != 3 {
+		t.Errorf("attempts = %d, want 3", a.Delivered[0].Attempts)
+	}
+}
+
+func TestFilters(t *testing.T) {
+	e := newEnv(t)
+	// shop-web only alerts for production; this event is from staging.
+	code, a := e.post("?token="+token, testdata(t, "legacy_selfhosted.json"))
+	if code != 200 || a.Status != "filtered" || !strings.Contains(a.Reason, "staging") {
+		t.Fatalf("got %d %+v", code, a)
+	}
+	if e.robot.Requests() != 0 {
+		t.Error("a filtered alert was sent")
+	}
+}
+
+func TestBudgetExceededAnswers202AndStillDelivers(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.LegacyBudget = 20 * time.Millisecond })
+	e.robot.Latency = 300 * time.Millisecond
+	code, a := e.post("?token="+token, testdata(t, "legacy_saas.json"))
+	if code != http.StatusAccepted || a.Status != "accepted" {
+		t.Fatalf("got %d %+v, want 202", code, a)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.h.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(e.robot.Messages()); got != 2 {
+		t.Errorf("%d messages after the answer, want 2", got)
+	}
+}
+
+func TestCallerDisconnectDoesNotCancelDelivery(t *testing.T) {
+	e := newEnv(t)
+	e.robot.Latency = 100 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	req := httptest.NewRequest(http.MethodPost, "/?token="+token, bytes.NewReader(testdata(t, "legacy_saas.json"))).WithContext(ctx)
+	req.Header.Set("Content-Type", "application/json")
+	cancel() // Sentry gave up before we even started
+	e.h.ServeHTTP(httptest.NewRecorder(), req)
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	if err := e.h.Wait(wctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(e.robot.Messages()); got != 2 {
+		t.Errorf("%d messages, want 2", got)
+	}
+}
+
+func TestDeployCheck(t *testing.T) {
+	e := newEnv(t)
+	resp, err := http.Get(e.srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(raw), "部署成功") || !strings.Contains(string(raw), "4 projects") {
+		t.Fatalf("GET / = %d %s", resp.StatusCode, raw)
+	}
+	// Break the document: the relay keeps routing with the last good one
+	// and GET / reports the degraded state.
+	if err := os.WriteFile(filepath.Join(e.dir, "api", "v1", "config.json"), []byte(`{"schema":1,"projects":[{"id":1}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	resp, _ = http.Get(e.srv.URL + "/")
+	raw, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || !strings.Contains(string(raw), "degraded") || !strings.Contains(string(raw), "projects[0].name") {
+		t.Fatalf("GET / with a broken document = %d %s", resp.StatusCode, raw)
+	}
+	if code, _ := e.post("?token="+token, testdata(t, "legacy_saas.json")); code != 200 {
+		t.Errorf("webhook with a broken document = %d, want 200 from the last good one", code)
+	}
+	// No document at all and none loaded before: 503 naming the step.
+	empty := newEnvNoDoc(t)
+	resp, _ = http.Get(empty.URL + "/")
+	raw, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || !strings.Contains(string(raw), "missing") {
+		t.Fatalf("GET / without a document = %d %s", resp.StatusCode, raw)
+	}
+}
+
+func newEnvNoDoc(t *testing.T) *httptest.Server {
+	backend := store.NewFile(t.TempDir())
+	h := New(Options{Docs: store.NewCache(backend, store.ConfigKey("api/"), time.Hour), Senders: map[string]notify.Sender{}})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestLogsCarryNoSecret runs every kind of request and fails if any secret
+// of the configuration appears in the logs.
+func TestLogsCarryNoSecret(t *testing.T) {
+	e := newEnv(t)
+	e.post("?token="+token, testdata(t, "legacy_saas.json"))
+	e.post("?token=wrong-"+token, testdata(t, "legacy_saas.json"))
+	e.post("?token="+token, bytes.ReplaceAll(testdata(t, "legacy_saas.json"), []byte(`"mall-api"`), []byte(`"broken"`)))
+	e.post("?token="+token, testdata(t, "event_alert.json"), "Sentry-Hook-Resource", "event_alert", "Sentry-Hook-Signature", "00")
+	e.robot.FailNext(robottest.Fault500)
+	e.post("?token="+token, testdata(t, "issue_created.json"), "Sentry-Hook-Resource", "issue")
+	http.Get(e.srv.URL + "/")
+	logs := e.logs.String()
+	if !strings.Contains(logs, `"robot":"研发告警群"`) || !strings.Contains(logs, `"latency_ms"`) {
+		t.Fatalf("logs lack delivery records:\n%s", logs)
+	}
+	for _, s := range testDoc().Secrets() {
+		if strings.Contains(logs, s) {
+			t.Errorf("logs contain the secret %q", s)
+		}
+	}
+	for _, s := range []string{"sign=", "access_token=robot"} {
+		if strings.Contains(logs, s) {
+			t.Errorf("logs contain %q", s)
+		}
+	}
+}
