@@ -1,0 +1,438 @@
+// Package feishu sends interactive cards to Feishu / Lark custom bots
+// (自定义机器人): signed with a fresh timestamp in seconds on every request
+// when the bot has a secret, the keyword in the card's title, owners
+// @-mentioned by open_id, and every answer checked for a zero code.
+package feishu
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/notify"
+)
+
+// DefaultBase is Feishu's open platform; the send endpoint is
+// <base>/open-apis/bot/v2/hook/<token>. Lark uses https://open.larksuite.com.
+const DefaultBase = "https://open.feishu.cn"
+
+// MaxBody is Feishu's limit on a request body, in bytes (20 KB).
+const MaxBody = 20 << 10
+
+// maxTitle bounds the card title, in bytes.
+const maxTitle = 600
+
+// Notifier posts to Feishu custom bots. It is safe for concurrent use.
+type Notifier struct {
+	Base   string           // API base URL; "" means DefaultBase
+	Client *http.Client     // nil means a client with a 5 s timeout
+	Now    func() time.Time // for signing; nil means time.Now
+}
+
+var defaultClient = &http.Client{Timeout: 5 * time.Second}
+
+// Send posts m to bot r once as an interactive card, signed with a fresh
+// timestamp when the bot has a secret.
+func (n *Notifier) Send(ctx context.Context, r *config.Robot, m *notify.Message) error {
+	if r == nil || m == nil {
+		return &notify.Error{Kind: config.KindFeishu, Msg: "nothing to send: no robot or no message"}
+	}
+	token := r.AccessToken.Reveal()
+	if strings.TrimSpace(token) == "" {
+		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: "the bot has no hook token", Fix: fixToken}
+	}
+	var ts int64
+	secret := r.Secret.Reveal()
+	if secret != "" {
+		now := time.Now
+		if n.Now != nil {
+			now = n.Now
+		}
+		ts = now().Unix()
+	}
+	body, err := Body(m, secret, ts)
+	if err != nil {
+		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: err.Error()}
+	}
+	base := n.Base
+	if base == "" {
+		base = DefaultBase
+	}
+	u, err := url.Parse(strings.TrimRight(base, "/") + "/open-apis/bot/v2/hook/" + url.PathEscape(token))
+	if err != nil {
+		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: "invalid Feishu API base URL or hook token"}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: scrub(err.Error(), token, secret)}
+	}
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	c := n.Client
+	if c == nil {
+		c = defaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: transportError(err, token, secret), Retry: true}
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	return Classify(r, resp.StatusCode, raw)
+}
+
+// transportError describes a failed request without the URL, which carries
+// the token.
+func transportError(err error, secrets ...string) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return scrub(err.Error(), secrets...)
+}
+
+// scrub removes tokens and secrets from s.
+func scrub(s string, secrets ...string) string {
+	s = notify.Redact(s)
+	for _, v := range secrets {
+		if len(v) >= 4 {
+			s = strings.ReplaceAll(s, v, "REDACTED")
+			s = strings.ReplaceAll(s, url.PathEscape(v), "REDACTED")
+		}
+	}
+	return s
+}
+
+// Sign returns Feishu's signature: base64 of HMAC-SHA256 keyed by
+// "<timestamp s>\n<secret>" over an empty message. It goes into the body,
+// not URL-escaped.
+func Sign(secret string, tsSeconds int64) string {
+	mac := hmac.New(sha256.New, []byte(strconv.FormatInt(tsSeconds, 10)+"\n"+secret))
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+type answer struct {
+	Code *int   `json:"code"`
+	Msg  string `json:"msg"`
+}
+
+// Classify turns Feishu's answer into nil (code 0 with HTTP 200) or a
+// *notify.Error that says whether to retry and, for configuration faults,
+// how to fix it. Feishu answers 9499 with HTTP 400, so the body's code is
+// read whatever the status below 500.
+func Classify(r *config.Robot, status int, raw []byte) error {
+	e := &notify.Error{Robot: r.Name, Kind: r.Kind, Status: status}
+	if status >= 500 {
+		e.Msg, e.Retry = fmt.Sprintf("HTTP %d", status), true
+		return e
+	}
+	var a answer
+	if err := json.Unmarshal(raw, &a); err != nil {
+		e.Msg = fmt.Sprintf("HTTP %d with a body that is not JSON", status)
+		e.Retry = status == http.StatusOK || status == http.StatusTooManyRequests
+		return e
+	}
+	if a.Code == nil {
+		e.Msg = fmt.Sprintf("HTTP %d with an answer that has no code", status)
+		return e
+	}
+	if *a.Code == 0 {
+		if status == http.StatusOK {
+			return nil
+		}
+		e.Msg = fmt.Sprintf("HTTP %d", status)
+		return e
+	}
+	e.Code, e.Msg = *a.Code, scrub(a.Msg, r.AccessToken.Reveal(), r.Secret.Reveal())
+	e.Retry, e.RateLimited, e.Resign, e.Fix = explain(e.Code, a.Msg)
+	return e
+}
+
+const fixToken = "the bot's hook token is wrong or the bot was removed: copy the part after /hook/ from the bot's webhook URL again"
+
+// explain classifies a non-zero code (chat-robots.md §3).
+func explain(code int, msg string) (retry, limited, resign bool, fix string) {
+	switch code {
+	case 11232:
+		return false, true, false, "Feishu allows 5 messages a second and 100 a minute per bot"
+	case 9499:
+		if strings.Contains(strings.ToLower(msg), "too many") {
+			return false, true, false, "Feishu allows 5 messages a second and 100 a minute per bot"
+		}
+		return false, false, false, "Feishu refused the request as malformed or larger than 20 KB"
+	case 19001:
+		return false, false, false, fixToken
+	case 19021:
+		return false, false, true, "the bot refused the signature or its time: copy the signing secret (签名校验) from the bot's security settings again, and check this machine's clock"
+	case 19022:
+		return false, false, false, "the bot's IP allow-list does not include this server; use keyword or signing security instead"
+	case 19024:
+		return false, false, false, "the robot's keyword must appear in every message; set it to 详情 or change the robot"
+	}
+	return false, false, false, ""
+}
+
+// Explain returns the plain-words fix for a Feishu code and msg, or "" when
+// it is not a configuration fault.
+func Explain(code int, msg string) string {
+	_, _, _, fix := explain(code, msg)
+	return fix
+}
+
+type body struct {
+	Timestamp string `json:"timestamp,omitempty"`
+	Sign      string `json:"sign,omitempty"`
+	MsgType   string `json:"msg_type"`
+	Card      card   `json:"card"`
+}
+
+type card struct {
+	Config struct {
+		WideScreenMode bool `json:"wide_screen_mode"`
+	} `json:"config"`
+	Header struct {
+		Title    text   `json:"title"`
+		Template string `json:"template"`
+	} `json:"header"`
+	Elements []any `json:"elements"`
+}
+
+type text struct {
+	Tag     string `json:"tag"`
+	Content string `json:"content"`
+}
+
+type div struct {
+	Tag  string `json:"tag"`
+	Text text   `json:"text"`
+}
+
+type action struct {
+	Tag     string   `json:"tag"`
+	Actions []button `json:"actions"`
+}
+
+type button struct {
+	Tag  string `json:"tag"`
+	Text text   `json:"text"`
+	Type string `json:"type"`
+	URL  string `json:"url"`
+}
+
+// Body renders m as an interactive-card request body of at most MaxBody
+// bytes. With a secret, it carries timestamp (seconds, as a string) and sign
+// at the top level. The details are cut to fit; the title (which carries the
+// keyword), the mentions and the button never are.
+func Body(m *notify.Message, secret string, tsSeconds int64) ([]byte, error) {
+	var b body
+	if secret != "" {
+		b.Timestamp = strconv.FormatInt(tsSeconds, 10)
+		b.Sign = Sign(secret, tsSeconds)
+	}
+	b.MsgType = "interactive"
+	b.Card.Config.WideScreenMode = true
+	b.Card.Header.Title = text{Tag: "plain_text", Content: Title(m)}
+	b.Card.Header.Template = Template(m.Level, m.State)
+	details := Details(m)
+	tail := tailElements(m)
+	for budget := len(details); ; {
+		content := details
+		if budget < len(details) {
+			content = cut(details, budget) + "…"
+		}
+		b.Card.Elements = tail
+		if content != "" {
+			b.Card.Elements = append([]any{div{Tag: "div", Text: text{Tag: "lark_md", Content: content}}}, tail...)
+		}
+		out, err := encode(&b)
+		if err != nil {
+			return nil, err
+		}
+		if len(out) <= MaxBody {
+			return out, nil
+		}
+		over := len(out) - MaxBody + 64
+		if budget <= over {
+			return nil, fmt.Errorf("message does not fit Feishu's %d bytes even without its details", MaxBody)
+		}
+		budget -= over
+	}
+}
+
+// Title is the card title: m's title with the keyword, since Feishu looks
+// for keywords only in text and title values.
+func Title(m *notify.Message) string {
+	t := strings.TrimSpace(m.Title)
+	if t == "" {
+		t = strings.TrimSpace(m.Heading)
+	}
+	if m.Keyword != "" && !strings.Contains(t, m.Keyword) {
+		if t == "" {
+			t = m.Keyword
+		} else {
+			t = m.Keyword + " | " + t
+		}
+	}
+	if len(t) > maxTitle {
+		t = cutRunes(t, maxTitle-len("…")) + "…"
+	}
+	return t
+}
+
+// Template is the header colour for a level and state.
+func Template(level, state string) string {
+	if state == "resolved" {
+		return "green"
+	}
+	switch strings.ToLower(level) {
+	case "fatal", "critical", "error":
+		return "red"
+	case "warning":
+		return "orange"
+	}
+	return "blue"
+}
+
+// Details renders the heading, the facts and the note as lark_md.
+func Details(m *notify.Message) string {
+	var b strings.Builder
+	if len(m.Digest) > 0 {
+		fmt.Fprintf(&b, "**%s**\n", Escape(m.Heading))
+		for _, it := range m.Digest {
+			line := Escape(it.Title)
+			if it.Link != "" {
+				line = "[" + line + "](" + escapeURL(it.Link) + ")"
+			}
+			extra := Escape(it.Project)
+			if it.Level != "" {
+				extra += " · " + Escape(it.Level)
+			}
+			if it.Count > 1 {
+				extra += fmt.Sprintf(" · ×%d", it.Count)
+			}
+			fmt.Fprintf(&b, "- %s (%s)\n", line, extra)
+		}
+	} else if h := Escape(m.Heading); h != "" {
+		if m.Link != "" {
+			h = "[" + h + "](" + escapeURL(m.Link) + ")"
+		}
+		fmt.Fprintf(&b, "**%s**\n", h)
+	}
+	for _, f := range m.Fields {
+		v := Escape(f.Value)
+		if f.Link != "" {
+			v = "[" + v + "](" + escapeURL(f.Link) + ")"
+		}
+		fmt.Fprintf(&b, "**%s**: %s\n", Escape(f.Label), v)
+	}
+	if m.Note != "" {
+		b.WriteString(Escape(m.Note) + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// Mentions renders the @-mentions: <at id=…></at> for owners with an
+// open_id, and the names of the others in plain text (Feishu bots cannot
+// mention by mobile).
+func Mentions(m *notify.Message) string {
+	var parts []string
+	for _, p := range m.Mentions {
+		switch {
+		case validID(p.FeishuOpenID):
+			parts = append(parts, "<at id="+p.FeishuOpenID+"></at>")
+		case strings.TrimSpace(p.Name) != "":
+			parts = append(parts, "@"+Escape(strings.TrimSpace(p.Name)))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func tailElements(m *notify.Message) []any {
+	out := []any{}
+	if at := Mentions(m); at != "" {
+		out = append(out, div{Tag: "div", Text: text{Tag: "lark_md", Content: at}})
+	}
+	if m.Link != "" {
+		label := "在 Sentry 中查看详情"
+		if m.Lang == "en" {
+			label = m.LinkLabel()
+		}
+		out = append(out, action{Tag: "action", Actions: []button{{
+			Tag: "button", Text: text{Tag: "plain_text", Content: label}, Type: "primary", URL: m.Link,
+		}}})
+	}
+	return out
+}
+
+// validID accepts open_ids and user_ids that cannot break out of <at id=…>.
+func validID(id string) bool {
+	if id == "" || len(id) > 128 || id == "all" {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// escaper makes text literal in lark_md with HTML entities: no tag (<at>),
+// link, emphasis or strike-through can come from Sentry's text.
+var escaper = strings.NewReplacer(
+	`&`, `&amp;`, `<`, `&lt;`, `>`, `&gt;`, `*`, `&#42;`, `_`, `&#95;`, `~`, `&#126;`,
+	"`", `&#96;`, `[`, `&#91;`, `]`, `&#93;`,
+)
+
+// Escape makes Sentry-supplied text literal in lark_md.
+func Escape(s string) string { return escaper.Replace(s) }
+
+func escapeURL(u string) string {
+	return strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E").Replace(u)
+}
+
+func encode(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// cut returns lark_md s cut to at most n bytes on a rune boundary, never
+// inside an HTML entity.
+func cut(s string, n int) string {
+	s = cutRunes(s, n)
+	if i := strings.LastIndexByte(s, '&'); i >= 0 && !strings.Contains(s[i:], ";") {
+		s = s[:i]
+	}
+	return s
+}
+
+// cutRunes returns s cut to at most n bytes on a rune boundary.
+func cutRunes(s string, n int) string {
+	if n >= len(s) {
+		return s
+	}
+	if n < 0 {
+		n = 0
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,458 @@
+// Package wecom sends markdown messages to WeCom group robots (企业微信群机器人).
+//
+// The webhook key is the robot's only credential: WeCom has no signing,
+// keyword or IP setting. Owners are @-mentioned the way WeCom notifies them:
+// in markdown only as <@userid>, so an owner known only by mobile number is
+// mentioned by a second, short text message carrying mentioned_mobile_list
+// (chat-robots.md §2). Such an alert costs two of the robot's 20 messages a
+// minute; Messages reports the cost.
+package wecom
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/notify"
+)
+
+// DefaultBase is WeCom's API; the send endpoint is
+// <base>/cgi-bin/webhook/send?key=<key>.
+const DefaultBase = "https://qyapi.weixin.qq.com"
+
+// Limits on message content, in bytes (chat-robots.md §2).
+const (
+	MaxMarkdown = 4096
+	MaxText     = 2048
+)
+
+// Notifier posts to WeCom group robots. It is safe for concurrent use.
+type Notifier struct {
+	Base   string       // API base URL; "" means DefaultBase
+	Client *http.Client // nil means a client with a 5 s timeout
+}
+
+var defaultClient = &http.Client{Timeout: 5 * time.Second}
+
+// Send posts m to robot r as one markdown message and, when some mentioned
+// owner has a mobile number but no WeCom userid, a short text message that
+// @-mentions them by mobile.
+//
+// When the markdown message went out and the text message then failed, the
+// error is not retryable: a retry would post the alert twice.
+func (n *Notifier) Send(ctx context.Context, r *config.Robot, m *notify.Message) error {
+	if r == nil || m == nil {
+		return &notify.Error{Kind: config.KindWeCom, Msg: "nothing to send: no robot or no message"}
+	}
+	md, err := MarkdownBody(m)
+	if err != nil {
+		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: err.Error()}
+	}
+	if err := n.post(ctx, r, md); err != nil {
+		return err
+	}
+	text, err := TextBody(m)
+	if err != nil {
+		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: "the alert was delivered, but the @-mention message could not be built: " + err.Error()}
+	}
+	if text == nil {
+		return nil
+	}
+	if err := n.post(ctx, r, text); err != nil {
+		e := notify.AsError(err, r)
+		partial := *e
+		partial.Msg = "the alert was delivered, but the @-mention by mobile failed: " + e.Msg
+		partial.Retry, partial.RateLimited, partial.Resign = false, false, false
+		return &partial
+	}
+	return nil
+}
+
+// Messages returns how many WeCom messages Send posts for m: 2 when some
+// mention needs the text message by mobile, else 1. Rate limiters should
+// take that many from the robot's 20-a-minute budget.
+func Messages(m *notify.Message) int {
+	if len(mobileMentions(m)) > 0 {
+		return 2
+	}
+	return 1
+}
+
+func (n *Notifier) post(ctx context.Context, r *config.Robot, body []byte) error {
+	key := r.AccessToken.Reveal()
+	if strings.TrimSpace(key) == "" {
+		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: "the robot has no webhook key", Fix: fixKey}
+	}
+	base := n.Base
+	if base == "" {
+		base = DefaultBase
+	}
+	u, err := url.Parse(strings.TrimRight(base, "/") + "/cgi-bin/webhook/send")
+	if err != nil {
+		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: "invalid WeCom API base URL"}
+	}
+	u.RawQuery = url.Values{"key": {key}}.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: scrub(err.Error(), key)}
+	}
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	c := n.Client
+	if c == nil {
+		c = defaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: transportError(err, key), Retry: true}
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	return Classify(r, resp.StatusCode, raw)
+}
+
+// transportError describes a failed request without the URL, which carries
+// the key.
+func transportError(err error, key string) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return scrub(err.Error(), key)
+}
+
+// scrub removes the key from s, whatever form it appears in.
+func scrub(s, key string) string {
+	s = notify.Redact(s)
+	if len(key) >= 4 {
+		s = strings.ReplaceAll(s, key, "REDACTED")
+		s = strings.ReplaceAll(s, url.QueryEscape(key), "REDACTED")
+	}
+	return s
+}
+
+type answer struct {
+	ErrCode *int   `json:"errcode"`
+	ErrMsg  string `json:"errmsg"`
+}
+
+// Classify turns WeCom's answer into nil (errcode 0 with HTTP 200) or a
+// *notify.Error that says whether to retry and, for configuration faults,
+// how to fix it.
+func Classify(r *config.Robot, status int, raw []byte) error {
+	e := &notify.Error{Robot: r.Name, Kind: r.Kind, Status: status}
+	if status >= 500 {
+		e.Msg, e.Retry = fmt.Sprintf("HTTP %d", status), true
+		return e
+	}
+	var a answer
+	if err := json.Unmarshal(raw, &a); err != nil {
+		e.Msg = fmt.Sprintf("HTTP %d with a body that is not JSON", status)
+		e.Retry = status == http.StatusOK || status == http.StatusTooManyRequests
+		return e
+	}
+	if a.ErrCode == nil {
+		e.Msg = fmt.Sprintf("HTTP %d with an answer that has no errcode", status)
+		return e
+	}
+	if *a.ErrCode == 0 {
+		if status == http.StatusOK {
+			return nil
+		}
+		e.Msg = fmt.Sprintf("HTTP %d", status)
+		return e
+	}
+	e.Code, e.Msg = *a.ErrCode, scrub(a.ErrMsg, r.AccessToken.Reveal())
+	e.Retry, e.RateLimited, e.Fix = explain(e.Code)
+	return e
+}
+
+const fixKey = "the robot's webhook key is wrong or the robot was removed: copy the key= value from the robot's webhook URL again"
+
+// explain classifies a non-zero errcode (chat-robots.md §2).
+func explain(code int) (retry, limited bool, fix string) {
+	switch code {
+	case -1:
+		return true, false, ""
+	case 45009:
+		return false, true, "WeCom allows 20 messages a minute per robot; the rest wait for the next minute"
+	case 93000:
+		return false, false, fixKey
+	case 40058:
+		return false, false, "WeCom refused a parameter or the message is too long (markdown 4096 bytes, text 2048)"
+	case 40008:
+		return false, false, "WeCom refused the message type"
+	case 44004:
+		return false, false, "WeCom received an empty message"
+	}
+	return false, false, ""
+}
+
+// Explain returns the plain-words fix for a WeCom errcode, or "" when it is
+// not a configuration fault.
+func Explain(code int) string {
+	_, _, fix := explain(code)
+	return fix
+}
+
+type markdownBody struct {
+	MsgType  string `json:"msgtype"`
+	Markdown struct {
+		Content string `json:"content"`
+	} `json:"markdown"`
+}
+
+type textBody struct {
+	MsgType string `json:"msgtype"`
+	Text    struct {
+		Content             string   `json:"content"`
+		MentionedMobileList []string `json:"mentioned_mobile_list"`
+	} `json:"text"`
+}
+
+// MarkdownBody renders m as a WeCom markdown (v1) request body whose content
+// stays within MaxMarkdown bytes. The details are cut to fit; the link, the
+// keyword and the <@userid> mentions never are.
+func MarkdownBody(m *notify.Message) ([]byte, error) {
+	head, tail := Markdown(m)
+	var b markdownBody
+	b.MsgType = "markdown"
+	b.Markdown.Content = head + tail
+	if len(b.Markdown.Content) > MaxMarkdown {
+		budget := MaxMarkdown - len(tail) - len("…\n")
+		if budget <= 0 {
+			return nil, fmt.Errorf("message does not fit WeCom's %d bytes even without its details", MaxMarkdown)
+		}
+		b.Markdown.Content = cut(head, budget) + "…\n" + tail
+	}
+	return encode(&b)
+}
+
+// TextBody renders the text message that @-mentions by mobile the owners who
+// have no WeCom userid, or returns nil when there is none. Its content is the
+// alert's title, within MaxText bytes.
+func TextBody(m *notify.Message) ([]byte, error) {
+	mobiles := mobileMentions(m)
+	if len(mobiles) == 0 {
+		return nil, nil
+	}
+	var b textBody
+	b.MsgType = "text"
+	b.Text.MentionedMobileList = mobiles
+	title := strings.TrimSpace(m.Title)
+	if title == "" {
+		title = m.Heading
+	}
+	tail := ""
+	if m.Keyword != "" && !strings.Contains(title, m.Keyword) {
+		tail = " " + m.Keyword
+	}
+	if len(title)+len(tail) > MaxText {
+		title = cutRunes(title, MaxText-len(tail)-len("…")) + "…"
+	}
+	b.Text.Content = title + tail
+	if strings.TrimSpace(b.Text.Content) == "" {
+		return nil, errors.New("the message has no title")
+	}
+	return encode(&b)
+}
+
+// mobileMentions lists the mobiles of mentioned owners without a usable
+// WeCom userid: markdown cannot mention them.
+func mobileMentions(m *notify.Message) []string {
+	if m == nil {
+		return nil
+	}
+	var out []string
+	for _, p := range m.Mentions {
+		if validUserID(p.WeComUserID) {
+			continue
+		}
+		if mob := strings.TrimSpace(p.Mobile); validMobile(mob) {
+			out = append(out, mob)
+		}
+	}
+	return out
+}
+
+// validUserID accepts WeCom userids that cannot break out of <@…>.
+func validUserID(id string) bool {
+	if id == "" || len(id) > 64 || strings.EqualFold(id, "@all") {
+		return false
+	}
+	for _, c := range id {
+		if c <= ' ' || c == '<' || c == '>' || c == 0x7f {
+			return false
+		}
+	}
+	return utf8.ValidString(id)
+}
+
+func validMobile(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	return strings.Trim(s, "+-0123456789") == ""
+}
+
+// Markdown renders m's markdown content in two parts: the head (heading and
+// facts, which may be cut to fit) and the tail (the link, the keyword and the
+// mentions, never cut). WeCom breaks lines on a single "\n".
+func Markdown(m *notify.Message) (head, tail string) {
+	var b strings.Builder
+	if len(m.Digest) > 0 {
+		writeDigest(&b, m)
+	} else {
+		heading := Escape(m.Heading)
+		if m.Link != "" {
+			heading = "[" + heading + "](" + escapeURL(m.Link) + ")"
+		}
+		fmt.Fprintf(&b, "### %s %s\n", levelMark(m.Level, m.State), heading)
+		for _, f := range m.Fields {
+			v := Escape(f.Value)
+			if f.Link != "" {
+				v = "[" + v + "](" + escapeURL(f.Link) + ")"
+			} else if m.Level != "" && strings.EqualFold(strings.TrimSpace(f.Value), m.Level) {
+				v = `<font color="` + levelColor(m.Level, m.State) + `">` + v + "</font>"
+			}
+			fmt.Fprintf(&b, "**%s**: %s\n", Escape(f.Label), v)
+		}
+		if m.Note != "" {
+			fmt.Fprintf(&b, "> %s\n", Escape(m.Note))
+		}
+	}
+	var t strings.Builder
+	if m.Link != "" {
+		fmt.Fprintf(&t, "[%s](%s)", Escape(m.LinkLabel()), escapeURL(m.Link))
+	}
+	if m.Keyword != "" && !strings.Contains(b.String()+t.String(), m.Keyword) {
+		if t.Len() > 0 {
+			t.WriteString(" ")
+		}
+		t.WriteString(Escape(m.Keyword))
+	}
+	var ats []string
+	for _, p := range m.Mentions {
+		if validUserID(p.WeComUserID) {
+			ats = append(ats, "<@"+p.WeComUserID+">")
+		}
+	}
+	if len(ats) > 0 {
+		t.WriteString("\n" + strings.Join(ats, " "))
+	}
+	return b.String(), t.String()
+}
+
+func writeDigest(b *strings.Builder, m *notify.Message) {
+	fmt.Fprintf(b, "### %s\n", Escape(m.Heading))
+	for _, it := range m.Digest {
+		line := Escape(it.Title)
+		if it.Link != "" {
+			line = "[" + line + "](" + escapeURL(it.Link) + ")"
+		}
+		extra := Escape(it.Project)
+		if it.Level != "" {
+			extra += " · " + Escape(it.Level)
+		}
+		if it.Count > 1 {
+			extra += fmt.Sprintf(" · ×%d", it.Count)
+		}
+		fmt.Fprintf(b, "> %s (%s)\n", line, extra)
+	}
+	for _, f := range m.Fields {
+		fmt.Fprintf(b, "**%s**: %s\n", Escape(f.Label), Escape(f.Value))
+	}
+}
+
+func levelMark(level, state string) string {
+	switch state {
+	case "resolved":
+		return "✅"
+	case "assigned", "ignored", "unresolved":
+		return "🔔"
+	}
+	switch level {
+	case "fatal", "critical":
+		return "🔥"
+	case "error":
+		return "🔴"
+	case "warning":
+		return "🟠"
+	}
+	return "🔵"
+}
+
+// levelColor maps a level to one of WeCom's three font colours: warning
+// (orange-red), info (green) and comment (grey).
+func levelColor(level, state string) string {
+	if state == "resolved" {
+		return "info"
+	}
+	switch strings.ToLower(level) {
+	case "fatal", "critical", "error", "warning":
+		return "warning"
+	}
+	return "comment"
+}
+
+// escaper neutralises Sentry-supplied text. WeCom documents no escape
+// syntax, so the characters that start a tag (<font>, <@userid>) or a link
+// become their full-width look-alikes: a title can never mention anyone or
+// forge a link.
+var escaper = strings.NewReplacer(`<`, `＜`, `>`, `＞`, `[`, `［`, `]`, `］`)
+
+// Escape makes Sentry-supplied text literal in WeCom markdown.
+func Escape(s string) string { return escaper.Replace(s) }
+
+func escapeURL(u string) string {
+	return strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E").Replace(u)
+}
+
+func encode(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// cut returns s cut to at most n bytes on a rune boundary, never inside or
+// after an unclosed <font> tag (every '<' in rendered text is the renderer's
+// own: Escape replaced the others).
+func cut(s string, n int) string {
+	if n >= len(s) {
+		return s
+	}
+	s = cutRunes(s, n)
+	if i := strings.LastIndex(s, "<font"); i >= 0 && !strings.Contains(s[i:], "</font>") {
+		s = s[:i]
+	}
+	if i := strings.LastIndexByte(s, '<'); i >= 0 && !strings.Contains(s[i:], ">") {
+		s = s[:i]
+	}
+	return s
+}
+
+// cutRunes returns s cut to at most n bytes on a rune boundary.
+func cutRunes(s string, n int) string {
+	if n >= len(s) {
+		return s
+	}
+	if n < 0 {
+		n = 0
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
