@@ -8,6 +8,8 @@ import (
 
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/notify/dingtalk"
+	"github.com/sentry-white/sentry-white/internal/notify/feishu"
+	"github.com/sentry-white/sentry-white/internal/notify/wecom"
 )
 
 // New returns a sender per robot kind sharing client (nil means
@@ -26,5 +28,7 @@ func New(getenv func(string) string, client *http.Client) map[string]notify.Send
 	}
 	return map[string]notify.Sender{
 		"dingtalk": &dingtalk.Notifier{Base: base("SENTRY_WHITE_DINGTALK_API", dingtalk.DefaultBase), Client: client},
+		"wecom":    &wecom.Notifier{Base: base("SENTRY_WHITE_WECOM_API", wecom.DefaultBase), Client: client},
+		"feishu":   &feishu.Notifier{Base: base("SENTRY_WHITE_FEISHU_API", feishu.DefaultBase), Client: client},
 	}
 }
