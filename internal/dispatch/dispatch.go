@@ -1,0 +1,549 @@
+// Package dispatch delivers rendered alerts to robots without losing any:
+// it keeps each robot under its rate limit, merges what exceeds the budget
+// into digests sent when the budget allows, backs off while a robot is
+// blocked, retries transient failures, and spools accepted alerts to disk
+// so that a restart loses nothing.
+package dispatch
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/notify"
+)
+
+// Clock is the time source; tests use a fake one.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// Limit is one rate limit of a robot API.
+type Limit struct {
+	N   int           // messages
+	Per time.Duration // per sliding window
+}
+
+// Budget is a robot kind's documented limits (chat-robots.md §1.5, §2, §3).
+type Budget struct {
+	Limits []Limit
+	// Block is how long the robot refuses everything after a rate-limit
+	// answer.
+	Block time.Duration
+	// DigestItems is how many alerts one digest message lists.
+	DigestItems int
+}
+
+// Budgets by robot kind.
+var Budgets = map[string]Budget{
+	config.KindDingTalk: {Limits: []Limit{{20, time.Minute}}, Block: 10 * time.Minute, DigestItems: 30},
+	config.KindWeCom:    {Limits: []Limit{{20, time.Minute}}, Block: time.Minute, DigestItems: 8},
+	config.KindFeishu:   {Limits: []Limit{{5, time.Second}, {100, time.Minute}}, Block: time.Minute, DigestItems: 30},
+}
+
+// Job is one message for one robot.
+type Job struct {
+	ID        string         `json:"id"`
+	RequestID string         `json:"request_id,omitempty"`
+	Robot     config.Robot   `json:"robot"`
+	Project   string         `json:"project"` // slug
+	Message   notify.Message `json:"message"`
+	Created   time.Time      `json:"created"`
+	// Tries counts background delivery rounds that failed transiently.
+	Tries     int       `json:"tries,omitempty"`
+	NotBefore time.Time `json:"not_before,omitempty"`
+}
+
+// NewID returns a random job id.
+func NewID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Status of a job in an Outcome.
+const (
+	Delivered = "delivered" // the robot accepted it
+	Failed    = "failed"    // final failure: recorded, not retried
+	Queued    = "queued"    // over the robot's budget: it goes out in a digest
+	Pending   = "pending"   // still being delivered after the answer
+)
+
+// Outcome is what happened to a job.
+type Outcome struct {
+	Job      *Job
+	Status   string
+	Attempts int
+	Err      *notify.Error
+	// Digest is how many jobs went out in the same message (1 for a plain
+	// message).
+	Digest int
+	At     time.Time
+}
+
+// Options configure a Dispatcher.
+type Options struct {
+	Senders map[string]notify.Sender
+	Clock   Clock // nil means the real clock
+	Policy  notify.Policy
+	Logger  *slog.Logger
+	// Spool is a directory for jobs accepted but not yet delivered; "" keeps
+	// them in memory only.
+	Spool string
+	// Background runs a worker per robot that sends queued jobs when the
+	// budget allows (a plain server). Without it, queued jobs wait for
+	// Drain (Function Compute, where nothing may run after the answer).
+	Background bool
+	// OnFinal is called once per job with its final outcome (delivered or
+	// failed), e.g. to record it.
+	OnFinal func(Outcome)
+	// MaxTries bounds background retry rounds of a transiently failing job
+	// (default 6, backing off from 30 s to 10 min).
+	MaxTries int
+	// SendTimeout bounds one delivery with its retries (default 30 s).
+	SendTimeout time.Duration
+}
+
+// Dispatcher delivers jobs; it is safe for concurrent use.
+type Dispatcher struct {
+	o      Options
+	clock  Clock
+	log    *slog.Logger
+	spool  *spool
+	mu     sync.Mutex
+	robots map[string]*robotState
+	stop   chan struct{}
+	wg     sync.WaitGroup // workers and detached sends
+	closed bool
+}
+
+type robotState struct {
+	key          string
+	kind         string
+	sent         []time.Time // send times within the longest window
+	blockedUntil time.Time
+	pending      []*Job
+	working      bool
+}
+
+// New returns a dispatcher and requeues what its spool holds.
+func New(o Options) (*Dispatcher, error) {
+	if o.Clock == nil {
+		o.Clock = realClock{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Policy.Attempts == 0 {
+		o.Policy = notify.DefaultPolicy
+	}
+	if o.MaxTries == 0 {
+		o.MaxTries = 6
+	}
+	if o.SendTimeout == 0 {
+		o.SendTimeout = 30 * time.Second
+	}
+	d := &Dispatcher{o: o, clock: o.Clock, log: o.Logger, robots: map[string]*robotState{}, stop: make(chan struct{})}
+	if o.Spool != "" {
+		sp, jobs, err := openSpool(o.Spool)
+		if err != nil {
+			return nil, err
+		}
+		d.spool = sp
+		for _, j := range jobs {
+			d.enqueue(j, false)
+		}
+		if len(jobs) > 0 {
+			d.log.Info("requeued spooled alerts", "count", len(jobs))
+		}
+	}
+	return d, nil
+}
+
+func budgetOf(kind string) Budget {
+	if b, ok := Budgets[kind]; ok {
+		return b
+	}
+	return Budgets[config.KindDingTalk]
+}
+
+// robotKey identifies a robot by kind and token, so limits survive edits
+// of its name or id and two robots sharing a token share a budget.
+func robotKey(r *config.Robot) string {
+	return r.Kind + "\x00" + r.AccessToken.Reveal()
+}
+
+func (d *Dispatcher) state(r *config.Robot) *robotState {
+	k := robotKey(r)
+	st := d.robots[k]
+	if st == nil {
+		st = &robotState{key: k, kind: r.Kind}
+		d.robots[k] = st
+	}
+	return st
+}
+
+// wait returns how long until st may send again (0 means now). Call with
+// d.mu held.
+func (d *Dispatcher) wait(st *robotState, now time.Time) time.Duration {
+	var w time.Duration
+	if now.Before(st.blockedUntil) {
+		w = st.blockedUntil.Sub(now)
+	}
+	b := budgetOf(st.kind)
+	longest := time.Duration(0)
+	for _, l := range b.Limits {
+		longest = max(longest, l.Per)
+		// The N-th most recent send within the window must leave it.
+		n := 0
+		for i := len(st.sent) - 1; i >= 0; i-- {
+			if now.Sub(st.sent[i]) < l.Per {
+				n++
+				if n == l.N {
+					w = max(w, st.sent[i].Add(l.Per).Sub(now))
+					break
+				}
+			}
+		}
+	}
+	// Forget sends older than the longest window.
+	i := 0
+	for i < len(st.sent) && now.Sub(st.sent[i]) >= longest {
+		i++
+	}
+	st.sent = st.sent[i:]
+	return w
+}
+
+// take records a send now if the budget allows it. Call with d.mu held.
+func (d *Dispatcher) take(st *robotState, now time.Time) bool {
+	if d.wait(st, now) > 0 {
+		return false
+	}
+	st.sent = append(st.sent, now)
+	return true
+}
+
+// Submit delivers jobs, each on its own goroutine, and waits until they are
+// done or the deadline passes. Jobs over their robot's budget are queued
+// for a digest; jobs still running at the deadline continue detached from
+// ctx's cancellation and are spooled so a restart re-sends them.
+func (d *Dispatcher) Submit(ctx context.Context, jobs []*Job, deadline time.Time) []Outcome {
+	outs := make([]Outcome, len(jobs))
+	done := make(chan int, len(jobs))
+	var mu sync.Mutex
+	running := 0
+	now := d.clock.Now()
+	for i, j := range jobs {
+		if j.ID == "" {
+			j.ID = NewID()
+		}
+		if j.Created.IsZero() {
+			j.Created = now
+		}
+		d.mu.Lock()
+		st := d.state(&j.Robot)
+		ok := len(st.pending) == 0 && d.take(st, now)
+		d.mu.Unlock()
+		if !ok {
+			d.enqueue(j, true)
+			outs[i] = Outcome{Job: j, Status: Queued, At: now}
+			continue
+		}
+		running++
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.o.SendTimeout)
+			defer cancel()
+			o := d.deliver(sctx, []*Job{j}, &j.Message)
+			mu.Lock()
+			outs[i] = o
+			mu.Unlock()
+			done <- i
+		}()
+	}
+	timer := time.NewTimer(max(time.Until(deadline), 0))
+	defer timer.Stop()
+	finished := make([]bool, len(jobs))
+	for running > 0 {
+		select {
+		case i := <-done:
+			finished[i] = true
+			running--
+		case <-timer.C:
+			mu.Lock()
+			snapshot := slices.Clone(outs)
+			mu.Unlock()
+			for i, j := range jobs {
+				if snapshot[i].Status == "" && !finished[i] {
+					snapshot[i] = Outcome{Job: j, Status: Pending, At: d.clock.Now()}
+					d.spoolJob(j)
+				}
+			}
+			return snapshot
+		}
+	}
+	return outs
+}
+
+// deliver sends msg (one job's message or a digest of jobs) and settles the
+// jobs: delivered, failed, or back in the queue.
+func (d *Dispatcher) deliver(ctx context.Context, jobs []*Job, msg *notify.Message) Outcome {
+	r := &jobs[0].Robot
+	s := d.o.Senders[r.Kind]
+	var res notify.Result
+	if s == nil {
+		res = notify.Result{Err: &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: fmt.Sprintf("robot kind %q is not supported by this relay", r.Kind)}}
+	} else {
+		res = notify.Deliver(ctx, s, r, msg, d.o.Policy)
+	}
+	now := d.clock.Now()
+	out := Outcome{Job: jobs[0], Attempts: res.Attempts, Err: res.Err, Digest: len(jobs), At: now}
+	switch {
+	case res.Err == nil:
+		out.Status = Delivered
+	case res.Err.RateLimited:
+		d.mu.Lock()
+		st := d.state(r)
+		st.blockedUntil = now.Add(budgetOf(r.Kind).Block)
+		d.mu.Unlock()
+		d.log.Warn("robot is rate limited; alerts wait for a digest", "robot", r.Name, "code", res.Err.Code,
+			"until", now.Add(budgetOf(r.Kind).Block).UTC().Format(time.RFC3339))
+		for _, j := range jobs {
+			d.enqueue(j, true)
+		}
+		out.Status = Queued
+		return out
+	case res.Err.Retry && d.o.Background && jobs[0].Tries+1 < d.o.MaxTries:
+		for _, j := range jobs {
+			j.Tries++
+			j.NotBefore = now.Add(retryDelay(j.Tries))
+			d.enqueue(j, true)
+		}
+		out.Status = Queued
+		return out
+	default:
+		out.Status = Failed
+	}
+	for _, j := range jobs {
+		d.unspool(j)
+		if d.o.OnFinal != nil {
+			o := out
+			o.Job = j
+			d.o.OnFinal(o)
+		}
+	}
+	return out
+}
+
+// retryDelay is the wait before background round n: 30 s, 1 min, 2 min, …
+// capped at 10 minutes.
+func retryDelay(n int) time.Duration {
+	d := 30 * time.Second
+	for i := 1; i < n && d < 10*time.Minute; i++ {
+		d *= 2
+	}
+	return min(d, 10*time.Minute)
+}
+
+// enqueue adds j to its robot's queue (and the spool) and, in background
+// mode, makes sure a worker serves the robot.
+func (d *Dispatcher) enqueue(j *Job, persist bool) {
+	if persist {
+		d.spoolJob(j)
+	}
+	d.mu.Lock()
+	st := d.state(&j.Robot)
+	if !slices.Contains(st.pending, j) {
+		st.pending = append(st.pending, j)
+	}
+	start := d.o.Background && !st.working && !d.closed
+	if start {
+		st.working = true
+		d.wg.Add(1)
+	}
+	d.mu.Unlock()
+	if start {
+		go d.work(st)
+	}
+}
+
+// next takes the next batch of st's queue if the robot may send now, or
+// returns how long to wait. Call with d.mu held.
+func (d *Dispatcher) next(st *robotState, now time.Time) ([]*Job, time.Duration) {
+	if len(st.pending) == 0 {
+		return nil, 0
+	}
+	if w := d.wait(st, now); w > 0 {
+		return nil, w
+	}
+	// Jobs waiting for a retry round stay back until their time.
+	var ready, later []*Job
+	var soonest time.Duration = -1
+	for _, j := range st.pending {
+		if now.Before(j.NotBefore) {
+			later = append(later, j)
+			if w := j.NotBefore.Sub(now); soonest < 0 || w < soonest {
+				soonest = w
+			}
+			continue
+		}
+		ready = append(ready, j)
+	}
+	if len(ready) == 0 {
+		return nil, soonest
+	}
+	n := min(len(ready), budgetOf(st.kind).DigestItems)
+	batch := ready[:n]
+	st.pending = append(slices.Clone(ready[n:]), later...)
+	st.sent = append(st.sent, now)
+	return batch, 0
+}
+
+// work sends st's queue as the budget allows until it is empty.
+func (d *Dispatcher) work(st *robotState) {
+	defer d.wg.Done()
+	for {
+		d.mu.Lock()
+		now := d.clock.Now()
+		batch, wait := d.next(st, now)
+		if batch == nil && wait == 0 || d.closed {
+			st.working = false
+			d.mu.Unlock()
+			return
+		}
+		d.mu.Unlock()
+		if batch == nil {
+			select {
+			case <-d.clock.After(wait):
+			case <-d.stop:
+				d.mu.Lock()
+				st.working = false
+				d.mu.Unlock()
+				return
+			}
+			continue
+		}
+		d.sendBatch(batch)
+	}
+}
+
+func (d *Dispatcher) sendBatch(batch []*Job) Outcome {
+	ctx, cancel := context.WithTimeout(context.Background(), d.o.SendTimeout)
+	defer cancel()
+	msg := &batch[0].Message
+	if len(batch) > 1 {
+		msg = Digest(batch)
+	}
+	out := d.deliver(ctx, batch, msg)
+	d.log.Info("queued alerts sent", "robot", batch[0].Robot.Name, "alerts", len(batch), "result", out.Status)
+	return out
+}
+
+// Drain sends every queued job the budgets allow, waiting for budget, until
+// the queues are empty or ctx ends. Function Compute's asynchronous
+// invocation and shutdown use it.
+func (d *Dispatcher) Drain(ctx context.Context) error {
+	for {
+		d.mu.Lock()
+		now := d.clock.Now()
+		var batch []*Job
+		var wait time.Duration = -1
+		for _, st := range d.robots {
+			if st.working {
+				continue // a background worker serves it
+			}
+			b, w := d.next(st, now)
+			if b != nil {
+				batch = b
+				break
+			}
+			if len(st.pending) > 0 && (wait < 0 || w < wait) {
+				wait = w
+			}
+		}
+		d.mu.Unlock()
+		switch {
+		case batch != nil:
+			d.sendBatch(batch)
+		case wait < 0:
+			return nil
+		default:
+			select {
+			case <-d.clock.After(wait):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+}
+
+// Queued returns the number of jobs waiting for budget.
+func (d *Dispatcher) Queued() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, st := range d.robots {
+		n += len(st.pending)
+	}
+	return n
+}
+
+// Close stops the workers after in-flight sends finish; queued jobs stay in
+// the spool for the next start.
+func (d *Dispatcher) Close(ctx context.Context) error {
+	d.mu.Lock()
+	if !d.closed {
+		d.closed = true
+		close(d.stop)
+	}
+	d.mu.Unlock()
+	done := make(chan struct{})
+	go func() { d.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Wait blocks until detached sends and workers are idle or ctx ends.
+func (d *Dispatcher) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { d.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (d *Dispatcher) spoolJob(j *Job) {
+	if d.spool == nil {
+		return
+	}
+	if err := d.spool.put(j); err != nil {
+		d.log.Error("spool write failed; the alert is kept in memory only", "job", j.ID, "error", err.Error())
+	}
+}
+
+func (d *Dispatcher) unspool(j *Job) {
+	if d.spool != nil {
+		d.spool.remove(j.ID)
+	}
+}

@@ -1,0 +1,299 @@
+package dispatch
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/notify"
+	"github.com/sentry-white/sentry-white/internal/notify/dingtalk"
+	"github.com/sentry-white/sentry-white/internal/robottest"
+)
+
+// fakeClock is a manual clock whose After channels fire on Advance.
+type fakeClock struct {
+	mu      sync.Mutex
+	now     time.Time
+	waiters []waiter
+}
+
+type waiter struct {
+	at time.Time
+	ch chan time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if d <= 0 {
+		ch <- c.now
+		return ch
+	}
+	c.waiters = append(c.waiters, waiter{c.now.Add(d), ch})
+	return ch
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	kept := c.waiters[:0]
+	for _, w := range c.waiters {
+		if !w.at.After(c.now) {
+			w.ch <- c.now
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	c.waiters = kept
+}
+
+func (c *fakeClock) Waiting() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.waiters)
+}
+
+const secret = "SECa7f09b5ea245debd13fb7fe1993897008f6b44ddf80310d14f3de4d3f407221d"
+
+var robot = config.Robot{ID: 1, Name: "研发告警群", Kind: "dingtalk", AccessToken: "storm-token", Secret: secret, Keyword: "详情"}
+
+func job(i int) *Job {
+	return &Job{Robot: robot, Project: "mall-api", Message: notify.Message{
+		Title: fmt.Sprintf("详情 | 商城后台: Error #%03d", i), Heading: fmt.Sprintf("Error #%03d", i),
+		Link: fmt.Sprintf("https://acme.sentry.io/issues/%d/", 1000+i), Level: "error", Keyword: "详情",
+		Fields:   []notify.Field{{Label: "项目", Value: "商城后台 (mall-api)"}},
+		Mentions: []notify.Mention{{Name: "张三", Mobile: "13800138000"}},
+	}}
+}
+
+type env struct {
+	clock *fakeClock
+	robot *robottest.DingTalk
+	d     *Dispatcher
+	final []Outcome
+	mu    sync.Mutex
+}
+
+func newEnv(t *testing.T, spool string, background bool) *env {
+	t.Helper()
+	e := &env{clock: newFakeClock()}
+	e.robot = robottest.NewDingTalk(robottest.DingTalkRobot{Token: "storm-token", Secret: secret, Keywords: []string{"详情"}})
+	e.robot.Now = e.clock.Now
+	t.Cleanup(e.robot.Close)
+	d, err := New(Options{
+		Senders:    map[string]notify.Sender{"dingtalk": &dingtalk.Notifier{Base: e.robot.URL(), Now: e.clock.Now}},
+		Clock:      e.clock,
+		Policy:     notify.Policy{Attempts: 3, Base: time.Millisecond, Max: time.Millisecond},
+		Spool:      spool,
+		Background: background,
+		OnFinal: func(o Outcome) {
+			e.mu.Lock()
+			e.final = append(e.final, o)
+			e.mu.Unlock()
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.d = d
+	t.Cleanup(func() { d.Close(context.Background()) })
+	return e
+}
+
+// settle waits (in real time) until the dispatcher is idle: nothing queued,
+// or its worker blocked on the fake clock.
+func (e *env) settle(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if e.d.Queued() == 0 {
+			ctx, cancel := context.WithDeadline(context.Background(), deadline)
+			defer cancel()
+			if err := e.d.Wait(ctx); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		if e.clock.Waiting() > 0 {
+			time.Sleep(2 * time.Millisecond)
+			if e.d.Queued() == 0 || e.clock.Waiting() > 0 {
+				return
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatal("dispatcher did not settle")
+}
+
+func TestStormOf200AlertsInOneMinute(t *testing.T) {
+	e := newEnv(t, t.TempDir(), true)
+	for i := 0; i < 200; i++ {
+		outs := e.d.Submit(context.Background(), []*Job{job(i)}, time.Now().Add(5*time.Second))
+		if s := outs[0].Status; s != Delivered && s != Queued {
+			t.Fatalf("alert %d: %s %v", i, s, outs[0].Err)
+		}
+		e.clock.Advance(300 * time.Millisecond) // 200 alerts in 60 s
+		e.settle(t)
+	}
+	for step := 0; step < 30 && e.d.Queued() > 0; step++ {
+		e.clock.Advance(30 * time.Second)
+		e.settle(t)
+	}
+	if n := e.d.Queued(); n != 0 {
+		t.Fatalf("%d alerts still queued", n)
+	}
+	if rej := e.robot.Rejected(); len(rej) != 0 {
+		t.Fatalf("the robot rejected %d messages: %v", len(rej), rej)
+	}
+	msgs := e.robot.Messages()
+	all := ""
+	for _, m := range msgs {
+		all += m.Text + "\n"
+		if !strings.Contains(m.Text, "详情") || !strings.Contains(m.Text, "@13800138000") {
+			t.Errorf("message without keyword or mention:\n%s", m.Text)
+		}
+	}
+	for i := 0; i < 200; i++ {
+		if !strings.Contains(all, fmt.Sprintf("Error #%03d", i)) {
+			t.Errorf("alert %d appears in no message", i)
+		}
+	}
+	// Never more than 20 in any 60 s window.
+	for i := range msgs {
+		n := 0
+		for j := i; j < len(msgs) && msgs[j].At.Sub(msgs[i].At) < time.Minute; j++ {
+			n++
+		}
+		if n > 20 {
+			t.Fatalf("%d messages within 60 s from %v", n, msgs[i].At)
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.final) != 200 {
+		t.Errorf("%d final outcomes, want 200", len(e.final))
+	}
+	t.Logf("200 alerts → %d messages (%d digests)", len(msgs), len(msgs)-20)
+}
+
+func TestBlockedRobotCollectsIntoDigest(t *testing.T) {
+	e := newEnv(t, "", true)
+	// Someone else used the robot's budget: it is blocked for 10 minutes.
+	e.robot.FailNext(robottest.FaultNoCode)
+	out := e.d.Submit(context.Background(), []*Job{job(1)}, time.Now().Add(5*time.Second))
+	if out[0].Status != Queued {
+		t.Fatalf("status %s, want queued", out[0].Status)
+	}
+	for i := 2; i <= 5; i++ {
+		if s := e.d.Submit(context.Background(), []*Job{job(i)}, time.Now().Add(5*time.Second))[0].Status; s != Queued {
+			t.Fatalf("alert %d while blocked: %s", i, s)
+		}
+	}
+	e.settle(t)
+	e.clock.Advance(9 * time.Minute)
+	e.settle(t)
+	if n := len(e.robot.Messages()); n != 0 {
+		t.Fatalf("%d messages during the block", n)
+	}
+	e.clock.Advance(61 * time.Second)
+	e.settle(t)
+	msgs := e.robot.Messages()
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "5 条告警") {
+		t.Fatalf("messages after the block: %+v", msgs)
+	}
+}
+
+func TestTransientFailuresDeliveredExactlyOnce(t *testing.T) {
+	e := newEnv(t, "", true)
+	e.robot.FailNext(robottest.Fault500, robottest.FaultBusy, robottest.Fault500, robottest.Fault500)
+	out := e.d.Submit(context.Background(), []*Job{job(1)}, time.Now().Add(5*time.Second))
+	// 3 attempts in the request fail; the job waits for a background round.
+	if out[0].Status != Queued {
+		t.Fatalf("status %s", out[0].Status)
+	}
+	e.settle(t)
+	e.clock.Advance(31 * time.Second)
+	e.settle(t)
+	if n := len(e.robot.Messages()); n != 1 {
+		t.Fatalf("%d messages, want exactly 1", n)
+	}
+}
+
+func TestSpoolSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnv(t, dir, false) // FC mode: nothing runs after the answer
+	e.robot.FailNext(robottest.FaultNoCode)
+	e.d.Submit(context.Background(), []*Job{job(1)}, time.Now().Add(5*time.Second))
+	e.d.Submit(context.Background(), []*Job{job(2)}, time.Now().Add(5*time.Second))
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(files) != 2 {
+		t.Fatalf("%d spool files, want 2", len(files))
+	}
+	info, _ := os.Stat(files[0])
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("spool file mode %v, want 0600", info.Mode().Perm())
+	}
+	// A new process finds them and drains them once the block is over.
+	d2, err := New(Options{Senders: map[string]notify.Sender{"dingtalk": &dingtalk.Notifier{Base: e.robot.URL(), Now: e.clock.Now}},
+		Clock: e.clock, Spool: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d2.Queued() != 2 {
+		t.Fatalf("requeued %d, want 2", d2.Queued())
+	}
+	e.clock.Advance(11 * time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := d2.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if msgs := e.robot.Messages(); len(msgs) != 1 || !strings.Contains(msgs[0].Text, "Error #001") || !strings.Contains(msgs[0].Text, "Error #002") {
+		t.Fatalf("after restart: %+v", msgs)
+	}
+	if files, _ := filepath.Glob(filepath.Join(dir, "*.json")); len(files) != 0 {
+		t.Errorf("%d spool files left", len(files))
+	}
+}
+
+func TestConfigFaultFailsAtOnce(t *testing.T) {
+	e := newEnv(t, "", true)
+	bad := job(1)
+	bad.Robot.Secret = "SECwrong"
+	out := e.d.Submit(context.Background(), []*Job{bad}, time.Now().Add(5*time.Second))
+	if out[0].Status != Failed || out[0].Err.Code != 310000 || out[0].Err.Fix == "" {
+		t.Fatalf("outcome %+v", out[0])
+	}
+	if len(e.final) != 1 || e.final[0].Status != Failed {
+		t.Errorf("final outcomes %+v", e.final)
+	}
+}
+
+func TestDigestGroupsRepeats(t *testing.T) {
+	jobs := []*Job{job(1), job(1), job(2)}
+	jobs[2].Message.Mentions = append(jobs[2].Message.Mentions, notify.Mention{Name: "李四", Mobile: "13900139000"})
+	m := Digest(jobs)
+	if len(m.Digest) != 2 || m.Digest[0].Count != 2 || len(m.Mentions) != 2 {
+		t.Fatalf("digest %+v", m)
+	}
+	body, err := dingtalk.Body(m)
+	if err != nil || !strings.Contains(string(body), "×2") {
+		t.Fatalf("body %s %v", body, err)
+	}
+}
