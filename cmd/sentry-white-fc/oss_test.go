@@ -1,0 +1,294 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sentry-white/sentry-white/internal/robottest"
+	"github.com/sentry-white/sentry-white/internal/store/osstest"
+)
+
+// Fake keys the relay gets from the environment and from FC's per-request
+// headers; none may reach its logs.
+const (
+	ossEnvKeyID  = "LTAI5tRelayEnvKey01"
+	ossEnvSecret = "relayEnvSecretValue01"
+	ossEnvToken  = "CAISrelayEnvToken01"
+	ossFCKeyID   = "STS.NUrelayFcKey02"
+	ossFCSecret  = "relayFcSecretValue02"
+	ossFCToken   = "CAISrelayFcToken02"
+)
+
+const ossBucket = "sentry-white-e2e"
+
+// ossRelay is the relay started by run() on an oss:// store.
+type ossRelay struct {
+	base string
+	logs *syncBuffer
+	stop func()
+}
+
+// syncBuffer collects the relay's log lines from its goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func seedExampleDoc(t *testing.T, srv *osstest.Server) []byte {
+	t.Helper()
+	doc, err := os.ReadFile("../../testdata/example-store/api/v1/config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Seed(ossBucket, "api/v1/config.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+func startOSSRelay(t *testing.T, srv *osstest.Server, dt *robottest.DingTalk, args ...string) *ossRelay {
+	t.Helper()
+	env := map[string]string{
+		"OSS_ENDPOINT":                    srv.URL,
+		"ALIBABA_CLOUD_ACCESS_KEY_ID":     ossEnvKeyID,
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET": ossEnvSecret,
+		"ALIBABA_CLOUD_SECURITY_TOKEN":    ossEnvToken,
+		"SENTRY_WHITE_DINGTALK_API":       dt.URL(),
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	logs := &syncBuffer{}
+	args = append([]string{"-store", "oss://" + ossBucket + "/api/", "-addr", "127.0.0.1:0"}, args...)
+	go func() { done <- run(ctx, args, func(k string) string { return env[k] }, logs, ready) }()
+	r := &ossRelay{logs: logs}
+	select {
+	case addr := <-ready:
+		r.base = "http://" + addr
+	case err := <-done:
+		cancel()
+		t.Fatalf("run: %v\n%s", err, logs)
+	}
+	stopped := false
+	r.stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+		for _, k := range []string{ossEnvKeyID, ossEnvSecret, ossEnvToken, ossFCKeyID, ossFCSecret, ossFCToken, "example-access-token", exampleSecret, "example-token-change-me"} {
+			if strings.Contains(logs.String(), k) {
+				t.Errorf("the relay logged a secret %q", k)
+			}
+		}
+	}
+	t.Cleanup(r.stop)
+	return r
+}
+
+// deployCheck GETs / (with FC's per-request keys when fc is true).
+func (r *ossRelay) deployCheck(t *testing.T, fc bool) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, r.base+"/", nil)
+	if fc {
+		req.Header.Set("x-fc-access-key-id", ossFCKeyID)
+		req.Header.Set("x-fc-access-key-secret", ossFCSecret)
+		req.Header.Set("x-fc-security-token", ossFCToken)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var body map[string]any
+	if err := json.Unmarshal(raw, &body); err != nil {
+		t.Fatalf("GET / answered %d %s: %v", resp.StatusCode, raw, err)
+	}
+	return resp.StatusCode, body
+}
+
+// legacyEvent is testdata/sentry/legacy_saas.json with its own event id, so
+// the relay's duplicate filter lets each through.
+func legacyEvent(t *testing.T, n int) []byte {
+	t.Helper()
+	b := payload(t, "legacy_saas.json")
+	const id = "9f2c1b7d3a4e4c8b8e6f1a2b3c4d5e6f"
+	if !bytes.Contains(b, []byte(id)) {
+		t.Fatalf("legacy_saas.json no longer holds event id %s", id)
+	}
+	return bytes.ReplaceAll(b, []byte(id), fmt.Appendf(nil, "%032x", n))
+}
+
+func exampleRobot() robottest.DingTalkRobot {
+	return robottest.DingTalkRobot{Token: "example-access-token", Secret: exampleSecret, Keywords: []string{"详情"}}
+}
+
+// TestRunOnOSS: the relay on an oss:// store routes like on the folder
+// store, reads the document once at start and not at all per webhook, and
+// keeps delivering with the last good document when the store goes away.
+func TestRunOnOSS(t *testing.T) {
+	srv := osstest.New(ossBucket)
+	defer srv.Close()
+	seedExampleDoc(t, srv)
+	dt := robottest.NewDingTalk(exampleRobot())
+	defer dt.Close()
+	r := startOSSRelay(t, srv, dt)
+
+	reqs := srv.Requests()
+	if len(reqs) != 1 || reqs[0].Method != http.MethodGet || reqs[0].Path != "/"+ossBucket+"/api/v1/config.json" || reqs[0].Status != 200 {
+		t.Fatalf("cold start read %+v, want one GET of api/v1/config.json", reqs)
+	}
+	if reqs[0].AccessKeyID != ossEnvKeyID || reqs[0].SecurityToken != ossEnvToken {
+		t.Errorf("cold start signed with %q/%q, want the ALIBABA_CLOUD_* keys", reqs[0].AccessKeyID, reqs[0].SecurityToken)
+	}
+
+	// Steady state: webhooks cost no store read.
+	for i := range 3 {
+		if code, body := post(t, r.base+"/?token=example-token-change-me", legacyEvent(t, 100+i)); code != 200 {
+			t.Fatalf("webhook %d: %d %s", i, code, body)
+		}
+	}
+	if n := srv.Count(); n != 1 {
+		t.Errorf("3 webhooks inside the cache window cost %d store reads, want 0", n-1)
+	}
+	msgs := dt.Messages()
+	if len(msgs) != 3 {
+		t.Fatalf("%d messages, want one per webhook", len(msgs))
+	}
+	if m := msgs[0]; !m.Mentioned || len(m.AtMobiles) != 2 || !strings.Contains(m.Text, "详情") || !strings.Contains(m.Text, "商城后台") {
+		t.Errorf("message %q: want the project, the keyword and both owners @-mentioned", m.Text)
+	}
+
+	// The deploy check revalidates with FC's per-request keys: one
+	// conditional GET, answered 304.
+	n := srv.Count()
+	code, body := r.deployCheck(t, true)
+	if code != 200 || !strings.Contains(body["message"].(string), "部署成功") || body["projects"] != float64(1) {
+		t.Fatalf("GET / = %d %v, want 200 部署成功 with 1 project", code, body)
+	}
+	reqs = srv.Since(n)
+	if len(reqs) != 1 || reqs[0].Status != http.StatusNotModified || reqs[0].Header.Get("If-None-Match") == "" {
+		t.Fatalf("GET / read %+v, want one conditional GET answered 304", reqs)
+	}
+	if reqs[0].AccessKeyID != ossFCKeyID || reqs[0].SecurityToken != ossFCToken {
+		t.Errorf("GET / signed with %q/%q, want the x-fc-* keys of the request", reqs[0].AccessKeyID, reqs[0].SecurityToken)
+	}
+
+	// The store goes away: webhooks still go out, the deploy check says
+	// degraded and why.
+	srv.Close()
+	if code, body := post(t, r.base+"/?token=example-token-change-me", legacyEvent(t, 2)); code != 200 {
+		t.Fatalf("webhook with the store down: %d %s", code, body)
+	}
+	if len(dt.Messages()) != 4 {
+		t.Errorf("%d messages, want 4", len(dt.Messages()))
+	}
+	code, body = r.deployCheck(t, false)
+	if code != 503 || body["status"] != "degraded" || !strings.Contains(body["error"].(string), "endpoint unreachable") {
+		t.Errorf("GET / with the store down = %d %v, want 503 degraded naming the unreachable endpoint", code, body)
+	}
+}
+
+// TestRunOnOSSRevalidating runs with a cache window shorter than any gap
+// between webhooks, so each webhook revalidates: a changed document takes
+// effect, and failures of the store fall back to the last good document.
+func TestRunOnOSSRevalidating(t *testing.T) {
+	srv := osstest.New(ossBucket)
+	defer srv.Close()
+	doc := seedExampleDoc(t, srv)
+	dt := robottest.NewDingTalk(exampleRobot())
+	defer dt.Close()
+	r := startOSSRelay(t, srv, dt, "-cache", "1ns")
+
+	n := srv.Count()
+	if code, body := post(t, r.base+"/?token=example-token-change-me", legacyEvent(t, 3)); code != 200 {
+		t.Fatalf("webhook: %d %s", code, body)
+	}
+	if reqs := srv.Since(n); len(reqs) != 1 || reqs[0].Status != http.StatusNotModified {
+		t.Errorf("a webhook after the window read %+v, want one conditional GET answered 304", reqs)
+	}
+
+	// A new token in the store is used by the next webhook.
+	if err := srv.Seed(ossBucket, "api/v1/config.json", bytes.Replace(doc, []byte("example-token-change-me"), []byte("rotated-token-0002"), 1)); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := post(t, r.base+"/?token=example-token-change-me", legacyEvent(t, 4)); code != 401 {
+		t.Errorf("the old token after a change: %d, want 401", code)
+	}
+	if code, body := post(t, r.base+"/?token=rotated-token-0002", legacyEvent(t, 5)); code != 200 {
+		t.Fatalf("the new token: %d %s", code, body)
+	}
+
+	// An invalid document is not used; the last good one is.
+	if err := srv.Seed(ossBucket, "api/v1/config.json", []byte(`{"schema":1,"projects":[{"id":0}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := post(t, r.base+"/?token=rotated-token-0002", legacyEvent(t, 6)); code != 200 {
+		t.Fatalf("webhook with an invalid document stored: %d %s", code, body)
+	}
+	code, body := r.deployCheck(t, false)
+	if code != 503 || body["status"] != "degraded" || !strings.Contains(body["error"].(string), "invalid") {
+		t.Errorf("GET / with an invalid document = %d %v, want 503 degraded, invalid", code, body)
+	}
+
+	// Refused keys, then a store that is gone: still delivering.
+	srv.Fail(osstest.Fault{Status: 403, Code: "InvalidAccessKeyId"})
+	if code, body := post(t, r.base+"/?token=rotated-token-0002", legacyEvent(t, 7)); code != 200 {
+		t.Fatalf("webhook with refused keys: %d %s", code, body)
+	}
+	code, body = r.deployCheck(t, false)
+	if code != 503 || body["status"] != "degraded" || !strings.Contains(body["error"].(string), "credentials refused") {
+		t.Errorf("GET / with refused keys = %d %v, want 503 degraded, credentials refused", code, body)
+	}
+	srv.Close()
+	if code, body := post(t, r.base+"/?token=rotated-token-0002", legacyEvent(t, 8)); code != 200 {
+		t.Fatalf("webhook with the store gone: %d %s", code, body)
+	}
+	if got := len(dt.Messages()); got != 5 {
+		t.Errorf("%d messages, want 5 (every accepted webhook)", got)
+	}
+}
+
+// TestRunOnOSSMissingBucket: a relay whose bucket does not exist starts,
+// and its deploy check names the step.
+func TestRunOnOSSMissingBucket(t *testing.T) {
+	srv := osstest.New() // no bucket
+	defer srv.Close()
+	dt := robottest.NewDingTalk(exampleRobot())
+	defer dt.Close()
+	r := startOSSRelay(t, srv, dt)
+	code, body := r.deployCheck(t, false)
+	if code != 503 || body["status"] != "error" || !strings.Contains(body["error"].(string), "bucket missing") {
+		t.Errorf("GET / without the bucket = %d %v, want 503 naming the missing bucket", code, body)
+	}
+	if code, _ := post(t, r.base+"/?token=example-token-change-me", legacyEvent(t, 9)); code != 503 {
+		t.Errorf("webhook without a document: %d, want 503", code)
+	}
+	if len(dt.Messages()) != 0 {
+		t.Error("a message was sent without a document")
+	}
+}
