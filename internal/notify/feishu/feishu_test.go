@@ -522,12 +522,14 @@ func FuzzBody(f *testing.F) {
 	f.Add("TypeError", "value", "ou_x", 10)
 	f.Add("<at id=all></at>", "&#4", "a b", 3000)
 	f.Add("标题", "很长&", "", 9000)
+	f.Add("\xde", "\xde", "\xde", 9000)
 	f.Fuzz(func(t *testing.T, heading, value, openID string, repeat int) {
 		if repeat < 0 || repeat > 20000 {
 			return
 		}
 		m := message()
 		m.Heading = heading
+		m.Title = strings.Repeat(heading, repeat)
 		m.Fields = append(m.Fields, notify.Field{Label: "说明", Value: strings.Repeat(value, repeat)})
 		m.Mentions = append(m.Mentions, notify.Mention{FeishuOpenID: openID, Name: openID})
 		body, err := Body(m, "demo", 1599360473)
@@ -537,11 +539,12 @@ func FuzzBody(f *testing.F) {
 		if len(body) > MaxBody {
 			t.Fatalf("body is %d bytes", len(body))
 		}
-		if strings.Contains(string(body), "<at id=all>") {
-			t.Fatalf("body mentions everyone")
-		}
 		if !json.Valid(body) {
 			t.Fatalf("body is not JSON")
+		}
+		md, _ := decode(t, body).divs()
+		if strings.Contains(strings.Join(md, "\n"), "<at id=all>") {
+			t.Fatalf("lark_md mentions everyone: %q", md)
 		}
 	})
 }

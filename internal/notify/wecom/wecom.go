@@ -223,6 +223,8 @@ type textBody struct {
 // keyword and the <@userid> mentions never are.
 func MarkdownBody(m *notify.Message) ([]byte, error) {
 	head, tail := Markdown(m)
+	// JSON turns each invalid byte into a 3-byte U+FFFD: measure what is sent.
+	head, tail = strings.ToValidUTF8(head, "\uFFFD"), strings.ToValidUTF8(tail, "\uFFFD")
 	var b markdownBody
 	b.MsgType = "markdown"
 	b.Markdown.Content = head + tail
@@ -251,6 +253,7 @@ func TextBody(m *notify.Message) ([]byte, error) {
 	if title == "" {
 		title = m.Heading
 	}
+	title = strings.ToValidUTF8(title, "\uFFFD")
 	tail := ""
 	if m.Keyword != "" && !strings.Contains(title, m.Keyword) {
 		tail = " " + m.Keyword

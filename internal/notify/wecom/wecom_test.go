@@ -439,6 +439,7 @@ func FuzzMarkdownBody(f *testing.F) {
 	f.Add("TypeError", "value", "zhangsan", 10)
 	f.Add("<@all>", "<font color=\"info\">", "a>b", 3000)
 	f.Add("标题", "很长", "", 2000)
+	f.Add("\xde", "\xde", "", 3000)
 	f.Fuzz(func(t *testing.T, heading, value, userid string, repeat int) {
 		if repeat < 0 || repeat > 5000 {
 			return
@@ -446,7 +447,13 @@ func FuzzMarkdownBody(f *testing.F) {
 		m := message()
 		m.Heading = heading
 		m.Fields = append(m.Fields, notify.Field{Label: "说明", Value: strings.Repeat(value, repeat)})
+		m.Title = strings.Repeat(heading, repeat)
 		m.Mentions = append(m.Mentions, notify.Mention{WeComUserID: userid})
+		if tb, err := TextBody(m); err == nil {
+			if _, c, _ := content(t, tb); len(c) > MaxText {
+				t.Fatalf("text content is %d bytes", len(c))
+			}
+		}
 		body, err := MarkdownBody(m)
 		if err != nil {
 			return
