@@ -35,7 +35,7 @@ var (
 // store that does not answer must fail fast rather than hold webhooks.
 const (
 	DefaultOSSConnectTimeout = 3 * time.Second
-	DefaultOSSTimeout        = 10 * time.Second
+	DefaultOSSTimeout        = 5 * time.Second
 )
 
 // maxObject bounds what Get reads into memory (the function may have 128 MB).
