@@ -1,0 +1,384 @@
+package configapi
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/notify"
+	"github.com/sentry-white/sentry-white/internal/notify/dingtalk"
+	"github.com/sentry-white/sentry-white/internal/render"
+	"github.com/sentry-white/sentry-white/internal/route"
+	"github.com/sentry-white/sentry-white/internal/sentry"
+)
+
+// sampleEvent is a real legacy WebHooks plugin body (sentry.io, 2025): the
+// sample alert for tests and previews.
+//
+//go:embed sample_event.json
+var sampleEvent []byte
+
+// testTimeout bounds a test alert, retries included.
+const testTimeout = 20 * time.Second
+
+// alertOptions is the optional body of a test or a preview.
+type alertOptions struct {
+	Lang string `json:"lang"` // message language, zh (default) or en
+	// Payload is a Sentry webhook body to preview instead of the sample;
+	// Resource is its Sentry-Hook-Resource header (empty for the legacy
+	// plugin).
+	Payload  json.RawMessage `json:"payload"`
+	Resource string          `json:"resource"`
+}
+
+func readAlertOptions(w http.ResponseWriter, r *http.Request) (alertOptions, error) {
+	var o alertOptions
+	body, err := readObject(w, r)
+	if err != nil {
+		return o, err
+	}
+	b, _ := json.Marshal(body)
+	if err := json.Unmarshal(b, &o); err != nil {
+		return o, badRequest("", "the body does not fit: %s", jsonError(err))
+	}
+	if o.Lang != "" && o.Lang != "zh" && o.Lang != "en" {
+		return o, badRequest("lang", "lang must be zh or en")
+	}
+	return o, nil
+}
+
+// sample returns the sample alert as project p of org would receive it:
+// its slug and name, a link built from the organization, and a level and
+// environment its filters let through.
+func sample(p *config.Project, org *config.Organization) *sentry.Event {
+	ev, err := sentry.Parse(sampleEvent, nil)
+	if err != nil {
+		panic("configapi: the embedded sample event does not parse: " + err.Error())
+	}
+	ev.ProjectSlugs = []string{p.Slug}
+	ev.ProjectName = p.Name
+	ev.OrgSlug = ""
+	if org != nil {
+		ev.OrgSlug = org.Slug
+	}
+	ev.URL, ev.IssueID = "", "" // link to the organization's issues, not to a made-up one
+	ev.Title = "sentry-white 测试告警 test alert · " + ev.Title
+	ev.Rules = []string{"sentry-white test"}
+	ev.Time = time.Now()
+	ev.FirstSeen = time.Time{}
+	if len(p.Environments) > 0 {
+		ev.Environment = p.Environments[0]
+	}
+	if p.MinLevel != "" && config.LevelRank(p.MinLevel) > config.LevelRank(ev.Level) {
+		ev.Level = p.MinLevel
+	}
+	return ev
+}
+
+// result is one robot's answer to a test alert.
+type result struct {
+	RobotID  int64    `json:"robot_id"`
+	Robot    string   `json:"robot"`
+	Kind     string   `json:"kind"`
+	Project  string   `json:"project"`
+	OK       bool     `json:"ok"`
+	Attempts int      `json:"attempts"`
+	Mentions []string `json:"mentions"` // who was @-mentioned: name (mobile or user id)
+	Code     int      `json:"code,omitempty"`
+	Detail   string   `json:"detail,omitempty"` // the robot's own answer, or the transport error
+	Error    string   `json:"error,omitempty"`
+	Fix      string   `json:"fix,omitempty"`
+	Message  string   `json:"message"` // the outcome in words
+}
+
+// deliver sends ev to each target through the relay's code: render, then
+// the sender of the robot's kind with retries.
+func (s *Server) deliver(ctx context.Context, ev *sentry.Event, targets []route.Target, lang string) []result {
+	out := make([]result, 0, len(targets))
+	for _, t := range targets {
+		msg := render.Message(t, ev, render.Options{Lang: lang})
+		res := result{RobotID: t.Robot.ID, Robot: t.Robot.Name, Kind: t.Robot.Kind, Project: t.Project.Name, Mentions: mentionNames(msg)}
+		sender := s.senders[t.Robot.Kind]
+		var r notify.Result
+		if sender == nil {
+			r.Err = &notify.Error{Robot: t.Robot.Name, Kind: t.Robot.Kind,
+				Msg: fmt.Sprintf("robot kind %q is not supported by this version", t.Robot.Kind),
+				Fix: "choose another robot kind; this version sends to " + strings.Join(s.metaData()["sendable_kinds"].([]string), ", ")}
+		} else {
+			r = notify.Deliver(ctx, sender, t.Robot, msg, s.o.Policy)
+		}
+		res.Attempts = r.Attempts
+		if r.Err == nil {
+			res.OK = true
+			res.Message = fmt.Sprintf("delivered to %s", t.Robot.Name)
+			if len(res.Mentions) > 0 {
+				res.Message += ", mentioning " + strings.Join(res.Mentions, ", ")
+			}
+		} else {
+			res.Code, res.Detail, res.Error, res.Fix = r.Err.Code, r.Err.Msg, r.Err.Error(), explain(r.Err)
+			res.Message = fmt.Sprintf("%s did not accept the message: %s", t.Robot.Name, r.Err.Msg)
+			if res.Fix != "" {
+				res.Message += ". What to do: " + res.Fix
+			}
+		}
+		s.log.Info("test alert", "robot", t.Robot.Name, "kind", t.Robot.Kind, "ok", res.OK, "code", res.Code, "attempts", res.Attempts)
+		out = append(out, res)
+	}
+	return out
+}
+
+// explain says in words what to do about a failed delivery.
+func explain(e *notify.Error) string {
+	if e.Fix != "" {
+		return e.Fix
+	}
+	if e.Code != 0 && e.Kind == config.KindDingTalk {
+		if fix := dingtalk.Explain(e.Code, e.Msg); fix != "" {
+			return fix
+		}
+	}
+	switch {
+	case e.Code != 0:
+		return fmt.Sprintf("the robot answered error code %d; look it up in the chat tool's robot documentation", e.Code)
+	case e.Status == http.StatusNotFound:
+		return "the robot's API answered 404: check the robot kind and its token"
+	case e.Status >= 500:
+		return "the chat tool's server failed; try again in a minute"
+	case e.Status == 0:
+		return "the robot's server could not be reached: check this computer's network connection or proxy"
+	}
+	return ""
+}
+
+func mentionNames(m *notify.Message) []string {
+	out := []string{}
+	for _, p := range m.Mentions {
+		id := p.Mobile
+		for _, v := range []string{p.DingTalkUserID, p.WeComUserID, p.FeishuOpenID} {
+			if id == "" {
+				id = v
+			}
+		}
+		out = append(out, fmt.Sprintf("%s (%s)", p.Name, id))
+	}
+	return out
+}
+
+func answer(w http.ResponseWriter, project string, results []result, note string) {
+	ok := len(results) > 0
+	for _, r := range results {
+		ok = ok && r.OK
+	}
+	body := map[string]any{"ok": ok, "project": project, "results": results}
+	if note != "" {
+		body["note"] = note
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// testRobot sends the sample alert to one robot. It speaks for the first
+// project that routes to the robot (its owners are @-mentioned, its
+// organization's link and shared login shown), without that project's
+// filters; a robot no project uses gets the alert of a made-up project.
+func (s *Server) testRobot(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	opt, err := readAlertOptions(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d, _, err := s.load(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	x := config.NewIndex(d)
+	if x.Robot(id) == nil {
+		s.fail(w, r, notFound("robot %d does not exist", id))
+		return
+	}
+	p := config.Project{Name: "sentry-white", Slug: "sentry-white-test"}
+	for _, q := range d.Projects {
+		if slices.Contains(q.RobotIDs, id) {
+			p = q
+			break
+		}
+	}
+	p.RobotIDs = []int64{id}
+	p.Environments, p.MinLevel, p.MentionLevel, p.FollowUps = nil, "", "", nil
+	ev := sample(&p, x.Organization(p.OrganizationID))
+	plan, err := route.Match(x, ev, []*config.Project{&p})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), testTimeout)
+	defer cancel()
+	answer(w, p.Name, s.deliver(ctx, ev, plan.Targets, opt.Lang), "")
+}
+
+// testProject sends the sample alert to a project's robots, as the relay
+// would for a real alert of the project.
+func (s *Server) testProject(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	opt, err := readAlertOptions(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d, _, err := s.load(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	x := config.NewIndex(d)
+	p := findProject(d, id)
+	if p == nil {
+		s.fail(w, r, notFound("project %d does not exist", id))
+		return
+	}
+	ev := sample(p, x.Organization(p.OrganizationID))
+	plan, err := route.Match(x, ev, []*config.Project{p})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	note := ""
+	if len(plan.Targets) == 0 {
+		note = "nothing was sent: the project has no robot; pick one in the project's settings"
+		for _, sk := range plan.Skipped {
+			note = "nothing was sent: " + sk.Reason
+		}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), testTimeout)
+	defer cancel()
+	answer(w, p.Name, s.deliver(ctx, ev, plan.Targets, opt.Lang), note)
+}
+
+func findProject(d *config.Document, id int64) *config.Project {
+	for i := range d.Projects {
+		if d.Projects[i].ID == id {
+			return &d.Projects[i]
+		}
+	}
+	return nil
+}
+
+// preview renders what each of a project's robots would receive for a
+// Sentry payload (the sample by default), without sending anything.
+func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	opt, err := readAlertOptions(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d, _, err := s.load(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	x := config.NewIndex(d)
+	p := findProject(d, id)
+	if p == nil {
+		s.fail(w, r, notFound("project %d does not exist", id))
+		return
+	}
+	var ev *sentry.Event
+	sampled := len(opt.Payload) == 0 || string(opt.Payload) == "null"
+	if sampled {
+		ev = sample(p, x.Organization(p.OrganizationID))
+	} else {
+		h := http.Header{}
+		if opt.Resource != "" {
+			h.Set("Sentry-Hook-Resource", opt.Resource)
+		}
+		if ev, err = sentry.Parse(opt.Payload, h); err != nil {
+			s.fail(w, r, &apiError{Status: http.StatusUnprocessableEntity, Code: "validation", Msg: "the payload cannot be read: " + err.Error(),
+				Fields: []*config.FieldError{{Field: "payload", Msg: err.Error()}}})
+			return
+		}
+	}
+	out := map[string]any{
+		"project": map[string]any{"id": p.ID, "name": p.Name, "slug": p.Slug},
+		"sample":  sampled,
+		"event": map[string]any{"title": ev.Title, "level": ev.Level, "environment": ev.Environment,
+			"project_slugs": ev.ProjectSlugs, "resource": ev.Resource},
+		"robots": []any{},
+	}
+	if ev.Ignored != "" {
+		out["dropped"] = "Sentry sends this webhook without an alert: " + ev.Ignored
+		writeJSON(w, http.StatusOK, out)
+		return
+	}
+	if !sampled && !slices.ContainsFunc(ev.ProjectSlugs, func(sl string) bool { return strings.EqualFold(sl, p.Slug) }) {
+		out["warning"] = fmt.Sprintf("this payload is for project %q, not %q: the relay would not route it to this project",
+			strings.Join(ev.ProjectSlugs, ", "), p.Slug)
+	}
+	plan, err := route.Match(x, ev, []*config.Project{p})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, sk := range plan.Skipped {
+		out["dropped"] = sk.Reason
+	}
+	out["mentions_suppressed"] = len(p.OwnerIDs) > 0 && !route.Mentions(p, ev)
+	var robots []any
+	for _, t := range plan.Targets {
+		msg := render.Message(t, ev, render.Options{Lang: opt.Lang})
+		rb := map[string]any{"robot_id": t.Robot.ID, "robot": t.Robot.Name, "kind": t.Robot.Kind,
+			"keyword": t.Robot.EffectiveKeyword(), "mentions": mentionNames(msg)}
+		if t.Robot.Kind == config.KindDingTalk {
+			body, err := dingtalk.Body(msg)
+			if err != nil {
+				rb["error"] = err.Error()
+			} else {
+				rb["body"] = json.RawMessage(body)
+				var parsed struct {
+					Markdown struct {
+						Text string `json:"text"`
+					} `json:"markdown"`
+				}
+				if json.Unmarshal(body, &parsed) == nil {
+					rb["text"] = parsed.Markdown.Text
+				}
+			}
+		}
+		rb["message"] = messageView(msg)
+		robots = append(robots, rb)
+	}
+	if robots != nil {
+		out["robots"] = robots
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// messageView is a rendered message as JSON, for robot kinds whose exact
+// request body this version does not show.
+func messageView(m *notify.Message) map[string]any {
+	fields := make([]map[string]string, len(m.Fields))
+	for i, f := range m.Fields {
+		fields[i] = map[string]string{"label": f.Label, "value": f.Value}
+	}
+	return map[string]any{"title": m.Title, "heading": m.Heading, "link": m.Link, "level": m.Level,
+		"fields": fields, "note": m.Note, "keyword": m.Keyword, "mentions": mentionNames(m)}
+}

@@ -1,0 +1,427 @@
+package configapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/notify"
+	"github.com/sentry-white/sentry-white/internal/store"
+)
+
+// Store kinds in the settings.
+const (
+	StoreFolder = "folder"
+	StoreOSS    = "oss"
+)
+
+// Settings are the configurator's own choices, kept on this computer in
+// settings.json (mode 0600): which store to edit, the relay's URL and the
+// UI language.
+type Settings struct {
+	StoreKind          string        `json:"store_kind"` // folder or oss
+	Folder             string        `json:"folder"`
+	OSSEndpoint        string        `json:"oss_endpoint"`
+	OSSBucket          string        `json:"oss_bucket"`
+	OSSPrefix          string        `json:"oss_prefix"`
+	OSSAccessKeyID     string        `json:"oss_access_key_id"`
+	OSSAccessKeySecret config.Secret `json:"oss_access_key_secret"`
+	// RelayURL is the relay's public URL (the FC HTTP trigger), which the
+	// webhook URL for Sentry is built from.
+	RelayURL string `json:"relay_url"`
+	Language string `json:"language"` // zh or en
+
+	saved bool // read from (or written to) the settings file
+}
+
+// secretFields of the settings, by JSON name.
+var settingsSecrets = []secretField{{Name: "oss_access_key_secret", Partial: true}}
+
+func settingsDir(getenv func(string) string) (string, error) {
+	if d := strings.TrimSpace(getenv("SENTRY_WHITE_CONFIG_DIR")); d != "" {
+		return d, nil
+	}
+	d, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("find the folder for settings (set SENTRY_WHITE_CONFIG_DIR): %w", err)
+	}
+	return filepath.Join(d, "sentry-white"), nil
+}
+
+func settingsFile(dir string) string { return filepath.Join(dir, "settings.json") }
+
+func readSettings(path string) (Settings, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Settings{}, nil
+	}
+	if err != nil {
+		return Settings{}, fmt.Errorf("read settings: %w", err)
+	}
+	var st Settings
+	if err := json.Unmarshal(b, &st); err != nil {
+		return Settings{}, fmt.Errorf("the settings file %s is not valid JSON (%v); fix or delete it", path, err)
+	}
+	st.saved = true
+	return st, nil
+}
+
+// writeSettings replaces the settings file atomically, readable only by
+// its owner: it holds the OSS AccessKey secret.
+func writeSettings(path string, st Settings) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("save settings: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".settings-*.json")
+	if err != nil {
+		return fmt.Errorf("save settings: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if err := tmp.Chmod(0o600); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		tmp.Close()
+		return fmt.Errorf("save settings: %w", err)
+	}
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save settings: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("save settings: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("save settings: %w", err)
+	}
+	return nil
+}
+
+// location is the store the settings name, and the environment to open it
+// with: the settings' OSS endpoint and keys in place of the process's.
+func (st Settings) location(base func(string) string) (store.Location, func(string) string, error) {
+	if st.StoreKind != StoreOSS {
+		dir := strings.TrimSpace(st.Folder)
+		if dir == "" {
+			dir = store.DefaultDir
+		}
+		return store.Location{Scheme: "file", Dir: dir, Prefix: store.DefaultPrefix}, base, nil
+	}
+	prefix := strings.Trim(strings.TrimSpace(st.OSSPrefix), "/")
+	if prefix == "" {
+		prefix = strings.TrimSuffix(store.DefaultPrefix, "/")
+	}
+	loc, err := store.ParseLocation("oss://" + strings.TrimSpace(st.OSSBucket) + "/" + prefix)
+	if err != nil {
+		return store.Location{}, nil, err
+	}
+	env := func(k string) string {
+		switch k {
+		case "OSS_ENDPOINT":
+			if v := strings.TrimSpace(st.OSSEndpoint); v != "" {
+				return v
+			}
+		case "ALIBABA_CLOUD_ACCESS_KEY_ID":
+			if v := strings.TrimSpace(st.OSSAccessKeyID); v != "" {
+				return v
+			}
+		case "ALIBABA_CLOUD_ACCESS_KEY_SECRET":
+			if v := strings.TrimSpace(st.OSSAccessKeySecret.Reveal()); v != "" {
+				return v
+			}
+		case "ALIBABA_CLOUD_SECURITY_TOKEN":
+			if st.OSSAccessKeyID != "" {
+				return "" // a token in the environment belongs to other keys
+			}
+		}
+		return base(k)
+	}
+	return loc, env, nil
+}
+
+// validate names each settings field at fault.
+func (st Settings) validate() []*config.FieldError {
+	var fes []*config.FieldError
+	add := func(f, format string, args ...any) {
+		fes = append(fes, &config.FieldError{Field: f, Msg: fmt.Sprintf(format, args...)})
+	}
+	switch st.StoreKind {
+	case StoreFolder:
+		if strings.ContainsRune(st.Folder, 0) {
+			add("folder", "is not a folder path")
+		}
+	case StoreOSS:
+		if strings.TrimSpace(st.OSSEndpoint) == "" {
+			add("oss_endpoint", "is required, e.g. https://oss-cn-hangzhou.aliyuncs.com")
+		} else if u, err := url.Parse(withScheme(st.OSSEndpoint)); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			add("oss_endpoint", "must be the region endpoint, e.g. https://oss-cn-hangzhou.aliyuncs.com")
+		}
+		if b := strings.TrimSpace(st.OSSBucket); b == "" {
+			add("oss_bucket", "is required")
+		} else if _, err := store.ParseLocation("oss://" + b + "/"); err != nil {
+			add("oss_bucket", "must be 3-63 lower-case letters, digits or hyphens")
+		}
+		if p := st.OSSPrefix; strings.Contains(p, "..") || strings.ContainsAny(p, "\\ \t") {
+			add("oss_prefix", "must be a folder such as api/")
+		}
+		if strings.TrimSpace(st.OSSAccessKeyID) == "" {
+			add("oss_access_key_id", "is required")
+		}
+		if strings.TrimSpace(st.OSSAccessKeySecret.Reveal()) == "" {
+			add("oss_access_key_secret", "is required")
+		}
+	default:
+		add("store_kind", "%q is not a store kind; use folder or oss", st.StoreKind)
+	}
+	if v := strings.TrimSpace(st.RelayURL); v != "" {
+		if u, err := url.Parse(v); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			add("relay_url", "must be the relay's http(s) URL, e.g. the FC trigger's public URL https://….fcapp.run")
+		}
+	}
+	if st.Language != "" && st.Language != "zh" && st.Language != "en" {
+		add("language", "must be zh or en")
+	}
+	return fes
+}
+
+func withScheme(s string) string {
+	s = strings.TrimSpace(s)
+	if !strings.Contains(s, "://") {
+		return "https://" + s
+	}
+	return s
+}
+
+// resolveStore opens the store named by the flag, else the environment,
+// else the settings file, else the default folder.
+func (s *Server) resolveStore() activeStore {
+	if v := strings.TrimSpace(s.o.Store); v != "" {
+		return openLocation(v, "flag", s.o.Getenv)
+	}
+	if v := strings.TrimSpace(s.o.Getenv("SENTRY_WHITE_STORE")); v != "" {
+		return openLocation(v, "env", s.o.Getenv)
+	}
+	if s.set.saved {
+		return openSettings(s.set, s.o.Getenv)
+	}
+	return openLocation(store.DefaultDir, "default", s.o.Getenv)
+}
+
+func openLocation(v, source string, getenv func(string) string) activeStore {
+	loc, err := store.ParseLocation(v)
+	if err != nil {
+		return activeStore{loc: v, source: source, err: err}
+	}
+	return open(loc, source, getenv)
+}
+
+func openSettings(st Settings, getenv func(string) string) activeStore {
+	loc, env, err := st.location(getenv)
+	if err != nil {
+		return activeStore{loc: st.StoreKind, source: "settings", err: err}
+	}
+	return open(loc, "settings", env)
+}
+
+func open(loc store.Location, source string, getenv func(string) string) activeStore {
+	b, err := store.Open(loc, getenv)
+	if err != nil {
+		return activeStore{loc: loc.String(), source: source, err: err}
+	}
+	return activeStore{docs: store.NewDocs(b, loc.Prefix), loc: loc.String(), source: source}
+}
+
+// view is the settings as the API shows them: the secret masked, and the
+// store fields describing the store in use when the settings do not choose
+// it (a -store flag, the environment or the default).
+func (s *Server) view() map[string]any {
+	s.mu.Lock()
+	st, act := s.set, s.active
+	s.mu.Unlock()
+	if act.source != "settings" {
+		if loc, err := store.ParseLocation(act.loc); err == nil {
+			if loc.Scheme == "file" {
+				st.StoreKind, st.Folder = StoreFolder, loc.Dir
+			} else {
+				st.StoreKind, st.OSSBucket, st.OSSPrefix = StoreOSS, loc.Bucket, loc.Prefix
+				if st.OSSEndpoint == "" {
+					st.OSSEndpoint = s.o.Getenv("OSS_ENDPOINT")
+				}
+			}
+		}
+	}
+	if st.StoreKind == "" {
+		st.StoreKind = StoreFolder
+	}
+	m := maskedMap(st, settingsSecrets)
+	m["active_store"] = act.loc
+	m["store_source"] = act.source
+	m["settings_file"] = s.settingsPath
+	if act.err != nil {
+		m["store_error"] = notify.Redact(act.err.Error())
+	}
+	return m
+}
+
+func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.view())
+}
+
+// mergeSettings applies a request body to the saved settings: omitted
+// fields and a masked secret keep their saved values.
+func (s *Server) mergeSettings(w http.ResponseWriter, r *http.Request) (Settings, error) {
+	body, err := readObject(w, r)
+	if err != nil {
+		return Settings{}, err
+	}
+	s.mu.Lock()
+	cur := s.set
+	s.mu.Unlock()
+	for _, k := range []string{"active_store", "store_source", "settings_file", "store_error"} {
+		delete(body, k)
+	}
+	var next Settings
+	if err := mergeInto(&next, &cur, body, true, settingsSecrets); err != nil {
+		return Settings{}, err
+	}
+	if next.StoreKind == "" {
+		next.StoreKind = StoreFolder
+	}
+	for _, p := range []*string{&next.Folder, &next.OSSEndpoint, &next.OSSBucket, &next.OSSPrefix, &next.OSSAccessKeyID, &next.RelayURL} {
+		*p = strings.TrimSpace(*p)
+	}
+	next.OSSAccessKeySecret = config.Secret(strings.TrimSpace(next.OSSAccessKeySecret.Reveal()))
+	if fes := next.validate(); len(fes) > 0 {
+		return Settings{}, validation(fes)
+	}
+	return next, nil
+}
+
+func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
+	next, err := s.mergeSettings(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	next.saved = true
+	if err := writeSettings(s.settingsPath, next); err != nil {
+		s.fail(w, r, &apiError{Status: http.StatusInternalServerError, Msg: err.Error()})
+		return
+	}
+	s.mu.Lock()
+	prev := s.set
+	s.set = next
+	// Switch stores when the saved store differs from the one in use, or
+	// when the same store needs new keys; the next request uses it.
+	nextLoc, _, _ := next.location(s.o.Getenv)
+	if nextLoc.String() != s.active.loc || storeFieldsChanged(prev, next) || (s.active.source == "settings" && s.active.err != nil) {
+		s.active = openSettings(next, s.o.Getenv)
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, s.view())
+}
+
+func storeFieldsChanged(a, b Settings) bool {
+	return a.StoreKind != b.StoreKind || a.Folder != b.Folder || a.OSSEndpoint != b.OSSEndpoint ||
+		a.OSSBucket != b.OSSBucket || a.OSSPrefix != b.OSSPrefix || a.OSSAccessKeyID != b.OSSAccessKeyID ||
+		a.OSSAccessKeySecret != b.OSSAccessKeySecret
+}
+
+// deleteSettings removes the settings file; the store reverts to the flag,
+// the environment or the default folder.
+func (s *Server) deleteSettings(w http.ResponseWriter, r *http.Request) {
+	if err := os.Remove(s.settingsPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		s.fail(w, r, &apiError{Status: http.StatusInternalServerError, Msg: "remove settings: " + err.Error()})
+		return
+	}
+	s.mu.Lock()
+	s.set = Settings{}
+	s.active = s.resolveStore()
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, s.view())
+}
+
+// testSettings opens the store the body describes (merged over the saved
+// settings, not saved) and reads the document, answering in words.
+func (s *Server) testSettings(w http.ResponseWriter, r *http.Request) {
+	st, err := s.mergeSettings(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	loc, env, err := st.location(s.o.Getenv)
+	if err != nil {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "code": "location", "message": err.Error()})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 20*time.Second)
+	defer cancel()
+	writeJSON(w, http.StatusOK, checkStore(ctx, loc, env))
+}
+
+// checkStore reads the document at loc and says what happened.
+func checkStore(ctx context.Context, loc store.Location, env func(string) string) map[string]any {
+	res := map[string]any{"store": loc.String()}
+	b, err := store.Open(loc, env)
+	if err != nil {
+		res["ok"], res["code"], res["message"] = false, "open", "the store cannot be opened: "+notify.Redact(err.Error())
+		return res
+	}
+	d, _, err := store.NewDocs(b, loc.Prefix).Load(ctx)
+	switch {
+	case err == nil:
+		res["ok"], res["code"] = true, "ok"
+		res["message"] = fmt.Sprintf("connected: the configuration has %d organizations, %d owners, %d robots and %d projects",
+			len(d.Organizations), len(d.Owners), len(d.Robots), len(d.Projects))
+	case errors.Is(err, store.ErrNotFound):
+		res["ok"], res["code"] = true, "no_document"
+		res["message"] = fmt.Sprintf("connected; there is no configuration document yet (%s), which is fine for a new setup: the first save creates it", store.ConfigKey(loc.Prefix))
+	case len(config.Fields(err)) > 0:
+		fes := config.Fields(err)
+		res["ok"], res["code"], res["field"] = false, "invalid_document", fes[0].Field
+		res["message"] = "connected, but the stored document is invalid: " + err.Error()
+	default:
+		res["ok"], res["code"] = false, storeErrorCode(err)
+		res["message"] = describeStoreError(err)
+	}
+	return res
+}
+
+func storeErrorCode(err error) string {
+	switch {
+	case errors.Is(err, store.ErrUnreachable):
+		return "unreachable"
+	case errors.Is(err, store.ErrCredentials):
+		return "credentials"
+	case errors.Is(err, store.ErrNoBucket):
+		return "no_bucket"
+	}
+	return "error"
+}
+
+// describeStoreError says in words which step of reaching the store failed.
+func describeStoreError(err error) string {
+	msg := notify.Redact(err.Error())
+	switch {
+	case errors.Is(err, store.ErrUnreachable):
+		return "the OSS endpoint cannot be reached: check the endpoint and this computer's network (" + msg + ")"
+	case errors.Is(err, store.ErrCredentials):
+		return "OSS refused the credentials: check the AccessKey ID and secret, and that the key may read and write this bucket (" + msg + ")"
+	case errors.Is(err, store.ErrNoBucket):
+		return "the bucket does not exist at this endpoint: create it, or fix the bucket name or the endpoint's region (" + msg + ")"
+	case errors.Is(err, fs.ErrPermission):
+		return "the folder cannot be read or written: check its permissions (" + msg + ")"
+	}
+	return "the store cannot be read: " + msg
+}
