@@ -151,7 +151,8 @@ func (st Settings) location(base func(string) string) (store.Location, func(stri
 }
 
 // validate names each settings field at fault.
-func (st Settings) validate() []*config.FieldError {
+// Endpoint and keys may be left empty when getenv has them.
+func (st Settings) validate(getenv func(string) string) []*config.FieldError {
 	var fes []*config.FieldError
 	add := func(f, format string, args ...any) {
 		fes = append(fes, &config.FieldError{Field: f, Msg: fmt.Sprintf(format, args...)})
@@ -162,9 +163,9 @@ func (st Settings) validate() []*config.FieldError {
 			add("folder", "is not a folder path")
 		}
 	case StoreOSS:
-		if strings.TrimSpace(st.OSSEndpoint) == "" {
+		if strings.TrimSpace(st.OSSEndpoint) == "" && getenv("OSS_ENDPOINT") == "" {
 			add("oss_endpoint", "is required, e.g. https://oss-cn-hangzhou.aliyuncs.com")
-		} else if u, err := url.Parse(withScheme(st.OSSEndpoint)); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		} else if u, err := url.Parse(withScheme(st.OSSEndpoint)); st.OSSEndpoint != "" && (err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https")) {
 			add("oss_endpoint", "must be the region endpoint, e.g. https://oss-cn-hangzhou.aliyuncs.com")
 		}
 		if b := strings.TrimSpace(st.OSSBucket); b == "" {
@@ -175,10 +176,10 @@ func (st Settings) validate() []*config.FieldError {
 		if p := st.OSSPrefix; strings.Contains(p, "..") || strings.ContainsAny(p, "\\ \t") {
 			add("oss_prefix", "must be a folder such as api/")
 		}
-		if strings.TrimSpace(st.OSSAccessKeyID) == "" {
+		if strings.TrimSpace(st.OSSAccessKeyID) == "" && getenv("ALIBABA_CLOUD_ACCESS_KEY_ID") == "" {
 			add("oss_access_key_id", "is required")
 		}
-		if strings.TrimSpace(st.OSSAccessKeySecret.Reveal()) == "" {
+		if strings.TrimSpace(st.OSSAccessKeySecret.Reveal()) == "" && getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET") == "" {
 			add("oss_access_key_secret", "is required")
 		}
 	default:
@@ -242,10 +243,11 @@ func open(loc store.Location, source string, getenv func(string) string) activeS
 	return activeStore{docs: store.NewDocs(b, loc.Prefix), loc: loc.String(), source: source}
 }
 
-// view is the settings as the API shows them: the secret masked, and the
-// store fields describing the store in use when the settings do not choose
-// it (a -store flag, the environment or the default).
-func (s *Server) view() map[string]any {
+// effective is the saved settings, with the store fields describing the
+// store in use when the settings do not choose it (a -store flag, the
+// environment or the default), so that the page shows, and a save keeps,
+// the store being edited.
+func (s *Server) effective() (Settings, activeStore) {
 	s.mu.Lock()
 	st, act := s.set, s.active
 	s.mu.Unlock()
@@ -264,6 +266,12 @@ func (s *Server) view() map[string]any {
 	if st.StoreKind == "" {
 		st.StoreKind = StoreFolder
 	}
+	return st, act
+}
+
+// view is the settings as the API shows them, the secret masked.
+func (s *Server) view() map[string]any {
+	st, act := s.effective()
 	m := maskedMap(st, settingsSecrets)
 	m["active_store"] = act.loc
 	m["store_source"] = act.source
@@ -285,9 +293,7 @@ func (s *Server) mergeSettings(w http.ResponseWriter, r *http.Request) (Settings
 	if err != nil {
 		return Settings{}, err
 	}
-	s.mu.Lock()
-	cur := s.set
-	s.mu.Unlock()
+	cur, _ := s.effective()
 	for _, k := range []string{"active_store", "store_source", "settings_file", "store_error"} {
 		delete(body, k)
 	}
@@ -302,13 +308,14 @@ func (s *Server) mergeSettings(w http.ResponseWriter, r *http.Request) (Settings
 		*p = strings.TrimSpace(*p)
 	}
 	next.OSSAccessKeySecret = config.Secret(strings.TrimSpace(next.OSSAccessKeySecret.Reveal()))
-	if fes := next.validate(); len(fes) > 0 {
+	if fes := next.validate(s.o.Getenv); len(fes) > 0 {
 		return Settings{}, validation(fes)
 	}
 	return next, nil
 }
 
 func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
+	before, _ := s.effective()
 	next, err := s.mergeSettings(w, r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -320,12 +327,10 @@ func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	prev := s.set
 	s.set = next
-	// Switch stores when the saved store differs from the one in use, or
-	// when the same store needs new keys; the next request uses it.
-	nextLoc, _, _ := next.location(s.o.Getenv)
-	if nextLoc.String() != s.active.loc || storeFieldsChanged(prev, next) || (s.active.source == "settings" && s.active.err != nil) {
+	// Switch stores when the store fields changed, or when the store chosen
+	// here could not be opened before; the next request uses it.
+	if storeFieldsChanged(before, next) || (s.active.source == "settings" && s.active.err != nil) {
 		s.active = openSettings(next, s.o.Getenv)
 	}
 	s.mu.Unlock()
