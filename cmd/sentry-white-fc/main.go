@@ -15,13 +15,16 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // FC's runtime may have no zoneinfo; SENTRY_WHITE_TZ needs it
 
-	"github.com/sentry-white/sentry-white/internal/notify"
+	"github.com/sentry-white/sentry-white/internal/deliveries"
+	"github.com/sentry-white/sentry-white/internal/dispatch"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
+	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/relay"
 	"github.com/sentry-white/sentry-white/internal/render"
 	"github.com/sentry-white/sentry-white/internal/store"
@@ -56,6 +59,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	window := fs.Duration("cache", durEnv(getenv, "SENTRY_WHITE_CACHE", store.DefaultWindow), "how long the document is trusted before a conditional re-read (env SENTRY_WHITE_CACHE)")
 	tz := fs.String("tz", envOr(getenv, "SENTRY_WHITE_TZ", "Asia/Shanghai"), "time zone for times in messages (env SENTRY_WHITE_TZ)")
 	lang := fs.String("lang", envOr(getenv, "SENTRY_WHITE_LANG", "zh"), "message language: zh or en (env SENTRY_WHITE_LANG)")
+	onFC := getenv("FC_FUNCTION_NAME") != ""
+	mode := fs.String("mode", envOr(getenv, "SENTRY_WHITE_MODE", "auto"), "server, fc, or auto (fc when FC_FUNCTION_NAME is set) (env SENTRY_WHITE_MODE)")
+	spoolDir := fs.String("spool", envOr(getenv, "SENTRY_WHITE_SPOOL", defaultSpool(onFC)), "folder for alerts accepted but not yet delivered (env SENTRY_WHITE_SPOOL)")
+	selfURL := fs.String("self-url", getenv("SENTRY_WHITE_SELF_URL"), "on FC: this function's HTTP trigger URL, for handing queued alerts to an asynchronous invocation (env SENTRY_WHITE_SELF_URL)")
+	history := fs.Bool("history", envOr(getenv, "SENTRY_WHITE_HISTORY", "on") != "off", "record deliveries in the store under <prefix>v1/deliveries/ (env SENTRY_WHITE_HISTORY=off to disable)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -78,13 +86,40 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return fmt.Errorf("-tz %q: %w", *tz, err)
 		}
 	}
+	fc := *mode == "fc" || *mode == "auto" && onFC
 	docs := store.NewCache(backend, store.ConfigKey(loc.Prefix), *window)
-	h := relay.New(relay.Options{
-		Docs:    docs,
-		Senders: notifiers.New(getenv, nil),
-		Logger:  log,
-		Render:  render.Options{Zone: zone, Lang: *lang},
+	var hist *deliveries.Log
+	if *history {
+		hist = deliveries.New(backend, loc.Prefix, log)
+	}
+	var h *relay.Handler
+	disp, err := dispatch.New(dispatch.Options{
+		Senders:    notifiers.New(getenv, nil),
+		Logger:     log,
+		Spool:      *spoolDir,
+		Background: !fc,
+		OnFinal:    func(o dispatch.Outcome) { h.Record(o) },
 	})
+	if err != nil {
+		return err
+	}
+	h = relay.New(relay.Options{
+		Docs:       docs,
+		Logger:     log,
+		Render:     render.Options{Zone: zone, Lang: *lang},
+		Dispatcher: disp,
+		History:    hist,
+		FC:         fc,
+		SelfURL:    *selfURL,
+	})
+	bg, stopBg := context.WithCancel(context.Background())
+	defer stopBg()
+	flushed := make(chan struct{})
+	if hist != nil && !fc {
+		go func() { hist.Run(bg, 2*time.Second); close(flushed) }()
+	} else {
+		close(flushed)
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -95,7 +130,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := docs.Refresh(ctx); err != nil {
 		log.Warn("configuration not loaded at start", "store", backend.String(), "error", notify.Redact(err.Error()))
 	}
-	log.Info("relay listening", "addr", ln.Addr().String(), "store", backend.String())
+	log.Info("relay listening", "addr", ln.Addr().String(), "store", backend.String(), "mode", map[bool]string{true: "fc", false: "server"}[fc],
+		"queued", disp.Queued())
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -112,11 +148,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutdown)
-	if werr := h.Wait(shutdown); err == nil {
-		err = werr
+	// Drain: finish in-flight sends and send what the budgets allow now;
+	// alerts still waiting for a robot's budget stay in the spool.
+	_ = disp.Close(shutdown)
+	_ = disp.DrainReady(shutdown)
+	stopBg()
+	<-flushed
+	if hist != nil && fc {
+		_ = hist.Flush(shutdown)
 	}
-	log.Info("relay stopped")
+	log.Info("relay stopped", "queued", disp.Queued(), "spool", *spoolDir)
 	return err
+}
+
+// defaultSpool keeps queued alerts next to the working directory on a
+// server, and in /tmp on FC, the only writable place there.
+func defaultSpool(onFC bool) string {
+	if onFC {
+		return filepath.Join(os.TempDir(), "sentry-white-spool")
+	}
+	return "./sentry-white-spool"
 }
 
 func envOr(getenv func(string) string, k, def string) string {

@@ -72,7 +72,7 @@ func TestRunOnFolderStore(t *testing.T) {
 	var logs bytes.Buffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-store", "file:" + dir, "-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, &logs, ready)
+		done <- run(ctx, []string{"-store", "file:" + dir, "-addr", "127.0.0.1:0", "-spool", t.TempDir()}, func(k string) string { return env[k] }, &logs, ready)
 	}()
 	var addr string
 	select {
@@ -161,7 +161,7 @@ func TestBinary(t *testing.T) {
 	dt := robottest.NewDingTalk(robottest.DingTalkRobot{Token: "example-access-token", Secret: exampleSecret, Keywords: []string{"详情"}})
 	defer dt.Close()
 	dir := exampleStore(t)
-	cmd := exec.Command(bin, "-store", "file:"+dir, "-addr", "127.0.0.1:0")
+	cmd := exec.Command(bin, "-store", "file:"+dir, "-addr", "127.0.0.1:0", "-spool", t.TempDir())
 	cmd.Env = append(os.Environ(), "SENTRY_WHITE_DINGTALK_API="+dt.URL())
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {

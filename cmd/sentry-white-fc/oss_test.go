@@ -79,7 +79,7 @@ func startOSSRelay(t *testing.T, srv *osstest.Server, dt *robottest.DingTalk, ar
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	logs := &syncBuffer{}
-	args = append([]string{"-store", "oss://" + ossBucket + "/api/", "-addr", "127.0.0.1:0"}, args...)
+	args = append([]string{"-store", "oss://" + ossBucket + "/api/", "-addr", "127.0.0.1:0", "-spool", t.TempDir()}, args...)
 	go func() { done <- run(ctx, args, func(k string) string { return env[k] }, logs, ready) }()
 	r := &ossRelay{logs: logs}
 	select {

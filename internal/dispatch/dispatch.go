@@ -456,7 +456,13 @@ func (d *Dispatcher) sendBatch(batch []*Job) Outcome {
 // Drain sends every queued job the budgets allow, waiting for budget, until
 // the queues are empty or ctx ends. Function Compute's asynchronous
 // invocation and shutdown use it.
-func (d *Dispatcher) Drain(ctx context.Context) error {
+func (d *Dispatcher) Drain(ctx context.Context) error { return d.drain(ctx, true) }
+
+// DrainReady sends the queued jobs whose robots have budget now and returns
+// without waiting for the others.
+func (d *Dispatcher) DrainReady(ctx context.Context) error { return d.drain(ctx, false) }
+
+func (d *Dispatcher) drain(ctx context.Context, block bool) error {
 	for {
 		d.mu.Lock()
 		now := d.clock.Now()
@@ -479,7 +485,7 @@ func (d *Dispatcher) Drain(ctx context.Context) error {
 		switch {
 		case batch != nil:
 			d.sendBatch(batch)
-		case wait < 0:
+		case wait < 0 || !block:
 			return nil
 		default:
 			select {
@@ -545,5 +551,35 @@ func (d *Dispatcher) spoolJob(j *Job) {
 func (d *Dispatcher) unspool(j *Job) {
 	if d.spool != nil {
 		d.spool.remove(j.ID)
+	}
+}
+
+// TakeQueued removes every queued job whose retry time has come and returns
+// them, e.g. to hand them to another invocation.
+func (d *Dispatcher) TakeQueued() []*Job {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []*Job
+	for _, st := range d.robots {
+		if st.working {
+			continue
+		}
+		out = append(out, st.pending...)
+		st.pending = nil
+	}
+	for _, j := range out {
+		d.unspool(j)
+	}
+	return out
+}
+
+// Enqueue queues jobs for their robots (spooled), as if they had been over
+// budget; a worker or Drain sends them.
+func (d *Dispatcher) Enqueue(jobs []*Job) {
+	for _, j := range jobs {
+		if j.ID == "" {
+			j.ID = NewID()
+		}
+		d.enqueue(j, true)
 	}
 }

@@ -18,10 +18,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/deliveries"
+	"github.com/sentry-white/sentry-white/internal/dispatch"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/render"
 	"github.com/sentry-white/sentry-white/internal/route"
@@ -64,13 +65,30 @@ type Options struct {
 	MaxHookAge time.Duration
 
 	Now func() time.Time
+
+	// Dispatcher delivers the messages (rate budgets, digests, retries,
+	// spool). nil means an in-memory one over Senders.
+	Dispatcher *dispatch.Dispatcher
+	// History records deliveries; nil keeps none.
+	History *deliveries.Log
+	// FC is set on Function Compute, where the instance may be frozen once
+	// the answer is sent: history is written before answering, and alerts
+	// that must wait are handed to an asynchronous invocation of SelfURL.
+	FC      bool
+	SelfURL string
+	// DedupeTTL is how long a delivered webhook's identity is remembered
+	// to drop a second copy; 0 means one hour.
+	DedupeTTL time.Duration
+	// Client posts the asynchronous hand-off; nil means a 5 s client.
+	Client *http.Client
 }
 
 // Handler serves the relay's HTTP interface.
 type Handler struct {
-	o   Options
-	log *slog.Logger
-	wg  sync.WaitGroup // deliveries that outlived their request
+	o       Options
+	log     *slog.Logger
+	seen    *dedupe
+	repeats *repeats
 }
 
 // New returns a relay handler.
@@ -96,25 +114,66 @@ func New(o Options) *Handler {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Handler{o: o, log: o.Logger}
+	if o.DedupeTTL == 0 {
+		o.DedupeTTL = time.Hour
+	}
+	if o.Client == nil {
+		o.Client = &http.Client{Timeout: 5 * time.Second}
+	}
+	h := &Handler{o: o, log: o.Logger, seen: newDedupe(o.DedupeTTL, 10000), repeats: newRepeats()}
+	if h.o.Dispatcher == nil {
+		d, err := dispatch.New(dispatch.Options{Senders: o.Senders, Policy: o.Policy, Logger: o.Logger,
+			Background: !o.FC, OnFinal: h.Record, SendTimeout: o.DeliveryTimeout})
+		if err != nil { // only a spool can fail, and there is none
+			panic(err)
+		}
+		h.o.Dispatcher = d
+	}
+	return h
 }
 
 // Wait blocks until deliveries that outlived their requests finish, or ctx
 // ends.
-func (h *Handler) Wait(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { h.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+func (h *Handler) Wait(ctx context.Context) error { return h.o.Dispatcher.Wait(ctx) }
+
+// Record is the dispatcher's OnFinal hook: it logs the final outcome of a
+// delivery and adds it to the history.
+func (h *Handler) Record(o dispatch.Outcome) {
+	j := o.Job
+	rec := deliveries.Record{
+		ID: j.ID, Time: o.At, RequestID: j.RequestID, Project: j.Project, RobotID: j.Robot.ID,
+		Robot: j.Robot.Name, Kind: j.Robot.Kind, Result: deliveries.Delivered, Attempts: o.Attempts,
+		LatencyMS: ms(o.At.Sub(j.Created)), Title: j.Message.Heading, Link: j.Message.Link,
+		Level: j.Message.Level, Digest: o.Digest,
+	}
+	for _, f := range j.Message.Fields {
+		if strings.HasSuffix(f.Value, "("+j.Project+")") {
+			rec.ProjectName = strings.TrimSpace(strings.TrimSuffix(f.Value, "("+j.Project+")"))
+			break
+		}
+	}
+	log := h.log.With("request_id", j.RequestID, "project", j.Project, "robot", j.Robot.Name, "kind", j.Robot.Kind)
+	if o.Err != nil {
+		rec.Result, rec.Code, rec.Error, rec.Fix = deliveries.Failed, o.Err.Code, o.Err.Error(), o.Err.Fix
+		msg := j.Message
+		rec.Message = &msg
+		log.Warn("delivery failed", "result", "failed", "code", o.Err.Code, "error", o.Err.Error(),
+			"attempts", o.Attempts, "latency_ms", rec.LatencyMS)
+	} else {
+		log.Info("delivered", "result", "ok", "attempts", o.Attempts, "mentions", len(j.Message.Mentions),
+			"digest", o.Digest, "latency_ms", rec.LatencyMS)
+	}
+	if h.o.History != nil {
+		h.o.History.Add(rec)
 	}
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/", "/webhook", "/webhook/":
+	case handoffPath:
+		h.handoff(w, r)
+		return
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": "not found: the webhook URL is / or /webhook"})
 		return
@@ -206,6 +265,7 @@ type outcome struct {
 	Error    string `json:"error,omitempty"`
 	Fix      string `json:"fix,omitempty"`
 	Pending  bool   `json:"pending,omitempty"`
+	Status   string `json:"status"`
 }
 
 func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
@@ -294,32 +354,87 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if key := dedupeKey(ev); key != "" && !h.seen.add(key, h.o.Now()) {
+		log.Info("duplicate webhook dropped", "key", key)
+		writeJSON(w, http.StatusOK, map[string]any{"status": "duplicate", "duplicate": true, "request_id": rid,
+			"reason": "this webhook was already delivered", "delivered": []outcome{}})
+		return
+	}
+
 	budget := h.o.LegacyBudget
 	if ev.Resource != sentry.ResourceLegacy {
 		budget = h.o.IntegrationBudget
 	}
-	outs, pending := h.deliver(ctx, log, ev, plan, start.Add(budget))
+	var jobs []*dispatch.Job
+	var collapsed []string
+	type repeatInfo struct {
+		repeat bool
+		n      int
+	}
+	checked := map[int64]repeatInfo{} // once per project, whatever its robots
+	for _, t := range plan.Targets {
+		ri, ok := checked[t.Project.ID]
+		if !ok {
+			ri.repeat, ri.n = h.repeats.check(t.Project, ev, h.o.Now())
+			checked[t.Project.ID] = ri
+		}
+		repeat, n := ri.repeat, ri.n
+		if repeat {
+			collapsed = append(collapsed, t.Robot.Name)
+			continue
+		}
+		msg := render.Message(t, ev, h.o.Render)
+		if n > 0 {
+			msg.Fields = append(msg.Fields, notify.Field{Label: repeatLabel(h.o.Render.Lang), Value: strconv.Itoa(n)})
+		}
+		jobs = append(jobs, &dispatch.Job{ID: dispatch.NewID(), RequestID: rid, Robot: *t.Robot, Project: t.Project.Slug,
+			Message: *msg, Created: start})
+	}
+	if len(jobs) == 0 {
+		log.Info("repeat collapsed", "robots", strings.Join(collapsed, ","))
+		writeJSON(w, http.StatusOK, map[string]any{"status": "collapsed", "request_id": rid, "delivered": []outcome{},
+			"reason": "a repeat of an issue already alerted within the project's repeat window; it is counted in the next message"})
+		return
+	}
+	if h.o.FC && h.o.SelfURL == "" {
+		// Without a hand-off, alerts that had to wait are sent by the next
+		// request that finds their robot with budget.
+		_ = h.o.Dispatcher.DrainReady(ctx)
+	}
+	results := h.o.Dispatcher.Submit(ctx, jobs, start.Add(budget))
 
 	status, state := http.StatusOK, "delivered"
-	var failed []outcome
-	for _, o := range outs {
-		if o.Error != "" {
-			failed = append(failed, o)
+	outs := make([]outcome, 0, len(results))
+	var failed []string
+	waiting := false
+	for _, res := range results {
+		o := outcome{Robot: res.Job.Robot.Name, Kind: res.Job.Robot.Kind, Project: res.Job.Project,
+			Mentions: len(res.Job.Message.Mentions), Attempts: res.Attempts, Status: res.Status}
+		switch res.Status {
+		case dispatch.Failed:
+			o.Code, o.Error, o.Fix = res.Err.Code, res.Err.Error(), res.Err.Fix
+			failed = append(failed, o.Error)
+		case dispatch.Queued, dispatch.Pending:
+			o.Pending, waiting = true, true
 		}
+		outs = append(outs, o)
 	}
 	switch {
 	case len(failed) > 0:
 		status, state = http.StatusBadGateway, "failed"
-	case pending:
+		h.seen.remove(dedupeKey(ev)) // let a re-send through
+	case waiting:
 		status, state = http.StatusAccepted, "accepted"
+	}
+	if h.o.FC {
+		h.beforeFreeze(ctx, log)
 	}
 	resp := map[string]any{"status": state, "request_id": rid, "delivered": outs}
 	if len(failed) > 0 {
-		var parts []string
-		for _, f := range failed {
-			parts = append(parts, f.Error)
-		}
-		resp["error"] = strings.Join(parts, "; ")
+		resp["error"] = strings.Join(failed, "; ")
+	}
+	if waiting {
+		resp["reason"] = "some robots are at their rate limit or still being retried; the alert is queued and will be delivered (merged into a digest if needed)"
 	}
 	log.Info("webhook answered", "status", status, "robots", len(outs), "latency_ms", ms(h.o.Now().Sub(start)))
 	writeJSON(w, status, resp)
@@ -360,78 +475,6 @@ func (h *Handler) verify(x *config.Index, projects []*config.Project, body []byt
 		return nil, firstErr
 	}
 	return kept, nil
-}
-
-// job is one message for one robot.
-type job struct {
-	target route.Target
-	msg    *notify.Message
-}
-
-// deliver sends every target's message concurrently. It waits until all are
-// done or the deadline passes; deliveries still running then continue
-// detached from the request (a caller that disconnects never cancels them).
-func (h *Handler) deliver(ctx context.Context, log *slog.Logger, ev *sentry.Event, plan *route.Plan, deadline time.Time) ([]outcome, bool) {
-	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.o.DeliveryTimeout)
-	results := make(chan int, len(plan.Targets))
-	outs := make([]outcome, len(plan.Targets))
-	var mu sync.Mutex
-	h.wg.Add(len(plan.Targets))
-	var running sync.WaitGroup
-	running.Add(len(plan.Targets))
-	go func() { running.Wait(); cancel() }()
-	for i, t := range plan.Targets {
-		msg := render.Message(t, ev, h.o.Render)
-		o := outcome{Robot: t.Robot.Name, Kind: t.Robot.Kind, Project: t.Project.Slug, Mentions: len(msg.Mentions)}
-		go func() {
-			defer h.wg.Done()
-			defer running.Done()
-			start := h.o.Now()
-			rlog := log.With("robot", t.Robot.Name, "kind", t.Robot.Kind, "project", t.Project.Slug)
-			s := h.o.Senders[t.Robot.Kind]
-			var res notify.Result
-			if s == nil {
-				res = notify.Result{Err: &notify.Error{Robot: t.Robot.Name, Kind: t.Robot.Kind,
-					Msg: fmt.Sprintf("robot kind %q is not supported by this relay", t.Robot.Kind)}}
-			} else {
-				res = notify.Deliver(dctx, s, t.Robot, msg, h.o.Policy)
-			}
-			o.Attempts = res.Attempts
-			if res.Err != nil {
-				o.Code, o.Error, o.Fix = res.Err.Code, res.Err.Error(), res.Err.Fix
-				rlog.Warn("delivery failed", "result", "failed", "code", res.Err.Code, "error", res.Err.Error(),
-					"attempts", res.Attempts, "latency_ms", ms(h.o.Now().Sub(start)))
-			} else {
-				rlog.Info("delivered", "result", "ok", "attempts", res.Attempts, "mentions", len(msg.Mentions),
-					"latency_ms", ms(h.o.Now().Sub(start)))
-			}
-			mu.Lock()
-			outs[i] = o
-			mu.Unlock()
-			results <- i
-		}()
-	}
-	timer := time.NewTimer(max(time.Until(deadline), 0))
-	defer timer.Stop()
-	done := make([]bool, len(plan.Targets))
-	for n := 0; n < len(plan.Targets); n++ {
-		select {
-		case i := <-results:
-			done[i] = true
-		case <-timer.C:
-			mu.Lock()
-			snapshot := make([]outcome, len(outs))
-			copy(snapshot, outs)
-			mu.Unlock()
-			for i, t := range plan.Targets {
-				if !done[i] {
-					snapshot[i] = outcome{Robot: t.Robot.Name, Kind: t.Robot.Kind, Project: t.Project.Slug, Pending: true}
-				}
-			}
-			return snapshot, true
-		}
-	}
-	return outs, false
 }
 
 func acceptableType(ct string) bool {

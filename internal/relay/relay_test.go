@@ -17,8 +17,9 @@ import (
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
-	"github.com/sentry-white/sentry-white/internal/notify"
+	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
+	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/robottest"
 	"github.com/sentry-white/sentry-white/internal/sentry"
 	"github.com/sentry-white/sentry-white/internal/store"
@@ -105,7 +106,7 @@ func newEnv(t *testing.T, mutate ...func(*Options)) *env {
 		t.Fatal(err)
 	}
 	o := Options{
-		Docs:    store.NewCache(backend, store.ConfigKey("api/"), time.Hour),
+		Docs: store.NewCache(backend, store.ConfigKey("api/"), time.Hour),
 		Senders: notifiers.New(func(k string) string {
 			if k == "SENTRY_WHITE_DINGTALK_API" {
 				return e.robot.URL()
@@ -466,5 +467,157 @@ func TestLogsCarryNoSecret(t *testing.T) {
 		if strings.Contains(logs, s) {
 			t.Errorf("logs contain %q", s)
 		}
+	}
+}
+
+func TestDuplicateSentOnce(t *testing.T) {
+	e := newEnv(t)
+	body := testdata(t, "event_alert.json")
+	hdr := []string{"Sentry-Hook-Resource", "event_alert", "Request-ID", "aaaabbbbccccddddeeeeffff00001111"}
+	if code, a := e.post("?token="+token, body, hdr...); code != 200 || a.Status != "delivered" {
+		t.Fatalf("first: %d %+v", code, a)
+	}
+	code, a := e.post("?token="+token, body, hdr...)
+	if code != 200 || a.Status != "duplicate" {
+		t.Fatalf("second: %d %+v", code, a)
+	}
+	// The legacy plugin sends no Request-ID: the event id and rule decide.
+	legacy := testdata(t, "legacy_saas.json")
+	e.post("?token="+token, legacy)
+	if _, a := e.post("?token="+token, legacy); a.Status != "duplicate" {
+		t.Errorf("legacy repeat: %+v", a)
+	}
+	if n := len(e.robot.Messages()); n != 4 {
+		t.Errorf("%d messages, want 4 (2 webhooks × 2 robots)", n)
+	}
+}
+
+func TestRepeatWindowCollapses(t *testing.T) {
+	e := newEnv(t)
+	now := time.Now()
+	e.h.o.Now = func() time.Time { return now }
+	d, tag, _ := e.docs.Load(context.Background())
+	d.Projects[0].RepeatWindowSeconds = 600
+	if _, err := e.docs.Save(context.Background(), d, tag); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.h.o.Docs.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	send := func(rid string) answer {
+		_, a := e.post("?token="+token, testdata(t, "issue_created.json"), "Sentry-Hook-Resource", "issue", "Request-ID", rid)
+		return a
+	}
+	if a := send("r1"); a.Status != "delivered" {
+		t.Fatalf("first: %+v", a)
+	}
+	for _, rid := range []string{"r2", "r3", "r4"} {
+		if a := send(rid); a.Status != "collapsed" {
+			t.Fatalf("repeat %s: %+v", rid, a)
+		}
+	}
+	now = now.Add(11 * time.Minute)
+	if a := send("r5"); a.Status != "delivered" {
+		t.Fatalf("after the window: %+v", a)
+	}
+	msgs := e.robot.Messages()
+	if len(msgs) != 4 || !strings.Contains(msgs[3].Text, "上条消息后重复次数**: 3") {
+		t.Fatalf("%d messages; last:\n%s", len(msgs), msgs[len(msgs)-1].Text)
+	}
+}
+
+func TestRateLimitedRobotAnswers202AndQueues(t *testing.T) {
+	e := newEnv(t)
+	e.robot.FailNext(robottest.FaultNoCode, robottest.FaultNoCode)
+	code, a := e.post("?token="+token, testdata(t, "legacy_saas.json"))
+	if code != http.StatusAccepted || a.Status != "accepted" {
+		t.Fatalf("got %d %+v", code, a)
+	}
+	for _, o := range a.Delivered {
+		if o.Status != "queued" || !o.Pending {
+			t.Errorf("outcome %+v, want queued", o)
+		}
+	}
+}
+
+func TestHistoryRecordsDeliveries(t *testing.T) {
+	var hist *deliveries.Log
+	e := newEnv(t, func(o *Options) {
+		hist = deliveries.New(store.NewFile(t.TempDir()), "api/", nil)
+		o.History = hist
+	})
+	e.post("?token="+token, testdata(t, "legacy_saas.json"))
+	e.post("?token="+token, bytes.ReplaceAll(testdata(t, "legacy_saas.json"), []byte(`"mall-api"`), []byte(`"broken"`)))
+	if err := hist.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := hist.List(context.Background(), deliveries.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 3 {
+		t.Fatalf("%d records, want 3: %+v", len(recs), recs)
+	}
+	var failed *deliveries.Record
+	for i := range recs {
+		if recs[i].Result == deliveries.Failed {
+			failed = &recs[i]
+		}
+		if recs[i].ProjectName == "" || recs[i].Link == "" || recs[i].Robot == "" {
+			t.Errorf("record lacks fields: %+v", recs[i])
+		}
+	}
+	if failed == nil || failed.Code != 300005 || failed.Message == nil || failed.Robot != "坏机器人" {
+		t.Fatalf("failed record = %+v", failed)
+	}
+}
+
+// TestFCHandOff runs the relay in Function Compute mode: alerts over the
+// robots' budget are handed to an asynchronous invocation of the relay's
+// own URL, signed with the webhook token; that invocation (here on another
+// instance) delivers them. A forged hand-off is refused.
+func TestFCHandOff(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.FC = true })
+	var captured *http.Request
+	var capturedBody []byte
+	self := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		captured = r
+		capturedBody, _ = io.ReadAll(r.Body)
+		w.WriteHeader(http.StatusAccepted) // FC accepted the asynchronous invocation
+	}))
+	defer self.Close()
+	e.h.o.SelfURL = self.URL
+	e.robot.FailNext(robottest.FaultNoCode, robottest.FaultNoCode) // both robots blocked
+	code, a := e.post("?token="+token, testdata(t, "legacy_saas.json"))
+	if code != http.StatusAccepted {
+		t.Fatalf("got %d %+v", code, a)
+	}
+	if captured == nil || captured.Header.Get("X-Fc-Invocation-Type") != "Async" || captured.URL.Path != handoffPath {
+		t.Fatalf("hand-off = %+v", captured)
+	}
+	if e.h.o.Dispatcher.Queued() != 0 {
+		t.Errorf("%d alerts still queued on the instance that handed them off", e.h.o.Dispatcher.Queued())
+	}
+	// Another instance runs the invocation.
+	other := New(Options{Docs: e.h.o.Docs, Senders: e.h.o.Senders, FC: true})
+	replay := func(sig string) int {
+		req := httptest.NewRequest(http.MethodPost, handoffPath, bytes.NewReader(capturedBody))
+		req.Header.Set("X-Sentry-White-Timestamp", captured.Header.Get("X-Sentry-White-Timestamp"))
+		req.Header.Set("X-Sentry-White-Signature", sig)
+		rec := httptest.NewRecorder()
+		other.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	if code := replay(strings.Repeat("0", 64)); code != http.StatusUnauthorized {
+		t.Errorf("forged hand-off: %d, want 401", code)
+	}
+	if len(e.robot.Messages()) != 0 {
+		t.Fatal("a forged hand-off delivered something")
+	}
+	if code := replay(captured.Header.Get("X-Sentry-White-Signature")); code != http.StatusOK {
+		t.Fatalf("hand-off invocation: %d", code)
+	}
+	if n := len(e.robot.Messages()); n != 2 {
+		t.Errorf("%d messages after the hand-off, want 2", n)
 	}
 }

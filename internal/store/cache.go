@@ -24,6 +24,10 @@ type Cache struct {
 	Key    string
 	Window time.Duration    // 0 means DefaultWindow
 	Now    func() time.Time // nil means time.Now
+	// StaleReadTimeout bounds a revalidation made while a good document is
+	// cached, so a hung store never holds a webhook past Sentry's timeout;
+	// 0 means 500 ms. The cold-start read is bounded only by the caller.
+	StaleReadTimeout time.Duration
 
 	mu         sync.Mutex
 	cur        *config.Index
@@ -69,7 +73,13 @@ func (c *Cache) Get(ctx context.Context) (*config.Index, error) {
 		// Stale: this caller revalidates; others keep the cached copy.
 		c.refreshing = true
 		c.mu.Unlock()
-		c.refresh(ctx)
+		limit := c.StaleReadTimeout
+		if limit <= 0 {
+			limit = 500 * time.Millisecond
+		}
+		rctx, cancel := context.WithTimeout(ctx, limit)
+		c.refresh(rctx)
+		cancel()
 		c.mu.Lock()
 		c.refreshing = false
 		x := c.cur

@@ -1,0 +1,287 @@
+// Package deliveries keeps the delivery history: one record per message a
+// robot accepted or finally refused, in daily JSON-lines objects under
+// <prefix>v1/deliveries/ (appended, cheap on OSS), kept for seven days.
+// Failed records carry the message so the configurator can re-send it.
+package deliveries
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sentry-white/sentry-white/internal/notify"
+	"github.com/sentry-white/sentry-white/internal/store"
+)
+
+// Results.
+const (
+	Delivered = "delivered"
+	Failed    = "failed"
+)
+
+// Record is one delivery.
+type Record struct {
+	ID          string          `json:"id"`
+	Time        time.Time       `json:"time"`
+	RequestID   string          `json:"request_id,omitempty"`
+	Project     string          `json:"project"`
+	ProjectName string          `json:"project_name,omitempty"`
+	RobotID     int64           `json:"robot_id"`
+	Robot       string          `json:"robot"`
+	Kind        string          `json:"kind"`
+	Result      string          `json:"result"`
+	Code        int             `json:"code,omitempty"`
+	Error       string          `json:"error,omitempty"`
+	Fix         string          `json:"fix,omitempty"`
+	Attempts    int             `json:"attempts,omitempty"`
+	LatencyMS   float64         `json:"latency_ms"`
+	Title       string          `json:"title,omitempty"`
+	Link        string          `json:"link,omitempty"`
+	Level       string          `json:"level,omitempty"`
+	Digest      int             `json:"digest,omitempty"`    // alerts merged into this message
+	ResendOf    string          `json:"resend_of,omitempty"` // the failed record this one re-sent
+	Message     *notify.Message `json:"message,omitempty"`   // kept on failures for re-sending
+}
+
+// KeepDays is how many daily objects are kept.
+const KeepDays = 7
+
+// MaxList bounds a listing.
+const MaxList = 1000
+
+// Log appends records to a store backend.
+type Log struct {
+	B      store.Backend
+	Prefix string
+	Now    func() time.Time
+	Logger *slog.Logger
+
+	mu       sync.Mutex
+	buf      []Record
+	prunedOn string
+}
+
+// New returns a log in b under prefix.
+func New(b store.Backend, prefix string, logger *slog.Logger) *Log {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Log{B: b, Prefix: prefix, Logger: logger}
+}
+
+func (l *Log) now() time.Time {
+	if l.Now != nil {
+		return l.Now()
+	}
+	return time.Now()
+}
+
+func (l *Log) dir() string { return l.Prefix + "v1/deliveries/" }
+
+func (l *Log) key(day string) string { return l.dir() + day + ".jsonl" }
+
+// Add buffers a record; Flush writes it.
+func (l *Log) Add(r Record) {
+	if r.Time.IsZero() {
+		r.Time = l.now()
+	}
+	if r.Result == Delivered {
+		r.Message = nil // only failures need the message to re-send
+	}
+	l.mu.Lock()
+	l.buf = append(l.buf, r)
+	l.mu.Unlock()
+}
+
+// Pending reports how many records wait for Flush.
+func (l *Log) Pending() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.buf)
+}
+
+type appender interface {
+	Append(ctx context.Context, key string, data []byte) error
+}
+
+// Flush appends the buffered records to the day's object (one write per
+// day touched) and prunes objects older than KeepDays once a day.
+func (l *Log) Flush(ctx context.Context) error {
+	l.mu.Lock()
+	recs := l.buf
+	l.buf = nil
+	l.mu.Unlock()
+	if len(recs) == 0 {
+		return nil
+	}
+	byDay := map[string]*bytes.Buffer{}
+	var days []string
+	for _, r := range recs {
+		day := r.Time.UTC().Format("2006-01-02")
+		b := byDay[day]
+		if b == nil {
+			b = &bytes.Buffer{}
+			byDay[day] = b
+			days = append(days, day)
+		}
+		line, err := json.Marshal(r)
+		if err != nil {
+			continue
+		}
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	var errs []error
+	for _, day := range days {
+		if err := l.append(ctx, l.key(day), byDay[day].Bytes()); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		// Keep them for the next flush rather than lose them.
+		l.mu.Lock()
+		l.buf = append(recs, l.buf...)
+		if len(l.buf) > 10*MaxList {
+			l.buf = l.buf[len(l.buf)-10*MaxList:]
+		}
+		l.mu.Unlock()
+		return fmt.Errorf("delivery history: %w", err)
+	}
+	l.prune(ctx)
+	return nil
+}
+
+func (l *Log) append(ctx context.Context, key string, data []byte) error {
+	if a, ok := l.B.(appender); ok {
+		return a.Append(ctx, key, data)
+	}
+	for try := 0; try < 5; try++ {
+		obj, err := l.B.Get(ctx, key, "")
+		etag := ""
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return err
+		default:
+			etag = obj.ETag
+		}
+		_, err = l.B.Put(ctx, key, append(obj.Data, data...), &etag)
+		if !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+	}
+	return fmt.Errorf("append %s: %w", key, store.ErrConflict)
+}
+
+func (l *Log) prune(ctx context.Context) {
+	today := l.now().UTC().Format("2006-01-02")
+	l.mu.Lock()
+	if l.prunedOn == today {
+		l.mu.Unlock()
+		return
+	}
+	l.prunedOn = today
+	l.mu.Unlock()
+	keys, err := l.B.List(ctx, l.dir())
+	if err != nil {
+		return
+	}
+	oldest := l.now().UTC().AddDate(0, 0, -KeepDays+1).Format("2006-01-02")
+	for _, k := range keys {
+		day := strings.TrimSuffix(strings.TrimPrefix(k, l.dir()), ".jsonl")
+		if day < oldest {
+			_ = l.B.Delete(ctx, k)
+		}
+	}
+}
+
+// Filter selects records.
+type Filter struct {
+	Project string // slug
+	Robot   string // name
+	Result  string // delivered or failed
+	Since   time.Time
+	Limit   int // 0 means MaxList
+}
+
+// List returns the newest records first, at most f.Limit.
+func (l *Log) List(ctx context.Context, f Filter) ([]Record, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > MaxList {
+		limit = MaxList
+	}
+	keys, err := l.B.List(ctx, l.dir())
+	if err != nil {
+		return nil, err
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(keys)))
+	var out []Record
+	for _, k := range keys {
+		obj, err := l.B.Get(ctx, k, "")
+		if err != nil {
+			continue
+		}
+		var day []Record
+		sc := bufio.NewScanner(bytes.NewReader(obj.Data))
+		sc.Buffer(make([]byte, 64<<10), 4<<20)
+		for sc.Scan() {
+			var r Record
+			if json.Unmarshal(sc.Bytes(), &r) != nil {
+				continue // a torn line from an interrupted append
+			}
+			if (f.Project == "" || r.Project == f.Project) && (f.Robot == "" || r.Robot == f.Robot) &&
+				(f.Result == "" || r.Result == f.Result) && (f.Since.IsZero() || !r.Time.Before(f.Since)) {
+				day = append(day, r)
+			}
+		}
+		sort.SliceStable(day, func(i, j int) bool { return day[i].Time.After(day[j].Time) })
+		out = append(out, day...)
+		if len(out) >= limit {
+			return out[:limit], nil
+		}
+	}
+	return out, nil
+}
+
+// Get returns the record with id (the newest one with that id).
+func (l *Log) Get(ctx context.Context, id string) (Record, error) {
+	recs, err := l.List(ctx, Filter{})
+	if err != nil {
+		return Record{}, err
+	}
+	for _, r := range recs {
+		if r.ID == id {
+			return r, nil
+		}
+	}
+	return Record{}, fmt.Errorf("delivery %q: %w", id, store.ErrNotFound)
+}
+
+// Run flushes every interval until ctx ends, then once more.
+func (l *Log) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := l.Flush(fctx); err != nil {
+				l.Logger.Warn("delivery history not written", "error", notify.Redact(err.Error()))
+			}
+			cancel()
+			return
+		case <-t.C:
+			if err := l.Flush(ctx); err != nil {
+				l.Logger.Warn("delivery history not written", "error", notify.Redact(err.Error()))
+			}
+		}
+	}
+}

@@ -1,0 +1,97 @@
+package deliveries
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sentry-white/sentry-white/internal/notify"
+	"github.com/sentry-white/sentry-white/internal/store"
+)
+
+// casOnly hides the folder backend's Append so the compare-and-swap path is
+// tested too.
+type casOnly struct{ store.Backend }
+
+func TestLogAppendListPrune(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		b    store.Backend
+	}{{"folder", store.NewFile(t.TempDir())}, {"compare-and-swap", casOnly{store.NewFile(t.TempDir())}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+			l := New(tc.b, "api/", nil)
+			l.Now = func() time.Time { return now }
+			ctx := context.Background()
+			// Ten days of records, two a day; one failed with its message.
+			for d := 9; d >= 0; d-- {
+				for i := 0; i < 2; i++ {
+					now = time.Date(2026, 11, 25-d, 9, i, 0, 0, time.UTC)
+					r := Record{ID: fmt.Sprintf("d%d-%d", d, i), Project: "mall-api", Robot: "研发告警群", Result: Delivered,
+						Message: &notify.Message{Heading: "x"}}
+					if d == 0 && i == 1 {
+						r.Result, r.Code, r.Error = Failed, 310000, "keywords not in content"
+					}
+					l.Add(r)
+					if err := l.Flush(ctx); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			now = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+			all, err := l.List(ctx, Filter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(all) != 2*KeepDays {
+				t.Fatalf("%d records, want %d (seven days)", len(all), 2*KeepDays)
+			}
+			if all[0].ID != "d0-1" || all[0].Message == nil || all[1].Message != nil {
+				t.Errorf("newest first, message kept only on failures: %+v", all[:2])
+			}
+			failed, _ := l.List(ctx, Filter{Result: Failed})
+			if len(failed) != 1 || failed[0].Code != 310000 {
+				t.Errorf("failed = %+v", failed)
+			}
+			if got, _ := l.List(ctx, Filter{Limit: 3}); len(got) != 3 {
+				t.Errorf("limit: %d", len(got))
+			}
+			if r, err := l.Get(ctx, "d3-0"); err != nil || r.Project != "mall-api" {
+				t.Errorf("Get = %+v, %v", r, err)
+			}
+			if _, err := l.Get(ctx, "nope"); err == nil {
+				t.Error("Get of a missing id")
+			}
+		})
+	}
+}
+
+func TestTornLineIsSkipped(t *testing.T) {
+	b := store.NewFile(t.TempDir())
+	ctx := context.Background()
+	day := time.Now().UTC().Format("2006-01-02")
+	b.Put(ctx, "api/v1/deliveries/"+day+".jsonl", []byte(`{"id":"a","result":"delivered"}`+"\n"+`{"id":"b","res`), nil)
+	got, err := New(b, "api/", nil).List(ctx, Filter{})
+	if err != nil || len(got) != 1 || got[0].ID != "a" {
+		t.Fatalf("got %+v %v", got, err)
+	}
+}
+
+type failing struct{ store.Backend }
+
+func (failing) Put(context.Context, string, []byte, *string) (string, error) {
+	return "", fmt.Errorf("store down")
+}
+
+func TestFlushFailureKeepsRecords(t *testing.T) {
+	l := New(failing{store.NewFile(t.TempDir())}, "api/", nil)
+	l.Add(Record{ID: "x", Result: Delivered})
+	if err := l.Flush(context.Background()); err == nil || !strings.Contains(err.Error(), "store down") {
+		t.Fatalf("err = %v", err)
+	}
+	if l.Pending() != 1 {
+		t.Errorf("records lost after a failed flush")
+	}
+}

@@ -1,0 +1,154 @@
+package relay
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sentry-white/sentry-white/internal/dispatch"
+	"github.com/sentry-white/sentry-white/internal/notify"
+)
+
+// handoffPath receives alerts that one Function Compute invocation could
+// not deliver before answering Sentry. The relay posts them to its own
+// trigger URL as an asynchronous invocation (X-Fc-Invocation-Type: Async):
+// FC persists the request and runs it, with retries, in an invocation that
+// may wait for the robot's budget. The body is signed with the webhook
+// token, so no one else can use this path.
+const handoffPath = "/internal/handoff"
+
+// handoffMaxAge bounds how late an asynchronous invocation may arrive.
+const handoffMaxAge = 6 * time.Hour
+
+type handoffBody struct {
+	Jobs []*dispatch.Job `json:"jobs"`
+}
+
+func handoffSignature(token string, ts string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(token))
+	mac.Write([]byte(ts))
+	mac.Write([]byte{'\n'})
+	mac.Write(body)
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// beforeFreeze runs at the end of a request on Function Compute: it hands
+// queued alerts to an asynchronous invocation and writes the delivery
+// history, since nothing may run once the answer is sent.
+func (h *Handler) beforeFreeze(ctx context.Context, log *slog.Logger) {
+	if h.o.SelfURL != "" {
+		if jobs := h.o.Dispatcher.TakeQueued(); len(jobs) > 0 {
+			if err := h.postHandoff(ctx, jobs); err != nil {
+				log.Error("hand-off to an asynchronous invocation failed; alerts stay queued here",
+					"alerts", len(jobs), "error", notify.Redact(err.Error()))
+				h.o.Dispatcher.Enqueue(jobs)
+			} else {
+				log.Info("alerts handed to an asynchronous invocation", "alerts", len(jobs))
+			}
+		}
+	}
+	if h.o.History != nil {
+		if err := h.o.History.Flush(ctx); err != nil {
+			log.Warn("delivery history not written", "error", notify.Redact(err.Error()))
+		}
+	}
+}
+
+func (h *Handler) postHandoff(ctx context.Context, jobs []*dispatch.Job) error {
+	x, err := h.o.Docs.Get(ctx)
+	if err != nil {
+		return err
+	}
+	body, err := json.Marshal(handoffBody{Jobs: jobs})
+	if err != nil {
+		return err
+	}
+	ts := strconv.FormatInt(h.o.Now().Unix(), 10)
+	url := strings.TrimRight(h.o.SelfURL, "/") + handoffPath
+	req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("hand-off URL: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Fc-Invocation-Type", "Async")
+	req.Header.Set("X-Sentry-White-Timestamp", ts)
+	req.Header.Set("X-Sentry-White-Signature", handoffSignature(x.Doc.WebhookToken.Reveal(), ts, body))
+	resp, err := h.o.Client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("hand-off answered HTTP %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// handoff runs in the asynchronous invocation: it checks the signature and
+// delivers the alerts, waiting for the robots' budgets if it must.
+func (h *Handler) handoff(w http.ResponseWriter, r *http.Request) {
+	ctx := withCredentials(r)
+	log := h.log.With("request_id", requestID(r))
+	if r.Method != http.MethodPost {
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"error": "method not allowed"})
+		return
+	}
+	x, err := h.o.Docs.Get(ctx)
+	if err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": describeStoreError(err)})
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	if err != nil || len(body) > MaxBody {
+		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"error": "hand-off body too large"})
+		return
+	}
+	ts := r.Header.Get("X-Sentry-White-Timestamp")
+	sec, _ := strconv.ParseInt(ts, 10, 64)
+	age := h.o.Now().Sub(time.Unix(sec, 0))
+	want := handoffSignature(x.Doc.WebhookToken.Reveal(), ts, body)
+	if x.Doc.WebhookToken == "" || !hmac.Equal([]byte(want), []byte(r.Header.Get("X-Sentry-White-Signature"))) ||
+		age > handoffMaxAge || age < -time.Minute {
+		log.Warn("hand-off refused: bad signature or timestamp")
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "the hand-off signature is missing, wrong or expired"})
+		return
+	}
+	var hb handoffBody
+	if err = json.Unmarshal(body, &hb); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "hand-off body: " + err.Error()})
+		return
+	}
+	h.o.Dispatcher.Enqueue(hb.Jobs)
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 14*time.Minute)
+	defer cancel()
+	_ = h.o.Dispatcher.Drain(dctx) // on timeout, what is left is handed on below
+	if h.o.History != nil {
+		if ferr := h.o.History.Flush(ctx); ferr != nil {
+			log.Warn("delivery history not written", "error", notify.Redact(ferr.Error()))
+		}
+	}
+	left := h.o.Dispatcher.TakeQueued()
+	log.Info("hand-off drained", "alerts", len(hb.Jobs), "left", len(left))
+	if len(left) > 0 {
+		// The invocation ran out of time (a robot blocked for long): pass
+		// what is left to a new invocation rather than re-run this one,
+		// which would send the delivered alerts twice.
+		if perr := h.postHandoff(ctx, left); perr != nil {
+			h.o.Dispatcher.Enqueue(left)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": "alerts still wait for budget: " + notify.Redact(perr.Error()), "left": len(left)})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "delivered", "alerts": len(hb.Jobs), "handed_on": len(left)})
+}
