@@ -195,9 +195,23 @@ func (d *Dispatcher) state(r *config.Robot) *robotState {
 	return st
 }
 
-// wait returns how long until st may send again (0 means now). Call with
-// d.mu held.
-func (d *Dispatcher) wait(st *robotState, now time.Time) time.Duration {
+// coster is implemented by senders for which one alert may take several
+// messages of the robot's budget (WeCom mentions by mobile need a second,
+// text message).
+type coster interface {
+	Cost(m *notify.Message) int
+}
+
+func (d *Dispatcher) cost(kind string, m *notify.Message) int {
+	if c, ok := d.o.Senders[kind].(coster); ok {
+		return max(c.Cost(m), 1)
+	}
+	return 1
+}
+
+// wait returns how long until st may send n messages (0 means now). Call
+// with d.mu held.
+func (d *Dispatcher) wait(st *robotState, now time.Time, n int) time.Duration {
 	var w time.Duration
 	if now.Before(st.blockedUntil) {
 		w = st.blockedUntil.Sub(now)
@@ -206,12 +220,12 @@ func (d *Dispatcher) wait(st *robotState, now time.Time) time.Duration {
 	longest := time.Duration(0)
 	for _, l := range b.Limits {
 		longest = max(longest, l.Per)
-		// The N-th most recent send within the window must leave it.
-		n := 0
+		// The (N-n+1)-th most recent send within the window must leave it.
+		k := 0
 		for i := len(st.sent) - 1; i >= 0; i-- {
 			if now.Sub(st.sent[i]) < l.Per {
-				n++
-				if n == l.N {
+				k++
+				if k == l.N-n+1 {
 					w = max(w, st.sent[i].Add(l.Per).Sub(now))
 					break
 				}
@@ -228,11 +242,13 @@ func (d *Dispatcher) wait(st *robotState, now time.Time) time.Duration {
 }
 
 // take records a send now if the budget allows it. Call with d.mu held.
-func (d *Dispatcher) take(st *robotState, now time.Time) bool {
-	if d.wait(st, now) > 0 {
+func (d *Dispatcher) take(st *robotState, now time.Time, n int) bool {
+	if d.wait(st, now, n) > 0 {
 		return false
 	}
-	st.sent = append(st.sent, now)
+	for range n {
+		st.sent = append(st.sent, now)
+	}
 	return true
 }
 
@@ -255,7 +271,7 @@ func (d *Dispatcher) Submit(ctx context.Context, jobs []*Job, deadline time.Time
 		}
 		d.mu.Lock()
 		st := d.state(&j.Robot)
-		ok := len(st.pending) == 0 && d.take(st, now)
+		ok := len(st.pending) == 0 && d.take(st, now, d.cost(j.Robot.Kind, &j.Message))
 		d.mu.Unlock()
 		if !ok {
 			d.enqueue(j, true)
@@ -387,7 +403,11 @@ func (d *Dispatcher) next(st *robotState, now time.Time) ([]*Job, time.Duration)
 	if len(st.pending) == 0 {
 		return nil, 0
 	}
-	if w := d.wait(st, now); w > 0 {
+	cost := 1
+	for _, j := range st.pending {
+		cost = max(cost, d.cost(st.kind, &j.Message))
+	}
+	if w := d.wait(st, now, cost); w > 0 {
 		return nil, w
 	}
 	// Jobs waiting for a retry round stay back until their time.
@@ -409,7 +429,9 @@ func (d *Dispatcher) next(st *robotState, now time.Time) ([]*Job, time.Duration)
 	n := min(len(ready), budgetOf(st.kind).DigestItems)
 	batch := ready[:n]
 	st.pending = append(slices.Clone(ready[n:]), later...)
-	st.sent = append(st.sent, now)
+	for range cost {
+		st.sent = append(st.sent, now)
+	}
 	return batch, 0
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/notify/dingtalk"
+	"github.com/sentry-white/sentry-white/internal/notify/wecom"
 	"github.com/sentry-white/sentry-white/internal/robottest"
 )
 
@@ -297,5 +298,37 @@ func TestDigestGroupsRepeats(t *testing.T) {
 	body, err := dingtalk.Body(m)
 	if err != nil || !strings.Contains(string(body), "×2") {
 		t.Fatalf("body %s %v", body, err)
+	}
+}
+
+// TestWeComMobileMentionsCostTwo: WeCom mentions by mobile need a second
+// (text) message, so 15 such alerts must not exceed 20 messages a minute.
+func TestWeComMobileMentionsCostTwo(t *testing.T) {
+	clock := newFakeClock()
+	wc := robottest.NewWeCom("wk")
+	wc.Now = clock.Now
+	defer wc.Close()
+	d, err := New(Options{Senders: map[string]notify.Sender{"wecom": &wecom.Notifier{Base: wc.URL()}}, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := config.Robot{ID: 9, Name: "企业微信群", Kind: "wecom", AccessToken: "wk", Keyword: "详情"}
+	queued := 0
+	for i := 0; i < 15; i++ {
+		j := job(i)
+		j.Robot = r
+		if d.Submit(context.Background(), []*Job{j}, time.Now().Add(5*time.Second))[0].Status == Queued {
+			queued++
+		}
+	}
+	if queued != 5 || len(wc.Rejected()) != 0 || wc.Requests() != 20 {
+		t.Fatalf("queued %d, rejected %v, requests %d; want 5 queued, none rejected, 20 requests", queued, wc.Rejected(), wc.Requests())
+	}
+	clock.Advance(time.Minute)
+	if err := d.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(wc.Rejected()) != 0 || d.Queued() != 0 {
+		t.Fatalf("after a minute: rejected %v, queued %d", wc.Rejected(), d.Queued())
 	}
 }

@@ -459,3 +459,7 @@ func cutRunes(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// Cost is how many of the robot's messages m takes (see Messages); the
+// dispatcher charges the robot's budget with it.
+func (n *Notifier) Cost(m *notify.Message) int { return Messages(m) }
