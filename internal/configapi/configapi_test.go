@@ -658,6 +658,9 @@ func TestHistoryRestore(t *testing.T) {
 		t.Fatalf("history = %v, want the version before the rename", list)
 	}
 	id := versions[0].(map[string]any)["id"].(string)
+	if c := versions[0].(map[string]any)["counts"].(map[string]any); c["owners"] != float64(1) || c["projects"] != float64(0) {
+		t.Errorf("version counts = %v", c)
+	}
 	m := e.must(http.StatusOK, "GET", "/api/v1/history/"+id, nil)
 	if ch := asList(m["changes"]); len(ch) != 1 || !strings.Contains(jsonNum(ch[0]), `"name"`) {
 		t.Errorf("restore would change %v", m["changes"])

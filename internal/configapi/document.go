@@ -231,7 +231,14 @@ func sameJSON(a, b json.RawMessage) bool {
 	return norm(a) == norm(b)
 }
 
-// history lists the kept versions, newest first.
+// version is a kept version in the history list, with what it held.
+type version struct {
+	store.Version
+	Counts map[string]int `json:"counts,omitempty"` // absent when the version cannot be read
+}
+
+// history lists the kept versions, newest first, with how many entities
+// each held.
 func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 	docs, err := s.docs()
 	if err != nil {
@@ -243,10 +250,17 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, storeError(err))
 		return
 	}
-	if vs == nil {
-		vs = []store.Version{}
+	out := make([]version, len(vs))
+	for i, v := range vs {
+		out[i].Version = v
+		if data, err := docs.ReadVersion(r.Context(), v.ID); err == nil {
+			d := config.Empty()
+			if json.Unmarshal(data, d) == nil {
+				out[i].Counts = counts(d)
+			}
+		}
 	}
-	writeJSON(w, http.StatusOK, vs)
+	writeJSON(w, http.StatusOK, out)
 }
 
 // historyDiff says what restoring a version would change.

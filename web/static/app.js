@@ -239,9 +239,9 @@
       if (p.follow_ups === false) filters.push(t("projects.filter.nofollow"));
       if (p.repeat_window_seconds) filters.push(t("projects.filter.repeat", { v: p.repeat_window_seconds }));
       return el("tr", { id: "project-row-" + p.id },
-        el("td", null, el("strong", { text: p.name })),
+        el("td", { class: "name" }, el("strong", { text: p.name })),
         el("td", null, el("code", { text: p.slug })),
-        el("td", { text: org ? org.name : "—" }),
+        el("td", { class: "nowrap", text: org ? org.name : "—" }),
         el("td", null, tags(ownerNames)),
         el("td", null, tags(robotNames)),
         el("td", null, filters.length ? tags(filters) : el("span", { class: "secondary", text: t("projects.nofilter") })),
@@ -267,8 +267,8 @@
       if (o.wecom_user_id) ids.push("WeCom " + o.wecom_user_id);
       if (o.feishu_open_id) ids.push("Feishu " + o.feishu_open_id);
       return el("tr", { id: "owner-row-" + o.id },
-        el("td", null, el("strong", { text: o.name })),
-        el("td", { text: o.mobile || "—" }),
+        el("td", { class: "name" }, el("strong", { text: o.name })),
+        el("td", { class: "nowrap", text: o.mobile || "—" }),
         el("td", null, ids.length ? ids.map((s) => el("div", { class: "secondary", text: s })) : el("span", { class: "secondary", text: "—" })),
         el("td", null, usedBy("owner", o.id)),
         el("td", { class: "actions" },
@@ -285,7 +285,7 @@
 
   function renderRobots() {
     const rows = state.data.robots.map((r) => el("tr", { id: "robot-row-" + r.id },
-      el("td", null, el("strong", { text: r.name })),
+      el("td", { class: "name" }, el("strong", { text: r.name })),
       el("td", null, el("span", { class: "tag kind-" + r.kind, text: kindLabel(r.kind) })),
       el("td", null, el("span", { class: "masked", text: r.access_token || "—" })),
       el("td", null, el("span", { class: "masked", text: r.secret || "—" })),
@@ -301,7 +301,7 @@
 
   function renderOrganizations() {
     const rows = state.data.organizations.map((o) => el("tr", { id: "organization-row-" + o.id },
-      el("td", null, el("strong", { text: o.name })),
+      el("td", { class: "name" }, el("strong", { text: o.name })),
       el("td", { text: o.sentry_url || "—" }),
       el("td", null, o.slug ? el("code", { text: o.slug }) : "—"),
       el("td", null, o.account ? [el("div", { text: o.account }), el("div", { class: "masked", text: o.password || "" })] : el("span", { class: "secondary", text: "—" })),
@@ -596,6 +596,7 @@
     $("#preview-payload").value = "";
     $("#preview-payload-error").textContent = "";
     if (!dlg.open) dlg.showModal();
+    $("#preview-title").focus();
     await runPreview();
   }
 
@@ -790,11 +791,11 @@
     const { data } = await api("GET", "/history");
     state.history = data;
     $("#history-rows").replaceChildren(...data.map((v, i) => el("tr", { id: "history-row-" + i },
-      el("td", { text: fmtTime(v.time) }),
-      el("td", null, el("code", { text: v.id })),
+      el("td", { class: "nowrap", text: fmtTime(v.time) }),
+      el("td", { class: "secondary", text: v.counts ? t("history.counts", { o: v.counts.organizations, w: v.counts.owners, r: v.counts.robots, p: v.counts.projects }) : "—" }),
       el("td", { class: "actions" },
         actionButton(t("history.diff"), "history-diff-" + i, t("history.diff") + " " + fmtTime(v.time), () => showVersion(v)),
-        actionButton(t("history.restore"), "history-restore-" + i, t("history.restore") + " " + fmtTime(v.time), () => restoreVersion(v), "btn btn-small btn-primary")))));
+        actionButton(t("history.restore"), "history-restore-" + i, t("history.restore") + " " + fmtTime(v.time), () => restoreVersion(v))))));
     $("#history-empty").hidden = data.length > 0;
   }
 

@@ -1,0 +1,567 @@
+package main
+
+// End-to-end tests of the page in a real headless Chromium: one browser for
+// the test binary, a tab per test. They fail on any JavaScript exception or
+// console error, and write screenshots of every page to docs/screenshots/.
+// Without Chromium they skip, except when CI is set.
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/robottest"
+	"github.com/sentry-white/sentry-white/internal/store"
+)
+
+var (
+	browserOnce sync.Once
+	browserCtx  context.Context
+	browserErr  error
+	browserStop = func() {}
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	browserStop()
+	os.Exit(code)
+}
+
+// chromiumPath finds the browser: CHROMIUM_PATH, else the usual names.
+func chromiumPath() (string, error) {
+	if p := os.Getenv("CHROMIUM_PATH"); p != "" {
+		return p, nil
+	}
+	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("no Chromium found (install the Debian package chromium, or set CHROMIUM_PATH)")
+}
+
+func startBrowser() {
+	path, err := chromiumPath()
+	if err != nil {
+		browserErr = err
+		return
+	}
+	dir, err := os.MkdirTemp("", "sentry-white-chromium-")
+	if err != nil {
+		browserErr = err
+		return
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-features", "Translate"),
+		chromedp.Flag("force-color-profile", "srgb"),
+		chromedp.Flag("lang", "zh-CN"),
+		chromedp.UserDataDir(dir),
+		chromedp.WindowSize(1280, 800),
+	)
+	ctx, cancel := chromedp.NewContext(alloc)
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		cancel()
+		cancelAlloc()
+		os.RemoveAll(dir)
+		browserErr = fmt.Errorf("start %s: %w", path, err)
+		return
+	}
+	browserCtx = ctx
+	browserStop = func() {
+		cancel()
+		cancelAlloc()
+		os.RemoveAll(dir)
+	}
+}
+
+// tab is one browser tab of a test, recording JavaScript problems.
+type tab struct {
+	t   *testing.T
+	ctx context.Context
+	in  *instance
+
+	mu       sync.Mutex
+	problems []string
+}
+
+// newTab opens a tab on the configurator in; it skips the test without
+// Chromium (and fails it under CI).
+func newTab(t *testing.T, in *instance) *tab {
+	t.Helper()
+	browserOnce.Do(startBrowser)
+	if browserErr != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("browser tests need Chromium under CI: %v", browserErr)
+		}
+		t.Skipf("skipping the browser test: %v", browserErr)
+	}
+	tb := &tab{t: t, in: in}
+	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithListener(tb.listen))
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	tb.ctx = ctx
+	t.Cleanup(func() {
+		// A round trip: every event before it has reached listen.
+		_, _ = chromedp.Run(ctx, chromedp.Evaluate[int]("1"))
+		tb.mu.Lock()
+		for _, p := range tb.problems {
+			t.Errorf("JavaScript: %s", p)
+		}
+		tb.mu.Unlock()
+		cancelTimeout()
+		cancel()
+	})
+	tb.do(chromedp.EmulateViewport(1280, 800))
+	return tb
+}
+
+// listen records exceptions and console errors. Network errors are allowed
+// only for the answers the page expects (409 stale or referenced, 422
+// validation).
+func (tb *tab) listen(ev any) {
+	var problem string
+	switch ev := ev.(type) {
+	case *runtime.EventExceptionThrown:
+		d := ev.ExceptionDetails
+		problem = fmt.Sprintf("uncaught %s at %s:%d", d.Text, d.URL, d.LineNumber+1)
+		if d.Exception != nil {
+			problem += ": " + d.Exception.Description
+		}
+	case *runtime.EventConsoleAPICalled:
+		if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
+			var parts []string
+			for _, a := range ev.Args {
+				parts = append(parts, string(a.Value)+a.Description)
+			}
+			problem = "console." + string(ev.Type) + ": " + strings.Join(parts, " ")
+		}
+	case *log.EventEntryAdded:
+		e := ev.Entry
+		if e.Level == log.EntryLevelError {
+			expected := e.Source == log.EntrySourceNetwork && (strings.Contains(e.Text, "status of 409") || strings.Contains(e.Text, "status of 422"))
+			if !expected {
+				problem = fmt.Sprintf("%s error: %s (%s)", e.Source, e.Text, e.URL)
+			}
+		}
+	}
+	if problem != "" {
+		tb.mu.Lock()
+		tb.problems = append(tb.problems, problem)
+		tb.mu.Unlock()
+	}
+}
+
+func (tb *tab) do(actions ...chromedp.Action[chromedp.Void]) {
+	tb.t.Helper()
+	if err := chromedp.Do(tb.ctx, actions...); err != nil {
+		tb.t.Fatalf("browser: %v", err)
+	}
+}
+
+// eval returns a JavaScript expression's value.
+func eval[T any](tb *tab, expr string) T {
+	tb.t.Helper()
+	v, err := chromedp.Run(tb.ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		tb.t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// waitFor waits until a JavaScript expression is true.
+func (tb *tab) waitFor(expr string) {
+	tb.t.Helper()
+	if _, err := chromedp.Run(tb.ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		tb.t.Fatalf("waiting for %s: %v", expr, err)
+	}
+}
+
+// text is the trimmed text of the element with id.
+func (tb *tab) text(id string) string {
+	tb.t.Helper()
+	return strings.TrimSpace(eval[string](tb, fmt.Sprintf(`(document.getElementById(%q) || {}).textContent || ""`, id)))
+}
+
+// open loads the page with the token in its URL.
+func (tb *tab) open() {
+	tb.t.Helper()
+	tb.do(chromedp.Navigate(tb.in.base+"/?token="+tb.in.token), chromedp.WaitVisible(chromedp.ID("projects-title")))
+	tb.waitFor(`document.getElementById("store-loc").textContent.startsWith("file:")`)
+}
+
+// page switches to a page with the navigation.
+func (tb *tab) page(name string) {
+	tb.t.Helper()
+	tb.do(chromedp.Click(chromedp.ID("nav-"+name)), chromedp.WaitVisible(chromedp.ID("page-"+name)))
+}
+
+// fill sets the values of inputs by id, in pairs.
+func (tb *tab) fill(fields ...string) {
+	tb.t.Helper()
+	for i := 0; i+1 < len(fields); i += 2 {
+		tb.do(chromedp.SetValue(chromedp.ID(fields[i]), fields[i+1]))
+	}
+}
+
+// save submits a dialog's form and waits until it closes.
+func (tb *tab) save(kind string) {
+	tb.t.Helper()
+	tb.do(chromedp.Click(chromedp.ID(kind + "-save")))
+	tb.waitFor(fmt.Sprintf(`!document.getElementById(%q).open`, kind+"-dialog"))
+}
+
+// stored reads the document from the configurator's folder store.
+func (in *instance) stored(t *testing.T) *config.Document {
+	t.Helper()
+	d, _, err := store.NewDocs(store.NewFile(in.dir), "").Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+const (
+	robotToken  = "9c5a7e0f3b2d4c6a8e1f0b3d5c7a9e2f4b6d8c0a1e3f5b7d9c2a4e6f8b0d1c3e"
+	robotSecret = "SEC5e8b7d2c4a6f9e1b3d5c7a9e0f2b4d6c8a1e3f5b7d9c0a2e4f6b8d1c3e5a7f9"
+	ownerMobile = "13800138000"
+)
+
+func TestBrowserSetUpAndSendTestAlert(t *testing.T) {
+	ding := robottest.NewDingTalk(robottest.DingTalkRobot{Token: robotToken, Secret: robotSecret, Keywords: []string{"详情"}})
+	t.Cleanup(ding.Close)
+	in := start(t, nil, map[string]string{"SENTRY_WHITE_DINGTALK_API": ding.URL()})
+	tb := newTab(t, in)
+	tb.open()
+	if href := eval[string](tb, "location.href"); strings.Contains(href, "token") {
+		t.Errorf("the token stays in the address bar: %s", href)
+	}
+	if tb.text("guide") == "" {
+		t.Error("a new setup shows no getting-started guide")
+	}
+
+	// An owner, with a wrong mobile number first.
+	tb.page("owners")
+	tb.do(chromedp.Click(chromedp.ID("owners-new")), chromedp.WaitVisible(chromedp.ID("owner-name")))
+	tb.fill("owner-name", "张三")
+	tb.do(chromedp.SendKeys(chromedp.ID("owner-mobile"), "12345"), chromedp.Click(chromedp.ID("owner-save")))
+	tb.waitFor(`document.getElementById("owner-mobile-error").textContent !== ""`)
+	if msg := tb.text("owner-mobile-error"); !strings.Contains(msg, "手机号") {
+		t.Errorf("the mobile error reads %q", msg)
+	}
+	if eval[string](tb, `document.getElementById("owner-mobile").getAttribute("aria-invalid")`) != "true" {
+		t.Error("the wrong field is not marked invalid")
+	}
+	tb.fill("owner-mobile", ownerMobile)
+	tb.save("owner")
+	tb.do(chromedp.WaitVisible(chromedp.ID("owner-row-1")))
+
+	// A robot, pasting the whole webhook URL; the keyword defaults to 详情.
+	tb.page("robots")
+	tb.do(chromedp.Click(chromedp.ID("robots-new")), chromedp.WaitVisible(chromedp.ID("robot-name")))
+	if kw := eval[string](tb, `document.getElementById("robot-keyword").value`); kw != "详情" {
+		t.Errorf("keyword default %q, want 详情", kw)
+	}
+	tb.fill("robot-name", "研发告警群", "robot-access_token", "https://oapi.dingtalk.com/robot/send?access_token="+robotToken)
+	tb.do(chromedp.SendKeys(chromedp.ID("robot-secret"), robotSecret))
+	tb.save("robot")
+	tb.do(chromedp.WaitVisible(chromedp.ID("robot-row-1")))
+	if row := tb.text("robot-row-1"); strings.Contains(row, robotToken) || strings.Contains(row, robotSecret) {
+		t.Errorf("the robot list shows a secret: %s", row)
+	}
+
+	// A project picking them.
+	tb.page("projects")
+	tb.do(chromedp.Click(chromedp.ID("projects-new")), chromedp.WaitVisible(chromedp.ID("project-name")))
+	tb.fill("project-name", "商城后台")
+	tb.do(chromedp.SendKeys(chromedp.ID("project-slug"), "mall-api"), chromedp.Click(chromedp.ID("project-owner-1")))
+	if !eval[bool](tb, `document.getElementById("project-robot-1").checked`) {
+		tb.do(chromedp.Click(chromedp.ID("project-robot-1")))
+	}
+	tb.save("project")
+	tb.do(chromedp.WaitVisible(chromedp.ID("project-row-1")))
+	if !eval[bool](tb, `document.getElementById("guide").hidden`) {
+		t.Error("the guide still shows after the setup")
+	}
+
+	// The test alert.
+	tb.do(chromedp.Click(chromedp.ID("project-test-1")))
+	tb.waitFor(`document.querySelector("#projects-result .msg.ok, #projects-result .msg.fail") !== null`)
+	if res := tb.text("projects-result"); !strings.Contains(res, "已发送到") || !strings.Contains(res, ownerMobile) {
+		t.Errorf("result reads %q", res)
+	}
+	msgs := ding.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("the DingTalk stand-in got %d messages, want 1 (rejected %v)", len(msgs), ding.Rejected())
+	}
+	m := msgs[0]
+	if m.Token != robotToken || !strings.Contains(m.Text, "详情") || !strings.Contains(m.Text, "@"+ownerMobile) ||
+		!slices.Contains(m.AtMobiles, ownerMobile) || !m.Mentioned {
+		t.Errorf("received %+v", m)
+	}
+	d := in.stored(t)
+	if d.Robots[0].Secret.Reveal() != robotSecret || d.Projects[0].Slug != "mall-api" || !slices.Equal(d.Projects[0].OwnerIDs, []int64{1}) {
+		t.Errorf("stored %+v", d)
+	}
+}
+
+func TestBrowserExplainEditDeleteAndStale(t *testing.T) {
+	// The robot's keyword in DingTalk is 紧急, not 详情.
+	ding := robottest.NewDingTalk(robottest.DingTalkRobot{Token: robotToken, Secret: robotSecret, Keywords: []string{"紧急"}})
+	t.Cleanup(ding.Close)
+	in := start(t, nil, map[string]string{"SENTRY_WHITE_DINGTALK_API": ding.URL()})
+	in.api(t, "POST", "/api/v1/owners", map[string]any{"name": "张三", "mobile": ownerMobile})
+	in.api(t, "POST", "/api/v1/robots", map[string]any{"name": "研发告警群", "access_token": robotToken, "secret": robotSecret, "keyword": "详情"})
+	in.api(t, "POST", "/api/v1/projects", map[string]any{"name": "商城后台", "slug": "mall-api", "owner_ids": []int{1}, "robot_ids": []int{1}})
+
+	tb := newTab(t, in)
+	tb.open()
+	tb.page("robots")
+	tb.do(chromedp.Click(chromedp.ID("robot-test-1")))
+	tb.waitFor(`document.querySelector("#robots-result .msg.fail, #robots-result .msg.ok") !== null`)
+	res := tb.text("robots-result")
+	if !strings.Contains(res, "310000") || !strings.Contains(res, "怎么办") || !strings.Contains(res, "关键词必须出现在每条消息里") {
+		t.Errorf("the refusal reads %q", res)
+	}
+
+	// Edit: the secrets come back masked and stay; the keyword changes.
+	tb.do(chromedp.Click(chromedp.ID("robot-edit-1")), chromedp.WaitVisible(chromedp.ID("robot-keyword")))
+	if v := eval[string](tb, `document.getElementById("robot-access_token").value`); v == robotToken || !strings.Contains(v, "…") {
+		t.Errorf("the edit form shows the token as %q", v)
+	}
+	tb.fill("robot-keyword", "紧急")
+	tb.save("robot")
+	tb.do(chromedp.Click(chromedp.ID("robot-test-1")))
+	tb.waitFor(`document.querySelector("#robots-result .msg.ok") !== null`)
+	if n := len(ding.Messages()); n != 1 {
+		t.Errorf("the stand-in accepted %d messages after the keyword fix, want 1", n)
+	}
+	if r := in.stored(t).Robots[0]; r.AccessToken.Reveal() != robotToken || r.Secret.Reveal() != robotSecret || r.Keyword != "紧急" {
+		t.Errorf("robot after the edit: %q %q %q", r.AccessToken.Reveal(), r.Secret.Reveal(), r.Keyword)
+	}
+
+	// Delete an owner a project uses: the page says who and asks.
+	tb.page("owners")
+	tb.do(chromedp.Click(chromedp.ID("owner-delete-1")))
+	tb.waitFor(`document.getElementById("confirm-dialog").open`)
+	if q := tb.text("confirm-text"); !strings.Contains(q, "商城后台") {
+		t.Errorf("the confirmation reads %q", q)
+	}
+	tb.do(chromedp.Click(chromedp.ID("confirm-cancel")))
+	tb.waitFor(`!document.getElementById("confirm-dialog").open`)
+	if len(in.stored(t).Owners) != 1 {
+		t.Fatal("cancel deleted the owner")
+	}
+	tb.do(chromedp.Click(chromedp.ID("owner-delete-1")))
+	tb.waitFor(`document.getElementById("confirm-dialog").open`)
+	tb.do(chromedp.Click(chromedp.ID("confirm-ok")))
+	tb.waitFor(`document.getElementById("owner-row-1") === null`)
+	if d := in.stored(t); len(d.Owners) != 0 || len(d.Projects[0].OwnerIDs) != 0 {
+		t.Errorf("after the delete: %+v", d)
+	}
+
+	// A stale write: someone else changes the project while it is open.
+	tb.page("projects")
+	tb.do(chromedp.Click(chromedp.ID("project-edit-1")), chromedp.WaitVisible(chromedp.ID("project-name")))
+	in.api(t, "PATCH", "/api/v1/projects/1", map[string]any{"name": "商城后台（别人改的）"})
+	tb.fill("project-name", "商城后台（我改的）")
+	tb.do(chromedp.Click(chromedp.ID("project-save")))
+	tb.waitFor(`!document.getElementById("banner").hidden`)
+	if b := tb.text("banner-text"); !strings.Contains(b, "重新加载") {
+		t.Errorf("the banner reads %q", b)
+	}
+	if e := tb.text("project-form-error"); e == "" {
+		t.Error("the form does not say why it was not saved")
+	}
+	if got := in.stored(t).Projects[0].Name; got != "商城后台（别人改的）" {
+		t.Errorf("the stale write overwrote the other edit: %q", got)
+	}
+	tb.do(chromedp.Click(chromedp.ID("project-cancel")), chromedp.Click(chromedp.ID("banner-reload")))
+	tb.waitFor(`document.getElementById("banner").hidden && document.getElementById("project-row-1").textContent.includes("别人改的")`)
+
+	// Delete a project.
+	tb.do(chromedp.Click(chromedp.ID("project-delete-1")))
+	tb.waitFor(`document.getElementById("confirm-dialog").open`)
+	tb.do(chromedp.Click(chromedp.ID("confirm-ok")))
+	tb.waitFor(`document.getElementById("project-row-1") === null`)
+	if n := len(in.stored(t).Projects); n != 0 {
+		t.Errorf("%d projects left", n)
+	}
+}
+
+func TestBrowserImportAndHistory(t *testing.T) {
+	in := start(t, nil, nil)
+	in.api(t, "POST", "/api/v1/owners", map[string]any{"name": "张三", "mobile": ownerMobile})
+	in.api(t, "PATCH", "/api/v1/owners/1", map[string]any{"name": "张三丰"})
+
+	d := in.stored(t)
+	d.Owners = append(d.Owners, config.Owner{ID: 2, Name: "李四", Mobile: "13900139000"})
+	file := filepath.Join(t.TempDir(), "config.json")
+	b, _ := config.Marshal(d)
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	tb := newTab(t, in)
+	tb.open()
+	tb.page("import")
+	tb.do(chromedp.SetUploadFiles(chromedp.ID("import-file"), []string{file}))
+	tb.waitFor(`document.getElementById("import-diff-title") !== null`)
+	if diff := tb.text("import-result"); !strings.Contains(diff, "李四") || !strings.Contains(diff, "新增") {
+		t.Errorf("the diff reads %q", diff)
+	}
+	tb.do(chromedp.Click(chromedp.ID("import-confirm")))
+	tb.waitFor(`document.querySelector("#import-result .msg.ok") !== null`)
+	if n := len(in.stored(t).Owners); n != 2 {
+		t.Errorf("%d owners after the import, want 2", n)
+	}
+
+	// An invalid file is refused with the field named.
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"schema":1,"owners":[{"id":1,"name":"x","mobile":"123"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tb.do(chromedp.SetUploadFiles(chromedp.ID("import-file"), []string{bad}))
+	tb.waitFor(`document.getElementById("import-errors") !== null`)
+	if e := tb.text("import-errors"); !strings.Contains(e, "owners[0].mobile") {
+		t.Errorf("the import errors read %q", e)
+	}
+
+	// History: restore the version before the import.
+	tb.page("history")
+	tb.do(chromedp.WaitVisible(chromedp.ID("history-row-0")), chromedp.Click(chromedp.ID("history-diff-0")))
+	tb.waitFor(`!document.getElementById("history-detail").hidden`)
+	tb.do(chromedp.Click(chromedp.ID("history-restore-0")))
+	tb.waitFor(`document.getElementById("confirm-dialog").open`)
+	tb.do(chromedp.Click(chromedp.ID("confirm-ok")))
+	tb.waitFor(`document.querySelector("#history-result .msg.ok") !== null`)
+	if o := in.stored(t).Owners; len(o) != 1 || o[0].Name != "张三丰" {
+		t.Errorf("after the restore: %+v", o)
+	}
+}
+
+// screenshot saves the viewport to dir/<name>-<lang>.png.
+func (tb *tab) screenshot(dir, name, lang string) {
+	tb.t.Helper()
+	buf, err := chromedp.Run(tb.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		tb.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+"-"+lang+".png"), buf, 0o644); err != nil {
+		tb.t.Fatal(err)
+	}
+}
+
+func TestBrowserLanguagesAndScreenshots(t *testing.T) {
+	shots, err := filepath.Abs(filepath.Join("..", "..", "docs", "screenshots"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ding := robottest.NewDingTalk(robottest.DingTalkRobot{Token: robotToken, Secret: robotSecret, Keywords: []string{"详情"}})
+	t.Cleanup(ding.Close)
+	// Run in an empty folder, as a user would, so the screenshots show the
+	// default store ./sentry-white-data.
+	t.Chdir(t.TempDir())
+	in := start(t, []string{"-no-browser", "-addr", "127.0.0.1:0"},
+		map[string]string{"SENTRY_WHITE_DINGTALK_API": ding.URL(), "SENTRY_WHITE_CONFIG_DIR": filepath.Join(".config", "sentry-white")})
+	in.api(t, "POST", "/api/v1/organizations", map[string]any{"name": "公司主账号", "sentry_url": "https://sentry.io", "slug": "acme",
+		"account": "viewer@acme.com", "password": "readonly-pass", "client_secret": strings.Repeat("6f7e", 16)})
+	in.api(t, "POST", "/api/v1/owners", map[string]any{"name": "张三", "mobile": ownerMobile})
+	in.api(t, "POST", "/api/v1/owners", map[string]any{"name": "李四", "mobile": "13900139000", "dingtalk_user_id": "lisi01"})
+	in.api(t, "POST", "/api/v1/robots", map[string]any{"name": "研发告警群", "access_token": robotToken, "secret": robotSecret, "keyword": "详情"})
+	in.api(t, "POST", "/api/v1/robots", map[string]any{"name": "运维群", "access_token": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7b2c-4e1d-9f3a-5c8e2d7b1a4f"})
+	in.api(t, "POST", "/api/v1/projects", map[string]any{"name": "商城后台", "slug": "mall-api", "organization_id": 1, "owner_ids": []int{1, 2}, "robot_ids": []int{1}})
+	in.api(t, "POST", "/api/v1/projects", map[string]any{"name": "支付服务", "slug": "pay-service", "organization_id": 1, "owner_ids": []int{2},
+		"robot_ids": []int{1, 2}, "environments": []string{"production"}, "min_level": "error", "mention_level": "fatal"})
+	in.api(t, "PUT", "/api/v1/settings", map[string]any{"relay_url": "https://sentry-white-relay.cn-hangzhou.fcapp.run"})
+
+	tb := newTab(t, in)
+	tb.open()
+	pages := []string{"projects", "owners", "robots", "organizations", "webhook", "import", "history", "settings"}
+	ready := map[string]string{
+		"projects":      `document.getElementById("project-row-2") !== null`,
+		"owners":        `document.getElementById("owner-row-2") !== null`,
+		"robots":        `document.getElementById("robot-row-2") !== null`,
+		"organizations": `document.getElementById("organization-row-1") !== null`,
+		"webhook":       `document.getElementById("webhook-url").value.includes("token=")`,
+		"import":        `true`,
+		"history":       `document.getElementById("history-row-0") !== null`,
+		"settings":      `document.getElementById("settings-active").textContent !== ""`,
+	}
+	// Show more of some pages than they show at first.
+	before := map[string][]chromedp.Action[chromedp.Void]{
+		"history":  {chromedp.Click(chromedp.ID("history-diff-0")), chromedp.WaitVisible(chromedp.ID("history-detail"))},
+		"settings": {chromedp.Click(chromedp.ID("settings-store_kind-oss")), chromedp.WaitVisible(chromedp.ID("settings-oss_endpoint"))},
+	}
+	after := map[string][]chromedp.Action[chromedp.Void]{
+		"settings": {chromedp.Click(chromedp.ID("settings-store_kind-folder"))},
+	}
+	shoot := func(lang string) {
+		for _, p := range pages {
+			tb.page(p)
+			tb.waitFor(ready[p])
+			tb.do(before[p]...)
+			tb.screenshot(shots, p, lang)
+			tb.do(after[p]...)
+		}
+		tb.page("projects")
+		tb.do(chromedp.Click(chromedp.ID("project-test-1")))
+		tb.waitFor(`document.querySelector("#projects-result .msg.ok") !== null`)
+		tb.screenshot(shots, "test-alert", lang)
+		tb.do(chromedp.Click(chromedp.ID("project-preview-1")))
+		tb.waitFor(`document.getElementById("preview-robot-0") !== null`)
+		tb.screenshot(shots, "preview", lang)
+		tb.do(chromedp.Click(chromedp.ID("preview-close")))
+		tb.do(chromedp.Click(chromedp.ID("project-edit-2")), chromedp.WaitVisible(chromedp.ID("project-name")))
+		tb.screenshot(shots, "project-form", lang)
+		tb.do(chromedp.Click(chromedp.ID("project-cancel")))
+		tb.waitFor(`!document.getElementById("project-dialog").open`)
+	}
+	if got := tb.text("nav-projects"); !strings.HasSuffix(got, "项目") || eval[string](tb, "document.documentElement.lang") != "zh-CN" {
+		t.Errorf("default language: nav %q", got)
+	}
+	shoot("zh")
+
+	tb.do(chromedp.Click(chromedp.ID("lang-toggle")))
+	if got := tb.text("nav-projects"); !strings.HasSuffix(got, "Projects") || eval[string](tb, "document.documentElement.lang") != "en" {
+		t.Errorf("after the switch: nav %q", got)
+	}
+	// The choice is remembered (the token too, for this tab).
+	tb.do(chromedp.Navigate(in.base+"/"), chromedp.WaitVisible(chromedp.ID("projects-title")))
+	tb.waitFor(`document.getElementById("project-row-2") !== null`)
+	if got := tb.text("projects-title"); got != "Projects" {
+		t.Errorf("after a reload the title is %q", got)
+	}
+	shoot("en")
+	if n := len(ding.Messages()); n != 2 {
+		t.Errorf("%d test alerts arrived, want 2", n)
+	}
+
+	// Keyboard: the navigation is reachable with Tab and works with Enter.
+	tb.do(chromedp.Focus(chromedp.ID("nav-owners")), chromedp.SendKeys(chromedp.ID("nav-owners"), "\r"))
+	tb.do(chromedp.WaitVisible(chromedp.ID("page-owners")))
+}
