@@ -1,0 +1,76 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sentry-white/sentry-white/internal/config"
+)
+
+type scripted struct {
+	errs  []error
+	calls int
+}
+
+func (s *scripted) Send(ctx context.Context, r *config.Robot, m *Message) error {
+	s.calls++
+	if len(s.errs) == 0 {
+		return nil
+	}
+	err := s.errs[0]
+	s.errs = s.errs[1:]
+	return err
+}
+
+func TestDeliverPolicy(t *testing.T) {
+	r := &config.Robot{Name: "r"}
+	var slept []time.Duration
+	p := Policy{Attempts: 4, Base: 100 * time.Millisecond, Max: time.Second,
+		Sleep: func(ctx context.Context, d time.Duration) error { slept = append(slept, d); return nil }}
+	retry := &Error{Retry: true, Msg: "busy"}
+	for _, tc := range []struct {
+		name     string
+		errs     []error
+		attempts int
+		ok       bool
+	}{
+		{"first try", nil, 1, true},
+		{"two transient", []error{retry, retry}, 3, true},
+		{"gives up", []error{retry, retry, retry, retry, retry}, 4, false},
+		{"config fault not retried", []error{&Error{Code: 310000}}, 1, false},
+		{"re-signed once", []error{&Error{Resign: true}, &Error{Resign: true}}, 2, false},
+		{"re-sign then ok", []error{&Error{Resign: true}}, 2, true},
+		{"plain error is transport", []error{errors.New("reset"), nil}, 2, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &scripted{errs: tc.errs}
+			res := Deliver(context.Background(), s, r, &Message{}, p)
+			if res.Attempts != tc.attempts || (res.Err == nil) != tc.ok {
+				t.Errorf("attempts %d err %v; want %d ok=%v", res.Attempts, res.Err, tc.attempts, tc.ok)
+			}
+		})
+	}
+	for _, d := range slept {
+		if d < 50*time.Millisecond || d > 1500*time.Millisecond {
+			t.Errorf("backoff %v outside the jittered bounds", d)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if res := Deliver(ctx, &scripted{errs: []error{retry, retry}}, r, &Message{}, Policy{Attempts: 4, Base: time.Millisecond}); res.Attempts != 1 {
+		t.Errorf("a cancelled context must stop retries: %d attempts", res.Attempts)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	in := `Post "https://oapi.dingtalk.com/robot/send?access_token=abc&sign=x%2B&timestamp=1" key=k1 https://open.feishu.cn/open-apis/bot/v2/hook/tok123?x=1`
+	out := Redact(in)
+	for _, s := range []string{"abc", "x%2B", "k1", "tok123"} {
+		if strings.Contains(out, s) {
+			t.Errorf("Redact left %q: %s", s, out)
+		}
+	}
+}

@@ -1,0 +1,114 @@
+package route
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/sentry"
+)
+
+func index(t *testing.T) *config.Index {
+	t.Helper()
+	off := false
+	d := &config.Document{
+		Schema: 1,
+		Organizations: []config.Organization{
+			{ID: 1, Name: "a", Slug: "acme"}, {ID: 2, Name: "b", Slug: "other"}, {ID: 3, Name: "no slug"},
+		},
+		Owners: []config.Owner{{ID: 1, Name: "张三", Mobile: "13800138000"}, {ID: 2, Name: "李四", Mobile: "13900139000"}},
+		Robots: []config.Robot{{ID: 1, Name: "r1", Kind: "dingtalk", AccessToken: "t1"}, {ID: 2, Name: "r2", Kind: "dingtalk", AccessToken: "t2"}},
+		Projects: []config.Project{
+			{ID: 1, Name: "商城", Slug: "mall-api", OrganizationID: 1, OwnerIDs: []int64{1, 2}, RobotIDs: []int64{1, 2}},
+			{ID: 2, Name: "商城b", Slug: "mall-api", OrganizationID: 2, OwnerIDs: []int64{2}, RobotIDs: []int64{2}},
+			{ID: 3, Name: "web", Slug: "web", OrganizationID: 3, OwnerIDs: []int64{1}, RobotIDs: []int64{1},
+				Environments: []string{"production"}, MinLevel: "warning", MentionLevel: "error"},
+			{ID: 4, Name: "quiet", Slug: "quiet", OwnerIDs: []int64{1}, RobotIDs: []int64{1}, FollowUps: &off},
+		},
+	}
+	if err := d.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return config.NewIndex(d)
+}
+
+func TestCandidatesByOrganization(t *testing.T) {
+	x := index(t)
+	for _, tc := range []struct {
+		org  string
+		want []int64
+	}{{"acme", []int64{1}}, {"other", []int64{2}}, {"", []int64{1, 2}}, {"nobody", nil}} {
+		ps := Candidates(x, &sentry.Event{ProjectSlugs: []string{"MALL-API"}, OrgSlug: tc.org})
+		var got []int64
+		for _, p := range ps {
+			got = append(got, p.ID)
+		}
+		if len(got) != len(tc.want) || (len(got) > 0 && got[0] != tc.want[0]) {
+			t.Errorf("org %q: projects %v, want %v", tc.org, got, tc.want)
+		}
+	}
+	// A project whose organization has no slug matches any organization.
+	if ps := Candidates(x, &sentry.Event{ProjectSlugs: []string{"web"}, OrgSlug: "whoever"}); len(ps) != 1 {
+		t.Errorf("web: %d candidates", len(ps))
+	}
+	_, err := Match(x, &sentry.Event{ProjectSlugs: []string{"nope"}, OrgSlug: "acme"}, nil)
+	var ue *UnknownProjectError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), `"nope"`) || !strings.Contains(err.Error(), "acme") {
+		t.Errorf("unknown project error = %v", err)
+	}
+}
+
+func TestMatchRobotsOnceAndFilters(t *testing.T) {
+	x := index(t)
+	ev := &sentry.Event{ProjectSlugs: []string{"mall-api"}, Level: "error"}
+	plan, err := Match(x, ev, Candidates(x, ev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Targets) != 2 { // robot 2 is shared by both projects: once
+		t.Fatalf("%d targets, want 2", len(plan.Targets))
+	}
+	if len(plan.Targets[0].Owners) != 2 {
+		t.Errorf("owners = %d", len(plan.Targets[0].Owners))
+	}
+
+	web := []*config.Project{x.ProjectsBySlug("web")[0]}
+	for _, tc := range []struct {
+		name, env, level, state string
+		send, mention           bool
+	}{
+		{"production error", "production", "error", "", true, true},
+		{"production fatal", "Production", "fatal", "", true, true},
+		{"production warning: no @", "production", "warning", "", true, false},
+		{"staging warning", "staging", "warning", "", false, false},
+		{"production info", "production", "info", "", false, false},
+		{"no environment known", "", "error", "", true, true},
+		{"resolved info still follows up", "production", "info", sentry.StateResolved, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plan, err := Match(x, &sentry.Event{ProjectSlugs: []string{"web"}, Environment: tc.env, Level: tc.level, State: tc.state}, web)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(plan.Targets) == 1; got != tc.send {
+				t.Fatalf("send = %v, want %v (skipped %+v)", got, tc.send, plan.Skipped)
+			}
+			if tc.send && (len(plan.Targets[0].Owners) > 0) != tc.mention {
+				t.Errorf("mention = %v, want %v", !tc.mention, tc.mention)
+			}
+			if tc.send && len(plan.Targets[0].AllOwners) != 1 {
+				t.Error("owners must still be named without @")
+			}
+		})
+	}
+	quiet := []*config.Project{x.ProjectsBySlug("quiet")[0]}
+	plan, _ = Match(x, &sentry.Event{ProjectSlugs: []string{"quiet"}, State: sentry.StateResolved}, quiet)
+	if len(plan.Targets) != 0 || !strings.Contains(plan.Skipped[0].Reason, "follow-up") {
+		t.Errorf("follow-ups off: %+v", plan)
+	}
+	plan, _ = Match(x, &sentry.Event{ProjectSlugs: []string{"quiet"}, State: sentry.StateNew}, quiet)
+	if len(plan.Targets) != 1 {
+		t.Error("follow-ups off must not stop new alerts")
+	}
+}
