@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
@@ -64,6 +65,11 @@ type Job struct {
 	// Tries counts background delivery rounds that failed transiently.
 	Tries     int       `json:"tries,omitempty"`
 	NotBefore time.Time `json:"not_before,omitempty"`
+
+	// answered is set once Sentry was told the job continues (202): from
+	// then on a transient failure is retried in the background instead of
+	// being reported.
+	answered atomic.Bool
 }
 
 // NewID returns a random job id.
@@ -127,6 +133,8 @@ type Dispatcher struct {
 	stop   chan struct{}
 	wg     sync.WaitGroup // workers and detached sends
 	closed bool
+	// inflight counts deliveries under way (tests wait for it to settle).
+	inflight atomic.Int64
 }
 
 type robotState struct {
@@ -305,6 +313,7 @@ func (d *Dispatcher) Submit(ctx context.Context, jobs []*Job, deadline time.Time
 			mu.Unlock()
 			for i, j := range jobs {
 				if snapshot[i].Status == "" && !finished[i] {
+					j.answered.Store(true)
 					snapshot[i] = Outcome{Job: j, Status: Pending, At: d.clock.Now()}
 					d.spoolJob(j)
 				}
@@ -318,6 +327,8 @@ func (d *Dispatcher) Submit(ctx context.Context, jobs []*Job, deadline time.Time
 // deliver sends msg (one job's message or a digest of jobs) and settles the
 // jobs: delivered, failed, or back in the queue.
 func (d *Dispatcher) deliver(ctx context.Context, jobs []*Job, msg *notify.Message) Outcome {
+	d.inflight.Add(1)
+	defer d.inflight.Add(-1)
 	r := &jobs[0].Robot
 	s := d.o.Senders[r.Kind]
 	var res notify.Result
@@ -343,7 +354,7 @@ func (d *Dispatcher) deliver(ctx context.Context, jobs []*Job, msg *notify.Messa
 		}
 		out.Status = Queued
 		return out
-	case res.Err.Retry && d.o.Background && jobs[0].Tries+1 < d.o.MaxTries:
+	case res.Err.Retry && d.o.Background && jobs[0].answered.Load() && jobs[0].Tries+1 < d.o.MaxTries:
 		for _, j := range jobs {
 			j.Tries++
 			j.NotBefore = now.Add(retryDelay(j.Tries))
@@ -378,6 +389,7 @@ func retryDelay(n int) time.Duration {
 // enqueue adds j to its robot's queue (and the spool) and, in background
 // mode, makes sure a worker serves the robot.
 func (d *Dispatcher) enqueue(j *Job, persist bool) {
+	j.answered.Store(true)
 	if persist {
 		d.spoolJob(j)
 	}

@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,23 +120,18 @@ func newEnv(t *testing.T, spool string, background bool) *env {
 	return e
 }
 
-// settle waits (in real time) until the dispatcher is idle: nothing queued,
-// or its worker blocked on the fake clock.
+// settle waits (in real time) until the dispatcher is idle: no delivery
+// under way, and nothing queued or its workers blocked on the fake clock.
 func (e *env) settle(t *testing.T) {
 	t.Helper()
+	idle := func() bool {
+		return e.d.inflight.Load() == 0 && (e.d.Queued() == 0 || e.clock.Waiting() > 0)
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if e.d.Queued() == 0 {
-			ctx, cancel := context.WithDeadline(context.Background(), deadline)
-			defer cancel()
-			if err := e.d.Wait(ctx); err != nil {
-				t.Fatal(err)
-			}
-			return
-		}
-		if e.clock.Waiting() > 0 {
-			time.Sleep(2 * time.Millisecond)
-			if e.d.Queued() == 0 || e.clock.Waiting() > 0 {
+		if idle() {
+			time.Sleep(3 * time.Millisecond)
+			if idle() {
 				return
 			}
 		}
@@ -222,19 +218,47 @@ func TestBlockedRobotCollectsIntoDigest(t *testing.T) {
 	}
 }
 
+// TestTransientFailuresDeliveredExactlyOnce: the robot fails the first
+// attempts (5xx, then a hang past the client's timeout). The answer comes
+// within the budget (pending), and the alert is delivered exactly once:
+// in the same delivery's retries, or in a background round after more
+// failures.
 func TestTransientFailuresDeliveredExactlyOnce(t *testing.T) {
 	e := newEnv(t, "", true)
-	e.robot.FailNext(robottest.Fault500, robottest.FaultBusy, robottest.Fault500, robottest.Fault500)
-	out := e.d.Submit(context.Background(), []*Job{job(1)}, time.Now().Add(5*time.Second))
-	// 3 attempts in the request fail; the job waits for a background round.
-	if out[0].Status != Queued {
-		t.Fatalf("status %s", out[0].Status)
+	e.d.o.Senders["dingtalk"] = &dingtalk.Notifier{Base: e.robot.URL(), Now: e.clock.Now, Client: &http.Client{Timeout: 200 * time.Millisecond}}
+	e.robot.FailNext(robottest.Fault500, robottest.FaultTimeout)
+	start := time.Now()
+	out := e.d.Submit(context.Background(), []*Job{job(1)}, time.Now().Add(50*time.Millisecond))
+	if out[0].Status != Pending || time.Since(start) > 2*time.Second {
+		t.Fatalf("status %s after %v, want pending at the budget", out[0].Status, time.Since(start))
 	}
-	e.settle(t)
-	e.clock.Advance(31 * time.Second)
 	e.settle(t)
 	if n := len(e.robot.Messages()); n != 1 {
 		t.Fatalf("%d messages, want exactly 1", n)
+	}
+
+	// Every attempt inside the budget fails: the answer is a failure (502
+	// for the relay), recorded, and nothing is retried behind its back.
+	e.robot.FailNext(robottest.Fault500, robottest.Fault500, robottest.Fault500)
+	out = e.d.Submit(context.Background(), []*Job{job(2)}, time.Now().Add(5*time.Second))
+	if out[0].Status != Failed || !out[0].Err.Retry {
+		t.Fatalf("status %s, want failed", out[0].Status)
+	}
+
+	// Answered jobs that keep failing go to background rounds.
+	e.robot.FailNext(robottest.FaultTimeout, robottest.Fault500, robottest.Fault500, robottest.Fault500)
+	out = e.d.Submit(context.Background(), []*Job{job(3)}, time.Now().Add(50*time.Millisecond))
+	if out[0].Status != Pending {
+		t.Fatalf("status %s", out[0].Status)
+	}
+	e.settle(t)
+	for i := 0; i < 5 && e.d.Queued() > 0; i++ {
+		e.clock.Advance(31 * time.Second)
+		e.settle(t)
+	}
+	msgs := e.robot.Messages()
+	if len(msgs) != 2 || !strings.Contains(msgs[1].Text, "Error #003") {
+		t.Fatalf("%d messages, want the third alert delivered once", len(msgs))
 	}
 }
 
