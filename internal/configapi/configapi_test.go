@@ -623,6 +623,7 @@ func TestImportExportDiff(t *testing.T) {
 	}
 	e.must(http.StatusUnprocessableEntity, "PUT", "/api/v1/document", `{"owners": 3}`)
 	e.must(http.StatusBadRequest, "PUT", "/api/v1/document", ``)
+	e.must(http.StatusUnprocessableEntity, "PUT", "/api/v1/document", `null`)
 	// Import pinned to the diffed version.
 	w = e.do("PUT", "/api/v1/document", upload, "If-Match", tag)
 	if w.Code != http.StatusOK {
@@ -865,6 +866,32 @@ func TestNormalizeMobile(t *testing.T) {
 	} {
 		if got := normalizeMobile(in); got != want {
 			t.Errorf("normalizeMobile(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestJunkNeverFails sends malformed bodies and ids to every endpoint: each
+// answer is a 4xx (or a success), never a server error or a panic.
+func TestJunkNeverFails(t *testing.T) {
+	e := newEnv(t)
+	e.must(http.StatusCreated, "POST", "/api/v1/owners", map[string]any{"name": "张三", "mobile": "13800138000"})
+	e.must(http.StatusCreated, "POST", "/api/v1/robots", map[string]any{"name": "r", "access_token": "t"})
+	e.must(http.StatusCreated, "POST", "/api/v1/projects", map[string]any{"name": "p", "slug": "p", "owner_ids": []int{1}, "robot_ids": []int{1}})
+	bodies := []string{``, `null`, `[]`, `"x"`, `1`, `{`, `{"id":"x"}`, `{"name":{"a":1}}`, `{"owner_ids":[1.5]}`,
+		`{"owner_ids":[-1]}`, `{"follow_ups":"yes"}`, `{"repeat_window_seconds":1e40}`, `{"payload":"x"}`, `{"payload":{}}`,
+		`{"lang":"fr"}`, `{"store_kind":1}`, `{"schema":9}`, strings.Repeat(`[`, 5000), "\xff\xfe", "\xef\xbb\xbf", "\xef\xbb\xbf "}
+	paths := []string{"/api/v1/owners", "/api/v1/owners/1", "/api/v1/robots/1", "/api/v1/projects/1", "/api/v1/organizations",
+		"/api/v1/owners/0", "/api/v1/owners/99999999999999999999", "/api/v1/robots/1/test", "/api/v1/projects/1/test",
+		"/api/v1/projects/1/preview", "/api/v1/settings", "/api/v1/settings/test", "/api/v1/document", "/api/v1/document/diff",
+		"/api/v1/history/x/restore", "/api/v1/webhook-token/regenerate"}
+	for _, p := range paths {
+		for _, method := range []string{"POST", "PUT", "PATCH", "DELETE"} {
+			for _, b := range bodies {
+				w := e.do(method, p, b)
+				if w.Code >= 500 {
+					t.Errorf("%s %s %q = %d: %s", method, p, b, w.Code, w.Body)
+				}
+			}
 		}
 	}
 }

@@ -61,6 +61,9 @@ func parseUpload(w http.ResponseWriter, r *http.Request) (*config.Document, erro
 	if raw == nil {
 		return nil, badRequest("document", "the body is empty; send the configuration document")
 	}
+	if b := bytes.TrimSpace(bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))); len(b) == 0 || b[0] != '{' {
+		return nil, validation([]*config.FieldError{{Field: "document", Msg: "must be a JSON object, the whole configuration"}})
+	}
 	d, err := config.Parse(raw)
 	if err != nil {
 		return nil, validation(config.Fields(err))

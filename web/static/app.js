@@ -994,7 +994,14 @@
       renderAll();
       return;
     }
-    safe(refresh)();
+    safe(async () => {
+      await refresh();
+      if (!lang) {
+        // No choice in this browser yet: use the one saved in the settings.
+        const { data } = await api("GET", "/settings");
+        if (data.language && data.language !== state.lang) setLang(data.language);
+      }
+    })();
   }
 
   init();
