@@ -13,6 +13,8 @@ import (
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/notify/dingtalk"
+	"github.com/sentry-white/sentry-white/internal/notify/feishu"
+	"github.com/sentry-white/sentry-white/internal/notify/wecom"
 	"github.com/sentry-white/sentry-white/internal/render"
 	"github.com/sentry-white/sentry-white/internal/route"
 	"github.com/sentry-white/sentry-white/internal/sentry"
@@ -347,20 +349,20 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 		msg := render.Message(t, ev, render.Options{Lang: opt.Lang})
 		rb := map[string]any{"robot_id": t.Robot.ID, "robot": t.Robot.Name, "kind": t.Robot.Kind,
 			"keyword": t.Robot.EffectiveKeyword(), "mentions": mentionNames(msg)}
-		if t.Robot.Kind == config.KindDingTalk {
-			body, err := dingtalk.Body(msg)
-			if err != nil {
-				rb["error"] = err.Error()
-			} else {
-				rb["body"] = json.RawMessage(body)
-				var parsed struct {
-					Markdown struct {
-						Text string `json:"text"`
-					} `json:"markdown"`
-				}
-				if json.Unmarshal(body, &parsed) == nil {
-					rb["text"] = parsed.Markdown.Text
-				}
+		bodies, err := requestBodies(t.Robot.Kind, msg)
+		switch {
+		case err != nil:
+			rb["error"] = err.Error()
+		case len(bodies) > 0:
+			rb["body"], rb["bodies"] = bodies[0], bodies
+			var parsed struct {
+				Markdown struct {
+					Text    string `json:"text"`    // DingTalk
+					Content string `json:"content"` // WeCom
+				} `json:"markdown"`
+			}
+			if json.Unmarshal(bodies[0], &parsed) == nil {
+				rb["text"] = parsed.Markdown.Text + parsed.Markdown.Content
 			}
 		}
 		rb["message"] = messageView(msg)
@@ -372,8 +374,43 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// messageView is a rendered message as JSON, for robot kinds whose exact
-// request body this version does not show.
+// requestBodies are the exact request bodies a robot of kind receives for
+// m, in order (WeCom sends a second text message to @-mention by mobile).
+// A Feishu body is shown unsigned: the signature is added when it is sent.
+func requestBodies(kind string, m *notify.Message) ([]json.RawMessage, error) {
+	var out []json.RawMessage
+	switch kind {
+	case config.KindDingTalk:
+		b, err := dingtalk.Body(m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	case config.KindWeCom:
+		b, err := wecom.MarkdownBody(m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+		text, err := wecom.TextBody(m)
+		if err != nil {
+			return nil, err
+		}
+		if text != nil {
+			out = append(out, text)
+		}
+	case config.KindFeishu:
+		b, err := feishu.Body(m, "", 0)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// messageView is a rendered message as JSON: its parts, whatever the robot
+// kind.
 func messageView(m *notify.Message) map[string]any {
 	fields := make([]map[string]string, len(m.Fields))
 	for i, f := range m.Fields {

@@ -814,6 +814,22 @@ func TestPreview(t *testing.T) {
 	if m["dropped"] != nil || m["mentions_suppressed"] != true || len(asList(m["robots"])) != 1 {
 		t.Errorf("preview = %v", m)
 	}
+	// Other kinds show their exact bodies too: WeCom mentions by mobile in a
+	// second text message.
+	e.must(http.StatusCreated, "POST", "/api/v1/robots", map[string]any{"name": "企业微信群", "access_token": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=wk-1"})
+	e.must(http.StatusCreated, "POST", "/api/v1/robots", map[string]any{"name": "飞书群", "access_token": "https://open.feishu.cn/open-apis/bot/v2/hook/fh-1"})
+	e.must(http.StatusOK, "PATCH", "/api/v1/projects/1", map[string]any{"robot_ids": []int{1, 2, 3}, "mention_level": ""})
+	robots = asList(e.must(http.StatusOK, "POST", "/api/v1/projects/1/preview", map[string]any{})["robots"])
+	if len(robots) != 3 {
+		t.Fatalf("preview robots = %v", robots)
+	}
+	wc := robots[1].(map[string]any)
+	if bodies := asList(wc["bodies"]); wc["kind"] != "wecom" || len(bodies) != 2 || !strings.Contains(jsonNum(bodies[1]), "13800138000") {
+		t.Errorf("wecom preview = %v", wc)
+	}
+	if fs := robots[2].(map[string]any); fs["kind"] != "feishu" || fs["body"] == nil {
+		t.Errorf("feishu preview = %v", fs)
+	}
 	if m := e.must(http.StatusUnprocessableEntity, "POST", "/api/v1/projects/1/preview", map[string]any{"payload": []int{1}}); m["field"] != "payload" {
 		t.Errorf("bad payload answer = %v", m)
 	}

@@ -651,7 +651,7 @@
           r.mentions && r.mentions.length ? t("preview.mentions", { list: r.mentions.join(listSep()) }) : t("preview.nomention")));
       if (r.error) box.append(msgBox("fail", r.error));
       if (r.text) box.append(el("div", { class: "preview-text", text: r.text }));
-      const json = r.body !== undefined ? r.body : r.message;
+      const json = r.bodies ? (r.bodies.length === 1 ? r.bodies[0] : r.bodies) : r.message;
       box.append(el("details", null, el("summary", { text: t("preview.body") }), el("pre", { class: "preview-json", text: JSON.stringify(json, null, 2) })));
       parts.push(box);
     });

@@ -66,7 +66,7 @@ window.I18N = {
     "projects.filter.nofollow": "无后续消息",
     "projects.filter.repeat": "合并 {v} 秒内重复",
 
-    "guide.title": "开始使用：四步收到第一条告警",
+    "guide.title": "开始使用：五步接好告警",
     "guide.owner": "添加负责人（告警时 @ 的人，填手机号）",
     "guide.robot": "添加钉钉群机器人（粘贴 Webhook 地址即可）",
     "guide.project": "新建项目，选好负责人和机器人",
@@ -347,7 +347,7 @@ window.I18N = {
     "projects.filter.nofollow": "no follow-ups",
     "projects.filter.repeat": "merge repeats within {v}s",
 
-    "guide.title": "Getting started: your first alert in four steps",
+    "guide.title": "Getting started: five steps to your first alert",
     "guide.owner": "Add an owner (the person to @-mention, by mobile number)",
     "guide.robot": "Add a DingTalk group robot (paste its webhook URL)",
     "guide.project": "Create a project and pick its owners and robots",
