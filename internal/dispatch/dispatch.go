@@ -551,14 +551,7 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 		close(d.stop)
 	}
 	d.mu.Unlock()
-	done := make(chan struct{})
-	go func() { d.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return d.Wait(ctx)
 }
 
 // Wait blocks until detached sends and workers are idle or ctx ends.

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/sentry-white/sentry-white/internal/store"
 )
 
 // spool keeps one file per accepted, undelivered job. Files hold robot
@@ -49,23 +51,7 @@ func (s *spool) put(j *Job) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(s.dir, ".job-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), s.path(j.ID))
+	return store.WriteFileAtomic(s.path(j.ID), b, 0o600)
 }
 
 func (s *spool) remove(id string) { _ = os.Remove(s.path(id)) }

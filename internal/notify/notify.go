@@ -4,6 +4,7 @@ package notify
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -229,4 +230,42 @@ func NewHTTPClient() *http.Client {
 	t.TLSHandshakeTimeout = 3 * time.Second
 	t.ResponseHeaderTimeout = 5 * time.Second
 	return &http.Client{Transport: t, Timeout: 6 * time.Second}
+}
+
+// DecodeAnswer does what every robot API's answer needs first: HTTP 5xx is
+// a retryable failure, a body that is not JSON is a failure (retryable when
+// it came with 200 or 429, as from a proxy), and otherwise raw is decoded
+// into v and DecodeAnswer returns nil.
+func DecodeAnswer(r *config.Robot, status int, raw []byte, v any) *Error {
+	e := &Error{Robot: r.Name, Kind: r.Kind, Status: status}
+	if status >= 500 {
+		e.Msg, e.Retry = fmt.Sprintf("HTTP %d", status), true
+		return e
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		e.Msg = fmt.Sprintf("HTTP %d with a body that is not JSON", status)
+		e.Retry = status == http.StatusOK || status == http.StatusTooManyRequests
+		return e
+	}
+	return nil
+}
+
+// LevelMark is the emoji that leads an alert's heading in chat: by state
+// for follow-ups, else by level.
+func LevelMark(level, state string) string {
+	switch state {
+	case "resolved":
+		return "✅"
+	case "assigned", "ignored", "unresolved":
+		return "🔔"
+	}
+	switch level {
+	case "fatal", "critical":
+		return "🔥"
+	case "error":
+		return "🔴"
+	case "warning":
+		return "🟠"
+	}
+	return "🔵"
 }

@@ -95,15 +95,15 @@ func (f *File) Put(ctx context.Context, key string, data []byte, ifMatch *string
 			return "", fmt.Errorf("write %s: %w", key, ErrConflict)
 		}
 	}
-	if err := writeAtomic(p, data); err != nil {
+	if err := WriteFileAtomic(p, data, 0o644); err != nil {
 		return "", fmt.Errorf("write %s: %w", key, err)
 	}
 	return etagOf(data), nil
 }
 
-// writeAtomic writes data to a temporary file in the same folder, syncs it
-// and renames it over p.
-func writeAtomic(p string, data []byte) error {
+// WriteFileAtomic writes data to a temporary file in the same folder, syncs
+// it and renames it over p, so a reader sees the old or the new content.
+func WriteFileAtomic(p string, data []byte, perm os.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".tmp-*")
 	if err != nil {
 		return err
@@ -120,7 +120,7 @@ func writeAtomic(p string, data []byte) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+	if err := os.Chmod(tmp.Name(), perm); err != nil {
 		return err
 	}
 	return os.Rename(tmp.Name(), p)

@@ -133,17 +133,11 @@ type answer struct {
 // how to fix it. Feishu answers 9499 with HTTP 400, so the body's code is
 // read whatever the status below 500.
 func Classify(r *config.Robot, status int, raw []byte) error {
-	e := &notify.Error{Robot: r.Name, Kind: r.Kind, Status: status}
-	if status >= 500 {
-		e.Msg, e.Retry = fmt.Sprintf("HTTP %d", status), true
-		return e
-	}
 	var a answer
-	if err := json.Unmarshal(raw, &a); err != nil {
-		e.Msg = fmt.Sprintf("HTTP %d with a body that is not JSON", status)
-		e.Retry = status == http.StatusOK || status == http.StatusTooManyRequests
+	if e := notify.DecodeAnswer(r, status, raw, &a); e != nil {
 		return e
 	}
+	e := &notify.Error{Robot: r.Name, Kind: r.Kind, Status: status}
 	if a.Code == nil {
 		e.Msg = fmt.Sprintf("HTTP %d with an answer that has no code", status)
 		return e

@@ -148,17 +148,11 @@ type answer struct {
 // *notify.Error that says whether to retry and, for configuration faults,
 // how to fix it.
 func Classify(r *config.Robot, status int, raw []byte) error {
-	e := &notify.Error{Robot: r.Name, Kind: r.Kind, Status: status}
-	if status >= 500 {
-		e.Msg, e.Retry = fmt.Sprintf("HTTP %d", status), true
-		return e
-	}
 	var a answer
-	if err := json.Unmarshal(raw, &a); err != nil {
-		e.Msg = fmt.Sprintf("HTTP %d with a body that is not JSON", status)
-		e.Retry = status == http.StatusOK || status == http.StatusTooManyRequests
+	if e := notify.DecodeAnswer(r, status, raw, &a); e != nil {
 		return e
 	}
+	e := &notify.Error{Robot: r.Name, Kind: r.Kind, Status: status}
 	if a.ErrCode == nil {
 		e.Msg = fmt.Sprintf("HTTP %d with an answer that has no errcode", status)
 		return e
@@ -318,7 +312,7 @@ func Markdown(m *notify.Message) (head, tail string) {
 		if m.Link != "" {
 			heading = "[" + heading + "](" + escapeURL(m.Link) + ")"
 		}
-		fmt.Fprintf(&b, "### %s %s\n", levelMark(m.Level, m.State), heading)
+		fmt.Fprintf(&b, "### %s %s\n", notify.LevelMark(m.Level, m.State), heading)
 		for _, f := range m.Fields {
 			v := Escape(f.Value)
 			if f.Link != "" {
@@ -373,24 +367,6 @@ func writeDigest(b *strings.Builder, m *notify.Message) {
 	for _, f := range m.Fields {
 		fmt.Fprintf(b, "**%s**: %s\n", Escape(f.Label), Escape(f.Value))
 	}
-}
-
-func levelMark(level, state string) string {
-	switch state {
-	case "resolved":
-		return "✅"
-	case "assigned", "ignored", "unresolved":
-		return "🔔"
-	}
-	switch level {
-	case "fatal", "critical":
-		return "🔥"
-	case "error":
-		return "🔴"
-	case "warning":
-		return "🟠"
-	}
-	return "🔵"
 }
 
 // levelColor maps a level to one of WeCom's three font colours: warning
