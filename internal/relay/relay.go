@@ -174,6 +174,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case handoffPath:
 		h.handoff(w, r)
 		return
+	case "/initialize", "/pre-stop":
+		h.lifecycle(w, r)
+		return
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": "not found: the webhook URL is / or /webhook"})
 		return
@@ -187,6 +190,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", "GET, HEAD, POST")
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"error": "method not allowed: Sentry POSTs webhooks"})
 	}
+}
+
+// lifecycle answers Function Compute's optional instance hooks: /initialize
+// loads the document before traffic; /pre-stop sends what the budgets allow
+// and writes the delivery history before the instance goes away.
+func (h *Handler) lifecycle(w http.ResponseWriter, r *http.Request) {
+	ctx := withCredentials(r)
+	if r.URL.Path == "/initialize" {
+		if err := h.o.Docs.Refresh(ctx); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": describeStoreError(err)})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
+		return
+	}
+	_ = h.o.Dispatcher.DrainReady(ctx)
+	h.beforeFreeze(ctx, h.log.With("request_id", requestID(r)))
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "queued": h.o.Dispatcher.Queued()})
 }
 
 // withCredentials passes Function Compute's per-request role keys to the

@@ -621,3 +621,17 @@ func TestFCHandOff(t *testing.T) {
 		t.Errorf("%d messages after the hand-off, want 2", n)
 	}
 }
+
+func TestFCLifecycleHooks(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.FC = true })
+	for _, path := range []string{"/initialize", "/pre-stop"} {
+		resp, err := http.Post(e.srv.URL+path, "application/json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("%s: %d", path, resp.StatusCode)
+		}
+	}
+}
