@@ -105,34 +105,42 @@ func (s *Server) deliver(ctx context.Context, ev *sentry.Event, targets []route.
 	out := make([]result, 0, len(targets))
 	for _, t := range targets {
 		msg := render.Message(t, ev, render.Options{Lang: lang})
-		res := result{RobotID: t.Robot.ID, Robot: t.Robot.Name, Kind: t.Robot.Kind, Project: t.Project.Name, Mentions: mentionNames(msg)}
-		sender := s.senders[t.Robot.Kind]
-		var r notify.Result
-		if sender == nil {
-			r.Err = &notify.Error{Robot: t.Robot.Name, Kind: t.Robot.Kind,
-				Msg: fmt.Sprintf("robot kind %q is not supported by this version", t.Robot.Kind),
-				Fix: "choose another robot kind; this version sends to " + strings.Join(s.metaData()["sendable_kinds"].([]string), ", ")}
-		} else {
-			r = notify.Deliver(ctx, sender, t.Robot, msg, s.o.Policy)
-		}
-		res.Attempts = r.Attempts
-		if r.Err == nil {
-			res.OK = true
-			res.Message = fmt.Sprintf("delivered to %s", t.Robot.Name)
-			if len(res.Mentions) > 0 {
-				res.Message += ", mentioning " + strings.Join(res.Mentions, ", ")
-			}
-		} else {
-			res.Code, res.Detail, res.Error, res.Fix = r.Err.Code, r.Err.Msg, r.Err.Error(), explain(r.Err)
-			res.Message = fmt.Sprintf("%s did not accept the message: %s", t.Robot.Name, r.Err.Msg)
-			if res.Fix != "" {
-				res.Message += ". What to do: " + res.Fix
-			}
-		}
+		res := s.send(ctx, t.Robot, msg, s.o.Policy)
+		res.Project = t.Project.Name
 		s.log.Info("test alert", "robot", t.Robot.Name, "kind", t.Robot.Kind, "ok", res.OK, "code", res.Code, "attempts", res.Attempts)
 		out = append(out, res)
 	}
 	return out
+}
+
+// send delivers one rendered message to a robot with notify.Deliver and
+// the sender of its kind, and says in words what happened.
+func (s *Server) send(ctx context.Context, robot *config.Robot, msg *notify.Message, policy notify.Policy) result {
+	res := result{RobotID: robot.ID, Robot: robot.Name, Kind: robot.Kind, Mentions: mentionNames(msg)}
+	sender := s.senders[robot.Kind]
+	var r notify.Result
+	if sender == nil {
+		r.Err = &notify.Error{Robot: robot.Name, Kind: robot.Kind,
+			Msg: fmt.Sprintf("robot kind %q is not supported by this version", robot.Kind),
+			Fix: "choose another robot kind; this version sends to " + strings.Join(s.metaData()["sendable_kinds"].([]string), ", ")}
+	} else {
+		r = notify.Deliver(ctx, sender, robot, msg, policy)
+	}
+	res.Attempts = r.Attempts
+	if r.Err == nil {
+		res.OK = true
+		res.Message = fmt.Sprintf("delivered to %s", robot.Name)
+		if len(res.Mentions) > 0 {
+			res.Message += ", mentioning " + strings.Join(res.Mentions, ", ")
+		}
+		return res
+	}
+	res.Code, res.Detail, res.Error, res.Fix = r.Err.Code, r.Err.Msg, r.Err.Error(), explain(r.Err)
+	res.Message = fmt.Sprintf("%s did not accept the message: %s", robot.Name, r.Err.Msg)
+	if res.Fix != "" {
+		res.Message += ". What to do: " + res.Fix
+	}
+	return res
 }
 
 // explain says in words what to do about a failed delivery.

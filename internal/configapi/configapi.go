@@ -1,8 +1,9 @@
 // Package configapi serves the configurator's JSON API under /api/v1/: the
 // configuration document's organizations, owners, robots and projects, the
 // local settings (which store to edit), import and export, the history of
-// versions, and test alerts that go through the relay's own routing,
-// rendering and delivery code.
+// versions, test alerts that go through the relay's own routing,
+// rendering and delivery code, and the relay's delivery history, whose
+// failed messages can be re-sent.
 //
 // Every request must carry the bearer token and name the loopback address
 // served in its Host header, so neither another user's page nor a DNS
@@ -252,6 +253,9 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/v1/robots/{id}/test", s.testRobot)
 	m.HandleFunc("POST /api/v1/projects/{id}/test", s.testProject)
 	m.HandleFunc("POST /api/v1/projects/{id}/preview", s.preview)
+	m.HandleFunc("GET /api/v1/deliveries", s.listDeliveries)
+	m.HandleFunc("GET /api/v1/deliveries/{id}", s.getDelivery)
+	m.HandleFunc("POST /api/v1/deliveries/{id}/resend", s.resendDelivery)
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": fmt.Sprintf("no API endpoint %s %s", r.Method, r.URL.Path)})
 	})

@@ -1,0 +1,282 @@
+package configapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/deliveries"
+	"github.com/sentry-white/sentry-white/internal/dispatch"
+	"github.com/sentry-white/sentry-white/internal/notify"
+	"github.com/sentry-white/sentry-white/internal/store"
+)
+
+// The delivery history: what the relay sent (internal/deliveries, in the
+// store being edited), listed with filters, and failed deliveries re-sent
+// through the relay's own sender code.
+
+// deliveryLog opens the delivery history of the store being edited.
+func (s *Server) deliveryLog() (*deliveries.Log, error) {
+	docs, err := s.docs()
+	if err != nil {
+		return nil, err
+	}
+	return deliveries.New(docs.B, docs.Prefix, s.log), nil
+}
+
+// deliveryFilter reads ?project=&robot=&result=&since=&limit=. since is a
+// time (RFC 3339), a day (2006-01-02, local midnight) or a duration back
+// from now (24h, 90m).
+func deliveryFilter(r *http.Request, now time.Time) (deliveries.Filter, error) {
+	q := r.URL.Query()
+	f := deliveries.Filter{
+		Project: strings.TrimSpace(q.Get("project")),
+		Robot:   strings.TrimSpace(q.Get("robot")),
+		Result:  strings.TrimSpace(q.Get("result")),
+	}
+	switch f.Result {
+	case "", "all":
+		f.Result = ""
+	case deliveries.Delivered, deliveries.Failed:
+	default:
+		return f, badRequest("result", "result must be delivered, failed or empty for all, not %q", f.Result)
+	}
+	if v := strings.TrimSpace(q.Get("since")); v != "" {
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			f.Since = t
+		} else if t, err := time.ParseInLocation("2006-01-02", v, time.Local); err == nil {
+			f.Since = t
+		} else if d, err := time.ParseDuration(v); err == nil && d > 0 {
+			f.Since = now.Add(-d)
+		} else {
+			return f, badRequest("since", "since must be a time such as 2025-06-01T08:00:00+08:00, a day such as 2025-06-01 or a duration such as 24h, not %q", v)
+		}
+	}
+	if v := strings.TrimSpace(q.Get("limit")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > deliveries.MaxList {
+			return f, badRequest("limit", "limit must be a number from 1 to %d, not %q", deliveries.MaxList, v)
+		}
+		f.Limit = n
+	}
+	return f, nil
+}
+
+// deliveryView is a record as the API shows it: without the message (GET
+// /deliveries/{id} adds it), with a fix in words for a failure, whether it
+// can be re-sent, and the latest re-send of it.
+func deliveryView(rec deliveries.Record, robots map[int64]*config.Robot, resends map[string]deliveries.Record) map[string]any {
+	v := map[string]any{
+		"id": rec.ID, "time": rec.Time, "project": rec.Project, "project_name": rec.ProjectName,
+		"robot_id": rec.RobotID, "robot": rec.Robot, "kind": rec.Kind, "result": rec.Result,
+		"attempts": rec.Attempts, "latency_ms": rec.LatencyMS, "title": rec.Title, "link": rec.Link,
+		"level": rec.Level, "digest": rec.Digest,
+	}
+	if rec.RequestID != "" {
+		v["request_id"] = rec.RequestID
+	}
+	if rec.ResendOf != "" {
+		v["resend_of"] = rec.ResendOf
+	}
+	if rec.Result == deliveries.Failed {
+		v["code"], v["error"] = rec.Code, notify.Redact(rec.Error)
+		fix := rec.Fix
+		if fix == "" && rec.Code != 0 {
+			fix = explain(&notify.Error{Robot: rec.Robot, Kind: rec.Kind, Code: rec.Code, Msg: rec.Error})
+		}
+		if fix != "" {
+			v["fix"] = fix
+		}
+		v["resendable"] = rec.Message != nil
+		if robots != nil {
+			rb := robots[rec.RobotID]
+			v["robot_exists"] = rb != nil && rb.Kind == rec.Kind
+		}
+		if rs, ok := resends[rec.ID]; ok {
+			v["resent"] = map[string]any{"id": rs.ID, "time": rs.Time, "result": rs.Result}
+		}
+	}
+	return v
+}
+
+// currentRobots indexes the robots of the document; nil when it cannot be
+// read (the history is still shown).
+func (s *Server) currentRobots(ctx context.Context) map[int64]*config.Robot {
+	d, _, err := s.load(ctx)
+	if err != nil {
+		return nil
+	}
+	m := make(map[int64]*config.Robot, len(d.Robots))
+	for i := range d.Robots {
+		m[d.Robots[i].ID] = &d.Robots[i]
+	}
+	return m
+}
+
+// latestResends maps each failed record among recs to the newest record
+// that re-sent it.
+func latestResends(ctx context.Context, l *deliveries.Log, recs []deliveries.Record) map[string]deliveries.Record {
+	var oldest time.Time
+	for _, r := range recs {
+		if r.Result == deliveries.Failed && (oldest.IsZero() || r.Time.Before(oldest)) {
+			oldest = r.Time
+		}
+	}
+	out := map[string]deliveries.Record{}
+	if oldest.IsZero() {
+		return out
+	}
+	later, err := l.List(ctx, deliveries.Filter{Since: oldest})
+	if err != nil {
+		return out
+	}
+	for _, r := range later { // newest first: keep the first seen
+		if _, seen := out[r.ResendOf]; r.ResendOf != "" && !seen {
+			out[r.ResendOf] = r
+		}
+	}
+	return out
+}
+
+// listDeliveries answers GET /api/v1/deliveries.
+func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
+	f, err := deliveryFilter(r, time.Now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	l, err := s.deliveryLog()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	recs, err := l.List(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, storeError(fmt.Errorf("read the delivery history: %w", err)))
+		return
+	}
+	robots := s.currentRobots(r.Context())
+	resends := latestResends(r.Context(), l, recs)
+	list := make([]map[string]any, len(recs))
+	for i, rec := range recs {
+		list[i] = deliveryView(rec, robots, resends)
+	}
+	limit := f.Limit
+	if limit == 0 {
+		limit = deliveries.MaxList
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deliveries": list, "count": len(list), "limit": limit,
+		"truncated": len(list) >= limit, "keep_days": deliveries.KeepDays})
+}
+
+// findDelivery reads the record named in the path.
+func (s *Server) findDelivery(r *http.Request) (*deliveries.Log, deliveries.Record, error) {
+	id := r.PathValue("id")
+	l, err := s.deliveryLog()
+	if err != nil {
+		return nil, deliveries.Record{}, err
+	}
+	rec, err := l.Get(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, rec, notFound("delivery %q is not in the history (it keeps the last %d days)", id, deliveries.KeepDays)
+	}
+	if err != nil {
+		return nil, rec, storeError(fmt.Errorf("read the delivery history: %w", err))
+	}
+	return l, rec, nil
+}
+
+// getDelivery answers GET /api/v1/deliveries/{id}: the record and, for a
+// failure, the message it would re-send.
+func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) {
+	l, rec, err := s.findDelivery(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := deliveryView(rec, s.currentRobots(r.Context()), latestResends(r.Context(), l, []deliveries.Record{rec}))
+	if rec.Message != nil {
+		v["message"] = messageView(rec.Message)
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// resendTimeout bounds a re-send, retries included.
+const resendTimeout = 30 * time.Second
+
+// resendDelivery answers POST /api/v1/deliveries/{id}/resend: the failed
+// message goes again to the robot (as configured now: its token, secret
+// and keyword) with the relay's retry policy, and the outcome is added to
+// the history as a new record pointing at the old one.
+func (s *Server) resendDelivery(w http.ResponseWriter, r *http.Request) {
+	if _, err := readObject(w, r); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	l, rec, err := s.findDelivery(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if rec.Result != deliveries.Failed {
+		s.fail(w, r, &apiError{Status: http.StatusConflict, Code: "not_failed",
+			Msg: fmt.Sprintf("delivery %s was %s to %s; only failed deliveries can be re-sent", rec.ID, rec.Result, rec.Robot)})
+		return
+	}
+	if rec.Message == nil {
+		s.fail(w, r, &apiError{Status: http.StatusUnprocessableEntity, Code: "no_message",
+			Msg: fmt.Sprintf("delivery %s does not hold the message, so it cannot be re-sent; the alert is in Sentry: %s", rec.ID, rec.Link)})
+		return
+	}
+	d, _, err := s.load(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	robot := config.NewIndex(d).Robot(rec.RobotID)
+	if robot == nil {
+		s.fail(w, r, &apiError{Status: http.StatusConflict, Code: "robot_deleted",
+			Msg: fmt.Sprintf("robot %q (id %d) is no longer in the configuration, so there is nowhere to re-send this message; open the alert in Sentry instead", rec.Robot, rec.RobotID)})
+		return
+	}
+	if robot.Kind != rec.Kind {
+		s.fail(w, r, &apiError{Status: http.StatusConflict, Code: "robot_changed",
+			Msg: fmt.Sprintf("robot id %d is now %q, a %s robot, not the %s robot %q this message was for; it is not re-sent", rec.RobotID, robot.Name, robot.Kind, rec.Kind, rec.Robot)})
+		return
+	}
+	msg := *rec.Message
+	msg.Keyword = robot.EffectiveKeyword() // the keyword may have been the fault, since fixed
+	ctx, cancel := context.WithTimeout(r.Context(), resendTimeout)
+	defer cancel()
+	start := time.Now()
+	res := s.send(ctx, robot, &msg, notify.DefaultPolicy)
+	res.Project = rec.ProjectName
+	if res.Project == "" {
+		res.Project = rec.Project
+	}
+	now := time.Now()
+	next := deliveries.Record{
+		ID: dispatch.NewID(), Time: now, Project: rec.Project, ProjectName: rec.ProjectName,
+		RobotID: robot.ID, Robot: robot.Name, Kind: robot.Kind, Result: deliveries.Delivered,
+		Attempts: res.Attempts, LatencyMS: float64(now.Sub(start).Microseconds()) / 1000,
+		Title: rec.Title, Link: rec.Link, Level: rec.Level, Digest: rec.Digest, ResendOf: rec.ID,
+	}
+	if !res.OK {
+		next.Result, next.Code, next.Error, next.Fix = deliveries.Failed, res.Code, res.Error, res.Fix
+		next.Message = &msg
+	}
+	s.log.Info("delivery re-sent", "delivery", rec.ID, "robot", robot.Name, "kind", robot.Kind, "ok", res.OK,
+		"code", res.Code, "attempts", res.Attempts)
+	l.Add(next)
+	body := map[string]any{"ok": res.OK, "result": res, "record": deliveryView(next, nil, nil)}
+	if err := l.Flush(r.Context()); err != nil {
+		body["history_error"] = "the outcome was not added to the delivery history: " + describeStoreError(err)
+		s.log.Warn("delivery history not written", "error", notify.Redact(err.Error()))
+	}
+	writeJSON(w, http.StatusOK, body)
+}
