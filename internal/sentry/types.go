@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // flexString decodes a JSON string, number, boolean or null into a string.
@@ -20,6 +21,10 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if b[0] == '"' {
+		if s, ok := plainString(b); ok {
+			*f = flexString(s)
+			return nil
+		}
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
 			return err
@@ -37,6 +42,26 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 
 func (f flexString) String() string { return string(f) }
 
+// plainString decodes a JSON string literal that has no escapes and is
+// valid UTF-8 (most of Sentry's strings) without a second pass of the JSON
+// decoder: its value is the bytes between the quotes. The decoder has
+// already checked the literal's syntax.
+func plainString(b []byte) (string, bool) {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return "", false
+	}
+	in := b[1 : len(b)-1]
+	if bytes.IndexByte(in, '\\') >= 0 || !utf8.Valid(in) {
+		return "", false
+	}
+	return string(in), true
+}
+
+// present records whether a member is in the object, without keeping it.
+type present bool
+
+func (p *present) UnmarshalJSON([]byte) error { *p = true; return nil }
+
 // flexTime decodes float epoch seconds, an epoch-seconds string or an ISO
 // 8601 time (with or without a zone, "+00:00" or "Z").
 type flexTime struct{ time.Time }
@@ -47,8 +72,8 @@ func (t *flexTime) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		s, ok := plainString(b)
+		if !ok && json.Unmarshal(b, &s) != nil {
 			return nil
 		}
 		t.Time = parseTime(s)
@@ -118,6 +143,17 @@ func (tl *tagList) UnmarshalJSON(b []byte) error {
 		}
 		return nil
 	}
+	// Usually a list of pairs: decode it in one pass.
+	var pairs [][]flexString
+	if json.Unmarshal(b, &pairs) == nil {
+		for _, pair := range pairs {
+			if len(pair) >= 2 {
+				*tl = append(*tl, [2]string{string(pair[0]), string(pair[1])})
+			}
+		}
+		return nil
+	}
+	*tl = nil
 	var items []json.RawMessage
 	if err := json.Unmarshal(b, &items); err != nil {
 		return nil // tags are decoration; never fail an alert over them
