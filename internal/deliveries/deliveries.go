@@ -63,11 +63,19 @@ type Log struct {
 	Prefix string
 	Now    func() time.Time
 	Logger *slog.Logger
+	// FlushAt is how many buffered records make Run flush before its
+	// interval ends, so an error storm never holds thousands of records
+	// in memory; 0 means DefaultFlushAt.
+	FlushAt int
 
 	mu       sync.Mutex
 	buf      []Record
 	prunedOn string
+	full     chan struct{} // Run's early-flush signal
 }
+
+// DefaultFlushAt is the default Log.FlushAt.
+const DefaultFlushAt = 512
 
 // New returns a log in b under prefix.
 func New(b store.Backend, prefix string, logger *slog.Logger) *Log {
@@ -96,9 +104,29 @@ func (l *Log) Add(r Record) {
 	if r.Result == Delivered {
 		r.Message = nil // only failures need the message to re-send
 	}
+	at := l.FlushAt
+	if at <= 0 {
+		at = DefaultFlushAt
+	}
 	l.mu.Lock()
 	l.buf = append(l.buf, r)
+	full := len(l.buf) >= at
 	l.mu.Unlock()
+	if full {
+		select {
+		case l.signal() <- struct{}{}:
+		default: // a flush is already due
+		}
+	}
+}
+
+func (l *Log) signal() chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.full == nil {
+		l.full = make(chan struct{}, 1)
+	}
+	return l.full
 }
 
 // Pending reports how many records wait for Flush.
@@ -265,12 +293,24 @@ func (l *Log) Get(ctx context.Context, id string) (Record, error) {
 	return Record{}, fmt.Errorf("delivery %q: %w", id, store.ErrNotFound)
 }
 
-// Run flushes every interval until ctx ends, then once more.
+// Run flushes every interval, and as soon as FlushAt records wait, until
+// ctx ends, then once more.
 func (l *Log) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	full := l.signal()
+	var failed time.Time // the last failed flush, which holds early flushes back for an interval
 	for {
 		select {
+		case <-full:
+			if !failed.IsZero() && time.Since(failed) < interval {
+				continue
+			}
+			failed = time.Time{}
+			if err := l.Flush(ctx); err != nil {
+				failed = time.Now()
+				l.Logger.Warn("delivery history not written", "error", notify.Redact(err.Error()))
+			}
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			if err := l.Flush(fctx); err != nil {
@@ -279,7 +319,9 @@ func (l *Log) Run(ctx context.Context, interval time.Duration) {
 			cancel()
 			return
 		case <-t.C:
+			failed = time.Time{}
 			if err := l.Flush(ctx); err != nil {
+				failed = time.Now()
 				l.Logger.Warn("delivery history not written", "error", notify.Redact(err.Error()))
 			}
 		}

@@ -95,3 +95,30 @@ func TestFlushFailureKeepsRecords(t *testing.T) {
 		t.Errorf("records lost after a failed flush")
 	}
 }
+
+// TestRunFlushesWhenFull: Run writes as soon as FlushAt records wait, not
+// only when its interval ends, so a storm never piles records up in memory.
+func TestRunFlushesWhenFull(t *testing.T) {
+	l := New(store.NewFile(t.TempDir()), "api/", nil)
+	l.FlushAt = 3
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { l.Run(ctx, time.Hour); close(done) }()
+	defer func() { cancel(); <-done }()
+	l.Add(Record{ID: "a", Result: Delivered})
+	l.Add(Record{ID: "b", Result: Delivered})
+	time.Sleep(20 * time.Millisecond)
+	if n := l.Pending(); n != 2 {
+		t.Fatalf("%d pending below FlushAt, want 2 (no early flush yet)", n)
+	}
+	l.Add(Record{ID: "c", Result: Delivered})
+	for deadline := time.Now().Add(5 * time.Second); l.Pending() > 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d records still pending after FlushAt was reached", l.Pending())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got, err := l.List(context.Background(), Filter{}); err != nil || len(got) != 3 {
+		t.Fatalf("List = %d records, %v; want 3", len(got), err)
+	}
+}
