@@ -391,9 +391,10 @@ var escaper = strings.NewReplacer(`<`, `＜`, `>`, `＞`, `[`, `［`, `]`, `］`
 // Escape makes Sentry-supplied text literal in WeCom markdown.
 func Escape(s string) string { return escaper.Replace(s) }
 
-func escapeURL(u string) string {
-	return strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E").Replace(u)
-}
+// urlEscaper is built once, not per call.
+var urlEscaper = strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E")
+
+func escapeURL(u string) string { return urlEscaper.Replace(u) }
 
 func encode(v any) ([]byte, error) {
 	var buf bytes.Buffer
