@@ -128,32 +128,58 @@ func Parse(body []byte, header http.Header) (*Event, error) {
 	if d := depth(trimmed); d > MaxDepth {
 		return nil, bad("the body nests JSON deeper than %d levels", MaxDepth)
 	}
-	// The probe is also the validity check: Unmarshal checks the whole
-	// body's syntax before decoding (a second json.Valid pass cost a fifth
-	// of the parse); type mismatches here are ignored.
+	ev, legacy, err := parseBody(trimmed, resource)
+	if err != nil {
+		return nil, err
+	}
+	if !legacy {
+		ev.RequestID = headerGet(header, "Request-ID")
+	}
+	return ev, nil
+}
+
+// whole is both shapes at once: the legacy plugin's members and the
+// integration platform's envelope share no member name, so one decode
+// fills either.
+type whole struct {
+	legacyBody
+	envelope
+}
+
+// parseBody decodes a JSON object in one pass in the common case. The
+// decode is also the validity check: Unmarshal checks the whole body's
+// syntax before decoding. legacy reports which shape it was.
+func parseBody(body []byte, resource string) (ev *Event, legacy bool, err error) {
+	var w whole
+	err = json.Unmarshal(body, &w)
+	var syn *json.SyntaxError
+	switch {
+	case errors.As(err, &syn):
+		return nil, false, bad("the body is not valid JSON: %v", err)
+	case err == nil && resource == "" && (w.Action == "" || w.Data == nil):
+		if w.Action != "" {
+			break // "data": null still means the integration shape; the probe tells
+		}
+		ev, err = legacyEvent(&w.legacyBody)
+		return ev, true, err
+	case err == nil:
+		ev, err = integrationEvent(&w.envelope, resource)
+		return ev, false, err
+	}
+	// A member of the other shape has a type this one cannot hold, or
+	// "data" is null: decide by presence, then decode the chosen shape
+	// alone, as its error must name only its own members.
 	var probe struct {
 		Action flexString `json:"action"`
 		Data   present    `json:"data"`
 	}
-	if err := json.Unmarshal(trimmed, &probe); err != nil {
-		var syn *json.SyntaxError
-		if errors.As(err, &syn) {
-			return nil, bad("the body is not valid JSON: %v", err)
-		}
-	}
+	_ = json.Unmarshal(body, &probe)
 	if resource == "" && (probe.Action == "" || !bool(probe.Data)) {
-		ev, err := parseLegacy(trimmed)
-		if err != nil {
-			return nil, err
-		}
-		return ev, nil
+		ev, err = parseLegacy(body)
+		return ev, true, err
 	}
-	ev, err := parseIntegration(trimmed, resource)
-	if err != nil {
-		return nil, err
-	}
-	ev.RequestID = headerGet(header, "Request-ID")
-	return ev, nil
+	ev, err = parseIntegration(body, resource)
+	return ev, false, err
 }
 
 func headerGet(h http.Header, k string) string {
@@ -210,6 +236,10 @@ func parseLegacy(body []byte) (*Event, error) {
 	if err := json.Unmarshal(body, &p); err != nil {
 		return nil, bad("the legacy webhook body does not have Sentry's shape: %v", err)
 	}
+	return legacyEvent(&p)
+}
+
+func legacyEvent(p *legacyBody) (*Event, error) {
 	ev := &Event{Resource: ResourceLegacy, Action: "triggered", State: StateTriggered}
 	e := p.Event
 	if e == nil {
@@ -305,6 +335,10 @@ func parseIntegration(body []byte, resource string) (*Event, error) {
 	if err := json.Unmarshal(body, &env); err != nil {
 		return nil, bad("the integration webhook body does not have Sentry's shape: %v", err)
 	}
+	return integrationEvent(&env, resource)
+}
+
+func integrationEvent(env *envelope, resource string) (*Event, error) {
 	if env.Data == nil {
 		env.Data = &dataBody{}
 	}
