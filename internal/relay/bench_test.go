@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
@@ -204,4 +205,29 @@ func BenchmarkHandlerParallel(b *testing.B) {
 			serve(b, h, g.request(n.Add(1)))
 		}
 	})
+}
+
+// TestReadBody: the presized read returns the body whatever the announced
+// length, and stops one byte past MaxBody.
+func TestReadBody(t *testing.T) {
+	body := bytes.Repeat([]byte("0123456789"), 300)
+	for _, hint := range []int64{-1, 0, 1, 100, int64(len(body)) - 1, int64(len(body)), int64(len(body)) + 1, 10000} {
+		got, err := readBody(iotest.OneByteReader(bytes.NewReader(body)), hint)
+		if err != nil || !bytes.Equal(got, body) {
+			t.Errorf("hint %d: %d bytes, %v", hint, len(got), err)
+		}
+		got, err = readBody(bytes.NewReader(body), hint)
+		if err != nil || !bytes.Equal(got, body) {
+			t.Errorf("hint %d: %d bytes, %v", hint, len(got), err)
+		}
+	}
+	big := make([]byte, MaxBody+100)
+	for _, hint := range []int64{-1, MaxBody, MaxBody + 100} {
+		if got, err := readBody(bytes.NewReader(big), hint); err != nil || len(got) != MaxBody+1 {
+			t.Errorf("over the limit, hint %d: %d bytes, %v; want MaxBody+1", hint, len(got), err)
+		}
+	}
+	if _, err := readBody(iotest.ErrReader(io.ErrUnexpectedEOF), 10); err != io.ErrUnexpectedEOF {
+		t.Errorf("read error = %v", err)
+	}
 }

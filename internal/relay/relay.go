@@ -328,7 +328,7 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is %d bytes; the limit is %d (4 MiB)", r.ContentLength, MaxBody))
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	body, err := readBody(r.Body, r.ContentLength)
 	if err != nil {
 		fail(http.StatusBadRequest, "the body could not be read: "+err.Error())
 		return
@@ -496,6 +496,30 @@ func (h *Handler) verify(x *config.Index, projects []*config.Project, body []byt
 		return nil, firstErr
 	}
 	return kept, nil
+}
+
+// readBody reads at most MaxBody+1 bytes into a buffer sized from the
+// Content-Length when it is known (io.ReadAll grows from 512 bytes, copying
+// a webhook several times).
+func readBody(body io.Reader, length int64) ([]byte, error) {
+	r := io.LimitReader(body, MaxBody+1)
+	if length < 0 || length > MaxBody {
+		return io.ReadAll(r)
+	}
+	buf := make([]byte, 0, length+1) // +1: room to see the end without growing
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // longer than announced: grow
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 func acceptableType(ct string) bool {
