@@ -1,0 +1,157 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/sentry-white/sentry-white/internal/store/osstest"
+)
+
+const bucket = "sentry-white-load"
+
+// ossServer is the loopback OSS server (gofakes3 through internal/store/
+// osstest) behind a counter of requests by kind. It also answers OSS
+// AppendObject, which gofakes3 lacks, for the relay's delivery history (as
+// real OSS does: one POST per flush, no read); without it the relay would
+// fall back to reading and rewriting the whole daily log on each flush,
+// which real OSS never makes it do.
+type ossServer struct {
+	fake *osstest.Server
+	srv  *httptest.Server
+	URL  string
+
+	mu       sync.Mutex
+	counts   ossCounts
+	appended map[string][]byte // objects written by AppendObject
+}
+
+// ossCounts are requests by kind.
+type ossCounts struct {
+	ConfigGet  int `json:"config_get"`  // GET of <prefix>v1/config.json answered 200
+	Config304  int `json:"config_304"`  // conditional GET answered 304 Not Modified
+	OtherGet   int `json:"other_get"`   // GET of any other object (the seed's reads)
+	Head       int `json:"head"`        // HEAD (the history log's append position)
+	List       int `json:"list"`        // ListObjects (history pruning)
+	Put        int `json:"put"`         // PutObject
+	Append     int `json:"append"`      // AppendObject (history flushes)
+	OtherCalls int `json:"other_calls"` // anything else
+}
+
+// Reads is every request that reads the store.
+func (c ossCounts) Reads() int { return c.ConfigGet + c.Config304 + c.OtherGet + c.Head + c.List }
+
+// Writes is every request that writes it.
+func (c ossCounts) Writes() int { return c.Put + c.Append }
+
+func (c ossCounts) sub(o ossCounts) ossCounts {
+	return ossCounts{c.ConfigGet - o.ConfigGet, c.Config304 - o.Config304, c.OtherGet - o.OtherGet, c.Head - o.Head,
+		c.List - o.List, c.Put - o.Put, c.Append - o.Append, c.OtherCalls - o.OtherCalls}
+}
+
+func newOSSServer() *ossServer {
+	o := &ossServer{fake: osstest.New(bucket), appended: map[string][]byte{}}
+	o.srv = httptest.NewServer(o)
+	o.URL = o.srv.URL
+	return o
+}
+
+func (o *ossServer) Close() {
+	o.srv.Close()
+	o.fake.Close()
+}
+
+func (o *ossServer) Seed(key string, data []byte) error { return o.fake.Seed(bucket, key, data) }
+
+func (o *ossServer) Counts() ossCounts {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.counts
+}
+
+// statusRecorder keeps the status the wrapped handler answered.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (o *ossServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	key, isObject := strings.CutPrefix(r.URL.Path, "/"+bucket+"/")
+	q := r.URL.Query()
+	if r.Method == http.MethodPost && q.Has("append") && isObject {
+		o.append(w, r, key, q.Get("position"))
+		return
+	}
+	if r.Method == http.MethodHead && isObject {
+		o.mu.Lock()
+		data, ok := o.appended[key]
+		if ok {
+			o.counts.Head++
+		}
+		o.mu.Unlock()
+		if ok {
+			w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+			w.Header().Set("x-oss-next-append-position", strconv.Itoa(len(data)))
+			w.Header().Set("x-oss-object-type", "Appendable")
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+	}
+	sw := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	o.fake.ServeHTTP(sw, r)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	switch {
+	case r.Method == http.MethodGet && isObject && strings.HasSuffix(key, "v1/config.json"):
+		if sw.status == http.StatusNotModified {
+			o.counts.Config304++
+		} else {
+			o.counts.ConfigGet++
+		}
+	case r.Method == http.MethodGet && isObject && key != "":
+		o.counts.OtherGet++
+	case r.Method == http.MethodGet:
+		o.counts.List++
+	case r.Method == http.MethodHead:
+		o.counts.Head++
+	case r.Method == http.MethodPut:
+		o.counts.Put++
+	default:
+		o.counts.OtherCalls++
+	}
+}
+
+// append implements AppendObject at position, as OSS documents it.
+func (o *ossServer) append(w http.ResponseWriter, r *http.Request, key, position string) {
+	data, err := io.ReadAll(r.Body)
+	pos, perr := strconv.Atoi(position)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.counts.Append++
+	cur := o.appended[key]
+	switch {
+	case err != nil || perr != nil:
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	case pos != len(cur):
+		w.Header().Set("x-oss-next-append-position", strconv.Itoa(len(cur)))
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusConflict)
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>PositionNotEqualToLength</Code><Message>Position is not equal to file length</Message><RequestId>0</RequestId><HostId>127.0.0.1</HostId></Error>`)
+		return
+	}
+	o.appended[key] = append(cur, data...)
+	w.Header().Set("x-oss-next-append-position", strconv.Itoa(len(o.appended[key])))
+	w.Header().Set("ETag", fmt.Sprintf(`"%x"`, len(o.appended[key])))
+	w.WriteHeader(http.StatusOK)
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// standIn is a DingTalk robot API on loopback that answers at once (or
+// after Latency): it checks the access token, the 加签 signature and the
+// keyword like DingTalk, and for each message records how long it held the
+// request, keyed by the webhook the message came from (the issue id in its
+// link). It has no rate limit: the relay's own budget is what a load test
+// must respect.
+type standIn struct {
+	srv     *httptest.Server
+	base    time.Time
+	latency time.Duration
+	tokens  map[string]bool
+
+	rec      atomic.Pointer[holdRecord]
+	conns    atomic.Int64 // TCP connections accepted
+	messages atomic.Int64
+	refused  atomic.Int64
+	unkeyed  atomic.Int64 // accepted messages naming no known webhook
+	bufs     sync.Pool
+}
+
+// holdRecord collects the stand-in's time per webhook of one run.
+type holdRecord struct {
+	holdNs []atomic.Int64 // total time the stand-in held the webhook's requests
+	msgs   []atomic.Int32
+}
+
+func newStandIn(robots int, latency time.Duration) *standIn {
+	s := &standIn{base: time.Now(), latency: latency, tokens: map[string]bool{}}
+	for i := range robots {
+		s.tokens[robotToken(i)] = true
+	}
+	s.bufs.New = func() any { return new(bytes.Buffer) }
+	s.srv = httptest.NewUnstartedServer(s)
+	s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	s.srv.Start()
+	return s
+}
+
+func (s *standIn) URL() string { return s.srv.URL }
+func (s *standIn) Close()      { s.srv.Close() }
+
+// begin starts recording a run of n webhooks and returns its record.
+func (s *standIn) begin(n int) *holdRecord {
+	r := &holdRecord{holdNs: make([]atomic.Int64, n), msgs: make([]atomic.Int32, n)}
+	s.rec.Store(r)
+	return r
+}
+
+var (
+	answerOK    = []byte(`{"errcode":0,"errmsg":"ok"}`)
+	answerOKLen = strconv.Itoa(len(answerOK))
+)
+
+func (s *standIn) refuse(w http.ResponseWriter, code int, msg string) {
+	s.refused.Add(1)
+	w.Header().Set("Content-Type", "application/json;charset=utf-8")
+	_, _ = io.WriteString(w, `{"errcode":`+strconv.Itoa(code)+`,"errmsg":"`+msg+`"}`)
+}
+
+func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	buf := s.bufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer s.bufs.Put(buf)
+	_, _ = buf.ReadFrom(io.LimitReader(r.Body, 1<<20))
+	if s.latency > 0 {
+		time.Sleep(s.latency)
+	}
+	q := r.URL.Query()
+	switch {
+	case r.Method != http.MethodPost || r.URL.Path != "/robot/send":
+		s.refuse(w, 43002, "need POST /robot/send")
+		return
+	case !s.tokens[q.Get("access_token")]:
+		s.refuse(w, 300005, "token is not exist")
+		return
+	}
+	ts, err := strconv.ParseInt(q.Get("timestamp"), 10, 64)
+	mac := hmac.New(sha256.New, []byte(robotSecret))
+	mac.Write([]byte(strconv.FormatInt(ts, 10) + "\n" + robotSecret))
+	if err != nil || q.Get("sign") != base64.StdEncoding.EncodeToString(mac.Sum(nil)) {
+		s.refuse(w, 310000, "sign not match")
+		return
+	}
+	body := buf.Bytes()
+	if len(body) > 20000 || !bytes.Contains(body, []byte(keyword)) {
+		s.refuse(w, 310000, "keywords not in content")
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json;charset=utf-8")
+	h.Set("Content-Length", answerOKLen)
+	_, _ = w.Write(answerOK)
+	w.(http.Flusher).Flush() // the answer is on the wire: the hold ends here
+	s.messages.Add(1)
+	idx := issueIndex(body)
+	rec := s.rec.Load()
+	if rec == nil || idx < 0 || idx >= len(rec.holdNs) {
+		s.unkeyed.Add(1)
+		return
+	}
+	rec.holdNs[idx].Add(int64(time.Since(start)))
+	rec.msgs[idx].Add(1)
+}
