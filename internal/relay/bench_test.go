@@ -231,3 +231,35 @@ func TestReadBody(t *testing.T) {
 		t.Errorf("read error = %v", err)
 	}
 }
+
+// TestDedupe: keys are remembered for the TTL, at most max of them, and
+// remove forgets one.
+func TestDedupe(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	d := newDedupe(time.Minute, 3)
+	if !d.add("a", now) || d.add("a", now.Add(59*time.Second)) {
+		t.Fatal("a second copy within the TTL must be refused")
+	}
+	if !d.add("a", now.Add(61*time.Second)) {
+		t.Fatal("a copy after the TTL must pass")
+	}
+	d.remove("a")
+	if !d.add("a", now.Add(62*time.Second)) {
+		t.Fatal("a removed key must pass")
+	}
+	d = newDedupe(time.Hour, 3)
+	for _, k := range []string{"a", "b", "c", "d"} {
+		if !d.add(k, now) {
+			t.Fatalf("%s refused", k)
+		}
+	}
+	if !d.add("a", now) {
+		t.Error("the oldest key beyond the bound must be forgotten")
+	}
+	if d.add("d", now) {
+		t.Error("a recent key must be remembered")
+	}
+	if len(d.seen) > 3 {
+		t.Errorf("%d keys kept, bound 3", len(d.seen))
+	}
+}

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"hash/maphash"
 	"strings"
 	"sync"
 	"time"
@@ -22,40 +23,60 @@ func dedupeKey(ev *sentry.Event) string {
 	return ""
 }
 
-// dedupe remembers keys for a time, bounded in count.
+// dedupe remembers keys for a time, bounded in count. It keeps a 128-bit
+// hash of each key, not the key: a webhook's key is 20 to 100 bytes, and at
+// the bound of 10,000 keys the strings were most of the relay's live heap
+// under load. Two keys colliding in 128 bits is beyond any realistic
+// chance.
 type dedupe struct {
 	mu    sync.Mutex
 	ttl   time.Duration
 	max   int
-	seen  map[string]time.Time
-	order []string
+	seeds [2]maphash.Seed
+	seen  map[keyHash]int64 // key hash -> when it was added, Unix ns
+	order []seenAt          // oldest first
+}
+
+type keyHash [2]uint64
+
+type seenAt struct {
+	k keyHash
+	t int64
 }
 
 func newDedupe(ttl time.Duration, max int) *dedupe {
-	return &dedupe{ttl: ttl, max: max, seen: map[string]time.Time{}}
+	return &dedupe{ttl: ttl, max: max, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, seen: map[keyHash]int64{}}
+}
+
+func (d *dedupe) hash(key string) keyHash {
+	return keyHash{maphash.String(d.seeds[0], key), maphash.String(d.seeds[1], key)}
 }
 
 // add records key and reports whether it was new.
 func (d *dedupe) add(key string, now time.Time) bool {
+	k := d.hash(key)
+	ns := now.UnixNano()
+	ttl := int64(d.ttl)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if t, ok := d.seen[key]; ok && now.Sub(t) < d.ttl {
+	if t, ok := d.seen[k]; ok && ns-t < ttl {
 		return false
 	}
-	// Forget the oldest keys beyond the bound or the time to live.
+	// Forget the oldest keys beyond the bound or the time to live. An
+	// entry whose key was added again later (or removed) leaves the map
+	// alone; before, keys dropped for the bound stayed in the map for good.
 	for len(d.order) > 0 {
-		k := d.order[0]
-		t, ok := d.seen[k]
-		if ok && len(d.order) < d.max && now.Sub(t) < d.ttl {
+		e := d.order[0]
+		if len(d.order) < d.max && ns-e.t < ttl {
 			break
 		}
 		d.order = d.order[1:]
-		if ok && now.Sub(t) >= d.ttl || len(d.order) >= d.max {
-			delete(d.seen, k)
+		if t, ok := d.seen[e.k]; ok && t == e.t {
+			delete(d.seen, e.k)
 		}
 	}
-	d.seen[key] = now
-	d.order = append(d.order, key)
+	d.seen[k] = ns
+	d.order = append(d.order, seenAt{k, ns})
 	return true
 }
 
@@ -63,8 +84,9 @@ func (d *dedupe) remove(key string) {
 	if key == "" {
 		return
 	}
+	k := d.hash(key)
 	d.mu.Lock()
-	delete(d.seen, key)
+	delete(d.seen, k)
 	d.mu.Unlock()
 }
 
