@@ -324,6 +324,50 @@ func TestBrowserSetUpAndSendTestAlert(t *testing.T) {
 	if d.Robots[0].Secret.Reveal() != robotSecret || d.Projects[0].Slug != "mall-api" || !slices.Equal(d.Projects[0].OwnerIDs, []int64{1}) {
 		t.Errorf("stored %+v", d)
 	}
+
+	// Routing filters: only production and staging alert, and owners are
+	// @-mentioned from fatal only.
+	tb.do(chromedp.Click(chromedp.ID("project-edit-1")), chromedp.WaitVisible(chromedp.ID("project-name")))
+	if eval[bool](tb, `document.getElementById("project-filters").open`) {
+		t.Error("the filters are open for a project without filters")
+	}
+	tb.do(chromedp.Click(chromedp.CSS("#project-filters summary")), chromedp.WaitVisible(chromedp.ID("project-environments")))
+	tb.fill("project-environments", "production, staging", "project-mention_level", "fatal")
+	tb.save("project")
+	tb.waitFor(`document.getElementById("project-row-1").textContent.includes("fatal")`)
+	if row := tb.text("project-row-1"); !strings.Contains(row, "环境：production, staging") || !strings.Contains(row, "@ ≥ fatal") {
+		t.Errorf("the project row shows the filters as %q", row)
+	}
+	if p := in.stored(t).Projects[0]; !slices.Equal(p.Environments, []string{"production", "staging"}) || p.MentionLevel != "fatal" || p.MinLevel != "" {
+		t.Errorf("stored filters: environments %q, mention level %q, min level %q", p.Environments, p.MentionLevel, p.MinLevel)
+	}
+	tb.do(chromedp.Click(chromedp.ID("project-edit-1")), chromedp.WaitVisible(chromedp.ID("project-environments")))
+	if !eval[bool](tb, `document.getElementById("project-filters").open`) ||
+		eval[string](tb, `document.getElementById("project-environments").value`) != "production, staging" ||
+		eval[string](tb, `document.getElementById("project-mention_level").value`) != "fatal" {
+		t.Error("the form does not show the saved filters")
+	}
+	tb.do(chromedp.Click(chromedp.ID("project-cancel")))
+	tb.waitFor(`!document.getElementById("project-dialog").open`)
+	// The preview says the (error-level) sample goes out without @, and
+	// the test alert does.
+	tb.do(chromedp.Click(chromedp.ID("project-preview-1")))
+	tb.waitFor(`document.getElementById("preview-robot-0") !== null`)
+	if p := tb.text("preview-body"); !strings.Contains(p, "不会 @ 人") || !strings.Contains(p, "不 @ 任何人") || !strings.Contains(p, "production") {
+		t.Errorf("the preview reads %q", p)
+	}
+	tb.do(chromedp.Click(chromedp.ID("preview-close")))
+	tb.waitFor(`!document.getElementById("preview-dialog").open`)
+	eval[bool](tb, `document.getElementById("projects-result").replaceChildren(), true`) // forget the first answer
+	tb.do(chromedp.Click(chromedp.ID("project-test-1")))
+	tb.waitFor(`document.querySelector("#projects-result .msg.ok, #projects-result .msg.fail") !== null`)
+	msgs = ding.Messages()
+	if len(msgs) != 2 {
+		t.Fatalf("the DingTalk stand-in got %d messages, want 2 (rejected %v)", len(msgs), ding.Rejected())
+	}
+	if m := msgs[1]; len(m.AtMobiles) != 0 || strings.Contains(m.Text, "@"+ownerMobile) || !strings.Contains(m.Text, "production") {
+		t.Errorf("below the mention level the test alert still mentions: %+v", m)
+	}
 }
 
 func TestBrowserExplainEditDeleteAndStale(t *testing.T) {

@@ -84,7 +84,8 @@ func deliveryView(rec deliveries.Record, robots map[int64]*config.Robot, resends
 		v["resend_of"] = rec.ResendOf
 	}
 	if rec.Result == deliveries.Failed {
-		v["code"], v["error"] = rec.Code, notify.Redact(rec.Error)
+		// The recorded error ends with the fix; the fix is its own member.
+		v["code"], v["error"] = rec.Code, notify.Redact(strings.TrimSuffix(rec.Error, " ("+rec.Fix+")"))
 		fix := rec.Fix
 		if fix == "" && rec.Code != 0 {
 			fix = explain(&notify.Error{Robot: rec.Robot, Kind: rec.Kind, Code: rec.Code, Msg: rec.Error})

@@ -232,6 +232,9 @@ func TestDeliveriesResend(t *testing.T) {
 	if len(again) != 2 || again[0]["resend_of"] != "d-fail" || again[0]["resendable"] != true || again[0]["fix"] == nil {
 		t.Errorf("failed re-send in the history: %v", again)
 	}
+	if e := again[0]["error"].(string); !strings.Contains(e, "310000") || strings.Contains(e, "keyword must appear") {
+		t.Errorf("the error %q should name the code and leave the fix to its own member", e)
+	}
 	if resent := again[1]["resent"].(map[string]any); resent["result"] != "failed" {
 		t.Errorf("the failure points at %v, want the latest (failed) re-send", resent)
 	}

@@ -6,7 +6,7 @@
 (function () {
   const I18N = window.I18N;
   const MESSAGES = window.I18N_MESSAGES || [];
-  const PAGES = ["projects", "owners", "robots", "organizations", "webhook", "import", "history", "settings"];
+  const PAGES = ["projects", "owners", "robots", "organizations", "deliveries", "webhook", "import", "history", "settings"];
 
   const state = {
     token: "",
@@ -22,6 +22,8 @@
     importEtag: null,
     previewProject: null,
     history: [],
+    deliveries: [],
+    deliveryNames: { projects: new Map(), robots: new Set() },
   };
 
   // ---- helpers ----
@@ -215,6 +217,7 @@
     renderRobots();
     renderOrganizations();
     renderGuide();
+    fillDeliveryFilters();
   }
 
   function actionButton(text, id, label, onclick, cls) {
@@ -483,9 +486,9 @@
     try {
       if (id) await api("PUT", `${PATHS[kind]}/${id}`, body, { ifMatch: state.etag, track: true });
       else await api("POST", PATHS[kind], body, { track: true });
+      await refresh(); // the lists are current by the time the dialog closes
       $(`#${kind}-dialog`).close();
       toast(t("common.saved"));
-      await refresh();
     } catch (err) {
       showErrors(kind, err);
     } finally {
@@ -509,7 +512,12 @@
       };
       $("#confirm-ok").onclick = () => done(true);
       $("#confirm-cancel").onclick = () => done(false);
-      dlg.onclose = () => done(false);
+      // A close event still queued from the previous question fires while
+      // this one is open: only a close that left the dialog closed (Esc)
+      // answers it.
+      dlg.onclose = () => {
+        if (!dlg.open) done(false);
+      };
       dlg.showModal();
       $("#confirm-cancel").focus();
     });
@@ -821,6 +829,165 @@
     }
   }
 
+  // ---- deliveries ----
+
+  function fmtLatency(ms) {
+    if (typeof ms !== "number") return "—";
+    if (ms < 1) return "< 1 ms";
+    return ms < 1000 ? Math.round(ms) + " ms" : (ms / 1000).toFixed(1) + " s";
+  }
+
+  // httpLink is a link to Sentry only when it is an http(s) URL.
+  function httpLink(url, text) {
+    return /^https?:\/\//i.test(url || "") ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text }) : null;
+  }
+
+  function resultLabel(result) {
+    return result === "failed" ? t("deliveries.result.failed") : t("deliveries.result.delivered");
+  }
+
+  function resultBadge(result) {
+    const failed = result === "failed";
+    return el("span", { class: "tag result-" + (failed ? "failed" : "delivered") },
+      el("span", { "aria-hidden": "true", text: failed ? "✕ " : "✓ " }), resultLabel(result));
+  }
+
+  function deliveryFilter() {
+    return {
+      project: val("deliveries-filter-project"),
+      robot: val("deliveries-filter-robot"),
+      result: val("deliveries-filter-result"),
+    };
+  }
+
+  // fillDeliveryFilters offers the projects and robots of the configuration
+  // and of the records seen, keeping the current choice.
+  function fillDeliveryFilters() {
+    const names = state.deliveryNames;
+    for (const p of state.data.projects) names.projects.set(p.slug, p.name);
+    for (const r of state.data.robots) names.robots.add(r.name);
+    const keep = (id, opts) => {
+      const sel = document.getElementById(id);
+      const cur = sel.value;
+      sel.replaceChildren(...opts);
+      sel.value = Array.from(sel.options).some((o) => o.value === cur) ? cur : "";
+    };
+    const projects = Array.from(names.projects.entries()).sort((a, b) => a[0].localeCompare(b[0]));
+    keep("deliveries-filter-project", [el("option", { value: "", text: t("deliveries.filter.allProjects") }),
+      ...projects.map(([slug, name]) => el("option", { value: slug, text: name && name !== slug ? `${name} (${slug})` : slug }))]);
+    const robots = Array.from(names.robots).sort((a, b) => a.localeCompare(b));
+    keep("deliveries-filter-robot", [el("option", { value: "", text: t("deliveries.filter.allRobots") }),
+      ...robots.map((n) => el("option", { value: n, text: n }))]);
+  }
+
+  let deliveriesSeq = 0;
+
+  async function loadDeliveries() {
+    fillDeliveryFilters();
+    const f = deliveryFilter();
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(f)) if (v) q.set(k, v);
+    const qs = q.toString();
+    const seq = ++deliveriesSeq;
+    const { data } = await api("GET", "/deliveries" + (qs ? "?" + qs : ""));
+    if (seq !== deliveriesSeq) return; // a later filter change answers instead
+    state.deliveries = data.deliveries;
+    let learned = false;
+    for (const d of data.deliveries) {
+      if (d.project && !state.deliveryNames.projects.has(d.project)) {
+        state.deliveryNames.projects.set(d.project, d.project_name || "");
+        learned = true;
+      }
+      if (d.robot && !state.deliveryNames.robots.has(d.robot)) {
+        state.deliveryNames.robots.add(d.robot);
+        learned = true;
+      }
+    }
+    if (learned) fillDeliveryFilters();
+    renderDeliveries(data, f.project || f.robot || f.result);
+  }
+
+  function renderDeliveries(data, filtered) {
+    const index = new Map(data.deliveries.map((d) => [d.id, d]));
+    const rows = data.deliveries.map((d) => {
+      const failed = d.result === "failed";
+      const result = [resultBadge(d.result)];
+      if (d.resend_of) result.push(el("span", { class: "tag", text: t("deliveries.resendOf") }));
+      if (d.attempts > 1) result.push(el("div", { class: "secondary", text: t("deliveries.attempts", { n: d.attempts }) }));
+      if (failed) {
+        const code = d.code && !String(d.error || "").includes(String(d.code)) ? "errcode " + d.code + " · " : "";
+        if (d.error || code) result.push(el("div", { class: "secondary delivery-error", text: code + (d.error || "") }));
+        if (d.fix) result.push(el("div", { class: "delivery-fix", text: t("alert.fix", { fix: trMsg(d.fix) }) }));
+        if (d.resent) result.push(el("div", { class: "secondary", text: t("deliveries.resent", { result: resultLabel(d.resent.result), time: fmtTime(d.resent.time) }) }));
+      }
+      let action = null;
+      if (failed) {
+        const why = !d.resendable ? t("deliveries.noresend.message") : d.robot_exists === false ? t("deliveries.noresend.robot") : "";
+        action = why ? el("span", { class: "secondary", text: why })
+          : actionButton(t("deliveries.resend"), "delivery-resend-" + d.id, t("deliveries.resend.label", { title: d.title || d.project, robot: d.robot }),
+            () => resendDelivery(d), "btn btn-small btn-primary");
+      }
+      const original = d.resend_of ? index.get(d.resend_of) : null;
+      return el("tr", { id: "delivery-row-" + d.id, class: "delivery " + (failed ? "failed" : "delivered"), "data-result": d.result, "data-resend-of": d.resend_of || null },
+        el("td", { class: "nowrap" }, el("time", { datetime: d.time, text: fmtTime(d.time) })),
+        el("td", { class: "nowrap" }, el("strong", { text: d.project_name || d.project }), d.project_name ? el("div", null, el("code", { text: d.project })) : null),
+        el("td", { class: "nowrap" }, el("div", { text: d.robot }), el("span", { class: "tag kind-" + d.kind, text: kindLabel(d.kind) })),
+        el("td", { class: "delivery-alert" },
+          el("div", { text: d.title || (original && original.title) || "—" }),
+          d.level ? el("span", { class: "tag", text: d.level }) : null,
+          httpLink(d.link, t("deliveries.open"))),
+        el("td", { class: "delivery-result" }, result),
+        el("td", { class: "nowrap", text: fmtLatency(d.latency_ms) }),
+        el("td", { class: "nowrap", text: d.digest ? t("deliveries.digest", { n: d.digest }) : "—" }),
+        el("td", { class: "actions" }, action));
+    });
+    $("#deliveries-rows").replaceChildren(...rows);
+    const empty = $("#deliveries-empty");
+    empty.textContent = filtered ? t("deliveries.empty.filtered") : t("deliveries.empty");
+    empty.hidden = rows.length > 0;
+    $("#deliveries-count").textContent = rows.length ? t(data.truncated ? "deliveries.count.truncated" : "deliveries.count", { n: rows.length }) : "";
+  }
+
+  async function resendDelivery(d) {
+    const box = $("#deliveries-result");
+    const btn = document.getElementById("delivery-resend-" + d.id);
+    if (btn) {
+      btn.disabled = true;
+      btn.textContent = t("common.sending");
+    }
+    box.replaceChildren(msgBox("info", t("common.sending")));
+    try {
+      const { data } = await api("POST", "/deliveries/" + encodeURIComponent(d.id) + "/resend", {});
+      const r = data.result;
+      const out = [];
+      if (r.ok) {
+        const mentions = r.mentions && r.mentions.length ? t("alert.mentions", { list: r.mentions.join(listSep()) }) : "";
+        out.push(msgBox("ok", t("deliveries.resend.ok", { robot: r.robot, mentions })));
+      } else {
+        const detail = (r.detail || r.error || "") + (r.code ? ` (errcode ${r.code})` : "");
+        out.push(msgBox("fail", t("deliveries.resend.fail", { robot: r.robot, error: detail }), r.fix ? t("alert.fix", { fix: trMsg(r.fix) }) : ""));
+      }
+      if (data.history_error) out.push(msgBox("warn", trMsg(data.history_error)));
+      // Show the new record even when the result filter would hide it.
+      const sel = $("#deliveries-filter-result");
+      if (sel.value && data.record && sel.value !== data.record.result) {
+        sel.value = "";
+        out.push(msgBox("info", t("deliveries.resend.showAll")));
+      }
+      box.replaceChildren(...out);
+      await loadDeliveries();
+      const row = data.record && document.getElementById("delivery-row-" + data.record.id);
+      if (row) row.classList.add("fresh");
+    } catch (err) {
+      box.replaceChildren(msgBox("fail", trMsg(err.message)));
+      if (btn) {
+        btn.disabled = false;
+        btn.textContent = t("deliveries.resend");
+      }
+    }
+    box.focus();
+  }
+
   // ---- settings ----
 
   const SETTINGS = ["folder", "oss_endpoint", "oss_bucket", "oss_prefix", "oss_access_key_id", "oss_access_key_secret", "relay_url"];
@@ -896,7 +1063,7 @@
   // ---- pages ----
 
   function loadPage(page) {
-    const loaders = { webhook: loadWebhook, history: loadHistory, settings: loadSettings };
+    const loaders = { webhook: loadWebhook, history: loadHistory, deliveries: loadDeliveries, settings: loadSettings };
     if (loaders[page]) safe(loaders[page])();
   }
 
@@ -968,6 +1135,13 @@
     $("#import-file").addEventListener("change", safe((ev) => checkImport(ev.target.files[0])));
     $("#import-confirm").addEventListener("click", safe(confirmImport));
     $("#import-cancel").addEventListener("click", resetImport);
+
+    $("#deliveries-filters").addEventListener("submit", (ev) => ev.preventDefault());
+    document.querySelectorAll("#deliveries-filters select").forEach((n) => n.addEventListener("change", safe(() => {
+      $("#deliveries-result").replaceChildren();
+      return loadDeliveries();
+    })));
+    $("#deliveries-refresh").addEventListener("click", safe(loadDeliveries));
 
     $("#settings-form").addEventListener("submit", (ev) => {
       ev.preventDefault();
