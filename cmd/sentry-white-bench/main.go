@@ -45,6 +45,7 @@ func main() {
 
 type options struct {
 	out       string
+	readme    string
 	benchtime string
 	n         int
 	seedN     int
@@ -57,6 +58,7 @@ func run(args []string, log io.Writer) error {
 	fs.SetOutput(log)
 	o := &options{}
 	fs.StringVar(&o.out, "o", "BENCHMARKS.md", "the report to write")
+	fs.StringVar(&o.readme, "readme", "README.md", "also rewrite this file's section between <!-- bench:start --> and <!-- bench:end --> (\"\" to leave it)")
 	fs.StringVar(&o.benchtime, "benchtime", "400ms", "go test -benchtime for the Go benchmarks")
 	fs.IntVar(&o.n, "n", 20000, "webhooks per load run")
 	fs.IntVar(&o.seedN, "seed-n", 2000, "webhooks per run of the seed's pattern")
@@ -113,6 +115,18 @@ func run(args []string, log io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(log, "wrote %s in %s\n", o.out, r.Took.Round(time.Second))
+	if o.readme != "" {
+		doc, err := os.ReadFile(o.readme)
+		if err != nil {
+			return err
+		}
+		if s, ok := replaceSection(string(doc), readmeSummary(r)); ok {
+			if err := os.WriteFile(o.readme, []byte(s), 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(log, "rewrote the bench section of %s\n", o.readme)
+		}
+	}
 	return nil
 }
 

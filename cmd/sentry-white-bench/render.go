@@ -128,12 +128,19 @@ func render(r *result) string {
 	{
 		var peak int64
 		var at string
-		for _, x := range L.Runs {
+		var top *Run
+		for i, x := range L.Runs {
 			if x.System == "relay" && x.Rate == 0 && x.History && x.PeakRSSKB > peak {
-				peak, at = x.PeakRSSKB, fmt.Sprintf("%s store, concurrency %d", x.Store, x.C)
+				peak, at, top = x.PeakRSSKB, fmt.Sprintf("%s store, concurrency %d", x.Store, x.C), &L.Runs[i]
 			}
 		}
 		s := fmt.Sprintf("highest peak (VmHWM) %.1f MB (%s, with the %s-project document)", mb(peak), at, num(float64(L.Settings.Projects)))
+		if top != nil && top.MaxAnonKB > 0 {
+			s += fmt.Sprintf(", of which %.1f MB anonymous (heap, stacks, runtime) and the rest the executable's own pages", mb(top.MaxAnonKB))
+		}
+		if off := L.find("relay", "file", 50, false, false); off != nil {
+			s += fmt.Sprintf("; history off: %.1f MB", mb(off.PeakRSSKB))
+		}
 		if len(L.ColdStart) > 0 {
 			s += fmt.Sprintf("; idle %.1f MB with a %d-project document", mb(L.ColdStart[0].IdleRSSKB), L.ColdStart[0].Projects)
 		}
@@ -159,7 +166,7 @@ func render(r *result) string {
 		num(float64(L.Settings.N)), L.Settings.Warm, strings.Join(L.Settings.Payloads, ", "), num(float64(L.Settings.Projects)))
 	w("signed robot each (%s KB document), so no robot exceeds DingTalk's 20 messages a minute and the relay delivers every\n", num(float64(L.Settings.DocBytes)/1024))
 	w("alert at once instead of queueing a digest. A fresh relay process per run; defaults (delivery history on, spool on).\n\n")
-	w("| store | C | webhooks | per s | latency p50 / p90 / p99 ms | overhead p50 / p90 / p99 ms | robot ms p50 | CPU µs per webhook | store reads per webhook | store writes per webhook | peak RSS MB | robot connections opened | answers not 200 |\n")
+	w("| store | C | webhooks | per s | latency p50 / p90 / p99 ms | overhead p50 / p90 / p99 ms | robot ms p50 | CPU µs per webhook | store reads per webhook | store writes per webhook | peak RSS MB (of which anonymous) | robot connections opened | answers not 200 |\n")
 	w("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, x := range L.Runs {
 		if x.System != "relay" {
@@ -180,13 +187,15 @@ func render(r *result) string {
 		if x.Store == "file" {
 			reads, writes = "–", "–"
 		}
-		w("| %s | %s | %s | %s | %s / %s / %s | %s / %s / %s | %s | %s | %s | %s | %.1f | %d | %d |\n", label, c, num(float64(x.Sent)), num(x.PerSecond),
+		w("| %s | %s | %s | %s | %s / %s / %s | %s / %s / %s | %s | %s | %s | %s | %.1f (%.1f) | %d | %d |\n", label, c, num(float64(x.Sent)), num(x.PerSecond),
 			ms(x.Latency.P50), ms(x.Latency.P90), ms(x.Latency.P99), ms(x.Overhead.P50), ms(x.Overhead.P90), ms(x.Overhead.P99),
-			ms(x.Robot.P50), num(x.CPUPerHookUS), reads, writes, mb(x.PeakRSSKB), x.RobotConns, x.Sent-x.OK)
+			ms(x.Robot.P50), num(x.CPUPerHookUS), reads, writes, mb(x.PeakRSSKB), mb(x.MaxAnonKB), x.RobotConns, x.Sent-x.OK)
 	}
 	w("\nOverhead is each webhook's answer time minus the time the stand-in held its robot request(s). CPU is the relay\n")
 	w("process's user+system time during the run divided by the webhooks. Store requests are counted by the OSS server;\n")
-	w("writes are the delivery history's appends. Robot connections are TCP connections the stand-in accepted during the run.\n\n")
+	w("writes are the delivery history's appends. Robot connections are TCP connections the stand-in accepted during the run.\n")
+	w("Peak RSS is VmHWM at the end of the run; in brackets the anonymous part (heap, stacks, runtime) at the highest sampled\n")
+	w("RSS, the rest being the executable's own pages mapped from the file.\n\n")
 
 	// Floor.
 	var floor []Run
@@ -209,7 +218,9 @@ func render(r *result) string {
 	w("Same run, same OSS server, same document, same stand-in. The seed read 4 + N objects per webhook (organizations,\n")
 	w("owners, robots, projects, then each owner of the project) and sent one DingTalk message per owner; the emulation\n")
 	w("(`sentry-white-load seed-relay`) does exactly that with this repository's parser, renderer and sender, so only the\n")
-	w("access pattern differs. %s webhooks per seed run.\n\n", num(float64(firstSent(L, "seed"))))
+	w("access pattern differs. %s webhooks per seed run, on a %d-project document: the seed reads its lists whole on every\n", num(float64(firstSent(L, "seed"))), L.Settings.SeedProjects)
+	w("webhook, so the %s-project load document would only slow it down (ours reads none). On loopback a store read costs\n", num(float64(L.Settings.Projects)))
+	w("a fraction of a millisecond; from FC to OSS each one is a network round trip.\n\n")
 	w("| C | | per s | latency p50 / p99 ms | store reads per webhook | messages per webhook | CPU µs per webhook | peak RSS MB |\n|---|---|---|---|---|---|---|---|\n")
 	for _, c := range L.Settings.Levels {
 		for _, sys := range []string{"relay", "seed"} {
@@ -342,4 +353,62 @@ func firstSent(r *Report, system string) int {
 		}
 	}
 	return 0
+}
+
+// readmeSummary is the README's bench section: a few numbers of this run
+// and where the rest is.
+func readmeSummary(r *result) string {
+	var b strings.Builder
+	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	L := r.Load
+	w("## Benchmarks\n\n")
+	w("Measured by `make bench` on %s (%d cores), %s; the full table, the method and the targets are in\n", L.Machine.CPU, L.Machine.Cores, L.Machine.Date)
+	w("[BENCHMARKS.md](BENCHMARKS.md) and [docs/benchmarks.md](docs/benchmarks.md). This section is rewritten by `make bench`.\n\n")
+	if x := L.find("relay", "oss", 50, false, true); x != nil {
+		w("- %s webhooks/s with 50 in flight (OSS store, robots answering at once), %s µs of relay CPU per webhook.\n", num(x.PerSecond), num(x.CPUPerHookUS))
+	}
+	if x := L.find("relay", "oss", 1, false, true); x != nil {
+		w("- One at a time: answered in %s ms (p50), of which %s ms is the relay and loopback HTTP rather than the robot.\n", ms(x.Latency.P50), ms(x.Overhead.P50))
+	}
+	{
+		var reads, hooks int
+		for _, x := range L.Runs {
+			if x.System == "relay" && x.Store == "oss" {
+				reads += x.Requests.Reads()
+				hooks += x.Sent
+			}
+		}
+		seed := L.find("seed", "oss", 1, false, false)
+		if hooks > 0 {
+			w("- %.5f store reads per webhook (one revalidation per 10 s cache window)", float64(reads)/float64(hooks))
+			if seed != nil {
+				w(", against %.0f for the seed's access pattern", seed.ReadsPerHook)
+			}
+			w(".\n")
+		}
+	}
+	if len(L.ColdStart) > 0 {
+		w("- Cold start to the first answer: %s ms (median, %d-project document); %.1f MB RSS at idle.\n", ms(L.ColdStart[0].MedianMS),
+			L.ColdStart[0].Projects, mb(L.ColdStart[0].IdleRSSKB))
+	}
+	if L.Sizes != nil {
+		w("- `dist/sentry-white-fc.zip`: %.1f MB (bootstrap %.1f MB).\n", float64(L.Sizes.ZipBytes)/(1<<20), float64(L.Sizes.BootstrapBytes)/(1<<20))
+	}
+	return b.String()
+}
+
+const (
+	readmeStart = "<!-- bench:start -->"
+	readmeEnd   = "<!-- bench:end -->"
+)
+
+// replaceSection puts body between the markers of doc; ok is false when
+// the markers are missing.
+func replaceSection(doc, body string) (string, bool) {
+	i := strings.Index(doc, readmeStart)
+	j := strings.Index(doc, readmeEnd)
+	if i < 0 || j < i {
+		return doc, false
+	}
+	return doc[:i+len(readmeStart)] + "\n" + body + doc[j:], true
 }

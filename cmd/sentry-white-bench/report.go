@@ -29,6 +29,7 @@ type Settings struct {
 	DocBytes     int      `json:"doc_bytes"`
 	Payloads     []string `json:"payloads"`
 	RobotLatency string   `json:"robot_latency"`
+	SeedProjects int      `json:"seed_projects"`
 }
 
 type Sizes struct {
@@ -71,6 +72,7 @@ type Run struct {
 	IdleRSSKB     int64          `json:"idle_rss_kb"`
 	PeakRSSKB     int64          `json:"peak_rss_kb"`
 	MaxRSSKB      int64          `json:"max_rss_kb"`
+	MaxAnonKB     int64          `json:"max_anon_kb"`
 	LogWarns      int            `json:"log_warnings"`
 	Note          string         `json:"note"`
 }

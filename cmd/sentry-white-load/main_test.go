@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sentry-white/sentry-white/internal/sentry"
+)
+
+// TestPayloads: every generated webhook parses, names its project and
+// carries its own issue (and event) id, which issueIndex finds back.
+func TestPayloads(t *testing.T) {
+	ps, err := loadPayloads(filepath.Join("..", "..", "testdata", "sentry"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for i := range 30 {
+		p := ps[i%len(ps)]
+		body := p.body(nil, i, i%7)
+		h := http.Header{}
+		if p.resource != "" {
+			h.Set("Sentry-Hook-Resource", p.resource)
+		}
+		ev, err := sentry.Parse(body, h)
+		if err != nil {
+			t.Fatalf("%s %d: %v", p.name, i, err)
+		}
+		if len(ev.ProjectSlugs) != 1 || ev.ProjectSlugs[0] != projectSlug(i%7) {
+			t.Errorf("%s %d: projects %v", p.name, i, ev.ProjectSlugs)
+		}
+		if got := issueIndex([]byte(ev.URL)); got != i {
+			t.Errorf("%s %d: issueIndex(%q) = %d", p.name, i, ev.URL, got)
+		}
+		key := ev.IssueID + "/" + ev.EventID
+		if seen[key] {
+			t.Errorf("%s %d: ids %s repeat", p.name, i, key)
+		}
+		seen[key] = true
+	}
+	if issueIndex([]byte("no link")) != -1 || issueIndex([]byte("/issues/42/")) != -1 {
+		t.Error("issueIndex must refuse a message without a generated issue id")
+	}
+}
+
+func TestPercentiles(t *testing.T) {
+	var d []time.Duration
+	for i := 100; i >= 1; i-- {
+		d = append(d, time.Duration(i)*time.Millisecond)
+	}
+	got := percentiles(d, 50, 90, 99, 100)
+	want := []time.Duration{50 * time.Millisecond, 90 * time.Millisecond, 99 * time.Millisecond, 100 * time.Millisecond}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("p%d = %v, want %v", i, got[i], want[i])
+		}
+	}
+	if p := percentiles(nil, 50); p[0] != 0 {
+		t.Error("empty input")
+	}
+}
+
+// TestStandIn: the stand-in accepts a signed message with the keyword,
+// refuses a bad signature, and records the hold time per webhook.
+func TestStandIn(t *testing.T) {
+	s := newStandIn(3, 0)
+	defer s.Close()
+	rec := s.begin(10)
+	post := func(query, body string) string {
+		resp, err := http.Post(s.URL()+"/robot/send?"+query, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(resp.Body)
+		return b.String()
+	}
+	ts := time.Now().UnixMilli()
+	q := "access_token=" + robotToken(1) + "&timestamp=" + itoa(ts) + "&sign=" + urlEscape(sign(ts))
+	if got := post(q, `{"msgtype":"markdown","markdown":{"text":"详情 https://x/issues/`+itoa(issueBase+4)+`/"}}`); !strings.Contains(got, `"errcode":0`) {
+		t.Fatalf("signed message refused: %s", got)
+	}
+	if rec.msgs[4].Load() != 1 || rec.holdNs[4].Load() <= 0 {
+		t.Errorf("webhook 4: %d messages, %d ns", rec.msgs[4].Load(), rec.holdNs[4].Load())
+	}
+	if got := post("access_token="+robotToken(1)+"&timestamp=1&sign=x", `{"text":"详情"}`); !strings.Contains(got, "310000") {
+		t.Errorf("bad signature accepted: %s", got)
+	}
+	if got := post("access_token=nope", `{}`); !strings.Contains(got, "300005") {
+		t.Errorf("unknown token accepted: %s", got)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func urlEscape(s string) string { return url.QueryEscape(s) }
+
+func sign(ts int64) string {
+	mac := hmac.New(sha256.New, []byte(robotSecret))
+	mac.Write([]byte(strconv.FormatInt(ts, 10) + "\n" + robotSecret))
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
