@@ -293,8 +293,8 @@ func before(ctx context.Context, log io.Writer, o *options, work, loadBin string
 		return err
 	}
 	out := filepath.Join(work, "before.json")
-	if err := runTool(ctx, log, loadBin, "-relay", relay, "-build-zip=false", "-json", out, "-n", strconv.Itoa(o.n/2),
-		"-c", "1,50", "-stores", "oss", "-seed=false", "-floor=false", "-history-off=false", "-cold-starts", "3"); err != nil {
+	if err := runTool(ctx, log, loadBin, "-relay", relay, "-build-zip=false", "-json", out, "-n", strconv.Itoa(o.n),
+		"-c", "1,50", "-stores", "oss", "-seed=false", "-floor=false", "-history-off=false", "-storm", "0", "-cold-starts", "7"); err != nil {
 		return err
 	}
 	r.BeforeLoad, err = readReport(out)

@@ -113,7 +113,7 @@ func render(r *result) string {
 		}
 		if hooks > 0 {
 			per := float64(reads) / float64(hooks)
-			w("| 0 store reads per webhook in the steady state | %s reads for %s webhooks on the OSS store = %.5f per webhook: %d document reads, %d revalidations answered 304 (one per 10 s cache window), %d HEAD and %d LIST of the delivery log | %s |\n",
+			w("| 0 store reads per webhook in the steady state | %s reads for %s webhooks on the OSS store = %.5f per webhook: %d document reads, %d revalidation(s) answered 304 (one per 10 s cache window), %d HEAD and %d LIST of the delivery log | %s |\n",
 				num(float64(reads)), num(float64(hooks)), per, docReads, revalidations, heads, lists, yes(docReads == 0 && per < 0.001))
 		}
 	}
@@ -211,6 +211,20 @@ func render(r *result) string {
 			w("| %d | %s | %s / %s / %s |\n", x.C, num(x.PerSecond), ms(x.Latency.P50), ms(x.Latency.P90), ms(x.Latency.P99))
 		}
 		w("\n")
+	}
+
+	// Storm.
+	for _, x := range L.Runs {
+		if x.System != "storm" {
+			continue
+		}
+		w("## A storm on a typical team\n\n")
+		w("%s webhooks at concurrency 50 to the %d-project document (one robot each) on the OSS store. Each robot takes 20\n", num(float64(x.Sent)), L.Settings.SeedProjects)
+		w("messages a minute, so after the first ones the relay answers 202, spools each alert (one synced file) and keeps it\n")
+		w("queued for a digest when the robot's budget allows; what is still queued when the relay stops stays in the spool.\n\n")
+		w("| webhooks | per s | latency p50 / p99 ms | answered 200 / 202 | robot messages during the run | left in the spool | CPU µs per webhook | peak RSS MB (of which anonymous) |\n|---|---|---|---|---|---|---|---|\n")
+		w("| %s | %s | %s / %s | %s / %s | %s | %s | %s | %.1f (%.1f) |\n\n", num(float64(x.Sent)), num(x.PerSecond), ms(x.Latency.P50), ms(x.Latency.P99),
+			num(float64(x.OK)), num(float64(x.Other["202"])), num(float64(x.Messages)), num(float64(x.Spooled)), num(x.CPUPerHookUS), mb(x.PeakRSSKB), mb(x.MaxAnonKB))
 	}
 
 	// Seed.

@@ -75,6 +75,8 @@ type Run struct {
 	MaxAnonKB     int64          `json:"max_anon_kb"`
 	LogWarns      int            `json:"log_warnings"`
 	Note          string         `json:"note"`
+	Messages      int64          `json:"robot_messages"`
+	Spooled       int            `json:"spooled"`
 }
 
 type Pcts struct {

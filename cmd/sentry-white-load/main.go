@@ -74,6 +74,7 @@ type options struct {
 	seed       bool
 	seedN      int
 	floor      bool
+	storm      int
 	coldStarts int
 	latency    time.Duration
 	jsonOut    string
@@ -110,6 +111,7 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 	fs.BoolVar(&o.historyOff, "history-off", true, "also run concurrency 50 on the folder store with SENTRY_WHITE_HISTORY=off")
 	fs.BoolVar(&o.seed, "seed", true, "also run the seed's access pattern (emulated) on the OSS store")
 	fs.IntVar(&o.seedN, "seed-n", 2000, "webhooks per seed run")
+	fs.IntVar(&o.storm, "storm", 5000, "also run a storm on a typical team: this many webhooks at concurrency 50 to the 20-project document on the OSS store, most over the robots' 20 a minute, so they are queued, spooled and merged into digests (0: skip)")
 	fs.BoolVar(&o.floor, "floor", true, "also run the same client against a loopback HTTP server that answers at once (the floor of one HTTP hop on this machine)")
 	fs.IntVar(&o.coldStarts, "cold-starts", 7, "cold starts to time per document")
 	fs.DurationVar(&o.latency, "robot-latency", 0, "the stand-in's delay before each answer (0: at once)")
@@ -225,6 +227,8 @@ type Run struct {
 	LogWarns      int            `json:"log_warnings"`
 	Unkeyed       int64          `json:"unkeyed_messages"`
 	Note          string         `json:"note,omitempty"`
+	Messages      int64          `json:"robot_messages,omitempty"` // storm: messages the robots received during the run
+	Spooled       int            `json:"spooled,omitempty"`        // storm: alerts left in the spool after the relay stopped
 	LastError     string         `json:"last_error,omitempty"`
 }
 
@@ -332,6 +336,13 @@ func run(args []string, out io.Writer) error {
 	}
 	if o.historyOff && slices.Contains(o.stores, "file") {
 		r, err := l.runRelay("file", 50, 0, false, o.n)
+		if err != nil {
+			return err
+		}
+		rep.Runs = append(rep.Runs, r)
+	}
+	if o.storm > 0 && slices.Contains(o.stores, "oss") {
+		r, err := l.runStorm(o.storm)
 		if err != nil {
 			return err
 		}
@@ -585,6 +596,35 @@ func (l *loader) runRelay(st string, c int, rate float64, history bool, n int) (
 	err = l.measure(p, &r, c, rate, n, l.o.warm, l.projects)
 	if serr := p.stop(30 * time.Second); serr != nil && err == nil {
 		err = fmt.Errorf("%s: %v", name, serr)
+	}
+	r.LogWarns, _ = countLog(p.logPath)
+	l.print(r)
+	return r, err
+}
+
+// runStorm sends n webhooks at concurrency 50 to a relay on the 20-project
+// document: after each robot's first 20 messages the relay queues the
+// alerts (answering 202), spools them and sends them as digests when the
+// budget allows. Webhooks still queued at the end stay in the spool.
+func (l *loader) runStorm(n int) (Run, error) {
+	env := append(slices.Clone(l.env), "SENTRY_WHITE_DINGTALK_API="+l.standin.URL())
+	env = append(env, l.o.relayEnv...)
+	env = append(env, l.ossEnv()...)
+	name := "relay-oss-storm"
+	spool := filepath.Join(l.work, "spool-"+name)
+	p, err := startProc(l.relay, l.relayArgs("oss", "small/", spool), env, l.work, name, 10*time.Second)
+	if err != nil {
+		return Run{}, err
+	}
+	r := Run{System: "storm", Store: "oss", History: true, C: 50}
+	msgs0 := l.standin.messages.Load()
+	err = l.measure(p, &r, 50, 0, n, 0, smallProjects)
+	r.Messages = l.standin.messages.Load() - msgs0
+	if serr := p.stop(30 * time.Second); serr != nil && err == nil {
+		err = fmt.Errorf("%s: %v", name, serr)
+	}
+	if entries, derr := os.ReadDir(spool); derr == nil {
+		r.Spooled = len(entries)
 	}
 	r.LogWarns, _ = countLog(p.logPath)
 	l.print(r)
