@@ -5,7 +5,10 @@ import "strings"
 // Index is a read-only view of a valid document with lookups by id and by
 // project slug. Build it once per document version and share it.
 type Index struct {
-	Doc    *Document
+	Doc *Document
+	// Version identifies the stored document (its ETag) when known.
+	Version string
+
 	orgs   map[int64]*Organization
 	owners map[int64]*Owner
 	robots map[int64]*Robot

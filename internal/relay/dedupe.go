@@ -12,13 +12,15 @@ import (
 
 // dedupeKey identifies a webhook so a second copy is sent once: the
 // integration platform's Request-ID, else the event id with the rules that
-// fired (the legacy plugin sends no request id).
-func dedupeKey(ev *sentry.Event) string {
+// fired (the legacy plugin sends no request id). The configuration's
+// version is part of the key: after an edit the same webhook routes
+// differently, so it is not a copy of what was sent before.
+func dedupeKey(ev *sentry.Event, version string) string {
 	if ev.RequestID != "" {
-		return "rid:" + ev.RequestID
+		return "rid:" + version + ":" + ev.RequestID
 	}
 	if ev.EventID != "" {
-		return "ev:" + ev.Resource + ":" + strings.Join(ev.ProjectSlugs, ",") + ":" + ev.EventID + ":" + strings.Join(ev.Rules, "\x00")
+		return "ev:" + version + ":" + ev.Resource + ":" + strings.Join(ev.ProjectSlugs, ",") + ":" + ev.EventID + ":" + strings.Join(ev.Rules, "\x00")
 	}
 	return ""
 }

@@ -375,7 +375,7 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if key := dedupeKey(ev); key != "" && !h.seen.add(key, h.o.Now()) {
+	if key := dedupeKey(ev, x.Version); key != "" && !h.seen.add(key, h.o.Now()) {
 		log.Info("duplicate webhook dropped", "key", key)
 		writeJSON(w, http.StatusOK, map[string]any{"status": "duplicate", "duplicate": true, "request_id": rid,
 			"reason": "this webhook was already delivered", "delivered": []outcome{}})
@@ -443,7 +443,7 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case len(failed) > 0:
 		status, state = http.StatusBadGateway, "failed"
-		h.seen.remove(dedupeKey(ev)) // let a re-send through
+		h.seen.remove(dedupeKey(ev, x.Version)) // let a re-send through
 	case waiting:
 		status, state = http.StatusAccepted, "accepted"
 	}

@@ -490,6 +490,19 @@ func TestDuplicateSentOnce(t *testing.T) {
 	if n := len(e.robot.Messages()); n != 4 {
 		t.Errorf("%d messages, want 4 (2 webhooks × 2 robots)", n)
 	}
+	// After an edit of the configuration the same webhook routes anew: it
+	// is not a copy of what was sent.
+	d, tag, _ := e.docs.Load(context.Background())
+	d.Projects[0].RobotIDs = []int64{2}
+	if _, err := e.docs.Save(context.Background(), d, tag); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.h.o.Docs.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, a := e.post("?token="+token, legacy); a.Status != "delivered" || len(a.Delivered) != 1 {
+		t.Errorf("after an edit: %+v", a)
+	}
 }
 
 func TestRepeatWindowCollapses(t *testing.T) {

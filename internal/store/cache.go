@@ -132,7 +132,9 @@ func (c *Cache) refresh(ctx context.Context) error {
 		}
 		return c.lastErr
 	}
-	c.cur, c.etag, c.goodETag, c.loadedAt, c.lastErr = config.NewIndex(d), obj.ETag, obj.ETag, now, nil
+	x := config.NewIndex(d)
+	x.Version = obj.ETag
+	c.cur, c.etag, c.goodETag, c.loadedAt, c.lastErr = x, obj.ETag, obj.ETag, now, nil
 	return nil
 }
 
