@@ -126,6 +126,9 @@ func writeZip(out, bin string) (zipped, unpacked int64, err error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("write %s: %w", out, err)
 	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil { // CreateTemp makes it private
+		return 0, 0, fmt.Errorf("write %s: %w", out, err)
+	}
 	if err := os.Rename(tmp.Name(), out); err != nil {
 		return 0, 0, fmt.Errorf("write %s: %w", out, err)
 	}
