@@ -84,7 +84,7 @@ func run(args []string, log io.Writer) error {
 		defer os.RemoveAll(work)
 	}
 	ctx := context.Background()
-	r := &result{Commit: gitOut("rev-parse", "--short", "HEAD"), Dirty: gitOut("status", "--porcelain", "--untracked-files=no") != ""}
+	r := &result{Commit: gitOut("rev-parse", "--short", "HEAD"), Dirty: gitOut("status", "--porcelain", "--untracked-files=no", "--", "cmd", "internal", "go.mod", "go.sum") != ""}
 
 	step(log, "Go benchmarks")
 	if r.Go, err = goBench(ctx, ".", o.benchtime); err != nil {
