@@ -191,6 +191,11 @@ func render(r *result) string {
 			ms(x.Latency.P50), ms(x.Latency.P90), ms(x.Latency.P99), ms(x.Overhead.P50), ms(x.Overhead.P90), ms(x.Overhead.P99),
 			ms(x.Robot.P50), num(x.CPUPerHookUS), reads, writes, mb(x.PeakRSSKB), mb(x.MaxAnonKB), x.RobotConns, x.Sent-x.OK)
 	}
+	if x := L.find("relay", "oss", 1, false, true); x != nil && x.ToRobot.P50 > 0 {
+		w("\nOne at a time on the OSS store, the overhead splits into %s ms (p50) from sending the webhook to its robot request\n", ms(x.ToRobot.P50))
+		w("arriving at the stand-in (the hop to the relay, parse, route, render, sign, the hop to the robot) and %s ms from the\n", ms(x.FromRobot.P50))
+		w("stand-in's answer to the webhook's answer (the relay reads the robot's answer, records the delivery, answers).\n")
+	}
 	w("\nOverhead is each webhook's answer time minus the time the stand-in held its robot request(s). CPU is the relay\n")
 	w("process's user+system time during the run divided by the webhooks. Store requests are counted by the OSS server;\n")
 	w("writes are the delivery history's appends. Robot connections are TCP connections the stand-in accepted during the run.\n")

@@ -61,6 +61,8 @@ type Run struct {
 	Latency       Pcts           `json:"latency_ms"`
 	Robot         Pcts           `json:"robot_ms"`
 	Overhead      Pcts           `json:"overhead_ms"`
+	ToRobot       Pcts           `json:"to_robot_ms"`
+	FromRobot     Pcts           `json:"from_robot_ms"`
 	MsgsPerHook   float64        `json:"messages_per_webhook"`
 	Requests      OSSCounts      `json:"store_requests"`
 	ReadsPerHook  float64        `json:"store_reads_per_webhook"`

@@ -28,6 +28,7 @@ type runSpec struct {
 	rate     float64 // webhooks per second over all workers; 0 = as fast as answered
 	projects int
 	payloads []*payload
+	base     time.Time // the clock origin of the samples (the stand-in's, to compare with its times)
 }
 
 // runResult is what a run measured.
@@ -55,7 +56,11 @@ func newClient(c int) *http.Client {
 // issueBase+i. onMeasure is called once the warm-up is done, before the
 // first measured webhook.
 func (s runSpec) run(client *http.Client, onMeasure func()) *runResult {
-	res := &runResult{samples: make([]sample, s.n), statuses: map[int]int{}, base: time.Now()}
+	base := s.base
+	if base.IsZero() {
+		base = time.Now()
+	}
+	res := &runResult{samples: make([]sample, s.n), statuses: map[int]int{}, base: base}
 	var mu sync.Mutex
 	phase := func(from, to int, limit time.Duration, record bool) int {
 		var next atomic.Int64

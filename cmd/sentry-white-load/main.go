@@ -210,8 +210,10 @@ type Run struct {
 	Seconds       float64        `json:"seconds"`
 	PerSecond     float64        `json:"per_second"`
 	Latency       Pcts           `json:"latency_ms"`
-	Robot         Pcts           `json:"robot_ms"`    // the stand-in's hold time per webhook
-	Overhead      Pcts           `json:"overhead_ms"` // latency minus robot time
+	Robot         Pcts           `json:"robot_ms"`      // the stand-in's hold time per webhook
+	Overhead      Pcts           `json:"overhead_ms"`   // latency minus robot time
+	ToRobot       Pcts           `json:"to_robot_ms"`   // from sending the webhook to its robot request arriving
+	FromRobot     Pcts           `json:"from_robot_ms"` // from the robot's answer to the webhook's answer
 	MsgsPerHook   float64        `json:"messages_per_webhook"`
 	Requests      ossCounts      `json:"store_requests"`
 	ReadsPerHook  float64        `json:"store_reads_per_webhook"`
@@ -692,7 +694,7 @@ func (l *loader) measure(p *proc, r *Run, c int, rate float64, n, warm, projects
 	r.IdleRSSKB = p.IdleRSSKB
 	rec := l.standin.begin(warm + n)
 	spec := runSpec{url: "http://" + p.addr + "/?token=" + webhookToken, c: c, n: n, warm: warm, maxTime: l.o.maxTime,
-		rate: rate, projects: projects, payloads: l.payloads}
+		rate: rate, projects: projects, payloads: l.payloads, base: l.standin.base}
 	client := newClient(c)
 	defer client.CloseIdleConnections()
 
@@ -747,7 +749,7 @@ func (l *loader) measure(p *proc, r *Run, c int, rate float64, n, warm, projects
 	}
 	// Throughput over the measured webhooks' own span.
 	first, last := res.samples[0].start, res.samples[0].end
-	var lat, robot, over []time.Duration
+	var lat, robot, over, toRobot, fromRobot []time.Duration
 	msgs := 0
 	for _, s := range res.samples {
 		first, last = min(first, s.start), max(last, s.end)
@@ -760,7 +762,12 @@ func (l *loader) measure(p *proc, r *Run, c int, rate float64, n, warm, projects
 		lat = append(lat, d)
 		robot = append(robot, h)
 		over = append(over, max(0, d-h))
+		if in, out := rec.inNs[s.idx].Load(), rec.outNs[s.idx].Load(); in > 0 && out > 0 {
+			toRobot = append(toRobot, time.Duration(in)-s.start)
+			fromRobot = append(fromRobot, s.end-time.Duration(out))
+		}
 	}
+	r.ToRobot, r.FromRobot = pcts(toRobot), pcts(fromRobot)
 	span := last - first
 	r.PerSecond = float64(r.Sent) / span.Seconds()
 	r.Latency, r.Robot, r.Overhead = pcts(lat), pcts(robot), pcts(over)
@@ -784,8 +791,8 @@ func (l *loader) print(r Run) {
 	if !r.History && r.System == "relay" {
 		label += " history off"
 	}
-	fmt.Fprintf(l.out, "%-28s c=%-3d %6d sent %6.0f/s  latency p50 %.2f p99 %.2f ms  overhead p50 %.2f p99 %.2f ms  reads/webhook %.4f  CPU %.0f µs/webhook  peak RSS %.1f MB (sampled max %.1f, anon %.1f)  robot conns %d  %s\n",
-		label, r.C, r.Sent, r.PerSecond, r.Latency.P50, r.Latency.P99, r.Overhead.P50, r.Overhead.P99, r.ReadsPerHook,
+	fmt.Fprintf(l.out, "%-28s c=%-3d %6d sent %6.0f/s  latency p50 %.2f p99 %.2f ms  overhead p50 %.2f p99 %.2f ms (to robot %.2f, after %.2f)  reads/webhook %.4f  CPU %.0f µs/webhook  peak RSS %.1f MB (sampled max %.1f, anon %.1f)  robot conns %d  %s\n",
+		label, r.C, r.Sent, r.PerSecond, r.Latency.P50, r.Latency.P99, r.Overhead.P50, r.Overhead.P99, r.ToRobot.P50, r.FromRobot.P50, r.ReadsPerHook,
 		r.CPUPerHookUS, float64(r.PeakRSSKB)/1024, float64(r.MaxRSSKB)/1024, float64(r.MaxAnonKB)/1024, r.RobotConns, r.Note)
 }
 

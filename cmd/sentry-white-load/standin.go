@@ -39,6 +39,10 @@ type standIn struct {
 type holdRecord struct {
 	holdNs []atomic.Int64 // total time the stand-in held the webhook's requests
 	msgs   []atomic.Int32
+	// inNs and outNs are when the webhook's first robot request arrived
+	// and when its last answer left, since the stand-in's base time.
+	inNs  []atomic.Int64
+	outNs []atomic.Int64
 }
 
 func newStandIn(robots int, latency time.Duration) *standIn {
@@ -62,7 +66,8 @@ func (s *standIn) Close()      { s.srv.Close() }
 
 // begin starts recording a run of n webhooks and returns its record.
 func (s *standIn) begin(n int) *holdRecord {
-	r := &holdRecord{holdNs: make([]atomic.Int64, n), msgs: make([]atomic.Int32, n)}
+	r := &holdRecord{holdNs: make([]atomic.Int64, n), msgs: make([]atomic.Int32, n), inNs: make([]atomic.Int64, n),
+		outNs: make([]atomic.Int64, n)}
 	s.rec.Store(r)
 	return r
 }
@@ -120,6 +125,9 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.unkeyed.Add(1)
 		return
 	}
-	rec.holdNs[idx].Add(int64(time.Since(start)))
+	end := time.Now()
+	rec.holdNs[idx].Add(int64(end.Sub(start)))
 	rec.msgs[idx].Add(1)
+	rec.inNs[idx].CompareAndSwap(0, int64(start.Sub(s.base)))
+	rec.outNs[idx].Store(int64(end.Sub(s.base)))
 }
