@@ -70,6 +70,10 @@ type Job struct {
 	// then on a transient failure is retried in the background instead of
 	// being reported.
 	answered atomic.Bool
+	// spooled is set once the job may have a spool file: a job delivered
+	// within its request never had one, and removing it anyway cost a
+	// syscall per webhook.
+	spooled atomic.Bool
 }
 
 // NewID returns a random job id.
@@ -171,6 +175,7 @@ func New(o Options) (*Dispatcher, error) {
 		}
 		d.spool = sp
 		for _, j := range jobs {
+			j.spooled.Store(true)
 			d.enqueue(j, false)
 		}
 		if len(jobs) > 0 {
@@ -570,13 +575,14 @@ func (d *Dispatcher) spoolJob(j *Job) {
 	if d.spool == nil {
 		return
 	}
+	j.spooled.Store(true) // before the write, so a concurrent unspool still removes it
 	if err := d.spool.put(j); err != nil {
 		d.log.Error("spool write failed; the alert is kept in memory only", "job", j.ID, "error", err.Error())
 	}
 }
 
 func (d *Dispatcher) unspool(j *Job) {
-	if d.spool != nil {
+	if d.spool != nil && j.spooled.Load() {
 		d.spool.remove(j.ID)
 	}
 }
