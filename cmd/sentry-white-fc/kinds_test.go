@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"os"
+	"io"
 	"strings"
 	"testing"
 
@@ -46,12 +46,20 @@ func TestThreeRobotKinds(t *testing.T) {
 	}
 	env := map[string]string{"SENTRY_WHITE_DINGTALK_API": dt.URL(), "SENTRY_WHITE_WECOM_API": wc.URL(), "SENTRY_WHITE_FEISHU_API": fs.URL()}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
+	spool := t.TempDir()
 	go func() {
-		done <- run(ctx, []string{"-store", "file:" + dir, "-addr", "127.0.0.1:0", "-spool", t.TempDir()},
-			func(k string) string { return env[k] }, os.Stderr, ready)
+		done <- run(ctx, []string{"-store", "file:" + dir, "-addr", "127.0.0.1:0", "-spool", spool},
+			func(k string) string { return env[k] }, io.Discard, ready)
+	}()
+	// Stop the relay (and its last history flush) before the temporary
+	// folders go.
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
 	}()
 	base := "http://" + <-ready + "/?token=tok"
 
