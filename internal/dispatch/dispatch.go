@@ -47,6 +47,10 @@ type Budget struct {
 	DigestItems int
 }
 
+// maxDigestJobs bounds the alerts one digest message accounts for, however
+// few issues they are.
+const maxDigestJobs = 5000
+
 // Budgets by robot kind.
 var Budgets = map[string]Budget{
 	config.KindDingTalk: {Limits: []Limit{{20, time.Minute}}, Block: 10 * time.Minute, DigestItems: 30},
@@ -443,9 +447,22 @@ func (d *Dispatcher) next(st *robotState, now time.Time) ([]*Job, time.Duration)
 	if len(ready) == 0 {
 		return nil, soonest
 	}
-	n := min(len(ready), budgetOf(st.kind).DigestItems)
-	batch := ready[:n]
-	st.pending = append(slices.Clone(ready[n:]), later...)
+	// A digest lists up to DigestItems issues; repeats of an issue in it
+	// only raise its count, so a storm of one error fits one message.
+	type issue struct{ title, link string }
+	limit := budgetOf(st.kind).DigestItems
+	seen := map[issue]bool{}
+	var batch, rest []*Job
+	for _, j := range ready {
+		k := issue{j.Message.Heading, j.Message.Link}
+		if !seen[k] && len(seen) == limit || len(batch) >= maxDigestJobs {
+			rest = append(rest, j)
+			continue
+		}
+		seen[k] = true
+		batch = append(batch, j)
+	}
+	st.pending = append(rest, later...)
 	for range cost {
 		st.sent = append(st.sent, now)
 	}

@@ -356,3 +356,24 @@ func TestWeComMobileMentionsCostTwo(t *testing.T) {
 		t.Fatalf("after a minute: rejected %v, queued %d", wc.Rejected(), d.Queued())
 	}
 }
+
+// TestDigestCountsRepeatsAcrossTheQueue: a storm of one error beyond the
+// budget goes out as one digest line with its count, however many alerts.
+func TestDigestCountsRepeatsAcrossTheQueue(t *testing.T) {
+	e := newEnv(t, "", false)
+	e.robot.FailNext(robottest.FaultNoCode) // blocked from the start
+	for i := 0; i < 300; i++ {
+		j := job(7) // the same issue every time
+		j.Message.Heading = fmt.Sprintf("Error #%03d", 7+i%2)
+		j.Message.Link = fmt.Sprintf("https://acme.sentry.io/issues/%d/", 1007+i%2)
+		e.d.Submit(context.Background(), []*Job{j}, time.Now().Add(5*time.Second))
+	}
+	e.clock.Advance(11 * time.Minute)
+	if err := e.d.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	msgs := e.robot.Messages()
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "×150") || !strings.Contains(msgs[0].Text, "300 条告警") {
+		t.Fatalf("%d messages: %+v", len(msgs), msgs)
+	}
+}
