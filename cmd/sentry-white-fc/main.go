@@ -56,7 +56,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	fs.SetOutput(stdout)
 	storeLoc := fs.String("store", envOr(getenv, "SENTRY_WHITE_STORE", store.DefaultDir), "configuration store: file:DIR or oss://BUCKET/PREFIX (env SENTRY_WHITE_STORE)")
 	addr := fs.String("addr", defaultAddr(getenv), "listen address (default port from FC_CUSTOM_LISTEN_PORT, FC_SERVER_PORT, else 9000)")
-	window := fs.Duration("cache", durEnv(getenv, "SENTRY_WHITE_CACHE", store.DefaultWindow), "how long the document is trusted before a conditional re-read (env SENTRY_WHITE_CACHE)")
+	window := fs.Duration("cache", durEnv(getenv, "SENTRY_WHITE_CACHE", 0), "how long the document is trusted before a conditional re-read (env SENTRY_WHITE_CACHE; default 10s on OSS, and on a folder store every webhook checks the file, which costs one stat)")
 	tz := fs.String("tz", envOr(getenv, "SENTRY_WHITE_TZ", "Asia/Shanghai"), "time zone for times in messages (env SENTRY_WHITE_TZ)")
 	lang := fs.String("lang", envOr(getenv, "SENTRY_WHITE_LANG", "zh"), "message language: zh or en (env SENTRY_WHITE_LANG)")
 	onFC := getenv("FC_FUNCTION_NAME") != ""
@@ -87,6 +87,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 	}
 	fc := *mode == "fc" || *mode == "auto" && onFC
+	if *window == 0 {
+		*window = store.DefaultWindow
+		if loc.Scheme == "file" {
+			*window = -1 // revalidate on every webhook: a stat
+		}
+	}
 	docs := store.NewCache(backend, store.ConfigKey(loc.Prefix), *window)
 	var hist *deliveries.Log
 	if *history {

@@ -114,6 +114,18 @@ func TestRunOnFolderStore(t *testing.T) {
 			t.Errorf("message %q: want both owners @-mentioned and the keyword", m.Text)
 		}
 	}
+	// A folder store is checked on every webhook: an edit applies at once.
+	cfg := filepath.Join(dir, "api", "v1", "config.json")
+	b, _ := os.ReadFile(cfg)
+	if err := os.WriteFile(cfg, bytes.Replace(b, []byte("example-token-change-me"), []byte("rotated-token"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := post(t, base+"/?token=example-token-change-me", payload(t, "legacy_minimal.json")); code != 401 {
+		t.Errorf("old token after the edit: %d, want 401", code)
+	}
+	if code, body := post(t, base+"/?token=rotated-token", payload(t, "legacy_minimal.json")); code != 200 {
+		t.Errorf("new token after the edit: %d %s", code, body)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

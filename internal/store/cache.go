@@ -52,9 +52,15 @@ func (c *Cache) now() time.Time {
 	return time.Now()
 }
 
+// window is how long a read is trusted: Window, DefaultWindow when it is
+// zero, and no time at all when it is negative (revalidate on every call,
+// for a folder store, where a conditional read is one stat).
 func (c *Cache) window() time.Duration {
-	if c.Window <= 0 {
+	switch {
+	case c.Window == 0:
 		return DefaultWindow
+	case c.Window < 0:
+		return 0
 	}
 	return c.Window
 }
@@ -64,7 +70,7 @@ func (c *Cache) window() time.Duration {
 // once per window; other callers meanwhile get the cached document.
 func (c *Cache) Get(ctx context.Context) (*config.Index, error) {
 	c.mu.Lock()
-	if c.cur != nil && (c.refreshing || c.now().Sub(c.checkedAt) < c.window()) {
+	if c.cur != nil && (c.refreshing || c.window() > 0 && c.now().Sub(c.checkedAt) < c.window()) {
 		x := c.cur
 		c.mu.Unlock()
 		return x, nil

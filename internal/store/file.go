@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -21,6 +22,19 @@ import (
 type File struct {
 	dir string
 	mu  sync.Mutex // serialises conditional writes inside this process
+
+	// seen remembers, per file, the ETag of the content last read and the
+	// file's identity then, so a conditional read of an unchanged file is
+	// one stat, not a read and a hash.
+	seenMu sync.Mutex
+	seen   map[string]fileStamp
+}
+
+type fileStamp struct {
+	etag  string
+	size  int64
+	mtime time.Time
+	info  os.FileInfo
 }
 
 // NewFile returns a folder backend rooted at dir (created on first write).
@@ -53,14 +67,45 @@ func (f *File) Get(ctx context.Context, key, ifNoneMatch string) (Object, error)
 	if err != nil {
 		return Object{}, err
 	}
-	b, err := os.ReadFile(p)
+	if ifNoneMatch != "" {
+		f.seenMu.Lock()
+		st, ok := f.seen[p]
+		f.seenMu.Unlock()
+		if ok && st.etag == ifNoneMatch {
+			if info, err := os.Stat(p); err == nil && info.Size() == st.size &&
+				info.ModTime().Equal(st.mtime) && os.SameFile(info, st.info) {
+				return Object{ETag: st.etag}, ErrNotModified
+			}
+		}
+	}
+	fh, err := os.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Object{}, fmt.Errorf("read %s: %w", key, ErrNotFound)
 	}
 	if err != nil {
 		return Object{}, fmt.Errorf("read %s: %w", key, err)
 	}
+	defer fh.Close()
+	info, err := fh.Stat()
+	if err != nil {
+		return Object{}, fmt.Errorf("read %s: %w", key, err)
+	}
+	b, err := io.ReadAll(fh)
+	if err != nil {
+		return Object{}, fmt.Errorf("read %s: %w", key, err)
+	}
 	tag := etagOf(b)
+	if int64(len(b)) == info.Size() {
+		f.seenMu.Lock()
+		if f.seen == nil {
+			f.seen = map[string]fileStamp{}
+		}
+		if len(f.seen) > 64 {
+			clear(f.seen)
+		}
+		f.seen[p] = fileStamp{etag: tag, size: info.Size(), mtime: info.ModTime(), info: info}
+		f.seenMu.Unlock()
+	}
 	if ifNoneMatch != "" && ifNoneMatch == tag {
 		return Object{ETag: tag}, ErrNotModified
 	}

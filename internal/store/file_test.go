@@ -242,3 +242,26 @@ func TestCacheWindowAndFaults(t *testing.T) {
 		t.Errorf("cold start without a document: %v", err)
 	}
 }
+
+// TestFileConditionalReadSeesEdits: an unchanged file answers a conditional
+// read from a stat; any edit, even of the same size, is read again.
+func TestFileConditionalReadSeesEdits(t *testing.T) {
+	ctx := context.Background()
+	f := NewFile(t.TempDir())
+	tag, _ := f.Put(ctx, "k", []byte("aaaa"), nil)
+	if _, err := f.Get(ctx, "k", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Get(ctx, "k", tag); !errors.Is(err, ErrNotModified) {
+		t.Fatalf("unchanged: %v", err)
+	}
+	p := filepath.Join(f.Dir(), "k")
+	time.Sleep(5 * time.Millisecond) // let the clock move past the last write
+	if err := os.WriteFile(p, []byte("bbbb"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	obj, err := f.Get(ctx, "k", tag)
+	if err != nil || string(obj.Data) != "bbbb" {
+		t.Fatalf("after an in-place edit of the same size: %q %v", obj.Data, err)
+	}
+}
