@@ -17,16 +17,19 @@ func Digest(jobs []*Job) *notify.Message {
 	index := map[key]int{}
 	seen := map[string]bool{}
 	projects := map[string]bool{}
+	total := 0
 	for _, j := range jobs {
 		msg := &j.Message
 		k := key{msg.Heading, msg.Link}
+		n := 1 + j.Repeats
+		total += n
 		if i, ok := index[k]; ok {
-			m.Digest[i].Count++
+			m.Digest[i].Count += n
 		} else {
 			index[k] = len(m.Digest)
 			m.Digest = append(m.Digest, notify.DigestItem{
 				Project: projectOf(j), Title: clipRunes(msg.Heading, 100), Link: msg.Link,
-				Level: msg.Level, Time: j.Created, Count: 1,
+				Level: msg.Level, Time: j.Created, Count: n,
 			})
 		}
 		projects[j.Project] = true
@@ -39,11 +42,11 @@ func Digest(jobs []*Job) *notify.Message {
 		}
 	}
 	if m.Lang == "en" {
-		m.Heading = fmt.Sprintf("%d alerts merged while the robot was at its rate limit", len(jobs))
-		m.Title = fmt.Sprintf("%s | %d alerts in %d projects", m.Keyword, len(jobs), len(projects))
+		m.Heading = fmt.Sprintf("%d alerts merged while the robot was at its rate limit", total)
+		m.Title = fmt.Sprintf("%s | %d alerts in %d projects", m.Keyword, total, len(projects))
 	} else {
-		m.Heading = fmt.Sprintf("限流期间合并的 %d 条告警", len(jobs))
-		m.Title = fmt.Sprintf("%s | %d 条告警（%d 个项目）", m.Keyword, len(jobs), len(projects))
+		m.Heading = fmt.Sprintf("限流期间合并的 %d 条告警", total)
+		m.Title = fmt.Sprintf("%s | %d 条告警（%d 个项目）", m.Keyword, total, len(projects))
 	}
 	m.State = "digest"
 	return m

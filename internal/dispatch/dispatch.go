@@ -69,6 +69,9 @@ type Job struct {
 	// Tries counts background delivery rounds that failed transiently.
 	Tries     int       `json:"tries,omitempty"`
 	NotBefore time.Time `json:"not_before,omitempty"`
+	// Repeats counts later alerts of the same issue merged into this queued
+	// job, so a storm of one error holds one job, not thousands.
+	Repeats int `json:"repeats,omitempty"`
 
 	// answered is set once Sentry was told the job continues (202): from
 	// then on a transient failure is retried in the background instead of
@@ -347,7 +350,11 @@ func (d *Dispatcher) deliver(ctx context.Context, jobs []*Job, msg *notify.Messa
 		res = notify.Deliver(ctx, s, r, msg, d.o.Policy)
 	}
 	now := d.clock.Now()
-	out := Outcome{Job: jobs[0], Attempts: res.Attempts, Err: res.Err, Digest: len(jobs), At: now}
+	alerts := 0
+	for _, j := range jobs {
+		alerts += 1 + j.Repeats
+	}
+	out := Outcome{Job: jobs[0], Attempts: res.Attempts, Err: res.Err, Digest: alerts, At: now}
 	switch {
 	case res.Err == nil:
 		out.Status = Delivered
@@ -399,11 +406,30 @@ func retryDelay(n int) time.Duration {
 // mode, makes sure a worker serves the robot.
 func (d *Dispatcher) enqueue(j *Job, persist bool) {
 	j.answered.Store(true)
+	d.mu.Lock()
+	st := d.state(&j.Robot)
+	// A repeat of an issue already waiting for this robot only raises the
+	// waiting job's count.
+	var into *Job
+	if j.NotBefore.IsZero() {
+		for _, p := range st.pending {
+			if p != j && p.NotBefore.IsZero() && p.Message.Heading == j.Message.Heading && p.Message.Link == j.Message.Link {
+				into = p
+				into.Repeats += 1 + j.Repeats
+				break
+			}
+		}
+	}
+	if into != nil {
+		d.mu.Unlock()
+		// The waiting job carries the issue; only its count lives in memory
+		// (a crash loses the count, not the alert).
+		d.unspool(j)
+		return
+	}
 	if persist {
 		d.spoolJob(j)
 	}
-	d.mu.Lock()
-	st := d.state(&j.Robot)
 	if !slices.Contains(st.pending, j) {
 		st.pending = append(st.pending, j)
 	}
@@ -501,7 +527,7 @@ func (d *Dispatcher) sendBatch(batch []*Job) Outcome {
 	ctx, cancel := context.WithTimeout(context.Background(), d.o.SendTimeout)
 	defer cancel()
 	msg := &batch[0].Message
-	if len(batch) > 1 {
+	if len(batch) > 1 || batch[0].Repeats > 0 {
 		msg = Digest(batch)
 	}
 	out := d.deliver(ctx, batch, msg)
