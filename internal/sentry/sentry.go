@@ -461,6 +461,13 @@ func parseIssue(ev *Event, d *dataBody) (*Event, error) {
 func parseEventResource(ev *Event, d *dataBody, e *eventBody) (*Event, error) {
 	org, slug := orgFromURL(string(e.URL))
 	if slug == "" {
+		// Not Sentry's shape, but hand-made and proxied payloads sometimes
+		// carry the slug itself where Sentry puts the numeric project id.
+		if p := strings.TrimSpace(string(e.Project)); p != "" && strings.Trim(p, "0123456789") != "" {
+			slug = p
+		}
+	}
+	if slug == "" {
 		return nil, bad("the %s webhook names no project (the path of data.%s.url should be /api/0/projects/<org>/<project>/events/…)",
 			ev.Resource, map[bool]string{true: "error", false: "event"}[ev.Resource == ResourceError])
 	}

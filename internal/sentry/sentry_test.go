@@ -243,3 +243,13 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestEventAlertSlugFallback(t *testing.T) {
+	ev, err := Parse([]byte(`{"action":"triggered","data":{"event":{"project":"mall-api","title":"x"}}}`), hdr("event_alert"))
+	if err != nil || ev.ProjectSlugs[0] != "mall-api" {
+		t.Fatalf("%+v %v", ev, err)
+	}
+	if _, err := Parse([]byte(`{"action":"triggered","data":{"event":{"project":4504812345678912,"title":"x"}}}`), hdr("event_alert")); err == nil {
+		t.Fatal("a numeric project id is not a slug")
+	}
+}
