@@ -54,7 +54,7 @@ type Options struct {
 
 	// Budgets for answering Sentry: the integration platform waits 1 s, the
 	// legacy plugin 5 s. Deliveries still running when the budget ends are
-	// answered 202 and continue (see Queue).
+	// answered 202 and continue (see Dispatcher).
 	IntegrationBudget time.Duration
 	LegacyBudget      time.Duration
 	// DeliveryTimeout bounds one delivery, retries included, after the
