@@ -104,7 +104,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Logger:     log,
 		Spool:      *spoolDir,
 		Background: !fc,
-		OnFinal:    func(o dispatch.Outcome) { h.Record(o) },
+		// On FC nothing may run after the answer: sends still under way
+		// then are handed to an asynchronous invocation instead.
+		RequeueInFlight: fc,
+		OnFinal:         func(o dispatch.Outcome) { h.Record(o) },
 	})
 	if err != nil {
 		return err

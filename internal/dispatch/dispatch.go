@@ -77,11 +77,22 @@ type Job struct {
 	// then on a transient failure is retried in the background instead of
 	// being reported.
 	answered atomic.Bool
+	// state is jobRunning while Submit's send is under way, then
+	// jobFinished, or jobRequeued when the deadline handed it to the queue.
+	state atomic.Int32
+
 	// spooled is set once the job may have a spool file: a job delivered
 	// within its request never had one, and removing it anyway cost a
 	// syscall per webhook.
 	spooled atomic.Bool
 }
+
+// Job states while Submit sends it.
+const (
+	jobRunning int32 = iota
+	jobFinished
+	jobRequeued
+)
 
 // NewID returns a random job id.
 func NewID() string {
@@ -126,6 +137,10 @@ type Options struct {
 	// OnFinal is called once per job with its final outcome (delivered or
 	// failed), e.g. to record it.
 	OnFinal func(Outcome)
+	// RequeueInFlight cancels sends still under way at Submit's deadline
+	// and queues their jobs (Function Compute: the instance may be frozen
+	// or destroyed once the answer is sent, so they are handed on).
+	RequeueInFlight bool
 	// MaxTries bounds background retry rounds of a transiently failing job
 	// (default 6, backing off from 30 s to 10 min).
 	MaxTries int
@@ -278,6 +293,7 @@ func (d *Dispatcher) take(st *robotState, now time.Time, n int) bool {
 // ctx's cancellation and are spooled so a restart re-sends them.
 func (d *Dispatcher) Submit(ctx context.Context, jobs []*Job, deadline time.Time) []Outcome {
 	outs := make([]Outcome, len(jobs))
+	cancels := make([]context.CancelFunc, len(jobs))
 	done := make(chan int, len(jobs))
 	var mu sync.Mutex
 	running := 0
@@ -300,11 +316,19 @@ func (d *Dispatcher) Submit(ctx context.Context, jobs []*Job, deadline time.Time
 		}
 		running++
 		d.wg.Add(1)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.o.SendTimeout)
+		cancels[i] = cancel
 		go func() {
 			defer d.wg.Done()
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.o.SendTimeout)
 			defer cancel()
-			o := d.deliver(sctx, []*Job{j}, &j.Message)
+			d.inflight.Add(1)
+			defer d.inflight.Add(-1)
+			res := d.send(sctx, []*Job{j}, &j.Message)
+			if !j.state.CompareAndSwap(jobRunning, jobFinished) {
+				done <- i // handed back to the queue at the deadline: the queue settles it
+				return
+			}
+			o := d.settle([]*Job{j}, res)
 			mu.Lock()
 			outs[i] = o
 			mu.Unlock()
@@ -327,6 +351,14 @@ func (d *Dispatcher) Submit(ctx context.Context, jobs []*Job, deadline time.Time
 				if snapshot[i].Status == "" && !finished[i] {
 					j.answered.Store(true)
 					snapshot[i] = Outcome{Job: j, Status: Pending, At: d.clock.Now()}
+					if d.o.RequeueInFlight && j.state.CompareAndSwap(jobRunning, jobRequeued) {
+						// Nothing may run after the answer here: stop the
+						// send and queue the job for a hand-off. The robot
+						// may have taken it already (at least once).
+						cancels[i]()
+						d.enqueue(j, true)
+						continue
+					}
 					d.spoolJob(j)
 				}
 			}
@@ -341,14 +373,23 @@ func (d *Dispatcher) Submit(ctx context.Context, jobs []*Job, deadline time.Time
 func (d *Dispatcher) deliver(ctx context.Context, jobs []*Job, msg *notify.Message) Outcome {
 	d.inflight.Add(1)
 	defer d.inflight.Add(-1)
+	return d.settle(jobs, d.send(ctx, jobs, msg))
+}
+
+// send posts msg for jobs to their robot, with the policy's retries.
+func (d *Dispatcher) send(ctx context.Context, jobs []*Job, msg *notify.Message) notify.Result {
 	r := &jobs[0].Robot
 	s := d.o.Senders[r.Kind]
-	var res notify.Result
 	if s == nil {
-		res = notify.Result{Err: &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: fmt.Sprintf("robot kind %q is not supported by this relay", r.Kind)}}
-	} else {
-		res = notify.Deliver(ctx, s, r, msg, d.o.Policy)
+		return notify.Result{Err: &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: fmt.Sprintf("robot kind %q is not supported by this relay", r.Kind)}}
 	}
+	return notify.Deliver(ctx, s, r, msg, d.o.Policy)
+}
+
+// settle records what a send did to its jobs: delivered, failed, or back
+// in the queue.
+func (d *Dispatcher) settle(jobs []*Job, res notify.Result) Outcome {
+	r := &jobs[0].Robot
 	now := d.clock.Now()
 	alerts := 0
 	for _, j := range jobs {

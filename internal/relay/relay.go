@@ -123,7 +123,7 @@ func New(o Options) *Handler {
 	h := &Handler{o: o, log: o.Logger, seen: newDedupe(o.DedupeTTL, 10000), repeats: newRepeats()}
 	if h.o.Dispatcher == nil {
 		d, err := dispatch.New(dispatch.Options{Senders: o.Senders, Policy: o.Policy, Logger: o.Logger,
-			Background: !o.FC, OnFinal: h.Record, SendTimeout: o.DeliveryTimeout})
+			Background: !o.FC, RequeueInFlight: o.FC, OnFinal: h.Record, SendTimeout: o.DeliveryTimeout})
 		if err != nil { // only a spool can fail, and there is none
 			panic(err)
 		}

@@ -648,3 +648,45 @@ func TestFCLifecycleHooks(t *testing.T) {
 		}
 	}
 }
+
+// TestFCHandsOffSlowSends: on FC a send still under way when the relay
+// must answer is stopped and handed to the asynchronous invocation, so a
+// frozen or destroyed instance loses nothing.
+func TestFCHandsOffSlowSends(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.FC = true; o.LegacyBudget = 30 * time.Millisecond })
+	var body []byte
+	var hdr http.Header
+	self := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hdr = r.Header.Clone()
+		body, _ = io.ReadAll(r.Body)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer self.Close()
+	e.h.o.SelfURL = self.URL
+	e.robot.Latency = 500 * time.Millisecond
+	code, a := e.post("?token="+token, testdata(t, "legacy_saas.json"))
+	if code != http.StatusAccepted || body == nil {
+		t.Fatalf("got %d %+v; hand-off %v", code, a, body != nil)
+	}
+	var hb handoffBody
+	if err := json.Unmarshal(body, &hb); err != nil || len(hb.Jobs) != 2 {
+		t.Fatalf("hand-off carries %d jobs (%v), want both robots'", len(hb.Jobs), err)
+	}
+	e.robot.Latency = 0
+	other := New(Options{Docs: e.h.o.Docs, Senders: e.h.o.Senders, FC: true})
+	req := httptest.NewRequest(http.MethodPost, handoffPath, bytes.NewReader(body))
+	req.Header = hdr
+	rec := httptest.NewRecorder()
+	other.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("hand-off invocation: %d %s", rec.Code, rec.Body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.h.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.robot.Messages()); n != 2 {
+		t.Errorf("%d messages, want 2 (the stopped sends never reached the robot)", n)
+	}
+}
