@@ -99,7 +99,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		hist = deliveries.New(backend, loc.Prefix, log)
 	}
 	var h *relay.Handler
-	disp, err := dispatch.New(dispatch.Options{
+	dopts := dispatch.Options{
 		Senders:    notifiers.New(getenv, nil),
 		Logger:     log,
 		Spool:      *spoolDir,
@@ -108,9 +108,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		// then are handed to an asynchronous invocation instead.
 		RequeueInFlight: fc,
 		OnFinal:         func(o dispatch.Outcome) { h.Record(o) },
-	})
+	}
+	disp, err := dispatch.New(dopts)
 	if err != nil {
-		return err
+		// A spool that cannot be written must not stop alerts: keep the
+		// queue in memory and say so.
+		log.Error("spool unusable; queued alerts are kept in memory only", "spool", *spoolDir, "error", err.Error())
+		dopts.Spool = ""
+		if disp, err = dispatch.New(dopts); err != nil {
+			return err
+		}
 	}
 	h = relay.New(relay.Options{
 		Docs:       docs,

@@ -204,3 +204,38 @@ func TestBinary(t *testing.T) {
 		t.Errorf("relay exit: %v", err)
 	}
 }
+
+// TestUnwritableSpool: a spool folder that cannot be created does not stop
+// the relay.
+func TestUnwritableSpool(t *testing.T) {
+	dt := robottest.NewDingTalk(robottest.DingTalkRobot{Token: "example-access-token", Secret: exampleSecret, Keywords: []string{"详情"}})
+	defer dt.Close()
+	blocker := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"SENTRY_WHITE_DINGTALK_API": dt.URL()}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	var logs bytes.Buffer
+	dir := exampleStore(t)
+	go func() {
+		done <- run(ctx, []string{"-store", "file:" + dir, "-addr", "127.0.0.1:0", "-spool", filepath.Join(blocker, "spool")},
+			func(k string) string { return env[k] }, &logs, ready)
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	}
+	if code, body := post(t, "http://"+addr+"/?token=example-token-change-me", payload(t, "legacy_minimal.json")); code != 200 {
+		t.Errorf("webhook: %d %s", code, body)
+	}
+	cancel()
+	<-done
+	if !strings.Contains(logs.String(), "spool unusable") {
+		t.Error("the spool fault is not logged")
+	}
+}
