@@ -4,6 +4,7 @@ package route
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -67,7 +68,41 @@ func Candidates(x *config.Index, ev *sentry.Event) []*config.Project {
 			}
 		}
 	}
-	return out
+	return narrowByHost(x, ev, out)
+}
+
+// narrowByHost keeps, among several candidates, those whose organization's
+// sentry_url is the Sentry the payload's link points to (a self-hosted
+// Sentry and sentry.io may both have an organization "acme"). When none
+// matches, or the payload has no link, all candidates stay.
+func narrowByHost(x *config.Index, ev *sentry.Event, ps []*config.Project) []*config.Project {
+	if len(ps) < 2 || ev.URL == "" {
+		return ps
+	}
+	u, err := url.Parse(ev.URL)
+	if err != nil || u.Host == "" {
+		return ps
+	}
+	host := strings.ToLower(u.Hostname())
+	var kept []*config.Project
+	for _, p := range ps {
+		o := x.Organization(p.OrganizationID)
+		if o == nil || o.SentryURL == "" {
+			continue
+		}
+		ou, err := url.Parse(o.SentryURL)
+		if err != nil {
+			continue
+		}
+		oh := strings.ToLower(ou.Hostname())
+		if oh == host || (oh == "sentry.io" || strings.HasSuffix(oh, ".sentry.io")) && (host == "sentry.io" || strings.HasSuffix(host, ".sentry.io")) {
+			kept = append(kept, p)
+		}
+	}
+	if len(kept) == 0 {
+		return ps
+	}
+	return kept
 }
 
 // Match plans the delivery of ev to the given projects (from Candidates),

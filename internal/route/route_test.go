@@ -2,6 +2,7 @@ package route
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -110,5 +111,44 @@ func TestMatchRobotsOnceAndFilters(t *testing.T) {
 	plan, _ = Match(x, &sentry.Event{ProjectSlugs: []string{"quiet"}, State: sentry.StateNew}, quiet)
 	if len(plan.Targets) != 1 {
 		t.Error("follow-ups off must not stop new alerts")
+	}
+}
+
+// Two organizations named "acme", one on sentry.io and one self-hosted:
+// the payload's link tells them apart.
+func TestCandidatesBySentryHost(t *testing.T) {
+	d := &config.Document{
+		Schema: 1,
+		Organizations: []config.Organization{
+			{ID: 1, Name: "saas", Slug: "acme", SentryURL: "https://sentry.io"},
+			{ID: 2, Name: "self", Slug: "acme", SentryURL: "https://sentry.example.org"},
+		},
+		Robots: []config.Robot{{ID: 1, Name: "r", Kind: "dingtalk", AccessToken: "t"}},
+		Projects: []config.Project{
+			{ID: 1, Name: "a", Slug: "mall-api", OrganizationID: 1, RobotIDs: []int64{1}},
+			{ID: 2, Name: "b", Slug: "mall-api", OrganizationID: 2, RobotIDs: []int64{1}},
+		},
+	}
+	if err := d.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	x := config.NewIndex(d)
+	for _, tc := range []struct {
+		url  string
+		want []int64
+	}{
+		{"https://acme.sentry.io/issues/1/", []int64{1}},
+		{"https://sentry.example.org/organizations/acme/issues/1/", []int64{2}},
+		{"https://elsewhere.example/issues/1/", []int64{1, 2}},
+		{"", []int64{1, 2}},
+	} {
+		ps := Candidates(x, &sentry.Event{ProjectSlugs: []string{"mall-api"}, OrgSlug: "acme", URL: tc.url})
+		var got []int64
+		for _, p := range ps {
+			got = append(got, p.ID)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("%q: %v, want %v", tc.url, got, tc.want)
+		}
 	}
 }
