@@ -228,9 +228,7 @@ func Parse(data []byte) (*Document, error) {
 	if dec.More() {
 		return nil, &FieldError{Field: "document", Msg: "invalid JSON: data after the top-level object"}
 	}
-	if d.Schema == 0 {
-		d.Schema = SchemaVersion
-	}
+	d.Normalize()
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}

@@ -87,7 +87,6 @@ func TestValidateTable(t *testing.T) {
 		{"dup org id", func(d *Document) { d.Organizations[1].ID = 1 }, "organizations[1].id"},
 		{"zero id", func(d *Document) { d.Owners[0].ID = 0 }, "owners[0].id"},
 		{"bad sentry url", func(d *Document) { d.Organizations[0].SentryURL = "sentry.io" }, "organizations[0].sentry_url"},
-		{"owner no name", func(d *Document) { d.Owners[0].Name = " " }, "owners[0].name"},
 		{"owner nothing to mention", func(d *Document) { d.Owners[2].DingTalkUserID = "" }, "owners[2].mobile"},
 		{"robot kind", func(d *Document) { d.Robots[0].Kind = "slack" }, "robots[0].kind"},
 		{"robot url as token", func(d *Document) {
@@ -194,4 +193,24 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("a valid document does not survive a rewrite: %v\n%s", err, out)
 		}
 	})
+}
+
+// TestMinimalHandWrittenDocument: only what routing needs is required; the
+// rest is filled so messages and the configurator can name things.
+func TestMinimalHandWrittenDocument(t *testing.T) {
+	d, err := Parse([]byte(`{
+	  "owners": [{"id": 1, "mobile": "13800138000"}, {"id": 2, "mobile": "+8613900139000"}],
+	  "robots": [{"id": 1, "access_token": "abc"}, {"id": 2, "kind": "DingTalk", "access_token": "def"}],
+	  "projects": [{"id": 1, "slug": "mall-api", "owner_ids": [1, 2], "robot_ids": [1, 2]}],
+	  "organizations": [{"id": 1, "slug": "acme"}]
+	}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Robots[0].Kind != KindDingTalk || d.Robots[1].Kind != KindDingTalk || d.Robots[0].Name != "robot 1" {
+		t.Errorf("robots = %+v", d.Robots)
+	}
+	if d.Owners[0].Name != "13800138000" || d.Projects[0].Name != "mall-api" || d.Organizations[0].Name != "acme" {
+		t.Errorf("names not filled: %+v %+v %+v", d.Owners[0], d.Projects[0], d.Organizations[0])
+	}
 }

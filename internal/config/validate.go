@@ -39,7 +39,7 @@ func validLevel(l string) bool {
 var (
 	// Mainland mobiles (13800138000) and international ones with a country
 	// code, as DingTalk writes them (+852-12345678).
-	mobileRE = regexp.MustCompile(`^(1[3-9][0-9]{9}|\+[0-9]{1,4}-[0-9]{4,14})$`)
+	mobileRE = regexp.MustCompile(`^(1[3-9][0-9]{9}|\+[0-9]{1,4}-?[0-9]{4,14})$`)
 	slugRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
 	tokenRE  = regexp.MustCompile(`^[A-Za-z0-9._~-]{1,256}$`)
 	userIDRE = regexp.MustCompile(`^[^\s@<>"]{1,128}$`)
@@ -47,6 +47,49 @@ var (
 
 // Kinds lists the robot kinds a document may use.
 var Kinds = []string{KindDingTalk, KindWeCom, KindFeishu}
+
+// Normalize fills what a hand-written document may leave out: a robot
+// without a kind is a DingTalk robot, and kinds are matched in lower case.
+func (d *Document) Normalize() {
+	if d.Schema == 0 {
+		d.Schema = SchemaVersion
+	}
+	for i := range d.Robots {
+		r := &d.Robots[i]
+		r.Kind = strings.ToLower(strings.TrimSpace(r.Kind))
+		if r.Kind == "" {
+			r.Kind = KindDingTalk
+		}
+		if strings.TrimSpace(r.Name) == "" && r.ID > 0 {
+			r.Name = fmt.Sprintf("robot %d", r.ID)
+		}
+	}
+	// Names are for people; where one is missing, show what identifies it.
+	for i := range d.Owners {
+		if o := &d.Owners[i]; strings.TrimSpace(o.Name) == "" {
+			o.Name = firstNonEmpty(o.Mobile, o.DingTalkUserID, o.WeComUserID, o.FeishuOpenID)
+		}
+	}
+	for i := range d.Projects {
+		if p := &d.Projects[i]; strings.TrimSpace(p.Name) == "" {
+			p.Name = p.Slug
+		}
+	}
+	for i := range d.Organizations {
+		if o := &d.Organizations[i]; strings.TrimSpace(o.Name) == "" {
+			o.Name = firstNonEmpty(o.Slug, o.SentryURL, fmt.Sprintf("organization %d", o.ID))
+		}
+	}
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if strings.TrimSpace(v) != "" {
+			return v
+		}
+	}
+	return ""
+}
 
 // ValidMobile reports whether s is a mobile number DingTalk can @-mention.
 func ValidMobile(s string) bool { return mobileRE.MatchString(s) }
@@ -86,7 +129,7 @@ func (d *Document) Validate() error {
 	for i, o := range d.Organizations {
 		f := fmt.Sprintf("organizations[%d]", i)
 		v.id(f, o.ID, orgs, "organization")
-		v.text(f+".name", o.Name, true, 100)
+		v.text(f+".name", o.Name, false, 100)
 		if o.SentryURL != "" {
 			if u, err := url.Parse(o.SentryURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				v.add(f+".sentry_url", "must be an http(s) URL such as https://sentry.io")
@@ -104,7 +147,7 @@ func (d *Document) Validate() error {
 	for i, o := range d.Owners {
 		f := fmt.Sprintf("owners[%d]", i)
 		v.id(f, o.ID, owners, "owner")
-		v.text(f+".name", o.Name, true, 50)
+		v.text(f+".name", o.Name, false, 50)
 		if o.Mobile != "" && !mobileRE.MatchString(o.Mobile) {
 			v.add(f+".mobile", "%q is not a mobile number (11 digits such as 13800138000, or +852-12345678)", o.Mobile)
 		}
@@ -124,7 +167,7 @@ func (d *Document) Validate() error {
 	for i, r := range d.Robots {
 		f := fmt.Sprintf("robots[%d]", i)
 		v.id(f, r.ID, robots, "robot")
-		v.text(f+".name", r.Name, true, 100)
+		v.text(f+".name", r.Name, false, 100)
 		known := false
 		for _, k := range Kinds {
 			known = known || r.Kind == k
@@ -158,7 +201,7 @@ func (d *Document) Validate() error {
 	for i, p := range d.Projects {
 		f := fmt.Sprintf("projects[%d]", i)
 		v.id(f, p.ID, projects, "project")
-		v.text(f+".name", p.Name, true, 100)
+		v.text(f+".name", p.Name, false, 100)
 		switch {
 		case p.Slug == "":
 			v.add(f+".slug", "is required (the Sentry project slug)")

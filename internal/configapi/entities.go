@@ -98,10 +98,15 @@ func (e *entity[T]) at(i int, err error) error {
 // duplicate already reported on list[i] are dropped.
 func (e *entity[T]) validate(d *config.Document, i int) error {
 	var fes []*config.FieldError
-	if e.check != nil {
-		fes = e.check(d, i)
-	}
 	prefix := fmt.Sprintf("%s[%d]", e.kind, i)
+	// The relay can do without names (it shows the mobile or slug), but a
+	// person editing here names what they add.
+	if strings.TrimSpace(e.name(&(*e.list(d))[i])) == "" {
+		fes = append(fes, &config.FieldError{Field: prefix + ".name", Msg: "is required"})
+	}
+	if e.check != nil {
+		fes = append(fes, e.check(d, i)...)
+	}
 	var other []*config.FieldError
 	for _, f := range config.Fields(d.Validate()) {
 		if f.Field == prefix || strings.HasPrefix(f.Field, prefix+".") || strings.HasPrefix(f.Field, prefix+"[") {

@@ -315,6 +315,16 @@ func TestSignature(t *testing.T) {
 			}
 		})
 	}
+	// The legacy plugin never signs: its unsigned body is accepted with the
+	// token; a signature it does carry is checked.
+	legacy := bytes.ReplaceAll(testdata(t, "legacy_selfhosted.json"), []byte(`"shop-web"`), []byte(`"mall-api"`))
+	legacy = bytes.ReplaceAll(legacy, []byte("/acme/"), []byte("/other/"))
+	if code, a := e.post("?token="+token, legacy); code != 200 {
+		t.Errorf("unsigned legacy body for an organization with a client secret: %d %+v", code, a)
+	}
+	if code, _ := e.post("?token="+token, legacy, "Sentry-Hook-Signature", strings.Repeat("0", 64)); code != 401 {
+		t.Errorf("legacy body with a wrong signature: %d, want 401", code)
+	}
 	// Re-encoding the JSON (Go escapes differently) must not verify.
 	var v any
 	_ = json.Unmarshal(body, &v)
@@ -419,7 +429,7 @@ func TestDeployCheck(t *testing.T) {
 	resp, _ = http.Get(e.srv.URL + "/")
 	raw, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 503 || !strings.Contains(string(raw), "degraded") || !strings.Contains(string(raw), "projects[0].name") {
+	if resp.StatusCode != 503 || !strings.Contains(string(raw), "degraded") || !strings.Contains(string(raw), "projects[0].slug") {
 		t.Fatalf("GET / with a broken document = %d %s", resp.StatusCode, raw)
 	}
 	if code, _ := e.post("?token="+token, testdata(t, "legacy_saas.json")); code != 200 {
