@@ -411,7 +411,9 @@ func (d *Dispatcher) settle(jobs []*Job, res notify.Result) Outcome {
 		}
 		out.Status = Queued
 		return out
-	case res.Err.Retry && d.o.Background && jobs[0].answered.Load() && jobs[0].Tries+1 < d.o.MaxTries:
+	case res.Err.Retry && !res.Err.Timeout && d.o.Background && jobs[0].answered.Load() && jobs[0].Tries+1 < d.o.MaxTries:
+		// (A robot that timed out may have posted the message: no more
+		// rounds, so a slow robot does not get copies.)
 		for _, j := range jobs {
 			j.Tries++
 			j.NotBefore = now.Add(retryDelay(j.Tries))

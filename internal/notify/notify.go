@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -95,6 +96,16 @@ type Error struct {
 	Resign bool
 	// Fix explains a configuration fault in plain words, when it is one.
 	Fix string
+	// Timeout means no answer came in time: the robot may have taken the
+	// message, so another attempt may post it twice.
+	Timeout bool
+}
+
+// IsTimeout reports whether a transport error is a timeout (the request
+// may have reached the robot).
+func IsTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }
 
 func (e *Error) Error() string {
@@ -198,7 +209,7 @@ func Deliver(ctx context.Context, s Sender, r *config.Robot, m *Message, p Polic
 	if sleep == nil {
 		sleep = sleepCtx
 	}
-	resigned := false
+	resigned, timedOut := false, false
 	var last *Error
 	for n := 1; ; n++ {
 		err := s.Send(ctx, r, m)
@@ -209,6 +220,14 @@ func Deliver(ctx context.Context, s Sender, r *config.Robot, m *Message, p Polic
 		if last.Resign && !resigned {
 			resigned = true
 			continue // a fresh timestamp right away; does not count against retries
+		}
+		if last.Timeout {
+			// The robot may have posted it: one more try at most, so a slow
+			// robot does not fill the group with copies.
+			if timedOut {
+				return Result{Attempts: n, Err: last}
+			}
+			timedOut = true
 		}
 		if !last.Retry || n >= p.Attempts || ctx.Err() != nil {
 			return Result{Attempts: n, Err: last}

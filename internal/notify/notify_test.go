@@ -44,6 +44,8 @@ func TestDeliverPolicy(t *testing.T) {
 		{"re-signed once", []error{&Error{Resign: true}, &Error{Resign: true}}, 2, false},
 		{"re-sign then ok", []error{&Error{Resign: true}}, 2, true},
 		{"plain error is transport", []error{errors.New("reset"), nil}, 2, true},
+		{"a second timeout stops", []error{&Error{Retry: true, Timeout: true}, &Error{Retry: true, Timeout: true}, retry}, 2, false},
+		{"one timeout then ok", []error{&Error{Retry: true, Timeout: true}}, 2, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &scripted{errs: tc.errs}
@@ -72,5 +74,11 @@ func TestRedact(t *testing.T) {
 		if strings.Contains(out, s) {
 			t.Errorf("Redact left %q: %s", s, out)
 		}
+	}
+}
+
+func TestIsTimeout(t *testing.T) {
+	if !IsTimeout(context.DeadlineExceeded) || IsTimeout(errors.New("connection refused")) {
+		t.Error("IsTimeout")
 	}
 }

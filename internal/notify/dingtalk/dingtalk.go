@@ -61,7 +61,7 @@ func (n *Notifier) Send(ctx context.Context, r *config.Robot, m *notify.Message)
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: transportError(err), Retry: true}
+		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: transportError(err), Retry: true, Timeout: notify.IsTimeout(err)}
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))

@@ -86,7 +86,7 @@ func (n *Notifier) Send(ctx context.Context, r *config.Robot, m *notify.Message)
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: transportError(err, token, secret), Retry: true}
+		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: transportError(err, token, secret), Retry: true, Timeout: notify.IsTimeout(err)}
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))

@@ -112,7 +112,7 @@ func (n *Notifier) post(ctx context.Context, r *config.Robot, body []byte) error
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: transportError(err, key), Retry: true}
+		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: transportError(err, key), Retry: true, Timeout: notify.IsTimeout(err)}
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
