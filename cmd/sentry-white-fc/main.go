@@ -146,6 +146,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := docs.Refresh(ctx); err != nil {
 		log.Warn("configuration not loaded at start", "store", backend.String(), "error", notify.Redact(err.Error()))
 	}
+	if fc && *selfURL == "" {
+		log.Warn("SENTRY_WHITE_SELF_URL is not set: on Function Compute, alerts that must wait for a robot's rate limit or a slow robot are sent only when a later request reaches this instance; set it to this function's HTTP trigger URL")
+	}
 	log.Info("relay listening", "addr", ln.Addr().String(), "store", backend.String(), "mode", map[bool]string{true: "fc", false: "server"}[fc],
 		"queued", disp.Queued())
 	if ready != nil {
