@@ -17,7 +17,9 @@ import (
 // differently, so it is not a copy of what was sent before.
 func dedupeKey(ev *sentry.Event, version string) string {
 	if ev.RequestID != "" {
-		return "rid:" + version + ":" + ev.RequestID
+		// What it is about goes in too, so a sender that reuses one
+		// Request-ID for different webhooks is not taken for a retry.
+		return "rid:" + version + ":" + ev.RequestID + ":" + ev.Resource + ":" + ev.Action + ":" + ev.IssueID + ":" + ev.EventID
 	}
 	if ev.EventID != "" {
 		return "ev:" + version + ":" + ev.Resource + ":" + strings.Join(ev.ProjectSlugs, ",") + ":" + ev.EventID + ":" + strings.Join(ev.Rules, "\x00")
