@@ -103,7 +103,7 @@ func New(o Options) *Handler {
 		o.IntegrationBudget = 800 * time.Millisecond
 	}
 	if o.LegacyBudget == 0 {
-		o.LegacyBudget = 4 * time.Second
+		o.LegacyBudget = 2500 * time.Millisecond // Sentry before 22.2 waited 3 s, later 5 s
 	}
 	if o.DeliveryTimeout == 0 {
 		o.DeliveryTimeout = 30 * time.Second
