@@ -166,7 +166,7 @@ func TestDocsHistoryAndRestore(t *testing.T) {
 	}
 	// A broken document on disk is reported naming the field.
 	os.WriteFile(filepath.Join(dir, "api", "v1", "config.json"), []byte(`{"owners":[{"id":1}]}`), 0o644)
-	if _, _, err := s.Load(ctx); err == nil || !strings.Contains(err.Error(), "owners[0].name") {
+	if _, _, err := s.Load(ctx); err == nil || !strings.Contains(err.Error(), "owners[0].mobile") {
 		t.Errorf("Load of an invalid document: %v", err)
 	}
 }
