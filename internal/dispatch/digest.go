@@ -2,7 +2,6 @@ package dispatch
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/sentry-white/sentry-white/internal/notify"
 )
@@ -54,12 +53,10 @@ func Digest(jobs []*Job) *notify.Message {
 
 // projectOf names a job's project as its message does ("name (slug)").
 func projectOf(j *Job) string {
-	for _, f := range j.Message.Fields {
-		if strings.Contains(f.Value, "("+j.Project+")") {
-			return f.Value
-		}
+	if j.ProjectName == "" {
+		return j.Project
 	}
-	return j.Project
+	return j.ProjectName + " (" + j.Project + ")"
 }
 
 func clipRunes(s string, n int) string {

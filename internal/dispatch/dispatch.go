@@ -60,12 +60,14 @@ var Budgets = map[string]Budget{
 
 // Job is one message for one robot.
 type Job struct {
-	ID        string         `json:"id"`
-	RequestID string         `json:"request_id,omitempty"`
-	Robot     config.Robot   `json:"robot"`
-	Project   string         `json:"project"` // slug
-	Message   notify.Message `json:"message"`
-	Created   time.Time      `json:"created"`
+	ID        string       `json:"id"`
+	RequestID string       `json:"request_id,omitempty"`
+	Robot     config.Robot `json:"robot"`
+	Project   string       `json:"project"` // slug
+	// ProjectName is the project's display name.
+	ProjectName string         `json:"project_name,omitempty"`
+	Message     notify.Message `json:"message"`
+	Created     time.Time      `json:"created"`
 	// Tries counts background delivery rounds that failed transiently.
 	Tries     int       `json:"tries,omitempty"`
 	NotBefore time.Time `json:"not_before,omitempty"`

@@ -78,7 +78,7 @@ const secret = "SECa7f09b5ea245debd13fb7fe1993897008f6b44ddf80310d14f3de4d3f4072
 var robot = config.Robot{ID: 1, Name: "研发告警群", Kind: "dingtalk", AccessToken: "storm-token", Secret: secret, Keyword: "详情"}
 
 func job(i int) *Job {
-	return &Job{Robot: robot, Project: "mall-api", Message: notify.Message{
+	return &Job{Robot: robot, Project: "mall-api", ProjectName: "商城后台", Message: notify.Message{
 		Title: fmt.Sprintf("详情 | 商城后台: Error #%03d", i), Heading: fmt.Sprintf("Error #%03d", i),
 		Link: fmt.Sprintf("https://acme.sentry.io/issues/%d/", 1000+i), Level: "error", Keyword: "详情",
 		Fields:   []notify.Field{{Label: "项目", Value: "商城后台 (mall-api)"}},
@@ -316,7 +316,7 @@ func TestDigestGroupsRepeats(t *testing.T) {
 	jobs := []*Job{job(1), job(1), job(2)}
 	jobs[2].Message.Mentions = append(jobs[2].Message.Mentions, notify.Mention{Name: "李四", Mobile: "13900139000"})
 	m := Digest(jobs)
-	if len(m.Digest) != 2 || m.Digest[0].Count != 2 || len(m.Mentions) != 2 {
+	if len(m.Digest) != 2 || m.Digest[0].Count != 2 || len(m.Mentions) != 2 || m.Digest[0].Project != "商城后台 (mall-api)" {
 		t.Fatalf("digest %+v", m)
 	}
 	body, err := dingtalk.Body(m)

@@ -144,13 +144,7 @@ func (h *Handler) Record(o dispatch.Outcome) {
 		ID: j.ID, Time: o.At, RequestID: j.RequestID, Project: j.Project, RobotID: j.Robot.ID,
 		Robot: j.Robot.Name, Kind: j.Robot.Kind, Result: deliveries.Delivered, Attempts: o.Attempts,
 		LatencyMS: ms(o.At.Sub(j.Created)), Title: j.Message.Heading, Link: j.Message.Link,
-		Level: j.Message.Level, Digest: o.Digest,
-	}
-	for _, f := range j.Message.Fields {
-		if strings.HasSuffix(f.Value, "("+j.Project+")") {
-			rec.ProjectName = strings.TrimSpace(strings.TrimSuffix(f.Value, "("+j.Project+")"))
-			break
-		}
+		Level: j.Message.Level, Digest: o.Digest, ProjectName: j.ProjectName,
 	}
 	log := h.log.With("request_id", j.RequestID, "project", j.Project, "robot", j.Robot.Name, "kind", j.Robot.Kind)
 	if o.Err != nil {
@@ -414,7 +408,7 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 			msg.Fields = append(msg.Fields, notify.Field{Label: repeatLabel(h.o.Render.Lang), Value: strconv.Itoa(n)})
 		}
 		jobs = append(jobs, &dispatch.Job{ID: dispatch.NewID(), RequestID: rid, Robot: *t.Robot, Project: t.Project.Slug,
-			Message: *msg, Created: start})
+			ProjectName: t.Project.Name, Message: *msg, Created: start})
 	}
 	if len(jobs) == 0 {
 		log.Info("repeat collapsed", "robots", strings.Join(collapsed, ","))
