@@ -292,3 +292,21 @@ func LevelMark(level, state string) string {
 	}
 	return "🔵"
 }
+
+// DigestLine renders one digest item as "[title](link) (project · level ·
+// ×N)", with esc making text literal and escURL making a link safe in the
+// robot's markup.
+func DigestLine(it DigestItem, esc, escURL func(string) string) string {
+	line := esc(it.Title)
+	if it.Link != "" {
+		line = "[" + line + "](" + escURL(it.Link) + ")"
+	}
+	extra := esc(it.Project)
+	if it.Level != "" {
+		extra += " · " + esc(it.Level)
+	}
+	if it.Count > 1 {
+		extra += fmt.Sprintf(" · ×%d", it.Count)
+	}
+	return line + " (" + extra + ")"
+}

@@ -306,18 +306,7 @@ func Text(m *notify.Message, mentions string) (head, tail string) {
 func writeDigest(b *strings.Builder, m *notify.Message) {
 	fmt.Fprintf(b, "#### %s\n\n", Escape(m.Heading))
 	for _, it := range m.Digest {
-		line := Escape(it.Title)
-		if it.Link != "" {
-			line = "[" + line + "](" + escapeURL(it.Link) + ")"
-		}
-		extra := Escape(it.Project)
-		if it.Level != "" {
-			extra += " · " + Escape(it.Level)
-		}
-		if it.Count > 1 {
-			extra += fmt.Sprintf(" · ×%d", it.Count)
-		}
-		fmt.Fprintf(b, "- %s (%s)\n", line, extra)
+		fmt.Fprintf(b, "- %s\n", notify.DigestLine(it, Escape, escapeURL))
 	}
 	b.WriteString("\n")
 	for _, f := range m.Fields {

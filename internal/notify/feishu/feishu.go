@@ -305,18 +305,7 @@ func Details(m *notify.Message) string {
 	if len(m.Digest) > 0 {
 		fmt.Fprintf(&b, "**%s**\n", Escape(m.Heading))
 		for _, it := range m.Digest {
-			line := Escape(it.Title)
-			if it.Link != "" {
-				line = "[" + line + "](" + escapeURL(it.Link) + ")"
-			}
-			extra := Escape(it.Project)
-			if it.Level != "" {
-				extra += " · " + Escape(it.Level)
-			}
-			if it.Count > 1 {
-				extra += fmt.Sprintf(" · ×%d", it.Count)
-			}
-			fmt.Fprintf(&b, "- %s (%s)\n", line, extra)
+			fmt.Fprintf(&b, "- %s\n", notify.DigestLine(it, Escape, escapeURL))
 		}
 	} else if h := Escape(m.Heading); h != "" {
 		if m.Link != "" {

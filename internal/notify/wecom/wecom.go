@@ -351,18 +351,7 @@ func Markdown(m *notify.Message) (head, tail string) {
 func writeDigest(b *strings.Builder, m *notify.Message) {
 	fmt.Fprintf(b, "### %s\n", Escape(m.Heading))
 	for _, it := range m.Digest {
-		line := Escape(it.Title)
-		if it.Link != "" {
-			line = "[" + line + "](" + escapeURL(it.Link) + ")"
-		}
-		extra := Escape(it.Project)
-		if it.Level != "" {
-			extra += " · " + Escape(it.Level)
-		}
-		if it.Count > 1 {
-			extra += fmt.Sprintf(" · ×%d", it.Count)
-		}
-		fmt.Fprintf(b, "> %s (%s)\n", line, extra)
+		fmt.Fprintf(b, "> %s\n", notify.DigestLine(it, Escape, escapeURL))
 	}
 	for _, f := range m.Fields {
 		fmt.Fprintf(b, "**%s**: %s\n", Escape(f.Label), Escape(f.Value))
