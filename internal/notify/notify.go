@@ -310,3 +310,22 @@ func DigestLine(it DigestItem, esc, escURL func(string) string) string {
 	}
 	return line + " (" + extra + ")"
 }
+
+// CodeAnswer judges the code of a decoded robot answer (field names it in
+// messages: "errcode", "code"). ok means success: code 0 with HTTP 200.
+// Otherwise e is the failure; when the robot gave a non-zero code, e.Code
+// holds it for the sender to explain.
+func CodeAnswer(r *config.Robot, status int, code *int, field string) (e *Error, ok bool) {
+	e = &Error{Robot: r.Name, Kind: r.Kind, Status: status}
+	switch {
+	case code == nil:
+		e.Msg = fmt.Sprintf("HTTP %d with an answer that has no %s", status, field)
+	case *code != 0:
+		e.Code = *code
+	case status == http.StatusOK:
+		return nil, true
+	default:
+		e.Msg = fmt.Sprintf("HTTP %d", status)
+	}
+	return e, false
+}

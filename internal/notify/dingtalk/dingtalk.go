@@ -122,20 +122,19 @@ func Classify(r *config.Robot, status int, raw []byte) error {
 	if e := notify.DecodeAnswer(r, status, raw, &a); e != nil {
 		return e
 	}
-	e := &notify.Error{Robot: r.Name, Kind: r.Kind, Status: status}
-	if a.ErrCode == nil {
-		if a.Status != nil {
-			e.Msg = fmt.Sprintf("anti-abuse answer status %d (wait %d s)", *a.Status, a.Wait)
-			e.RateLimited = true
-			return e
-		}
-		e.Msg = "the answer has no errcode"
-		return e
-	}
-	if *a.ErrCode == 0 && status == http.StatusOK {
+	e, ok := notify.CodeAnswer(r, status, a.ErrCode, "errcode")
+	if ok {
 		return nil
 	}
-	e.Code, e.Msg = *a.ErrCode, notify.Redact(a.ErrMsg)
+	if a.ErrCode == nil && a.Status != nil {
+		e.Msg = fmt.Sprintf("anti-abuse answer status %d (wait %d s)", *a.Status, a.Wait)
+		e.RateLimited = true
+		return e
+	}
+	if e.Code == 0 {
+		return e
+	}
+	e.Msg = notify.Redact(a.ErrMsg)
 	e.Retry, e.RateLimited, e.Resign, e.Fix = explain(e.Code, a.ErrMsg)
 	return e
 }

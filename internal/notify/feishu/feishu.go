@@ -137,19 +137,14 @@ func Classify(r *config.Robot, status int, raw []byte) error {
 	if e := notify.DecodeAnswer(r, status, raw, &a); e != nil {
 		return e
 	}
-	e := &notify.Error{Robot: r.Name, Kind: r.Kind, Status: status}
-	if a.Code == nil {
-		e.Msg = fmt.Sprintf("HTTP %d with an answer that has no code", status)
+	e, ok := notify.CodeAnswer(r, status, a.Code, "code")
+	if ok {
+		return nil
+	}
+	if e.Code == 0 {
 		return e
 	}
-	if *a.Code == 0 {
-		if status == http.StatusOK {
-			return nil
-		}
-		e.Msg = fmt.Sprintf("HTTP %d", status)
-		return e
-	}
-	e.Code, e.Msg = *a.Code, scrub(a.Msg, r.AccessToken.Reveal(), r.Secret.Reveal())
+	e.Msg = scrub(a.Msg, r.AccessToken.Reveal(), r.Secret.Reveal())
 	e.Retry, e.RateLimited, e.Resign, e.Fix = explain(e.Code, a.Msg)
 	return e
 }

@@ -152,19 +152,14 @@ func Classify(r *config.Robot, status int, raw []byte) error {
 	if e := notify.DecodeAnswer(r, status, raw, &a); e != nil {
 		return e
 	}
-	e := &notify.Error{Robot: r.Name, Kind: r.Kind, Status: status}
-	if a.ErrCode == nil {
-		e.Msg = fmt.Sprintf("HTTP %d with an answer that has no errcode", status)
+	e, ok := notify.CodeAnswer(r, status, a.ErrCode, "errcode")
+	if ok {
+		return nil
+	}
+	if e.Code == 0 {
 		return e
 	}
-	if *a.ErrCode == 0 {
-		if status == http.StatusOK {
-			return nil
-		}
-		e.Msg = fmt.Sprintf("HTTP %d", status)
-		return e
-	}
-	e.Code, e.Msg = *a.ErrCode, scrub(a.ErrMsg, r.AccessToken.Reveal())
+	e.Msg = scrub(a.ErrMsg, r.AccessToken.Reveal())
 	e.Retry, e.RateLimited, e.Fix = explain(e.Code)
 	return e
 }
