@@ -240,25 +240,8 @@ func (s *Server) testRobot(w http.ResponseWriter, r *http.Request) {
 // testProject sends the sample alert to a project's robots, as the relay
 // would for a real alert of the project.
 func (s *Server) testProject(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	opt, err := readAlertOptions(w, r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	d, _, err := s.load(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	x := config.NewIndex(d)
-	p := findProject(d, id)
-	if p == nil {
-		s.fail(w, r, notFound("project %d does not exist", id))
+	opt, x, p, ok := s.projectAlert(w, r)
+	if !ok {
 		return
 	}
 	ev := sample(p, x.Organization(p.OrganizationID))
@@ -279,6 +262,30 @@ func (s *Server) testProject(w http.ResponseWriter, r *http.Request) {
 	answer(w, p.Name, s.deliver(ctx, ev, plan.Targets, opt.Lang), note)
 }
 
+// projectAlert reads what a project's test alert and preview share: the
+// project named in the path, the alert options and the document. When one
+// of them is wrong it answers the request itself and ok is false.
+func (s *Server) projectAlert(w http.ResponseWriter, r *http.Request) (opt alertOptions, x *config.Index, p *config.Project, ok bool) {
+	id, err := pathID(r)
+	if err == nil {
+		opt, err = readAlertOptions(w, r)
+	}
+	var d *config.Document
+	if err == nil {
+		d, _, err = s.load(r.Context())
+	}
+	if err == nil {
+		if p = findProject(d, id); p == nil {
+			err = notFound("project %d does not exist", id)
+		}
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return opt, nil, nil, false
+	}
+	return opt, config.NewIndex(d), p, true
+}
+
 func findProject(d *config.Document, id int64) *config.Project {
 	for i := range d.Projects {
 		if d.Projects[i].ID == id {
@@ -291,25 +298,8 @@ func findProject(d *config.Document, id int64) *config.Project {
 // preview renders what each of a project's robots would receive for a
 // Sentry payload (the sample by default), without sending anything.
 func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	opt, err := readAlertOptions(w, r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	d, _, err := s.load(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	x := config.NewIndex(d)
-	p := findProject(d, id)
-	if p == nil {
-		s.fail(w, r, notFound("project %d does not exist", id))
+	opt, x, p, ok := s.projectAlert(w, r)
+	if !ok {
 		return
 	}
 	var ev *sentry.Event
@@ -321,6 +311,7 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 		if opt.Resource != "" {
 			h.Set("Sentry-Hook-Resource", opt.Resource)
 		}
+		var err error
 		if ev, err = sentry.Parse(opt.Payload, h); err != nil {
 			s.fail(w, r, &apiError{Status: http.StatusUnprocessableEntity, Code: "validation", Msg: "the payload cannot be read: " + err.Error(),
 				Fields: []*config.FieldError{{Field: "payload", Msg: err.Error()}}})
