@@ -4,7 +4,7 @@ STORE   ?= file:./sentry-white-data
 FUZZTIME ?= 10s
 export CGO_ENABLED ?= 0
 
-.PHONY: all build run relay test test-short fuzz lint fc-zip dist bench clean
+.PHONY: all build run relay test test-short fuzz lint fc-zip dist bench screenshots clean
 
 all: build
 
@@ -48,6 +48,10 @@ dist: fc-zip
 	GOOS=darwin  GOARCH=arm64 $(GO) build -trimpath -ldflags "-s -w" -o dist/sentry-white-darwin-arm64 ./cmd/sentry-white
 	GOOS=darwin  GOARCH=amd64 $(GO) build -trimpath -ldflags "-s -w" -o dist/sentry-white-darwin-amd64 ./cmd/sentry-white
 	GOOS=linux   GOARCH=amd64 $(GO) build -trimpath -ldflags "-s -w" -o dist/sentry-white-linux-amd64 ./cmd/sentry-white
+
+## screenshots: rewrite docs/screenshots/*.png from the browser tests (needs Chromium)
+screenshots:
+	$(GO) test -count=1 -run '^TestBrowser' ./cmd/sentry-white -update
 
 ## bench: Go benchmarks, the load tool, cold start and sizes; rewrites BENCHMARKS.md
 bench:

@@ -90,6 +90,9 @@ func TestStandIn(t *testing.T) {
 	if got := post(q, `{"msgtype":"markdown","markdown":{"text":"详情 https://x/issues/`+itoa(issueBase+4)+`/"}}`); !strings.Contains(got, `"errcode":0`) {
 		t.Fatalf("signed message refused: %s", got)
 	}
+	if !s.settle(10 * time.Second) {
+		t.Fatal("the stand-in did not finish recording within 10 s")
+	}
 	if rec.msgs[4].Load() != 1 || rec.holdNs[4].Load() <= 0 {
 		t.Errorf("webhook 4: %d messages, %d ns", rec.msgs[4].Load(), rec.holdNs[4].Load())
 	}

@@ -32,6 +32,10 @@ type standIn struct {
 	messages atomic.Int64
 	refused  atomic.Int64
 	unkeyed  atomic.Int64 // accepted messages naming no known webhook
+	// handling counts requests whose handler has not finished its
+	// bookkeeping. A client has the answer before the handler records it
+	// (see ServeHTTP), so readers of the counters call settle first.
+	handling atomic.Int64
 	bufs     sync.Pool
 }
 
@@ -83,8 +87,24 @@ func (s *standIn) refuse(w http.ResponseWriter, code int, msg string) {
 	_, _ = io.WriteString(w, `{"errcode":`+strconv.Itoa(code)+`,"errmsg":"`+msg+`"}`)
 }
 
+// settle waits until every request that has reached the stand-in has been
+// recorded, or until limit passes; it reports whether all were. Call it
+// after the answers were read and before reading the counters.
+func (s *standIn) settle(limit time.Duration) bool {
+	deadline := time.Now().Add(limit)
+	for s.handling.Load() != 0 {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	return true
+}
+
 func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	s.handling.Add(1)
+	defer s.handling.Add(-1)
 	buf := s.bufs.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer s.bufs.Put(buf)
@@ -117,7 +137,12 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/json;charset=utf-8")
 	h.Set("Content-Length", answerOKLen)
 	_, _ = w.Write(answerOK)
-	w.(http.Flusher).Flush() // the answer is on the wire: the hold ends here
+	// The hold ends when the answer is on the wire, not when it is
+	// recorded: what the relay waits for is the robot's answer, so the
+	// bookkeeping below must not count as robot time. The client may thus
+	// read the answer before the counters move; handling (decremented
+	// when this returns) lets readers wait for them (settle).
+	w.(http.Flusher).Flush()
 	s.messages.Add(1)
 	idx := issueIndex(body)
 	rec := s.rec.Load()

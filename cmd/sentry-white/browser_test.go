@@ -2,11 +2,13 @@ package main
 
 // End-to-end tests of the page in a real headless Chromium: one browser for
 // the test binary, a tab per test. They fail on any JavaScript exception or
-// console error, and write screenshots of every page to docs/screenshots/.
+// console error, and capture every page (written to docs/screenshots/ with
+// -update, as make screenshots does).
 // Without Chromium they skip, except when CI is set.
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -505,12 +507,23 @@ func TestBrowserImportAndHistory(t *testing.T) {
 	}
 }
 
-// screenshot saves the viewport to dir/<name>-<lang>.png.
+// updateShots rewrites docs/screenshots (make screenshots); a plain test
+// run captures every page but changes no tracked file.
+var updateShots = flag.Bool("update", false, "rewrite docs/screenshots/*.png")
+
+// screenshot captures the viewport and, with -update, saves it to
+// dir/<name>-<lang>.png.
 func (tb *tab) screenshot(dir, name, lang string) {
 	tb.t.Helper()
 	buf, err := chromedp.Run(tb.ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		tb.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if len(buf) == 0 {
+		tb.t.Fatalf("screenshot %s: empty image", name)
+	}
+	if !*updateShots {
+		return
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		tb.t.Fatal(err)

@@ -23,13 +23,31 @@ import (
 // Clock is the time source; tests use a fake one.
 type Clock interface {
 	Now() time.Time
-	After(d time.Duration) <-chan time.Time
+	// AfterFunc calls f once d has passed, unless stop is called first;
+	// stop reports whether it prevented the call.
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
 }
 
 type realClock struct{}
 
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+func (realClock) Now() time.Time { return time.Now() }
+func (realClock) AfterFunc(d time.Duration, f func()) func() bool {
+	return time.AfterFunc(d, f).Stop
+}
+
+// after returns a channel that receives once d has passed. wake runs first,
+// in the clock's goroutine, so whoever waits on the channel is counted busy
+// again before it can be seen idle.
+func (d *Dispatcher) after(wait time.Duration, wake func()) (<-chan struct{}, func() bool) {
+	ch := make(chan struct{}, 1)
+	stop := d.clock.AfterFunc(wait, func() {
+		if wake != nil {
+			wake()
+		}
+		ch <- struct{}{}
+	})
+	return ch, stop
+}
 
 // Limit is one rate limit of a robot API.
 type Limit struct {
@@ -161,8 +179,11 @@ type Dispatcher struct {
 	stop   chan struct{}
 	wg     sync.WaitGroup // workers and detached sends
 	closed bool
-	// inflight counts deliveries under way (tests wait for it to settle).
-	inflight atomic.Int64
+	// busy counts goroutines that may still change the queues or the
+	// robot's answers: sends under way and workers not blocked on the
+	// clock. With a fake clock, busy == 0 means nothing moves until the
+	// clock does (tests settle on it instead of sleeping).
+	busy atomic.Int64
 }
 
 type robotState struct {
@@ -318,13 +339,13 @@ func (d *Dispatcher) Submit(ctx context.Context, jobs []*Job, deadline time.Time
 		}
 		running++
 		d.wg.Add(1)
+		d.busy.Add(1)
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.o.SendTimeout)
 		cancels[i] = cancel
 		go func() {
 			defer d.wg.Done()
 			defer cancel()
-			d.inflight.Add(1)
-			defer d.inflight.Add(-1)
+			defer d.busy.Add(-1)
 			res := d.send(sctx, []*Job{j}, &j.Message)
 			if !j.state.CompareAndSwap(jobRunning, jobFinished) {
 				done <- i // handed back to the queue at the deadline: the queue settles it
@@ -373,8 +394,6 @@ func (d *Dispatcher) Submit(ctx context.Context, jobs []*Job, deadline time.Time
 // deliver sends msg (one job's message or a digest of jobs) and settles the
 // jobs: delivered, failed, or back in the queue.
 func (d *Dispatcher) deliver(ctx context.Context, jobs []*Job, msg *notify.Message) Outcome {
-	d.inflight.Add(1)
-	defer d.inflight.Add(-1)
 	return d.settle(jobs, d.send(ctx, jobs, msg))
 }
 
@@ -482,6 +501,7 @@ func (d *Dispatcher) enqueue(j *Job, persist bool) {
 	if start {
 		st.working = true
 		d.wg.Add(1)
+		d.busy.Add(1) // until the worker blocks on the clock or returns
 	}
 	d.mu.Unlock()
 	if start {
@@ -543,6 +563,7 @@ func (d *Dispatcher) next(st *robotState, now time.Time) ([]*Job, time.Duration)
 // work sends st's queue as the budget allows until it is empty.
 func (d *Dispatcher) work(st *robotState) {
 	defer d.wg.Done()
+	defer d.busy.Add(-1)
 	for {
 		d.mu.Lock()
 		now := d.clock.Now()
@@ -554,9 +575,16 @@ func (d *Dispatcher) work(st *robotState) {
 		}
 		d.mu.Unlock()
 		if batch == nil {
+			d.busy.Add(-1) // blocked on the clock from here; the wake counts it again
+			ch, stop := d.after(wait, func() { d.busy.Add(1) })
 			select {
-			case <-d.clock.After(wait):
+			case <-ch:
 			case <-d.stop:
+				if stop() {
+					d.busy.Add(1)
+				} else {
+					<-ch
+				}
 				d.mu.Lock()
 				st.working = false
 				d.mu.Unlock()
@@ -615,9 +643,11 @@ func (d *Dispatcher) drain(ctx context.Context, block bool) error {
 		case wait < 0 || !block:
 			return nil
 		default:
+			ch, stop := d.after(wait, nil)
 			select {
-			case <-d.clock.After(wait):
+			case <-ch:
 			case <-ctx.Done():
+				stop()
 				return ctx.Err()
 			}
 		}
