@@ -102,9 +102,6 @@ func TestTranslationsComplete(t *testing.T) {
 		used[m[1]] = true
 	}
 	// Keys the script builds from values.
-	for _, k := range []string{"dingtalk", "wecom", "feishu"} {
-		used["kind."+k] = true
-	}
 	for _, k := range []string{"added", "removed", "changed"} {
 		used["diff."+k] = true
 	}

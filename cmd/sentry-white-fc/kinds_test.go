@@ -29,7 +29,7 @@ func TestThreeRobotKinds(t *testing.T) {
 		Schema: 1, WebhookToken: "tok",
 		Organizations: []config.Organization{{ID: 1, Name: "org", SentryURL: "https://sentry.io", Slug: "acme"}},
 		Owners: []config.Owner{
-			{ID: 1, Name: "张三", Mobile: "13800138000", WeComUserID: "zhangsan", FeishuOpenID: "ou_zhangsan"},
+			{ID: 1, Name: "张三", Mobile: "13800138000", IDs: map[string]string{"wecom": "zhangsan", "feishu": "ou_zhangsan"}},
 			{ID: 2, Name: "李四", Mobile: "13900139000"},
 		},
 		Robots: []config.Robot{

@@ -21,6 +21,7 @@ import (
 	"time"
 	_ "time/tzdata" // FC's runtime may have no zoneinfo; SENTRY_WHITE_TZ needs it
 
+	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
@@ -100,7 +101,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	var h *relay.Handler
 	dopts := dispatch.Options{
-		Senders:    notifiers.New(getenv, nil),
+		Senders:    notifiers.Senders(getenv, nil),
 		Logger:     log,
 		Spool:      *spoolDir,
 		Background: !fc,
@@ -108,6 +109,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		// then are handed to an asynchronous invocation instead.
 		RequeueInFlight: fc,
 		OnFinal:         func(o dispatch.Outcome) { h.Record(o) },
+		Resolve: func(ctx context.Context, jobs []*dispatch.Job) (*config.Robot, *notify.Message, error) {
+			return h.Resolve(ctx, jobs)
+		},
 	}
 	disp, err := dispatch.New(dopts)
 	if err != nil {

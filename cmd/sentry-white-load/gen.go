@@ -29,7 +29,7 @@ func buildDoc(n int) *config.Document {
 	for i := range n {
 		id := int64(i + 1)
 		d.Owners = append(d.Owners, config.Owner{ID: id, Name: fmt.Sprintf("负责人%d", i), Mobile: fmt.Sprintf("138%08d", i)})
-		d.Robots = append(d.Robots, config.Robot{ID: id, Name: fmt.Sprintf("告警群%d", i), Kind: config.KindDingTalk,
+		d.Robots = append(d.Robots, config.Robot{ID: id, Name: fmt.Sprintf("告警群%d", i),
 			AccessToken: config.Secret(robotToken(i)), Secret: robotSecret, Keyword: keyword})
 		d.Projects = append(d.Projects, config.Project{ID: id, Name: fmt.Sprintf("项目%d", i), Slug: projectSlug(i),
 			OrganizationID: 1, OwnerIDs: []int64{id, 1 + id%int64(n)}, RobotIDs: []int64{id}})

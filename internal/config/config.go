@@ -64,21 +64,18 @@ type Organization struct {
 
 // Owner is a person who is @-mentioned for a project's alerts (负责人).
 type Owner struct {
-	ID             int64  `json:"id"`
-	Name           string `json:"name"`
-	Mobile         string `json:"mobile"`
-	DingTalkUserID string `json:"dingtalk_user_id"`
-	WeComUserID    string `json:"wecom_user_id,omitempty"`
-	FeishuOpenID   string `json:"feishu_open_id,omitempty"`
-	Extra          Extra  `json:"-"`
+	ID     int64  `json:"id"`
+	Name   string `json:"name"`
+	Mobile string `json:"mobile"`
+	// IDs holds the person's user id per robot kind (kind → id), for kinds
+	// that mention by id. In JSON each lives in the member its kind names
+	// (KindRules.OwnerIDKey, e.g. "dingtalk_user_id").
+	IDs   map[string]string `json:"-"`
+	Extra Extra             `json:"-"`
 }
 
-// Robot kinds.
-const (
-	KindDingTalk = "dingtalk"
-	KindWeCom    = "wecom"
-	KindFeishu   = "feishu"
-)
+// UserID returns the owner's user id for a robot kind, or "".
+func (o *Owner) UserID(kind string) string { return o.IDs[kind] }
 
 // Robot is a chat group robot that receives alerts.
 type Robot struct {
@@ -170,13 +167,13 @@ func (o *Owner) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*o = Owner(v)
-	o.Extra = extra
-	return nil
+	o.IDs, o.Extra, err = takeOwnerIDs(extra)
+	return err
 }
 
 func (o Owner) MarshalJSON() ([]byte, error) {
 	type plain Owner
-	return marshalKeeping(plain(o), o.Extra)
+	return marshalKeeping(plain(o), putOwnerIDs(o.IDs, o.Extra))
 }
 
 func (r *Robot) UnmarshalJSON(b []byte) error {

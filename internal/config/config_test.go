@@ -87,13 +87,13 @@ func TestValidateTable(t *testing.T) {
 		{"dup org id", func(d *Document) { d.Organizations[1].ID = 1 }, "organizations[1].id"},
 		{"zero id", func(d *Document) { d.Owners[0].ID = 0 }, "owners[0].id"},
 		{"bad sentry url", func(d *Document) { d.Organizations[0].SentryURL = "sentry.io" }, "organizations[0].sentry_url"},
-		{"owner nothing to mention", func(d *Document) { d.Owners[2].DingTalkUserID = "" }, "owners[2].mobile"},
+		{"owner nothing to mention", func(d *Document) { d.Owners[2].IDs = nil }, "owners[2].mobile"},
 		{"robot kind", func(d *Document) { d.Robots[0].Kind = "slack" }, "robots[0].kind"},
 		{"robot url as token", func(d *Document) {
 			d.Robots[0].AccessToken = "https://oapi.dingtalk.com/robot/send?access_token=abc"
 		}, "robots[0].access_token"},
 		{"robot no token", func(d *Document) { d.Robots[1].AccessToken = "" }, "robots[1].access_token"},
-		{"wecom secret", func(d *Document) { d.Robots[1].Kind = KindWeCom; d.Robots[1].Secret = "x" }, "robots[1].secret"},
+		{"wecom secret", func(d *Document) { d.Robots[1].Kind = "wecom"; d.Robots[1].Secret = "x" }, "robots[1].secret"},
 		{"project slug", func(d *Document) { d.Projects[0].Slug = "商城" }, "projects[0].slug"},
 		{"dup slug same org", func(d *Document) { d.Projects[1].OrganizationID = 1 }, "projects[1].slug"},
 		{"missing org", func(d *Document) { d.Projects[0].OrganizationID = 9 }, "projects[0].organization_id"},
@@ -207,7 +207,7 @@ func TestMinimalHandWrittenDocument(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Robots[0].Kind != KindDingTalk || d.Robots[1].Kind != KindDingTalk || d.Robots[0].Name != "robot 1" {
+	if d.Robots[0].Kind != "dingtalk" || d.Robots[1].Kind != "dingtalk" || d.Robots[0].Name != "robot 1" {
 		t.Errorf("robots = %+v", d.Robots)
 	}
 	if d.Owners[0].Name != "13800138000" || d.Projects[0].Name != "mall-api" || d.Organizations[0].Name != "acme" {

@@ -12,6 +12,7 @@ type Index struct {
 	orgs   map[int64]*Organization
 	owners map[int64]*Owner
 	robots map[int64]*Robot
+	projs  map[int64]*Project
 	bySlug map[string][]*Project // lower-case slug -> projects (several organizations may share one)
 }
 
@@ -22,6 +23,7 @@ func NewIndex(d *Document) *Index {
 		orgs:   make(map[int64]*Organization, len(d.Organizations)),
 		owners: make(map[int64]*Owner, len(d.Owners)),
 		robots: make(map[int64]*Robot, len(d.Robots)),
+		projs:  make(map[int64]*Project, len(d.Projects)),
 		bySlug: make(map[string][]*Project, len(d.Projects)),
 	}
 	for i := range d.Organizations {
@@ -35,6 +37,7 @@ func NewIndex(d *Document) *Index {
 	}
 	for i := range d.Projects {
 		p := &d.Projects[i]
+		x.projs[p.ID] = p
 		k := strings.ToLower(p.Slug)
 		x.bySlug[k] = append(x.bySlug[k], p)
 	}
@@ -49,6 +52,9 @@ func (x *Index) Owner(id int64) *Owner { return x.owners[id] }
 
 // Robot returns the robot with id, or nil.
 func (x *Index) Robot(id int64) *Robot { return x.robots[id] }
+
+// Project returns the project with id, or nil.
+func (x *Index) Project(id int64) *Project { return x.projs[id] }
 
 // ProjectsBySlug returns every project with the slug (case-insensitive).
 func (x *Index) ProjectsBySlug(slug string) []*Project {

@@ -45,11 +45,9 @@ var (
 	userIDRE = regexp.MustCompile(`^[^\s@<>"]{1,128}$`)
 )
 
-// Kinds lists the robot kinds a document may use.
-var Kinds = []string{KindDingTalk, KindWeCom, KindFeishu}
-
 // Normalize fills what a hand-written document may leave out: a robot
-// without a kind is a DingTalk robot, and kinds are matched in lower case.
+// without a kind is of the default kind (DefaultKind), and kinds are
+// matched in lower case.
 func (d *Document) Normalize() {
 	if d.Schema == 0 {
 		d.Schema = SchemaVersion
@@ -58,7 +56,7 @@ func (d *Document) Normalize() {
 		r := &d.Robots[i]
 		r.Kind = strings.ToLower(strings.TrimSpace(r.Kind))
 		if r.Kind == "" {
-			r.Kind = KindDingTalk
+			r.Kind = DefaultKind()
 		}
 		if strings.TrimSpace(r.Name) == "" && r.ID > 0 {
 			r.Name = fmt.Sprintf("robot %d", r.ID)
@@ -67,7 +65,10 @@ func (d *Document) Normalize() {
 	// Names are for people; where one is missing, show what identifies it.
 	for i := range d.Owners {
 		if o := &d.Owners[i]; strings.TrimSpace(o.Name) == "" {
-			o.Name = firstNonEmpty(o.Mobile, o.DingTalkUserID, o.WeComUserID, o.FeishuOpenID)
+			o.Name = o.Mobile
+			for _, k := range Kinds() {
+				o.Name = firstNonEmpty(o.Name, o.IDs[k])
+			}
 		}
 	}
 	for i := range d.Projects {
@@ -151,15 +152,20 @@ func (d *Document) Validate() error {
 		if o.Mobile != "" && !mobileRE.MatchString(o.Mobile) {
 			v.add(f+".mobile", "%q is not a mobile number (11 digits such as 13800138000, or +852-12345678)", o.Mobile)
 		}
-		for _, id := range []struct{ name, val string }{
-			{"dingtalk_user_id", o.DingTalkUserID}, {"wecom_user_id", o.WeComUserID}, {"feishu_open_id", o.FeishuOpenID},
-		} {
-			if id.val != "" && !userIDRE.MatchString(id.val) {
-				v.add(f+"."+id.name, "must not contain spaces, @, <, > or quotes")
+		reachable := o.Mobile != ""
+		for _, k := range ownerIDKeys() {
+			id := o.IDs[k.Name]
+			if id != "" && !userIDRE.MatchString(id) {
+				v.add(f+"."+k.OwnerIDKey, "must not contain spaces, @, <, > or quotes")
 			}
+			reachable = reachable || id != ""
 		}
-		if o.Mobile == "" && o.DingTalkUserID == "" && o.WeComUserID == "" && o.FeishuOpenID == "" {
-			v.add(f+".mobile", "is required (or a DingTalk, WeCom or Feishu user id)")
+		if !reachable {
+			var keys []string
+			for _, k := range ownerIDKeys() {
+				keys = append(keys, k.OwnerIDKey)
+			}
+			v.add(f+".mobile", "is required (or one of %s)", strings.Join(keys, ", "))
 		}
 	}
 
@@ -168,12 +174,13 @@ func (d *Document) Validate() error {
 		f := fmt.Sprintf("robots[%d]", i)
 		v.id(f, r.ID, robots, "robot")
 		v.text(f+".name", r.Name, false, 100)
-		known := false
-		for _, k := range Kinds {
-			known = known || r.Kind == k
-		}
+		rules, known := kindRules(r.Kind)
 		if !known {
-			v.add(f+".kind", "%q is not a robot kind; use one of %s", r.Kind, strings.Join(Kinds, ", "))
+			if len(Kinds()) == 0 {
+				v.add(f+".kind", "%q cannot be checked: no robot kinds are registered (import internal/notifiers)", r.Kind)
+			} else {
+				v.add(f+".kind", "%q is not a robot kind; use one of %s", r.Kind, strings.Join(Kinds(), ", "))
+			}
 		}
 		tok := r.AccessToken.Reveal()
 		switch {
@@ -182,15 +189,12 @@ func (d *Document) Validate() error {
 		case !tokenRE.MatchString(tok):
 			v.add(f+".access_token", "must be the token alone (letters, digits, - and _), not the whole webhook URL")
 		}
-		if s := r.Secret.Reveal(); s != "" {
-			if r.Kind == KindDingTalk && !strings.HasPrefix(s, "SEC") {
-				v.add(f+".secret", "a DingTalk 加签 secret starts with SEC")
-			}
-			if r.Kind == KindWeCom {
-				v.add(f+".secret", "WeCom robots have no signing secret; leave it empty")
-			}
-			if strings.ContainsAny(s, " \t\r\n") {
-				v.add(f+".secret", "must not contain spaces or line breaks")
+		if s := r.Secret.Reveal(); s != "" && strings.ContainsAny(s, " \t\r\n") {
+			v.add(f+".secret", "must not contain spaces or line breaks")
+		}
+		if known && rules.CheckRobot != nil {
+			for _, e := range rules.CheckRobot(&r) {
+				v.add(f+"."+e.Field, "%s", e.Msg)
 			}
 		}
 		v.text(f+".keyword", r.Keyword, false, 50)

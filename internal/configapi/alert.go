@@ -11,10 +11,8 @@ import (
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
-	"github.com/sentry-white/sentry-white/internal/notify/dingtalk"
-	"github.com/sentry-white/sentry-white/internal/notify/feishu"
-	"github.com/sentry-white/sentry-white/internal/notify/wecom"
 	"github.com/sentry-white/sentry-white/internal/render"
 	"github.com/sentry-white/sentry-white/internal/route"
 	"github.com/sentry-white/sentry-white/internal/sentry"
@@ -120,9 +118,13 @@ func (s *Server) send(ctx context.Context, robot *config.Robot, msg *notify.Mess
 	sender := s.senders[robot.Kind]
 	var r notify.Result
 	if sender == nil {
+		var names []string
+		for _, k := range notifiers.All() {
+			names = append(names, k.Name)
+		}
 		r.Err = &notify.Error{Robot: robot.Name, Kind: robot.Kind,
 			Msg: fmt.Sprintf("robot kind %q is not supported by this version", robot.Kind),
-			Fix: "choose another robot kind; this version sends to " + strings.Join(s.metaData()["sendable_kinds"].([]string), ", ")}
+			Fix: "choose another robot kind; this version sends to " + strings.Join(names, ", ")}
 	} else {
 		r = notify.Deliver(ctx, sender, robot, msg, policy)
 	}
@@ -148,8 +150,8 @@ func explain(e *notify.Error) string {
 	if e.Fix != "" {
 		return e.Fix
 	}
-	if e.Code != 0 && e.Kind == config.KindDingTalk {
-		if fix := dingtalk.Explain(e.Code, e.Msg); fix != "" {
+	if k := notifiers.Lookup(e.Kind); e.Code != 0 && k != nil && k.Explain != nil {
+		if fix := k.Explain(e.Code, e.Msg); fix != "" {
 			return fix
 		}
 	}
@@ -170,9 +172,9 @@ func mentionNames(m *notify.Message) []string {
 	out := []string{}
 	for _, p := range m.Mentions {
 		id := p.Mobile
-		for _, v := range []string{p.DingTalkUserID, p.WeComUserID, p.FeishuOpenID} {
+		for _, k := range notifiers.All() {
 			if id == "" {
-				id = v
+				id = p.ID(k.Name)
 			}
 		}
 		out = append(out, fmt.Sprintf("%s (%s)", p.Name, id))
@@ -374,38 +376,14 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 }
 
 // requestBodies are the exact request bodies a robot of kind receives for
-// m, in order (WeCom sends a second text message to @-mention by mobile).
-// A Feishu body is shown unsigned: the signature is added when it is sent.
+// m, in order (WeCom sends a second text message to @-mention by mobile),
+// unsigned: a signature is added when it is sent.
 func requestBodies(kind string, m *notify.Message) ([]json.RawMessage, error) {
-	var out []json.RawMessage
-	switch kind {
-	case config.KindDingTalk:
-		b, err := dingtalk.Body(m)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, b)
-	case config.KindWeCom:
-		b, err := wecom.MarkdownBody(m)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, b)
-		text, err := wecom.TextBody(m)
-		if err != nil {
-			return nil, err
-		}
-		if text != nil {
-			out = append(out, text)
-		}
-	case config.KindFeishu:
-		b, err := feishu.Body(m, "", 0)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, b)
+	k := notifiers.Lookup(kind)
+	if k == nil || k.Requests == nil {
+		return nil, nil
 	}
-	return out, nil
+	return k.Requests(m)
 }
 
 // messageView is a rendered message as JSON: its parts, whatever the robot

@@ -121,7 +121,7 @@ func New(o Options) (*Server, error) {
 		o.Client = notify.NewHTTPClient()
 	}
 	if o.Senders == nil {
-		o.Senders = notifiers.New(o.Getenv, o.Client)
+		o.Senders = notifiers.Senders(o.Getenv, o.Client)
 	}
 	s := &Server{o: o, log: o.Logger, senders: o.Senders, hosts: map[string]bool{}, origins: map[string]bool{}}
 	for _, h := range []string{"127.0.0.1", "localhost", "[::1]"} {

@@ -354,7 +354,7 @@ func TestSecretsMaskedAndKept(t *testing.T) {
 		"name": "研发告警群", "kind": "", "access_token": " https://oapi.dingtalk.com/robot/send?access_token=" + token + " ", "secret": secret})
 	e.must(http.StatusCreated, "POST", "/api/v1/organizations", map[string]any{
 		"name": "acme", "account": "viewer@acme.com", "password": "s3cret-pass", "client_secret": strings.Repeat("ab", 32)})
-	if d := e.stored(); d.Robots[0].AccessToken.Reveal() != token || d.Robots[0].Kind != config.KindDingTalk {
+	if d := e.stored(); d.Robots[0].AccessToken.Reveal() != token || d.Robots[0].Kind != "dingtalk" {
 		t.Fatalf("the token was not taken from the pasted URL: %q %q", d.Robots[0].AccessToken.Reveal(), d.Robots[0].Kind)
 	}
 	for _, path := range []string{"/api/v1/robots", "/api/v1/robots/1", "/api/v1/organizations", "/api/v1/snapshot"} {
@@ -397,10 +397,10 @@ func TestSecretsMaskedAndKept(t *testing.T) {
 	e.must(http.StatusCreated, "POST", "/api/v1/robots", map[string]any{"name": "wecom", "access_token": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx"})
 	e.must(http.StatusCreated, "POST", "/api/v1/robots", map[string]any{"name": "feishu", "access_token": "https://open.feishu.cn/open-apis/bot/v2/hook/2c4d7e4f-aaaa"})
 	d = e.stored()
-	if r := d.Robots[1]; r.Kind != config.KindWeCom || r.AccessToken.Reveal() != "693a91f6-7xxx" {
+	if r := d.Robots[1]; r.Kind != "wecom" || r.AccessToken.Reveal() != "693a91f6-7xxx" {
 		t.Errorf("wecom robot = %q %q", r.Kind, r.AccessToken.Reveal())
 	}
-	if r := d.Robots[2]; r.Kind != config.KindFeishu || r.AccessToken.Reveal() != "2c4d7e4f-aaaa" {
+	if r := d.Robots[2]; r.Kind != "feishu" || r.AccessToken.Reveal() != "2c4d7e4f-aaaa" {
 		t.Errorf("feishu robot = %q %q", r.Kind, r.AccessToken.Reveal())
 	}
 }

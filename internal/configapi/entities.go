@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
+	"github.com/sentry-white/sentry-white/internal/notify"
 )
 
 // entity describes one list of the document for the generic CRUD handlers.
@@ -327,9 +328,13 @@ var owners = &entity[config.Owner]{
 	normalize: func(v *config.Owner) {
 		v.Name = strings.TrimSpace(v.Name)
 		v.Mobile = normalizeMobile(v.Mobile)
-		v.DingTalkUserID = strings.TrimSpace(v.DingTalkUserID)
-		v.WeComUserID = strings.TrimSpace(v.WeComUserID)
-		v.FeishuOpenID = strings.TrimSpace(v.FeishuOpenID)
+		for k, id := range v.IDs {
+			if id = strings.TrimSpace(id); id != "" {
+				v.IDs[k] = id
+			} else {
+				delete(v.IDs, k)
+			}
+		}
 	},
 	check: func(d *config.Document, i int) []*config.FieldError {
 		o := &d.Owners[i]
@@ -392,7 +397,7 @@ var robots = &entity[config.Robot]{
 			tok, v.Kind = t, kind // the URL says which chat tool it is
 		}
 		if v.Kind == "" {
-			v.Kind = config.KindDingTalk
+			v.Kind = config.DefaultKind()
 		}
 		v.AccessToken = config.Secret(tok)
 		v.Secret = config.Secret(strings.TrimSpace(v.Secret.Reveal()))
@@ -470,15 +475,17 @@ func (s *Server) snapshot(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// metaData describes what the page builds its forms from: the robot kinds
+// (labels, inputs, limits), the levels and the default keyword.
 func (s *Server) metaData() map[string]any {
-	sendable := make([]string, 0, len(s.senders))
-	for k := range s.senders {
-		sendable = append(sendable, k)
+	kinds := []*notify.Kind{}
+	for _, k := range notifiers.All() {
+		if s.senders[k.Name] != nil {
+			kinds = append(kinds, k)
+		}
 	}
-	sort.Strings(sendable)
 	return map[string]any{
-		"kinds":           config.Kinds,
-		"sendable_kinds":  sendable,
+		"kinds":           kinds,
 		"levels":          config.Levels,
 		"default_keyword": config.DefaultKeyword,
 	}

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
+
+	"github.com/sentry-white/sentry-white/internal/notifiers"
 )
 
 // secretField is a JSON member holding a secret. Partial masks show a few
@@ -134,9 +136,8 @@ func jsonKeys(t reflect.Type) map[string]bool {
 }
 
 // tokenFromURL takes a robot's webhook URL, as the chat tool shows it, and
-// returns the token in it and the robot kind the URL belongs to:
-// DingTalk …/robot/send?access_token=T, WeCom …/webhook/send?key=T, Feishu
-// …/open-apis/bot/v2/hook/T.
+// returns the token in it and the robot kind the URL belongs to (each kind
+// recognises its own, notify.Kind.ParseURL).
 func tokenFromURL(s string) (token, kind string, ok bool) {
 	s = strings.TrimSpace(s)
 	if !strings.Contains(s, "://") {
@@ -149,24 +150,13 @@ func tokenFromURL(s string) (token, kind string, ok bool) {
 	if err != nil {
 		return "", "", false
 	}
-	q := u.Query()
-	host := strings.ToLower(u.Hostname())
-	switch {
-	case q.Get("access_token") != "":
-		return q.Get("access_token"), "dingtalk", true
-	case q.Get("key") != "":
-		return q.Get("key"), "wecom", true
-	case strings.Contains(u.Path, "/hook/"):
-		_, rest, _ := strings.Cut(u.Path, "/hook/")
-		rest = strings.Trim(rest, "/")
-		if rest == "" {
-			return "", "", false
+	for _, k := range notifiers.All() {
+		if k.ParseURL == nil {
+			continue
 		}
-		kind = "feishu"
-		if strings.Contains(host, "dingtalk") {
-			kind = "dingtalk"
+		if t, ok := k.ParseURL(u); ok {
+			return t, k.Name, true
 		}
-		return rest, kind, true
 	}
 	return "", "", false
 }

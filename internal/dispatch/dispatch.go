@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 )
 
@@ -49,43 +51,33 @@ func (d *Dispatcher) after(wait time.Duration, wake func()) (<-chan struct{}, fu
 	return ch, stop
 }
 
-// Limit is one rate limit of a robot API.
-type Limit struct {
-	N   int           // messages
-	Per time.Duration // per sliding window
-}
-
-// Budget is a robot kind's documented limits (chat-robots.md §1.5, §2, §3).
-type Budget struct {
-	Limits []Limit
-	// Block is how long the robot refuses everything after a rate-limit
-	// answer.
-	Block time.Duration
-	// DigestItems is how many alerts one digest message lists.
-	DigestItems int
-}
-
 // maxDigestJobs bounds the alerts one digest message accounts for, however
 // few issues they are.
 const maxDigestJobs = 5000
 
-// Budgets by robot kind.
-var Budgets = map[string]Budget{
-	config.KindDingTalk: {Limits: []Limit{{20, time.Minute}}, Block: 10 * time.Minute, DigestItems: 30},
-	config.KindWeCom:    {Limits: []Limit{{20, time.Minute}}, Block: time.Minute, DigestItems: 8},
-	config.KindFeishu:   {Limits: []Limit{{5, time.Second}, {100, time.Minute}}, Block: time.Minute, DigestItems: 30},
-}
-
-// Job is one message for one robot.
+// Job is one rendered alert for one robot. It names the robot and the
+// project by id and holds no credential: the robot, its keyword and the
+// owners to @-mention are looked up in the current configuration when the
+// job is sent (Resolver), so an edit reaches queued alerts, and spool files
+// and hand-offs carry no secret.
 type Job struct {
-	ID        string       `json:"id"`
-	RequestID string       `json:"request_id,omitempty"`
-	Robot     config.Robot `json:"robot"`
-	Project   string       `json:"project"` // slug
+	ID        string `json:"id"`
+	RequestID string `json:"request_id,omitempty"`
+	RobotID   int64  `json:"robot_id"`
+	// Kind is the robot's kind when the job was made, for its budget until
+	// the robot is looked up again.
+	Kind      string `json:"kind"`
+	ProjectID int64  `json:"project_id,omitempty"`
+	Project   string `json:"project"` // slug
 	// ProjectName is the project's display name.
-	ProjectName string         `json:"project_name,omitempty"`
-	Message     notify.Message `json:"message"`
-	Created     time.Time      `json:"created"`
+	ProjectName string `json:"project_name,omitempty"`
+	// Message is the alert as rendered, without the robot's addressing
+	// (keyword, mentions), which the Resolver adds.
+	Message notify.Message `json:"message"`
+	// Cost is how many of the robot's messages the job takes (WeCom's
+	// mentions by mobile need a second message).
+	Cost    int       `json:"cost,omitempty"`
+	Created time.Time `json:"created"`
 	// Tries counts background delivery rounds that failed transiently.
 	Tries     int       `json:"tries,omitempty"`
 	NotBefore time.Time `json:"not_before,omitempty"`
@@ -131,7 +123,11 @@ const (
 
 // Outcome is what happened to a job.
 type Outcome struct {
-	Job      *Job
+	Job *Job
+	// Robot is the robot as the job was sent to it, and Message what was
+	// sent (a digest for several jobs); nil when the job was not sent.
+	Robot    *config.Robot
+	Message  *notify.Message
 	Status   string
 	Attempts int
 	Err      *notify.Error
@@ -141,9 +137,21 @@ type Outcome struct {
 	At     time.Time
 }
 
+// Resolver addresses jobs from the current configuration: it returns the
+// robot they go to (by the jobs' RobotID) and the message to send — the
+// job's own, or a digest of several, with the robot's keyword and the
+// owners to @-mention now. An error (the robot was deleted) fails the jobs.
+type Resolver func(ctx context.Context, jobs []*Job) (*config.Robot, *notify.Message, error)
+
 // Options configure a Dispatcher.
 type Options struct {
+	// Senders post to robots, by kind.
 	Senders map[string]notify.Sender
+	// Kind returns a robot kind's description (budget); nil means the
+	// registry's (notifiers.Lookup). A job of an unknown kind fails.
+	Kind func(name string) *notify.Kind
+	// Resolve addresses jobs when they are sent (required).
+	Resolve Resolver
 	Clock   Clock // nil means the real clock
 	Policy  notify.Policy
 	Logger  *slog.Logger
@@ -175,7 +183,7 @@ type Dispatcher struct {
 	log    *slog.Logger
 	spool  *spool
 	mu     sync.Mutex
-	robots map[string]*robotState
+	robots map[int64]*robotState
 	stop   chan struct{}
 	wg     sync.WaitGroup // workers and detached sends
 	closed bool
@@ -187,7 +195,7 @@ type Dispatcher struct {
 }
 
 type robotState struct {
-	key          string
+	id           int64
 	kind         string
 	sent         []time.Time // send times within the longest window
 	blockedUntil time.Time
@@ -212,7 +220,13 @@ func New(o Options) (*Dispatcher, error) {
 	if o.SendTimeout == 0 {
 		o.SendTimeout = 30 * time.Second
 	}
-	d := &Dispatcher{o: o, clock: o.Clock, log: o.Logger, robots: map[string]*robotState{}, stop: make(chan struct{})}
+	if o.Kind == nil {
+		o.Kind = notifiers.Lookup
+	}
+	if o.Resolve == nil {
+		return nil, errors.New("dispatch: no Resolver")
+	}
+	d := &Dispatcher{o: o, clock: o.Clock, log: o.Logger, robots: map[int64]*robotState{}, stop: make(chan struct{})}
 	if o.Spool != "" {
 		sp, jobs, err := openSpool(o.Spool)
 		if err != nil {
@@ -230,42 +244,28 @@ func New(o Options) (*Dispatcher, error) {
 	return d, nil
 }
 
-func budgetOf(kind string) Budget {
-	if b, ok := Budgets[kind]; ok {
-		return b
+// budget returns the limits of a robot kind; an unknown kind has none
+// (its jobs fail when sent).
+func (d *Dispatcher) budget(kind string) notify.Budget {
+	if k := d.o.Kind(kind); k != nil {
+		return k.Budget
 	}
-	return Budgets[config.KindDingTalk]
+	return notify.Budget{DigestItems: 1}
 }
 
-// robotKey identifies a robot by kind and token, so limits survive edits
-// of its name or id and two robots sharing a token share a budget.
-func robotKey(r *config.Robot) string {
-	return r.Kind + "\x00" + r.AccessToken.Reveal()
-}
-
-func (d *Dispatcher) state(r *config.Robot) *robotState {
-	k := robotKey(r)
-	st := d.robots[k]
+// state returns the budget state of a robot, by id: limits follow the
+// robot through edits of its name or token. Call with d.mu held.
+func (d *Dispatcher) state(j *Job) *robotState {
+	st := d.robots[j.RobotID]
 	if st == nil {
-		st = &robotState{key: k, kind: r.Kind}
-		d.robots[k] = st
+		st = &robotState{id: j.RobotID, kind: j.Kind}
+		d.robots[j.RobotID] = st
 	}
 	return st
 }
 
-// coster is implemented by senders for which one alert may take several
-// messages of the robot's budget (WeCom mentions by mobile need a second,
-// text message).
-type coster interface {
-	Cost(m *notify.Message) int
-}
-
-func (d *Dispatcher) cost(kind string, m *notify.Message) int {
-	if c, ok := d.o.Senders[kind].(coster); ok {
-		return max(c.Cost(m), 1)
-	}
-	return 1
-}
+// cost is how many of its robot's messages j takes.
+func cost(j *Job) int { return max(j.Cost, 1) }
 
 // wait returns how long until st may send n messages (0 means now). Call
 // with d.mu held.
@@ -274,7 +274,7 @@ func (d *Dispatcher) wait(st *robotState, now time.Time, n int) time.Duration {
 	if now.Before(st.blockedUntil) {
 		w = st.blockedUntil.Sub(now)
 	}
-	b := budgetOf(st.kind)
+	b := d.budget(st.kind)
 	longest := time.Duration(0)
 	for _, l := range b.Limits {
 		longest = max(longest, l.Per)
@@ -329,8 +329,8 @@ func (d *Dispatcher) Submit(ctx context.Context, jobs []*Job, deadline time.Time
 			j.Created = now
 		}
 		d.mu.Lock()
-		st := d.state(&j.Robot)
-		ok := len(st.pending) == 0 && d.take(st, now, d.cost(j.Robot.Kind, &j.Message))
+		st := d.state(j)
+		ok := len(st.pending) == 0 && d.take(st, now, cost(j))
 		d.mu.Unlock()
 		if !ok {
 			d.enqueue(j, true)
@@ -346,7 +346,7 @@ func (d *Dispatcher) Submit(ctx context.Context, jobs []*Job, deadline time.Time
 			defer d.wg.Done()
 			defer cancel()
 			defer d.busy.Add(-1)
-			res := d.send(sctx, []*Job{j}, &j.Message)
+			res := d.send(sctx, []*Job{j})
 			if !j.state.CompareAndSwap(jobRunning, jobFinished) {
 				done <- i // handed back to the queue at the deadline: the queue settles it
 				return
@@ -391,42 +391,54 @@ func (d *Dispatcher) Submit(ctx context.Context, jobs []*Job, deadline time.Time
 	return outs
 }
 
-// deliver sends msg (one job's message or a digest of jobs) and settles the
-// jobs: delivered, failed, or back in the queue.
-func (d *Dispatcher) deliver(ctx context.Context, jobs []*Job, msg *notify.Message) Outcome {
-	return d.settle(jobs, d.send(ctx, jobs, msg))
+// sent is what one send did.
+type sent struct {
+	robot *config.Robot   // as resolved; nil when it could not be
+	msg   *notify.Message // what was sent
+	res   notify.Result
 }
 
-// send posts msg for jobs to their robot, with the policy's retries.
-func (d *Dispatcher) send(ctx context.Context, jobs []*Job, msg *notify.Message) notify.Result {
-	r := &jobs[0].Robot
-	s := d.o.Senders[r.Kind]
-	if s == nil {
-		return notify.Result{Err: &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: fmt.Sprintf("robot kind %q is not supported by this relay", r.Kind)}}
+// send addresses jobs (one, or a digest's) from the current configuration
+// and posts the message to their robot, with the policy's retries.
+func (d *Dispatcher) send(ctx context.Context, jobs []*Job) sent {
+	j := jobs[0]
+	r, msg, err := d.o.Resolve(ctx, jobs)
+	if err != nil {
+		e := notify.AsError(err, &config.Robot{ID: j.RobotID, Name: fmt.Sprintf("robot %d", j.RobotID), Kind: j.Kind})
+		if _, ok := err.(*notify.Error); !ok {
+			e.Retry = false // not a transport failure: the configuration changed
+		}
+		return sent{res: notify.Result{Err: e}}
 	}
-	return notify.Deliver(ctx, s, r, msg, d.o.Policy)
+	s := d.o.Senders[r.Kind]
+	if s == nil || d.o.Kind(r.Kind) == nil {
+		return sent{robot: r, msg: msg, res: notify.Result{Err: &notify.Error{Robot: r.Name, Kind: r.Kind,
+			Msg: fmt.Sprintf("robot kind %q is not supported by this relay", r.Kind)}}}
+	}
+	return sent{robot: r, msg: msg, res: notify.Deliver(ctx, s, r, msg, d.o.Policy)}
 }
 
 // settle records what a send did to its jobs: delivered, failed, or back
 // in the queue.
-func (d *Dispatcher) settle(jobs []*Job, res notify.Result) Outcome {
-	r := &jobs[0].Robot
+func (d *Dispatcher) settle(jobs []*Job, sn sent) Outcome {
+	res := sn.res
 	now := d.clock.Now()
 	alerts := 0
 	for _, j := range jobs {
 		alerts += 1 + j.Repeats
 	}
-	out := Outcome{Job: jobs[0], Attempts: res.Attempts, Err: res.Err, Digest: alerts, At: now}
+	out := Outcome{Job: jobs[0], Robot: sn.robot, Message: sn.msg, Attempts: res.Attempts, Err: res.Err, Digest: alerts, At: now}
 	switch {
 	case res.Err == nil:
 		out.Status = Delivered
 	case res.Err.RateLimited:
+		block := d.budget(jobs[0].Kind).Block
 		d.mu.Lock()
-		st := d.state(r)
-		st.blockedUntil = now.Add(budgetOf(r.Kind).Block)
+		st := d.state(jobs[0])
+		st.blockedUntil = now.Add(block)
 		d.mu.Unlock()
-		d.log.Warn("robot is rate limited; alerts wait for a digest", "robot", r.Name, "code", res.Err.Code,
-			"until", now.Add(budgetOf(r.Kind).Block).UTC().Format(time.RFC3339))
+		d.log.Warn("robot is rate limited; alerts wait for a digest", "robot", res.Err.Robot, "code", res.Err.Code,
+			"until", now.Add(block).UTC().Format(time.RFC3339))
 		for _, j := range jobs {
 			d.enqueue(j, true)
 		}
@@ -471,7 +483,7 @@ func retryDelay(n int) time.Duration {
 func (d *Dispatcher) enqueue(j *Job, persist bool) {
 	j.answered.Store(true)
 	d.mu.Lock()
-	st := d.state(&j.Robot)
+	st := d.state(j)
 	// A repeat of an issue already waiting for this robot only raises the
 	// waiting job's count.
 	var into *Job
@@ -517,7 +529,7 @@ func (d *Dispatcher) next(st *robotState, now time.Time) ([]*Job, time.Duration)
 	}
 	cost := 1
 	for _, j := range st.pending {
-		cost = max(cost, d.cost(st.kind, &j.Message))
+		cost = max(cost, max(j.Cost, 1))
 	}
 	if w := d.wait(st, now, cost); w > 0 {
 		return nil, w
@@ -541,7 +553,7 @@ func (d *Dispatcher) next(st *robotState, now time.Time) ([]*Job, time.Duration)
 	// A digest lists up to DigestItems issues; repeats of an issue in it
 	// only raise its count, so a storm of one error fits one message.
 	type issue struct{ title, link string }
-	limit := budgetOf(st.kind).DigestItems
+	limit := max(d.budget(st.kind).DigestItems, 1)
 	seen := map[issue]bool{}
 	var batch, rest []*Job
 	for _, j := range ready {
@@ -599,12 +611,8 @@ func (d *Dispatcher) work(st *robotState) {
 func (d *Dispatcher) sendBatch(batch []*Job) Outcome {
 	ctx, cancel := context.WithTimeout(context.Background(), d.o.SendTimeout)
 	defer cancel()
-	msg := &batch[0].Message
-	if len(batch) > 1 || batch[0].Repeats > 0 {
-		msg = Digest(batch)
-	}
-	out := d.deliver(ctx, batch, msg)
-	d.log.Info("queued alerts sent", "robot", batch[0].Robot.Name, "alerts", len(batch), "result", out.Status)
+	out := d.settle(batch, d.send(ctx, batch))
+	d.log.Info("queued alerts sent", "robot_id", batch[0].RobotID, "alerts", len(batch), "result", out.Status)
 	return out
 }
 

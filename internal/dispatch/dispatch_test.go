@@ -15,6 +15,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/notify/dingtalk"
 	"github.com/sentry-white/sentry-white/internal/notify/wecom"
+	"github.com/sentry-white/sentry-white/internal/render"
 	"github.com/sentry-white/sentry-white/internal/robottest"
 )
 
@@ -87,8 +88,55 @@ const secret = "SECa7f09b5ea245debd13fb7fe1993897008f6b44ddf80310d14f3de4d3f4072
 
 var robot = config.Robot{ID: 1, Name: "研发告警群", Kind: "dingtalk", AccessToken: "storm-token", Secret: secret, Keyword: "详情"}
 
+// directory stands for the configuration document: jobs are addressed from
+// it when they are sent, as the relay's Resolve does. Each job's own
+// Message.Mentions stand for its project's owners.
+type directory struct {
+	mu     sync.Mutex
+	robots map[int64]config.Robot
+}
+
+func newDirectory(rs ...config.Robot) *directory {
+	d := &directory{robots: map[int64]config.Robot{}}
+	for _, r := range rs {
+		d.set(r)
+	}
+	return d
+}
+
+func (d *directory) set(r config.Robot) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.robots[r.ID] = r
+}
+
+func (d *directory) remove(id int64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.robots, id)
+}
+
+func (d *directory) resolve(ctx context.Context, jobs []*Job) (*config.Robot, *notify.Message, error) {
+	d.mu.Lock()
+	r, ok := d.robots[jobs[0].RobotID]
+	d.mu.Unlock()
+	if !ok {
+		return nil, nil, fmt.Errorf("robot %d was deleted", jobs[0].RobotID)
+	}
+	var lists [][]notify.Mention
+	for _, j := range jobs {
+		lists = append(lists, j.Message.Mentions)
+	}
+	msg := &jobs[0].Message
+	if len(jobs) > 1 || jobs[0].Repeats > 0 {
+		items, n := DigestItems(jobs)
+		msg = render.Digest(items, n, msg.Lang)
+	}
+	return &r, render.Address(msg, &r, render.MergeMentions(lists...)), nil
+}
+
 func job(i int) *Job {
-	return &Job{Robot: robot, Project: "mall-api", ProjectName: "商城后台", Message: notify.Message{
+	return &Job{RobotID: robot.ID, Kind: robot.Kind, ProjectID: 1, Project: "mall-api", ProjectName: "商城后台", Message: notify.Message{
 		Title: fmt.Sprintf("详情 | 商城后台: Error #%03d", i), Heading: fmt.Sprintf("Error #%03d", i),
 		Link: fmt.Sprintf("https://acme.sentry.io/issues/%d/", 1000+i), Level: "error", Keyword: "详情",
 		Fields:   []notify.Field{{Label: "项目", Value: "商城后台 (mall-api)"}},
@@ -97,6 +145,7 @@ func job(i int) *Job {
 }
 
 type env struct {
+	dir   *directory
 	clock *fakeClock
 	robot *robottest.DingTalk
 	d     *Dispatcher
@@ -106,12 +155,13 @@ type env struct {
 
 func newEnv(t *testing.T, spool string, background bool) *env {
 	t.Helper()
-	e := &env{clock: newFakeClock()}
+	e := &env{clock: newFakeClock(), dir: newDirectory(robot)}
 	e.robot = robottest.NewDingTalk(robottest.DingTalkRobot{Token: "storm-token", Secret: secret, Keywords: []string{"详情"}})
 	e.robot.Now = e.clock.Now
 	t.Cleanup(e.robot.Close)
 	d, err := New(Options{
 		Senders:    map[string]notify.Sender{"dingtalk": &dingtalk.Notifier{Base: e.robot.URL(), Now: e.clock.Now}},
+		Resolve:    e.dir.resolve,
 		Clock:      e.clock,
 		Policy:     notify.Policy{Attempts: 3, Base: time.Millisecond, Max: time.Millisecond},
 		Spool:      spool,
@@ -282,7 +332,7 @@ func TestSpoolSurvivesRestart(t *testing.T) {
 	}
 	// A new process finds them and drains them once the block is over.
 	d2, err := New(Options{Senders: map[string]notify.Sender{"dingtalk": &dingtalk.Notifier{Base: e.robot.URL(), Now: e.clock.Now}},
-		Clock: e.clock, Spool: dir})
+		Resolve: e.dir.resolve, Clock: e.clock, Spool: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,8 +355,11 @@ func TestSpoolSurvivesRestart(t *testing.T) {
 
 func TestConfigFaultFailsAtOnce(t *testing.T) {
 	e := newEnv(t, "", true)
+	wrong := robot
+	wrong.ID, wrong.Secret = 2, "SECwrong"
+	e.dir.set(wrong)
 	bad := job(1)
-	bad.Robot.Secret = "SECwrong"
+	bad.RobotID = 2
 	out := e.d.Submit(context.Background(), []*Job{bad}, time.Now().Add(5*time.Second))
 	if out[0].Status != Failed || out[0].Err.Code != 310000 || out[0].Err.Fix == "" {
 		t.Fatalf("outcome %+v", out[0])
@@ -319,7 +372,10 @@ func TestConfigFaultFailsAtOnce(t *testing.T) {
 func TestDigestGroupsRepeats(t *testing.T) {
 	jobs := []*Job{job(1), job(1), job(2)}
 	jobs[2].Message.Mentions = append(jobs[2].Message.Mentions, notify.Mention{Name: "李四", Mobile: "13900139000"})
-	m := Digest(jobs)
+	_, m, err := newDirectory(robot).resolve(context.Background(), jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(m.Digest) != 2 || m.Digest[0].Count != 2 || len(m.Mentions) != 2 || m.Digest[0].Project != "商城后台 (mall-api)" {
 		t.Fatalf("digest %+v", m)
 	}
@@ -336,15 +392,16 @@ func TestWeComMobileMentionsCostTwo(t *testing.T) {
 	wc := robottest.NewWeCom("wk")
 	wc.Now = clock.Now
 	defer wc.Close()
-	d, err := New(Options{Senders: map[string]notify.Sender{"wecom": &wecom.Notifier{Base: wc.URL()}}, Clock: clock})
+	r := config.Robot{ID: 9, Name: "企业微信群", Kind: "wecom", AccessToken: "wk", Keyword: "详情"}
+	d, err := New(Options{Senders: map[string]notify.Sender{"wecom": &wecom.Notifier{Base: wc.URL()}},
+		Resolve: newDirectory(r).resolve, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := config.Robot{ID: 9, Name: "企业微信群", Kind: "wecom", AccessToken: "wk", Keyword: "详情"}
 	queued := 0
 	for i := 0; i < 15; i++ {
 		j := job(i)
-		j.Robot = r
+		j.RobotID, j.Kind, j.Cost = r.ID, r.Kind, wecom.Messages(&j.Message)
 		if d.Submit(context.Background(), []*Job{j}, time.Now().Add(5*time.Second))[0].Status == Queued {
 			queued++
 		}
@@ -379,5 +436,90 @@ func TestDigestCountsRepeatsAcrossTheQueue(t *testing.T) {
 	msgs := e.robot.Messages()
 	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "×150") || !strings.Contains(msgs[0].Text, "300 条告警") {
 		t.Fatalf("%d messages: %+v", len(msgs), msgs)
+	}
+}
+
+// TestQueuedJobsFollowTheConfiguration: a queued alert names its robot by
+// id. A token fixed while it waits is the one it is sent with; a robot
+// deleted while it waits is a clean, recorded failure; and neither the
+// spool nor the job holds a credential.
+func TestQueuedJobsFollowTheConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnv(t, dir, false)
+	other := config.Robot{ID: 7, Name: "运维群", Kind: "dingtalk", AccessToken: "ops-token-old", Keyword: "详情"}
+	e.dir.set(other)
+	e.robot.AddRobot(robottest.DingTalkRobot{Token: "ops-token-old", Keywords: []string{"详情"}})
+	e.robot.AddRobot(robottest.DingTalkRobot{Token: "ops-token-new", Keywords: []string{"详情"}})
+	e.robot.FailNext(robottest.FaultNoCode) // robot 1 is blocked
+	e.d.Submit(context.Background(), []*Job{job(1)}, time.Now().Add(5*time.Second))
+	e.d.Submit(context.Background(), []*Job{job(2)}, time.Now().Add(5*time.Second))
+	// Robot 7 is over its budget too: its own first 20 went out.
+	for i := 0; i < 21; i++ {
+		j := job(100 + i)
+		j.RobotID = other.ID
+		e.d.Submit(context.Background(), []*Job{j}, time.Now().Add(5*time.Second))
+	}
+	if n := e.d.Queued(); n < 3 {
+		t.Fatalf("%d queued, want robot 1's two and robot 7's", n)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(files) == 0 {
+		t.Fatal("nothing spooled")
+	}
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		for _, secretValue := range []string{robot.AccessToken.Reveal(), robot.Secret.Reveal(), other.AccessToken.Reveal()} {
+			if strings.Contains(string(b), secretValue) {
+				t.Errorf("spool file %s holds a robot credential: %s", filepath.Base(f), b)
+			}
+		}
+	}
+	// While they wait: robot 7's token is fixed, robot 1 is deleted.
+	other.AccessToken = "ops-token-new"
+	e.dir.set(other)
+	e.dir.remove(robot.ID)
+	e.clock.Advance(11 * time.Minute)
+	if err := e.d.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var queued []robottest.DingTalkMessage
+	for _, m := range e.robot.Messages() {
+		if strings.Contains(m.Text, "Error #120") {
+			queued = append(queued, m)
+		}
+	}
+	if len(queued) != 1 || queued[0].Token != "ops-token-new" {
+		t.Errorf("the queued alert went out %d times, with %+v; want once with the fixed token", len(queued), queued)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	deleted := 0
+	for _, o := range e.final {
+		if o.Job.RobotID == robot.ID {
+			if o.Status != Failed || o.Err == nil || !strings.Contains(o.Err.Error(), "deleted") || o.Err.Retry {
+				t.Errorf("alert for the deleted robot: %s %v", o.Status, o.Err)
+			}
+			deleted++
+		}
+	}
+	if deleted != 2 {
+		t.Errorf("%d recorded outcomes for the deleted robot's alerts, want 2", deleted)
+	}
+	if n := e.d.Queued(); n != 0 {
+		t.Errorf("%d still queued", n)
+	}
+}
+
+// TestUnknownKindFails: a robot of a kind this relay does not send to gets
+// a clear failure, not another kind's limits.
+func TestUnknownKindFails(t *testing.T) {
+	e := newEnv(t, "", true)
+	odd := config.Robot{ID: 3, Name: "slack", Kind: "slack", AccessToken: "x"}
+	e.dir.set(odd)
+	j := job(1)
+	j.RobotID, j.Kind = odd.ID, odd.Kind
+	out := e.d.Submit(context.Background(), []*Job{j}, time.Now().Add(5*time.Second))
+	if out[0].Status != Failed || out[0].Err == nil || !strings.Contains(out[0].Err.Error(), "not supported") {
+		t.Fatalf("outcome %s %v", out[0].Status, out[0].Err)
 	}
 }

@@ -28,16 +28,18 @@ type Field struct {
 
 // Mention is one person to @-mention, with every id a chat tool may need.
 type Mention struct {
-	Name           string
-	Mobile         string
-	DingTalkUserID string
-	WeComUserID    string
-	FeishuOpenID   string
+	Name   string            `json:"name"`
+	Mobile string            `json:"mobile,omitempty"`
+	IDs    map[string]string `json:"ids,omitempty"` // user id by robot kind
 }
+
+// ID returns the person's user id for a robot kind, or "".
+func (p Mention) ID(kind string) string { return p.IDs[kind] }
 
 // DigestItem is one alert merged into a digest message.
 type DigestItem struct {
-	Project string // display name and slug
+	Project string // display name and slug, as the message shows it
+	Slug    string // the project's Sentry slug
 	Title   string
 	Link    string
 	Level   string
@@ -135,14 +137,12 @@ func AsError(err error, robot *config.Robot) *Error {
 	return &Error{Robot: robot.Name, Kind: robot.Kind, Msg: Redact(err.Error()), Retry: true}
 }
 
-var secretQuery = regexp.MustCompile(`(?i)((?:access_token|key|sign|token|timestamp)=)[^&\s"']*`)
-var hookPath = regexp.MustCompile(`(/bot/v2/hook/)[^/?\s"']+`)
+var secretQuery = regexp.MustCompile(`(?i)((?:access_token|key|sign|token|timestamp|secret)=)[^&\s"']*`)
 
-// Redact removes tokens and signatures from a URL or an error text.
-func Redact(s string) string {
-	s = secretQuery.ReplaceAllString(s, "${1}REDACTED")
-	return hookPath.ReplaceAllString(s, "${1}REDACTED")
-}
+// Redact removes tokens and signatures carried in query parameters from a
+// URL or an error text. Senders also Scrub the values they know (a token
+// in a URL path).
+func Redact(s string) string { return secretQuery.ReplaceAllString(s, "${1}REDACTED") }
 
 // RedactURL returns u without its secret query values.
 func RedactURL(u *url.URL) string { return Redact(u.String()) }

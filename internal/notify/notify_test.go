@@ -68,11 +68,19 @@ func TestDeliverPolicy(t *testing.T) {
 }
 
 func TestRedact(t *testing.T) {
-	in := `Post "https://oapi.dingtalk.com/robot/send?access_token=abc&sign=x%2B&timestamp=1" key=k1 https://open.feishu.cn/open-apis/bot/v2/hook/tok123?x=1`
+	in := `Post "https://oapi.dingtalk.com/robot/send?access_token=abc&sign=x%2B&timestamp=1" key=k1 secret=s3`
 	out := Redact(in)
-	for _, s := range []string{"abc", "x%2B", "k1", "tok123"} {
+	for _, s := range []string{"abc", "x%2B", "k1", "s3"} {
 		if strings.Contains(out, s) {
 			t.Errorf("Redact left %q: %s", s, out)
+		}
+	}
+	// Scrub also removes known values wherever a URL carries them.
+	in = `Post "https://open.feishu.cn/open-apis/bot/v2/hook/tok+123?x=1": sec/ret`
+	out = Scrub(in, "tok+123", "sec/ret")
+	for _, s := range []string{"tok+123", "tok%2B123", "sec/ret"} {
+		if strings.Contains(out, s) {
+			t.Errorf("Scrub left %q: %s", s, out)
 		}
 	}
 }

@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
-	"github.com/sentry-white/sentry-white/internal/dispatch"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
+	"github.com/sentry-white/sentry-white/internal/notify/dingtalk"
 	"github.com/sentry-white/sentry-white/internal/store"
 )
 
@@ -122,19 +122,23 @@ func (robotOK) RoundTrip(r *http.Request) (*http.Response, error) {
 // measures delivery, not the digest queue.
 func benchHandler(b *testing.B, client *http.Client, robotURL string) *Handler {
 	b.Helper()
-	saved := dispatch.Budgets[config.KindDingTalk]
-	dispatch.Budgets[config.KindDingTalk] = dispatch.Budget{Limits: []dispatch.Limit{{N: 1 << 20, Per: time.Minute}},
-		Block: time.Minute, DigestItems: 30}
-	b.Cleanup(func() { dispatch.Budgets[config.KindDingTalk] = saved })
+	fast := *dingtalk.Kind
+	fast.Budget = notify.Budget{Limits: []notify.Limit{{N: 1 << 20, Per: time.Minute}}, Block: time.Minute, DigestItems: 30}
 	backend := store.NewFile(b.TempDir())
 	if _, err := store.NewDocs(backend, "api/").Save(context.Background(), benchDoc(), ""); err != nil {
 		b.Fatal(err)
 	}
 	h := New(Options{
 		Docs:    store.NewCache(backend, store.ConfigKey("api/"), time.Hour),
-		Senders: notifiers.New(func(k string) string { return map[string]string{"SENTRY_WHITE_DINGTALK_API": robotURL}[k] }, client),
-		Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Policy:  notify.DefaultPolicy,
+		Senders: notifiers.Senders(func(k string) string { return map[string]string{"SENTRY_WHITE_DINGTALK_API": robotURL}[k] }, client),
+		Kind: func(name string) *notify.Kind {
+			if name == fast.Name {
+				return &fast
+			}
+			return notifiers.Lookup(name)
+		},
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Policy: notify.DefaultPolicy,
 	})
 	b.Cleanup(func() { _ = h.Wait(context.Background()) })
 	return h

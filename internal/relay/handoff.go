@@ -30,6 +30,10 @@ const handoffPath = "/internal/handoff"
 // handoffMaxAge bounds how late an asynchronous invocation may arrive.
 const handoffMaxAge = 6 * time.Hour
 
+// handoffMaxBody keeps each hand-off under Function Compute's 128 KB limit
+// on an asynchronous request body, with room for the envelope.
+const handoffMaxBody = 120 << 10
+
 type handoffBody struct {
 	Jobs []*dispatch.Job `json:"jobs"`
 }
@@ -48,10 +52,10 @@ func handoffSignature(token string, ts string, body []byte) string {
 func (h *Handler) beforeFreeze(ctx context.Context, log *slog.Logger) {
 	if h.o.SelfURL != "" {
 		if jobs := h.o.Dispatcher.TakeQueued(); len(jobs) > 0 {
-			if err := h.postHandoff(ctx, jobs); err != nil {
+			if left, err := h.postHandoff(ctx, jobs); err != nil {
 				log.Error("hand-off to an asynchronous invocation failed; alerts stay queued here",
-					"alerts", len(jobs), "error", notify.Redact(err.Error()))
-				h.o.Dispatcher.Enqueue(jobs)
+					"alerts", len(left), "error", notify.Redact(err.Error()))
+				h.o.Dispatcher.Enqueue(left)
 			} else {
 				log.Info("alerts handed to an asynchronous invocation", "alerts", len(jobs))
 			}
@@ -64,15 +68,48 @@ func (h *Handler) beforeFreeze(ctx context.Context, log *slog.Logger) {
 	}
 }
 
-func (h *Handler) postHandoff(ctx context.Context, jobs []*dispatch.Job) error {
+// postHandoff hands jobs to asynchronous invocations, as many as it takes
+// to keep each body under FC's limit. Jobs name their robots by id and
+// hold no credential. On an error, the jobs not yet handed on are
+// returned.
+func (h *Handler) postHandoff(ctx context.Context, jobs []*dispatch.Job) ([]*dispatch.Job, error) {
 	x, err := h.o.Docs.Get(ctx)
 	if err != nil {
-		return err
+		return jobs, err
 	}
-	body, err := json.Marshal(handoffBody{Jobs: jobs})
-	if err != nil {
-		return err
+	for len(jobs) > 0 {
+		n, body, err := handoffChunk(jobs)
+		if err != nil {
+			return jobs, err
+		}
+		if err := h.postHandoffBody(ctx, x.Doc.WebhookToken.Reveal(), body); err != nil {
+			return jobs, err
+		}
+		jobs = jobs[n:]
 	}
+	return nil, nil
+}
+
+// handoffChunk encodes as many of jobs (at least one) as fit one hand-off
+// body and says how many.
+func handoffChunk(jobs []*dispatch.Job) (int, []byte, error) {
+	size, n := len(`{"jobs":[]}`), 0
+	for n < len(jobs) {
+		b, err := json.Marshal(jobs[n])
+		if err != nil {
+			return 0, nil, err
+		}
+		if n > 0 && size+len(b)+1 > handoffMaxBody {
+			break
+		}
+		size += len(b) + 1
+		n++
+	}
+	body, err := json.Marshal(handoffBody{Jobs: jobs[:n]})
+	return n, body, err
+}
+
+func (h *Handler) postHandoffBody(ctx context.Context, token string, body []byte) error {
 	ts := strconv.FormatInt(h.o.Now().Unix(), 10)
 	url := strings.TrimRight(h.o.SelfURL, "/") + handoffPath
 	req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodPost, url, bytes.NewReader(body))
@@ -82,7 +119,7 @@ func (h *Handler) postHandoff(ctx context.Context, jobs []*dispatch.Job) error {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Fc-Invocation-Type", "Async")
 	req.Header.Set("X-Sentry-White-Timestamp", ts)
-	req.Header.Set("X-Sentry-White-Signature", handoffSignature(x.Doc.WebhookToken.Reveal(), ts, body))
+	req.Header.Set("X-Sentry-White-Signature", handoffSignature(token, ts, body))
 	resp, err := h.o.Client.Do(req)
 	if err != nil {
 		return err
@@ -100,6 +137,10 @@ func (h *Handler) postHandoff(ctx context.Context, jobs []*dispatch.Job) error {
 func (h *Handler) handoff(w http.ResponseWriter, r *http.Request) {
 	ctx := withCredentials(r)
 	log := h.log.With("request_id", requestID(r))
+	if !h.o.FC {
+		writeJSON(w, http.StatusNotFound, map[string]any{"error": "not found: the webhook URL is / or /webhook"})
+		return
+	}
 	if r.Method != http.MethodPost {
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"error": "method not allowed"})
 		return
@@ -144,8 +185,8 @@ func (h *Handler) handoff(w http.ResponseWriter, r *http.Request) {
 		// The invocation ran out of time (a robot blocked for long): pass
 		// what is left to a new invocation rather than re-run this one,
 		// which would send the delivered alerts twice.
-		if perr := h.postHandoff(ctx, left); perr != nil {
-			h.o.Dispatcher.Enqueue(left)
+		if rest, perr := h.postHandoff(ctx, left); perr != nil {
+			h.o.Dispatcher.Enqueue(rest)
 			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": "alerts still wait for budget: " + notify.Redact(perr.Error()), "left": len(left)})
 			return
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/render"
 	"github.com/sentry-white/sentry-white/internal/route"
@@ -48,9 +49,11 @@ type Docs interface {
 type Options struct {
 	Docs    Docs
 	Senders map[string]notify.Sender // by robot kind
-	Logger  *slog.Logger
-	Render  render.Options
-	Policy  notify.Policy
+	// Kind describes a robot kind (its budget); nil means the registry's.
+	Kind   func(name string) *notify.Kind
+	Logger *slog.Logger
+	Render render.Options
+	Policy notify.Policy
 
 	// Budgets for answering Sentry: the integration platform waits 1 s, the
 	// legacy plugin 5 s. Deliveries still running when the budget ends are
@@ -122,7 +125,7 @@ func New(o Options) *Handler {
 	}
 	h := &Handler{o: o, log: o.Logger, seen: newDedupe(o.DedupeTTL, 10000), repeats: newRepeats()}
 	if h.o.Dispatcher == nil {
-		d, err := dispatch.New(dispatch.Options{Senders: o.Senders, Policy: o.Policy, Logger: o.Logger,
+		d, err := dispatch.New(dispatch.Options{Senders: o.Senders, Kind: o.Kind, Resolve: h.Resolve, Policy: o.Policy, Logger: o.Logger,
 			Background: !o.FC, RequeueInFlight: o.FC, OnFinal: h.Record, SendTimeout: o.DeliveryTimeout})
 		if err != nil { // only a spool can fail, and there is none
 			panic(err)
@@ -136,25 +139,84 @@ func New(o Options) *Handler {
 // ends.
 func (h *Handler) Wait(ctx context.Context) error { return h.o.Dispatcher.Wait(ctx) }
 
+// Resolve is the dispatcher's Resolver: it addresses jobs from the current
+// document — their robot by id, the robot's keyword, and the owners their
+// projects @-mention now — and merges several jobs into a digest.
+func (h *Handler) Resolve(ctx context.Context, jobs []*dispatch.Job) (*config.Robot, *notify.Message, error) {
+	j := jobs[0]
+	x, ok := ctx.Value(indexKey{}).(*config.Index) // the document the webhook was routed with
+	var err error
+	if !ok {
+		x, err = h.o.Docs.Get(ctx)
+	}
+	if err != nil {
+		return nil, nil, &notify.Error{Robot: fmt.Sprintf("robot %d", j.RobotID), Kind: j.Kind, Retry: true,
+			Msg: "the configuration cannot be read: " + notify.Redact(err.Error())}
+	}
+	r := x.Robot(j.RobotID)
+	if r == nil {
+		return nil, nil, fmt.Errorf("robot %d was deleted from the configuration after the alert was accepted", j.RobotID)
+	}
+	lists := make([][]notify.Mention, 0, len(jobs))
+	for _, j := range jobs {
+		lists = append(lists, mentions(x, j))
+	}
+	msg := &j.Message
+	if len(jobs) > 1 || j.Repeats > 0 {
+		items, alerts := dispatch.DigestItems(jobs)
+		msg = render.Digest(items, alerts, j.Message.Lang)
+	}
+	return r, render.Address(msg, r, render.MergeMentions(lists...)), nil
+}
+
+// indexKey carries, in a send's context, the document its webhook was
+// routed with: a send within the request is addressed from it, with no
+// second look at the store.
+type indexKey struct{}
+
+// mentions returns whom j's alert @-mentions now: its project's owners,
+// unless the alert is below the project's mention level.
+func mentions(x *config.Index, j *dispatch.Job) []notify.Mention {
+	p := x.Project(j.ProjectID)
+	if p == nil || !route.MentionsAt(p, j.Message.Level) {
+		return nil
+	}
+	owners := make([]*config.Owner, 0, len(p.OwnerIDs))
+	for _, id := range p.OwnerIDs {
+		if o := x.Owner(id); o != nil {
+			owners = append(owners, o)
+		}
+	}
+	return render.Mentions(owners)
+}
+
 // Record is the dispatcher's OnFinal hook: it logs the final outcome of a
 // delivery and adds it to the history.
 func (h *Handler) Record(o dispatch.Outcome) {
 	j := o.Job
+	robot, kind := fmt.Sprintf("robot %d", j.RobotID), j.Kind
+	if o.Robot != nil {
+		robot, kind = o.Robot.Name, o.Robot.Kind
+	}
+	msg := &j.Message
+	if o.Message != nil && len(o.Message.Digest) == 0 {
+		msg = o.Message // as sent, with its mentions
+	}
 	rec := deliveries.Record{
-		ID: j.ID, Time: o.At, RequestID: j.RequestID, Project: j.Project, RobotID: j.Robot.ID,
-		Robot: j.Robot.Name, Kind: j.Robot.Kind, Result: deliveries.Delivered, Attempts: o.Attempts,
+		ID: j.ID, Time: o.At, RequestID: j.RequestID, Project: j.Project, RobotID: j.RobotID,
+		Robot: robot, Kind: kind, Result: deliveries.Delivered, Attempts: o.Attempts,
 		LatencyMS: ms(o.At.Sub(j.Created)), Title: j.Message.Heading, Link: j.Message.Link,
 		Level: j.Message.Level, Digest: o.Digest, ProjectName: j.ProjectName,
 	}
-	log := h.log.With("request_id", j.RequestID, "project", j.Project, "robot", j.Robot.Name, "kind", j.Robot.Kind)
+	log := h.log.With("request_id", j.RequestID, "project", j.Project, "robot", robot, "kind", kind)
 	if o.Err != nil {
 		rec.Result, rec.Code, rec.Error, rec.Fix = deliveries.Failed, o.Err.Code, o.Err.Error(), o.Err.Fix
-		msg := j.Message
-		rec.Message = &msg
+		m := *msg
+		rec.Message = &m
 		log.Warn("delivery failed", "result", "failed", "code", o.Err.Code, "error", o.Err.Error(),
 			"attempts", o.Attempts, "latency_ms", rec.LatencyMS)
 	} else {
-		log.Info("delivered", "result", "ok", "attempts", o.Attempts, "mentions", len(j.Message.Mentions),
+		log.Info("delivered", "result", "ok", "attempts", o.Attempts, "mentions", len(msg.Mentions),
 			"digest", o.Digest, "latency_ms", rec.LatencyMS)
 	}
 	if h.o.History != nil {
@@ -190,6 +252,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // loads the document before traffic; /pre-stop sends what the budgets allow
 // and writes the delivery history before the instance goes away.
 func (h *Handler) lifecycle(w http.ResponseWriter, r *http.Request) {
+	if !h.o.FC {
+		writeJSON(w, http.StatusNotFound, map[string]any{"error": "not found: the webhook URL is / or /webhook"})
+		return
+	}
 	ctx := withCredentials(r)
 	if r.URL.Path == "/initialize" {
 		if err := h.o.Docs.Refresh(ctx); err != nil {
@@ -386,6 +452,7 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		budget = h.o.IntegrationBudget
 	}
 	var jobs []*dispatch.Job
+	var targets []route.Target // by job
 	var collapsed []string
 	type repeatInfo struct {
 		repeat bool
@@ -407,8 +474,8 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		if n > 0 {
 			msg.Fields = append(msg.Fields, notify.Field{Label: repeatLabel(h.o.Render.Lang), Value: strconv.Itoa(n)})
 		}
-		jobs = append(jobs, &dispatch.Job{ID: dispatch.NewID(), RequestID: rid, Robot: *t.Robot, Project: t.Project.Slug,
-			ProjectName: t.Project.Name, Message: *msg, Created: start})
+		jobs = append(jobs, newJob(rid, t, msg, start))
+		targets = append(targets, t)
 	}
 	if len(jobs) == 0 {
 		log.Info("repeat collapsed", "robots", strings.Join(collapsed, ","))
@@ -421,15 +488,16 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		// request that finds their robot with budget.
 		_ = h.o.Dispatcher.DrainReady(ctx)
 	}
-	results := h.o.Dispatcher.Submit(ctx, jobs, start.Add(budget))
+	results := h.o.Dispatcher.Submit(context.WithValue(ctx, indexKey{}, x), jobs, start.Add(budget))
 
 	status, state := http.StatusOK, "delivered"
 	outs := make([]outcome, 0, len(results))
 	var failed []string
 	waiting := false
-	for _, res := range results {
-		o := outcome{Robot: res.Job.Robot.Name, Kind: res.Job.Robot.Kind, Project: res.Job.Project,
-			Mentions: len(res.Job.Message.Mentions), Attempts: res.Attempts, Status: res.Status}
+	for i, res := range results {
+		t := targets[i]
+		o := outcome{Robot: t.Robot.Name, Kind: t.Robot.Kind, Project: res.Job.Project,
+			Mentions: len(t.Owners), Attempts: res.Attempts, Status: res.Status}
 		switch res.Status {
 		case dispatch.Failed:
 			o.Code, o.Error, o.Fix = res.Err.Code, res.Err.Error(), res.Err.Fix
@@ -458,6 +526,21 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 	log.Info("webhook answered", "status", status, "robots", len(outs), "latency_ms", ms(h.o.Now().Sub(start)))
 	writeJSON(w, status, resp)
+}
+
+// newJob makes the dispatch job of one target's message: the robot and
+// project by id, the message without its addressing (the dispatcher's
+// Resolve adds the keyword and mentions when it is sent).
+func newJob(rid string, t route.Target, msg *notify.Message, created time.Time) *dispatch.Job {
+	cost := 1
+	if k := notifiers.Lookup(t.Robot.Kind); k != nil {
+		cost = k.Messages(msg)
+	}
+	m := *msg
+	m.Mentions = nil
+	return &dispatch.Job{ID: dispatch.NewID(), RequestID: rid, RobotID: t.Robot.ID, Kind: t.Robot.Kind,
+		ProjectID: t.Project.ID, Project: t.Project.Slug, ProjectName: t.Project.Name, Message: m, Cost: cost,
+		Created: created}
 }
 
 // verify applies Sentry-Hook-Signature: a project whose organization has a

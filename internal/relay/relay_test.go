@@ -107,7 +107,7 @@ func newEnv(t *testing.T, mutate ...func(*Options)) *env {
 	}
 	o := Options{
 		Docs: store.NewCache(backend, store.ConfigKey("api/"), time.Hour),
-		Senders: notifiers.New(func(k string) string {
+		Senders: notifiers.Senders(func(k string) string {
 			if k == "SENTRY_WHITE_DINGTALK_API" {
 				return e.robot.URL()
 			}

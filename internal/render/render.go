@@ -169,12 +169,7 @@ func Message(t route.Target, ev *sentry.Event, opt Options) *notify.Message {
 		}
 		m.Note = L.login + ": " + login
 	}
-	for _, o := range t.Owners {
-		m.Mentions = append(m.Mentions, notify.Mention{
-			Name: o.Name, Mobile: o.Mobile, DingTalkUserID: o.DingTalkUserID,
-			WeComUserID: o.WeComUserID, FeishuOpenID: o.FeishuOpenID,
-		})
-	}
+	m.Mentions = Mentions(t.Owners)
 	return m
 }
 

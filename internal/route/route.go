@@ -170,9 +170,9 @@ func filtered(p *config.Project, ev *sentry.Event) string {
 
 // Mentions reports whether ev @-mentions p's owners: every message does
 // (contract §5), except below the project's mention_level.
-func Mentions(p *config.Project, ev *sentry.Event) bool {
-	if p.MentionLevel != "" && config.LevelRank(ev.Level) < config.LevelRank(p.MentionLevel) {
-		return false
-	}
-	return true
+func Mentions(p *config.Project, ev *sentry.Event) bool { return MentionsAt(p, ev.Level) }
+
+// MentionsAt reports whether an alert of level @-mentions p's owners.
+func MentionsAt(p *config.Project, level string) bool {
+	return p.MentionLevel == "" || config.LevelRank(level) >= config.LevelRank(p.MentionLevel)
 }

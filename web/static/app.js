@@ -14,7 +14,10 @@
     lang: "zh",
     page: "projects",
     data: { organizations: [], owners: [], robots: [], projects: [] },
-    meta: { kinds: ["dingtalk", "wecom", "feishu"], sendable_kinds: ["dingtalk"], levels: ["debug", "info", "warning", "error", "fatal"], default_keyword: "详情" },
+    // meta.kinds describes each robot kind (GET /api/v1/meta): its label,
+    // token and secret inputs, the owner id it mentions by. The page names
+    // no kind itself.
+    meta: { kinds: [], levels: ["debug", "info", "warning", "error", "fatal"], default_keyword: "详情" },
     store: "",
     bannerKind: "",
     editing: null,
@@ -265,10 +268,7 @@
 
   function renderOwners() {
     const rows = state.data.owners.map((o) => {
-      const ids = [];
-      if (o.dingtalk_user_id) ids.push("DingTalk " + o.dingtalk_user_id);
-      if (o.wecom_user_id) ids.push("WeCom " + o.wecom_user_id);
-      if (o.feishu_open_id) ids.push("Feishu " + o.feishu_open_id);
+      const ids = ownerIdKinds().filter((k) => o[k.owner_id.key]).map((k) => kindLabel(k.name) + " " + o[k.owner_id.key]);
       return el("tr", { id: "owner-row-" + o.id },
         el("td", { class: "name" }, el("strong", { text: o.name })),
         el("td", { class: "nowrap", text: o.mobile || "—" }),
@@ -282,14 +282,64 @@
     $("#owners-empty").hidden = state.data.owners.length > 0;
   }
 
-  function kindLabel(k) {
-    return t("kind." + k);
+  function kindOf(name) {
+    return state.meta.kinds.find((k) => k.name === name);
+  }
+
+  // text picks the current language from a {zh, en} label.
+  function labelText(label) {
+    return label ? label[state.lang] || label.zh || "" : "";
+  }
+
+  function kindLabel(name) {
+    const k = kindOf(name);
+    return k ? labelText(k.label) : name;
+  }
+
+  // kindTag shows a kind, coloured by its place in the list of kinds.
+  function kindTag(name) {
+    const i = state.meta.kinds.findIndex((k) => k.name === name);
+    return el("span", { class: "tag kind kind-c" + (i < 0 ? "x" : i % 4), text: kindLabel(name) });
+  }
+
+  function ownerIdKinds() {
+    return state.meta.kinds.filter((k) => k.owner_id);
+  }
+
+  // buildOwnerIds makes one input per kind that mentions by user id.
+  function buildOwnerIds() {
+    const box = $("#owner-ids");
+    if (!box) return;
+    box.replaceChildren(...ownerIdKinds().map((k) => {
+      const key = k.owner_id.key, id = "owner-" + key;
+      return el("div", { class: "field" },
+        el("label", { for: id, text: labelText(k.owner_id.label) }),
+        el("input", { id, name: key, type: "text", autocomplete: "off", spellcheck: "false", "aria-describedby": id + "-hint " + id + "-error" }),
+        el("p", { class: "hint", id: id + "-hint", text: labelText(k.owner_id.help) }),
+        el("p", { class: "field-error", id: id + "-error" }));
+    }));
+  }
+
+  // showKindInputs labels the robot form's token and secret for the chosen
+  // kind, and hides the secret of a kind that has none.
+  function showKindInputs() {
+    const k = kindOf(val("robot-kind"));
+    if (!k) return;
+    $("#robot-access_token-label").textContent = labelText(k.token.label) + " " + t("robot.access_token.paste");
+    $("#robot-access_token-hint").textContent = labelText(k.token.help);
+    $("#robot-access_token").placeholder = k.url_example;
+    $("#robot-secret-field").hidden = !k.secret;
+    if (k.secret) {
+      $("#robot-secret-label").textContent = labelText(k.secret.label);
+      $("#robot-secret-hint").textContent = labelText(k.secret.help);
+      $("#robot-secret").placeholder = k.secret.prefix ? k.secret.prefix + "…" : "";
+    }
   }
 
   function renderRobots() {
     const rows = state.data.robots.map((r) => el("tr", { id: "robot-row-" + r.id },
       el("td", { class: "name" }, el("strong", { text: r.name })),
-      el("td", null, el("span", { class: "tag kind-" + r.kind, text: kindLabel(r.kind) })),
+      el("td", null, kindTag(r.kind)),
       el("td", null, el("span", { class: "masked", text: r.access_token || "—" })),
       el("td", null, el("span", { class: "masked", text: r.secret || "—" })),
       el("td", { text: r.keyword || state.meta.default_keyword + " (" + t("common.default") + ")" }),
@@ -372,20 +422,30 @@
   }
 
   const FIELDS = {
-    owner: ["name", "mobile", "dingtalk_user_id", "wecom_user_id", "feishu_open_id"],
+    owner: ["name", "mobile"], // and an id per kind: ownerIdKinds()
     robot: ["name", "kind", "access_token", "secret", "keyword"],
     organization: ["name", "sentry_url", "slug", "account", "password", "client_secret"],
     project: ["name", "slug"],
   };
   const PATHS = { owner: "/owners", robot: "/robots", organization: "/organizations", project: "/projects" };
 
+  function formFields(kind) {
+    if (kind === "owner") return FIELDS.owner.concat(ownerIdKinds().map((k) => k.owner_id.key));
+    return FIELDS[kind];
+  }
+
   function fillForm(kind, item) {
-    for (const f of FIELDS[kind]) setVal(kind + "-" + f, item ? item[f] : "");
+    if (kind === "owner") buildOwnerIds();
     if (kind === "robot") {
       const sel = $("#robot-kind");
-      sel.replaceChildren(...state.meta.kinds.map((k) => el("option", { value: k, text: kindLabel(k) + (state.meta.sendable_kinds.includes(k) ? "" : " " + t("kind.unsupported")) })));
-      sel.value = item ? item.kind : "dingtalk";
+      sel.replaceChildren(...state.meta.kinds.map((k) => el("option", { value: k.name, text: labelText(k.label) })));
+    }
+    for (const f of formFields(kind)) setVal(kind + "-" + f, item ? item[f] : "");
+    if (kind === "robot") {
+      const sel = $("#robot-kind");
+      sel.value = item ? item.kind : (state.meta.kinds[0] || {}).name || "";
       if (!item) setVal("robot-keyword", state.meta.default_keyword);
+      showKindInputs();
     }
     if (kind === "organization" && !item) setVal("organization-sentry_url", "https://sentry.io");
     if (kind === "project") {
@@ -393,7 +453,8 @@
       const org = $("#project-organization_id");
       org.replaceChildren(el("option", { value: "0", text: t("common.none") }), ...d.organizations.map((o) => el("option", { value: o.id, text: o.name + (o.slug ? " (" + o.slug + ")" : "") })));
       org.value = String(item ? item.organization_id || 0 : d.organizations.length === 1 ? d.organizations[0].id : 0);
-      fillChecks($("#project-owners"), "project-owner-", d.owners, item ? item.owner_ids || [] : [], (o) => o.mobile || o.dingtalk_user_id || "", "project.owners.empty");
+      fillChecks($("#project-owners"), "project-owner-", d.owners, item ? item.owner_ids || [] : [],
+        (o) => o.mobile || ownerIdKinds().map((k) => o[k.owner_id.key]).find(Boolean) || "", "project.owners.empty");
       fillChecks($("#project-robots"), "project-robot-", d.robots, item ? item.robot_ids || [] : d.robots.length === 1 ? [d.robots[0].id] : [], (r) => kindLabel(r.kind), "project.robots.empty");
       setVal("project-environments", item && item.environments ? item.environments.join(", ") : "");
       levelOptions($("#project-min_level"), item && item.min_level);
@@ -407,7 +468,8 @@
 
   function collectForm(kind) {
     const body = {};
-    for (const f of FIELDS[kind]) body[f] = val(kind + "-" + f);
+    for (const f of formFields(kind)) body[f] = val(kind + "-" + f);
+    if (kind === "robot" && $("#robot-secret-field").hidden) body.secret = "";
     if (kind === "project") {
       body.organization_id = Number(val("project-organization_id")) || 0;
       body.owner_ids = checkedIds($("#project-owners"));
@@ -654,7 +716,7 @@
     if (!data.robots.length && !data.dropped) parts.push(msgBox("info", t("preview.norobot")));
     data.robots.forEach((r, i) => {
       const box = el("div", { class: "preview-robot", id: "preview-robot-" + i },
-        el("h3", null, r.robot, " ", el("span", { class: "tag kind-" + r.kind, text: kindLabel(r.kind) })),
+        el("h3", null, r.robot, " ", kindTag(r.kind)),
         el("p", { class: "hint" }, t("preview.keyword", { kw: r.keyword }), " · ",
           r.mentions && r.mentions.length ? t("preview.mentions", { list: r.mentions.join(listSep()) }) : t("preview.nomention")));
       if (r.error) box.append(msgBox("fail", r.error));
@@ -931,7 +993,7 @@
       return el("tr", { id: "delivery-row-" + d.id, class: "delivery " + (failed ? "failed" : "delivered"), "data-result": d.result, "data-resend-of": d.resend_of || null },
         el("td", { class: "nowrap" }, el("time", { datetime: d.time, text: fmtTime(d.time) })),
         el("td", { class: "nowrap" }, el("strong", { text: d.project_name || d.project }), d.project_name ? el("div", null, el("code", { text: d.project })) : null),
-        el("td", { class: "nowrap" }, el("div", { text: d.robot }), el("span", { class: "tag kind-" + d.kind, text: kindLabel(d.kind) })),
+        el("td", { class: "nowrap" }, el("div", { text: d.robot }), kindTag(d.kind)),
         el("td", { class: "delivery-alert" },
           el("div", { text: d.title || (original && original.title) || "—" }),
           d.level ? el("span", { class: "tag", text: d.level }) : null,
@@ -1133,6 +1195,7 @@
 
     $("#export-download").addEventListener("click", safe(exportDocument));
     $("#import-file").addEventListener("change", safe((ev) => checkImport(ev.target.files[0])));
+    $("#robot-kind").addEventListener("change", safe(showKindInputs));
     $("#import-confirm").addEventListener("click", safe(confirmImport));
     $("#import-cancel").addEventListener("click", resetImport);
 

@@ -5,21 +5,17 @@
 package dingtalk
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/notify"
@@ -30,6 +26,52 @@ const DefaultBase = "https://oapi.dingtalk.com"
 
 // MaxBody is DingTalk's limit on a request body, in bytes.
 const MaxBody = 20000
+
+// Kind describes DingTalk robots to the registry.
+var Kind = &notify.Kind{
+	Name:        name,
+	Label:       notify.Text{Zh: "钉钉", En: "DingTalk"},
+	BaseEnv:     "SENTRY_WHITE_DINGTALK_API",
+	DefaultBase: DefaultBase,
+	// 20 a minute, then a 10-minute block (chat-robots.md §1.5).
+	Budget:  notify.Budget{Limits: []notify.Limit{{N: 20, Per: time.Minute}}, Block: 10 * time.Minute, DigestItems: 30},
+	MaxBody: MaxBody,
+	Token: notify.Input{Key: "access_token", Label: notify.Text{Zh: "access_token", En: "access_token"},
+		Help: notify.Text{Zh: "添加机器人后给出的 Webhook 地址里 access_token= 后面的部分；直接粘贴整段地址即可",
+			En: "the part after access_token= in the webhook URL shown when the robot was added; paste the whole URL"}},
+	Secret: &notify.Input{Key: "secret", Prefix: "SEC", Label: notify.Text{Zh: "加签密钥（SEC 开头）", En: "Signing secret (starts with SEC)"},
+		Help: notify.Text{Zh: "安全设置选“加签”时的密钥；没开加签留空", En: "the secret of the robot's 加签 security setting; empty when signing is off"}},
+	Keyword: true,
+	OwnerID: &notify.Input{Key: "dingtalk_user_id", WriteEmpty: true, Label: notify.Text{Zh: "钉钉 userId", En: "DingTalk userId"},
+		Help: notify.Text{Zh: "选填；没有手机号时用它 @", En: "optional; used to @ when there is no mobile"}},
+	MentionsByMobile: true,
+	URLExample:       "https://oapi.dingtalk.com/robot/send?access_token=…",
+	New:              func(base string, c *http.Client) notify.Sender { return &Notifier{Base: base, Client: c} },
+	Requests: func(m *notify.Message) ([]json.RawMessage, error) {
+		b, err := Body(m)
+		return []json.RawMessage{b}, err
+	},
+	ParseURL:   parseURL,
+	Explain:    Explain,
+	CheckRobot: checkRobot,
+}
+
+const name = "dingtalk"
+
+// parseURL takes …/robot/send?access_token=T (oapi.dingtalk.com, .io).
+func parseURL(u *url.URL) (string, bool) {
+	if t := u.Query().Get("access_token"); t != "" {
+		return t, true
+	}
+	return "", false
+}
+
+func checkRobot(r *config.Robot) []*config.FieldError {
+	if s := r.Secret.Reveal(); s != "" && !strings.HasPrefix(s, "SEC") {
+		return []*config.FieldError{{Field: "secret", Msg: "a DingTalk 加签 secret starts with SEC"}}
+	}
+	return nil
+}
 
 // Notifier posts to DingTalk robots. It is safe for concurrent use.
 type Notifier struct {
@@ -50,30 +92,15 @@ func (n *Notifier) Send(ctx context.Context, r *config.Robot, m *notify.Message)
 	if err != nil {
 		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: err.Error(), Fix: "check the robot's access_token"}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
-	if err != nil {
-		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: notify.Redact(err.Error())}
-	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	c := n.Client
 	if c == nil {
 		c = defaultClient
 	}
-	resp, err := c.Do(req)
+	status, raw, err := notify.Post(ctx, c, r, u, body, r.AccessToken.Reveal(), r.Secret.Reveal())
 	if err != nil {
-		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: transportError(err), Retry: true, Timeout: notify.IsTimeout(err)}
+		return err
 	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	return Classify(r, resp.StatusCode, raw)
-}
-
-func transportError(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err // the URL carries the token and signature
-	}
-	return notify.Redact(err.Error())
+	return Classify(r, status, raw)
 }
 
 func (n *Notifier) endpoint(r *config.Robot) (string, error) {
@@ -197,68 +224,31 @@ type markdownBody struct {
 	} `json:"at"`
 }
 
-// Body renders m as a DingTalk markdown request body under MaxBody bytes.
+// Body renders m as a DingTalk markdown request body of at most MaxBody
+// bytes (notify.Fit shortens the details, never the keyword or mentions).
 func Body(m *notify.Message) ([]byte, error) {
+	return notify.Fit(MaxBody, m, body)
+}
+
+func body(m *notify.Message) ([]byte, error) {
 	var b markdownBody
 	b.MsgType = "markdown"
 	b.Markdown.Title = m.Title
 	b.At.AtMobiles, b.At.AtUserIds = []string{}, []string{}
 	var mentions []string
 	for _, p := range m.Mentions {
-		switch {
+		switch id := p.ID(name); {
 		case p.Mobile != "":
 			b.At.AtMobiles = append(b.At.AtMobiles, p.Mobile)
 			mentions = append(mentions, "@"+p.Mobile)
-		case p.DingTalkUserID != "":
-			b.At.AtUserIds = append(b.At.AtUserIds, p.DingTalkUserID)
-			mentions = append(mentions, "@"+p.DingTalkUserID)
+		case id != "":
+			b.At.AtUserIds = append(b.At.AtUserIds, id)
+			mentions = append(mentions, "@"+id)
 		}
 	}
 	head, tail := Text(m, strings.Join(mentions, " "))
-	for budget := len(head); ; {
-		b.Markdown.Text = head[:budget] + tail
-		if budget < len(head) {
-			b.Markdown.Text = cut(head, budget) + "…" + tail
-		}
-		out, err := encode(&b)
-		if err != nil {
-			return nil, err
-		}
-		if len(out) < MaxBody {
-			return out, nil
-		}
-		over := len(out) - MaxBody + 64
-		if budget <= over {
-			return nil, fmt.Errorf("message does not fit DingTalk's %d bytes even without its details", MaxBody)
-		}
-		budget -= over
-	}
-}
-
-func encode(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
-}
-
-// cut returns s cut to at most n bytes on a rune boundary, without a
-// dangling backslash escape.
-func cut(s string, n int) string {
-	if n >= len(s) {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	s = s[:n]
-	if strings.HasSuffix(s, `\`) && !strings.HasSuffix(s, `\\`) {
-		s = s[:len(s)-1]
-	}
-	return s
+	b.Markdown.Text = head + tail
+	return notify.EncodeJSON(&b)
 }
 
 // Text renders m's markdown in two parts: the head (heading and facts, which
@@ -321,8 +311,4 @@ var escaper = strings.NewReplacer(
 // Escape makes Sentry-supplied text literal in DingTalk markdown.
 func Escape(s string) string { return escaper.Replace(s) }
 
-// urlEscaper is built once: a Replacer built per call cost a fifth of the
-// relay's allocations per webhook.
-var urlEscaper = strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E")
-
-func escapeURL(u string) string { return urlEscaper.Replace(u) }
+func escapeURL(u string) string { return notify.EscapeURL(u) }

@@ -5,21 +5,17 @@
 package feishu
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/notify"
@@ -35,6 +31,40 @@ const MaxBody = 20 << 10
 // maxTitle bounds the card title, in bytes.
 const maxTitle = 600
 
+const name = "feishu"
+
+// Kind describes Feishu / Lark custom bots to the registry.
+var Kind = &notify.Kind{
+	Name:        name,
+	Label:       notify.Text{Zh: "飞书", En: "Feishu"},
+	BaseEnv:     "SENTRY_WHITE_FEISHU_API",
+	DefaultBase: DefaultBase,
+	// 5 a second and 100 a minute per bot (chat-robots.md §3).
+	Budget: notify.Budget{Limits: []notify.Limit{{N: 5, Per: time.Second}, {N: 100, Per: time.Minute}},
+		Block: time.Minute, DigestItems: 30},
+	MaxBody: MaxBody,
+	Token: notify.Input{Key: "access_token", Label: notify.Text{Zh: "Webhook token", En: "Webhook token"},
+		Help: notify.Text{Zh: "机器人 Webhook 地址里 /hook/ 后面的部分；直接粘贴整段地址即可",
+			En: "the part after /hook/ in the bot's webhook URL; paste the whole URL"}},
+	Secret: &notify.Input{Key: "secret", Label: notify.Text{Zh: "签名校验密钥", En: "Signing secret"},
+		Help: notify.Text{Zh: "安全设置开启“签名校验”时的密钥；没开留空", En: "the secret of the bot's signature check; empty when it is off"}},
+	Keyword: true,
+	OwnerID: &notify.Input{Key: "feishu_open_id", Prefix: "ou_", Label: notify.Text{Zh: "飞书 open_id", En: "Feishu open_id"},
+		Help: notify.Text{Zh: "选填；飞书机器人只能按 open_id @（ou_ 开头）", En: "optional; Feishu bots can only mention by open_id (ou_…)"}},
+	URLExample: "https://open.feishu.cn/open-apis/bot/v2/hook/…",
+	New:        func(base string, c *http.Client) notify.Sender { return &Notifier{Base: base, Client: c} },
+	Requests: func(m *notify.Message) ([]json.RawMessage, error) {
+		b, err := Body(m, "", 0)
+		return []json.RawMessage{b}, err
+	},
+	Explain: Explain,
+	ParseURL: func(u *url.URL) (string, bool) {
+		_, rest, ok := strings.Cut(u.Path, "/hook/")
+		rest = strings.Trim(rest, "/")
+		return rest, ok && rest != "" && !strings.Contains(rest, "/")
+	},
+}
+
 // Notifier posts to Feishu custom bots. It is safe for concurrent use.
 type Notifier struct {
 	Base   string           // API base URL; "" means DefaultBase
@@ -48,7 +78,7 @@ var defaultClient = &http.Client{Timeout: 5 * time.Second}
 // timestamp when the bot has a secret.
 func (n *Notifier) Send(ctx context.Context, r *config.Robot, m *notify.Message) error {
 	if r == nil || m == nil {
-		return &notify.Error{Kind: config.KindFeishu, Msg: "nothing to send: no robot or no message"}
+		return &notify.Error{Kind: name, Msg: "nothing to send: no robot or no message"}
 	}
 	token := r.AccessToken.Reveal()
 	if strings.TrimSpace(token) == "" {
@@ -75,44 +105,15 @@ func (n *Notifier) Send(ctx context.Context, r *config.Robot, m *notify.Message)
 	if err != nil {
 		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: "invalid Feishu API base URL or hook token"}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
-	if err != nil {
-		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: scrub(err.Error(), token, secret)}
-	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	c := n.Client
 	if c == nil {
 		c = defaultClient
 	}
-	resp, err := c.Do(req)
+	status, raw, err := notify.Post(ctx, c, r, u.String(), body, token, secret)
 	if err != nil {
-		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: transportError(err, token, secret), Retry: true, Timeout: notify.IsTimeout(err)}
+		return err
 	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	return Classify(r, resp.StatusCode, raw)
-}
-
-// transportError describes a failed request without the URL, which carries
-// the token.
-func transportError(err error, secrets ...string) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return scrub(err.Error(), secrets...)
-}
-
-// scrub removes tokens and secrets from s.
-func scrub(s string, secrets ...string) string {
-	s = notify.Redact(s)
-	for _, v := range secrets {
-		if len(v) >= 4 {
-			s = strings.ReplaceAll(s, v, "REDACTED")
-			s = strings.ReplaceAll(s, url.PathEscape(v), "REDACTED")
-		}
-	}
-	return s
+	return Classify(r, status, raw)
 }
 
 // Sign returns Feishu's signature: base64 of HMAC-SHA256 keyed by
@@ -144,7 +145,7 @@ func Classify(r *config.Robot, status int, raw []byte) error {
 	if e.Code == 0 {
 		return e
 	}
-	e.Msg = scrub(a.Msg, r.AccessToken.Reveal(), r.Secret.Reveal())
+	e.Msg = notify.Scrub(a.Msg, r.AccessToken.Reveal(), r.Secret.Reveal())
 	e.Retry, e.RateLimited, e.Resign, e.Fix = explain(e.Code, a.Msg)
 	return e
 }
@@ -222,42 +223,25 @@ type button struct {
 
 // Body renders m as an interactive-card request body of at most MaxBody
 // bytes. With a secret, it carries timestamp (seconds, as a string) and sign
-// at the top level. The details are cut to fit; the title (which carries the
-// keyword), the mentions and the button never are.
+// at the top level. notify.Fit shortens the details to fit; the title (which
+// carries the keyword) and the mentions stay.
 func Body(m *notify.Message, secret string, tsSeconds int64) ([]byte, error) {
-	var b body
-	if secret != "" {
-		b.Timestamp = strconv.FormatInt(tsSeconds, 10)
-		b.Sign = Sign(secret, tsSeconds)
-	}
-	b.MsgType = "interactive"
-	b.Card.Config.WideScreenMode = true
-	b.Card.Header.Title = text{Tag: "plain_text", Content: Title(m)}
-	b.Card.Header.Template = Template(m.Level, m.State)
-	details := Details(m)
-	tail := tailElements(m)
-	for budget := len(details); ; {
-		content := details
-		if budget < len(details) {
-			content = cut(details, budget) + "…"
+	return notify.Fit(MaxBody, m, func(m *notify.Message) ([]byte, error) {
+		var b body
+		if secret != "" {
+			b.Timestamp = strconv.FormatInt(tsSeconds, 10)
+			b.Sign = Sign(secret, tsSeconds)
 		}
-		b.Card.Elements = tail
-		if content != "" {
-			b.Card.Elements = append([]any{div{Tag: "div", Text: text{Tag: "lark_md", Content: content}}}, tail...)
+		b.MsgType = "interactive"
+		b.Card.Config.WideScreenMode = true
+		b.Card.Header.Title = text{Tag: "plain_text", Content: Title(m)}
+		b.Card.Header.Template = Template(m.Level, m.State)
+		b.Card.Elements = tailElements(m)
+		if content := Details(m); content != "" {
+			b.Card.Elements = append([]any{div{Tag: "div", Text: text{Tag: "lark_md", Content: content}}}, b.Card.Elements...)
 		}
-		out, err := encode(&b)
-		if err != nil {
-			return nil, err
-		}
-		if len(out) <= MaxBody {
-			return out, nil
-		}
-		over := len(out) - MaxBody + 64
-		if budget <= over {
-			return nil, fmt.Errorf("message does not fit Feishu's %d bytes even without its details", MaxBody)
-		}
-		budget -= over
-	}
+		return notify.EncodeJSON(&b)
+	})
 }
 
 // Title is the card title: m's title with the keyword, since Feishu looks
@@ -275,7 +259,7 @@ func Title(m *notify.Message) string {
 		}
 	}
 	if len(t) > maxTitle {
-		t = cutRunes(t, maxTitle-len("…")) + "…"
+		t = notify.CutBytes(t, maxTitle-len("…")) + "…"
 	}
 	return t
 }
@@ -328,8 +312,8 @@ func Mentions(m *notify.Message) string {
 	var parts []string
 	for _, p := range m.Mentions {
 		switch {
-		case validID(p.FeishuOpenID):
-			parts = append(parts, "<at id="+p.FeishuOpenID+"></at>")
+		case validID(p.ID(name)):
+			parts = append(parts, "<at id="+p.ID(name)+"></at>")
 		case strings.TrimSpace(p.Name) != "":
 			parts = append(parts, "@"+Escape(strings.TrimSpace(p.Name)))
 		}
@@ -377,41 +361,4 @@ var escaper = strings.NewReplacer(
 // Escape makes Sentry-supplied text literal in lark_md.
 func Escape(s string) string { return escaper.Replace(s) }
 
-// urlEscaper is built once, not per call.
-var urlEscaper = strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E")
-
-func escapeURL(u string) string { return urlEscaper.Replace(u) }
-
-func encode(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
-}
-
-// cut returns lark_md s cut to at most n bytes on a rune boundary, never
-// inside an HTML entity.
-func cut(s string, n int) string {
-	s = cutRunes(s, n)
-	if i := strings.LastIndexByte(s, '&'); i >= 0 && !strings.Contains(s[i:], ";") {
-		s = s[:i]
-	}
-	return s
-}
-
-// cutRunes returns s cut to at most n bytes on a rune boundary.
-func cutRunes(s string, n int) string {
-	if n >= len(s) {
-		return s
-	}
-	if n < 0 {
-		n = 0
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
+func escapeURL(u string) string { return notify.EscapeURL(u) }

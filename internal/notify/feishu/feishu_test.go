@@ -25,7 +25,7 @@ const (
 )
 
 func robot(tok, sec string) *config.Robot {
-	return &config.Robot{Name: "飞书告警群", Kind: config.KindFeishu, AccessToken: config.Secret(tok), Secret: config.Secret(sec), Keyword: "详情"}
+	return &config.Robot{Name: "飞书告警群", Kind: "feishu", AccessToken: config.Secret(tok), Secret: config.Secret(sec), Keyword: "详情"}
 }
 
 func message() *notify.Message {
@@ -42,7 +42,7 @@ func message() *notify.Message {
 		Note:    "Sentry 共享账号: viewer@acme.com",
 		Keyword: "详情",
 		Mentions: []notify.Mention{
-			{Name: "张三", Mobile: "13800138000", FeishuOpenID: "ou_7d8a6e6df7621556ce0d21922b676706"},
+			{Name: "张三", Mobile: "13800138000", IDs: map[string]string{"feishu": "ou_7d8a6e6df7621556ce0d21922b676706"}},
 			{Name: "李四", Mobile: "13900139000"},
 		},
 	}
@@ -163,7 +163,7 @@ func TestBody(t *testing.T) {
 		{
 			name: "bad open_ids are named, not mentioned",
 			edit: func(m *notify.Message) {
-				m.Mentions = []notify.Mention{{Name: "王五", FeishuOpenID: "ou_1></at><at id=all"}, {Name: "全员", FeishuOpenID: "all"}, {Name: "赵六", FeishuOpenID: "ou_abc-123"}}
+				m.Mentions = []notify.Mention{{Name: "王五", IDs: map[string]string{"feishu": "ou_1></at><at id=all"}}, {Name: "全员", IDs: map[string]string{"feishu": "all"}}, {Name: "赵六", IDs: map[string]string{"feishu": "ou_abc-123"}}}
 			},
 			title:    "详情 | [新问题] 商城后台: TypeError",
 			template: "red",
@@ -267,10 +267,14 @@ func TestBodyEnglishButton(t *testing.T) {
 func TestBodyTooManyMentions(t *testing.T) {
 	m := message()
 	for range 1000 {
-		m.Mentions = append(m.Mentions, notify.Mention{FeishuOpenID: "ou_7d8a6e6df7621556ce0d21922b676706"})
+		m.Mentions = append(m.Mentions, notify.Mention{IDs: map[string]string{"feishu": "ou_7d8a6e6df7621556ce0d21922b676706"}})
 	}
-	if _, err := Body(m, "", 0); err == nil {
-		t.Fatal("mentions over 20 KB were accepted")
+	body, err := Body(m, "", 0)
+	if err != nil || len(body) > MaxBody {
+		t.Fatalf("mentions over 20 KB: %d bytes, %v; want the mentions that fit", len(body), err)
+	}
+	if !strings.Contains(string(body), "<at id=ou_7d8a6e6df7621556ce0d21922b676706></at>") {
+		t.Error("no mention kept")
 	}
 }
 
@@ -531,7 +535,7 @@ func FuzzBody(f *testing.F) {
 		m.Heading = heading
 		m.Title = strings.Repeat(heading, repeat)
 		m.Fields = append(m.Fields, notify.Field{Label: "说明", Value: strings.Repeat(value, repeat)})
-		m.Mentions = append(m.Mentions, notify.Mention{FeishuOpenID: openID, Name: openID})
+		m.Mentions = append(m.Mentions, notify.Mention{IDs: map[string]string{"feishu": openID}, Name: openID})
 		body, err := Body(m, "demo", 1599360473)
 		if err != nil {
 			return
@@ -549,15 +553,23 @@ func FuzzBody(f *testing.F) {
 	})
 }
 
-func TestCutNeverSplitsAnEntity(t *testing.T) {
-	s := Escape("a<b>*c_ 好")
-	for n := 0; n <= len(s)+1; n++ {
-		got := cut(s, n)
-		if len(got) > n || !utf8.ValidString(got) {
-			t.Errorf("cut(%d) = %q", n, got)
+// TestShortenedNeverSplitsAnEntity: however a long message is shortened,
+// its lark_md ends no HTML entity halfway.
+func TestShortenedNeverSplitsAnEntity(t *testing.T) {
+	for n := 100; n <= 6000; n += 350 {
+		m := message()
+		m.Fields = append(m.Fields, notify.Field{Label: "说明", Value: strings.Repeat("a<b>*c_ 好", n)})
+		body, err := Body(m, "", 0)
+		if err != nil || len(body) > MaxBody || !utf8.Valid(body) {
+			t.Fatalf("n=%d: %d bytes, %v", n, len(body), err)
 		}
-		if i := strings.LastIndexByte(got, '&'); i >= 0 && !strings.Contains(got[i:], ";") {
-			t.Errorf("cut(%d) = %q ends inside an entity", n, got)
+		md, _ := decode(t, body).divs()
+		for _, d := range md {
+			for _, part := range strings.Split(d, "&")[1:] {
+				if i := strings.IndexByte(part, ';'); i < 0 || i > 6 {
+					t.Fatalf("n=%d: an entity is cut: …&%.20s", n, part)
+				}
+			}
 		}
 	}
 }

@@ -9,12 +9,10 @@
 package wecom
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -35,6 +33,51 @@ const (
 	MaxText     = 2048
 )
 
+const name = "wecom"
+
+// Kind describes WeCom group robots to the registry.
+var Kind = &notify.Kind{
+	Name:        name,
+	Label:       notify.Text{Zh: "企业微信", En: "WeCom"},
+	BaseEnv:     "SENTRY_WHITE_WECOM_API",
+	DefaultBase: DefaultBase,
+	// 20 messages a minute per robot (chat-robots.md §2).
+	Budget:  notify.Budget{Limits: []notify.Limit{{N: 20, Per: time.Minute}}, Block: time.Minute, DigestItems: 8},
+	MaxBody: MaxMarkdown,
+	Token: notify.Input{Key: "access_token", Label: notify.Text{Zh: "Webhook key", En: "Webhook key"},
+		Help: notify.Text{Zh: "群机器人 Webhook 地址里 key= 后面的部分；直接粘贴整段地址即可",
+			En: "the part after key= in the group robot's webhook URL; paste the whole URL"}},
+	OwnerID: &notify.Input{Key: "wecom_user_id", Label: notify.Text{Zh: "企业微信 userid", En: "WeCom userid"},
+		Help: notify.Text{Zh: "选填；企业微信机器人用它 @（没有时按手机号 @）", En: "optional; WeCom robots mention by it (else by mobile)"}},
+	MentionsByMobile: true,
+	URLExample:       "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…",
+	New:              func(base string, c *http.Client) notify.Sender { return &Notifier{Base: base, Client: c} },
+	Requests: func(m *notify.Message) ([]json.RawMessage, error) {
+		md, err := MarkdownBody(m)
+		if err != nil {
+			return nil, err
+		}
+		out := []json.RawMessage{md}
+		text, err := TextBody(m)
+		if text != nil {
+			out = append(out, text)
+		}
+		return out, err
+	},
+	ParseURL: func(u *url.URL) (string, bool) {
+		k := u.Query().Get("key")
+		return k, k != ""
+	},
+	CheckRobot: func(r *config.Robot) []*config.FieldError {
+		if r.Secret != "" {
+			return []*config.FieldError{{Field: "secret", Msg: "WeCom robots have no signing secret; leave it empty"}}
+		}
+		return nil
+	},
+	Explain: func(code int, _ string) string { return Explain(code) },
+	Cost:    Messages,
+}
+
 // Notifier posts to WeCom group robots. It is safe for concurrent use.
 type Notifier struct {
 	Base   string       // API base URL; "" means DefaultBase
@@ -51,7 +94,7 @@ var defaultClient = &http.Client{Timeout: 5 * time.Second}
 // error is not retryable: a retry would post the alert twice.
 func (n *Notifier) Send(ctx context.Context, r *config.Robot, m *notify.Message) error {
 	if r == nil || m == nil {
-		return &notify.Error{Kind: config.KindWeCom, Msg: "nothing to send: no robot or no message"}
+		return &notify.Error{Kind: name, Msg: "nothing to send: no robot or no message"}
 	}
 	md, err := MarkdownBody(m)
 	if err != nil {
@@ -101,42 +144,15 @@ func (n *Notifier) post(ctx context.Context, r *config.Robot, body []byte) error
 		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: "invalid WeCom API base URL"}
 	}
 	u.RawQuery = url.Values{"key": {key}}.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
-	if err != nil {
-		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: scrub(err.Error(), key)}
-	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	c := n.Client
 	if c == nil {
 		c = defaultClient
 	}
-	resp, err := c.Do(req)
+	status, raw, err := notify.Post(ctx, c, r, u.String(), body, key)
 	if err != nil {
-		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: transportError(err, key), Retry: true, Timeout: notify.IsTimeout(err)}
+		return err
 	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	return Classify(r, resp.StatusCode, raw)
-}
-
-// transportError describes a failed request without the URL, which carries
-// the key.
-func transportError(err error, key string) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return scrub(err.Error(), key)
-}
-
-// scrub removes the key from s, whatever form it appears in.
-func scrub(s, key string) string {
-	s = notify.Redact(s)
-	if len(key) >= 4 {
-		s = strings.ReplaceAll(s, key, "REDACTED")
-		s = strings.ReplaceAll(s, url.QueryEscape(key), "REDACTED")
-	}
-	return s
+	return Classify(r, status, raw)
 }
 
 type answer struct {
@@ -159,7 +175,7 @@ func Classify(r *config.Robot, status int, raw []byte) error {
 	if e.Code == 0 {
 		return e
 	}
-	e.Msg = scrub(a.ErrMsg, r.AccessToken.Reveal())
+	e.Msg = notify.Scrub(a.ErrMsg, r.AccessToken.Reveal())
 	e.Retry, e.RateLimited, e.Fix = explain(e.Code)
 	return e
 }
@@ -208,23 +224,21 @@ type textBody struct {
 }
 
 // MarkdownBody renders m as a WeCom markdown (v1) request body whose content
-// stays within MaxMarkdown bytes. The details are cut to fit; the link, the
-// keyword and the <@userid> mentions never are.
+// stays within MaxMarkdown bytes (notify.Fit shortens the details; the
+// keyword and the <@userid> mentions stay).
 func MarkdownBody(m *notify.Message) ([]byte, error) {
-	head, tail := Markdown(m)
-	// JSON turns each invalid byte into a 3-byte U+FFFD: measure what is sent.
-	head, tail = strings.ToValidUTF8(head, "\uFFFD"), strings.ToValidUTF8(tail, "\uFFFD")
+	content, err := notify.Fit(MaxMarkdown, m, func(m *notify.Message) ([]byte, error) {
+		head, tail := Markdown(m)
+		// JSON turns each invalid byte into a 3-byte U+FFFD: measure what is sent.
+		return []byte(strings.ToValidUTF8(head+tail, "\uFFFD")), nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	var b markdownBody
 	b.MsgType = "markdown"
-	b.Markdown.Content = head + tail
-	if len(b.Markdown.Content) > MaxMarkdown {
-		budget := MaxMarkdown - len(tail) - len("…\n")
-		if budget <= 0 {
-			return nil, fmt.Errorf("message does not fit WeCom's %d bytes even without its details", MaxMarkdown)
-		}
-		b.Markdown.Content = cut(head, budget) + "…\n" + tail
-	}
-	return encode(&b)
+	b.Markdown.Content = string(content)
+	return notify.EncodeJSON(&b)
 }
 
 // TextBody renders the text message that @-mentions by mobile the owners who
@@ -248,13 +262,13 @@ func TextBody(m *notify.Message) ([]byte, error) {
 		tail = " " + m.Keyword
 	}
 	if len(title)+len(tail) > MaxText {
-		title = cutRunes(title, MaxText-len(tail)-len("…")) + "…"
+		title = notify.CutBytes(title, MaxText-len(tail)-len("…")) + "…"
 	}
 	b.Text.Content = title + tail
 	if strings.TrimSpace(b.Text.Content) == "" {
 		return nil, errors.New("the message has no title")
 	}
-	return encode(&b)
+	return notify.EncodeJSON(&b)
 }
 
 // mobileMentions lists the mobiles of mentioned owners without a usable
@@ -265,7 +279,7 @@ func mobileMentions(m *notify.Message) []string {
 	}
 	var out []string
 	for _, p := range m.Mentions {
-		if validUserID(p.WeComUserID) {
+		if validUserID(p.ID(name)) {
 			continue
 		}
 		if mob := strings.TrimSpace(p.Mobile); validMobile(mob) {
@@ -333,8 +347,8 @@ func Markdown(m *notify.Message) (head, tail string) {
 	}
 	var ats []string
 	for _, p := range m.Mentions {
-		if validUserID(p.WeComUserID) {
-			ats = append(ats, "<@"+p.WeComUserID+">")
+		if validUserID(p.ID(name)) {
+			ats = append(ats, "<@"+p.ID(name)+">")
 		}
 	}
 	if len(ats) > 0 {
@@ -375,51 +389,7 @@ var escaper = strings.NewReplacer(`<`, `＜`, `>`, `＞`, `[`, `［`, `]`, `］`
 // Escape makes Sentry-supplied text literal in WeCom markdown.
 func Escape(s string) string { return escaper.Replace(s) }
 
-// urlEscaper is built once, not per call.
-var urlEscaper = strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E")
-
-func escapeURL(u string) string { return urlEscaper.Replace(u) }
-
-func encode(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
-}
-
-// cut returns s cut to at most n bytes on a rune boundary, never inside or
-// after an unclosed <font> tag (every '<' in rendered text is the renderer's
-// own: Escape replaced the others).
-func cut(s string, n int) string {
-	if n >= len(s) {
-		return s
-	}
-	s = cutRunes(s, n)
-	if i := strings.LastIndex(s, "<font"); i >= 0 && !strings.Contains(s[i:], "</font>") {
-		s = s[:i]
-	}
-	if i := strings.LastIndexByte(s, '<'); i >= 0 && !strings.Contains(s[i:], ">") {
-		s = s[:i]
-	}
-	return s
-}
-
-// cutRunes returns s cut to at most n bytes on a rune boundary.
-func cutRunes(s string, n int) string {
-	if n >= len(s) {
-		return s
-	}
-	if n < 0 {
-		n = 0
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
+func escapeURL(u string) string { return notify.EscapeURL(u) }
 
 // Cost is how many of the robot's messages m takes (see Messages); the
 // dispatcher charges the robot's budget with it.

@@ -22,7 +22,7 @@ var _ notify.Sender = (*Notifier)(nil)
 const key = "wk-0f4c2e9a-7d1b-4c8e-b2a5-secretkey"
 
 func robot(k string) *config.Robot {
-	return &config.Robot{Name: "研发群", Kind: config.KindWeCom, AccessToken: config.Secret(k), Keyword: "详情"}
+	return &config.Robot{Name: "研发群", Kind: "wecom", AccessToken: config.Secret(k), Keyword: "详情"}
 }
 
 func message() *notify.Message {
@@ -40,7 +40,7 @@ func message() *notify.Message {
 		Note:    "Sentry 共享账号: viewer@acme.com",
 		Keyword: "详情",
 		Mentions: []notify.Mention{
-			{Name: "张三", Mobile: "13800138000", WeComUserID: "zhangsan"},
+			{Name: "张三", Mobile: "13800138000", IDs: map[string]string{"wecom": "zhangsan"}},
 			{Name: "李四", Mobile: "13900139000"},
 		},
 	}
@@ -99,7 +99,7 @@ func TestMarkdownBody(t *testing.T) {
 		{
 			name: "bad userids are not mentioned",
 			edit: func(m *notify.Message) {
-				m.Mentions = []notify.Mention{{WeComUserID: "a> <@all"}, {WeComUserID: "@all"}, {WeComUserID: "wang_wu"}}
+				m.Mentions = []notify.Mention{{IDs: map[string]string{"wecom": "a> <@all"}}, {IDs: map[string]string{"wecom": "@all"}}, {IDs: map[string]string{"wecom": "wang_wu"}}}
 			},
 			want: []string{"\n<@wang_wu>"},
 			not:  []string{"<@all>", "<@a>"},
@@ -158,23 +158,47 @@ func TestMarkdownBody(t *testing.T) {
 	}
 }
 
+// TestMarkdownBodyTooManyMentions: mentions beyond WeCom's 4096 bytes
+// are dropped rather than the alert refused.
 func TestMarkdownBodyTooManyMentions(t *testing.T) {
 	m := message()
 	m.Mentions = nil
 	for range 400 {
-		m.Mentions = append(m.Mentions, notify.Mention{WeComUserID: "someone_with_a_long_id"})
+		m.Mentions = append(m.Mentions, notify.Mention{IDs: map[string]string{"wecom": "someone_with_a_long_id"}})
 	}
-	if _, err := MarkdownBody(m); err == nil {
-		t.Fatal("a tail over 4096 bytes was accepted")
+	body, err := MarkdownBody(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Markdown struct{ Content string }
+	}
+	if err := json.Unmarshal(body, &got); err != nil || len(got.Markdown.Content) > MaxMarkdown {
+		t.Fatalf("content %d bytes, %v", len(got.Markdown.Content), err)
+	}
+	if !strings.Contains(got.Markdown.Content, "<@someone_with_a_long_id>") || !strings.Contains(got.Markdown.Content, "详情") {
+		t.Errorf("the mentions that fit, or the keyword, are missing")
 	}
 }
 
-func TestCutNeverSplitsATag(t *testing.T) {
-	s := `**级别**: <font color="warning">error</font>`
-	for n := 0; n <= len(s); n++ {
-		got := cut(s, n)
-		if strings.Count(got, "<") != strings.Count(got, ">") || strings.Count(got, "<font") != strings.Count(got, "</font>") {
-			t.Errorf("cut(%d) = %q splits a tag", n, got)
+// TestShortenedNeverSplitsATag: however a long message is shortened, every
+// <font> tag it has is closed.
+func TestShortenedNeverSplitsATag(t *testing.T) {
+	for n := 100; n <= 6000; n += 350 {
+		m := message()
+		m.Level = "error"
+		m.Fields = append(m.Fields, notify.Field{Label: "级别", Value: "error"}, notify.Field{Label: "说明", Value: strings.Repeat("长", n)})
+		body, err := MarkdownBody(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			Markdown struct{ Content string }
+		}
+		_ = json.Unmarshal(body, &got)
+		c := got.Markdown.Content
+		if len(c) > MaxMarkdown || strings.Count(c, "<font") != strings.Count(c, "</font>") {
+			t.Errorf("n=%d: %d bytes, unbalanced tags: %.300q", n, len(c), c)
 		}
 	}
 }
@@ -213,13 +237,13 @@ func TestTextBody(t *testing.T) {
 		t.Errorf("long title: content is %d bytes (max %d), valid %v, ends %q", len(c), MaxText, utf8.ValidString(c), c[len(c)-20:])
 	}
 
-	m.Mentions = []notify.Mention{{Name: "坏 id", Mobile: "13700137000", WeComUserID: "bad id"}}
+	m.Mentions = []notify.Mention{{Name: "坏 id", Mobile: "13700137000", IDs: map[string]string{"wecom": "bad id"}}}
 	body, err = TextBody(m)
 	if err != nil || !strings.Contains(string(body), `"mentioned_mobile_list":["13700137000"]`) {
 		t.Errorf("an owner whose userid markdown cannot carry: got %s, %v; want a mention by mobile", body, err)
 	}
 
-	m.Mentions = []notify.Mention{{Name: "张三", Mobile: "13800138000", WeComUserID: "zhangsan"}, {Name: "无号码"}, {Mobile: "not-a-phone"}}
+	m.Mentions = []notify.Mention{{Name: "张三", Mobile: "13800138000", IDs: map[string]string{"wecom": "zhangsan"}}, {Name: "无号码"}, {Mobile: "not-a-phone"}}
 	if body, err := TextBody(m); body != nil || err != nil {
 		t.Errorf("TextBody = %s, %v; want nothing: everyone is mentioned in markdown or has no mobile", body, err)
 	}
@@ -448,7 +472,7 @@ func FuzzMarkdownBody(f *testing.F) {
 		m.Heading = heading
 		m.Fields = append(m.Fields, notify.Field{Label: "说明", Value: strings.Repeat(value, repeat)})
 		m.Title = strings.Repeat(heading, repeat)
-		m.Mentions = append(m.Mentions, notify.Mention{WeComUserID: userid})
+		m.Mentions = append(m.Mentions, notify.Mention{IDs: map[string]string{"wecom": userid}})
 		if tb, err := TextBody(m); err == nil {
 			if _, c, _ := content(t, tb); len(c) > MaxText {
 				t.Fatalf("text content is %d bytes", len(c))

@@ -1,0 +1,228 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/sentry-white/sentry-white/internal/config"
+)
+
+// maxAnswer bounds what is read of a robot's answer.
+const maxAnswer = 64 << 10
+
+// Post sends body as JSON to u for robot r and returns the answer's status
+// and (bounded) body. A transport failure is a retryable *Error with the
+// URL and the secrets scrubbed from its text; a timeout is marked, since
+// the robot may have taken the message.
+func Post(ctx context.Context, c *http.Client, r *config.Robot, u string, body []byte, secrets ...string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, &Error{Robot: r.Name, Kind: r.Kind, Msg: Scrub(err.Error(), secrets...)}
+	}
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	resp, err := c.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL carries the token and the signature
+		}
+		return 0, nil, &Error{Robot: r.Name, Kind: r.Kind, Msg: Scrub(err.Error(), secrets...), Retry: true, Timeout: IsTimeout(err)}
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswer)) // let the connection be reused
+	return resp.StatusCode, raw, nil
+}
+
+// Scrub removes query secrets (Redact) and the given secret values, in
+// every form a URL may carry them, from s.
+func Scrub(s string, secrets ...string) string {
+	s = Redact(s)
+	for _, v := range secrets {
+		if len(v) < 4 {
+			continue
+		}
+		for _, form := range []string{v, url.QueryEscape(v), url.PathEscape(v)} {
+			s = strings.ReplaceAll(s, form, "REDACTED")
+		}
+	}
+	return s
+}
+
+// EncodeJSON encodes v without HTML escaping (robots show "<" as it is) and
+// without the encoder's trailing newline.
+func EncodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// urlEscaper makes a link safe inside markdown's (…): it cannot close the
+// parenthesis or open a tag.
+var urlEscaper = strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E")
+
+// EscapeURL makes a link safe inside a markdown link's parentheses.
+func EscapeURL(u string) string { return urlEscaper.Replace(u) }
+
+// CutBytes returns s cut to at most n bytes on a rune boundary.
+func CutBytes(s string, n int) string {
+	if n >= len(s) {
+		return s
+	}
+	if n < 0 {
+		n = 0
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// CutRunes cuts s to at most n runes, marking a cut with an ellipsis.
+func CutRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	if n <= 1 {
+		return "…"
+	}
+	i, k := 0, 0
+	for i = range s {
+		if k == n-1 {
+			break
+		}
+		k++
+	}
+	return s[:i] + "…"
+}
+
+// Fit returns build(m), made to fit limit bytes: when the body is larger,
+// the message is shortened step by step until it fits — the details (field
+// values, the note, digest lines) first, then the heading, then the link
+// (its query first, then all of it), and at last the mentions beyond what
+// fits. The title, the keyword and the robot's format stay. So an alert is
+// never refused for its size; only a limit too small for an empty message
+// fails.
+func Fit(limit int, m *Message, build func(*Message) ([]byte, error)) ([]byte, error) {
+	out, err := build(m)
+	if err != nil || len(out) <= limit {
+		return out, err
+	}
+	c := m.clone()
+	steps := []func(*Message) bool{
+		func(c *Message) bool { return c.shrinkDetails() },
+		func(c *Message) bool { return c.shrinkHeading() },
+		func(c *Message) bool { return c.shrinkLink() },
+		func(c *Message) bool { return c.shrinkMentions() },
+	}
+	for _, step := range steps {
+		for step(c) {
+			if out, err = build(c); err != nil || len(out) <= limit {
+				return out, err
+			}
+		}
+	}
+	return nil, fmt.Errorf("the message does not fit %d bytes even with nothing but its title", limit)
+}
+
+func (m *Message) clone() *Message {
+	c := *m
+	c.Fields = append([]Field(nil), m.Fields...)
+	c.Digest = append([]DigestItem(nil), m.Digest...)
+	c.Mentions = append([]Mention(nil), m.Mentions...)
+	return &c
+}
+
+// shrinkDetails halves the longest detail, or drops the last one when all
+// are short; it reports false when nothing is left to take.
+func (m *Message) shrinkDetails() bool {
+	longest, at := 0, -1
+	for i, f := range m.Fields {
+		if n := len(f.Value) + len(f.Link); n > longest {
+			longest, at = n, i
+		}
+	}
+	if n := len(m.Note); n > longest {
+		longest, at = n, len(m.Fields)
+	}
+	for i, it := range m.Digest {
+		if n := len(it.Title) + len(it.Link) + len(it.Project); n > longest {
+			longest, at = n, len(m.Fields)+1+i
+		}
+	}
+	switch {
+	case at < 0:
+		return false
+	case longest > 48:
+		switch {
+		case at < len(m.Fields):
+			f := &m.Fields[at]
+			f.Link = ""
+			f.Value = CutRunes(f.Value, utf8.RuneCountInString(f.Value)/2)
+		case at == len(m.Fields):
+			m.Note = CutRunes(m.Note, utf8.RuneCountInString(m.Note)/2)
+		default:
+			it := &m.Digest[at-len(m.Fields)-1]
+			if len(it.Link) > len(it.Title) {
+				it.Link = ""
+			} else {
+				it.Title = CutRunes(it.Title, utf8.RuneCountInString(it.Title)/2)
+				it.Project = CutRunes(it.Project, 24)
+			}
+		}
+	case len(m.Digest) > 1:
+		m.Digest = m.Digest[:len(m.Digest)-1]
+	case len(m.Fields) > 0:
+		m.Fields = m.Fields[:len(m.Fields)-1]
+	case m.Note != "":
+		m.Note = ""
+	case len(m.Digest) == 1 && m.Digest[0].Link != "":
+		m.Digest[0].Link = ""
+	case len(m.Digest) == 1 && utf8.RuneCountInString(m.Digest[0].Title) > 24:
+		m.Digest[0].Title = CutRunes(m.Digest[0].Title, 24)
+	default:
+		return false
+	}
+	return true
+}
+
+func (m *Message) shrinkHeading() bool {
+	n := utf8.RuneCountInString(m.Heading)
+	if n <= 24 {
+		return false
+	}
+	m.Heading = CutRunes(m.Heading, n/2)
+	return true
+}
+
+func (m *Message) shrinkLink() bool {
+	if m.Link == "" {
+		return false
+	}
+	if i := strings.IndexAny(m.Link, "?#"); i > 0 {
+		m.Link = m.Link[:i]
+		return true
+	}
+	m.Link = ""
+	return true
+}
+
+func (m *Message) shrinkMentions() bool {
+	if len(m.Mentions) == 0 {
+		return false
+	}
+	m.Mentions = m.Mentions[:len(m.Mentions)/2]
+	return true
+}
