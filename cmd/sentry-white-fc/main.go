@@ -1,5 +1,6 @@
 // Command sentry-white-fc is the relay: an HTTP server that takes Sentry
-// webhooks and posts one alert per robot to DingTalk (and WeCom, Feishu).
+// webhooks and posts one alert per robot to chat group robots (the kinds
+// internal/notifiers registers).
 // It runs as an Aliyun Function Compute custom runtime (packaged as
 // bootstrap) and the same on any host.
 package main

@@ -15,7 +15,7 @@ import (
 // SchemaVersion is the document schema this version reads and writes.
 const SchemaVersion = 1
 
-// DefaultKeyword is the DingTalk custom keyword the original system used.
+// DefaultKeyword is the robot keyword the original system used.
 const DefaultKeyword = "详情"
 
 // Secret is a string that must never reach a log line: it prints as a mask but
@@ -69,7 +69,7 @@ type Owner struct {
 	Mobile string `json:"mobile"`
 	// IDs holds the person's user id per robot kind (kind → id), for kinds
 	// that mention by id. In JSON each lives in the member its kind names
-	// (KindRules.OwnerIDKey, e.g. "dingtalk_user_id").
+	// (KindRules.OwnerIDKey).
 	IDs   map[string]string `json:"-"`
 	Extra Extra             `json:"-"`
 }

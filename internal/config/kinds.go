@@ -14,7 +14,7 @@ type KindRules struct {
 	// Name is the kind as a robot's "kind" member holds it (lower case).
 	Name string
 	// OwnerIDKey is the owner member holding a person's id for this kind
-	// ("dingtalk_user_id"), "" when the kind mentions no one by id.
+	// ("<kind>_user_id"), "" when the kind mentions no one by id.
 	OwnerIDKey string
 	// OwnerIDAlways writes OwnerIDKey even when it is empty, as earlier
 	// versions did.

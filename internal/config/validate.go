@@ -38,7 +38,7 @@ func validLevel(l string) bool {
 
 var (
 	// Mainland mobiles (13800138000) and international ones with a country
-	// code, as DingTalk writes them (+852-12345678).
+	// code, as the chat tools write them (+852-12345678).
 	mobileRE = regexp.MustCompile(`^(1[3-9][0-9]{9}|\+[0-9]{1,4}-?[0-9]{4,14})$`)
 	slugRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
 	tokenRE  = regexp.MustCompile(`^[A-Za-z0-9._~-]{1,256}$`)
@@ -92,7 +92,7 @@ func firstNonEmpty(vals ...string) string {
 	return ""
 }
 
-// ValidMobile reports whether s is a mobile number DingTalk can @-mention.
+// ValidMobile reports whether s is a mobile number a robot can @-mention.
 func ValidMobile(s string) bool { return mobileRE.MatchString(s) }
 
 // ValidSlug reports whether s is a usable Sentry slug.

@@ -358,8 +358,8 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 			rb["body"], rb["bodies"] = bodies[0], bodies
 			var parsed struct {
 				Markdown struct {
-					Text    string `json:"text"`    // DingTalk
-					Content string `json:"content"` // WeCom
+					Text    string `json:"text"`
+					Content string `json:"content"`
 				} `json:"markdown"`
 			}
 			if json.Unmarshal(bodies[0], &parsed) == nil {
@@ -376,7 +376,7 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 }
 
 // requestBodies are the exact request bodies a robot of kind receives for
-// m, in order (WeCom sends a second text message to @-mention by mobile),
+// m, in order (a kind may send a second message to @-mention by mobile),
 // unsigned: a signature is added when it is sent.
 func requestBodies(kind string, m *notify.Message) ([]json.RawMessage, error) {
 	k := notifiers.Lookup(kind)

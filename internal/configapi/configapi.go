@@ -53,7 +53,7 @@ type Options struct {
 	Token string
 	// Getenv reads the environment; nil means os.Getenv. It supplies
 	// SENTRY_WHITE_STORE, SENTRY_WHITE_CONFIG_DIR, the OSS keys and the
-	// robot API base URLs (SENTRY_WHITE_DINGTALK_API, …).
+	// robot API base URLs (each kind's BaseEnv).
 	Getenv func(string) string
 	// Store is the store location from the -store flag; "" means the
 	// environment (SENTRY_WHITE_STORE), else the settings file, else

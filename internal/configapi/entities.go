@@ -352,7 +352,7 @@ var owners = &entity[config.Owner]{
 }
 
 // normalizeMobile removes the spaces and dashes people type in a mainland
-// number and its +86 prefix; an international number keeps DingTalk's
+// number and its +86 prefix; an international number keeps the chat tools'
 // +852-12345678 form.
 func normalizeMobile(s string) string {
 	s = strings.Join(strings.Fields(s), "")

@@ -74,7 +74,7 @@ type Job struct {
 	// Message is the alert as rendered, without the robot's addressing
 	// (keyword, mentions), which the Resolver adds.
 	Message notify.Message `json:"message"`
-	// Cost is how many of the robot's messages the job takes (WeCom's
+	// Cost is how many of the robot's messages the job takes (a kind's
 	// mentions by mobile need a second message).
 	Cost    int       `json:"cost,omitempty"`
 	Created time.Time `json:"created"`

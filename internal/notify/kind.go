@@ -43,7 +43,7 @@ type Budget struct {
 // configurator shows it.
 type Input struct {
 	// Key is the JSON member ("access_token", "secret",
-	// "dingtalk_user_id").
+	// "<kind>_user_id").
 	Key   string `json:"key"`
 	Label Text   `json:"label"`
 	Help  Text   `json:"help"`

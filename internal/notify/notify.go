@@ -63,7 +63,7 @@ type Message struct {
 }
 
 // LinkLabel is the text of the link to Sentry. In Chinese it is 查看详情,
-// which carries the default DingTalk keyword 详情.
+// which carries the default robot keyword 详情.
 func (m *Message) LinkLabel() string {
 	if m.Lang == "en" {
 		return "Open in Sentry (详情)"
@@ -94,7 +94,7 @@ type Error struct {
 	// RateLimited means the robot refused for sending too fast.
 	RateLimited bool
 	// Resign means the request should be signed again with a fresh
-	// timestamp once (DingTalk "invalid timestamp").
+	// timestamp once (a vendor's "invalid timestamp").
 	Resign bool
 	// Fix explains a configuration fault in plain words, when it is one.
 	Fix string

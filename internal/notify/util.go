@@ -110,9 +110,9 @@ func CutRunes(s string, n int) string {
 
 // Fit returns build(m), made to fit limit bytes: when the body is larger,
 // the message is shortened step by step until it fits — the details (field
-// values, the note, digest lines) first, then the heading, then the link
-// (its query first, then all of it), and at last the mentions beyond what
-// fits. The title, the keyword and the robot's format stay. So an alert is
+// values, the note, digest lines) first, then the heading, then the link,
+// and at last the mentions beyond what fits. A link longer than a quarter
+// of the limit loses its query first, since it still opens the issue. The title, the keyword and the robot's format stay. So an alert is
 // never refused for its size; only a limit too small for an empty message
 // fails.
 func Fit(limit int, m *Message, build func(*Message) ([]byte, error)) ([]byte, error) {
@@ -121,6 +121,21 @@ func Fit(limit int, m *Message, build func(*Message) ([]byte, error)) ([]byte, e
 		return out, err
 	}
 	c := m.clone()
+	if len(c.Link) > limit/4 && c.shrinkLinkQuery() {
+		// A link this long is mostly query: without it, it still opens
+		// the issue.
+		if out, err = build(c); err != nil || len(out) <= limit {
+			return out, err
+		}
+	}
+	if ratio := float64(limit) / float64(len(out)); ratio < 0.8 {
+		// Far over: cut every detail in proportion first, rather than one
+		// at a time (each try is a whole render).
+		c.scaleDetails(ratio)
+		if out, err = build(c); err != nil || len(out) <= limit {
+			return out, err
+		}
+	}
 	steps := []func(*Message) bool{
 		func(c *Message) bool { return c.shrinkDetails() },
 		func(c *Message) bool { return c.shrinkHeading() },
@@ -198,6 +213,24 @@ func (m *Message) shrinkDetails() bool {
 	return true
 }
 
+// scaleDetails cuts each detail to ratio of its length (at least 24 runes).
+func (m *Message) scaleDetails(ratio float64) {
+	scale := func(s string) string {
+		n := utf8.RuneCountInString(s)
+		return CutRunes(s, max(24, int(float64(n)*ratio)))
+	}
+	for i := range m.Fields {
+		m.Fields[i].Value = scale(m.Fields[i].Value)
+	}
+	m.Note = scale(m.Note)
+	for i := range m.Digest {
+		m.Digest[i].Title = scale(m.Digest[i].Title)
+		if len(m.Digest[i].Link) > 1024 {
+			m.Digest[i].Link = ""
+		}
+	}
+}
+
 func (m *Message) shrinkHeading() bool {
 	n := utf8.RuneCountInString(m.Heading)
 	if n <= 24 {
@@ -211,12 +244,19 @@ func (m *Message) shrinkLink() bool {
 	if m.Link == "" {
 		return false
 	}
+	if !m.shrinkLinkQuery() {
+		m.Link = ""
+	}
+	return true
+}
+
+// shrinkLinkQuery drops the link's query and fragment, if it has any.
+func (m *Message) shrinkLinkQuery() bool {
 	if i := strings.IndexAny(m.Link, "?#"); i > 0 {
 		m.Link = m.Link[:i]
 		return true
 	}
-	m.Link = ""
-	return true
+	return false
 }
 
 func (m *Message) shrinkMentions() bool {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/deliveries"
+	"github.com/sentry-white/sentry-white/internal/dispatch"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/robottest"
@@ -621,6 +623,15 @@ func TestFCHandOff(t *testing.T) {
 	if e.h.o.Dispatcher.Queued() != 0 {
 		t.Errorf("%d alerts still queued on the instance that handed them off", e.h.o.Dispatcher.Queued())
 	}
+	// The hand-off names robots by id: no robot token or secret travels in
+	// it.
+	for _, r := range testDoc().Robots {
+		for _, v := range []string{r.AccessToken.Reveal(), r.Secret.Reveal()} {
+			if v != "" && bytes.Contains(capturedBody, []byte(v)) {
+				t.Errorf("the hand-off body holds robot %d's credential: %s", r.ID, capturedBody)
+			}
+		}
+	}
 	// Another instance runs the invocation.
 	other := New(Options{Docs: e.h.o.Docs, Senders: e.h.o.Senders, FC: true})
 	replay := func(sig string) int {
@@ -698,5 +709,34 @@ func TestFCHandsOffSlowSends(t *testing.T) {
 	}
 	if n := len(e.robot.Messages()); n != 2 {
 		t.Errorf("%d messages, want 2 (the stopped sends never reached the robot)", n)
+	}
+}
+
+// TestHandoffChunks: a hand-off of many alerts is split into bodies under
+// FC's 128 KB limit on an asynchronous request, none lost.
+func TestHandoffChunks(t *testing.T) {
+	var jobs []*dispatch.Job
+	for i := 0; i < 400; i++ {
+		jobs = append(jobs, &dispatch.Job{ID: fmt.Sprintf("job-%03d", i), RobotID: 1, Kind: "dingtalk",
+			Message: notify.Message{Heading: strings.Repeat("错误", 200)}})
+	}
+	seen := 0
+	for rest := jobs; len(rest) > 0; {
+		n, body, err := handoffChunk(rest)
+		if err != nil || n == 0 {
+			t.Fatalf("chunk: %d, %v", n, err)
+		}
+		if len(body) > 128<<10 {
+			t.Fatalf("a %d-byte hand-off body", len(body))
+		}
+		var hb handoffBody
+		if err := json.Unmarshal(body, &hb); err != nil || len(hb.Jobs) != n || hb.Jobs[0].ID != rest[0].ID {
+			t.Fatalf("chunk of %d decodes to %d jobs (%v)", n, len(hb.Jobs), err)
+		}
+		seen += n
+		rest = rest[n:]
+	}
+	if seen != len(jobs) {
+		t.Errorf("%d of %d jobs handed off", seen, len(jobs))
 	}
 }
