@@ -34,11 +34,11 @@ const hookMaxBody = 8 << 10
 var hookKind = &notify.Kind{
 	Name: "webhook", Label: notify.Text{Zh: "通用 Webhook", En: "Generic webhook"},
 	BaseEnv: "SENTRY_WHITE_WEBHOOK_API", DefaultBase: "https://hooks.example",
-	Budget:  notify.Budget{Limits: []notify.Limit{{N: 30, Per: time.Minute}}, Block: time.Minute, DigestItems: 10},
-	MaxBody: hookMaxBody,
-	Token:   notify.Input{Key: "access_token", Label: notify.Text{Zh: "令牌", En: "Token"}},
-	Secret:  &notify.Input{Key: "secret", Label: notify.Text{Zh: "签名密钥", En: "Signing secret"}},
-	OwnerID: &notify.Input{Key: "webhook_user", Label: notify.Text{Zh: "Webhook 用户", En: "Webhook user"}},
+	Budget:     notify.Budget{Limits: []notify.Limit{{N: 30, Per: time.Minute}}, Block: time.Minute, DigestItems: 10},
+	MaxBody:    hookMaxBody,
+	Token:      notify.Input{Key: "access_token", Label: notify.Text{Zh: "令牌", En: "Token"}},
+	Secret:     &notify.Input{Key: "secret", Label: notify.Text{Zh: "签名密钥", En: "Signing secret"}},
+	OwnerID:    &notify.Input{Key: "webhook_user", Label: notify.Text{Zh: "Webhook 用户", En: "Webhook user"}},
 	URLExample: "https://hooks.example/hooks/…",
 	New:        func(base string, c *http.Client) notify.Sender { return &hookSender{base: base, client: c} },
 	Requests: func(m *notify.Message) ([]json.RawMessage, error) {
@@ -134,7 +134,11 @@ func (v *hookVendor) Robot(signed bool) *config.Robot {
 	}
 	return r
 }
-func (v *hookVendor) FailNext(hang bool) { v.mu.Lock(); v.faults = append(v.faults, hang); v.mu.Unlock() }
+func (v *hookVendor) FailNext(hang bool) {
+	v.mu.Lock()
+	v.faults = append(v.faults, hang)
+	v.mu.Unlock()
+}
 func (v *hookVendor) Accepted() []string {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -195,8 +199,8 @@ func TestFifthKind(t *testing.T) {
 		hv := newHookVendor()
 		defer hv.Close()
 		doc := &config.Document{Schema: 1, WebhookToken: "tok",
-			Owners: []config.Owner{{ID: 1, Name: "张三", IDs: map[string]string{"webhook": "zhang.san"}}},
-			Robots: []config.Robot{{ID: 1, Name: "通用", Kind: "webhook", AccessToken: "hook-signed", Secret: "hook-secret-0001"}},
+			Owners:   []config.Owner{{ID: 1, Name: "张三", IDs: map[string]string{"webhook": "zhang.san"}}},
+			Robots:   []config.Robot{{ID: 1, Name: "通用", Kind: "webhook", AccessToken: "hook-signed", Secret: "hook-secret-0001"}},
 			Projects: []config.Project{{ID: 1, Name: "商城后台", Slug: "mall-api", OwnerIDs: []int64{1}, RobotIDs: []int64{1}}}}
 		dir := t.TempDir()
 		if _, err := store.NewDocs(store.NewFile(dir), "api/").Save(context.Background(), doc, ""); err != nil {

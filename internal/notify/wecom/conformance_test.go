@@ -3,8 +3,8 @@ package wecom_test
 import (
 	"testing"
 
-	"github.com/sentry-white/sentry-white/internal/notify/wecom"
 	"github.com/sentry-white/sentry-white/internal/notify/notifytest"
+	"github.com/sentry-white/sentry-white/internal/notify/wecom"
 	"github.com/sentry-white/sentry-white/internal/robottest"
 )
 
