@@ -114,15 +114,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return h.Resolve(ctx, jobs)
 		},
 	}
+	// A spool that cannot be written does not stop the relay: alerts that
+	// can be sent at once still are, and the dispatcher refuses (503) and
+	// reports what it cannot save until the folder works again.
 	disp, err := dispatch.New(dopts)
 	if err != nil {
-		// A spool that cannot be written must not stop alerts: keep the
-		// queue in memory and say so.
-		log.Error("spool unusable; queued alerts are kept in memory only", "spool", *spoolDir, "error", err.Error())
-		dopts.Spool = ""
-		if disp, err = dispatch.New(dopts); err != nil {
-			return err
-		}
+		return err
 	}
 	h = relay.New(relay.Options{
 		Docs:       docs,

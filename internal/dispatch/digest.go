@@ -6,16 +6,18 @@ import (
 
 // DigestItems merges jobs waiting for one robot into the lines of a digest:
 // one per issue, in the order they came, with repeats of an issue counted.
-// It also returns how many alerts the lines stand for. The words around
+// It also returns how many alerts the digest stands for, and how many of
+// them are not listed (folded in while a queue was full). The words around
 // them are render's.
-func DigestItems(jobs []*Job) (items []notify.DigestItem, alerts int) {
+func DigestItems(jobs []*Job) (items []notify.DigestItem, alerts, more int) {
 	type key struct{ title, link string }
 	index := map[key]int{}
 	for _, j := range jobs {
 		msg := &j.Message
 		k := key{msg.Heading, msg.Link}
 		n := 1 + j.Repeats
-		alerts += n
+		alerts += n + j.Folded
+		more += j.Folded
 		if i, ok := index[k]; ok {
 			items[i].Count += n
 			continue
@@ -26,5 +28,5 @@ func DigestItems(jobs []*Job) (items []notify.DigestItem, alerts int) {
 			Level: msg.Level, Time: j.Created, Count: n,
 		})
 	}
-	return items, alerts
+	return items, alerts, more
 }

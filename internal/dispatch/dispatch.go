@@ -84,6 +84,12 @@ type Job struct {
 	// Repeats counts later alerts of the same issue merged into this queued
 	// job, so a storm of one error holds one job, not thousands.
 	Repeats int `json:"repeats,omitempty"`
+	// Folded counts alerts of other issues folded into this job because
+	// its robot's queue was full: the digest reports them as a number.
+	Folded int `json:"folded,omitempty"`
+	// RepeatKey identifies the issue for the relay's repeat window (a
+	// hash, opaque here), so the window starts only once it is delivered.
+	RepeatKey string `json:"repeat_key,omitempty"`
 
 	// answered is set once Sentry was told the job continues (202): from
 	// then on a transient failure is retried in the background instead of
@@ -93,10 +99,16 @@ type Job struct {
 	// jobFinished, or jobRequeued when the deadline handed it to the queue.
 	state atomic.Int32
 
+	// spoolMu orders writing the job's spool file and settling it: a job
+	// settled (delivered, failed or merged) is never written again, so no
+	// file outlives a delivered alert to be sent again at a restart.
+	spoolMu sync.Mutex
 	// spooled is set once the job may have a spool file: a job delivered
 	// within its request never had one, and removing it anyway cost a
 	// syscall per webhook.
-	spooled atomic.Bool
+	spooled bool
+	// settled is set once the job reached its end.
+	settled bool
 }
 
 // Job states while Submit sends it.
@@ -119,6 +131,10 @@ const (
 	Failed    = "failed"    // final failure: recorded, not retried
 	Queued    = "queued"    // over the robot's budget: it goes out in a digest
 	Pending   = "pending"   // still being delivered after the answer
+	// Unsaved: the job had to outlive the request and could not be saved
+	// (the spool cannot be written); it is dropped, and the caller must say
+	// so rather than claim the alert was accepted.
+	Unsaved = "unsaved"
 )
 
 // Outcome is what happened to a job.
@@ -174,7 +190,14 @@ type Options struct {
 	MaxTries int
 	// SendTimeout bounds one delivery with its retries (default 30 s).
 	SendTimeout time.Duration
+	// MaxQueue bounds the alerts waiting for one robot (default 500): past
+	// it, a new alert is folded into the robot's digest as a count.
+	MaxQueue int
 }
+
+// defaultMaxQueue bounds a robot's queue: 500 alerts are 25 minutes of a
+// DingTalk robot's budget, and at most a few MB of memory and spool.
+const defaultMaxQueue = 500
 
 // Dispatcher delivers jobs; it is safe for concurrent use.
 type Dispatcher struct {
@@ -192,6 +215,13 @@ type Dispatcher struct {
 	// clock. With a fake clock, busy == 0 means nothing moves until the
 	// clock does (tests settle on it instead of sleeping).
 	busy atomic.Int64
+	// budgetsDirty is set when a robot's budget changed since it was last
+	// saved; budgetsSaved is when it was.
+	budgetsDirty bool
+	budgetsSaved time.Time
+	// foldedAt is when a full queue last folded an alert (GET / says
+	// degraded for a while after).
+	foldedAt time.Time
 }
 
 type robotState struct {
@@ -226,22 +256,92 @@ func New(o Options) (*Dispatcher, error) {
 	if o.Resolve == nil {
 		return nil, errors.New("dispatch: no Resolver")
 	}
+	if o.MaxQueue <= 0 {
+		o.MaxQueue = defaultMaxQueue
+	}
 	d := &Dispatcher{o: o, clock: o.Clock, log: o.Logger, robots: map[int64]*robotState{}, stop: make(chan struct{})}
 	if o.Spool != "" {
-		sp, jobs, err := openSpool(o.Spool)
-		if err != nil {
-			return nil, err
-		}
+		sp, jobs, budgets := openSpool(o.Spool)
 		d.spool = sp
+		if err := sp.Err(); err != nil {
+			d.log.Error("spool unusable: alerts that must wait for a robot cannot be saved and are refused (503) until it is fixed",
+				"spool", o.Spool, "error", err.Error())
+		}
+		d.restoreBudgets(budgets, jobs)
 		for _, j := range jobs {
-			j.spooled.Store(true)
-			d.enqueue(j, false)
+			j.spooled = true
+			_ = d.enqueue(j, false)
 		}
 		if len(jobs) > 0 {
 			d.log.Info("requeued spooled alerts", "count", len(jobs))
 		}
 	}
 	return d, nil
+}
+
+// restoreBudgets takes the robots' sends and blocks from before a restart.
+// A robot with spooled alerts but no saved sends (a crash before they
+// were saved) is taken to have spent its budget: its alerts wait one
+// window rather than risk the vendor's block (DingTalk: 10 minutes).
+func (d *Dispatcher) restoreBudgets(saved map[int64]savedBudget, jobs []*Job) {
+	now := d.clock.Now()
+	for id, b := range saved {
+		st := &robotState{id: id, kind: b.Kind, sent: b.Sent, blockedUntil: b.BlockedUntil}
+		d.robots[id] = st
+	}
+	for _, j := range jobs {
+		if _, ok := d.robots[j.RobotID]; ok {
+			continue
+		}
+		st := d.state(j)
+		for _, l := range d.budget(j.Kind).Limits {
+			for len(st.sent) < l.N {
+				st.sent = append(st.sent, now)
+			}
+		}
+	}
+}
+
+// saveBudgets writes the robots' budgets to the spool, at most once a
+// second (and at Close): what a restart needs to stay under the limits.
+func (d *Dispatcher) saveBudgets(force bool) {
+	if d.spool == nil {
+		return
+	}
+	d.mu.Lock()
+	now := d.clock.Now()
+	if !d.budgetsDirty || !force && now.Sub(d.budgetsSaved) < time.Second {
+		d.mu.Unlock()
+		return
+	}
+	out := make(map[int64]savedBudget, len(d.robots))
+	for id, st := range d.robots {
+		if len(st.sent) > 0 || st.blockedUntil.After(now) {
+			out[id] = savedBudget{Kind: st.kind, Sent: slices.Clone(st.sent), BlockedUntil: st.blockedUntil}
+		}
+	}
+	d.budgetsDirty, d.budgetsSaved = false, now
+	d.mu.Unlock()
+	if err := d.spool.saveBudgets(out); err != nil {
+		d.log.Error("robot budgets not saved to the spool", "error", err.Error())
+	}
+}
+
+// Health says what keeps the dispatcher from its promise, or "" when
+// nothing does: a spool that cannot be written, or a robot's queue full
+// within the last ten minutes.
+func (d *Dispatcher) Health() string {
+	if d.spool != nil {
+		if err := d.spool.Err(); err != nil {
+			return "alerts that must wait cannot be saved: " + err.Error()
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.foldedAt.IsZero() && d.clock.Now().Sub(d.foldedAt) < 10*time.Minute {
+		return fmt.Sprintf("a robot's queue reached %d alerts; further alerts are counted in its next digest", d.o.MaxQueue)
+	}
+	return ""
 }
 
 // budget returns the limits of a robot kind; an unknown kind has none
@@ -307,13 +407,18 @@ func (d *Dispatcher) take(st *robotState, now time.Time, n int) bool {
 	for range n {
 		st.sent = append(st.sent, now)
 	}
+	d.budgetsDirty = true
 	return true
 }
 
 // Submit delivers jobs, each on its own goroutine, and waits until they are
 // done or the deadline passes. Jobs over their robot's budget are queued
 // for a digest; jobs still running at the deadline continue detached from
-// ctx's cancellation and are spooled so a restart re-sends them.
+// ctx's cancellation and are spooled so a restart re-sends them. A job
+// that would have to outlive the request but cannot be saved is, when it
+// is under way, waited for (delivered within the request after all), and
+// otherwise dropped with the status Unsaved: the caller must not claim it
+// was accepted.
 func (d *Dispatcher) Submit(ctx context.Context, jobs []*Job, deadline time.Time) []Outcome {
 	outs := make([]Outcome, len(jobs))
 	cancels := make([]context.CancelFunc, len(jobs))
@@ -333,8 +438,11 @@ func (d *Dispatcher) Submit(ctx context.Context, jobs []*Job, deadline time.Time
 		ok := len(st.pending) == 0 && d.take(st, now, cost(j))
 		d.mu.Unlock()
 		if !ok {
-			d.enqueue(j, true)
-			outs[i] = Outcome{Job: j, Status: Queued, At: now}
+			if err := d.enqueue(j, true); err != nil {
+				outs[i] = d.unsaved(j, err, now)
+			} else {
+				outs[i] = Outcome{Job: j, Status: Queued, At: now}
+			}
 			continue
 		}
 		running++
@@ -367,28 +475,71 @@ func (d *Dispatcher) Submit(ctx context.Context, jobs []*Job, deadline time.Time
 			finished[i] = true
 			running--
 		case <-timer.C:
-			mu.Lock()
-			snapshot := slices.Clone(outs)
-			mu.Unlock()
-			for i, j := range jobs {
-				if snapshot[i].Status == "" && !finished[i] {
-					j.answered.Store(true)
-					snapshot[i] = Outcome{Job: j, Status: Pending, At: d.clock.Now()}
-					if d.o.RequeueInFlight && j.state.CompareAndSwap(jobRunning, jobRequeued) {
-						// Nothing may run after the answer here: stop the
-						// send and queue the job for a hand-off. The robot
-						// may have taken it already (at least once).
-						cancels[i]()
-						d.enqueue(j, true)
-						continue
-					}
-					d.spoolJob(j)
-				}
-			}
-			return snapshot
+			return d.detach(jobs, outs, &mu, finished, cancels, done, running)
 		}
 	}
 	return outs
+}
+
+// detach answers for the jobs still under way at Submit's deadline: on
+// Function Compute they are stopped and queued for a hand-off; elsewhere
+// they go on after the answer, saved to the spool first. A job that
+// cannot be saved is waited for instead.
+func (d *Dispatcher) detach(jobs []*Job, outs []Outcome, mu *sync.Mutex, finished []bool,
+	cancels []context.CancelFunc, done chan int, running int) []Outcome {
+	mu.Lock()
+	snapshot := slices.Clone(outs)
+	mu.Unlock()
+	var wait []int
+	for i, j := range jobs {
+		if snapshot[i].Status != "" || finished[i] {
+			continue
+		}
+		if d.o.RequeueInFlight && j.state.CompareAndSwap(jobRunning, jobRequeued) {
+			// Nothing may run after the answer here: stop the send and
+			// queue the job for a hand-off. The robot may have taken it
+			// already (at least once).
+			cancels[i]()
+			if err := d.enqueue(j, true); err != nil {
+				snapshot[i] = d.unsaved(j, err, d.clock.Now())
+			} else {
+				snapshot[i] = Outcome{Job: j, Status: Pending, At: d.clock.Now()}
+			}
+			continue
+		}
+		if d.spool != nil && d.spool.Err() != nil {
+			wait = append(wait, i) // cannot be made durable: finish it now
+			continue
+		}
+		j.answered.Store(true)
+		if err := d.spoolJob(j); err != nil {
+			d.log.Error("spool write failed; the alert is still being sent", "job", j.ID, "error", err.Error())
+		}
+		snapshot[i] = Outcome{Job: j, Status: Pending, At: d.clock.Now()}
+	}
+	for len(wait) > 0 && running > 0 {
+		i := <-done
+		finished[i] = true
+		running--
+		if k := slices.Index(wait, i); k >= 0 {
+			wait = slices.Delete(wait, k, k+1)
+			mu.Lock()
+			snapshot[i] = outs[i]
+			mu.Unlock()
+		}
+	}
+	return snapshot
+}
+
+// unsaved drops a job that had to wait but could not be saved, and says
+// so.
+func (d *Dispatcher) unsaved(j *Job, err error, now time.Time) Outcome {
+	d.finish(j)
+	d.log.Error("an alert that must wait for its robot could not be saved; it is refused", "job", j.ID,
+		"robot_id", j.RobotID, "error", err.Error())
+	return Outcome{Job: j, Status: Unsaved, At: now, Err: &notify.Error{Robot: fmt.Sprintf("robot %d", j.RobotID), Kind: j.Kind,
+		Msg: "the alert must wait for the robot, but it cannot be saved for later: " + err.Error(),
+		Fix: "free disk space or fix the spool folder's permissions (SENTRY_WHITE_SPOOL); Sentry may send it again"}}
 }
 
 // sent is what one send did.
@@ -436,33 +587,55 @@ func (d *Dispatcher) settle(jobs []*Job, sn sent) Outcome {
 		d.mu.Lock()
 		st := d.state(jobs[0])
 		st.blockedUntil = now.Add(block)
+		d.budgetsDirty = true
 		d.mu.Unlock()
 		d.log.Warn("robot is rate limited; alerts wait for a digest", "robot", res.Err.Robot, "code", res.Err.Code,
 			"until", now.Add(block).UTC().Format(time.RFC3339))
-		for _, j := range jobs {
-			d.enqueue(j, true)
-		}
-		out.Status = Queued
-		return out
+		return d.requeue(jobs, out)
 	case res.Err.Retry && !res.Err.Timeout && d.o.Background && jobs[0].answered.Load() && jobs[0].Tries+1 < d.o.MaxTries:
 		// (A robot that timed out may have posted the message: no more
 		// rounds, so a slow robot does not get copies.)
 		for _, j := range jobs {
 			j.Tries++
 			j.NotBefore = now.Add(retryDelay(j.Tries))
-			d.enqueue(j, true)
 		}
-		out.Status = Queued
-		return out
+		return d.requeue(jobs, out)
 	default:
 		out.Status = Failed
 	}
+	d.final(jobs, out)
+	return out
+}
+
+// final settles jobs for good and reports each one's outcome.
+func (d *Dispatcher) final(jobs []*Job, out Outcome) {
 	for _, j := range jobs {
-		d.unspool(j)
+		d.finish(j)
 		if d.o.OnFinal != nil {
 			o := out
 			o.Job = j
 			d.o.OnFinal(o)
+		}
+	}
+}
+
+// requeue puts jobs back in their robot's queue after a send that must be
+// tried again later. A job that cannot be saved for it is dropped: one
+// not yet answered for (inside Submit) is reported Unsaved; the others
+// fail, recorded.
+func (d *Dispatcher) requeue(jobs []*Job, out Outcome) Outcome {
+	out.Status = Queued
+	for _, j := range jobs {
+		err := d.enqueue(j, true)
+		switch {
+		case err == nil:
+		case len(jobs) == 1 && !j.answered.Load():
+			return d.unsaved(j, err, out.At)
+		default:
+			o := out
+			o.Status, o.Err = Failed, &notify.Error{Robot: fmt.Sprintf("robot %d", j.RobotID), Kind: j.Kind,
+				Msg: "the alert had to wait for the robot and could not be saved for later: " + err.Error()}
+			d.final([]*Job{j}, o)
 		}
 	}
 	return out
@@ -478,34 +651,61 @@ func retryDelay(n int) time.Duration {
 	return min(d, 10*time.Minute)
 }
 
-// enqueue adds j to its robot's queue (and the spool) and, in background
-// mode, makes sure a worker serves the robot.
-func (d *Dispatcher) enqueue(j *Job, persist bool) {
-	j.answered.Store(true)
+// enqueue adds j to its robot's queue (and, with persist, the spool) and,
+// in background mode, makes sure a worker serves the robot. A repeat of an
+// issue already waiting only raises that job's count; past MaxQueue, an
+// alert of another issue is folded into the queue's last job as a count.
+// In server mode a job that cannot be saved is not queued: the error says
+// why (on Function Compute the hand-off, not the spool, keeps it).
+func (d *Dispatcher) enqueue(j *Job, persist bool) error {
 	d.mu.Lock()
 	st := d.state(j)
-	// A repeat of an issue already waiting for this robot only raises the
-	// waiting job's count.
 	var into *Job
+	folded := false
 	if j.NotBefore.IsZero() {
 		for _, p := range st.pending {
 			if p != j && p.NotBefore.IsZero() && p.Message.Heading == j.Message.Heading && p.Message.Link == j.Message.Link {
 				into = p
 				into.Repeats += 1 + j.Repeats
+				into.Folded += j.Folded
 				break
 			}
 		}
 	}
+	if into == nil && len(st.pending) >= d.o.MaxQueue && !slices.Contains(st.pending, j) {
+		into = st.pending[len(st.pending)-1]
+		into.Folded += 1 + j.Repeats + j.Folded
+		folded = true
+		if now := d.clock.Now(); now.Sub(d.foldedAt) > time.Minute {
+			d.log.Warn("a robot's queue is full: further alerts are counted in its next digest",
+				"robot_id", j.RobotID, "queued", len(st.pending))
+		}
+		d.foldedAt = d.clock.Now()
+	}
 	if into != nil {
 		d.mu.Unlock()
-		// The waiting job carries the issue; only its count lives in memory
-		// (a crash loses the count, not the alert).
-		d.unspool(j)
-		return
+		// The waiting job carries the issue. A repeat's count lives in
+		// memory only (a crash loses the count, not the alert); a fold
+		// is saved with it, since those are other alerts.
+		d.finish(j)
+		if folded && into.spooled {
+			if err := d.spoolJob(into); err != nil {
+				d.log.Error("spool write failed for a folded count", "job", into.ID, "error", err.Error())
+			}
+		}
+		return nil
 	}
+	d.mu.Unlock()
 	if persist {
-		d.spoolJob(j)
+		if err := d.spoolJob(j); err != nil {
+			if !d.o.RequeueInFlight {
+				return err
+			}
+			d.log.Error("spool write failed; the alert waits in memory for its hand-off", "job", j.ID, "error", err.Error())
+		}
 	}
+	j.answered.Store(true) // from here the queue delivers it
+	d.mu.Lock()
 	if !slices.Contains(st.pending, j) {
 		st.pending = append(st.pending, j)
 	}
@@ -519,6 +719,7 @@ func (d *Dispatcher) enqueue(j *Job, persist bool) {
 	if start {
 		go d.work(st)
 	}
+	return nil
 }
 
 // next takes the next batch of st's queue if the robot may send now, or
@@ -569,6 +770,7 @@ func (d *Dispatcher) next(st *robotState, now time.Time) ([]*Job, time.Duration)
 	for range cost {
 		st.sent = append(st.sent, now)
 	}
+	d.budgetsDirty = true
 	return batch, 0
 }
 
@@ -682,7 +884,9 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 		close(d.stop)
 	}
 	d.mu.Unlock()
-	return d.Wait(ctx)
+	err := d.Wait(ctx)
+	d.saveBudgets(true)
+	return err
 }
 
 // Wait blocks until detached sends and workers are idle or ctx ends.
@@ -697,19 +901,44 @@ func (d *Dispatcher) Wait(ctx context.Context) error {
 	}
 }
 
-func (d *Dispatcher) spoolJob(j *Job) {
+// spoolJob saves j in the spool (a no-op without one, or for a job already
+// settled).
+func (d *Dispatcher) spoolJob(j *Job) error {
 	if d.spool == nil {
-		return
+		return nil
 	}
-	j.spooled.Store(true) // before the write, so a concurrent unspool still removes it
-	if err := d.spool.put(j); err != nil {
-		d.log.Error("spool write failed; the alert is kept in memory only", "job", j.ID, "error", err.Error())
+	j.spoolMu.Lock()
+	defer j.spoolMu.Unlock()
+	if j.settled {
+		return nil // delivered meanwhile: a file now would be sent again at a restart
+	}
+	err := d.spool.put(j)
+	if err == nil {
+		j.spooled = true
+	}
+	d.saveBudgets(false)
+	return err
+}
+
+// unspool removes j's spool file (the job lives on elsewhere: a hand-off).
+func (d *Dispatcher) unspool(j *Job) {
+	j.spoolMu.Lock()
+	defer j.spoolMu.Unlock()
+	if d.spool != nil && j.spooled {
+		d.spool.remove(j.ID)
+		j.spooled = false
 	}
 }
 
-func (d *Dispatcher) unspool(j *Job) {
-	if d.spool != nil && j.spooled.Load() {
+// finish settles j for good: its spool file goes, and none is written
+// after.
+func (d *Dispatcher) finish(j *Job) {
+	j.spoolMu.Lock()
+	defer j.spoolMu.Unlock()
+	j.settled = true
+	if d.spool != nil && j.spooled {
 		d.spool.remove(j.ID)
+		j.spooled = false
 	}
 }
 
@@ -733,12 +962,17 @@ func (d *Dispatcher) TakeQueued() []*Job {
 }
 
 // Enqueue queues jobs for their robots (spooled), as if they had been over
-// budget; a worker or Drain sends them.
-func (d *Dispatcher) Enqueue(jobs []*Job) {
+// budget; a worker or Drain sends them. It returns the first failure to
+// save one (such a job is not queued, except on Function Compute).
+func (d *Dispatcher) Enqueue(jobs []*Job) error {
+	var first error
 	for _, j := range jobs {
 		if j.ID == "" {
 			j.ID = NewID()
 		}
-		d.enqueue(j, true)
+		if err := d.enqueue(j, true); err != nil && first == nil {
+			first = err
+		}
 	}
+	return first
 }

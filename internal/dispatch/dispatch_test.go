@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -128,9 +129,9 @@ func (d *directory) resolve(ctx context.Context, jobs []*Job) (*config.Robot, *n
 		lists = append(lists, j.Message.Mentions)
 	}
 	msg := &jobs[0].Message
-	if len(jobs) > 1 || jobs[0].Repeats > 0 {
-		items, n := DigestItems(jobs)
-		msg = render.Digest(items, n, msg.Lang)
+	if len(jobs) > 1 || jobs[0].Repeats > 0 || jobs[0].Folded > 0 {
+		items, n, more := DigestItems(jobs)
+		msg = render.Digest(items, n, more, msg.Lang)
 	}
 	return &r, render.Address(msg, &r, render.MergeMentions(lists...)), nil
 }
@@ -322,7 +323,7 @@ func TestSpoolSurvivesRestart(t *testing.T) {
 	e.robot.FailNext(robottest.FaultNoCode)
 	e.d.Submit(context.Background(), []*Job{job(1)}, time.Now().Add(5*time.Second))
 	e.d.Submit(context.Background(), []*Job{job(2)}, time.Now().Add(5*time.Second))
-	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	files := spoolFiles(dir)
 	if len(files) != 2 {
 		t.Fatalf("%d spool files, want 2", len(files))
 	}
@@ -348,7 +349,7 @@ func TestSpoolSurvivesRestart(t *testing.T) {
 	if msgs := e.robot.Messages(); len(msgs) != 1 || !strings.Contains(msgs[0].Text, "Error #001") || !strings.Contains(msgs[0].Text, "Error #002") {
 		t.Fatalf("after restart: %+v", msgs)
 	}
-	if files, _ := filepath.Glob(filepath.Join(dir, "*.json")); len(files) != 0 {
+	if files := spoolFiles(dir); len(files) != 0 {
 		t.Errorf("%d spool files left", len(files))
 	}
 }
@@ -462,7 +463,7 @@ func TestQueuedJobsFollowTheConfiguration(t *testing.T) {
 	if n := e.d.Queued(); n < 3 {
 		t.Fatalf("%d queued, want robot 1's two and robot 7's", n)
 	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	files := spoolFiles(dir)
 	if len(files) == 0 {
 		t.Fatal("nothing spooled")
 	}
@@ -521,5 +522,161 @@ func TestUnknownKindFails(t *testing.T) {
 	out := e.d.Submit(context.Background(), []*Job{j}, time.Now().Add(5*time.Second))
 	if out[0].Status != Failed || out[0].Err == nil || !strings.Contains(out[0].Err.Error(), "not supported") {
 		t.Fatalf("outcome %s %v", out[0].Status, out[0].Err)
+	}
+}
+
+// spoolFiles lists the job files in a spool folder.
+func spoolFiles(dir string) []string {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	return slices.DeleteFunc(files, func(f string) bool { return filepath.Base(f) == budgetFile })
+}
+
+// TestUnsavableAlertIsRefused: with a spool that cannot be written, an
+// alert that would have to wait is refused (Unsaved), never queued as if
+// saved; one under way at the deadline is waited for and delivered within
+// the request; Health says why.
+func TestUnsavableAlertIsRefused(t *testing.T) {
+	blocker := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, filepath.Join(blocker, "spool"), true)
+	if h := e.d.Health(); !strings.Contains(h, "cannot be saved") {
+		t.Errorf("Health() = %q", h)
+	}
+	// Under way at the deadline: delivered before Submit returns.
+	e.robot.Latency = 100 * time.Millisecond
+	out := e.d.Submit(context.Background(), []*Job{job(1)}, time.Now().Add(10*time.Millisecond))
+	if out[0].Status != Delivered {
+		t.Fatalf("a send under way with no spool: %s, want delivered within the request", out[0].Status)
+	}
+	e.robot.Latency = 0
+	// Over budget: refused.
+	e.robot.FailNext(robottest.FaultNoCode)
+	out = e.d.Submit(context.Background(), []*Job{job(2)}, time.Now().Add(5*time.Second))
+	if out[0].Status != Unsaved || out[0].Err == nil || out[0].Err.Fix == "" {
+		t.Fatalf("an alert that must wait with no spool: %s %v, want unsaved", out[0].Status, out[0].Err)
+	}
+	out = e.d.Submit(context.Background(), []*Job{job(3)}, time.Now().Add(5*time.Second))
+	if out[0].Status != Unsaved {
+		t.Fatalf("blocked robot, no spool: %s", out[0].Status)
+	}
+	if n := e.d.Queued(); n != 0 {
+		t.Errorf("%d alerts queued in memory as if they were saved", n)
+	}
+}
+
+// TestNoSpoolFileOutlivesADeliveredAlert: sends that finish just as the
+// answer's deadline passes leave no spool file behind, so a restart sends
+// nothing twice.
+func TestNoSpoolFileOutlivesADeliveredAlert(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnv(t, dir, true)
+	e.robot.PerMinute = 1 << 20
+	e.d.o.Kind = func(string) *notify.Kind {
+		k := *dingtalk.Kind
+		k.Budget.Limits = []notify.Limit{{N: 1 << 20, Per: time.Minute}}
+		return &k
+	}
+	e.robot.Latency = 2 * time.Millisecond
+	// Recording an outcome takes a while (the relay writes its history):
+	// the deadline often passes between a send's end and its answer.
+	e.d.o.OnFinal = func(Outcome) { time.Sleep(3 * time.Millisecond) }
+	var wg sync.WaitGroup
+	for i := 0; i < 200; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.d.Submit(context.Background(), []*Job{job(i)}, time.Now().Add(2*time.Millisecond))
+		}()
+	}
+	wg.Wait()
+	if err := e.d.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.robot.Messages()); n != 200 {
+		t.Fatalf("%d messages, want 200", n)
+	}
+	if files := spoolFiles(dir); len(files) != 0 {
+		t.Fatalf("%d spool files for delivered alerts", len(files))
+	}
+	d2, err := New(Options{Senders: e.d.o.Senders, Resolve: e.dir.resolve, Clock: e.clock, Spool: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := d2.Queued(); n != 0 {
+		t.Errorf("a restart requeued %d delivered alerts", n)
+	}
+}
+
+// TestBudgetSurvivesRestart: a robot that spent its budget before a
+// restart is not sent to at once after it (DingTalk would block it for
+// ten minutes), whether the budget was saved or the process crashed
+// before saving it.
+func TestBudgetSurvivesRestart(t *testing.T) {
+	for _, crash := range []bool{false, true} {
+		t.Run(map[bool]string{false: "saved", true: "crash"}[crash], func(t *testing.T) {
+			dir := t.TempDir()
+			e := newEnv(t, dir, false)
+			for i := 0; i < 23; i++ {
+				e.d.Submit(context.Background(), []*Job{job(i)}, time.Now().Add(5*time.Second))
+			}
+			if n := len(e.robot.Messages()); n != 20 || e.d.Queued() != 3 {
+				t.Fatalf("%d sent, %d queued; want 20 and 3", n, e.d.Queued())
+			}
+			if crash {
+				_ = os.Remove(filepath.Join(dir, budgetFile))
+			} else {
+				_ = e.d.Close(context.Background())
+			}
+			e.clock.Advance(10 * time.Second)
+			d2, err := New(Options{Senders: e.d.o.Senders, Resolve: e.dir.resolve, Clock: e.clock, Spool: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := d2.DrainReady(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(e.robot.Messages()); n != 20 || len(e.robot.Rejected()) != 0 {
+				t.Fatalf("right after the restart: %d messages, rejected %v", n, e.robot.Rejected())
+			}
+			e.clock.Advance(61 * time.Second)
+			if err := d2.Drain(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(e.robot.Messages()); n != 21 || len(e.robot.Rejected()) != 0 || d2.Queued() != 0 {
+				t.Fatalf("a window later: %d messages, rejected %v, %d queued", n, e.robot.Rejected(), d2.Queued())
+			}
+		})
+	}
+}
+
+// TestFullQueueFoldsIntoTheDigest: past MaxQueue a robot's queue does not
+// grow; further alerts are counted in its next digest, and Health says
+// so.
+func TestFullQueueFoldsIntoTheDigest(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnv(t, dir, false)
+	e.d.o.MaxQueue = 5
+	e.robot.FailNext(robottest.FaultNoCode) // blocked
+	for i := 0; i < 40; i++ {
+		e.d.Submit(context.Background(), []*Job{job(i)}, time.Now().Add(5*time.Second))
+	}
+	if n := e.d.Queued(); n != 5 {
+		t.Fatalf("%d queued, want the cap of 5", n)
+	}
+	if files := spoolFiles(dir); len(files) != 5 {
+		t.Errorf("%d spool files, want 5", len(files))
+	}
+	if h := e.d.Health(); !strings.Contains(h, "queue") {
+		t.Errorf("Health() = %q", h)
+	}
+	e.clock.Advance(11 * time.Minute)
+	if err := e.d.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	msgs := e.robot.Messages()
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "40 条告警") || !strings.Contains(msgs[0].Text, "另有 35 条告警") {
+		t.Fatalf("%d messages: %+v", len(msgs), msgs)
 	}
 }

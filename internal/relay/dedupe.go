@@ -1,7 +1,10 @@
 package relay
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"hash/maphash"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -10,21 +13,19 @@ import (
 	"github.com/sentry-white/sentry-white/internal/sentry"
 )
 
-// dedupeKey identifies a webhook so a second copy is sent once: the
-// integration platform's Request-ID, else the event id with the rules that
-// fired (the legacy plugin sends no request id). The configuration's
-// version is part of the key: after an edit the same webhook routes
-// differently, so it is not a copy of what was sent before.
-func dedupeKey(ev *sentry.Event, version string) string {
-	if ev.RequestID != "" {
-		// What it is about goes in too, so a sender that reuses one
-		// Request-ID for different webhooks is not taken for a retry.
-		return "rid:" + version + ":" + ev.RequestID + ":" + ev.Resource + ":" + ev.Action + ":" + ev.IssueID + ":" + ev.EventID
-	}
+// dedupeKey identifies a webhook so a second copy is sent once, whatever
+// Request-ID it carries (a replay of a signed body with new ids is still a
+// copy): an event's alert by what it is about — resource, action, project,
+// event id and the rules that fired —, anything else by its exact body. The
+// configuration's version is part of the key: after an edit the same
+// webhook routes differently, so it is not a copy of what was sent before.
+func dedupeKey(ev *sentry.Event, body []byte, version string) string {
 	if ev.EventID != "" {
-		return "ev:" + version + ":" + ev.Resource + ":" + strings.Join(ev.ProjectSlugs, ",") + ":" + ev.EventID + ":" + strings.Join(ev.Rules, "\x00")
+		return "ev:" + version + ":" + ev.Resource + ":" + ev.Action + ":" + strings.Join(ev.ProjectSlugs, ",") + ":" +
+			ev.EventID + ":" + strings.Join(ev.Rules, "\x00")
 	}
-	return ""
+	sum := sha256.Sum256(body)
+	return "body:" + version + ":" + ev.Resource + ":" + hex.EncodeToString(sum[:16])
 }
 
 // dedupe remembers keys for a time, bounded in count. It keeps a 128-bit
@@ -96,52 +97,127 @@ func (d *dedupe) remove(key string) {
 
 // repeats collapses repeats of one Sentry issue within a project's repeat
 // window: the first alert goes out, later ones inside the window are
-// counted, and the next message after the window carries the count.
+// counted, and the next message after the window carries the count. The
+// window starts when a message was delivered (done): while the first is
+// still being sent, repeats are counted; when it fails, the next one goes
+// out. Keys are 128-bit hashes (a title may be megabytes), and states
+// expire, so memory stays bounded whatever Sentry sends.
 type repeats struct {
-	mu   sync.Mutex
-	last map[string]*repeatState
+	mu    sync.Mutex
+	seeds [2]maphash.Seed
+	last  map[keyHash]*repeatState
 }
 
 type repeatState struct {
-	sent  time.Time
-	count int
+	sent    time.Time // when a message for the issue was delivered; zero before
+	seen    time.Time // the last alert of the issue
+	pending bool      // a message is being sent
+	since   time.Time // when it was made
+	window  time.Duration
+	count   int // repeats collapsed since the last message
 }
 
-func newRepeats() *repeats { return &repeats{last: map[string]*repeatState{}} }
+// maxPending is how long an alert being delivered holds its repeats back
+// at most (a send ends within its timeout; a queued one reports later).
+const maxPending = 15 * time.Minute
 
-// check reports whether ev repeats an issue p alerted within its window
-// (and counts it), or else how many repeats were collapsed since the last
-// message.
-func (r *repeats) check(p *config.Project, ev *sentry.Event, now time.Time) (bool, int) {
-	if p.RepeatWindowSeconds <= 0 || ev.FollowUp() {
-		return false, 0
-	}
+// maxRepeatStates bounds the issues remembered; past it, states whose
+// window has passed are dropped, then the oldest.
+const maxRepeatStates = 10000
+
+func newRepeats() *repeats {
+	return &repeats{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, last: map[keyHash]*repeatState{}}
+}
+
+// key returns the state key of ev's issue in project p, as the text jobs
+// carry.
+func (r *repeats) key(p *config.Project, ev *sentry.Event) (keyHash, string) {
 	issue := ev.IssueID
 	if issue == "" {
 		issue = ev.Title
 	}
-	key := strings.ToLower(p.Slug) + "\x00" + string(rune(p.ID)) + "\x00" + issue
+	k := strings.ToLower(p.Slug) + "\x00" + strconv.FormatInt(p.ID, 10) + "\x00" + issue
+	h := keyHash{maphash.String(r.seeds[0], k), maphash.String(r.seeds[1], k)}
+	return h, strconv.FormatUint(h[0], 36) + "." + strconv.FormatUint(h[1], 36)
+}
+
+// check reports whether ev repeats an issue p alerted within its window
+// (and counts it), or else how many repeats were collapsed since the last
+// message, and the key to report the new message's outcome under (done).
+func (r *repeats) check(p *config.Project, ev *sentry.Event, now time.Time) (repeat bool, n int, key string) {
+	if p.RepeatWindowSeconds <= 0 || ev.FollowUp() {
+		return false, 0, ""
+	}
+	h, key := r.key(p, ev)
 	window := time.Duration(p.RepeatWindowSeconds) * time.Second
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	st := r.last[key]
-	if st != nil && now.Sub(st.sent) < window {
+	st := r.last[h]
+	// A message whose outcome never came (its process restarted) stops
+	// holding the issue back after maxPending.
+	pending := st != nil && st.pending && now.Sub(st.since) < maxPending
+	if pending || st != nil && !st.sent.IsZero() && now.Sub(st.sent) < window {
 		st.count++
-		return true, 0
+		st.seen = now
+		return true, 0, ""
 	}
-	n := 0
 	if st != nil {
 		n = st.count
 	}
-	r.last[key] = &repeatState{sent: now}
-	if len(r.last) > 10000 { // bound memory: drop states whose window passed
-		for k, s := range r.last {
-			if now.Sub(s.sent) > 24*time.Hour {
-				delete(r.last, k)
-			}
+	if len(r.last) >= maxRepeatStates {
+		r.expire(now)
+	}
+	r.last[h] = &repeatState{pending: true, since: now, seen: now, window: window}
+	return false, n, key
+}
+
+// done reports the outcome of the message sent under key: delivered
+// starts the window; a failure before any delivery lets the next alert
+// through, with the count of those collapsed meanwhile.
+func (r *repeats) done(key string, delivered bool, at time.Time) {
+	if key == "" {
+		return
+	}
+	var h keyHash
+	a, b, ok := strings.Cut(key, ".")
+	x, err1 := strconv.ParseUint(a, 36, 64)
+	y, err2 := strconv.ParseUint(b, 36, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return
+	}
+	h = keyHash{x, y}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.last[h]
+	if st == nil {
+		return // from before a restart, or expired
+	}
+	switch {
+	case delivered:
+		st.pending, st.sent = false, at
+	case st.sent.IsZero():
+		st.pending = false
+	}
+}
+
+// expire drops states whose window has passed, and the least recently
+// seen beyond the bound. Call with r.mu held.
+func (r *repeats) expire(now time.Time) {
+	for k, st := range r.last {
+		if !st.pending && now.Sub(st.seen) > st.window || now.Sub(st.seen) > 24*time.Hour {
+			delete(r.last, k)
 		}
 	}
-	return false, n
+	for len(r.last) >= maxRepeatStates {
+		var oldest keyHash
+		var at time.Time
+		for k, st := range r.last {
+			if at.IsZero() || st.seen.Before(at) {
+				oldest, at = k, st.seen
+			}
+		}
+		delete(r.last, oldest)
+	}
 }
 
 func repeatLabel(lang string) string {

@@ -55,7 +55,7 @@ func (h *Handler) beforeFreeze(ctx context.Context, log *slog.Logger) {
 			if left, err := h.postHandoff(ctx, jobs); err != nil {
 				log.Error("hand-off to an asynchronous invocation failed; alerts stay queued here",
 					"alerts", len(left), "error", notify.Redact(err.Error()))
-				h.o.Dispatcher.Enqueue(left)
+				_ = h.o.Dispatcher.Enqueue(left)
 			} else {
 				log.Info("alerts handed to an asynchronous invocation", "alerts", len(jobs))
 			}
@@ -135,7 +135,7 @@ func (h *Handler) postHandoffBody(ctx context.Context, token string, body []byte
 // handoff runs in the asynchronous invocation: it checks the signature and
 // delivers the alerts, waiting for the robots' budgets if it must.
 func (h *Handler) handoff(w http.ResponseWriter, r *http.Request) {
-	ctx := withCredentials(r)
+	ctx := h.withCredentials(r)
 	log := h.log.With("request_id", requestID(r))
 	if !h.o.FC {
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": "not found: the webhook URL is / or /webhook"})
@@ -170,7 +170,7 @@ func (h *Handler) handoff(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "hand-off body: " + err.Error()})
 		return
 	}
-	h.o.Dispatcher.Enqueue(hb.Jobs)
+	_ = h.o.Dispatcher.Enqueue(hb.Jobs)
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 14*time.Minute)
 	defer cancel()
 	_ = h.o.Dispatcher.Drain(dctx) // on timeout, what is left is handed on below
@@ -186,7 +186,7 @@ func (h *Handler) handoff(w http.ResponseWriter, r *http.Request) {
 		// what is left to a new invocation rather than re-run this one,
 		// which would send the delivered alerts twice.
 		if rest, perr := h.postHandoff(ctx, left); perr != nil {
-			h.o.Dispatcher.Enqueue(rest)
+			_ = h.o.Dispatcher.Enqueue(rest)
 			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": "alerts still wait for budget: " + notify.Redact(perr.Error()), "left": len(left)})
 			return
 		}

@@ -162,9 +162,9 @@ func (h *Handler) Resolve(ctx context.Context, jobs []*dispatch.Job) (*config.Ro
 		lists = append(lists, mentions(x, j))
 	}
 	msg := &j.Message
-	if len(jobs) > 1 || j.Repeats > 0 {
-		items, alerts := dispatch.DigestItems(jobs)
-		msg = render.Digest(items, alerts, j.Message.Lang)
+	if len(jobs) > 1 || j.Repeats > 0 || j.Folded > 0 {
+		items, alerts, more := dispatch.DigestItems(jobs)
+		msg = render.Digest(items, alerts, more, j.Message.Lang)
 	}
 	return r, render.Address(msg, r, render.MergeMentions(lists...)), nil
 }
@@ -202,6 +202,7 @@ func (h *Handler) Record(o dispatch.Outcome) {
 	if o.Message != nil && len(o.Message.Digest) == 0 {
 		msg = o.Message // as sent, with its mentions
 	}
+	h.repeats.done(j.RepeatKey, o.Err == nil, o.At)
 	rec := deliveries.Record{
 		ID: j.ID, Time: o.At, RequestID: j.RequestID, Project: j.Project, RobotID: j.RobotID,
 		Robot: robot, Kind: kind, Result: deliveries.Delivered, Attempts: o.Attempts,
@@ -256,7 +257,7 @@ func (h *Handler) lifecycle(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": "not found: the webhook URL is / or /webhook"})
 		return
 	}
-	ctx := withCredentials(r)
+	ctx := h.withCredentials(r)
 	if r.URL.Path == "/initialize" {
 		if err := h.o.Docs.Refresh(ctx); err != nil {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": describeStoreError(err)})
@@ -271,9 +272,13 @@ func (h *Handler) lifecycle(w http.ResponseWriter, r *http.Request) {
 }
 
 // withCredentials passes Function Compute's per-request role keys to the
-// store.
-func withCredentials(r *http.Request) context.Context {
+// store. They are taken only on Function Compute, whose gateway sets them:
+// elsewhere any client could send x-fc-* headers.
+func (h *Handler) withCredentials(r *http.Request) context.Context {
 	ctx := r.Context()
+	if !h.o.FC {
+		return ctx
+	}
 	if id := r.Header.Get("x-fc-access-key-id"); id != "" {
 		ctx = store.WithCredentials(ctx, store.Credentials{
 			AccessKeyID:     id,
@@ -284,32 +289,77 @@ func withCredentials(r *http.Request) context.Context {
 	return ctx
 }
 
+// deployCheck answers GET /: ok, degraded (still routing, but the store,
+// the document or the delivery queue has a fault) or failing. Without the
+// webhook token it says only that and which step, in words; the details
+// (field paths, store paths, versions) need ?token=. It reads the store no
+// more often than webhooks do (the cache window).
 func (h *Handler) deployCheck(w http.ResponseWriter, r *http.Request) {
-	ctx := withCredentials(r)
-	err := h.o.Docs.Refresh(ctx)
+	x, err := h.o.Docs.Get(h.withCredentials(r))
 	st := h.o.Docs.Status()
-	if err == nil && st.Loaded {
-		writeJSON(w, http.StatusOK, map[string]any{
-			"status":   "ok",
-			"message":  fmt.Sprintf("部署成功 / deployed: %d projects configured", st.Projects),
-			"projects": st.Projects,
-		})
-		return
-	}
 	if err == nil {
-		err = errors.New("no document loaded")
+		err = st.Err
 	}
-	body := map[string]any{
-		"status": "error",
-		"error":  describeStoreError(err),
+	health := h.o.Dispatcher.Health()
+	authorized := x != nil && x.Doc.WebhookToken != "" &&
+		subtle.ConstantTimeCompare([]byte(r.URL.Query().Get("token")), []byte(x.Doc.WebhookToken.Reveal())) == 1
+	state, code := "ok", http.StatusOK
+	switch {
+	case !st.Loaded:
+		state, code = "failing", http.StatusServiceUnavailable
+	case err != nil || health != "":
+		state, code = "degraded", http.StatusServiceUnavailable
 	}
-	if st.Loaded {
-		body["status"] = "degraded"
-		body["message"] = fmt.Sprintf("still routing with the last good document (%d projects), read %s",
-			st.Projects, st.LoadedAt.UTC().Format(time.RFC3339))
+	body := map[string]any{"status": state}
+	switch {
+	case state == "ok":
+		body["message"] = "部署成功 / deployed"
+	case err != nil:
+		step, words := failedStep(err)
+		body["step"], body["message"] = step, words
+	default:
+		body["step"], body["message"] = "delivery", "alerts that must wait cannot all be kept; see the relay's log"
 	}
-	h.log.Warn("deploy check failed", "request_id", requestID(r), "error", describeStoreError(err))
-	writeJSON(w, http.StatusServiceUnavailable, body)
+	if state == "degraded" {
+		body["message"] = body["message"].(string) + "; still routing with the last good configuration"
+	}
+	if authorized {
+		body["projects"] = st.Projects
+		if x != nil {
+			body["version"] = x.Version
+		}
+		if !st.LoadedAt.IsZero() {
+			body["loaded_at"] = st.LoadedAt.UTC().Format(time.RFC3339)
+		}
+		if err != nil {
+			body["error"] = describeStoreError(err)
+		}
+		if health != "" {
+			body["delivery"] = health
+		}
+	}
+	if state != "ok" {
+		msg := health
+		if err != nil {
+			msg = describeStoreError(err)
+		}
+		h.log.Warn("deploy check: "+state, "request_id", requestID(r), "error", msg)
+	}
+	writeJSON(w, code, body)
+}
+
+// failedStep names the step that failed, and says so in words that reveal
+// nothing of the configuration.
+func failedStep(err error) (step, words string) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return "document", "the configuration document is missing: save it once from the configurator"
+	case len(config.Fields(err)) > 0:
+		return "document", "the configuration document is invalid"
+	case errors.Is(err, store.ErrCredentials):
+		return "credentials", "the store refused the relay's credentials"
+	}
+	return "store", "the configuration store cannot be read"
 }
 
 // describeStoreError says which step failed in words.
@@ -353,7 +403,7 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 	start := h.o.Now()
 	rid := requestID(r)
 	log := h.log.With("request_id", rid)
-	ctx := withCredentials(r)
+	ctx := h.withCredentials(r)
 
 	fail := func(status int, msg string, extra ...any) {
 		body := map[string]any{"status": "error", "error": msg, "request_id": rid}
@@ -440,7 +490,7 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if key := dedupeKey(ev, x.Version); key != "" && !h.seen.add(key, h.o.Now()) {
+	if key := dedupeKey(ev, body, x.Version); !h.seen.add(key, h.o.Now()) {
 		log.Info("duplicate webhook dropped", "key", key)
 		writeJSON(w, http.StatusOK, map[string]any{"status": "duplicate", "duplicate": true, "request_id": rid,
 			"reason": "this webhook was already delivered", "delivered": []outcome{}})
@@ -457,12 +507,13 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 	type repeatInfo struct {
 		repeat bool
 		n      int
+		key    string
 	}
 	checked := map[int64]repeatInfo{} // once per project, whatever its robots
 	for _, t := range plan.Targets {
 		ri, ok := checked[t.Project.ID]
 		if !ok {
-			ri.repeat, ri.n = h.repeats.check(t.Project, ev, h.o.Now())
+			ri.repeat, ri.n, ri.key = h.repeats.check(t.Project, ev, h.o.Now())
 			checked[t.Project.ID] = ri
 		}
 		repeat, n := ri.repeat, ri.n
@@ -474,7 +525,9 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		if n > 0 {
 			msg.Fields = append(msg.Fields, notify.Field{Label: repeatLabel(h.o.Render.Lang), Value: strconv.Itoa(n)})
 		}
-		jobs = append(jobs, newJob(rid, t, msg, start))
+		j := newJob(rid, t, msg, start)
+		j.RepeatKey = ri.key
+		jobs = append(jobs, j)
 		targets = append(targets, t)
 	}
 	if len(jobs) == 0 {
@@ -492,7 +545,7 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 
 	status, state := http.StatusOK, "delivered"
 	outs := make([]outcome, 0, len(results))
-	var failed []string
+	var failed, unsaved []string
 	waiting := false
 	for i, res := range results {
 		t := targets[i]
@@ -502,15 +555,26 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		case dispatch.Failed:
 			o.Code, o.Error, o.Fix = res.Err.Code, res.Err.Error(), res.Err.Fix
 			failed = append(failed, o.Error)
+		case dispatch.Unsaved:
+			o.Error, o.Fix = res.Err.Msg, res.Err.Fix
+			unsaved = append(unsaved, t.Robot.Name)
+			h.repeats.done(res.Job.RepeatKey, false, h.o.Now())
 		case dispatch.Queued, dispatch.Pending:
 			o.Pending, waiting = true, true
 		}
 		outs = append(outs, o)
 	}
 	switch {
+	case len(unsaved) > 0:
+		// Claiming durable acceptance would be a lie: Sentry may send it
+		// again, and then it is not a duplicate.
+		status, state = http.StatusServiceUnavailable, "refused"
+		failed = append(failed, fmt.Sprintf("the alert for %s must wait for the robot, but the relay cannot save it (its spool cannot be written)",
+			strings.Join(unsaved, ", ")))
+		h.seen.remove(dedupeKey(ev, body, x.Version))
 	case len(failed) > 0:
 		status, state = http.StatusBadGateway, "failed"
-		h.seen.remove(dedupeKey(ev, x.Version)) // let a re-send through
+		h.seen.remove(dedupeKey(ev, body, x.Version)) // let a re-send through
 	case waiting:
 		status, state = http.StatusAccepted, "accepted"
 	}

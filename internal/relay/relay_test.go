@@ -412,39 +412,112 @@ func TestCallerDisconnectDoesNotCancelDelivery(t *testing.T) {
 	}
 }
 
-func TestDeployCheck(t *testing.T) {
-	e := newEnv(t)
-	resp, err := http.Get(e.srv.URL + "/")
+func getJSON(t *testing.T, url string, hdr ...string) (int, map[string]any, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(raw), "部署成功") || !strings.Contains(string(raw), "4 projects") {
-		t.Fatalf("GET / = %d %s", resp.StatusCode, raw)
+	var m map[string]any
+	_ = json.Unmarshal(raw, &m)
+	return resp.StatusCode, m, string(raw)
+}
+
+// TestDeployCheck: GET / says ok, degraded or failing, and which step in
+// words; only with the webhook token does it show the document's details
+// (field paths, versions).
+func TestDeployCheck(t *testing.T) {
+	e := newEnv(t)
+	code, m, raw := getJSON(t, e.srv.URL+"/")
+	if code != 200 || m["status"] != "ok" || !strings.Contains(raw, "部署成功") || m["projects"] != nil {
+		t.Fatalf("GET / = %d %s", code, raw)
+	}
+	if code, m, raw = getJSON(t, e.srv.URL+"/?token="+token); code != 200 || m["projects"] != float64(4) || m["version"] == "" {
+		t.Fatalf("GET /?token = %d %s", code, raw)
 	}
 	// Break the document: the relay keeps routing with the last good one
 	// and GET / reports the degraded state.
 	if err := os.WriteFile(filepath.Join(e.dir, "api", "v1", "config.json"), []byte(`{"schema":1,"projects":[{"id":1}]}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	resp, _ = http.Get(e.srv.URL + "/")
-	raw, _ = io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 503 || !strings.Contains(string(raw), "degraded") || !strings.Contains(string(raw), "projects[0].slug") {
-		t.Fatalf("GET / with a broken document = %d %s", resp.StatusCode, raw)
+	_ = e.h.o.Docs.Refresh(context.Background()) // the cache window passes
+	code, m, raw = getJSON(t, e.srv.URL+"/")
+	if code != 503 || m["status"] != "degraded" || m["step"] != "document" {
+		t.Fatalf("GET / with a broken document = %d %s", code, raw)
+	}
+	for _, leak := range []string{"projects[0]", "slug", "config.json", e.dir} {
+		if strings.Contains(raw, leak) {
+			t.Errorf("GET / without the token tells a stranger %q: %s", leak, raw)
+		}
+	}
+	if code, _, raw = getJSON(t, e.srv.URL+"/?token="+token); code != 503 || !strings.Contains(raw, "projects[0].slug") {
+		t.Fatalf("GET /?token with a broken document = %d %s", code, raw)
 	}
 	if code, _ := e.post("?token="+token, testdata(t, "legacy_saas.json")); code != 200 {
 		t.Errorf("webhook with a broken document = %d, want 200 from the last good one", code)
 	}
 	// No document at all and none loaded before: 503 naming the step.
 	empty := newEnvNoDoc(t)
-	resp, _ = http.Get(empty.URL + "/")
-	raw, _ = io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 503 || !strings.Contains(string(raw), "missing") {
-		t.Fatalf("GET / without a document = %d %s", resp.StatusCode, raw)
+	code, m, raw = getJSON(t, empty.URL+"/")
+	if code != 503 || m["status"] != "failing" || m["step"] != "document" || strings.Contains(raw, "api/v1") {
+		t.Fatalf("GET / without a document = %d %s", code, raw)
 	}
+}
+
+// TestFCHeadersOnlyOnFC: a server trusts no client's x-fc-* headers: the
+// store never sees keys a stranger sent. On FC, the gateway's are used.
+func TestFCHeadersOnlyOnFC(t *testing.T) {
+	for _, fc := range []bool{false, true} {
+		rec := &credsRecorder{}
+		e := newEnv(t, func(o *Options) {
+			rec.Docs = o.Docs
+			o.Docs, o.FC = rec, fc
+		})
+		hdr := []string{"x-fc-access-key-id", "LTAIbogus", "x-fc-access-key-secret", "bogus-secret"}
+		getJSON(t, e.srv.URL+"/", hdr...)
+		e.post("?token="+token, testdata(t, "legacy_saas.json"), hdr...)
+		if got := rec.seen(); got != fc {
+			t.Errorf("FC=%v: the store saw the request's keys: %v", fc, got)
+		}
+	}
+}
+
+// credsRecorder is a Docs that notes whether a request's credentials
+// reached it.
+type credsRecorder struct {
+	Docs
+	mu  sync.Mutex
+	saw bool
+}
+
+func (c *credsRecorder) note(ctx context.Context) {
+	if cr, ok := store.CredentialsFrom(ctx); ok && cr.AccessKeyID == "LTAIbogus" {
+		c.mu.Lock()
+		c.saw = true
+		c.mu.Unlock()
+	}
+}
+
+func (c *credsRecorder) Get(ctx context.Context) (*config.Index, error) {
+	c.note(ctx)
+	return c.Docs.Get(ctx)
+}
+
+func (c *credsRecorder) Refresh(ctx context.Context) error {
+	c.note(ctx)
+	return c.Docs.Refresh(ctx)
+}
+
+func (c *credsRecorder) seen() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.saw
 }
 
 func newEnvNoDoc(t *testing.T) *httptest.Server {
@@ -529,23 +602,25 @@ func TestRepeatWindowCollapses(t *testing.T) {
 	if err := e.h.o.Docs.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	// Each repeat is a new event of the same issue.
 	send := func(rid string) answer {
-		_, a := e.post("?token="+token, testdata(t, "issue_created.json"), "Sentry-Hook-Resource", "issue", "Request-ID", rid)
+		body := strings.ReplaceAll(string(testdata(t, "legacy_saas.json")), "9f2c1b7d3a4e4c8b8e6f1a2b3c4d5e6f", "9f2c1b7d3a4e4c8b8e6f1a2b3c4d5e"+rid)
+		_, a := e.post("?token="+token, []byte(body))
 		return a
 	}
-	if a := send("r1"); a.Status != "delivered" {
+	if a := send("01"); a.Status != "delivered" {
 		t.Fatalf("first: %+v", a)
 	}
-	for _, rid := range []string{"r2", "r3", "r4"} {
+	for _, rid := range []string{"02", "03", "04"} {
 		if a := send(rid); a.Status != "collapsed" {
 			t.Fatalf("repeat %s: %+v", rid, a)
 		}
 	}
 	now = now.Add(11 * time.Minute)
-	if a := send("r5"); a.Status != "delivered" {
+	if a := send("05"); a.Status != "delivered" {
 		t.Fatalf("after the window: %+v", a)
 	}
-	msgs := e.robot.Messages()
+	msgs := e.robot.Messages() // 2 robots × 2 messages
 	if len(msgs) != 4 || !strings.Contains(msgs[3].Text, "上条消息后重复次数**: 3") {
 		t.Fatalf("%d messages; last:\n%s", len(msgs), msgs[len(msgs)-1].Text)
 	}

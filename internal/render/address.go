@@ -33,8 +33,9 @@ func Address(m *notify.Message, r *config.Robot, mentions []notify.Mention) *not
 }
 
 // Digest renders a digest message: lines of alerts merged while a robot was
-// at its rate limit (or blocked), standing for alerts alerts.
-func Digest(items []notify.DigestItem, alerts int, lang string) *notify.Message {
+// at its rate limit (or blocked), standing for alerts alerts, more of
+// which are not listed (they came while the robot's queue was full).
+func Digest(items []notify.DigestItem, alerts, more int, lang string) *notify.Message {
 	m := &notify.Message{Lang: lang, State: "digest"}
 	projects := map[string]bool{}
 	for _, it := range items {
@@ -49,6 +50,13 @@ func Digest(items []notify.DigestItem, alerts int, lang string) *notify.Message 
 			m.Level = it.Level
 		}
 		m.Digest = append(m.Digest, it)
+	}
+	if more > 0 {
+		f := notify.Field{Label: "未列出", Value: fmt.Sprintf("另有 %d 条告警（机器人队列已满）", more)}
+		if lang == "en" {
+			f = notify.Field{Label: "Not listed", Value: fmt.Sprintf("%d more alerts (the robot's queue was full)", more)}
+		}
+		m.Fields = append(m.Fields, f)
 	}
 	if lang == "en" {
 		m.Heading = fmt.Sprintf("%d alerts merged while the robot was at its rate limit", alerts)
