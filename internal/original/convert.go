@@ -106,11 +106,11 @@ func Convert(s *Snapshot, o Options) (*config.Document, *Report, error) {
 		}
 		name = clip(r, Originals, id, name, "name", name, 100)
 		if utf8.RuneCountInString(account) > 200 {
-			r.add(Problem{Code: CodeFixed, Level: LevelWarning, List: Originals, ID: id, Name: name, Field: "account_name", Value: "", Reason: "longer than 200 characters; left out"})
+			r.add(Problem{Code: CodeFixed, Level: LevelWarning, List: Originals, ID: id, Name: name, Field: "account_name", Reason: WhyTooLongDropped, Count: 200})
 			account = ""
 		}
 		if utf8.RuneCountInString(password) > 200 {
-			r.add(Problem{Code: CodeFixed, Level: LevelWarning, List: Originals, ID: id, Name: name, Field: "password", Value: "", Reason: "longer than 200 characters; left out"})
+			r.add(Problem{Code: CodeFixed, Level: LevelWarning, List: Originals, ID: id, Name: name, Field: "password", Reason: WhyTooLongDropped, Count: 200})
 			password = ""
 		}
 		d.Organizations = append(d.Organizations, config.Organization{ID: id, Name: name, SentryURL: o.SentryURL,
@@ -129,9 +129,9 @@ func Convert(s *Snapshot, o Options) (*config.Document, *Report, error) {
 		phone := strOf(rec.Raw["phone"])
 		mobile, ok := NormalizeMobile(phone)
 		if !ok {
-			reason := "not a mobile number"
+			reason := WhyNotMobile
 			if strings.TrimSpace(phone) == "" {
-				reason = "empty; DingTalk @-mentions by mobile"
+				reason = WhyNoPhone
 			}
 			r.add(Problem{Code: CodeInvalid, Level: LevelSkipped, List: People, ID: id, Name: name, Field: "phone", Value: phone, Reason: reason})
 			peopleSkipped[id] = true
@@ -161,9 +161,9 @@ func Convert(s *Snapshot, o Options) (*config.Document, *Report, error) {
 		name := strings.TrimSpace(strOf(rec.Raw["name"]))
 		tok := AccessToken(strOf(rec.Raw["access_token"]))
 		if !tokenRE.MatchString(tok) {
-			reason := "not a DingTalk access_token"
+			reason := WhyNotToken
 			if tok == "" {
-				reason = "empty"
+				reason = WhyNoToken
 			}
 			r.add(Problem{Code: CodeInvalid, Level: LevelSkipped, List: Robots, ID: id, Name: name, Field: "access_token", Reason: reason})
 			robotsSkipped[id] = true
@@ -194,10 +194,10 @@ func Convert(s *Snapshot, o Options) (*config.Document, *Report, error) {
 		label := firstOf(display, slug)
 		switch {
 		case slug == "":
-			r.add(Problem{Code: CodeInvalid, Level: LevelSkipped, List: Projects, ID: id, Name: label, Field: "name", Reason: "empty; it is the Sentry project slug"})
+			r.add(Problem{Code: CodeInvalid, Level: LevelSkipped, List: Projects, ID: id, Name: label, Field: "name", Reason: WhyNoSlug})
 			continue
 		case !config.ValidSlug(slug):
-			r.add(Problem{Code: CodeInvalid, Level: LevelSkipped, List: Projects, ID: id, Name: label, Field: "name", Value: slug, Reason: "not a Sentry project slug (letters, digits, - and _)"})
+			r.add(Problem{Code: CodeInvalid, Level: LevelSkipped, List: Projects, ID: id, Name: label, Field: "name", Value: slug, Reason: WhyNotSlug})
 			continue
 		}
 		if display == "" {
@@ -334,7 +334,7 @@ func (s *Snapshot) collect(list string, r *Report) *live {
 		}
 		switch {
 		case rec.ID <= 0:
-			r.add(Problem{Code: CodeInvalid, Level: LevelSkipped, List: list, ID: rec.ID, Name: name, Key: rec.Key, Field: "id", Value: fmt.Sprint(rec.ID), Reason: "ids are positive"})
+			r.add(Problem{Code: CodeInvalid, Level: LevelSkipped, List: list, ID: rec.ID, Name: name, Key: rec.Key, Field: "id", Value: fmt.Sprint(rec.ID), Reason: WhyBadID})
 			continue
 		case inList[rec.ID].Raw != nil:
 			r.add(Problem{Code: CodeDuplicateID, Level: LevelSkipped, List: list, ID: rec.ID, Name: name, Key: rec.Key})
@@ -411,7 +411,7 @@ func clip(r *Report, list string, id int64, name, field, v string, max int) stri
 		return v
 	}
 	short := string([]rune(v)[:max])
-	r.add(Problem{Code: CodeFixed, Level: LevelInfo, List: list, ID: id, Name: name, Field: field, Value: short, Reason: fmt.Sprintf("at most %d characters", max)})
+	r.add(Problem{Code: CodeFixed, Level: LevelInfo, List: list, ID: id, Name: name, Field: field, Value: short, Reason: WhyTooLong, Count: max})
 	return short
 }
 

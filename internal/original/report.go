@@ -14,8 +14,8 @@ const (
 	CodeUnreadable      = "unreadable"        // an object is not the original's JSON (Value says why)
 	CodeDeleted         = "deleted"           // the record is deleted (Value: its deleted_at); skipped
 	CodeDuplicateID     = "duplicate_id"      // a second record with the same id; skipped
-	CodeInvalid         = "invalid"           // Field holds an unusable Value; the record is skipped
-	CodeFixed           = "fixed"             // Field was changed to Value to fit (e.g. shortened)
+	CodeInvalid         = "invalid"           // Field holds an unusable Value (Reason: Why…); the record is skipped
+	CodeFixed           = "fixed"             // Field was changed to Value to fit, or left out (Reason: Why…, Count)
 	CodeMerged          = "merged"            // the same person or robot as RefID (same mobile or token): merged into it
 	CodeDuplicateSlug   = "duplicate_slug"    // another project of the organization has the slug; skipped
 	CodeDangling        = "dangling"          // Field refers to RefList RefID, which is Reason (missing, deleted, skipped); left out
@@ -42,6 +42,42 @@ const (
 	ReasonSkipped = "skipped" // the record could not be imported (see its own problem)
 )
 
+// Why a value cannot be used as it is (Reason of invalid and fixed).
+const (
+	WhyNotMobile      = "not_mobile"       // not a mobile number
+	WhyNoPhone        = "no_phone"         // empty; DingTalk @-mentions by mobile
+	WhyNotToken       = "not_token"        // not a DingTalk access_token
+	WhyNoToken        = "no_token"         // empty
+	WhyNoSlug         = "no_slug"          // empty; it is the Sentry project slug
+	WhyNotSlug        = "not_slug"         // not a Sentry project slug
+	WhyBadID          = "bad_id"           // ids are positive integers
+	WhyTooLong        = "too_long"         // shortened to Count characters
+	WhyTooLongDropped = "too_long_dropped" // longer than Count characters: left out
+)
+
+var whyText = map[string]string{
+	WhyNotMobile:      "not a mobile number",
+	WhyNoPhone:        "empty; DingTalk @-mentions by mobile",
+	WhyNotToken:       "not a DingTalk access_token",
+	WhyNoToken:        "empty",
+	WhyNoSlug:         "empty; it is the Sentry project slug",
+	WhyNotSlug:        "not a Sentry project slug (letters, digits, - and _)",
+	WhyBadID:          "ids are positive integers",
+	WhyTooLong:        "at most %d characters",
+	WhyTooLongDropped: "longer than %d characters; left out",
+}
+
+func why(code string, n int) string {
+	s, ok := whyText[code]
+	if !ok {
+		return code
+	}
+	if strings.Contains(s, "%d") {
+		return fmt.Sprintf(s, n)
+	}
+	return s
+}
+
 // Problem is one thing the import could not take over as it was.
 type Problem struct {
 	Code    string   `json:"code"`
@@ -54,7 +90,7 @@ type Problem struct {
 	Value   string   `json:"value,omitempty"` // never a secret
 	RefList string   `json:"ref_list,omitempty"`
 	RefID   int64    `json:"ref_id,omitempty"`
-	Reason  string   `json:"reason,omitempty"`
+	Reason  string   `json:"reason,omitempty"` // dangling: Reason…; invalid and fixed: Why…
 	Fields  []string `json:"fields,omitempty"`
 	Count   int      `json:"count,omitempty"`
 	Message string   `json:"message"`
@@ -107,9 +143,12 @@ func (p *Problem) message() string {
 	case CodeDuplicateID:
 		return fmt.Sprintf("%s appears twice in the list: the first is imported, this one skipped", rec)
 	case CodeInvalid:
-		return fmt.Sprintf("%s: %s %q cannot be used (%s): skipped", rec, p.Field, p.Value, p.Reason)
+		return fmt.Sprintf("%s: %s %q cannot be used (%s): skipped", rec, p.Field, p.Value, why(p.Reason, p.Count))
 	case CodeFixed:
-		return fmt.Sprintf("%s: %s changed to %q (%s)", rec, p.Field, p.Value, p.Reason)
+		if p.Reason == WhyTooLongDropped {
+			return fmt.Sprintf("%s: %s is %s", rec, p.Field, why(p.Reason, p.Count))
+		}
+		return fmt.Sprintf("%s: %s changed to %q (%s)", rec, p.Field, p.Value, why(p.Reason, p.Count))
 	case CodeMerged:
 		return fmt.Sprintf("%s has the same %s as %s: merged into it", rec, p.Field, ref)
 	case CodeDuplicateSlug:

@@ -57,7 +57,12 @@ func objects(t testing.TB, root string) map[string][]byte {
 // the folder.
 func Folder(t testing.TB) string {
 	t.Helper()
-	dir := t.TempDir()
+	return FolderAt(t, t.TempDir())
+}
+
+// FolderAt copies the fixture into the folder store dir and returns dir.
+func FolderAt(t testing.TB, dir string) string {
+	t.Helper()
 	for key, b := range objects(t, Dir()) {
 		p := filepath.Join(dir, filepath.FromSlash(key))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
