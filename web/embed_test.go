@@ -20,7 +20,7 @@ func read(t *testing.T, name string) string {
 
 func TestHandlerServesThePage(t *testing.T) {
 	h := Handler()
-	for _, p := range []string{"/", "/app.js", "/app.css", "/i18n.js", "/favicon.svg"} {
+	for _, p := range []string{"/", "/app.js", "/movein.js", "/app.css", "/i18n.js", "/favicon.svg"} {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest("GET", p, nil))
 		if w.Code != http.StatusOK {
@@ -97,7 +97,7 @@ func TestTranslationsComplete(t *testing.T) {
 	for _, m := range regexp.MustCompile(`data-i18n(?:-html|-aria-label)?="([^"]+)"`).FindAllStringSubmatch(page, -1) {
 		used[m[1]] = true
 	}
-	app := read(t, "app.js")
+	app := read(t, "app.js") + read(t, "movein.js")
 	for _, m := range regexp.MustCompile(`\bt\("([a-zA-Z0-9_.]+)"[,)]`).FindAllStringSubmatch(app, -1) {
 		used[m[1]] = true
 	}

@@ -48,10 +48,14 @@ var openBrowser = func(u string) error {
 // run serves the configurator until ctx ends. When ready is non-nil it
 // receives the listening address once the server accepts connections.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, ready chan<- string) error {
+	if len(args) > 0 && args[0] == "import-original" {
+		return importOriginal(ctx, args[1:], getenv, stdout)
+	}
 	fs := flag.NewFlagSet("sentry-white", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: sentry-white [-store LOC] [-addr 127.0.0.1:PORT] [-no-browser]")
+		fmt.Fprintln(fs.Output(), "       sentry-white import-original [-store LOC] [-replace] [-dry-run]")
 		fs.PrintDefaults()
 	}
 	storeLoc := fs.String("store", "", "configuration store: file:DIR or oss://BUCKET/PREFIX (default: env SENTRY_WHITE_STORE, else the store chosen on the settings page, else ./sentry-white-data)")

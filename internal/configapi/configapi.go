@@ -256,6 +256,13 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/deliveries", s.listDeliveries)
 	m.HandleFunc("GET /api/v1/deliveries/{id}", s.getDelivery)
 	m.HandleFunc("POST /api/v1/deliveries/{id}/resend", s.resendDelivery)
+	m.HandleFunc("GET /api/v1/original", s.getOriginal)
+	m.HandleFunc("POST /api/v1/original/import", s.importOriginal)
+	m.HandleFunc("GET /api/v1/organizations/{id}/sentry-token", s.getSentryToken)
+	m.HandleFunc("PUT /api/v1/organizations/{id}/sentry-token", s.putSentryToken)
+	m.HandleFunc("DELETE /api/v1/organizations/{id}/sentry-token", s.deleteSentryToken)
+	m.HandleFunc("GET /api/v1/organizations/{id}/sentry-projects", s.listSentryProjects)
+	m.HandleFunc("POST /api/v1/organizations/{id}/sentry-projects", s.addSentryProjects)
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": fmt.Sprintf("no API endpoint %s %s", r.Method, r.URL.Path)})
 	})

@@ -39,6 +39,10 @@ type Settings struct {
 	// webhook URL for Sentry is built from.
 	RelayURL string `json:"relay_url"`
 	Language string `json:"language"` // zh or en
+	// SentryTokens are Sentry auth tokens (project:read) by organization
+	// (see sentryTokenKey); only this computer keeps them, never the
+	// document the relay reads. Changed only by sentryprojects.go.
+	SentryTokens map[string]config.Secret `json:"sentry_tokens,omitempty"`
 
 	saved bool // read from (or written to) the settings file
 }
@@ -273,6 +277,7 @@ func (s *Server) effective() (Settings, activeStore) {
 func (s *Server) view() map[string]any {
 	st, act := s.effective()
 	m := maskedMap(st, settingsSecrets)
+	delete(m, "sentry_tokens") // shown per organization, masked, by sentryprojects.go
 	m["active_store"] = act.loc
 	m["store_source"] = act.source
 	m["settings_file"] = s.settingsPath
@@ -294,7 +299,7 @@ func (s *Server) mergeSettings(w http.ResponseWriter, r *http.Request) (Settings
 		return Settings{}, err
 	}
 	cur, _ := s.effective()
-	for _, k := range []string{"active_store", "store_source", "settings_file", "store_error"} {
+	for _, k := range []string{"active_store", "store_source", "settings_file", "store_error", "sentry_tokens"} {
 		delete(body, k)
 	}
 	var next Settings

@@ -221,6 +221,7 @@
     renderOrganizations();
     renderGuide();
     fillDeliveryFilters();
+    document.dispatchEvent(new CustomEvent("sw:render")); // movein.js re-renders its parts
   }
 
   function actionButton(text, id, label, onclick, cls) {
@@ -1127,6 +1128,7 @@
   function loadPage(page) {
     const loaders = { webhook: loadWebhook, history: loadHistory, deliveries: loadDeliveries, settings: loadSettings };
     if (loaders[page]) safe(loaders[page])();
+    document.dispatchEvent(new CustomEvent("sw:page", { detail: page }));
   }
 
   function showPage(page) {
@@ -1213,6 +1215,9 @@
     $("#settings-test").addEventListener("click", safe(testSettings));
     document.querySelectorAll("input[name=store_kind]").forEach((n) => n.addEventListener("change", toggleStoreFields));
   }
+
+  // What movein.js (import from the original, projects from Sentry) uses.
+  window.SW = { state, api, t, el, msgBox, safe, toast, refresh, diffList, fillChecks, checkedIds, trMsg, listSep, kindLabel, confirmDialog, showErrors, clearErrors };
 
   function init() {
     state.token = readToken();

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
+	"github.com/sentry-white/sentry-white/internal/original/originaltest"
+	"github.com/sentry-white/sentry-white/internal/relay"
+	"github.com/sentry-white/sentry-white/internal/robottest"
+	"github.com/sentry-white/sentry-white/internal/store"
+	"github.com/sentry-white/sentry-white/internal/store/osstest"
+)
+
+// importCmd runs `sentry-white import-original args…` and returns its output.
+func importCmd(t *testing.T, env map[string]string, args ...string) (string, error) {
+	t.Helper()
+	vars := map[string]string{"SENTRY_WHITE_CONFIG_DIR": t.TempDir()}
+	for k, v := range env {
+		vars[k] = v
+	}
+	var out bytes.Buffer
+	err := run(context.Background(), append([]string{"import-original"}, args...), func(k string) string { return vars[k] }, &out, nil)
+	return out.String(), err
+}
+
+// TestImportOriginalThenTheRelayDelivers moves the fixture in with the
+// command, then has the relay deliver a Sentry alert of an imported
+// project to its imported robot, @-mentioning its imported owners.
+func TestImportOriginalThenTheRelayDelivers(t *testing.T) {
+	dir := originaltest.Folder(t)
+	out, err := importCmd(t, nil, "-store", "file:"+dir)
+	if err != nil {
+		t.Fatalf("import-original: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"Created: 1 organizations, 3 owners, 2 robots, 3 projects",
+		`project 5 "旧后台" was deleted`,
+		`robot names robot 9, which is missing`,
+		`person 5 "钱七": phone "12345" cannot be used`,
+		"api/v1/robots is missing: its 3 records were read",
+		"Wrote api/v1/config.json in file:" + dir,
+		"?token=",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, secret := range []string{originaltest.TokenDev, originaltest.TokenCRM, "readonly-2022"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the output shows a secret %q", secret)
+		}
+	}
+	d, _, err := store.NewDocs(store.NewFile(dir), "api/").Load(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.WebhookToken == "" || len(d.Projects) != 3 {
+		t.Fatalf("stored %+v", d)
+	}
+
+	ding := robottest.NewDingTalk(
+		robottest.DingTalkRobot{Token: originaltest.TokenDev, Keywords: []string{"详情"}},
+		robottest.DingTalkRobot{Token: originaltest.TokenCRM, Keywords: []string{"详情"}})
+	t.Cleanup(ding.Close)
+	h := relay.New(relay.Options{
+		Docs: store.NewCache(store.NewFile(dir), store.ConfigKey("api/"), time.Hour),
+		Senders: notifiers.New(func(k string) string {
+			if k == "SENTRY_WHITE_DINGTALK_API" {
+				return ding.URL()
+			}
+			return ""
+		}, nil),
+	})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	post := func(body []byte) (int, string) {
+		t.Helper()
+		resp, err := http.Post(srv.URL+"/?token="+d.WebhookToken.Reveal(), "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(raw)
+	}
+	legacy, err := os.ReadFile(filepath.Join("..", "..", "testdata", "sentry", "legacy_saas.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body := post(legacy); code != http.StatusOK {
+		t.Fatalf("mall-api: %d %s", code, body)
+	}
+	msgs := ding.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages, want 1 (rejected %v)", len(msgs), ding.Rejected())
+	}
+	m := msgs[0]
+	if m.Token != originaltest.TokenDev || !m.Mentioned || !slices.Equal(m.AtMobiles, []string{"13800138000", "13900139000"}) ||
+		!strings.Contains(m.Text, "详情") || !strings.Contains(m.Text, "商城后台") || !strings.Contains(m.Text, "viewer@acme.com") {
+		t.Errorf("mall-api's message: %+v", m)
+	}
+
+	// crm-web: its robot was kept as a whole webhook URL, its original is
+	// missing (no organization, no shared login).
+	var p map[string]any
+	if err := json.Unmarshal(legacy, &p); err != nil {
+		t.Fatal(err)
+	}
+	p["project"], p["project_slug"], p["project_name"] = "crm-web", "crm-web", "crm-web"
+	crm, _ := json.Marshal(p)
+	if code, body := post(crm); code != http.StatusOK {
+		t.Fatalf("crm-web: %d %s", code, body)
+	}
+	msgs = ding.Messages()
+	if len(msgs) != 2 || msgs[1].Token != originaltest.TokenCRM || !slices.Equal(msgs[1].AtMobiles, []string{"13700137000"}) ||
+		strings.Contains(msgs[1].Text, "viewer@acme.com") {
+		t.Errorf("crm-web's message: %+v", msgs[1:])
+	}
+
+	// pay-service has no robot (its robot 9 is missing): nothing is sent.
+	p["project"], p["project_slug"] = "pay-service", "pay-service"
+	pay, _ := json.Marshal(p)
+	post(pay)
+	if n := len(ding.Messages()); n != 2 {
+		t.Errorf("%d messages after pay-service, want still 2", n)
+	}
+
+	// Once is enough: a second run writes nothing.
+	out, err = importCmd(t, nil, "-store", "file:"+dir)
+	if err != nil || !strings.Contains(out, "Nothing to write") {
+		t.Errorf("a second run: %v\n%s", err, out)
+	}
+}
+
+func TestImportOriginalCommandRefusals(t *testing.T) {
+	// Nothing of the original layout: non-zero, naming what it looked for.
+	empty := t.TempDir()
+	out, err := importCmd(t, nil, "-store", "file:"+empty)
+	if err == nil || !strings.Contains(err.Error(), "api/v1/originals") {
+		t.Fatalf("an empty store: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(empty, "api", "v1", "config.json")); !os.IsNotExist(err) {
+		t.Error("a document was written to an empty store")
+	}
+
+	// A document with entries is there: left alone without -replace.
+	dir := originaltest.Folder(t)
+	docs := store.NewDocs(store.NewFile(dir), "api/")
+	d := config.Empty()
+	d.Owners = []config.Owner{{ID: 1, Name: "已有", Mobile: "13500135000"}}
+	if _, err := docs.Save(t.Context(), d, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := importCmd(t, nil, "-store", "file:"+dir, "-dry-run"); err == nil {
+		t.Error("a dry run over a document with entries, without -replace, succeeded")
+	}
+	out, err = importCmd(t, nil, "-store", "file:"+dir)
+	if err == nil || !strings.Contains(err.Error(), "-replace") {
+		t.Fatalf("over a document: %v\n%s", err, out)
+	}
+	out, err = importCmd(t, nil, "-store", "file:"+dir, "-replace", "-dry-run")
+	if err != nil || !strings.Contains(out, "Dry run: nothing written") || !strings.Contains(out, "replacing") {
+		t.Fatalf("dry run: %v\n%s", err, out)
+	}
+	if got, _, _ := docs.Load(t.Context()); len(got.Owners) != 1 {
+		t.Fatal("the dry run wrote")
+	}
+	out, err = importCmd(t, nil, "-store", "file:"+dir, "-replace")
+	if err != nil || !strings.Contains(out, "kept in the history") {
+		t.Fatalf("replace: %v\n%s", err, out)
+	}
+	if got, _, _ := docs.Load(t.Context()); len(got.Owners) != 3 {
+		t.Errorf("after the replace: %+v", got.Owners)
+	}
+
+	if _, err := importCmd(t, nil, "-store", "file:"+dir, "extra"); err == nil {
+		t.Error("an extra argument was accepted")
+	}
+	if out, err := importCmd(t, nil, "-help"); err != nil || !strings.Contains(out, "import-original") {
+		t.Errorf("-help: %v %s", err, out)
+	}
+}
+
+func TestImportOriginalCommandOnOSS(t *testing.T) {
+	srv := osstest.New("sw-original")
+	t.Cleanup(srv.Close)
+	originaltest.SeedOSS(t, srv, "sw-original", "api/")
+	env := map[string]string{"OSS_ENDPOINT": srv.URL, "ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAItest", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "oss-secret-value-0123"}
+	// The store from the environment, as scripts set it.
+	env["SENTRY_WHITE_STORE"] = "oss://sw-original/api/"
+	out, err := importCmd(t, env)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(out, "differs from the list in substitute_name; the list wins") || !strings.Contains(out, "projects/12 is not in the list") {
+		t.Errorf("the bucket's per-record objects are not reported:\n%s", out)
+	}
+	raw, ok := srv.Object("sw-original", "api/v1/config.json")
+	if !ok {
+		t.Fatal("no api/v1/config.json in the bucket")
+	}
+	if d, err := config.Parse(raw); err != nil || len(d.Projects) != 3 {
+		t.Errorf("the bucket's document: %v", err)
+	}
+	// Refused keys: non-zero, the secret kept out.
+	srv.Fail(osstest.Fault{Status: 403, Code: "SignatureDoesNotMatch"})
+	_, err = importCmd(t, env)
+	if err == nil || !strings.Contains(err.Error(), "credentials") || strings.Contains(err.Error(), "oss-secret") {
+		t.Errorf("refused keys: %v", err)
+	}
+}
