@@ -76,7 +76,7 @@ func TestImportOriginalThenTheRelayDelivers(t *testing.T) {
 	t.Cleanup(ding.Close)
 	h := relay.New(relay.Options{
 		Docs: store.NewCache(store.NewFile(dir), store.ConfigKey("api/"), time.Hour),
-		Senders: notifiers.New(func(k string) string {
+		Senders: notifiers.Senders(func(k string) string {
 			if k == "SENTRY_WHITE_DINGTALK_API" {
 				return ding.URL()
 			}

@@ -64,7 +64,7 @@ type Options struct {
 	ConfigDir string
 	// Client posts test alerts; nil means notify.NewHTTPClient().
 	Client *http.Client
-	// Senders by robot kind; nil means notifiers.New(Getenv, Client).
+	// Senders by robot kind; nil means notifiers.Senders(Getenv, Client).
 	Senders map[string]notify.Sender
 	// Policy bounds a test alert's retries; zero means two attempts.
 	Policy notify.Policy

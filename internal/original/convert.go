@@ -178,7 +178,8 @@ func Convert(s *Snapshot, o Options) (*config.Document, *Report, error) {
 			name = fmt.Sprintf("robot %d", id)
 		}
 		name = clip(r, Robots, id, name, "name", name, 100)
-		d.Robots = append(d.Robots, config.Robot{ID: id, Name: name, Kind: config.KindDingTalk,
+		// The original's robots are of the default kind (DingTalk).
+		d.Robots = append(d.Robots, config.Robot{ID: id, Name: name, Kind: config.DefaultKind(),
 			AccessToken: config.Secret(tok), Keyword: config.DefaultKeyword})
 		robotOf[id] = id
 		byToken[tok] = id
@@ -453,9 +454,8 @@ func NormalizeMobile(s string) (string, bool) {
 	return m, true
 }
 
-// AccessToken returns the token of a DingTalk robot as the original kept
-// it: the token alone, or the whole webhook URL
-// (https://oapi.dingtalk.com/robot/send?access_token=…).
+// AccessToken returns the token of a robot as the original kept it: the
+// token alone, or the whole webhook URL (…/robot/send?access_token=…).
 func AccessToken(s string) string {
 	s = strings.TrimSpace(s)
 	if strings.Contains(s, "access_token=") {
