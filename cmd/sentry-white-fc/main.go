@@ -23,6 +23,7 @@ import (
 
 	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
+	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/relay"
@@ -88,12 +89,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	fc := *mode == "fc" || *mode == "auto" && onFC
 	if *window == 0 {
-		*window = store.DefaultWindow
+		*window = docstore.DefaultWindow
 		if loc.Scheme == "file" {
 			*window = -1 // revalidate on every webhook: a stat
 		}
 	}
-	docs := store.NewCache(backend, store.ConfigKey(loc.Prefix), *window)
+	docs := docstore.NewCache(backend, store.ConfigKey(loc.Prefix), *window)
 	var hist *deliveries.Log
 	if *history {
 		hist = deliveries.New(backend, loc.Prefix, log)

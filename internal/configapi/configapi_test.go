@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/robottest"
 	"github.com/sentry-white/sentry-white/internal/store"
 	"github.com/sentry-white/sentry-white/internal/store/osstest"
@@ -118,7 +119,7 @@ func decode(t *testing.T, w *httptest.ResponseRecorder) map[string]any {
 // stored reads the document from the folder store, real secrets included.
 func (e *testEnv) stored() *config.Document {
 	e.t.Helper()
-	d, _, err := store.NewDocs(store.NewFile(e.dir), "").Load(e.t.Context())
+	d, _, err := docstore.NewDocs(store.NewFile(e.dir), "").Load(e.t.Context())
 	if err != nil {
 		e.t.Fatal(err)
 	}

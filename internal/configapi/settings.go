@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/store"
 )
@@ -240,7 +241,7 @@ func open(loc store.Location, source string, getenv func(string) string) activeS
 	if err != nil {
 		return activeStore{loc: loc.String(), source: source, err: err}
 	}
-	return activeStore{docs: store.NewDocs(b, loc.Prefix), loc: loc.String(), source: source}
+	return activeStore{docs: docstore.NewDocs(b, loc.Prefix), loc: loc.String(), source: source}
 }
 
 // effective is the saved settings, with the store fields describing the
@@ -383,7 +384,7 @@ func checkStore(ctx context.Context, loc store.Location, env func(string) string
 		res["ok"], res["code"], res["message"] = false, "open", "the store cannot be opened: "+notify.Redact(err.Error())
 		return res
 	}
-	d, _, err := store.NewDocs(b, loc.Prefix).Load(ctx)
+	d, _, err := docstore.NewDocs(b, loc.Prefix).Load(ctx)
 	switch {
 	case err == nil:
 		res["ok"], res["code"] = true, "ok"

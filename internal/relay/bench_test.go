@@ -17,6 +17,7 @@ import (
 
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
+	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/store"
@@ -127,11 +128,11 @@ func benchHandler(b *testing.B, client *http.Client, robotURL string) *Handler {
 		Block: time.Minute, DigestItems: 30}
 	b.Cleanup(func() { dispatch.Budgets[config.KindDingTalk] = saved })
 	backend := store.NewFile(b.TempDir())
-	if _, err := store.NewDocs(backend, "api/").Save(context.Background(), benchDoc(), ""); err != nil {
+	if _, err := docstore.NewDocs(backend, "api/").Save(context.Background(), benchDoc(), ""); err != nil {
 		b.Fatal(err)
 	}
 	h := New(Options{
-		Docs:    store.NewCache(backend, store.ConfigKey("api/"), time.Hour),
+		Docs:    docstore.NewCache(backend, store.ConfigKey("api/"), time.Hour),
 		Senders: notifiers.New(func(k string) string { return map[string]string{"SENTRY_WHITE_DINGTALK_API": robotURL}[k] }, client),
 		Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Policy:  notify.DefaultPolicy,

@@ -23,6 +23,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
+	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/render"
 	"github.com/sentry-white/sentry-white/internal/route"
@@ -41,7 +42,7 @@ type Docs interface {
 	// Refresh revalidates against the store now.
 	Refresh(ctx context.Context) error
 	// Status reports the document in use and the last store fault.
-	Status() store.Status
+	Status() docstore.Status
 }
 
 // Options configure a Handler.

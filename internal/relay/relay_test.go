@@ -18,6 +18,7 @@ import (
 
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/deliveries"
+	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/robottest"
@@ -68,7 +69,7 @@ type env struct {
 	h       *Handler
 	robot   *robottest.DingTalk
 	dir     string
-	docs    *store.Docs
+	docs    *docstore.Docs
 	logs    *syncBuffer
 	clock   time.Time
 	clockMu sync.Mutex
@@ -101,12 +102,12 @@ func newEnv(t *testing.T, mutate ...func(*Options)) *env {
 	)
 	t.Cleanup(e.robot.Close)
 	backend := store.NewFile(e.dir)
-	e.docs = store.NewDocs(backend, "api/")
+	e.docs = docstore.NewDocs(backend, "api/")
 	if _, err := e.docs.Save(context.Background(), testDoc(), ""); err != nil {
 		t.Fatal(err)
 	}
 	o := Options{
-		Docs: store.NewCache(backend, store.ConfigKey("api/"), time.Hour),
+		Docs: docstore.NewCache(backend, store.ConfigKey("api/"), time.Hour),
 		Senders: notifiers.New(func(k string) string {
 			if k == "SENTRY_WHITE_DINGTALK_API" {
 				return e.robot.URL()
@@ -447,7 +448,7 @@ func TestDeployCheck(t *testing.T) {
 
 func newEnvNoDoc(t *testing.T) *httptest.Server {
 	backend := store.NewFile(t.TempDir())
-	h := New(Options{Docs: store.NewCache(backend, store.ConfigKey("api/"), time.Hour), Senders: map[string]notify.Sender{}})
+	h := New(Options{Docs: docstore.NewCache(backend, store.ConfigKey("api/"), time.Hour), Senders: map[string]notify.Sender{}})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv

@@ -1,7 +1,9 @@
-// Package store keeps sentry-white's configuration document and its records
-// in a key-value backend: a local folder (file:DIR) or an Aliyun OSS bucket
+// Package store is the key-value layer under sentry-white's configuration
+// document and its records: a local folder (file:DIR) or an Aliyun OSS bucket
 // (oss://BUCKET/PREFIX). Writes are atomic and compare-and-swap on the ETag
-// that was read, so two editors never silently overwrite each other.
+// that was read, so two editors never silently overwrite each other. The
+// document layer over it (the document, its history, the relay's cache) is
+// package docstore.
 package store
 
 import (
