@@ -68,12 +68,23 @@ func seedExampleDoc(t *testing.T, srv *osstest.Server) []byte {
 
 func startOSSRelay(t *testing.T, srv *osstest.Server, dt *robottest.DingTalk, args ...string) *ossRelay {
 	t.Helper()
+	return startOSSRelayEnv(t, srv, dt, map[string]string{"OSS_REGION": "cn-hangzhou"}, args...)
+}
+
+// startOSSRelayEnv starts the relay on srv with the test keys and extra
+// environment variables. When it stops, every request srv received must
+// have been signed with V4 (OSS4-HMAC-SHA256).
+func startOSSRelayEnv(t *testing.T, srv *osstest.Server, dt *robottest.DingTalk, extra map[string]string, args ...string) *ossRelay {
+	t.Helper()
 	env := map[string]string{
 		"OSS_ENDPOINT":                    srv.URL,
 		"ALIBABA_CLOUD_ACCESS_KEY_ID":     ossEnvKeyID,
 		"ALIBABA_CLOUD_ACCESS_KEY_SECRET": ossEnvSecret,
 		"ALIBABA_CLOUD_SECURITY_TOKEN":    ossEnvToken,
 		"SENTRY_WHITE_DINGTALK_API":       dt.URL(),
+	}
+	for k, v := range extra {
+		env[k] = v
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
@@ -102,6 +113,11 @@ func startOSSRelay(t *testing.T, srv *osstest.Server, dt *robottest.DingTalk, ar
 		for _, k := range []string{ossEnvKeyID, ossEnvSecret, ossEnvToken, ossFCKeyID, ossFCSecret, ossFCToken, "example-access-token", exampleSecret, "example-token-change-me"} {
 			if strings.Contains(logs.String(), k) {
 				t.Errorf("the relay logged a secret %q", k)
+			}
+		}
+		for _, q := range srv.Requests() {
+			if q.Scheme != osstest.V4 {
+				t.Errorf("the relay sent %s %s signed %q, want %s (Authorization %q)", q.Method, q.Path, q.Scheme, osstest.V4, q.Header.Get("Authorization"))
 			}
 		}
 	}
@@ -291,4 +307,92 @@ func TestRunOnOSSMissingBucket(t *testing.T) {
 	if len(dt.Messages()) != 0 {
 		t.Error("a message was sent without a document")
 	}
+}
+
+// TestRunOnOSSSignsV4: every request of the relay (cold start, deploy
+// check with FC's keys, delivery history) is signed with V4 for the
+// region OSS_REGION names; OSS refuses V1 for new accounts.
+func TestRunOnOSSSignsV4(t *testing.T) {
+	srv := osstest.New(ossBucket)
+	defer srv.Close()
+	seedExampleDoc(t, srv)
+	dt := robottest.NewDingTalk(exampleRobot())
+	defer dt.Close()
+	r := startOSSRelayEnv(t, srv, dt, map[string]string{"OSS_REGION": "cn-shanghai"})
+	if code, body := r.deployCheck(t, true); code != 200 {
+		t.Fatalf("GET / = %d %v", code, body)
+	}
+	if code, body := post(t, r.base+"/?token=example-token-change-me", legacyEvent(t, 11)); code != 200 {
+		t.Fatalf("webhook: %d %s", code, body)
+	}
+	r.stop() // flushes the delivery history
+	reqs := srv.Requests()
+	if len(reqs) < 3 {
+		t.Fatalf("%d requests; want the cold start, the deploy check and the history", len(reqs))
+	}
+	for _, q := range reqs {
+		if q.Scheme != osstest.V4 || q.Region != "cn-shanghai" || q.Status == http.StatusForbidden {
+			t.Errorf("%s %s: signed %q for %q, answered %d; want %s for cn-shanghai", q.Method, q.Path, q.Scheme, q.Region, q.Status, osstest.V4)
+		}
+	}
+}
+
+// TestRunOnOSSCustomDomain: the relay reads its document through a custom
+// domain bound to the bucket (CNAME addressing), signing for the
+// function's region (FC_REGION) since the domain names none.
+func TestRunOnOSSCustomDomain(t *testing.T) {
+	srv := osstest.New(ossBucket)
+	defer srv.Close()
+	seedExampleDoc(t, srv)
+	dt := robottest.NewDingTalk(exampleRobot())
+	defer dt.Close()
+	r := startOSSRelayEnv(t, srv, dt, map[string]string{"OSS_ENDPOINT": srv.CNAME(ossBucket), "OSS_CNAME": "true", "FC_REGION": "cn-beijing"})
+	code, body := r.deployCheck(t, false)
+	if code != 200 || !strings.Contains(body["message"].(string), "部署成功") {
+		t.Fatalf("GET / through a custom domain = %d %v", code, body)
+	}
+	for _, q := range srv.Requests() {
+		if !q.CNAME || q.Region != "cn-beijing" {
+			t.Errorf("%s %s: cname %v region %q; want the custom domain, signed for cn-beijing", q.Method, q.Path, q.CNAME, q.Region)
+		}
+	}
+	if !strings.Contains(r.logs.String(), "custom domain") {
+		t.Errorf("the start-up log does not say the store is reached through a custom domain:\n%s", r.logs)
+	}
+}
+
+// TestRunOnOSSRefusalsExplained: OSS's refusals reach GET / and the log in
+// words, with the fix.
+func TestRunOnOSSRefusalsExplained(t *testing.T) {
+	srv := osstest.New(ossBucket)
+	defer srv.Close()
+	seedExampleDoc(t, srv)
+	dt := robottest.NewDingTalk(exampleRobot())
+	defer dt.Close()
+	r := startOSSRelay(t, srv, dt)
+	for _, c := range []struct {
+		fault osstest.Fault
+		words []string
+	}{
+		{osstest.Fault{Status: 400, Code: "PublicEndpointForbidden"}, []string{"public endpoint", "2025-03-20", "custom domain", "-internal"}},
+		{osstest.V1Refused, []string{"V1 signature", "V4"}},
+		{osstest.Fault{Status: 403, Code: "AccessDenied"}, []string{"not allowed", "ram-policy-relay.json"}},
+		{osstest.Fault{Status: 403, Code: "SignatureDoesNotMatch"}, []string{"secret", "OSS_REGION (now cn-hangzhou)"}},
+	} {
+		srv.Fail(c.fault)
+		code, body := r.deployCheck(t, false)
+		msg, _ := body["error"].(string)
+		if code != 503 {
+			t.Errorf("%s: GET / = %d %v", c.fault.Code, code, body)
+		}
+		for _, w := range c.words {
+			if !strings.Contains(msg, w) {
+				t.Errorf("%s: GET / says %q, without %q", c.fault.Code, msg, w)
+			}
+			if !strings.Contains(r.logs.String(), w) {
+				t.Errorf("%s: the log does not say %q", c.fault.Code, w)
+			}
+		}
+	}
+	srv.Fail(osstest.Fault{})
 }

@@ -519,7 +519,7 @@ func (l *loader) seedStores(doc *config.Document) error {
 
 // ossEnv is what the relay needs for the loopback OSS server.
 func (l *loader) ossEnv() []string {
-	return []string{"OSS_ENDPOINT=" + l.oss.URL, "ALIBABA_CLOUD_ACCESS_KEY_ID=LTAIloadtest", "ALIBABA_CLOUD_ACCESS_KEY_SECRET=loadtestsecret"}
+	return []string{"OSS_ENDPOINT=" + l.oss.URL, "OSS_REGION=" + ossRegion, "ALIBABA_CLOUD_ACCESS_KEY_ID=LTAIloadtest", "ALIBABA_CLOUD_ACCESS_KEY_SECRET=loadtestsecret"}
 }
 
 func (l *loader) relayArgs(st, prefix, spool string) []string {

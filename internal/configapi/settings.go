@@ -29,9 +29,12 @@ const (
 // settings.json (mode 0600): which store to edit, the relay's URL and the
 // UI language.
 type Settings struct {
-	StoreKind          string        `json:"store_kind"` // folder or oss
-	Folder             string        `json:"folder"`
-	OSSEndpoint        string        `json:"oss_endpoint"`
+	StoreKind   string `json:"store_kind"` // folder or oss
+	Folder      string `json:"folder"`
+	OSSEndpoint string `json:"oss_endpoint"`
+	// OSSRegion is the bucket's region for V4 signatures; empty means the
+	// one the endpoint names (or OSS_REGION).
+	OSSRegion          string        `json:"oss_region"`
 	OSSBucket          string        `json:"oss_bucket"`
 	OSSPrefix          string        `json:"oss_prefix"`
 	OSSAccessKeyID     string        `json:"oss_access_key_id"`
@@ -133,6 +136,13 @@ func (st Settings) location(base func(string) string) (store.Location, func(stri
 			if v := strings.TrimSpace(st.OSSEndpoint); v != "" {
 				return v
 			}
+		case "OSS_REGION":
+			if v := strings.TrimSpace(st.OSSRegion); v != "" {
+				return v
+			}
+			if st.OSSEndpoint != "" && store.RegionFromEndpoint(st.OSSEndpoint) != "" {
+				return "" // the settings' endpoint names its region
+			}
 		case "ALIBABA_CLOUD_ACCESS_KEY_ID":
 			if v := strings.TrimSpace(st.OSSAccessKeyID); v != "" {
 				return v
@@ -165,9 +175,20 @@ func (st Settings) validate(getenv func(string) string) []*config.FieldError {
 		}
 	case StoreOSS:
 		if strings.TrimSpace(st.OSSEndpoint) == "" && getenv("OSS_ENDPOINT") == "" {
-			add("oss_endpoint", "is required, e.g. https://oss-cn-hangzhou.aliyuncs.com")
+			add("oss_endpoint", "is required: a custom domain bound to the bucket, or the region endpoint, e.g. https://oss-cn-hangzhou.aliyuncs.com")
 		} else if u, err := url.Parse(withScheme(st.OSSEndpoint)); st.OSSEndpoint != "" && (err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https")) {
-			add("oss_endpoint", "must be the region endpoint, e.g. https://oss-cn-hangzhou.aliyuncs.com")
+			add("oss_endpoint", "must be a custom domain bound to the bucket, or the region endpoint, e.g. https://oss-cn-hangzhou.aliyuncs.com")
+		}
+		ep := strings.TrimSpace(st.OSSEndpoint)
+		if ep == "" {
+			ep = getenv("OSS_ENDPOINT")
+		}
+		if r := strings.TrimSpace(st.OSSRegion); r != "" {
+			if strings.Trim(strings.ToLower(r), "abcdefghijklmnopqrstuvwxyz0123456789-") != "" || !strings.Contains(r, "-") {
+				add("oss_region", "must be a region ID such as cn-hangzhou")
+			}
+		} else if ep != "" && store.RegionFromEndpoint(ep) == "" && getenv("OSS_REGION") == "" {
+			add("oss_region", "is required for this endpoint, which names no region: the bucket's region ID, e.g. cn-hangzhou")
 		}
 		if b := strings.TrimSpace(st.OSSBucket); b == "" {
 			add("oss_bucket", "is required")
@@ -305,9 +326,10 @@ func (s *Server) mergeSettings(w http.ResponseWriter, r *http.Request) (Settings
 	if next.StoreKind == "" {
 		next.StoreKind = StoreFolder
 	}
-	for _, p := range []*string{&next.Folder, &next.OSSEndpoint, &next.OSSBucket, &next.OSSPrefix, &next.OSSAccessKeyID, &next.RelayURL} {
+	for _, p := range []*string{&next.Folder, &next.OSSEndpoint, &next.OSSRegion, &next.OSSBucket, &next.OSSPrefix, &next.OSSAccessKeyID, &next.RelayURL} {
 		*p = strings.TrimSpace(*p)
 	}
+	next.OSSRegion = strings.ToLower(next.OSSRegion)
 	next.OSSAccessKeySecret = config.Secret(strings.TrimSpace(next.OSSAccessKeySecret.Reveal()))
 	if fes := next.validate(s.o.Getenv); len(fes) > 0 {
 		return Settings{}, validation(fes)
@@ -339,7 +361,7 @@ func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
 }
 
 func storeFieldsChanged(a, b Settings) bool {
-	return a.StoreKind != b.StoreKind || a.Folder != b.Folder || a.OSSEndpoint != b.OSSEndpoint ||
+	return a.StoreKind != b.StoreKind || a.Folder != b.Folder || a.OSSEndpoint != b.OSSEndpoint || a.OSSRegion != b.OSSRegion ||
 		a.OSSBucket != b.OSSBucket || a.OSSPrefix != b.OSSPrefix || a.OSSAccessKeyID != b.OSSAccessKeyID ||
 		a.OSSAccessKeySecret != b.OSSAccessKeySecret
 }
@@ -406,6 +428,10 @@ func checkStore(ctx context.Context, loc store.Location, env func(string) string
 
 func storeErrorCode(err error) string {
 	switch {
+	case errors.Is(err, store.ErrPublicEndpoint):
+		return "public_endpoint"
+	case errors.Is(err, store.ErrWrongRegion):
+		return "wrong_region"
 	case errors.Is(err, store.ErrUnreachable):
 		return "unreachable"
 	case errors.Is(err, store.ErrCredentials):
@@ -420,6 +446,10 @@ func storeErrorCode(err error) string {
 func describeStoreError(err error) string {
 	msg := notify.Redact(err.Error())
 	switch {
+	case errors.Is(err, store.ErrPublicEndpoint):
+		return "OSS does not let this account use the public endpoint (accounts that activated OSS since 2025-03-20): use a custom domain bound to the bucket as the endpoint (" + msg + ")"
+	case errors.Is(err, store.ErrWrongRegion):
+		return "the bucket is in another region than the endpoint: use the bucket's region endpoint and region (" + msg + ")"
 	case errors.Is(err, store.ErrUnreachable):
 		return "the OSS endpoint cannot be reached: check the endpoint and this computer's network (" + msg + ")"
 	case errors.Is(err, store.ErrCredentials):

@@ -27,7 +27,7 @@ func newOSSPair(t *testing.T) (*store.OSS, *osstest.Server) {
 	t.Helper()
 	srv := osstest.New(testBucket)
 	t.Cleanup(srv.Close)
-	o, err := store.NewOSS(store.OSSConfig{Endpoint: srv.URL, Bucket: testBucket, Prefix: "api/", Credentials: envCreds})
+	o, err := store.NewOSS(store.OSSConfig{Endpoint: srv.URL, Region: "cn-hangzhou", Bucket: testBucket, Prefix: "api/", Credentials: envCreds})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func newOSSPair(t *testing.T) (*OSS, *osstest.Server) {
 	t.Helper()
 	srv := osstest.New(testBucket)
 	t.Cleanup(srv.Close)
-	o, err := NewOSS(OSSConfig{Endpoint: srv.URL, Bucket: testBucket, Prefix: "api/", Credentials: envCreds})
+	o, err := NewOSS(OSSConfig{Endpoint: srv.URL, Region: "cn-hangzhou", Bucket: testBucket, Prefix: "api/", Credentials: envCreds})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestOpenOSS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := b.String(), "oss://sentry-white-test/api/ at https://oss-cn-hangzhou-internal.aliyuncs.com"; got != want {
+	if got, want := b.String(), "oss://sentry-white-test/api/ at https://oss-cn-hangzhou-internal.aliyuncs.com, region cn-hangzhou"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
 	o := b.(*OSS)
@@ -221,7 +221,7 @@ func TestOSSLocalhostEndpoint(t *testing.T) {
 	srv := osstest.New(testBucket)
 	defer srv.Close()
 	ep := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
-	o, err := NewOSS(OSSConfig{Endpoint: ep, Bucket: testBucket, Credentials: envCreds})
+	o, err := NewOSS(OSSConfig{Endpoint: ep, Region: "cn-hangzhou", Bucket: testBucket, Credentials: envCreds})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +300,7 @@ func TestOSSErrorsNameTheStep(t *testing.T) {
 func TestOSSTimeoutAndUnreachable(t *testing.T) {
 	srv := osstest.New(testBucket)
 	defer srv.Close()
-	o, err := NewOSS(OSSConfig{Endpoint: srv.URL, Bucket: testBucket, Credentials: envCreds, Timeout: 200 * time.Millisecond})
+	o, err := NewOSS(OSSConfig{Endpoint: srv.URL, Region: "cn-hangzhou", Bucket: testBucket, Credentials: envCreds, Timeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +330,7 @@ func TestOSSTimeoutAndUnreachable(t *testing.T) {
 func TestOSSNoCredentials(t *testing.T) {
 	srv := osstest.New(testBucket)
 	defer srv.Close()
-	o, err := NewOSS(OSSConfig{Endpoint: srv.URL, Bucket: testBucket})
+	o, err := NewOSS(OSSConfig{Endpoint: srv.URL, Region: "cn-hangzhou", Bucket: testBucket})
 	if err != nil {
 		t.Fatal(err)
 	}
