@@ -1,11 +1,18 @@
 package configapi
 
 import (
+	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/sentry-white/sentry-white/internal/adminapi"
+	"github.com/sentry-white/sentry-white/internal/store"
 	"github.com/sentry-white/sentry-white/internal/store/osstest"
 )
 
@@ -90,5 +97,68 @@ func TestSettingsTestConnectionExplainsOSS(t *testing.T) {
 		if !r.CNAME || r.Scheme != osstest.V4 {
 			t.Errorf("the test read %s %s (cname %v, %s), want it through the custom domain", r.Method, r.Path, r.CNAME, r.Scheme)
 		}
+	}
+}
+
+// TestSettingsRelayStore: the settings page chooses the relay as the
+// store: its URL and admin key are required, the key is kept in the
+// settings file (0600) and never shown, the connection test says which
+// store the relay serves, and edits go to the relay's store.
+func TestSettingsRelayStore(t *testing.T) {
+	e := newEnv(t)
+	const key = "settingsRelayAdminKey-0123456789"
+	dir := t.TempDir()
+	admin, err := adminapi.New(adminapi.Options{Backend: store.NewFile(dir), Prefix: "api/", Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	relay := httptest.NewServer(admin)
+	t.Cleanup(relay.Close)
+
+	m := e.must(http.StatusUnprocessableEntity, "PUT", "/api/v1/settings", map[string]any{"store_kind": "relay"})
+	for _, f := range []string{"relay_url", "relay_admin_key"} {
+		if !slices.Contains(fieldsOf(m), f) {
+			t.Errorf("relay settings without %s: %v, want the field named", f, m)
+		}
+	}
+	m = e.must(http.StatusUnprocessableEntity, "PUT", "/api/v1/settings", map[string]any{"store_kind": "relay", "relay_url": "http://relay.example.com", "relay_admin_key": "short"})
+	if f := fieldsOf(m); !slices.Contains(f, "relay_url") || !slices.Contains(f, "relay_admin_key") {
+		t.Errorf("plain http to another host and a short key: %v, want both named", m)
+	}
+
+	// The connection test, with a wrong key and then the right one.
+	body := map[string]any{"store_kind": "relay", "relay_url": relay.URL, "relay_admin_key": "notTheRelaysKey-0123456789"}
+	if m := e.must(http.StatusOK, "POST", "/api/v1/settings/test", body); m["code"] != "admin_key" || strings.Contains(fmt.Sprint(m), "notTheRelaysKey") {
+		t.Errorf("test with a wrong key: %v", m)
+	}
+	body["relay_admin_key"] = key
+	if m := e.must(http.StatusOK, "POST", "/api/v1/settings/test", body); m["code"] != "no_document" || !strings.Contains(m["message"].(string), "through the relay to file:") {
+		t.Errorf("test with the key: %v", m)
+	}
+
+	m = e.must(http.StatusOK, "PUT", "/api/v1/settings", body)
+	if m["active_store"] != "relay+"+relay.URL || m["store_kind"] != "relay" || m["relay_admin_key"] == key {
+		t.Errorf("after saving: %v", m)
+	}
+	m["language"] = "en"
+	e.must(http.StatusOK, "PUT", "/api/v1/settings", m) // the page sends the masked key back
+	path := filepath.Join(e.cfgDir, "settings.json")
+	b, _ := os.ReadFile(path)
+	if !strings.Contains(string(b), key) {
+		t.Errorf("the settings file lost the key: %s", b)
+	}
+	if st, err := os.Stat(path); err != nil || runtime.GOOS != "windows" && st.Mode().Perm() != 0o600 {
+		t.Errorf("settings file: %v %v, want mode 0600", st, err)
+	}
+	if body := e.do("GET", "/api/v1/settings", nil).Body.String(); strings.Contains(body, key) {
+		t.Errorf("GET settings shows the admin key: %s", body)
+	}
+	e.must(http.StatusCreated, "POST", "/api/v1/owners", map[string]any{"name": "李四", "mobile": "13900139000"})
+	if b, err := os.ReadFile(filepath.Join(dir, "api", "v1", "config.json")); err != nil || !strings.Contains(string(b), "13900139000") {
+		t.Errorf("the relay's store holds %q (%v)", b, err)
+	}
+	// A restart uses the saved relay store.
+	if loc, src := e.server("").StoreLocation(); loc != "relay+"+relay.URL || src != "settings" {
+		t.Errorf("after a restart: %s (%s)", loc, src)
 	}
 }
