@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -142,7 +143,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		close(flushed)
 	}
 
-	handler := withAdmin(h, backend, loc, getenv, log)
+	handler := withAdmin(h, backend, loc, fc, getenv, log)
+	if fc {
+		handler = withInitialize(handler, docs, log)
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -190,13 +194,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 // when SENTRY_WHITE_ADMIN_KEY is set: the configurator then edits this
 // relay's store through it (-store relay+https://…). Without the key its
 // paths are the relay's (404).
-func withAdmin(relay http.Handler, backend store.Backend, loc store.Location, getenv func(string) string, log *slog.Logger) http.Handler {
+func withAdmin(relay http.Handler, backend store.Backend, loc store.Location, fc bool, getenv func(string) string, log *slog.Logger) http.Handler {
 	key := strings.TrimSpace(getenv("SENTRY_WHITE_ADMIN_KEY"))
 	if key == "" {
 		return relay
 	}
 	var admin http.Handler
-	a, err := adminapi.New(adminapi.Options{Backend: backend, Prefix: loc.Prefix, Key: key, Logger: log})
+	a, err := adminapi.New(adminapi.Options{Backend: backend, Prefix: loc.Prefix, Key: key, Logger: log, FC: fc})
 	if err != nil {
 		log.Error("admin API disabled", "error", err.Error())
 		admin = adminapi.Disabled("SENTRY_WHITE_ADMIN_KEY on the function is too short")
@@ -210,6 +214,32 @@ func withAdmin(relay http.Handler, backend store.Backend, loc store.Location, ge
 			return
 		}
 		relay.ServeHTTP(w, r)
+	})
+}
+
+// withInitialize answers Function Compute's initializer hook (POST
+// /initialize, configured in deploy/s.yaml; used on FC only): it loads the document before
+// the instance takes traffic. A missing document or a store fault is logged
+// and the hook still succeeds: a failed initializer makes FC fail every
+// request of the instance, including the configurator's first save through
+// the admin API and GET /, which explains the fault in words.
+func withInitialize(next http.Handler, docs *docstore.Cache, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/initialize" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body := map[string]any{"status": "ok"}
+		if err := docs.Refresh(adminapi.FCCredentials(r)); err != nil {
+			msg := "the store cannot be read: " + notify.Redact(err.Error())
+			if errors.Is(err, store.ErrNotFound) {
+				msg = "the configuration document is missing: " + notify.Redact(err.Error()) + "; save the configuration once from the configurator (sentry-white -store relay+https://…)"
+			}
+			log.Warn("configuration not loaded by /initialize; the instance serves and GET / explains", "request_id", r.Header.Get("x-fc-request-id"), "error", msg)
+			body = map[string]any{"status": "degraded", "error": msg}
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_ = json.NewEncoder(w).Encode(body)
 	})
 }
 

@@ -21,6 +21,9 @@
 //	POST   append?key=K   append the body (the delivery log)
 //	GET    list?prefix=P  {"keys": [...]}, sorted
 //	GET    info           {"store": "..."}, which store the relay serves
+//
+// On Function Compute (Options.FC) the store calls use the function role's
+// per-request keys; elsewhere x-fc-* headers are ignored.
 package adminapi
 
 import (
@@ -58,6 +61,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// FC trusts Function Compute's per-request role keys (x-fc-access-key-*
+	// headers) for the store calls; only on Function Compute, where FC sets
+	// them and clients cannot.
+	FC bool
 	// MaxNonces bounds the memory for nonces; 0 means DefaultMaxNonces.
 	// When that many requests came within the window, further ones get
 	// 429 until the oldest nonces expire.
@@ -152,7 +159,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	ctx := fcCredentials(r)
+	ctx := r.Context()
+	if h.o.FC {
+		ctx = FCCredentials(r)
+	}
 	q := r.URL.Query()
 	switch route {
 	case "info":
@@ -311,9 +321,10 @@ func validKey(k string) bool {
 	return true
 }
 
-// fcCredentials passes Function Compute's per-request role keys to the
-// store (as the relay's webhook handler does).
-func fcCredentials(r *http.Request) context.Context {
+// FCCredentials returns the request's context carrying Function Compute's
+// per-request role keys (x-fc-access-key-*) for the store, as the relay's
+// webhook handler does.
+func FCCredentials(r *http.Request) context.Context {
 	ctx := r.Context()
 	if id := r.Header.Get("x-fc-access-key-id"); id != "" {
 		ctx = store.WithCredentials(ctx, store.Credentials{

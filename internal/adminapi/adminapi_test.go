@@ -67,13 +67,15 @@ func (e *env) log() string {
 	return e.logs.String()
 }
 
-func newEnv(t *testing.T, maxNonces int) *env {
+func newEnv(t *testing.T, maxNonces int) *env { return newEnvFC(t, maxNonces, false) }
+
+func newEnvFC(t *testing.T, maxNonces int, fc bool) *env {
 	t.Helper()
 	e := &env{t: t, dir: t.TempDir(), clk: &clock{t: time.Now()}, logs: &bytes.Buffer{}}
 	e.be = &credsBackend{Backend: store.NewFile(e.dir)}
 	e.mu = &sync.Mutex{}
 	log := slog.New(slog.NewTextHandler(lockedWriter{e.mu, e.logs}, nil))
-	h, err := New(Options{Backend: e.be, Prefix: "cfg/", Key: testKey, Logger: log, Now: e.clk.now, MaxNonces: maxNonces})
+	h, err := New(Options{Backend: e.be, Prefix: "cfg/", Key: testKey, Logger: log, Now: e.clk.now, MaxNonces: maxNonces, FC: fc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,20 +327,24 @@ func TestNonceMemoryIsBounded(t *testing.T) {
 	}
 }
 
-// TestFunctionComputeCredentials: the store is called with FC's
-// per-request keys of the admin request.
+// TestFunctionComputeCredentials: on Function Compute the store is called
+// with FC's per-request keys of the admin request; elsewhere such headers
+// are ignored.
 func TestFunctionComputeCredentials(t *testing.T) {
-	e := newEnv(t, 0)
-	req := e.signed(http.MethodGet, "/admin/v1/object?key=v1%2Fconfig.json", nil, testKey, e.clk.now(), "fckeys0000000000000001")
-	req.Header.Set("x-fc-access-key-id", "STS.fcKeyForAdmin")
-	req.Header.Set("x-fc-access-key-secret", "fcSecretForAdmin")
-	if code, _ := e.send(req); code != http.StatusNotFound {
-		t.Errorf("get of a missing key: %d, want 404", code)
-	}
-	e.be.mu.Lock()
-	defer e.be.mu.Unlock()
-	if len(e.be.seen) != 1 || e.be.seen[0] != "STS.fcKeyForAdmin" {
-		t.Errorf("the store saw keys %v, want the request's x-fc-access-key-id", e.be.seen)
+	for _, fc := range []bool{true, false} {
+		e := newEnvFC(t, 0, fc)
+		req := e.signed(http.MethodGet, "/admin/v1/object?key=v1%2Fconfig.json", nil, testKey, e.clk.now(), "fckeys0000000000000001")
+		req.Header.Set("x-fc-access-key-id", "STS.fcKeyForAdmin")
+		req.Header.Set("x-fc-access-key-secret", "fcSecretForAdmin")
+		if code, _ := e.send(req); code != http.StatusNotFound {
+			t.Errorf("get of a missing key: %d, want 404", code)
+		}
+		want := map[bool]string{true: "STS.fcKeyForAdmin", false: ""}[fc]
+		e.be.mu.Lock()
+		if len(e.be.seen) != 1 || e.be.seen[0] != want {
+			t.Errorf("FC %v: the store saw keys %v, want %q", fc, e.be.seen, want)
+		}
+		e.be.mu.Unlock()
 	}
 }
 
