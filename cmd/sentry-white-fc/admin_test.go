@@ -315,7 +315,7 @@ func TestAdminAPIRefusals(t *testing.T) {
 		req.Header.Set(store.AdminHeaderDate, d)
 		req.Header.Set(store.AdminHeaderNonce, nonce)
 		req.Header.Set(store.AdminHeaderContentSHA256, sum)
-		req.Header.Set(store.AdminHeaderSignature, store.AdminSign(key, store.AdminStringToSign(http.MethodGet, req.URL.RequestURI(), d, nonce, sum, "", "")))
+		req.Header.Set(store.AdminHeaderSignature, store.AdminSign(key, store.AdminStringToSign(http.MethodGet, store.AdminCanonicalURI(req.URL), d, nonce, sum, "", "")))
 		return req
 	}
 	now := time.Now()

@@ -6,8 +6,8 @@
 // role (the per-request keys FC passes in x-fc-access-key-*).
 //
 // Every request is signed by the client with HMAC-SHA256 keyed by the
-// admin key over store.AdminStringToSign (method, path and query, time,
-// nonce, body hash, conditional headers). A request is refused with 401
+// admin key over store.AdminStringToSign (method, canonical path and query,
+// time, nonce, body hash, conditional headers). A request is refused with 401
 // when its signature does not match (compared in constant time), when its
 // time is more than store.AdminWindow away, when its body does not match
 // its hash, or when its nonce was already used within the window.
@@ -219,11 +219,16 @@ func (h *Handler) object(w http.ResponseWriter, r *http.Request, ctx context.Con
 		_, _ = w.Write(obj.Data)
 	case "put":
 		var ifMatch *string
-		if v := r.Header.Get("If-Match"); v != "" {
+		switch inm := r.Header.Get("If-None-Match"); {
+		case r.Header.Get("If-Match") != "":
+			v := r.Header.Get("If-Match")
 			ifMatch = &v
-		} else if r.Header.Get("If-None-Match") == "*" {
+		case inm == "*":
 			empty := ""
 			ifMatch = &empty
+		case inm != "":
+			h.refuse(w, r, http.StatusBadRequest, "bad_condition", "a write takes If-Match: ETAG, or If-None-Match: * to create only")
+			return
 		}
 		tag, err := h.o.Backend.Put(ctx, full, body, ifMatch)
 		if err != nil {
@@ -383,7 +388,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) ([]byte, 
 		}
 		return nil, &authError{status: http.StatusBadRequest, code: "bad_body", msg: "reading the body: " + err.Error()}
 	}
-	want := store.AdminSign(h.o.Key, store.AdminStringToSign(r.Method, r.URL.RequestURI(), date, nonce, sum,
+	want := store.AdminSign(h.o.Key, store.AdminStringToSign(r.Method, store.AdminCanonicalURI(r.URL), date, nonce, sum,
 		r.Header.Get("If-Match"), r.Header.Get("If-None-Match")))
 	if !hmac.Equal([]byte(sig), []byte(want)) {
 		return nil, unauthorized("the signature does not match: the admin key differs from the function's SENTRY_WHITE_ADMIN_KEY, or the request was changed on the way")

@@ -123,7 +123,7 @@ func (e *env) signed(method, uri string, body []byte, key string, date time.Time
 	req.Header.Set(store.AdminHeaderDate, d)
 	req.Header.Set(store.AdminHeaderNonce, nonce)
 	req.Header.Set(store.AdminHeaderContentSHA256, sum)
-	req.Header.Set(store.AdminHeaderSignature, store.AdminSign(key, store.AdminStringToSign(method, req.URL.RequestURI(), d, nonce, sum, "", "")))
+	req.Header.Set(store.AdminHeaderSignature, store.AdminSign(key, store.AdminStringToSign(method, store.AdminCanonicalURI(req.URL), d, nonce, sum, "", "")))
 	return req
 }
 
@@ -361,5 +361,25 @@ func TestWeakKeyAndDisabled(t *testing.T) {
 	_, err = c.Get(context.Background(), "api/v1/config.json", "")
 	if !errors.Is(err, store.ErrNoAdminAPI) || !strings.Contains(err.Error(), "too short") {
 		t.Errorf("a disabled admin API: %v", err)
+	}
+}
+
+// TestSignatureSurvivesReencoding: a gateway that re-escapes the query
+// (v1%2Fconfig.json → v1/config.json) or reorders it does not break the
+// signature, which covers the canonical form; a PUT with an If-None-Match
+// other than * is refused rather than taken as unconditional.
+func TestSignatureSurvivesReencoding(t *testing.T) {
+	e := newEnv(t, 0)
+	req := e.signed(http.MethodGet, "/admin/v1/list?prefix=v1%2F", nil, testKey, e.clk.now(), "reencoded000000000001")
+	req.URL.RawQuery = "prefix=v1/"
+	if code, m := e.send(req); code != http.StatusOK {
+		t.Errorf("a re-escaped query: %d %v, want 200", code, m)
+	}
+	put := e.signed(http.MethodPut, "/admin/v1/object?key=v1%2Fx.json", []byte("{}"), testKey, e.clk.now(), "inmnotstar00000000001")
+	put.Header.Set("If-None-Match", `"abc"`)
+	d, n, sum := put.Header.Get(store.AdminHeaderDate), put.Header.Get(store.AdminHeaderNonce), put.Header.Get(store.AdminHeaderContentSHA256)
+	put.Header.Set(store.AdminHeaderSignature, store.AdminSign(testKey, store.AdminStringToSign(http.MethodPut, store.AdminCanonicalURI(put.URL), d, n, sum, "", `"abc"`)))
+	if code, m := e.send(put); code != http.StatusBadRequest || m["code"] != "bad_condition" {
+		t.Errorf("PUT with If-None-Match \"abc\": %d %v, want 400 bad_condition", code, m)
 	}
 }

@@ -58,10 +58,22 @@ var (
 )
 
 // AdminStringToSign is what an admin request's signature covers: the
-// method, the request URI (path and query as sent), the time, the nonce,
-// the body's hash and the conditional headers.
-func AdminStringToSign(method, requestURI, date, nonce, bodySHA256, ifMatch, ifNoneMatch string) string {
-	return strings.Join([]string{adminScheme, method, requestURI, date, nonce, bodySHA256, ifMatch, ifNoneMatch}, "\n")
+// method, the canonical request URI (AdminCanonicalURI), the time, the
+// nonce, the body's hash and the conditional headers.
+func AdminStringToSign(method, canonicalURI, date, nonce, bodySHA256, ifMatch, ifNoneMatch string) string {
+	return strings.Join([]string{adminScheme, method, canonicalURI, date, nonce, bodySHA256, ifMatch, ifNoneMatch}, "\n")
+}
+
+// AdminCanonicalURI is the path and query of u in the form both sides sign,
+// whatever escaping a gateway applied on the way: the unescaped path, then
+// "?" and the query parameters sorted by key, percent-encoded as
+// application/x-www-form-urlencoded (url.Values.Encode), when there are any.
+func AdminCanonicalURI(u *url.URL) string {
+	q := u.Query().Encode()
+	if q == "" {
+		return u.Path
+	}
+	return u.Path + "?" + q
 }
 
 // AdminSign returns the hex HMAC-SHA256 of s keyed by key.
@@ -237,7 +249,7 @@ func (r *Relay) call(ctx context.Context, op, method, path string, q url.Values,
 	req.Header.Set(AdminHeaderDate, date)
 	req.Header.Set(AdminHeaderNonce, nonce)
 	req.Header.Set(AdminHeaderContentSHA256, sum)
-	req.Header.Set(AdminHeaderSignature, AdminSign(r.key, AdminStringToSign(method, req.URL.RequestURI(), date, nonce, sum,
+	req.Header.Set(AdminHeaderSignature, AdminSign(r.key, AdminStringToSign(method, AdminCanonicalURI(req.URL), date, nonce, sum,
 		req.Header.Get("If-Match"), req.Header.Get("If-None-Match"))))
 	req.Header.Set("User-Agent", "sentry-white")
 	if len(body) > 0 {
