@@ -431,7 +431,11 @@ func (s *Server) testSettings(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 20*time.Second)
 	defer cancel()
-	writeJSON(w, http.StatusOK, checkStore(ctx, loc, env))
+	res := checkStore(ctx, loc, env)
+	if res["ok"] != true {
+		s.log.Warn("connection test failed", "store", res["store"], "code", res["code"], "message", res["message"])
+	}
+	writeJSON(w, http.StatusOK, res)
 }
 
 // checkStore reads the document at loc and says what happened.
