@@ -2,7 +2,7 @@
 // and writes sentry-white's configuration document with compare-and-swap and
 // keeps its previous versions; Cache holds the relay's last good document and
 // revalidates it at most once per window. The key-value backends themselves
-// (a folder or an OSS bucket) live in package store.
+// (a folder, an OSS bucket, a relay's admin API) live in package store.
 package docstore
 
 import (
