@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/notify/notifytest"
@@ -203,7 +204,7 @@ func TestFifthKind(t *testing.T) {
 			Robots:   []config.Robot{{ID: 1, Name: "通用", Kind: "webhook", AccessToken: "hook-signed", Secret: "hook-secret-0001"}},
 			Projects: []config.Project{{ID: 1, Name: "商城后台", Slug: "mall-api", OwnerIDs: []int64{1}, RobotIDs: []int64{1}}}}
 		dir := t.TempDir()
-		if _, err := store.NewDocs(store.NewFile(dir), "api/").Save(context.Background(), doc, ""); err != nil {
+		if _, err := docstore.NewDocs(store.NewFile(dir), "api/").Save(context.Background(), doc, ""); err != nil {
 			t.Fatal(err)
 		}
 		// The owner's id is stored under the member the kind names.

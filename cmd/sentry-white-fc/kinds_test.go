@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/robottest"
 	"github.com/sentry-white/sentry-white/internal/store"
 )
@@ -41,7 +42,7 @@ func TestThreeRobotKinds(t *testing.T) {
 			RobotIDs: []int64{1, 2, 3}, Environments: []string{"production"}, MentionLevel: "error"}},
 	}
 	dir := t.TempDir()
-	if _, err := store.NewDocs(store.NewFile(dir), "api/").Save(context.Background(), doc, ""); err != nil {
+	if _, err := docstore.NewDocs(store.NewFile(dir), "api/").Save(context.Background(), doc, ""); err != nil {
 		t.Fatal(err)
 	}
 	env := map[string]string{"SENTRY_WHITE_DINGTALK_API": dt.URL(), "SENTRY_WHITE_WECOM_API": wc.URL(), "SENTRY_WHITE_FEISHU_API": fs.URL()}

@@ -22,9 +22,11 @@ import (
 	"time"
 	_ "time/tzdata" // FC's runtime may have no zoneinfo; SENTRY_WHITE_TZ needs it
 
+	"github.com/sentry-white/sentry-white/internal/adminapi"
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
+	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/relay"
@@ -56,7 +58,7 @@ func defaultAddr(getenv func(string) string) string {
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, ready chan<- string) error {
 	fs := flag.NewFlagSet("sentry-white-fc", flag.ContinueOnError)
 	fs.SetOutput(stdout)
-	storeLoc := fs.String("store", envOr(getenv, "SENTRY_WHITE_STORE", store.DefaultDir), "configuration store: file:DIR or oss://BUCKET/PREFIX (env SENTRY_WHITE_STORE)")
+	storeLoc := fs.String("store", envOr(getenv, "SENTRY_WHITE_STORE", store.DefaultDir), "configuration store: file:DIR or oss://BUCKET/PREFIX (env SENTRY_WHITE_STORE; OSS_ENDPOINT, OSS_REGION, OSS_CNAME)")
 	addr := fs.String("addr", defaultAddr(getenv), "listen address (default port from FC_CUSTOM_LISTEN_PORT, FC_SERVER_PORT, else 9000)")
 	window := fs.Duration("cache", durEnv(getenv, "SENTRY_WHITE_CACHE", 0), "how long the document is trusted before a conditional re-read (env SENTRY_WHITE_CACHE; default 10s on OSS, and on a folder store every webhook checks the file, which costs one stat)")
 	tz := fs.String("tz", envOr(getenv, "SENTRY_WHITE_TZ", "Asia/Shanghai"), "time zone for times in messages (env SENTRY_WHITE_TZ)")
@@ -78,6 +80,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	if loc.Scheme == "relay" {
+		return fmt.Errorf("-store %s: the relay keeps its configuration in a folder or an OSS bucket (relay+https:// is the configurator's way to reach a relay)", loc)
+	}
 	backend, err := store.Open(loc, getenv)
 	if err != nil {
 		return err
@@ -90,12 +95,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	fc := *mode == "fc" || *mode == "auto" && onFC
 	if *window == 0 {
-		*window = store.DefaultWindow
+		*window = docstore.DefaultWindow
 		if loc.Scheme == "file" {
 			*window = -1 // revalidate on every webhook: a stat
 		}
 	}
-	docs := store.NewCache(backend, store.ConfigKey(loc.Prefix), *window)
+	docs := docstore.NewCache(backend, store.ConfigKey(loc.Prefix), *window)
 	var hist *deliveries.Log
 	if *history {
 		hist = deliveries.New(backend, loc.Prefix, log)
@@ -139,6 +144,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		close(flushed)
 	}
 
+	handler := withAdmin(h, backend, loc, fc, getenv, log)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -158,7 +164,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	// FC keeps connections alive and forbids short server timeouts; only the
 	// header read is bounded.
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 30 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -180,6 +186,33 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	log.Info("relay stopped", "queued", disp.Queued(), "spool", *spoolDir)
 	return err
+}
+
+// withAdmin mounts the admin API (package adminapi) in front of the relay
+// when SENTRY_WHITE_ADMIN_KEY is set: the configurator then edits this
+// relay's store through it (-store relay+https://…). Without the key its
+// paths are the relay's (404).
+func withAdmin(relay http.Handler, backend store.Backend, loc store.Location, fc bool, getenv func(string) string, log *slog.Logger) http.Handler {
+	key := strings.TrimSpace(getenv("SENTRY_WHITE_ADMIN_KEY"))
+	if key == "" {
+		return relay
+	}
+	var admin http.Handler
+	a, err := adminapi.New(adminapi.Options{Backend: backend, Prefix: loc.Prefix, Key: key, Logger: log, FC: fc})
+	if err != nil {
+		log.Error("admin API disabled", "error", err.Error())
+		admin = adminapi.Disabled("SENTRY_WHITE_ADMIN_KEY on the function is too short")
+	} else {
+		log.Info("admin API enabled", "path", store.AdminPathPrefix, "store", backend.String())
+		admin = a
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, store.AdminPathPrefix) {
+			admin.ServeHTTP(w, r)
+			return
+		}
+		relay.ServeHTTP(w, r)
+	})
 }
 
 // defaultSpool keeps queued alerts next to the working directory on a

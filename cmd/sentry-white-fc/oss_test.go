@@ -31,9 +31,10 @@ const ossBucket = "sentry-white-e2e"
 
 // ossRelay is the relay started by run() on an oss:// store.
 type ossRelay struct {
-	base string
-	logs *syncBuffer
-	stop func()
+	token string // the webhook token GET / is asked with; "" means the example's
+	base  string
+	logs  *syncBuffer
+	stop  func()
 }
 
 // syncBuffer collects the relay's log lines from its goroutines.
@@ -68,12 +69,23 @@ func seedExampleDoc(t *testing.T, srv *osstest.Server) []byte {
 
 func startOSSRelay(t *testing.T, srv *osstest.Server, dt *robottest.DingTalk, args ...string) *ossRelay {
 	t.Helper()
+	return startOSSRelayEnv(t, srv, dt, map[string]string{"OSS_REGION": "cn-hangzhou"}, args...)
+}
+
+// startOSSRelayEnv starts the relay on srv with the test keys and extra
+// environment variables. When it stops, every request srv received must
+// have been signed with V4 (OSS4-HMAC-SHA256).
+func startOSSRelayEnv(t *testing.T, srv *osstest.Server, dt *robottest.DingTalk, extra map[string]string, args ...string) *ossRelay {
+	t.Helper()
 	env := map[string]string{
 		"OSS_ENDPOINT":                    srv.URL,
 		"ALIBABA_CLOUD_ACCESS_KEY_ID":     ossEnvKeyID,
 		"ALIBABA_CLOUD_ACCESS_KEY_SECRET": ossEnvSecret,
 		"ALIBABA_CLOUD_SECURITY_TOKEN":    ossEnvToken,
 		"SENTRY_WHITE_DINGTALK_API":       dt.URL(),
+	}
+	for k, v := range extra {
+		env[k] = v
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
@@ -104,15 +116,26 @@ func startOSSRelay(t *testing.T, srv *osstest.Server, dt *robottest.DingTalk, ar
 				t.Errorf("the relay logged a secret %q", k)
 			}
 		}
+		for _, q := range srv.Requests() {
+			if q.Scheme != osstest.V4 {
+				t.Errorf("the relay sent %s %s signed %q, want %s (Authorization %q)", q.Method, q.Path, q.Scheme, osstest.V4, q.Header.Get("Authorization"))
+			}
+		}
 	}
 	t.Cleanup(r.stop)
 	return r
 }
 
 // deployCheck GETs / (with FC's per-request keys when fc is true).
+// deployCheck asks GET / with the webhook token, which shows the details
+// (a stranger's answer is checked by internal/relay's TestDeployCheck).
 func (r *ossRelay) deployCheck(t *testing.T, fc bool) (int, map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, r.base+"/", nil)
+	tok := r.token
+	if tok == "" {
+		tok = "example-token-change-me"
+	}
+	req, _ := http.NewRequest(http.MethodGet, r.base+"/?token="+tok, nil)
 	if fc {
 		req.Header.Set("x-fc-access-key-id", ossFCKeyID)
 		req.Header.Set("x-fc-access-key-secret", ossFCSecret)
@@ -183,19 +206,15 @@ func TestRunOnOSS(t *testing.T) {
 		t.Errorf("message %q: want the project, the keyword and both owners @-mentioned", m.Text)
 	}
 
-	// The deploy check revalidates with FC's per-request keys: one
-	// conditional GET, answered 304.
+	// The deploy check reads the store no more often than webhooks do:
+	// inside the cache window, not at all (a stranger cannot force reads).
 	n := srv.Count()
 	code, body := r.deployCheck(t, true)
 	if code != 200 || !strings.Contains(body["message"].(string), "部署成功") || body["projects"] != float64(1) {
 		t.Fatalf("GET / = %d %v, want 200 部署成功 with 1 project", code, body)
 	}
-	reqs = srv.Since(n)
-	if len(reqs) != 1 || reqs[0].Status != http.StatusNotModified || reqs[0].Header.Get("If-None-Match") == "" {
-		t.Fatalf("GET / read %+v, want one conditional GET answered 304", reqs)
-	}
-	if reqs[0].AccessKeyID != ossFCKeyID || reqs[0].SecurityToken != ossFCToken {
-		t.Errorf("GET / signed with %q/%q, want the x-fc-* keys of the request", reqs[0].AccessKeyID, reqs[0].SecurityToken)
+	if reqs = srv.Since(n); len(reqs) != 0 {
+		t.Fatalf("GET / inside the cache window read %+v", reqs)
 	}
 
 	// The store goes away: webhooks still go out, the deploy check says
@@ -207,10 +226,8 @@ func TestRunOnOSS(t *testing.T) {
 	if len(dt.Messages()) != 4 {
 		t.Errorf("%d messages, want 4", len(dt.Messages()))
 	}
-	code, body = r.deployCheck(t, false)
-	if code != 503 || body["status"] != "degraded" || !strings.Contains(body["error"].(string), "endpoint unreachable") {
-		t.Errorf("GET / with the store down = %d %v, want 503 degraded naming the unreachable endpoint", code, body)
-	}
+	// (GET / reports it once the cache window has passed:
+	// TestRunOnOSSRevalidating.)
 }
 
 // TestRunOnOSSRevalidating runs with a cache window shorter than any gap
@@ -242,6 +259,7 @@ func TestRunOnOSSRevalidating(t *testing.T) {
 	if code, body := post(t, r.base+"/?token=rotated-token-0002", legacyEvent(t, 5)); code != 200 {
 		t.Fatalf("the new token: %d %s", code, body)
 	}
+	r.token = "rotated-token-0002"
 
 	// An invalid document is not used; the last good one is.
 	if err := srv.Seed(ossBucket, "api/v1/config.json", []byte(`{"schema":1,"projects":[{"id":0}]}`)); err != nil {
@@ -268,6 +286,10 @@ func TestRunOnOSSRevalidating(t *testing.T) {
 	if code, body := post(t, r.base+"/?token=rotated-token-0002", legacyEvent(t, 8)); code != 200 {
 		t.Fatalf("webhook with the store gone: %d %s", code, body)
 	}
+	code, body = r.deployCheck(t, false)
+	if code != 503 || body["status"] != "degraded" || !strings.Contains(body["error"].(string), "endpoint unreachable") {
+		t.Errorf("GET / with the store down = %d %v, want 503 degraded naming the unreachable endpoint", code, body)
+	}
 	if got := len(dt.Messages()); got != 5 {
 		t.Errorf("%d messages, want 5 (every accepted webhook)", got)
 	}
@@ -281,9 +303,14 @@ func TestRunOnOSSMissingBucket(t *testing.T) {
 	dt := robottest.NewDingTalk(exampleRobot())
 	defer dt.Close()
 	r := startOSSRelay(t, srv, dt)
+	// No document was ever loaded, so no token can be checked: GET / names
+	// the step, and the log the bucket.
 	code, body := r.deployCheck(t, false)
-	if code != 503 || body["status"] != "error" || !strings.Contains(body["error"].(string), "bucket missing") {
-		t.Errorf("GET / without the bucket = %d %v, want 503 naming the missing bucket", code, body)
+	if code != 503 || body["status"] != "failing" || body["step"] != "store" {
+		t.Errorf("GET / without the bucket = %d %v, want 503 failing at the store", code, body)
+	}
+	if !strings.Contains(r.logs.String(), "bucket missing") {
+		t.Errorf("the log does not name the missing bucket:\n%s", r.logs)
 	}
 	if code, _ := post(t, r.base+"/?token=example-token-change-me", legacyEvent(t, 9)); code != 503 {
 		t.Errorf("webhook without a document: %d, want 503", code)
@@ -291,4 +318,92 @@ func TestRunOnOSSMissingBucket(t *testing.T) {
 	if len(dt.Messages()) != 0 {
 		t.Error("a message was sent without a document")
 	}
+}
+
+// TestRunOnOSSSignsV4: every request of the relay (cold start, deploy
+// check with FC's keys, delivery history) is signed with V4 for the
+// region OSS_REGION names; OSS refuses V1 for new accounts.
+func TestRunOnOSSSignsV4(t *testing.T) {
+	srv := osstest.New(ossBucket)
+	defer srv.Close()
+	seedExampleDoc(t, srv)
+	dt := robottest.NewDingTalk(exampleRobot())
+	defer dt.Close()
+	r := startOSSRelayEnv(t, srv, dt, map[string]string{"OSS_REGION": "cn-shanghai"})
+	if code, body := r.deployCheck(t, true); code != 200 {
+		t.Fatalf("GET / = %d %v", code, body)
+	}
+	if code, body := post(t, r.base+"/?token=example-token-change-me", legacyEvent(t, 11)); code != 200 {
+		t.Fatalf("webhook: %d %s", code, body)
+	}
+	r.stop() // flushes the delivery history
+	reqs := srv.Requests()
+	if len(reqs) < 3 {
+		t.Fatalf("%d requests; want the cold start, the deploy check and the history", len(reqs))
+	}
+	for _, q := range reqs {
+		if q.Scheme != osstest.V4 || q.Region != "cn-shanghai" || q.Status == http.StatusForbidden {
+			t.Errorf("%s %s: signed %q for %q, answered %d; want %s for cn-shanghai", q.Method, q.Path, q.Scheme, q.Region, q.Status, osstest.V4)
+		}
+	}
+}
+
+// TestRunOnOSSCustomDomain: the relay reads its document through a custom
+// domain bound to the bucket (CNAME addressing), signing for the
+// function's region (FC_REGION) since the domain names none.
+func TestRunOnOSSCustomDomain(t *testing.T) {
+	srv := osstest.New(ossBucket)
+	defer srv.Close()
+	seedExampleDoc(t, srv)
+	dt := robottest.NewDingTalk(exampleRobot())
+	defer dt.Close()
+	r := startOSSRelayEnv(t, srv, dt, map[string]string{"OSS_ENDPOINT": srv.CNAME(ossBucket), "OSS_CNAME": "true", "FC_REGION": "cn-beijing"})
+	code, body := r.deployCheck(t, false)
+	if code != 200 || !strings.Contains(body["message"].(string), "部署成功") {
+		t.Fatalf("GET / through a custom domain = %d %v", code, body)
+	}
+	for _, q := range srv.Requests() {
+		if !q.CNAME || q.Region != "cn-beijing" {
+			t.Errorf("%s %s: cname %v region %q; want the custom domain, signed for cn-beijing", q.Method, q.Path, q.CNAME, q.Region)
+		}
+	}
+	if !strings.Contains(r.logs.String(), "custom domain") {
+		t.Errorf("the start-up log does not say the store is reached through a custom domain:\n%s", r.logs)
+	}
+}
+
+// TestRunOnOSSRefusalsExplained: OSS's refusals reach GET / (with the
+// token) and the log in words, with the fix.
+func TestRunOnOSSRefusalsExplained(t *testing.T) {
+	srv := osstest.New(ossBucket)
+	defer srv.Close()
+	seedExampleDoc(t, srv)
+	dt := robottest.NewDingTalk(exampleRobot())
+	defer dt.Close()
+	r := startOSSRelay(t, srv, dt, "-cache", "1ns") // every GET / revalidates
+	for _, c := range []struct {
+		fault osstest.Fault
+		words []string
+	}{
+		{osstest.Fault{Status: 400, Code: "PublicEndpointForbidden"}, []string{"public endpoint", "2025-03-20", "custom domain", "-internal"}},
+		{osstest.V1Refused, []string{"V1 signature", "V4"}},
+		{osstest.Fault{Status: 403, Code: "AccessDenied"}, []string{"not allowed", "ram-policy-relay.json"}},
+		{osstest.Fault{Status: 403, Code: "SignatureDoesNotMatch"}, []string{"secret", "OSS_REGION (now cn-hangzhou)"}},
+	} {
+		srv.Fail(c.fault)
+		code, body := r.deployCheck(t, false)
+		msg, _ := body["error"].(string)
+		if code != 503 {
+			t.Errorf("%s: GET / = %d %v", c.fault.Code, code, body)
+		}
+		for _, w := range c.words {
+			if !strings.Contains(msg, w) {
+				t.Errorf("%s: GET / says %q, without %q", c.fault.Code, msg, w)
+			}
+			if !strings.Contains(r.logs.String(), w) {
+				t.Errorf("%s: the log does not say %q", c.fault.Code, w)
+			}
+		}
+	}
+	srv.Fail(osstest.Fault{})
 }

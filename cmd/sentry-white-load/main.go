@@ -41,6 +41,7 @@ import (
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/store"
 )
 
@@ -488,7 +489,7 @@ func (l *loader) seedStores(doc *config.Document) error {
 	ctx := context.Background()
 	l.fileDir = filepath.Join(l.work, "store")
 	small := buildDoc(smallProjects)
-	fileDocs := store.NewDocs(store.NewFile(l.fileDir), "api/")
+	fileDocs := docstore.NewDocs(store.NewFile(l.fileDir), "api/")
 	if _, err := fileDocs.Save(ctx, doc, ""); err != nil {
 		return err
 	}
@@ -518,7 +519,7 @@ func (l *loader) seedStores(doc *config.Document) error {
 
 // ossEnv is what the relay needs for the loopback OSS server.
 func (l *loader) ossEnv() []string {
-	return []string{"OSS_ENDPOINT=" + l.oss.URL, "ALIBABA_CLOUD_ACCESS_KEY_ID=LTAIloadtest", "ALIBABA_CLOUD_ACCESS_KEY_SECRET=loadtestsecret"}
+	return []string{"OSS_ENDPOINT=" + l.oss.URL, "OSS_REGION=" + ossRegion, "ALIBABA_CLOUD_ACCESS_KEY_ID=LTAIloadtest", "ALIBABA_CLOUD_ACCESS_KEY_SECRET=loadtestsecret"}
 }
 
 func (l *loader) relayArgs(st, prefix, spool string) []string {

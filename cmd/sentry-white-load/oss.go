@@ -14,6 +14,10 @@ import (
 
 const bucket = "sentry-white-load"
 
+// ossRegion is the region the relay signs for (V4): the loopback server
+// names none in its address, so the relay gets OSS_REGION.
+const ossRegion = "cn-hangzhou"
+
 // ossServer is the loopback OSS server (gofakes3 through internal/store/
 // osstest) behind a counter of requests by kind. It also answers OSS
 // AppendObject, which gofakes3 lacks, for the relay's delivery history (as

@@ -160,7 +160,7 @@ func (s *seedRelay) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // runSeedRelay is the seed-relay subcommand: it serves until SIGTERM.
 func runSeedRelay(args []string) error {
 	fs := flag.NewFlagSet("seed-relay", flag.ContinueOnError)
-	storeLoc := fs.String("store", "", "oss://BUCKET/PREFIX (with OSS_ENDPOINT and keys in the environment)")
+	storeLoc := fs.String("store", "", "oss://BUCKET/PREFIX (with OSS_ENDPOINT, OSS_REGION and keys in the environment)")
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -24,6 +24,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/robottest"
 	"github.com/sentry-white/sentry-white/internal/store"
 )
@@ -237,7 +238,7 @@ func (tb *tab) save(kind string) {
 // stored reads the document from the configurator's folder store.
 func (in *instance) stored(t *testing.T) *config.Document {
 	t.Helper()
-	d, _, err := store.NewDocs(store.NewFile(in.dir), "").Load(context.Background())
+	d, _, err := docstore.NewDocs(store.NewFile(in.dir), "").Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

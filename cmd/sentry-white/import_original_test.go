@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/original/originaltest"
 	"github.com/sentry-white/sentry-white/internal/relay"
@@ -62,7 +63,7 @@ func TestImportOriginalThenTheRelayDelivers(t *testing.T) {
 			t.Errorf("the output shows a secret %q", secret)
 		}
 	}
-	d, _, err := store.NewDocs(store.NewFile(dir), "api/").Load(t.Context())
+	d, _, err := docstore.NewDocs(store.NewFile(dir), "api/").Load(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func TestImportOriginalThenTheRelayDelivers(t *testing.T) {
 		robottest.DingTalkRobot{Token: originaltest.TokenCRM, Keywords: []string{"详情"}})
 	t.Cleanup(ding.Close)
 	h := relay.New(relay.Options{
-		Docs: store.NewCache(store.NewFile(dir), store.ConfigKey("api/"), time.Hour),
+		Docs: docstore.NewCache(store.NewFile(dir), store.ConfigKey("api/"), time.Hour),
 		Senders: notifiers.Senders(func(k string) string {
 			if k == "SENTRY_WHITE_DINGTALK_API" {
 				return ding.URL()
@@ -157,7 +158,7 @@ func TestImportOriginalCommandRefusals(t *testing.T) {
 
 	// A document with entries is there: left alone without -replace.
 	dir := originaltest.Folder(t)
-	docs := store.NewDocs(store.NewFile(dir), "api/")
+	docs := docstore.NewDocs(store.NewFile(dir), "api/")
 	d := config.Empty()
 	d.Owners = []config.Owner{{ID: 1, Name: "已有", Mobile: "13500135000"}}
 	if _, err := docs.Save(t.Context(), d, ""); err != nil {
@@ -197,7 +198,7 @@ func TestImportOriginalCommandOnOSS(t *testing.T) {
 	srv := osstest.New("sw-original")
 	t.Cleanup(srv.Close)
 	originaltest.SeedOSS(t, srv, "sw-original", "api/")
-	env := map[string]string{"OSS_ENDPOINT": srv.URL, "ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAItest", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "oss-secret-value-0123"}
+	env := map[string]string{"OSS_ENDPOINT": srv.URL, "OSS_REGION": "cn-hangzhou", "ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAItest", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "oss-secret-value-0123"}
 	// The store from the environment, as scripts set it.
 	env["SENTRY_WHITE_STORE"] = "oss://sw-original/api/"
 	out, err := importCmd(t, env)

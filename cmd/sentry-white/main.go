@@ -2,7 +2,9 @@
 // manages the organizations, owners, robots and projects of sentry-white's
 // configuration document and sends a test alert before trusting a robot.
 // It serves only this computer (loopback), prints its URL with a one-time
-// token and opens it in the browser.
+// token and opens it in the browser. It edits a folder, an OSS bucket, or
+// (-store relay+https://…) the relay's own store through the relay's admin
+// API, which needs no AccessKey on this computer.
 package main
 
 import (
@@ -58,7 +60,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		fmt.Fprintln(fs.Output(), "       sentry-white import-original [-store LOC] [-replace] [-dry-run]")
 		fs.PrintDefaults()
 	}
-	storeLoc := fs.String("store", "", "configuration store: file:DIR or oss://BUCKET/PREFIX (default: env SENTRY_WHITE_STORE, else the store chosen on the settings page, else ./sentry-white-data)")
+	storeLoc := fs.String("store", "", "configuration store: relay+https://RELAY-URL (the relay's own store, through its admin API; the key in SENTRY_WHITE_ADMIN_KEY or on the settings page), file:DIR, or oss://BUCKET/PREFIX (OSS_ENDPOINT, OSS_REGION, ALIBABA_CLOUD_ACCESS_KEY_*) (default: env SENTRY_WHITE_STORE, else the store chosen on the settings page, else ./sentry-white-data)")
 	addr := fs.String("addr", defaultAddr, "loopback address to serve on (a busy default port falls back to a free one)")
 	noBrowser := fs.Bool("no-browser", false, "print the URL without opening a browser")
 	if err := fs.Parse(args); err != nil {

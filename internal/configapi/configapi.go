@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/store"
@@ -88,10 +89,10 @@ type Server struct {
 
 // activeStore is the store in use and where its location came from.
 type activeStore struct {
-	docs   *store.Docs // nil when it could not be opened
-	loc    string      // e.g. file:./sentry-white-data
-	source string      // flag, env, settings or default
-	err    error       // why it could not be opened
+	docs   *docstore.Docs // nil when it could not be opened
+	loc    string         // e.g. file:./sentry-white-data
+	source string         // flag, env, settings or default
+	err    error          // why it could not be opened
 }
 
 // New returns a Server. It reads the settings file and opens the store; a
@@ -270,7 +271,7 @@ func (s *Server) routes() {
 
 // docs returns the store being edited, or an API error saying why there is
 // none.
-func (s *Server) docs() (*store.Docs, error) {
+func (s *Server) docs() (*docstore.Docs, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.active.docs == nil {

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/robottest"
 	"github.com/sentry-white/sentry-white/internal/store"
 	"github.com/sentry-white/sentry-white/internal/store/osstest"
@@ -118,7 +119,7 @@ func decode(t *testing.T, w *httptest.ResponseRecorder) map[string]any {
 // stored reads the document from the folder store, real secrets included.
 func (e *testEnv) stored() *config.Document {
 	e.t.Helper()
-	d, _, err := store.NewDocs(store.NewFile(e.dir), "").Load(e.t.Context())
+	d, _, err := docstore.NewDocs(store.NewFile(e.dir), "").Load(e.t.Context())
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -487,7 +488,7 @@ func TestSettings(t *testing.T) {
 	srv := osstest.New("sw-config")
 	t.Cleanup(srv.Close)
 	const keySecret = "aK3yS3cretValue0123456789"
-	m = e.must(http.StatusOK, "PUT", "/api/v1/settings", map[string]any{"store_kind": "oss", "oss_endpoint": srv.URL,
+	m = e.must(http.StatusOK, "PUT", "/api/v1/settings", map[string]any{"store_kind": "oss", "oss_endpoint": srv.URL, "oss_region": "cn-hangzhou",
 		"oss_bucket": "sw-config", "oss_access_key_id": "LTAItest", "oss_access_key_secret": keySecret})
 	if s := m["oss_access_key_secret"]; s == keySecret || s == "" {
 		t.Errorf("secret shown as %v", s)
@@ -521,7 +522,7 @@ func TestSettingsTestConnection(t *testing.T) {
 	srv := osstest.New("sw-config")
 	t.Cleanup(srv.Close)
 	oss := func(bucket string) map[string]any {
-		return map[string]any{"store_kind": "oss", "oss_endpoint": srv.URL, "oss_bucket": bucket,
+		return map[string]any{"store_kind": "oss", "oss_endpoint": srv.URL, "oss_region": "cn-hangzhou", "oss_bucket": bucket,
 			"oss_access_key_id": "LTAItest", "oss_access_key_secret": "secret-value-0123"}
 	}
 	check := func(body map[string]any, code, words string) {

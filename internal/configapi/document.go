@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/store"
 )
 
@@ -236,7 +237,7 @@ func sameJSON(a, b json.RawMessage) bool {
 
 // version is a kept version in the history list, with what it held.
 type version struct {
-	store.Version
+	docstore.Version
 	Counts map[string]int `json:"counts,omitempty"` // absent when the version cannot be read
 }
 

@@ -196,7 +196,7 @@ func TestOriginalOnOSS(t *testing.T) {
 	srv := osstest.New("sw-original")
 	t.Cleanup(srv.Close)
 	originaltest.SeedOSS(t, srv, "sw-original", "api/")
-	e.env["OSS_ENDPOINT"] = srv.URL
+	e.env["OSS_ENDPOINT"], e.env["OSS_REGION"] = srv.URL, "cn-hangzhou"
 	e.env["ALIBABA_CLOUD_ACCESS_KEY_ID"] = "LTAItest"
 	e.env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = "oss-secret-0123456789"
 	e.s = e.server("oss://sw-original/api/")

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/store"
 )
@@ -22,23 +23,32 @@ import (
 const (
 	StoreFolder = "folder"
 	StoreOSS    = "oss"
+	// StoreRelay edits the relay's own store through its admin API: the
+	// relay URL below and the admin key set on the function.
+	StoreRelay = "relay"
 )
 
 // Settings are the configurator's own choices, kept on this computer in
-// settings.json (mode 0600): which store to edit, the relay's URL and the
-// UI language.
+// settings.json (mode 0600): which store to edit, the relay's URL and admin
+// key, and the UI language.
 type Settings struct {
-	StoreKind          string        `json:"store_kind"` // folder or oss
-	Folder             string        `json:"folder"`
-	OSSEndpoint        string        `json:"oss_endpoint"`
+	StoreKind   string `json:"store_kind"` // folder, oss or relay
+	Folder      string `json:"folder"`
+	OSSEndpoint string `json:"oss_endpoint"`
+	// OSSRegion is the bucket's region for V4 signatures; empty means the
+	// one the endpoint names (or OSS_REGION).
+	OSSRegion          string        `json:"oss_region"`
 	OSSBucket          string        `json:"oss_bucket"`
 	OSSPrefix          string        `json:"oss_prefix"`
 	OSSAccessKeyID     string        `json:"oss_access_key_id"`
 	OSSAccessKeySecret config.Secret `json:"oss_access_key_secret"`
 	// RelayURL is the relay's public URL (the FC HTTP trigger), which the
-	// webhook URL for Sentry is built from.
+	// webhook URL for Sentry is built from, and the store with StoreRelay.
 	RelayURL string `json:"relay_url"`
-	Language string `json:"language"` // zh or en
+	// RelayAdminKey is the relay's SENTRY_WHITE_ADMIN_KEY, for StoreRelay;
+	// empty means the environment's.
+	RelayAdminKey config.Secret `json:"relay_admin_key"`
+	Language      string        `json:"language"` // zh or en
 	// SentryTokens are Sentry auth tokens (project:read) by organization
 	// (see sentryTokenKey); only this computer keeps them, never the
 	// document the relay reads. Changed only by sentryprojects.go.
@@ -48,7 +58,7 @@ type Settings struct {
 }
 
 // secretFields of the settings, by JSON name.
-var settingsSecrets = []secretField{{Name: "oss_access_key_secret", Partial: true}}
+var settingsSecrets = []secretField{{Name: "oss_access_key_secret", Partial: true}, {Name: "relay_admin_key"}}
 
 func settingsDir(getenv func(string) string) (string, error) {
 	if d := strings.TrimSpace(getenv("SENTRY_WHITE_CONFIG_DIR")); d != "" {
@@ -80,7 +90,7 @@ func readSettings(path string) (Settings, error) {
 }
 
 // writeSettings replaces the settings file atomically, readable only by
-// its owner: it holds the OSS AccessKey secret.
+// its owner: it holds the OSS AccessKey secret and the relay's admin key.
 func writeSettings(path string, st Settings) error {
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
@@ -113,8 +123,22 @@ func writeSettings(path string, st Settings) error {
 }
 
 // location is the store the settings name, and the environment to open it
-// with: the settings' OSS endpoint and keys in place of the process's.
+// with: the settings' OSS endpoint, region and keys, or the relay's admin
+// key, in place of the process's.
 func (st Settings) location(base func(string) string) (store.Location, func(string) string, error) {
+	if st.StoreKind == StoreRelay {
+		loc, err := store.ParseLocation("relay+" + strings.TrimSpace(st.RelayURL))
+		if err != nil {
+			return store.Location{}, nil, err
+		}
+		env := func(k string) string {
+			if v := strings.TrimSpace(st.RelayAdminKey.Reveal()); k == "SENTRY_WHITE_ADMIN_KEY" && v != "" {
+				return v
+			}
+			return base(k)
+		}
+		return loc, env, nil
+	}
 	if st.StoreKind != StoreOSS {
 		dir := strings.TrimSpace(st.Folder)
 		if dir == "" {
@@ -135,6 +159,13 @@ func (st Settings) location(base func(string) string) (store.Location, func(stri
 		case "OSS_ENDPOINT":
 			if v := strings.TrimSpace(st.OSSEndpoint); v != "" {
 				return v
+			}
+		case "OSS_REGION":
+			if v := strings.TrimSpace(st.OSSRegion); v != "" {
+				return v
+			}
+			if st.OSSEndpoint != "" && store.RegionFromEndpoint(st.OSSEndpoint) != "" {
+				return "" // the settings' endpoint names its region
 			}
 		case "ALIBABA_CLOUD_ACCESS_KEY_ID":
 			if v := strings.TrimSpace(st.OSSAccessKeyID); v != "" {
@@ -168,9 +199,20 @@ func (st Settings) validate(getenv func(string) string) []*config.FieldError {
 		}
 	case StoreOSS:
 		if strings.TrimSpace(st.OSSEndpoint) == "" && getenv("OSS_ENDPOINT") == "" {
-			add("oss_endpoint", "is required, e.g. https://oss-cn-hangzhou.aliyuncs.com")
+			add("oss_endpoint", "is required: a custom domain bound to the bucket, or the region endpoint, e.g. https://oss-cn-hangzhou.aliyuncs.com")
 		} else if u, err := url.Parse(withScheme(st.OSSEndpoint)); st.OSSEndpoint != "" && (err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https")) {
-			add("oss_endpoint", "must be the region endpoint, e.g. https://oss-cn-hangzhou.aliyuncs.com")
+			add("oss_endpoint", "must be a custom domain bound to the bucket, or the region endpoint, e.g. https://oss-cn-hangzhou.aliyuncs.com")
+		}
+		ep := strings.TrimSpace(st.OSSEndpoint)
+		if ep == "" {
+			ep = getenv("OSS_ENDPOINT")
+		}
+		if r := strings.TrimSpace(st.OSSRegion); r != "" {
+			if strings.Trim(strings.ToLower(r), "abcdefghijklmnopqrstuvwxyz0123456789-") != "" || !strings.Contains(r, "-") {
+				add("oss_region", "must be a region ID such as cn-hangzhou")
+			}
+		} else if ep != "" && store.RegionFromEndpoint(ep) == "" && getenv("OSS_REGION") == "" {
+			add("oss_region", "is required for this endpoint, which names no region: the bucket's region ID, e.g. cn-hangzhou")
 		}
 		if b := strings.TrimSpace(st.OSSBucket); b == "" {
 			add("oss_bucket", "is required")
@@ -186,10 +228,21 @@ func (st Settings) validate(getenv func(string) string) []*config.FieldError {
 		if strings.TrimSpace(st.OSSAccessKeySecret.Reveal()) == "" && getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET") == "" {
 			add("oss_access_key_secret", "is required")
 		}
+	case StoreRelay:
+		if strings.TrimSpace(st.RelayURL) == "" {
+			add("relay_url", "is required to edit the configuration through the relay: the FC trigger's public URL, e.g. https://….fcapp.run")
+		} else if _, err := store.CheckRelayURL(st.RelayURL); err != nil {
+			add("relay_url", "%s", err.Error())
+		}
+		if k := strings.TrimSpace(st.RelayAdminKey.Reveal()); k == "" && strings.TrimSpace(getenv("SENTRY_WHITE_ADMIN_KEY")) == "" {
+			add("relay_admin_key", "is required: the SENTRY_WHITE_ADMIN_KEY set on the function")
+		} else if k != "" && len(k) < store.MinAdminKey {
+			add("relay_admin_key", "must be at least %d characters, as on the function", store.MinAdminKey)
+		}
 	default:
-		add("store_kind", "%q is not a store kind; use folder or oss", st.StoreKind)
+		add("store_kind", "%q is not a store kind; use folder, oss or relay", st.StoreKind)
 	}
-	if v := strings.TrimSpace(st.RelayURL); v != "" {
+	if v := strings.TrimSpace(st.RelayURL); v != "" && st.StoreKind != StoreRelay {
 		if u, err := url.Parse(v); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 			add("relay_url", "must be the relay's http(s) URL, e.g. the FC trigger's public URL https://….fcapp.run")
 		}
@@ -244,7 +297,7 @@ func open(loc store.Location, source string, getenv func(string) string) activeS
 	if err != nil {
 		return activeStore{loc: loc.String(), source: source, err: err}
 	}
-	return activeStore{docs: store.NewDocs(b, loc.Prefix), loc: loc.String(), source: source}
+	return activeStore{docs: docstore.NewDocs(b, loc.Prefix), loc: loc.String(), source: source}
 }
 
 // effective is the saved settings, with the store fields describing the
@@ -257,9 +310,12 @@ func (s *Server) effective() (Settings, activeStore) {
 	s.mu.Unlock()
 	if act.source != "settings" {
 		if loc, err := store.ParseLocation(act.loc); err == nil {
-			if loc.Scheme == "file" {
+			switch loc.Scheme {
+			case "file":
 				st.StoreKind, st.Folder = StoreFolder, loc.Dir
-			} else {
+			case "relay":
+				st.StoreKind, st.RelayURL = StoreRelay, loc.URL
+			default:
 				st.StoreKind, st.OSSBucket, st.OSSPrefix = StoreOSS, loc.Bucket, loc.Prefix
 				if st.OSSEndpoint == "" {
 					st.OSSEndpoint = s.o.Getenv("OSS_ENDPOINT")
@@ -309,10 +365,12 @@ func (s *Server) mergeSettings(w http.ResponseWriter, r *http.Request) (Settings
 	if next.StoreKind == "" {
 		next.StoreKind = StoreFolder
 	}
-	for _, p := range []*string{&next.Folder, &next.OSSEndpoint, &next.OSSBucket, &next.OSSPrefix, &next.OSSAccessKeyID, &next.RelayURL} {
+	for _, p := range []*string{&next.Folder, &next.OSSEndpoint, &next.OSSRegion, &next.OSSBucket, &next.OSSPrefix, &next.OSSAccessKeyID, &next.RelayURL} {
 		*p = strings.TrimSpace(*p)
 	}
+	next.OSSRegion = strings.ToLower(next.OSSRegion)
 	next.OSSAccessKeySecret = config.Secret(strings.TrimSpace(next.OSSAccessKeySecret.Reveal()))
+	next.RelayAdminKey = config.Secret(strings.TrimSpace(next.RelayAdminKey.Reveal()))
 	if fes := next.validate(s.o.Getenv); len(fes) > 0 {
 		return Settings{}, validation(fes)
 	}
@@ -343,9 +401,10 @@ func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
 }
 
 func storeFieldsChanged(a, b Settings) bool {
-	return a.StoreKind != b.StoreKind || a.Folder != b.Folder || a.OSSEndpoint != b.OSSEndpoint ||
+	return a.StoreKind != b.StoreKind || a.Folder != b.Folder || a.OSSEndpoint != b.OSSEndpoint || a.OSSRegion != b.OSSRegion ||
 		a.OSSBucket != b.OSSBucket || a.OSSPrefix != b.OSSPrefix || a.OSSAccessKeyID != b.OSSAccessKeyID ||
-		a.OSSAccessKeySecret != b.OSSAccessKeySecret
+		a.OSSAccessKeySecret != b.OSSAccessKeySecret ||
+		a.StoreKind == StoreRelay && (a.RelayURL != b.RelayURL || a.RelayAdminKey != b.RelayAdminKey)
 }
 
 // deleteSettings removes the settings file; the store reverts to the flag,
@@ -377,7 +436,11 @@ func (s *Server) testSettings(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 20*time.Second)
 	defer cancel()
-	writeJSON(w, http.StatusOK, checkStore(ctx, loc, env))
+	res := checkStore(ctx, loc, env)
+	if res["ok"] != true {
+		s.log.Warn("connection test failed", "store", res["store"], "code", res["code"], "message", res["message"])
+	}
+	writeJSON(w, http.StatusOK, res)
 }
 
 // checkStore reads the document at loc and says what happened.
@@ -388,19 +451,32 @@ func checkStore(ctx context.Context, loc store.Location, env func(string) string
 		res["ok"], res["code"], res["message"] = false, "open", "the store cannot be opened: "+notify.Redact(err.Error())
 		return res
 	}
-	d, _, err := store.NewDocs(b, loc.Prefix).Load(ctx)
+	conn := "connected"
+	if r, ok := b.(*store.Relay); ok {
+		// Through the relay: say which store it serves (this also checks
+		// the admin key before the document is read).
+		served, err := r.Info(ctx)
+		if err != nil {
+			res["ok"], res["code"] = false, storeErrorCode(err)
+			res["message"] = describeStoreError(err)
+			return res
+		}
+		conn = "connected through the relay to " + served
+		res["served"] = served
+	}
+	d, _, err := docstore.NewDocs(b, loc.Prefix).Load(ctx)
 	switch {
 	case err == nil:
 		res["ok"], res["code"] = true, "ok"
-		res["message"] = fmt.Sprintf("connected: the configuration has %d organizations, %d owners, %d robots and %d projects",
-			len(d.Organizations), len(d.Owners), len(d.Robots), len(d.Projects))
+		res["message"] = fmt.Sprintf("%s: the configuration has %d organizations, %d owners, %d robots and %d projects",
+			conn, len(d.Organizations), len(d.Owners), len(d.Robots), len(d.Projects))
 	case errors.Is(err, store.ErrNotFound):
 		res["ok"], res["code"] = true, "no_document"
-		res["message"] = fmt.Sprintf("connected; there is no configuration document yet (%s), which is fine for a new setup: the first save creates it", store.ConfigKey(loc.Prefix))
+		res["message"] = fmt.Sprintf("%s; there is no configuration document yet (%s), which is fine for a new setup: the first save creates it", conn, store.ConfigKey(loc.Prefix))
 	case len(config.Fields(err)) > 0:
 		fes := config.Fields(err)
 		res["ok"], res["code"], res["field"] = false, "invalid_document", fes[0].Field
-		res["message"] = "connected, but the stored document is invalid: " + err.Error()
+		res["message"] = conn + ", but the stored document is invalid: " + err.Error()
 	default:
 		res["ok"], res["code"] = false, storeErrorCode(err)
 		res["message"] = describeStoreError(err)
@@ -408,9 +484,26 @@ func checkStore(ctx context.Context, loc store.Location, env func(string) string
 	return res
 }
 
+// storeErrorCode is the connection test's code for a failure (the page
+// words it in either language; the message carries the details).
 func storeErrorCode(err error) string {
+	var re *store.RelayError
+	relayStore := errors.As(err, &re) && re.RelayStore()
 	switch {
+	case errors.Is(err, store.ErrAdminKey):
+		return "admin_key"
+	case errors.Is(err, store.ErrNoAdminAPI):
+		return "no_admin_api"
+	case relayStore:
+		return "relay_store"
+	case errors.Is(err, store.ErrPublicEndpoint):
+		return "public_endpoint"
+	case errors.Is(err, store.ErrWrongRegion):
+		return "wrong_region"
 	case errors.Is(err, store.ErrUnreachable):
+		if re != nil {
+			return "relay_unreachable"
+		}
 		return "unreachable"
 	case errors.Is(err, store.ErrCredentials):
 		return "credentials"
@@ -420,17 +513,32 @@ func storeErrorCode(err error) string {
 	return "error"
 }
 
-// describeStoreError says in words which step of reaching the store failed.
+// describeStoreError says in words which step of reaching the store failed
+// and how to fix it; the store's own text (with OSS's code and the fix for
+// it) follows in parentheses.
 func describeStoreError(err error) string {
 	msg := notify.Redact(err.Error())
-	switch {
-	case errors.Is(err, store.ErrUnreachable):
+	switch storeErrorCode(err) {
+	case "admin_key":
+		return "the relay refused the admin key: use the SENTRY_WHITE_ADMIN_KEY set on the function, and check this computer's clock (" + msg + ")"
+	case "no_admin_api":
+		return "the relay has no admin API: set the environment variable SENTRY_WHITE_ADMIN_KEY on the function (the same key as here) and deploy this version of the relay (" + msg + ")"
+	case "relay_store":
+		return "the relay answered, but it cannot read or write its own store; fix the function's store as its GET / says (" + msg + ")"
+	case "relay_unreachable":
+		return "the relay cannot be reached: check the relay URL (the function's HTTP trigger) and this computer's network (" + msg + ")"
+	case "public_endpoint":
+		return "OSS does not let this account use the public endpoint (accounts that activated OSS since 2025-03-20): edit through the relay instead (store kind \"through the relay\"), or use a custom domain bound to the bucket as the endpoint (" + msg + ")"
+	case "wrong_region":
+		return "the bucket is in another region than the endpoint: use the bucket's region endpoint and region (" + msg + ")"
+	case "unreachable":
 		return "the OSS endpoint cannot be reached: check the endpoint and this computer's network (" + msg + ")"
-	case errors.Is(err, store.ErrCredentials):
-		return "OSS refused the credentials: check the AccessKey ID and secret, and that the key may read and write this bucket (" + msg + ")"
-	case errors.Is(err, store.ErrNoBucket):
+	case "credentials":
+		return "OSS refused the credentials or the call: " + msg
+	case "no_bucket":
 		return "the bucket does not exist at this endpoint: create it, or fix the bucket name or the endpoint's region (" + msg + ")"
-	case errors.Is(err, fs.ErrPermission):
+	}
+	if errors.Is(err, fs.ErrPermission) {
 		return "the folder cannot be read or written: check its permissions (" + msg + ")"
 	}
 	return "the store cannot be read: " + msg

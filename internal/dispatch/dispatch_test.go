@@ -545,12 +545,12 @@ func TestUnsavableAlertIsRefused(t *testing.T) {
 		t.Errorf("Health() = %q", h)
 	}
 	// Under way at the deadline: delivered before Submit returns.
-	e.robot.Latency = 100 * time.Millisecond
+	e.robot.SetLatency(100 * time.Millisecond)
 	out := e.d.Submit(context.Background(), []*Job{job(1)}, time.Now().Add(10*time.Millisecond))
 	if out[0].Status != Delivered {
 		t.Fatalf("a send under way with no spool: %s, want delivered within the request", out[0].Status)
 	}
-	e.robot.Latency = 0
+	e.robot.SetLatency(0)
 	// Over budget: refused.
 	e.robot.FailNext(robottest.FaultNoCode)
 	out = e.d.Submit(context.Background(), []*Job{job(2)}, time.Now().Add(5*time.Second))
@@ -578,7 +578,7 @@ func TestNoSpoolFileOutlivesADeliveredAlert(t *testing.T) {
 		k.Budget.Limits = []notify.Limit{{N: 1 << 20, Per: time.Minute}}
 		return &k
 	}
-	e.robot.Latency = 2 * time.Millisecond
+	e.robot.SetLatency(2 * time.Millisecond)
 	// Recording an outcome takes a while (the relay writes its history):
 	// the deadline often passes between a send's end and its answer.
 	e.d.o.OnFinal = func(Outcome) { time.Sleep(3 * time.Millisecond) }

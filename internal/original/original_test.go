@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/original"
 	"github.com/sentry-white/sentry-white/internal/original/originaltest"
 	"github.com/sentry-white/sentry-white/internal/store"
@@ -192,7 +193,7 @@ func ossBackend(t *testing.T, srv *osstest.Server, loc string) store.Backend {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"OSS_ENDPOINT": srv.URL, "ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAItest", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "test-secret"}
+	env := map[string]string{"OSS_ENDPOINT": srv.URL, "OSS_REGION": "cn-hangzhou", "ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAItest", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "test-secret"}
 	b, err := store.Open(l, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -242,7 +243,7 @@ func TestNothingToRead(t *testing.T) {
 	// A store of this sentry-white only (config.json, history) is not the
 	// original layout either.
 	b := store.NewFile(dir)
-	if _, err := store.NewDocs(b, "api/").Save(t.Context(), config.Empty(), ""); err != nil {
+	if _, err := docstore.NewDocs(b, "api/").Save(t.Context(), config.Empty(), ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := original.Import(t.Context(), b, "api/", original.Options{}); !errors.Is(err, original.ErrNotFound) {

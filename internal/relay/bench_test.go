@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/notify/dingtalk"
@@ -125,11 +126,11 @@ func benchHandler(b *testing.B, client *http.Client, robotURL string) *Handler {
 	fast := *dingtalk.Kind
 	fast.Budget = notify.Budget{Limits: []notify.Limit{{N: 1 << 20, Per: time.Minute}}, Block: time.Minute, DigestItems: 30}
 	backend := store.NewFile(b.TempDir())
-	if _, err := store.NewDocs(backend, "api/").Save(context.Background(), benchDoc(), ""); err != nil {
+	if _, err := docstore.NewDocs(backend, "api/").Save(context.Background(), benchDoc(), ""); err != nil {
 		b.Fatal(err)
 	}
 	h := New(Options{
-		Docs:    store.NewCache(backend, store.ConfigKey("api/"), time.Hour),
+		Docs:    docstore.NewCache(backend, store.ConfigKey("api/"), time.Hour),
 		Senders: notifiers.Senders(func(k string) string { return map[string]string{"SENTRY_WHITE_DINGTALK_API": robotURL}[k] }, client),
 		Kind: func(name string) *notify.Kind {
 			if name == fast.Name {

@@ -23,6 +23,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
+	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/render"
@@ -42,7 +43,7 @@ type Docs interface {
 	// Refresh revalidates against the store now.
 	Refresh(ctx context.Context) error
 	// Status reports the document in use and the last store fault.
-	Status() store.Status
+	Status() docstore.Status
 }
 
 // Options configure a Handler.
@@ -251,7 +252,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // lifecycle answers Function Compute's optional instance hooks: /initialize
 // loads the document before traffic; /pre-stop sends what the budgets allow
-// and writes the delivery history before the instance goes away.
+// and writes the delivery history before the instance goes away. A fault
+// at /initialize is logged and the hook still succeeds: a failed
+// initializer makes FC fail every request of the instance, including the
+// configurator's first save through the admin API and GET /, which
+// explains the fault. The answers say nothing of the configuration (the
+// paths are reachable through the HTTP trigger).
 func (h *Handler) lifecycle(w http.ResponseWriter, r *http.Request) {
 	if !h.o.FC {
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": "not found: the webhook URL is / or /webhook"})
@@ -260,7 +266,10 @@ func (h *Handler) lifecycle(w http.ResponseWriter, r *http.Request) {
 	ctx := h.withCredentials(r)
 	if r.URL.Path == "/initialize" {
 		if err := h.o.Docs.Refresh(ctx); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": describeStoreError(err)})
+			step, _ := failedStep(err)
+			h.log.Warn("configuration not loaded by /initialize; the instance serves and GET / explains",
+				"request_id", requestID(r), "error", describeStoreError(err))
+			writeJSON(w, http.StatusOK, map[string]any{"status": "degraded", "step": step})
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})

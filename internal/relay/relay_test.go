@@ -20,6 +20,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
+	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/robottest"
@@ -70,7 +71,7 @@ type env struct {
 	h       *Handler
 	robot   *robottest.DingTalk
 	dir     string
-	docs    *store.Docs
+	docs    *docstore.Docs
 	logs    *syncBuffer
 	clock   time.Time
 	clockMu sync.Mutex
@@ -103,12 +104,12 @@ func newEnv(t *testing.T, mutate ...func(*Options)) *env {
 	)
 	t.Cleanup(e.robot.Close)
 	backend := store.NewFile(e.dir)
-	e.docs = store.NewDocs(backend, "api/")
+	e.docs = docstore.NewDocs(backend, "api/")
 	if _, err := e.docs.Save(context.Background(), testDoc(), ""); err != nil {
 		t.Fatal(err)
 	}
 	o := Options{
-		Docs: store.NewCache(backend, store.ConfigKey("api/"), time.Hour),
+		Docs: docstore.NewCache(backend, store.ConfigKey("api/"), time.Hour),
 		Senders: notifiers.Senders(func(k string) string {
 			if k == "SENTRY_WHITE_DINGTALK_API" {
 				return e.robot.URL()
@@ -379,7 +380,7 @@ func TestFilters(t *testing.T) {
 
 func TestBudgetExceededAnswers202AndStillDelivers(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.LegacyBudget = 20 * time.Millisecond })
-	e.robot.Latency = 300 * time.Millisecond
+	e.robot.SetLatency(300 * time.Millisecond)
 	code, a := e.post("?token="+token, testdata(t, "legacy_saas.json"))
 	if code != http.StatusAccepted || a.Status != "accepted" {
 		t.Fatalf("got %d %+v, want 202", code, a)
@@ -396,7 +397,7 @@ func TestBudgetExceededAnswers202AndStillDelivers(t *testing.T) {
 
 func TestCallerDisconnectDoesNotCancelDelivery(t *testing.T) {
 	e := newEnv(t)
-	e.robot.Latency = 100 * time.Millisecond
+	e.robot.SetLatency(100 * time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())
 	req := httptest.NewRequest(http.MethodPost, "/?token="+token, bytes.NewReader(testdata(t, "legacy_saas.json"))).WithContext(ctx)
 	req.Header.Set("Content-Type", "application/json")
@@ -522,7 +523,7 @@ func (c *credsRecorder) seen() bool {
 
 func newEnvNoDoc(t *testing.T) *httptest.Server {
 	backend := store.NewFile(t.TempDir())
-	h := New(Options{Docs: store.NewCache(backend, store.ConfigKey("api/"), time.Hour), Senders: map[string]notify.Sender{}})
+	h := New(Options{Docs: docstore.NewCache(backend, store.ConfigKey("api/"), time.Hour), Senders: map[string]notify.Sender{}})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv
@@ -759,7 +760,7 @@ func TestFCHandsOffSlowSends(t *testing.T) {
 	}))
 	defer self.Close()
 	e.h.o.SelfURL = self.URL
-	e.robot.Latency = 500 * time.Millisecond
+	e.robot.SetLatency(500 * time.Millisecond)
 	code, a := e.post("?token="+token, testdata(t, "legacy_saas.json"))
 	if code != http.StatusAccepted || body == nil {
 		t.Fatalf("got %d %+v; hand-off %v", code, a, body != nil)
@@ -768,7 +769,7 @@ func TestFCHandsOffSlowSends(t *testing.T) {
 	if err := json.Unmarshal(body, &hb); err != nil || len(hb.Jobs) != 2 {
 		t.Fatalf("hand-off carries %d jobs (%v), want both robots'", len(hb.Jobs), err)
 	}
-	e.robot.Latency = 0
+	e.robot.SetLatency(0)
 	other := New(Options{Docs: e.h.o.Docs, Senders: e.h.o.Senders, FC: true})
 	req := httptest.NewRequest(http.MethodPost, handoffPath, bytes.NewReader(body))
 	req.Header = hdr

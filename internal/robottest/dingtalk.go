@@ -65,7 +65,8 @@ type DingTalk struct {
 	// stays blocked after exceeding it (default 10 minutes).
 	PerMinute int
 	Block     time.Duration
-	// Latency delays every answer (set before use), like a slow robot API.
+	// Latency delays every answer, like a slow robot API (SetLatency
+	// changes it while the stand-in serves).
 	Latency time.Duration
 
 	mu       sync.Mutex
@@ -100,6 +101,13 @@ func (d *DingTalk) AddRobot(r DingTalkRobot) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.robots[r.Token] = r
+}
+
+// SetLatency changes how long every answer is held.
+func (d *DingTalk) SetLatency(l time.Duration) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.Latency = l
 }
 
 // FailNext makes the next requests fail with the given faults, in order.
@@ -141,9 +149,12 @@ func (d *DingTalk) answer(w http.ResponseWriter, code int, msg string) {
 // ServeHTTP implements the documented behaviour (chat-robots.md §1.7).
 func (d *DingTalk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if d.Latency > 0 {
+	d.mu.Lock()
+	latency := d.Latency
+	d.mu.Unlock()
+	if latency > 0 {
 		select {
-		case <-time.After(d.Latency):
+		case <-time.After(latency):
 		case <-r.Context().Done():
 			return
 		}

@@ -199,7 +199,7 @@ func TestOSSAppendObject(t *testing.T) {
 	as := &appendServer{objects: map[string]*appendObj{}}
 	srv := httptest.NewServer(as)
 	defer srv.Close()
-	o, err := NewOSS(OSSConfig{Endpoint: srv.URL, Bucket: testBucket, Credentials: envCreds})
+	o, err := NewOSS(OSSConfig{Endpoint: srv.URL, Region: "cn-hangzhou", Bucket: testBucket, Credentials: envCreds})
 	if err != nil {
 		t.Fatal(err)
 	}

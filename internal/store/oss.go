@@ -28,6 +28,11 @@ var (
 	// ErrUnreachable: the endpoint could not be reached or did not answer in
 	// time.
 	ErrUnreachable = errors.New("endpoint unreachable")
+	// ErrPublicEndpoint: OSS refuses data calls through its public endpoint
+	// for this account (PublicEndpointForbidden).
+	ErrPublicEndpoint = errors.New("public endpoint refused")
+	// ErrWrongRegion: the bucket is in another region than the endpoint's.
+	ErrWrongRegion = errors.New("wrong region")
 )
 
 // Defaults for an OSS backend's timeouts. The relay answers Sentry within a
@@ -54,6 +59,15 @@ type OSSConfig struct {
 	Bucket   string
 	// Prefix is the key prefix of the location (only used in String).
 	Prefix string
+	// Region is the bucket's region ID, e.g. cn-hangzhou, which V4
+	// signatures name; "" means the region the endpoint names
+	// (oss-cn-hangzhou[-internal].aliyuncs.com). NewOSS fails when neither
+	// gives one.
+	Region string
+	// CNAME says whether Endpoint is a custom domain bound to the bucket
+	// (requests then go to the domain itself, without the bucket in the
+	// host or the path); CNAMEAuto decides by the host (see IsCustomDomain).
+	CNAME CNAMEMode
 	// Credentials are the keys used when the request's context carries none
 	// (see WithCredentials). Empty means every call must bring its own.
 	Credentials Credentials
@@ -73,6 +87,8 @@ type OSSConfig struct {
 type OSS struct {
 	cfg       OSSConfig
 	endpoint  string
+	region    string
+	cname     bool
 	pathStyle bool
 	http      *http.Client
 	listPage  int // keys per ListObjectsV2 page (1000, the maximum)
@@ -93,20 +109,43 @@ type ossClient struct {
 var _ Backend = (*OSS)(nil)
 var _ Appender = (*OSS)(nil)
 
+// CNAMEMode says how an endpoint is addressed.
+type CNAMEMode int
+
+// CNAME modes.
+const (
+	CNAMEAuto CNAMEMode = iota // a custom domain when IsCustomDomain says so
+	CNAMEOn                    // a custom domain bound to the bucket
+	CNAMEOff                   // an OSS endpoint (bucket.endpoint, or path style)
+)
+
 // openOSS opens the backend for an oss:// location from the environment:
-// OSS_ENDPOINT and ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET,
+// OSS_ENDPOINT, OSS_REGION (else the endpoint's region, else FC_REGION),
+// OSS_CNAME, and ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET,
 // ALIBABA_CLOUD_SECURITY_TOKEN (what Function Compute sets for a function
 // with a role). Without keys in the environment, every call must carry them
 // in its context.
 func openOSS(loc Location, getenv func(string) string) (Backend, error) {
 	endpoint := strings.TrimSpace(getenv("OSS_ENDPOINT"))
 	if endpoint == "" {
-		return nil, fmt.Errorf("store %s: OSS_ENDPOINT is not set; set it to the bucket's region endpoint, e.g. https://oss-cn-hangzhou-internal.aliyuncs.com inside Function Compute in the same region, https://oss-cn-hangzhou.aliyuncs.com elsewhere", loc)
+		return nil, fmt.Errorf("store %s: OSS_ENDPOINT is not set; set it to the bucket's endpoint: https://oss-cn-hangzhou-internal.aliyuncs.com inside Function Compute in the bucket's region, a custom domain bound to the bucket elsewhere (accounts that activated OSS since 2025-03-20 cannot use the public endpoint https://oss-cn-hangzhou.aliyuncs.com), or use the relay as the store: -store relay+https://<function URL>", loc)
+	}
+	region := strings.TrimSpace(getenv("OSS_REGION"))
+	if region == "" && RegionFromEndpoint(endpoint) == "" {
+		// The function's region, for an endpoint that does not name one (a
+		// custom domain): FC sets FC_REGION.
+		region = strings.TrimSpace(getenv("FC_REGION"))
+	}
+	cname, err := parseCNAME(getenv("OSS_CNAME"))
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", loc, err)
 	}
 	return NewOSS(OSSConfig{
 		Endpoint: endpoint,
 		Bucket:   loc.Bucket,
 		Prefix:   loc.Prefix,
+		Region:   region,
+		CNAME:    cname,
 		Credentials: Credentials{
 			AccessKeyID:     strings.TrimSpace(getenv("ALIBABA_CLOUD_ACCESS_KEY_ID")),
 			AccessKeySecret: strings.TrimSpace(getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET")),
@@ -115,8 +154,83 @@ func openOSS(loc Location, getenv func(string) string) (Backend, error) {
 	})
 }
 
-// NewOSS returns an OSS backend. It sends nothing; the first call reaches
-// the endpoint.
+// parseCNAME reads OSS_CNAME: true or false, or empty to decide by the host.
+func parseCNAME(v string) (CNAMEMode, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "":
+		return CNAMEAuto, nil
+	case "true", "1", "yes", "on":
+		return CNAMEOn, nil
+	case "false", "0", "no", "off":
+		return CNAMEOff, nil
+	}
+	return CNAMEAuto, fmt.Errorf("OSS_CNAME=%q: use true (OSS_ENDPOINT is a custom domain bound to the bucket) or false (an OSS endpoint), or leave it unset to decide by the host", v)
+}
+
+// endpointHost is the host name of an endpoint, with or without a scheme.
+func endpointHost(endpoint string) string {
+	ep := strings.TrimSpace(endpoint)
+	if !strings.Contains(ep, "://") {
+		ep = "https://" + ep
+	}
+	u, err := url.Parse(ep)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Hostname())
+}
+
+// RegionFromEndpoint returns the region ID an OSS endpoint names:
+// cn-hangzhou for oss-cn-hangzhou.aliyuncs.com, oss-cn-hangzhou-internal.
+// aliyuncs.com, BUCKET.oss-cn-hangzhou.aliyuncs.com or the dual-stack
+// cn-hangzhou.oss.aliyuncs.com, with or without a scheme; "" for any other
+// host (a custom domain, an IP address, the global acceleration endpoint).
+func RegionFromEndpoint(endpoint string) string {
+	host := endpointHost(endpoint)
+	rest, ok := strings.CutSuffix(host, ".aliyuncs.com")
+	if !ok {
+		return ""
+	}
+	labels := strings.Split(rest, ".")
+	for i, l := range labels {
+		if l == "oss" && i > 0 { // <region>.oss.aliyuncs.com
+			return validRegion(labels[i-1])
+		}
+		if r, ok := strings.CutPrefix(l, "oss-"); ok && i == len(labels)-1 {
+			if strings.HasPrefix(r, "accelerate") || strings.HasPrefix(r, "rg-") {
+				return ""
+			}
+			return validRegion(strings.TrimSuffix(r, "-internal"))
+		}
+	}
+	return ""
+}
+
+// validRegion returns r when it looks like a region ID (cn-hangzhou,
+// ap-southeast-1), else "".
+func validRegion(r string) string {
+	if len(r) < 4 || len(r) > 40 || !strings.Contains(r, "-") || strings.Trim(r, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" ||
+		strings.HasPrefix(r, "-") || strings.HasSuffix(r, "-") {
+		return ""
+	}
+	return r
+}
+
+// IsCustomDomain reports whether an endpoint is taken to be a custom domain
+// bound to a bucket: a host name outside aliyuncs.com that is not an IP
+// address or localhost.
+func IsCustomDomain(endpoint string) bool {
+	host := endpointHost(endpoint)
+	switch {
+	case host == "", net.ParseIP(host) != nil, host == "localhost", strings.HasSuffix(host, ".localhost"),
+		host == "aliyuncs.com", strings.HasSuffix(host, ".aliyuncs.com"):
+		return false
+	}
+	return true
+}
+
+// NewOSS returns an OSS backend that signs with V4. It sends nothing; the
+// first call reaches the endpoint.
 func NewOSS(cfg OSSConfig) (*OSS, error) {
 	ep := strings.TrimRight(strings.TrimSpace(cfg.Endpoint), "/")
 	if ep == "" {
@@ -127,10 +241,34 @@ func NewOSS(cfg OSSConfig) (*OSS, error) {
 	}
 	u, err := url.Parse(ep)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
-		return nil, fmt.Errorf("oss: endpoint %q is not a URL like https://oss-cn-hangzhou.aliyuncs.com (OSS_ENDPOINT)", cfg.Endpoint)
+		return nil, fmt.Errorf("oss: endpoint %q is not a URL like https://oss-cn-hangzhou-internal.aliyuncs.com or https://config.example.com (OSS_ENDPOINT)", cfg.Endpoint)
 	}
 	if err := oss.CheckBucketName(cfg.Bucket); err != nil {
 		return nil, fmt.Errorf("oss: bucket %q: %w", cfg.Bucket, err)
+	}
+	host := strings.ToLower(u.Hostname())
+	// The bucket's own domain (BUCKET.oss-cn-hangzhou.aliyuncs.com) given as
+	// the endpoint: the SDK adds the bucket itself.
+	if h, ok := strings.CutPrefix(host, cfg.Bucket+"."); ok && strings.HasSuffix(h, ".aliyuncs.com") {
+		host = h
+		u.Host = h
+		if p := u.Port(); p != "" {
+			u.Host = net.JoinHostPort(h, p)
+		}
+	}
+	region := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(cfg.Region)), "oss-")
+	if region != "" && validRegion(region) == "" {
+		return nil, fmt.Errorf("oss: region %q is not a region ID such as cn-hangzhou (OSS_REGION)", cfg.Region)
+	}
+	if region == "" {
+		region = RegionFromEndpoint(u.Host)
+	}
+	if region == "" {
+		return nil, fmt.Errorf("oss: the bucket's region is unknown for endpoint %s: set OSS_REGION to the bucket's region ID, e.g. cn-hangzhou (V4 signatures name it; on Function Compute FC_REGION is used when the endpoint names no region)", u.Scheme+"://"+u.Host)
+	}
+	cname := cfg.CNAME == CNAMEOn || cfg.CNAME == CNAMEAuto && IsCustomDomain(u.Host)
+	if cname && net.ParseIP(host) != nil {
+		return nil, fmt.Errorf("oss: endpoint %s is an IP address, which cannot be a custom domain (OSS_CNAME)", u.Scheme+"://"+u.Host)
 	}
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = DefaultOSSConnectTimeout
@@ -157,14 +295,15 @@ func NewOSS(cfg OSSConfig) (*OSS, error) {
 		// the signature elsewhere.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	host := u.Hostname()
 	return &OSS{
 		cfg:      cfg,
 		endpoint: u.Scheme + "://" + u.Host,
+		region:   region,
+		cname:    cname,
 		// The SDK switches to path-style addressing for IP endpoints by
 		// itself; "localhost" needs it forced (bucket.localhost does not
 		// resolve).
-		pathStyle: host == "localhost" || strings.HasSuffix(host, ".localhost"),
+		pathStyle: !cname && (host == "localhost" || strings.HasSuffix(host, ".localhost")),
 		http:      hc,
 		listPage:  1000,
 		clients:   map[string]*ossClient{},
@@ -174,8 +313,15 @@ func NewOSS(cfg OSSConfig) (*OSS, error) {
 
 // String names the location and endpoint, never the keys.
 func (o *OSS) String() string {
-	return "oss://" + o.cfg.Bucket + "/" + o.cfg.Prefix + " at " + o.endpoint
+	s := "oss://" + o.cfg.Bucket + "/" + o.cfg.Prefix + " at " + o.endpoint
+	if o.cname {
+		s += " (custom domain)"
+	}
+	return s + ", region " + o.region
 }
+
+// Region is the region the backend signs for.
+func (o *OSS) Region() string { return o.region }
 
 // credentials returns the keys for a call: the context's, else the
 // configured ones.
@@ -202,7 +348,13 @@ func (o *OSS) bucket(ctx context.Context) (*oss.Bucket, Credentials, error) {
 	if cl, ok := o.clients[c.AccessKeyID]; ok && cl.creds == c {
 		return cl.bucket, c, nil
 	}
-	opts := []oss.ClientOption{oss.HTTPClient(o.http), oss.UserAgent("sentry-white")}
+	// V4 signatures: OSS refuses V1 for accounts created since 2025-03-01
+	// and buckets created since 2025-09-01.
+	opts := []oss.ClientOption{oss.HTTPClient(o.http), oss.UserAgent("sentry-white"),
+		oss.AuthVersion(oss.AuthV4), oss.Region(o.region)}
+	if o.cname {
+		opts = append(opts, oss.UseCname(true))
+	}
 	if c.SecurityToken != "" {
 		opts = append(opts, oss.SecurityToken(c.SecurityToken))
 	}
@@ -403,25 +555,17 @@ func isNotModified(err error) bool {
 // wrap turns an SDK or network error into one that names the operation, the
 // key and the failed step, with every key scrubbed from its text.
 func (o *OSS) wrap(op, key string, err error, c Credentials) error {
-	if errors.Is(err, ErrCredentials) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrNoBucket) || errors.Is(err, ErrUnreachable) {
+	if errors.Is(err, ErrCredentials) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrNoBucket) || errors.Is(err, ErrUnreachable) ||
+		errors.Is(err, ErrPublicEndpoint) || errors.Is(err, ErrWrongRegion) {
 		return &OSSError{Op: op, Key: key, Kind: err}
 	}
 	e := &OSSError{Op: op, Key: key}
 	var se oss.ServiceError
 	switch {
 	case errors.As(err, &se):
-		e.Status, e.Code, e.RequestID = se.StatusCode, se.Code, se.RequestID
+		e.Status, e.Code, e.EC, e.RequestID = se.StatusCode, se.Code, se.Ec, se.RequestID
 		e.Detail = strings.TrimRight(strings.TrimSpace(scrub(se.Message, c)), ".")
-		switch {
-		case se.Code == "NoSuchBucket":
-			e.Kind = ErrNoBucket
-			e.Hint = fmt.Sprintf("create the private bucket %q in the endpoint's region, or fix the bucket in -store / the region in OSS_ENDPOINT (%s)", o.cfg.Bucket, o.endpoint)
-		case se.Code == "NoSuchKey" || (se.StatusCode == http.StatusNotFound && se.Code == ""):
-			e.Kind = ErrNotFound
-		case se.StatusCode == http.StatusForbidden || se.StatusCode == http.StatusUnauthorized:
-			e.Kind = ErrCredentials
-			e.Hint = "check the AccessKey (ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET / _SECURITY_TOKEN) or the function's RAM role and its policy on this bucket"
-		}
+		e.Kind, e.Hint = o.explain(se)
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
 		e.Kind = ErrUnreachable
 		e.Detail = "timed out waiting for " + o.endpoint
@@ -430,11 +574,56 @@ func (o *OSS) wrap(op, key string, err error, c Credentials) error {
 	case isNetError(err):
 		e.Kind = ErrUnreachable
 		e.Detail = fmt.Sprintf("%s: %s", o.endpoint, scrub(netCause(err), c))
-		e.Hint = "check OSS_ENDPOINT (an -internal endpoint works only inside Aliyun in the same region)"
+		e.Hint = "check OSS_ENDPOINT and this computer's network (an -internal endpoint works only inside Aliyun in the bucket's region)"
 	default:
 		e.Detail = scrub(err.Error(), c)
 	}
 	return e
+}
+
+// explain classifies an answer of OSS and says how to fix it.
+func (o *OSS) explain(se oss.ServiceError) (kind error, hint string) {
+	msg := strings.ToLower(se.Message)
+	switch {
+	case se.Code == "NoSuchKey" || (se.StatusCode == http.StatusNotFound && se.Code == ""):
+		return ErrNotFound, ""
+	case se.Code == "NoSuchBucket":
+		return ErrNoBucket, fmt.Sprintf("create the private bucket %q in region %s, or fix the bucket in the store location, OSS_ENDPOINT or OSS_REGION (now %s, region %s)",
+			o.cfg.Bucket, o.region, o.endpoint, o.region)
+	case se.Code == "PublicEndpointForbidden" || se.Ec == "0048-00000401":
+		return ErrPublicEndpoint, fmt.Sprintf("OSS does not let this account read or write objects through the public endpoint %s "+
+			"(accounts that activated OSS on or after 2025-03-20, buckets in the Chinese mainland). Fix: edit the configuration through the relay "+
+			"(-store relay+https://<function URL>, with SENTRY_WHITE_ADMIN_KEY set on the function and given to the configurator), "+
+			"or bind a custom domain to the bucket and set OSS_ENDPOINT to it (with OSS_REGION=%s), "+
+			"or, from inside Aliyun in the bucket's region, use the -internal endpoint", o.endpoint, o.region)
+	case se.Ec == "0002-00000080" || se.StatusCode == http.StatusForbidden && strings.Contains(msg, "v1 signature"):
+		return ErrCredentials, "OSS refused a V1 signature: accounts created since 2025-03-01 and buckets created since 2025-09-01 accept only V4. " +
+			"This version of sentry-white signs with V4 (region " + o.region + "); update any older copy in front of this bucket " +
+			"(make fc-zip and redeploy the relay; use the current configurator)"
+	case se.Endpoint != "" || strings.Contains(msg, "must be addressed using the specified endpoint"):
+		ep := "the bucket's region endpoint"
+		if se.Endpoint != "" {
+			ep = se.Endpoint
+		}
+		return ErrWrongRegion, fmt.Sprintf("the bucket %q is in another region than %s: set OSS_ENDPOINT to %s and OSS_REGION to the bucket's region", o.cfg.Bucket, o.endpoint, ep)
+	case se.StatusCode != http.StatusForbidden && se.StatusCode != http.StatusUnauthorized:
+		return nil, ""
+	}
+	switch se.Code {
+	case "InvalidAccessKeyId":
+		return ErrCredentials, "the AccessKey ID does not exist or is disabled: check ALIBABA_CLOUD_ACCESS_KEY_ID (the configurator's settings page keeps its own), or on Function Compute the function's RAM role"
+	case "SignatureDoesNotMatch":
+		return ErrCredentials, "the AccessKey secret does not match the ID, or the region is not the bucket's: check ALIBABA_CLOUD_ACCESS_KEY_SECRET, and that OSS_REGION (now " + o.region + ") is the bucket's region"
+	case "InvalidSecurityToken", "SecurityTokenExpired", "AccessKeyIdAndSecurityTokenNotMatch":
+		return ErrCredentials, "the security token is invalid or expired: ALIBABA_CLOUD_SECURITY_TOKEN belongs to other or expired temporary keys; unset it with long-term keys, or on Function Compute let the function's role provide fresh ones"
+	case "RequestTimeTooSkewed":
+		return ErrCredentials, "this computer's clock differs from OSS's by more than 15 minutes: set the clock automatically (NTP)"
+	case "AccessDenied":
+		return ErrCredentials, fmt.Sprintf("the key or the function's RAM role is not allowed this call on bucket %q: attach a RAM policy that allows it "+
+			"(deploy/ram-policy-configurator.json for the configurator's key; deploy/ram-policy-relay.json, ram-policy-relay-deliveries.json "+
+			"and, for the admin API, ram-policy-relay-admin.json for the relay's role), with YOUR-BUCKET replaced by %q", o.cfg.Bucket, o.cfg.Bucket)
+	}
+	return ErrCredentials, "check the AccessKey (ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET / _SECURITY_TOKEN) or the function's RAM role and its policy on this bucket"
 }
 
 // OSSError is a failed OSS call. Its text names the step; it never holds
@@ -442,9 +631,10 @@ func (o *OSS) wrap(op, key string, err error, c Credentials) error {
 type OSSError struct {
 	Op        string // get, put, head, list, delete, append
 	Key       string
-	Kind      error // ErrCredentials, ErrNoBucket, ErrNotFound, ErrUnreachable or nil
+	Kind      error // ErrCredentials, ErrNoBucket, ErrNotFound, ErrUnreachable, ErrPublicEndpoint, ErrWrongRegion or nil
 	Status    int   // HTTP status when OSS answered
 	Code      string
+	EC        string // OSS's detailed error code, e.g. 0048-00000401
 	RequestID string
 	Detail    string
 	Hint      string
@@ -462,6 +652,9 @@ func (e *OSSError) Error() string {
 		fmt.Fprintf(&sb, " (HTTP %d", e.Status)
 		if e.Code != "" {
 			sb.WriteString(" " + e.Code)
+		}
+		if e.EC != "" && e.EC != "0002-00000000" {
+			sb.WriteString(", EC " + e.EC)
 		}
 		if e.RequestID != "" {
 			sb.WriteString(", request " + e.RequestID)

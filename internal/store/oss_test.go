@@ -24,7 +24,7 @@ func newOSSPair(t *testing.T) (*OSS, *osstest.Server) {
 	t.Helper()
 	srv := osstest.New(testBucket)
 	t.Cleanup(srv.Close)
-	o, err := NewOSS(OSSConfig{Endpoint: srv.URL, Bucket: testBucket, Prefix: "api/", Credentials: envCreds})
+	o, err := NewOSS(OSSConfig{Endpoint: srv.URL, Region: "cn-hangzhou", Bucket: testBucket, Prefix: "api/", Credentials: envCreds})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestOpenOSS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := b.String(), "oss://sentry-white-test/api/ at https://oss-cn-hangzhou-internal.aliyuncs.com"; got != want {
+	if got, want := b.String(), "oss://sentry-white-test/api/ at https://oss-cn-hangzhou-internal.aliyuncs.com, region cn-hangzhou"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
 	o := b.(*OSS)
@@ -221,7 +221,7 @@ func TestOSSLocalhostEndpoint(t *testing.T) {
 	srv := osstest.New(testBucket)
 	defer srv.Close()
 	ep := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
-	o, err := NewOSS(OSSConfig{Endpoint: ep, Bucket: testBucket, Credentials: envCreds})
+	o, err := NewOSS(OSSConfig{Endpoint: ep, Region: "cn-hangzhou", Bucket: testBucket, Credentials: envCreds})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,206 +231,6 @@ func TestOSSLocalhostEndpoint(t *testing.T) {
 	}
 	if r := srv.Requests(); len(r) != 1 || r[0].Path != "/"+testBucket+"/api/v1/config.json" {
 		t.Errorf("requests %+v, want one path-style GET", r)
-	}
-}
-
-func TestOSSDocs(t *testing.T) {
-	o, srv := newOSSPair(t)
-	ctx := context.Background()
-	clock := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	d := NewDocs(o, "api/")
-	d.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
-
-	doc, tag, err := d.LoadOrEmpty(ctx)
-	if err != nil || tag != "" || len(doc.Projects) != 0 {
-		t.Fatalf("LoadOrEmpty on an empty bucket = %d projects, %q, %v", len(doc.Projects), tag, err)
-	}
-	v1 := exampleDoc(t)
-	v2 := bytes.Replace(v1, []byte("商城后台"), []byte("商城后台 v2"), 1)
-	v3 := bytes.Replace(v1, []byte("商城后台"), []byte("商城后台 v3"), 1)
-
-	tag1, err := d.SaveRaw(ctx, v1, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.SaveRaw(ctx, v2, ""); !errors.Is(err, ErrConflict) {
-		t.Errorf("a second create: got %v, want ErrConflict", err)
-	}
-	tag2, err := d.SaveRaw(ctx, v2, tag1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.SaveRaw(ctx, v3, tag1); !errors.Is(err, ErrConflict) {
-		t.Errorf("a write based on a stale read: got %v, want ErrConflict", err)
-	}
-	got, gotTag, err := d.Load(ctx)
-	if err != nil || got.Projects[0].Name != "商城后台 v2" || gotTag != tag2 {
-		t.Fatalf("Load after save = %v, %q, %v", got, gotTag, err)
-	}
-
-	hist, err := d.History(ctx)
-	if err != nil || len(hist) != 1 {
-		t.Fatalf("History = %v, %v; want one version", hist, err)
-	}
-	old, err := d.ReadVersion(ctx, hist[0].ID)
-	if err != nil || !bytes.Equal(old, v1) {
-		t.Fatalf("ReadVersion = %q, %v; want the first document", old, err)
-	}
-	if _, err := d.Restore(ctx, hist[0].ID, tag1); !errors.Is(err, ErrConflict) {
-		t.Errorf("Restore with a stale ETag: got %v, want ErrConflict", err)
-	}
-	if _, err := d.Restore(ctx, hist[0].ID, tag2); err != nil {
-		t.Fatal(err)
-	}
-	if cur, _ := srv.Object(testBucket, "api/v1/config.json"); !bytes.Equal(cur, v1) {
-		t.Errorf("after Restore the document is %q, want the first one", cur)
-	}
-	if hist, _ := d.History(ctx); len(hist) != 2 {
-		t.Errorf("after Restore History has %d versions, want 2", len(hist))
-	}
-
-	// The history keeps the last Keep versions.
-	d.Keep = 3
-	_, tag, err = d.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 4 {
-		next := bytes.Replace(v1, []byte("商城后台"), fmt.Appendf(nil, "商城后台 %d", i), 1)
-		if tag, err = d.SaveRaw(ctx, next, tag); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if hist, _ := d.History(ctx); len(hist) != 3 {
-		t.Errorf("History keeps %d versions, want 3", len(hist))
-	}
-	if keys, _ := o.List(ctx, "api/v1/history/"); len(keys) != 3 {
-		t.Errorf("the bucket holds %d history objects, want 3", len(keys))
-	}
-}
-
-// TestOSSCache proves the relay's read budget through the real SDK: one
-// read at a cold start, none within the window, one conditional read per
-// window, and the last good document kept through faults.
-func TestOSSCache(t *testing.T) {
-	o, srv := newOSSPair(t)
-	ctx := context.Background()
-	doc := exampleDoc(t)
-	seed(t, srv, "api/v1/config.json", doc)
-
-	var mu sync.Mutex
-	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	c := NewCache(o, ConfigKey("api/"), 10*time.Second)
-	c.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-
-	x, err := c.Get(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reqs := srv.Requests()
-	if len(reqs) != 1 || reqs[0].Method != http.MethodGet || reqs[0].Header.Get("If-None-Match") != "" || reqs[0].Status != http.StatusOK {
-		t.Fatalf("cold start sent %+v, want one plain GET", reqs)
-	}
-	etag := c.etag
-
-	// Inside the window: no request at all, whatever the concurrency.
-	n := srv.Count()
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range 50 {
-				if y, err := c.Get(ctx); err != nil || y != x {
-					t.Errorf("Get inside the window = %p, %v; want the cached document", y, err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	advance(9 * time.Second)
-	if _, err := c.Get(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if got := srv.Since(n); len(got) != 0 {
-		t.Fatalf("401 Gets inside the window sent %d requests, want 0", len(got))
-	}
-
-	// After the window: exactly one conditional GET, answered 304.
-	advance(2 * time.Second)
-	for range 20 {
-		if y, err := c.Get(ctx); err != nil || y != x {
-			t.Fatalf("Get after the window = %p, %v; want the same document", y, err)
-		}
-	}
-	reqs = srv.Since(n)
-	if len(reqs) != 1 || reqs[0].Header.Get("If-None-Match") != etag || reqs[0].Status != http.StatusNotModified {
-		t.Fatalf("after the window sent %+v, want one GET with If-None-Match %s answered 304", reqs, etag)
-	}
-
-	// A changed document is picked up at the next window.
-	changed := bytes.Replace(doc, []byte("商城后台"), []byte("商城后台（新）"), 1)
-	seed(t, srv, "api/v1/config.json", changed)
-	advance(11 * time.Second)
-	n = srv.Count()
-	x2, err := c.Get(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := x2.Doc.Projects[0].Name; got != "商城后台（新）" {
-		t.Errorf("after a change the project is %q, want the new name", got)
-	}
-	if reqs := srv.Since(n); len(reqs) != 1 || reqs[0].Status != http.StatusOK {
-		t.Errorf("reading a changed document sent %+v, want one GET answered 200", reqs)
-	}
-
-	// Faults keep the last good document and say what failed.
-	faults := []struct {
-		fault osstest.Fault
-		kind  error
-		words string
-	}{
-		{osstest.Fault{Status: 500, Code: "InternalError"}, nil, "HTTP 500 InternalError"},
-		{osstest.Fault{Status: 403, Code: "InvalidAccessKeyId"}, ErrCredentials, "credentials refused"},
-		{osstest.Fault{Status: 403, Code: "AccessDenied"}, ErrCredentials, "credentials refused"},
-	}
-	for _, f := range faults {
-		srv.Fail(f.fault)
-		advance(11 * time.Second)
-		y, err := c.Get(ctx)
-		if err != nil || y != x2 {
-			t.Fatalf("%s: Get = %p, %v; want the last good document", f.fault.Code, y, err)
-		}
-		st := c.Status()
-		if st.Err == nil || !strings.Contains(st.Err.Error(), f.words) || (f.kind != nil && !errors.Is(st.Err, f.kind)) {
-			t.Errorf("%s: Status().Err = %v, want %q", f.fault.Code, st.Err, f.words)
-		}
-		if !st.Loaded || st.Projects != 1 {
-			t.Errorf("%s: Status = %+v, want the last good document loaded", f.fault.Code, st)
-		}
-		noKeys(t, fmt.Sprint(st.Err), envCreds)
-	}
-
-	// Healed: a 304 clears the fault.
-	srv.Fail(osstest.Fault{})
-	advance(11 * time.Second)
-	if _, err := c.Get(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if st := c.Status(); st.Err != nil {
-		t.Errorf("after the store healed Status().Err = %v", st.Err)
-	}
-
-	// The server is gone: still the last good document.
-	srv.Close()
-	advance(11 * time.Second)
-	if y, err := c.Get(ctx); err != nil || y != x2 {
-		t.Fatalf("with the store down Get = %p, %v; want the last good document", y, err)
-	}
-	if st := c.Status(); !errors.Is(st.Err, ErrUnreachable) || !strings.Contains(st.Err.Error(), "endpoint unreachable") {
-		t.Errorf("with the store down Status().Err = %v, want endpoint unreachable", st.Err)
 	}
 }
 
@@ -500,7 +300,7 @@ func TestOSSErrorsNameTheStep(t *testing.T) {
 func TestOSSTimeoutAndUnreachable(t *testing.T) {
 	srv := osstest.New(testBucket)
 	defer srv.Close()
-	o, err := NewOSS(OSSConfig{Endpoint: srv.URL, Bucket: testBucket, Credentials: envCreds, Timeout: 200 * time.Millisecond})
+	o, err := NewOSS(OSSConfig{Endpoint: srv.URL, Region: "cn-hangzhou", Bucket: testBucket, Credentials: envCreds, Timeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -530,7 +330,7 @@ func TestOSSTimeoutAndUnreachable(t *testing.T) {
 func TestOSSNoCredentials(t *testing.T) {
 	srv := osstest.New(testBucket)
 	defer srv.Close()
-	o, err := NewOSS(OSSConfig{Endpoint: srv.URL, Bucket: testBucket})
+	o, err := NewOSS(OSSConfig{Endpoint: srv.URL, Region: "cn-hangzhou", Bucket: testBucket})
 	if err != nil {
 		t.Fatal(err)
 	}

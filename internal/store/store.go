@@ -1,7 +1,10 @@
-// Package store keeps sentry-white's configuration document and its records
-// in a key-value backend: a local folder (file:DIR) or an Aliyun OSS bucket
-// (oss://BUCKET/PREFIX). Writes are atomic and compare-and-swap on the ETag
-// that was read, so two editors never silently overwrite each other.
+// Package store is the key-value layer under sentry-white's configuration
+// document and its records: a local folder (file:DIR), an Aliyun OSS bucket
+// (oss://BUCKET/PREFIX), or a relay's admin API (relay+https://RELAY-URL),
+// which offers the relay's own store to the configurator. Writes are atomic and compare-and-swap on the ETag
+// that was read, so two editors never silently overwrite each other. The
+// document layer over it (the document, its history, the relay's cache) is
+// package docstore.
 package store
 
 import (
@@ -45,10 +48,11 @@ type Backend interface {
 
 // Location is a parsed -store value.
 type Location struct {
-	Scheme string // "file" or "oss"
+	Scheme string // "file", "oss" or "relay"
 	Dir    string // file: the folder
 	Bucket string // oss: the bucket
-	Prefix string // key prefix, default "api/"
+	URL    string // relay: the relay's URL (its HTTP trigger), without a trailing slash
+	Prefix string // key prefix, default "api/" (for a relay, the relay's own prefix is applied by the relay)
 }
 
 // DefaultPrefix is the folder in the bucket (or directory) that holds the
@@ -58,13 +62,20 @@ const DefaultPrefix = "api/"
 // DefaultDir is the folder store used when no -store is given.
 const DefaultDir = "./sentry-white-data"
 
-// ParseLocation parses "file:DIR", a plain path, or "oss://BUCKET/PREFIX".
+// ParseLocation parses "file:DIR", a plain path, "oss://BUCKET/PREFIX", or
+// "relay+https://RELAY-URL" ("relay+http://" for a relay on this computer).
 func ParseLocation(s string) (Location, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		s = DefaultDir
 	}
 	switch {
+	case strings.HasPrefix(s, "relay+"):
+		u, err := CheckRelayURL(strings.TrimPrefix(s, "relay+"))
+		if err != nil {
+			return Location{}, fmt.Errorf("store %q: %w", s, err)
+		}
+		return Location{Scheme: "relay", URL: u.String(), Prefix: DefaultPrefix}, nil
 	case strings.HasPrefix(s, "oss://"):
 		rest := strings.TrimPrefix(s, "oss://")
 		bucket, prefix, _ := strings.Cut(rest, "/")
@@ -90,15 +101,18 @@ func ParseLocation(s string) (Location, error) {
 		}
 		return Location{Scheme: "file", Dir: dir, Prefix: DefaultPrefix}, nil
 	case strings.Contains(s, "://"):
-		return Location{}, fmt.Errorf("store %q: unknown scheme; use file:DIR or oss://BUCKET/PREFIX", s)
+		return Location{}, fmt.Errorf("store %q: unknown scheme; use file:DIR, oss://BUCKET/PREFIX or relay+https://RELAY-URL", s)
 	}
 	return Location{Scheme: "file", Dir: s, Prefix: DefaultPrefix}, nil
 }
 
 // String formats the location back to its -store form.
 func (l Location) String() string {
-	if l.Scheme == "oss" {
+	switch l.Scheme {
+	case "oss":
 		return "oss://" + l.Bucket + "/" + l.Prefix
+	case "relay":
+		return "relay+" + l.URL
 	}
 	return "file:" + l.Dir
 }
@@ -132,7 +146,8 @@ func CredentialsFrom(ctx context.Context) (Credentials, bool) {
 }
 
 // Open returns the backend for loc. getenv reads the environment (OSS
-// endpoint and keys); nil means os.Getenv.
+// endpoint, region and keys; SENTRY_WHITE_ADMIN_KEY for a relay); nil means
+// os.Getenv.
 func Open(loc Location, getenv func(string) string) (Backend, error) {
 	if getenv == nil {
 		getenv = os.Getenv
@@ -142,6 +157,16 @@ func Open(loc Location, getenv func(string) string) (Backend, error) {
 		return NewFile(loc.Dir), nil
 	case "oss":
 		return openOSS(loc, getenv)
+	case "relay":
+		key := strings.TrimSpace(getenv("SENTRY_WHITE_ADMIN_KEY"))
+		if key == "" {
+			return nil, fmt.Errorf("store %s: SENTRY_WHITE_ADMIN_KEY is not set: give the configurator the admin key set on the function (that environment variable, or the Settings page)", loc)
+		}
+		r, err := NewRelay(loc.URL, key)
+		if err != nil {
+			return nil, fmt.Errorf("store %s: %w", loc, err)
+		}
+		return r, nil
 	}
 	return nil, fmt.Errorf("store: unknown scheme %q", loc.Scheme)
 }

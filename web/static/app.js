@@ -1053,7 +1053,8 @@
 
   // ---- settings ----
 
-  const SETTINGS = ["folder", "oss_endpoint", "oss_bucket", "oss_prefix", "oss_access_key_id", "oss_access_key_secret", "relay_url"];
+  const SETTINGS = ["folder", "oss_endpoint", "oss_region", "oss_bucket", "oss_prefix", "oss_access_key_id", "oss_access_key_secret", "relay_url", "relay_admin_key"];
+  const STORE_KINDS = ["relay", "folder", "oss"];
 
   function storeKind() {
     const n = document.querySelector("input[name=store_kind]:checked");
@@ -1061,9 +1062,8 @@
   }
 
   function toggleStoreFields() {
-    const oss = storeKind() === "oss";
-    $("#settings-oss-fields").hidden = !oss;
-    $("#settings-folder-fields").hidden = oss;
+    const kind = storeKind();
+    for (const k of STORE_KINDS) $("#settings-" + k + "-fields").hidden = k !== kind;
   }
 
   function describeActive(data) {
@@ -1076,7 +1076,7 @@
     clearErrors("settings");
     const { data } = await api("GET", "/settings");
     for (const f of SETTINGS) setVal("settings-" + f, data[f]);
-    const kind = data.store_kind === "oss" ? "oss" : "folder";
+    const kind = STORE_KINDS.includes(data.store_kind) ? data.store_kind : "folder";
     $("#settings-store_kind-" + kind).checked = true;
     $("#settings-language").value = data.language || state.lang;
     describeActive(data);
@@ -1098,6 +1098,7 @@
       const { data } = await api("PUT", "/settings", collectSettings());
       describeActive(data);
       setVal("settings-oss_access_key_secret", data.oss_access_key_secret);
+      setVal("settings-relay_admin_key", data.relay_admin_key);
       await refresh();
       box.replaceChildren(msgBox("ok", data.active_store !== before ? t("settings.switched", { loc: data.active_store }) : t("settings.saved")));
       if (data.language && data.language !== state.lang) setLang(data.language);

@@ -1,4 +1,4 @@
-package store_test
+package docstore_test
 
 // The tests parse configuration documents, whose robot kinds come from the
 // registry, as in the programs.

@@ -1,4 +1,4 @@
-package store
+package docstore
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/store"
 )
 
 // DefaultWindow is how long the relay trusts its cached document before it
@@ -20,7 +21,7 @@ const DefaultWindow = 10 * time.Second
 // invalid document, the cache keeps serving the last good one and reports
 // the fault in Status.
 type Cache struct {
-	B      Backend
+	B      store.Backend
 	Key    string
 	Window time.Duration    // 0 means DefaultWindow
 	Now    func() time.Time // nil means time.Now
@@ -41,7 +42,7 @@ type Cache struct {
 }
 
 // NewCache returns a cache of the document at key in b.
-func NewCache(b Backend, key string, window time.Duration) *Cache {
+func NewCache(b store.Backend, key string, window time.Duration) *Cache {
 	return &Cache{B: b, Key: key, Window: window}
 }
 
@@ -119,7 +120,7 @@ func (c *Cache) refresh(ctx context.Context) error {
 	defer c.mu.Unlock()
 	c.checkedAt = now
 	switch {
-	case errors.Is(err, ErrNotModified):
+	case errors.Is(err, store.ErrNotModified):
 		if c.etag == c.goodETag {
 			c.lastErr = nil
 		}

@@ -1,4 +1,9 @@
-package store
+// Package docstore is the document layer over a store.Backend: Docs reads
+// and writes sentry-white's configuration document with compare-and-swap and
+// keeps its previous versions; Cache holds the relay's last good document and
+// revalidates it at most once per window. The key-value backends themselves
+// (a folder, an OSS bucket, a relay's admin API) live in package store.
+package docstore
 
 import (
 	"context"
@@ -9,30 +14,31 @@ import (
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/store"
 )
 
 // HistoryKeep is how many previous documents a Docs keeps.
 const HistoryKeep = 20
 
-// Docs reads and writes the configuration document in a Backend and keeps
+// Docs reads and writes the configuration document in a store.Backend and keeps
 // the previous versions under <prefix>v1/history/.
 type Docs struct {
-	B      Backend
+	B      store.Backend
 	Prefix string
 	Keep   int              // previous versions kept; 0 means HistoryKeep
 	Now    func() time.Time // for tests; nil means time.Now
 }
 
 // NewDocs returns a document store over b with the given key prefix.
-func NewDocs(b Backend, prefix string) *Docs {
+func NewDocs(b store.Backend, prefix string) *Docs {
 	if prefix == "" {
-		prefix = DefaultPrefix
+		prefix = store.DefaultPrefix
 	}
 	return &Docs{B: b, Prefix: prefix}
 }
 
 // Key is the document's key.
-func (s *Docs) Key() string { return ConfigKey(s.Prefix) }
+func (s *Docs) Key() string { return store.ConfigKey(s.Prefix) }
 
 func (s *Docs) historyPrefix() string { return s.Prefix + "v1/history/" }
 
@@ -43,7 +49,7 @@ func (s *Docs) now() time.Time {
 	return time.Now()
 }
 
-// Load reads and parses the document. A missing document gives ErrNotFound;
+// Load reads and parses the document. A missing document gives store.ErrNotFound;
 // an invalid one gives the validation error (config.FieldErrors).
 func (s *Docs) Load(ctx context.Context) (*config.Document, string, error) {
 	obj, err := s.B.Get(ctx, s.Key(), "")
@@ -61,7 +67,7 @@ func (s *Docs) Load(ctx context.Context) (*config.Document, string, error) {
 // stored yet.
 func (s *Docs) LoadOrEmpty(ctx context.Context) (*config.Document, string, error) {
 	d, tag, err := s.Load(ctx)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return config.Empty(), "", nil
 	}
 	return d, tag, err
@@ -70,7 +76,7 @@ func (s *Docs) LoadOrEmpty(ctx context.Context) (*config.Document, string, error
 // Save validates d and writes it if the stored document still has the ETag
 // the caller read (etag "" means none was stored). The previous version goes
 // to the history first. It returns the new ETag, or an error wrapping
-// ErrConflict when someone else wrote in between.
+// store.ErrConflict when someone else wrote in between.
 func (s *Docs) Save(ctx context.Context, d *config.Document, etag string) (string, error) {
 	if d.Schema == 0 {
 		d.Schema = config.SchemaVersion
@@ -92,14 +98,14 @@ func (s *Docs) SaveRaw(ctx context.Context, data []byte, etag string) (string, e
 	}
 	prev, err := s.B.Get(ctx, s.Key(), "")
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, store.ErrNotFound):
 		if etag != "" {
-			return "", fmt.Errorf("write %s: %w (it was deleted)", s.Key(), ErrConflict)
+			return "", fmt.Errorf("write %s: %w (it was deleted)", s.Key(), store.ErrConflict)
 		}
 	case err != nil:
 		return "", err
 	case prev.ETag != etag:
-		return "", fmt.Errorf("write %s: %w", s.Key(), ErrConflict)
+		return "", fmt.Errorf("write %s: %w", s.Key(), store.ErrConflict)
 	default:
 		hk := s.historyPrefix() + s.now().UTC().Format("20060102T150405.000000Z") + ".json"
 		if _, err := s.B.Put(ctx, hk, prev.Data, nil); err != nil {
@@ -156,7 +162,7 @@ func (s *Docs) History(ctx context.Context) ([]Version, error) {
 // ReadVersion returns a kept previous document.
 func (s *Docs) ReadVersion(ctx context.Context, id string) ([]byte, error) {
 	if _, err := time.Parse("20060102T150405.000000Z", id); err != nil {
-		return nil, fmt.Errorf("version %q: %w", id, ErrNotFound)
+		return nil, fmt.Errorf("version %q: %w", id, store.ErrNotFound)
 	}
 	obj, err := s.B.Get(ctx, s.historyPrefix()+id+".json", "")
 	if err != nil {

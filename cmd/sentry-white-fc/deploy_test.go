@@ -1,0 +1,115 @@
+package main
+
+import (
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/sentry-white/sentry-white/internal/robottest"
+	"github.com/sentry-white/sentry-white/internal/store/osstest"
+)
+
+// TestLifecycleHooksOnFreshStore: with the initializer hook configured
+// (deploy/s.yaml), a new bucket holds no document yet; /initialize must
+// still succeed, or FC would fail every request, including the
+// configurator's first save through the admin API and the deploy check
+// that explains what is missing.
+func TestLifecycleHooksOnFreshStore(t *testing.T) {
+	srv := osstest.New(ossBucket)
+	defer srv.Close()
+	dt := robottest.NewDingTalk(exampleRobot())
+	defer dt.Close()
+	r := startOSSRelayEnv(t, srv, dt, map[string]string{"OSS_REGION": "cn-hangzhou", "SENTRY_WHITE_ADMIN_KEY": adminKey}, "-mode", "fc")
+
+	resp, err := http.Post(r.base+"/initialize", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("POST /initialize on a bucket without a document = %d, want 200 (FC would fail every request)", resp.StatusCode)
+	}
+	if !strings.Contains(r.logs.String(), "configuration document is missing") {
+		t.Errorf("the log does not say the document is missing:\n%s", r.logs)
+	}
+	code, body := r.deployCheck(t, false)
+	if msg, _ := body["message"].(string); code != http.StatusServiceUnavailable || body["step"] != "document" || !strings.Contains(msg, "save it once") {
+		t.Errorf("GET / = %d %v, want the missing document explained", code, body)
+	}
+	resp, err = http.Get(r.base + "/pre-stop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /pre-stop = %d, want 200", resp.StatusCode)
+	}
+}
+
+// yamlValue finds "key: value" in deploy/s.yaml (the first one).
+func yamlValue(t *testing.T, yaml, key string) string {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^\s*` + regexp.QuoteMeta(key) + `:\s*([^#\n]*?)\s*(#.*)?$`).FindStringSubmatch(yaml)
+	if m == nil {
+		t.Fatalf("deploy/s.yaml sets no %s", key)
+	}
+	return m[1]
+}
+
+// TestDeploySettingsAgree: deploy/s.yaml sets what the relay relies on,
+// and the README's console table says the same.
+func TestDeploySettingsAgree(t *testing.T) {
+	raw, err := os.ReadFile("../../deploy/s.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := string(raw)
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd := string(readme)
+
+	// The hand-off waits up to 14 minutes for the robots' budgets, then
+	// flushes the history and hands on the rest (internal/relay).
+	timeout := yamlValue(t, y, "timeout")
+	if timeout != "900" {
+		t.Errorf("s.yaml timeout = %s, want 900 (the hand-off's 14-minute drain and its hand-on)", timeout)
+	}
+	if v := yamlValue(t, y, "reservedConcurrency"); v != "1" {
+		t.Errorf("s.yaml reservedConcurrency = %s, want 1 (rate budgets are per instance)", v)
+	}
+	for _, k := range []string{"initializer", "preStop", "asyncInvokeConfig", "concurrencyConfig", "instanceLifecycleConfig"} {
+		if !regexp.MustCompile(`(?m)^\s*` + k + `:`).MatchString(y) {
+			t.Errorf("s.yaml does not configure %s", k)
+		}
+	}
+	age, retries := yamlValue(t, y, "maxAsyncEventAgeInSeconds"), yamlValue(t, y, "maxAsyncRetryAttempts")
+	if age != "21600" {
+		t.Errorf("s.yaml maxAsyncEventAgeInSeconds = %s, want 21600 (the relay refuses hand-offs older than 6 hours)", age)
+	}
+	for _, m := range []string{"GET", "POST", "PUT", "DELETE"} {
+		if !regexp.MustCompile(`(?m)^\s*- ` + m + `\b`).MatchString(y) {
+			t.Errorf("s.yaml's trigger does not allow %s", m)
+		}
+	}
+
+	// The README's console tables (Chinese and English) say the same.
+	for _, row := range []string{
+		"| 执行超时时间 | " + timeout + " 秒",
+		"| Execution timeout | " + timeout + " s",
+		"| 配额管理 → 实例数上限 | 1",
+		"| Quota management → Maximum instances | 1",
+		"`/initialize`", "`/pre-stop`",
+		"| 异步调用 | 最大重试次数 " + retries + "，消息最大存活时长 " + age + " 秒",
+		"| Asynchronous invocation | maximum retries " + retries + ", maximum event age " + age + " s",
+		"`GET`、`POST`、`PUT`、`DELETE`",
+		"`GET`, `POST`, `PUT`, `DELETE`",
+	} {
+		if !strings.Contains(rd, row) {
+			t.Errorf("the README's deploy guide does not say %q (as deploy/s.yaml does)", row)
+		}
+	}
+}
