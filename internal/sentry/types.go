@@ -220,6 +220,31 @@ type metadata struct {
 	Function flexString `json:"function"`
 }
 
+type logentry struct {
+	Formatted flexString `json:"formatted"`
+	Message   flexString `json:"message"`
+}
+
+type exceptionValue struct {
+	Type  flexString `json:"type"`
+	Value flexString `json:"value"`
+}
+
+// userBody is the event's user (the user interface).
+type userBody struct {
+	ID        flexString `json:"id"`
+	Email     flexString `json:"email"`
+	Username  flexString `json:"username"`
+	Name      flexString `json:"name"`
+	IPAddress flexString `json:"ip_address"`
+}
+
+// httpBody is the event's request (the HTTP interface).
+type httpBody struct {
+	URL    flexString `json:"url"`
+	Method flexString `json:"method"`
+}
+
 // eventBody is a stored Sentry event: the legacy plugin's "event", and the
 // integration platform's data.event / data.error (Event.as_dict + links).
 type eventBody struct {
@@ -234,15 +259,9 @@ type eventBody struct {
 	Message     flexString `json:"message"`
 	Transaction flexString `json:"transaction"`
 	Metadata    metadata   `json:"metadata"`
-	Logentry    struct {
-		Formatted flexString `json:"formatted"`
-		Message   flexString `json:"message"`
-	} `json:"logentry"`
-	Exception struct {
-		Values []struct {
-			Type  flexString `json:"type"`
-			Value flexString `json:"value"`
-		} `json:"values"`
+	Logentry    logentry   `json:"logentry"`
+	Exception   struct {
+		Values []exceptionValue `json:"values"`
 	} `json:"exception"`
 	Environment flexString `json:"environment"`
 	Release     flexString `json:"release"`
@@ -250,12 +269,17 @@ type eventBody struct {
 	Datetime    flexTime   `json:"datetime"`
 	Received    flexTime   `json:"received"`
 	Tags        tagList    `json:"tags"`
-	User        struct {
-		ID        flexString `json:"id"`
-		Email     flexString `json:"email"`
-		Username  flexString `json:"username"`
-		IPAddress flexString `json:"ip_address"`
-	} `json:"user"`
+	User        userBody   `json:"user"`
+	Request     httpBody   `json:"request"`
+	FirstSeen   flexTime   `json:"firstSeen"`
+	LastSeen    flexTime   `json:"lastSeen"`
+	// Sentry 8 and older name the interfaces by their class path.
+	LegacyUser      userBody `json:"sentry.interfaces.User"`
+	LegacyHTTP      httpBody `json:"sentry.interfaces.Http"`
+	LegacyMessage   logentry `json:"sentry.interfaces.Message"`
+	LegacyException struct {
+		Values []exceptionValue `json:"values"`
+	} `json:"sentry.interfaces.Exception"`
 	Project    flexString `json:"project"`
 	URL        flexString `json:"url"`
 	WebURL     flexString `json:"web_url"`
