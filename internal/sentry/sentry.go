@@ -245,7 +245,7 @@ func legacyEvent(p *legacyBody) (*Event, error) {
 	if e == nil {
 		e = &eventBody{}
 	}
-	slug := first(p.ProjectSlug, p.Project)
+	slug := strings.TrimSpace(first(p.ProjectSlug, p.Project))
 	if slug == "" {
 		return nil, bad("the webhook names no project (looked for project_slug and project)")
 	}
@@ -423,7 +423,7 @@ func parseIssue(ev *Event, d *dataBody) (*Event, error) {
 	if is == nil {
 		return nil, bad("the issue webhook has no data.issue")
 	}
-	slug := string(is.Project.Slug)
+	slug := strings.TrimSpace(string(is.Project.Slug))
 	if slug == "" {
 		return nil, bad("the issue webhook names no project (data.issue.project.slug)")
 	}

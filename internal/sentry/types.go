@@ -196,16 +196,16 @@ func (fs *flexStrings) UnmarshalJSON(b []byte) error {
 	}
 	if b[0] == '"' {
 		var s flexString
-		if err := s.UnmarshalJSON(b); err == nil && s != "" {
-			*fs = flexStrings{string(s)}
+		if err := s.UnmarshalJSON(b); err == nil && strings.TrimSpace(string(s)) != "" {
+			*fs = flexStrings{strings.TrimSpace(string(s))}
 		}
 		return nil
 	}
 	var items []flexString
 	if json.Unmarshal(b, &items) == nil {
 		for _, s := range items {
-			if s != "" {
-				*fs = append(*fs, string(s))
+			if t := strings.TrimSpace(string(s)); t != "" {
+				*fs = append(*fs, t)
 			}
 		}
 	}
