@@ -161,14 +161,17 @@ type whole struct {
 // never loses the alert. legacy reports which shape it was.
 func parseBody(body []byte, resource string) (ev *Event, legacy bool, err error) {
 	var w whole
-	err = json.Unmarshal(body, &w)
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return nil, false, bad("the body is not valid JSON: %v", err)
-	case err != nil && !errors.As(err, &typ):
-		return nil, false, bad("the body cannot be read: %v", err)
+	if err = json.Unmarshal(body, &w); err != nil {
+		// Declared here, not above: errors.As makes them escape, and the
+		// common path should not pay an allocation for them.
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &syn):
+			return nil, false, bad("the body is not valid JSON: %v", err)
+		case !errors.As(err, &typ):
+			return nil, false, bad("the body cannot be read: %v", err)
+		}
 	}
 	if resource == "" {
 		legacy = w.Action == ""
@@ -255,7 +258,7 @@ func legacyEvent(p *legacyBody) (*Event, error) {
 	ev.IssueID = string(p.ID)
 	ev.Level = first(p.Level, e.Level, flexString(e.Tags.get("level")))
 	ev.Culprit = first(p.Culprit, e.Culprit)
-	ev.Message = first(p.Message, e.Logentry.Formatted, e.Logentry.Message, e.LegacyMessage.Formatted, e.LegacyMessage.Message)
+	ev.Message = first(p.Message, e.Logentry.Formatted, e.Logentry.Message, e.legacyMessage().Formatted, e.legacyMessage().Message)
 	ev.Rules = p.TriggeringRules
 	fillFromEvent(ev, e)
 	if ev.Title == "" {
@@ -289,7 +292,7 @@ func fillFromEvent(ev *Event, e *eventBody) {
 	}
 	ev.Title = string(e.Title)
 	if ev.Message == "" {
-		ev.Message = first(e.Message, e.Logentry.Formatted, e.Logentry.Message, e.LegacyMessage.Formatted, e.LegacyMessage.Message)
+		ev.Message = first(e.Message, e.Logentry.Formatted, e.Logentry.Message, e.legacyMessage().Formatted, e.legacyMessage().Message)
 	}
 }
 
@@ -297,7 +300,10 @@ func fillFromEvent(ev *Event, e *eventBody) {
 // sentry.interfaces.User before Sentry 9) when there is one, else the
 // sentry:user tag, without its "email:" or "username:" prefix.
 func userOf(e *eventBody) string {
-	u, l := &e.User, &e.LegacyUser
+	u, l := &e.User, e.LegacyUser
+	if l == nil {
+		l = &noUser
+	}
 	if s := first(u.Email, l.Email, u.Username, l.Username, u.Name, l.Name, u.ID, l.ID, u.IPAddress, l.IPAddress); s != "" {
 		return s
 	}
@@ -314,13 +320,31 @@ func userOf(e *eventBody) string {
 // sentry.interfaces.Http.
 func requestOf(e *eventBody) string {
 	h := &e.Request
-	if h.URL == "" {
-		h = &e.LegacyHTTP
+	if h.URL == "" && e.LegacyHTTP != nil {
+		h = e.LegacyHTTP
 	}
-	if strings.TrimSpace(string(h.URL)) == "" {
+	u := strings.TrimSpace(string(h.URL))
+	if u == "" {
 		return ""
 	}
-	return joinNonEmpty(" ", strings.ToUpper(strings.TrimSpace(string(h.Method))), strings.TrimSpace(string(h.URL)))
+	if m := strings.TrimSpace(string(h.Method)); m != "" {
+		return strings.ToUpper(m) + " " + u
+	}
+	return u
+}
+
+// noUser and noLogentry stand for absent Sentry 8 interfaces; never
+// written.
+var (
+	noUser     userBody
+	noLogentry logentry
+)
+
+func (e *eventBody) legacyMessage() *logentry {
+	if e.LegacyMessage == nil {
+		return &noLogentry
+	}
+	return e.LegacyMessage
 }
 
 func tagBool(s string) string { return strings.ToLower(s) }
@@ -343,14 +367,16 @@ func titleOf(e *eventBody, message flexString, culprit string) string {
 	if e.Metadata.Type != "" || e.Metadata.Value != "" {
 		return joinNonEmpty(": ", string(e.Metadata.Type), string(e.Metadata.Value))
 	}
-	for _, vals := range [][]exceptionValue{e.Exception.Values, e.LegacyException.Values} {
-		if n := len(vals); n > 0 {
-			if s := joinNonEmpty(": ", string(vals[n-1].Type), string(vals[n-1].Value)); s != "" {
-				return s
-			}
+	vals := e.Exception.Values
+	if len(vals) == 0 && e.LegacyException != nil {
+		vals = e.LegacyException.Values
+	}
+	if n := len(vals); n > 0 {
+		if s := joinNonEmpty(": ", string(vals[n-1].Type), string(vals[n-1].Value)); s != "" {
+			return s
 		}
 	}
-	if s := first(e.Logentry.Formatted, e.Logentry.Message, e.LegacyMessage.Formatted, e.LegacyMessage.Message, e.Message); s != "" {
+	if s := first(e.Logentry.Formatted, e.Logentry.Message, e.legacyMessage().Formatted, e.legacyMessage().Message, e.Message); s != "" {
 		return s
 	}
 	if culprit != "" {
@@ -495,12 +521,11 @@ func parseEventResource(ev *Event, d *dataBody, e *eventBody) (*Event, error) {
 		ev.Title = titleOf(e, e.Message, ev.Culprit)
 	}
 	ev.URL = first(e.WebURL, e.IssueURL, e.URL)
-	var host string
-	ev.OrgSlug, _, host = linkInfo(string(e.WebURL), string(e.URL), string(e.IssueURL))
+	// The link's host first: the API links may be on a region host.
+	ev.OrgSlug, _, ev.Host = linkInfo(ev.URL, string(e.URL), string(e.IssueURL))
 	if org != "" {
 		ev.OrgSlug = org
 	}
-	ev.Host = first(flexString(hostOf(ev.URL)), flexString(host))
 	ev.IssueID = first(e.IssueID, flexString(issueIDFromURL(string(e.WebURL))))
 	if d.TriggeredRule != "" {
 		ev.Rules = []string{string(d.TriggeredRule)}
@@ -564,27 +589,22 @@ func parseMetric(ev *Event, d *dataBody) (*Event, error) {
 // linkInfo reads the organization, project and Sentry host from the first
 // of urls that names them (the host from the first absolute URL).
 func linkInfo(urls ...string) (org, project, host string) {
-	for _, u := range urls {
-		if host == "" {
-			host = hostOf(u)
+	for _, raw := range urls {
+		if raw == "" || org != "" && host != "" {
+			continue
+		}
+		u, err := url.Parse(strings.TrimSpace(raw))
+		if err != nil {
+			continue
+		}
+		if host == "" && (u.Scheme == "http" || u.Scheme == "https") {
+			host = strings.ToLower(u.Hostname())
 		}
 		if org == "" {
-			org, project = orgFromURL(u)
+			org, project = orgFromParsed(u)
 		}
 	}
 	return org, project, host
-}
-
-// hostOf returns the lowercase host of an absolute http(s) URL, or "".
-func hostOf(raw string) string {
-	if !strings.HasPrefix(raw, "http://") && !strings.HasPrefix(raw, "https://") {
-		return ""
-	}
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil {
-		return ""
-	}
-	return strings.ToLower(u.Hostname())
 }
 
 // orgFromURL finds the organization (and project, when the link names it)
@@ -607,6 +627,10 @@ func orgFromURL(raw string) (org, project string) {
 	if err != nil {
 		return "", ""
 	}
+	return orgFromParsed(u)
+}
+
+func orgFromParsed(u *url.URL) (org, project string) {
 	parts := strings.Split(strings.Trim(u.EscapedPath(), "/"), "/")
 	for i := range parts {
 		if p, err := url.PathUnescape(parts[i]); err == nil {

@@ -273,11 +273,12 @@ type eventBody struct {
 	Request     httpBody   `json:"request"`
 	FirstSeen   flexTime   `json:"firstSeen"`
 	LastSeen    flexTime   `json:"lastSeen"`
-	// Sentry 8 and older name the interfaces by their class path.
-	LegacyUser      userBody `json:"sentry.interfaces.User"`
-	LegacyHTTP      httpBody `json:"sentry.interfaces.Http"`
-	LegacyMessage   logentry `json:"sentry.interfaces.Message"`
-	LegacyException struct {
+	// Sentry 8 and older name the interfaces by their class path; they are
+	// pointers so today's events do not carry their room.
+	LegacyUser      *userBody `json:"sentry.interfaces.User"`
+	LegacyHTTP      *httpBody `json:"sentry.interfaces.Http"`
+	LegacyMessage   *logentry `json:"sentry.interfaces.Message"`
+	LegacyException *struct {
 		Values []exceptionValue `json:"values"`
 	} `json:"sentry.interfaces.Exception"`
 	Project    flexString `json:"project"`
