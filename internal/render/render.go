@@ -118,6 +118,7 @@ func Message(t route.Target, ev *sentry.Event, opt Options) *notify.Message {
 		State:   markState(ev.State),
 		Keyword: kw,
 		Lang:    opt.Lang,
+		Fields:  make([]notify.Field, 0, 12), // room for the usual facts, grown once at most
 	}
 	short, status, rulesInStatus := stateWords(ev, L)
 	m.Title = fmt.Sprintf("%s: %s", projectName, title)
@@ -146,7 +147,7 @@ func Message(t route.Target, ev *sentry.Event, opt Options) *notify.Message {
 	if !ev.FirstSeen.IsZero() && !ev.FirstSeen.Equal(ev.Time) {
 		add(L.firstSeen, ev.FirstSeen.In(zone).Format("2006-01-02 15:04:05"), maxValue)
 	}
-	if !ev.LastSeen.IsZero() && !ev.LastSeen.Equal(ev.Time) && !ev.LastSeen.Equal(ev.FirstSeen) {
+	if ev.State == sentry.StateError && !ev.LastSeen.IsZero() && !ev.LastSeen.Equal(ev.Time) && !ev.LastSeen.Equal(ev.FirstSeen) {
 		add(L.lastSeen, ev.LastSeen.In(zone).Format("2006-01-02 15:04:05"), maxValue)
 	}
 	if ev.Count > 0 {
@@ -414,7 +415,7 @@ func Text(s string, n int) string {
 		switch {
 		case r == utf8.RuneError:
 			continue
-		case unicode.IsSpace(r) || r == '\u2028' || r == '\u2029':
+		case isSpace(r):
 			space = b.Len() > 0
 			continue
 		case invisible(r):
@@ -462,7 +463,7 @@ func cleanRunes(s string, prevSpace bool) bool {
 			}
 			prevSpace = true
 			continue
-		case unicode.IsSpace(r) || invisible(r) || r < 0x20:
+		case isSpace(r) || invisible(r):
 			return false
 		}
 		prevSpace = false
@@ -473,17 +474,39 @@ func cleanRunes(s string, prevSpace bool) bool {
 // invisible reports control and invisible format characters: C0 and C1
 // controls, DEL, soft hyphen, bidirectional marks, embeddings, overrides
 // and isolates, zero-width spaces and joiners, word joiner and invisible
-// operators, the BOM, interlinear annotation marks, and the rest of
-// Unicode's Cf (format) category.
+// operators, the BOM, interlinear annotation marks, Hangul fillers, and the
+// rest of Unicode's Cf (format) category. The common scripts are decided
+// without a table look-up.
 func invisible(r rune) bool {
 	switch {
-	case r < 0x20, r >= 0x7f && r < 0xa0:
+	case r < 0x20 || r >= 0x7f && r < 0xa0 || r == 0xad:
 		return true
-	case r < 0xad:
+	case r < 0x600:
+		return false
+	case r < 0x2000:
+		return r <= 0x605 || r == 0x61c || r == 0x6dd || r == 0x70f || r == 0x890 || r == 0x891 || r == 0x8e2 ||
+			r == 0x115f || r == 0x1160 || r == 0x180e
+	case r <= 0x206f:
+		return r >= 0x200b && r <= 0x200f || r >= 0x202a && r <= 0x202e || r >= 0x2060
+	case r < 0xfeff:
+		return r == 0x3164
+	case r <= 0xfffb:
+		return r == 0xfeff || r == 0xffa0 || r >= 0xfff9
+	case r < 0x110bd:
 		return false
 	}
-	return unicode.Is(unicode.Cf, r) || r == '\u115f' || r == '\u1160' || r == '\u3164' || r == '\uffa0' ||
-		r >= '\ufff9' && r <= '\ufffb'
+	return unicode.Is(unicode.Cf, r)
+}
+
+// isSpace is unicode.IsSpace (White_Space) without its table look-up.
+func isSpace(r rune) bool {
+	switch {
+	case r <= 0xff:
+		return r == ' ' || r >= '\t' && r <= '\r' || r == 0x85 || r == 0xa0
+	case r < 0x1680:
+		return false
+	}
+	return r == 0x1680 || r >= 0x2000 && r <= 0x200a || r == 0x2028 || r == 0x2029 || r == 0x202f || r == 0x205f || r == 0x3000
 }
 
 // clip cuts s to at most n runes, marking the cut with an ellipsis.
