@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/notify/notifytest"
 )
 
 // The adapters below give each stand-in the shape the conformance suite
@@ -14,6 +15,7 @@ import (
 const (
 	vendorToken  = "conformance-token-0001"
 	vendorSigned = "conformance-token-0002"
+	vendorKW     = "conformance-token-0003"
 	vendorSecret = "SECa7f09b5ea245debd13fb7fe1993897008f6b44ddf80310d14f3de4d3f407221d"
 )
 
@@ -49,6 +51,23 @@ func (v DingTalkVendor) Accepted() []string {
 	var out []string
 	for _, m := range v.Messages() {
 		out = append(out, m.Title+"\n"+m.Text)
+	}
+	return out
+}
+
+// KeywordRobot registers a keyword robot whose keyword is kw.
+func (v DingTalkVendor) KeywordRobot(kw string) *config.Robot {
+	v.AddRobot(DingTalkRobot{Token: vendorKW, Keywords: []string{kw}})
+	r := vendorRobot("dingtalk", false)
+	r.AccessToken, r.Keyword = vendorKW, kw
+	return r
+}
+
+// Received gives each message's markdown title and text.
+func (v DingTalkVendor) Received() []notifytest.Received {
+	var out []notifytest.Received
+	for _, m := range v.Messages() {
+		out = append(out, notifytest.Received{Title: m.Title, Text: m.Text})
 	}
 	return out
 }
