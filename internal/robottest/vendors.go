@@ -94,6 +94,24 @@ func (v WeComVendor) Accepted() []string {
 	return out
 }
 
+// KeywordRobot returns a robot configured with kw (WeCom checks no
+// keyword).
+func (v WeComVendor) KeywordRobot(kw string) *config.Robot {
+	r := vendorRobot("wecom", false)
+	r.Keyword = kw
+	return r
+}
+
+// Received gives each alert's markdown content as its text; WeCom
+// messages have no title.
+func (v WeComVendor) Received() []notifytest.Received {
+	var out []notifytest.Received
+	for _, a := range v.Accepted() {
+		out = append(out, notifytest.Received{Text: a})
+	}
+	return out
+}
+
 // FeishuVendor is the Feishu stand-in as a conformance vendor.
 type FeishuVendor struct{ *Feishu }
 
