@@ -132,3 +132,21 @@ func (v FeishuVendor) Accepted() []string {
 	}
 	return out
 }
+
+// KeywordRobot registers a keyword bot whose keyword is kw.
+func (v FeishuVendor) KeywordRobot(kw string) *config.Robot {
+	v.AddRobot(FeishuRobot{Token: vendorKW, Keywords: []string{kw}})
+	r := vendorRobot("feishu", false)
+	r.AccessToken, r.Keyword = vendorKW, kw
+	return r
+}
+
+// Received gives each card's header title, and its text values as the
+// text.
+func (v FeishuVendor) Received() []notifytest.Received {
+	var out []notifytest.Received
+	for _, m := range v.Messages() {
+		out = append(out, notifytest.Received{Title: m.Title, Text: strings.Join(m.Bodies, "\n")})
+	}
+	return out
+}

@@ -195,6 +195,26 @@ func Run(t *testing.T, k *notify.Kind, newVendor func(t *testing.T) Vendor) {
 	})
 
 	if k.Secret != nil {
+		// A robot that signs on the vendor's side but whose secret was
+		// cleared here is told about its secret: not to check a clock, and
+		// not re-signed (there is nothing to sign with).
+		t.Run("a cleared secret is explained", func(t *testing.T) {
+			v := newVendor(t)
+			defer v.Close()
+			cleared := *v.Robot(true)
+			cleared.Secret = ""
+			res := notify.Deliver(context.Background(), sender(v, 5*time.Second), &cleared, Message(), policy)
+			if res.Err == nil || res.Err.Retry || res.Err.Resign || res.Attempts != 1 {
+				t.Fatalf("attempts %d, err %+v; want one refusal, not retried or re-signed", res.Attempts, res.Err)
+			}
+			if fix := res.Err.Fix; !strings.Contains(fix, "secret") || strings.Contains(fix, "clock") {
+				t.Errorf("a cleared secret is explained as %q; want what to do about the secret", fix)
+			}
+			if k.Secret.Prefix != "" && !strings.Contains(res.Err.Fix, k.Secret.Prefix) {
+				t.Errorf("the fix %q does not say the secret starts with %s", res.Err.Fix, k.Secret.Prefix)
+			}
+		})
+
 		t.Run("signs every request", func(t *testing.T) {
 			v := newVendor(t)
 			defer v.Close()
