@@ -1,21 +1,20 @@
 // Command sentry-white-bench is make bench: it runs the Go benchmarks of
 // the relay's parts and of the whole handler, builds the FC zip and the
-// relay, runs the load tool (cmd/sentry-white-load) for throughput,
-// latency, overhead, store reads, memory, cold start and sizes, measures
-// the same for a baseline commit when its history is available, and
-// rewrites BENCHMARKS.md from the measured numbers.
+// relay, builds the relay of a baseline commit from the git history, runs
+// the load tool (cmd/sentry-white-load) on both relays and on the
+// direct-to-robot baseline, and rewrites BENCHMARKS.md (and the README's
+// bench section) from the measured numbers.
 //
 //	go run ./cmd/sentry-white-bench -o BENCHMARKS.md
 //
-// Run it from the repository root. It takes about three to four minutes
-// on two cores.
+// Run it from the repository root. It takes about four minutes on two
+// cores.
 package main
 
 import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,14 +26,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sentry-white/sentry-white/cmd/sentry-white-load/report"
 )
 
 // benchPkgs are the packages whose Go benchmarks make bench runs.
 var benchPkgs = []string{"./internal/sentry", "./internal/route", "./internal/render", "./internal/notify/dingtalk", "./internal/relay"}
 
-// defaultBefore is the commit the relay is compared with: the benchmarks
-// as first written, before the performance fixes they led to.
-const defaultBefore = "fc72646"
+// defaultBefore is the commit the relay is compared with: the relay as
+// issue 18 measured it, before the changes its profile led to.
+const defaultBefore = "534f2bd"
 
 func main() {
 	if err := run(os.Args[1:], os.Stderr); err != nil {
@@ -48,7 +49,9 @@ type options struct {
 	readme    string
 	benchtime string
 	n         int
-	seedN     int
+	nOne      int
+	rounds    int
+	storm     int
 	before    string
 	keep      bool
 }
@@ -60,8 +63,10 @@ func run(args []string, log io.Writer) error {
 	fs.StringVar(&o.out, "o", "BENCHMARKS.md", "the report to write")
 	fs.StringVar(&o.readme, "readme", "README.md", "also rewrite this file's section between <!-- bench:start --> and <!-- bench:end --> (\"\" to leave it)")
 	fs.StringVar(&o.benchtime, "benchtime", "400ms", "go test -benchtime for the Go benchmarks")
-	fs.IntVar(&o.n, "n", 20000, "webhooks per load run")
-	fs.IntVar(&o.seedN, "seed-n", 2000, "webhooks per run of the seed's pattern")
+	fs.IntVar(&o.n, "n", 20000, "webhooks per run at concurrency 50")
+	fs.IntVar(&o.nOne, "n-one", 5000, "webhooks per one-at-a-time run")
+	fs.IntVar(&o.rounds, "rounds", 3, "repetitions of every load run (the report gives medians)")
+	fs.IntVar(&o.storm, "storm", 5000, "webhooks of the storm run (0: skip)")
 	fs.StringVar(&o.before, "before", defaultBefore, "commit to compare with (\"\" to skip); needs the git history")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work folder")
 	if err := fs.Parse(args); err != nil {
@@ -84,11 +89,24 @@ func run(args []string, log io.Writer) error {
 		defer os.RemoveAll(work)
 	}
 	ctx := context.Background()
-	r := &result{Commit: gitOut("rev-parse", "--short", "HEAD"), Dirty: gitOut("status", "--porcelain", "--untracked-files=no", "--", "cmd", "internal", "go.mod", "go.sum") != ""}
+	r := &result{Commit: gitOut("rev-parse", "--short", "HEAD"),
+		Dirty: gitOut("status", "--porcelain", "--untracked-files=no", "--", "cmd", "internal", "go.mod", "go.sum") != ""}
 
 	step(log, "Go benchmarks")
-	if r.Go, err = goBench(ctx, ".", o.benchtime); err != nil {
+	if r.Go, err = goBench(ctx, ".", o.benchtime, ".", benchPkgs...); err != nil {
 		return err
+	}
+	loadArgs := []string{"-n", strconv.Itoa(o.n), "-n-one", strconv.Itoa(o.nOne), "-rounds", strconv.Itoa(o.rounds),
+		"-storm", strconv.Itoa(o.storm)}
+	if o.before != "" {
+		step(log, "baseline "+o.before)
+		relay, err := before(ctx, o, work, r)
+		if err != nil {
+			fmt.Fprintf(log, "baseline skipped: %v\n", err)
+			r.BeforeSkipped = err.Error()
+		} else {
+			loadArgs = append(loadArgs, "-before", relay, "-before-name", r.BeforeRev)
+		}
 	}
 	step(log, "load tool")
 	loadBin := filepath.Join(work, "sentry-white-load")
@@ -96,36 +114,19 @@ func run(args []string, log io.Writer) error {
 		return err
 	}
 	loadJSON := filepath.Join(work, "load.json")
-	if err := runTool(ctx, log, loadBin, "-json", loadJSON, "-n", strconv.Itoa(o.n), "-seed-n", strconv.Itoa(o.seedN)); err != nil {
+	if err := runTool(ctx, log, loadBin, append(loadArgs, "-json", loadJSON)...); err != nil {
 		return err
 	}
-	if r.Load, err = readReport(loadJSON); err != nil {
+	if r.Load, err = report.Read(loadJSON); err != nil {
 		return err
-	}
-	if o.before != "" {
-		step(log, "baseline "+o.before)
-		if err := before(ctx, log, o, work, loadBin, r); err != nil {
-			fmt.Fprintf(log, "baseline skipped: %v\n", err)
-			r.BeforeSkipped = err.Error()
-		}
 	}
 	r.Took = time.Since(start)
-	md := render(r)
-	if err := os.WriteFile(o.out, []byte(md), 0o644); err != nil {
+	if err := os.WriteFile(o.out, []byte(render(r)), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(log, "wrote %s in %s\n", o.out, r.Took.Round(time.Second))
 	if o.readme != "" {
-		doc, err := os.ReadFile(o.readme)
-		if err != nil {
-			return err
-		}
-		if s, ok := replaceSection(string(doc), readmeSummary(r)); ok {
-			if err := os.WriteFile(o.readme, []byte(s), 0o644); err != nil {
-				return err
-			}
-			fmt.Fprintf(log, "rewrote the bench section of %s\n", o.readme)
-		}
+		return rewriteReadme(log, o.readme, r)
 	}
 	return nil
 }
@@ -139,10 +140,9 @@ type result struct {
 	Commit        string
 	Dirty         bool
 	Go            []goBenchmark
-	Load          *Report
+	Load          *report.Report
 	BeforeRev     string
-	BeforeGo      []goBenchmark
-	BeforeLoad    *Report
+	BeforeGo      []goBenchmark // the baseline's handler benchmarks
 	BeforeSkipped string
 	Took          time.Duration
 }
@@ -199,9 +199,10 @@ func parseBench(out []byte) []goBenchmark {
 	return bs
 }
 
-// goBench runs the Go benchmarks in dir (a module root).
-func goBench(ctx context.Context, dir, benchtime string) ([]goBenchmark, error) {
-	args := append([]string{"test", "-run", "^$", "-bench", ".", "-benchmem", "-benchtime", benchtime, "-count", "1"}, benchPkgs...)
+// goBench runs the Go benchmarks matching match of pkgs in dir (a module
+// root).
+func goBench(ctx context.Context, dir, benchtime, match string, pkgs ...string) ([]goBenchmark, error) {
+	args := append([]string{"test", "-run", "^$", "-bench", match, "-benchmem", "-benchtime", benchtime, "-count", "1"}, pkgs...)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -236,18 +237,6 @@ func runTool(ctx context.Context, log io.Writer, bin string, args ...string) err
 	return nil
 }
 
-func readReport(path string) (*Report, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var r Report
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return &r, nil
-}
-
 func gitOut(args ...string) string {
 	out, err := exec.Command("git", args...).Output()
 	if err != nil {
@@ -256,47 +245,74 @@ func gitOut(args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// before measures the baseline commit: its source from git archive (the
-// working tree is not touched), its Go benchmarks, and its relay under the
-// current load tool on the OSS store at concurrency 1 and 50.
-func before(ctx context.Context, log io.Writer, o *options, work, loadBin string, r *result) error {
+// before builds the baseline commit's relay from its source (git archive;
+// the working tree is not touched) and runs its handler benchmarks; the
+// load tool measures the relay it returns next to the current one.
+func before(ctx context.Context, o *options, work string, r *result) (string, error) {
 	rev := gitOut("rev-parse", "--short", o.before+"^{commit}")
 	if rev == "" {
-		return fmt.Errorf("commit %s is not in this clone's history", o.before)
+		return "", fmt.Errorf("commit %s is not in this clone's history", o.before)
 	}
 	dir := filepath.Join(work, "before")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return "", err
 	}
 	archive := exec.CommandContext(ctx, "git", "archive", "--format=tar", rev)
 	tar := exec.CommandContext(ctx, "tar", "-x", "-C", dir)
 	pipe, err := archive.StdoutPipe()
 	if err != nil {
-		return err
+		return "", err
 	}
 	tar.Stdin = pipe
 	if err := tar.Start(); err != nil {
-		return err
+		return "", err
 	}
 	if err := archive.Run(); err != nil {
-		return fmt.Errorf("git archive %s: %w", rev, err)
+		return "", fmt.Errorf("git archive %s: %w", rev, err)
 	}
 	if err := tar.Wait(); err != nil {
-		return fmt.Errorf("tar: %w", err)
+		return "", fmt.Errorf("tar: %w", err)
 	}
 	r.BeforeRev = rev
-	if r.BeforeGo, err = goBench(ctx, dir, o.benchtime); err != nil {
-		return err
+	if r.BeforeGo, err = goBench(ctx, dir, o.benchtime, "Handler", "./internal/relay"); err != nil {
+		return "", err
 	}
 	relay := filepath.Join(work, "relay-before")
 	if err := goCmd(ctx, dir, []string{"CGO_ENABLED=0"}, "build", "-trimpath", "-ldflags", "-s -w", "-o", relay, "./cmd/sentry-white-fc"); err != nil {
+		return "", err
+	}
+	return relay, nil
+}
+
+// rewriteReadme puts this run's summary in the README's bench section.
+func rewriteReadme(log io.Writer, path string, r *result) error {
+	doc, err := os.ReadFile(path)
+	if err != nil {
 		return err
 	}
-	out := filepath.Join(work, "before.json")
-	if err := runTool(ctx, log, loadBin, "-relay", relay, "-build-zip=false", "-json", out, "-n", strconv.Itoa(o.n),
-		"-c", "1,50", "-stores", "oss", "-seed=false", "-floor=false", "-history-off=false", "-storm", "0", "-cold-starts", "7"); err != nil {
+	s, ok := replaceSection(string(doc), readmeSummary(r))
+	if !ok {
+		return nil
+	}
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
 		return err
 	}
-	r.BeforeLoad, err = readReport(out)
-	return err
+	fmt.Fprintf(log, "rewrote the bench section of %s\n", path)
+	return nil
+}
+
+const (
+	readmeStart = "<!-- bench:start -->"
+	readmeEnd   = "<!-- bench:end -->"
+)
+
+// replaceSection puts body between the markers of doc; ok is false when
+// the markers are missing.
+func replaceSection(doc, body string) (string, bool) {
+	i := strings.Index(doc, readmeStart)
+	j := strings.Index(doc, readmeEnd)
+	if i < 0 || j < i {
+		return doc, false
+	}
+	return doc[:i+len(readmeStart)] + "\n" + body + doc[j:], true
 }

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/sentry-white/sentry-white/cmd/sentry-white-load/report"
 )
 
 func TestParseBench(t *testing.T) {
@@ -50,26 +53,44 @@ func TestNum(t *testing.T) {
 // TestRender renders a report from a small result without panicking and
 // with every section.
 func TestRender(t *testing.T) {
-	r := &result{Commit: "abc1234", Load: &Report{
-		Machine:   Machine{CPU: "cpu", Cores: 2, GoVersion: "go1.26", Date: "today"},
-		Settings:  Settings{N: 10, Warm: 1, Levels: []int{1, 50}, Projects: 100, Payloads: []string{"legacy"}, SeedProjects: 20},
-		Sizes:     &Sizes{ZipBytes: 3 << 20, BootstrapBytes: 8 << 20},
-		ColdStart: []ColdStart{{Projects: 20, Runs: 3, MedianMS: 6, IdleRSSKB: 9000}},
-		Runs: []Run{
-			{System: "relay", Store: "oss", History: true, C: 1, Sent: 10, OK: 10, PerSecond: 2000},
-			{System: "relay", Store: "oss", History: true, C: 50, Sent: 10, OK: 10, PerSecond: 6000, PeakRSSKB: 25000},
-			{System: "relay", Store: "oss", History: true, C: 50, Rate: 2000, Sent: 10, OK: 10, PerSecond: 2000},
-			{System: "seed", Store: "oss", C: 1, Sent: 10, OK: 10, PerSecond: 300, ReadsPerHook: 6},
-			{System: "floor", Store: "-", C: 1, Sent: 10, OK: 10, PerSecond: 9000},
-		}}, BeforeSkipped: "not asked"}
+	runs := []report.Run{
+		{System: report.Direct, Store: "-", C: 50, Round: 1, Sent: 10, OK: 10, PerSecond: 18000, MsgsPerHook: 1},
+		{System: report.Relays, Relay: "current", Store: "oss", C: 50, Round: 1, Sent: 10, OK: 10, PerSecond: 6000, MsgsPerHook: 1,
+			CPUPerHookUS: 100, PeakRSSKB: 25000},
+		{System: report.Relays, Relay: "abc0000", Store: "oss", C: 50, Round: 1, Sent: 10, OK: 10, PerSecond: 3000, MsgsPerHook: 1,
+			CPUPerHookUS: 250, PeakRSSKB: 26000},
+		{System: report.Direct, Store: "-", C: 1, Round: 1, Sent: 10, OK: 10, PerSecond: 9000, MsgsPerHook: 1},
+		{System: report.Relays, Relay: "current", Store: "oss", C: 1, Round: 1, Sent: 10, OK: 10, PerSecond: 2000, MsgsPerHook: 1,
+			Overhead: report.Pcts{P50: 0.2}},
+		{System: report.Storm, Relay: "current", Store: "oss", C: 50, Round: 1, Sent: 10, OK: 4, Other: map[string]int{"202": 6}},
+	}
+	r := &result{Commit: "abc1234", BeforeRev: "abc0000", Load: &report.Report{
+		Machine:   report.Machine{CPU: "cpu", Cores: 2, GoVersion: "go1.26", Date: "today"},
+		Settings:  report.Settings{N: 10, NSerial: 10, Warm: 1, C: 50, Rounds: 1, Projects: 1000, Payloads: []string{"legacy"}, SmallDocs: 20},
+		Relays:    []report.Relay{{Name: "current"}, {Name: "abc0000"}},
+		Sizes:     &report.Sizes{ZipBytes: 3 << 20, BootstrapBytes: 8 << 20},
+		ColdStart: []report.ColdStart{{Relay: "current", Projects: 20, Runs: 3, MedianMS: 4}, {Relay: "current", Projects: 1000, Runs: 3, MedianMS: 30}},
+		Runs:      runs,
+	}}
 	md := render(r)
-	for _, want := range []string{"## Targets", "## The relay under load", "### Floor", "## Ours against the seed", "## Cold start",
-		"## Package", "## Go benchmarks", "## Before and after", "## Reproduce", "6,000/s", "**missed**", "**met**"} {
+	for _, want := range []string{"## Targets", "## Side by side", "## One at a time", "## Cost on Function Compute", "## Cold start",
+		"## A storm", "## Go benchmarks", "## Before and after", "## Reproduce", "6,000", "**0.33**", "**missed**", "**met**", "0.17", "0.20"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
-	if s := readmeSummary(r); !strings.Contains(s, "6,000 webhooks/s") || !strings.Contains(s, "against 6") {
+	if s := readmeSummary(r); !strings.Contains(s, "6,000 webhooks/s") || !strings.Contains(s, "0.33 of what") {
 		t.Errorf("summary %q", s)
+	}
+}
+
+// TestFCCost: the cost of a million webhooks at 100 µs each on a busy
+// 0.05 vCPU, 128 MB instance.
+func TestFCCost(t *testing.T) {
+	c := fcCostOf(100, 100e-6/0.05)
+	// 100 CPU-seconds; 2,000 instance seconds; 100 vCPU-s; 250 GB-s;
+	// 100 + 37.5 + 7,500 CU; × USD 0.00002.
+	if c.cpuS != 100 || c.busyS != 2000 || c.vcpuS != 100 || c.gbS != 250 || c.cu != 7637.5 || fmt.Sprintf("%.5f", c.usd) != "0.15275" {
+		t.Errorf("%+v", c)
 	}
 }

@@ -13,36 +13,66 @@ import (
 
 // sample is one webhook as the load client saw it.
 type sample struct {
-	idx        int           // webhook index (issue id - issueBase)
+	id         int64         // the webhook's id
 	start, end time.Duration // since the run's base time
 	status     int
 }
 
-// runSpec is one closed-loop run: n webhooks (after warm), c at a time.
+// requestFunc makes the request for the webhook with id, the seq-th of its
+// run (seq picks the project and the payload), using buf for the body.
+type requestFunc func(seq int, id int64, buf []byte) (*http.Request, []byte)
+
+// webhookRequest posts webhooks to a relay at addr.
+func webhookRequest(addr string, projects int, payloads []*payload) requestFunc {
+	url := "http://" + addr + "/?token=" + webhookToken
+	return func(seq int, id int64, buf []byte) (*http.Request, []byte) {
+		p := payloads[seq%len(payloads)]
+		buf = p.webhook.fill(buf[:0], id, seq%projects)
+		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(buf))
+		req.Header.Set("Content-Type", "application/json")
+		if p.resource != "" {
+			req.Header.Set("Sentry-Hook-Resource", p.resource)
+			req.Header.Set("Request-ID", "load-"+strconv.FormatInt(id, 10))
+		}
+		return req, buf
+	}
+}
+
+// directRequest posts, for each webhook, the robot message the relay would
+// send for it straight to the stand-in, signed as the relay signs it.
+func directRequest(base string, projects int, payloads []*payload) requestFunc {
+	url := base + "/robot/send?"
+	return func(seq int, id int64, buf []byte) (*http.Request, []byte) {
+		p := payloads[seq%len(payloads)]
+		buf = p.message.fill(buf[:0], id, seq%projects)
+		req, _ := http.NewRequest(http.MethodPost, url+signQuery(seq%projects), bytes.NewReader(buf))
+		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+		return req, buf
+	}
+}
+
+// runSpec is one closed-loop run: n webhooks after warm ones, c at a time.
 type runSpec struct {
-	url      string // http://addr/?token=…
-	c        int
-	n        int
-	warm     int
-	maxTime  time.Duration
-	rate     float64 // webhooks per second over all workers; 0 = as fast as answered
-	projects int
-	payloads []*payload
-	base     time.Time // the clock origin of the samples (the stand-in's, to compare with its times)
+	request requestFunc
+	c       int
+	n       int
+	warm    int
+	firstID int64 // id of the first warm-up webhook; the measured ones follow
+	maxTime time.Duration
+	base    time.Time // the clock origin of the samples (the stand-in's, to compare with its times)
 }
 
 // runResult is what a run measured.
 type runResult struct {
-	samples  []sample // the measured webhooks, index = webhook index - warm
-	base     time.Time
-	began    time.Time // when the measured phase began
+	samples  []sample // the measured webhooks
 	elapsed  time.Duration
 	statuses map[int]int
 	errors   int
 	lastErr  string
 }
 
-// newClient keeps up to c connections alive to the relay.
+// newClient keeps up to c connections alive. The same client posts
+// webhooks to the relay and messages straight to the stand-in.
 func newClient(c int) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = c + 8
@@ -51,49 +81,30 @@ func newClient(c int) *http.Client {
 	return &http.Client{Transport: t, Timeout: 30 * time.Second}
 }
 
-// run sends the warm-up webhooks and then the measured ones with c workers.
-// Webhook i goes to project i mod projects and carries issue id
-// issueBase+i. onMeasure is called once the warm-up is done, before the
-// first measured webhook.
+// run sends the warm-up webhooks and then the measured ones with c
+// workers, each sending its next webhook as soon as the previous one is
+// answered. onMeasure is called once the warm-up is done, before the first
+// measured webhook.
 func (s runSpec) run(client *http.Client, onMeasure func()) *runResult {
-	base := s.base
-	if base.IsZero() {
-		base = time.Now()
-	}
-	res := &runResult{samples: make([]sample, s.n), statuses: map[int]int{}, base: base}
+	res := &runResult{samples: make([]sample, s.n), statuses: map[int]int{}}
 	var mu sync.Mutex
-	phase := func(from, to int, limit time.Duration, record bool) int {
+	phase := func(from, to int, record bool) {
 		var next atomic.Int64
 		next.Store(int64(from))
-		var done atomic.Int64
-		start := time.Now()
-		deadline := start.Add(limit)
+		deadline := time.Now().Add(s.maxTime)
 		var wg sync.WaitGroup
 		for range s.c {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				buf := make([]byte, 0, 4096)
+			wg.Go(func() {
+				buf := make([]byte, 0, 8192)
 				for {
-					i := int(next.Add(1) - 1)
-					if i >= to || time.Now().After(deadline) {
+					seq := int(next.Add(1) - 1)
+					if seq >= to || time.Now().After(deadline) {
 						return
 					}
-					if s.rate > 0 && record {
-						at := start.Add(time.Duration(float64(i-from) / s.rate * float64(time.Second)))
-						if d := time.Until(at); d > 0 {
-							time.Sleep(d)
-						}
-					}
-					p := s.payloads[i%len(s.payloads)]
-					buf = p.body(buf[:0], i, i%s.projects)
-					req, _ := http.NewRequest(http.MethodPost, s.url, bytes.NewReader(buf))
-					req.Header.Set("Content-Type", "application/json")
-					if p.resource != "" {
-						req.Header.Set("Sentry-Hook-Resource", p.resource)
-						req.Header.Set("Request-ID", "load-"+strconv.Itoa(i))
-					}
-					t0 := time.Since(res.base)
+					id := s.firstID + int64(seq)
+					var req *http.Request
+					req, buf = s.request(seq, id, buf)
+					t0 := time.Since(s.base)
 					resp, err := client.Do(req)
 					status := 0
 					if err == nil {
@@ -101,10 +112,9 @@ func (s runSpec) run(client *http.Client, onMeasure func()) *runResult {
 						resp.Body.Close()
 						status = resp.StatusCode
 					}
-					t1 := time.Since(res.base)
+					t1 := time.Since(s.base)
 					if record {
-						res.samples[i-from] = sample{idx: i, start: t0, end: t1, status: status}
-						done.Add(1)
+						res.samples[seq-from] = sample{id: id, start: t0, end: t1, status: status}
 					}
 					if err != nil || status != http.StatusOK {
 						mu.Lock()
@@ -117,27 +127,19 @@ func (s runSpec) run(client *http.Client, onMeasure func()) *runResult {
 						mu.Unlock()
 					}
 				}
-			}()
+			})
 		}
 		wg.Wait()
-		return int(done.Load())
 	}
-	phase(0, s.warm, s.maxTime, false)
+	phase(0, s.warm, false)
 	if onMeasure != nil {
 		onMeasure()
 	}
-	res.began = time.Now()
-	got := phase(s.warm, s.warm+s.n, s.maxTime, true)
-	res.elapsed = time.Since(res.began)
+	began := time.Now()
+	phase(s.warm, s.warm+s.n, true)
+	res.elapsed = time.Since(began)
 	// Keep the webhooks that were sent (a time bound may stop early).
-	kept := res.samples[:0]
-	for _, sm := range res.samples {
-		if sm.end > 0 {
-			kept = append(kept, sm)
-		}
-	}
-	res.samples = kept
-	_ = got
+	res.samples = slices.DeleteFunc(res.samples, func(sm sample) bool { return sm.end == 0 })
 	return res
 }
 

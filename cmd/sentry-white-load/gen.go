@@ -2,12 +2,21 @@ package main
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/notify/dingtalk"
+	"github.com/sentry-white/sentry-white/internal/plan"
+	"github.com/sentry-white/sentry-white/internal/sentry"
 )
 
 // Secrets of the generated document. They are test values on loopback.
@@ -15,7 +24,6 @@ const (
 	webhookToken = "load-webhook-token"
 	robotSecret  = "SECa7f09b5ea245debd13fb7fe1993897008f6b44ddf80310d14f3de4d3f407221d"
 	keyword      = "详情"
-	issueBase    = 1_000_000_000 // issue ids are issueBase + the webhook's index
 )
 
 // buildDoc is a team's document with n projects in one organization; each
@@ -40,14 +48,95 @@ func buildDoc(n int) *config.Document {
 func robotToken(i int) string  { return fmt.Sprintf("load-robot-%05d", i) }
 func projectSlug(i int) string { return fmt.Sprintf("proj-%05d", i) }
 
-// payload is a testdata webhook turned into a template: its project slug,
-// issue id and event id become holes filled per webhook, so every webhook
-// is distinct (the relay drops duplicates and collapses repeats).
+// Webhook ids. Every webhook of an invocation has its own id, the issue id
+// of its payload (and, in hex, its event id), so the relay's duplicate
+// filter and repeat window drop none, and the stand-in knows from a
+// message's link which webhook it came from. The ids start at the
+// invocation's start time in microseconds and count up, so they never
+// repeat across runs, nor across invocations (a run cannot send a webhook
+// per microsecond).
+
+// firstID is the id an invocation starting now begins at.
+func firstID() int64 { return time.Now().UnixMicro() }
+
+// issueID finds the webhook id in a robot message: the number after the
+// first "/issues/" (the link to the issue in Sentry); -1 if none.
+func issueID(msg []byte) int64 {
+	i := bytes.Index(msg, []byte("/issues/"))
+	if i < 0 {
+		return -1
+	}
+	var n int64
+	digits := 0
+	for _, c := range msg[i+len("/issues/"):] {
+		if c < '0' || c > '9' || digits == 18 {
+			break
+		}
+		n = n*10 + int64(c-'0')
+		digits++
+	}
+	if digits == 0 {
+		return -1
+	}
+	return n
+}
+
+// template is a body with holes filled per webhook.
+type template struct {
+	parts [][]byte
+	holes []byte // 'S' slug, 'I' webhook id, 'E' event id (hex of the id), between parts
+}
+
+// newTemplate cuts b at every occurrence of the marks.
+func newTemplate(b []byte, marks map[byte]string) *template {
+	t := &template{}
+	for len(b) > 0 {
+		at, hole := -1, byte(0)
+		for h, m := range marks {
+			if i := bytes.Index(b, []byte(m)); i >= 0 && (at < 0 || i < at) {
+				at, hole = i, h
+			}
+		}
+		if at < 0 {
+			break
+		}
+		t.parts = append(t.parts, b[:at])
+		t.holes = append(t.holes, hole)
+		b = b[at+len(marks[hole]):]
+	}
+	t.parts = append(t.parts, b)
+	return t
+}
+
+func (t *template) has(hole byte) bool { return bytes.IndexByte(t.holes, hole) >= 0 }
+
+// fill appends the body for webhook id of project to dst.
+func (t *template) fill(dst []byte, id int64, project int) []byte {
+	for i, part := range t.parts {
+		dst = append(dst, part...)
+		if i == len(t.holes) {
+			break
+		}
+		switch t.holes[i] {
+		case 'S':
+			dst = append(dst, projectSlug(project)...)
+		case 'I':
+			dst = strconv.AppendInt(dst, id, 10)
+		case 'E':
+			dst = fmt.Appendf(dst, "%032x", id)
+		}
+	}
+	return dst
+}
+
+// payload is a testdata webhook turned into a template, and the DingTalk
+// message the relay sends for it turned into another: the direct runs
+// post that message straight to the stand-in.
 type payload struct {
 	name     string
 	resource string // Sentry-Hook-Resource; "" for the legacy plugin
-	parts    [][]byte
-	holes    []byte // 'S' slug, 'I' issue id, 'E' event id, between parts
+	webhook  *template
+	message  *template // the robot request body the relay makes of it
 }
 
 var payloadSpecs = []struct{ name, file, resource, issue, event string }{
@@ -56,8 +145,14 @@ var payloadSpecs = []struct{ name, file, resource, issue, event string }{
 	{"issue", "issue_created.json", "issue", "1170820242", ""},
 }
 
-// loadPayloads reads the templates from dir (testdata/sentry).
-func loadPayloads(dir string) ([]*payload, error) {
+// sampleID stands for the webhook id while the robot message is rendered.
+const sampleID = 777777777777777777
+
+// loadPayloads reads the templates from dir (testdata/sentry) and renders
+// each one's robot message for doc with the relay's own code.
+func loadPayloads(dir string, doc *config.Document) ([]*payload, error) {
+	x := config.NewIndex(doc)
+	planner := plan.New(plan.Options{})
 	var out []*payload
 	for _, s := range payloadSpecs {
 		b, err := os.ReadFile(filepath.Join(dir, s.file))
@@ -68,66 +163,47 @@ func loadPayloads(dir string) ([]*payload, error) {
 		if s.event != "" {
 			marks['E'] = s.event
 		}
-		p := &payload{name: s.name, resource: s.resource}
-		for len(b) > 0 {
-			at, hole := -1, byte(0)
-			for h, m := range marks {
-				if i := bytes.Index(b, []byte(m)); i >= 0 && (at < 0 || i < at) {
-					at, hole = i, h
-				}
-			}
-			if at < 0 {
-				break
-			}
-			p.parts = append(p.parts, b[:at])
-			p.holes = append(p.holes, hole)
-			b = b[at+len(marks[hole]):]
-		}
-		p.parts = append(p.parts, b)
-		if !bytes.Contains(p.holes, []byte("S")) || !bytes.Contains(p.holes, []byte("I")) {
+		p := &payload{name: s.name, resource: s.resource, webhook: newTemplate(b, marks)}
+		if !p.webhook.has('S') || !p.webhook.has('I') {
 			return nil, fmt.Errorf("payload %s: no project slug or issue id to vary", s.file)
+		}
+		// The message for a sample webhook, its id left as a hole.
+		h := http.Header{}
+		if p.resource != "" {
+			h.Set("Sentry-Hook-Resource", p.resource)
+		}
+		body := p.webhook.fill(nil, sampleID, 0)
+		ev, err := sentry.Parse(body, h)
+		if err != nil {
+			return nil, fmt.Errorf("payload %s: %w", s.file, err)
+		}
+		pl, err := planner.Plan(x, plan.Request{Event: ev, Body: body, Header: h, Received: time.Now()})
+		if err != nil || len(pl.Jobs) != 1 {
+			return nil, fmt.Errorf("payload %s: planned %v, %v", s.file, pl, err)
+		}
+		_, msg, err := plan.Address(x, pl.Jobs)
+		if err != nil {
+			return nil, err
+		}
+		rb, err := dingtalk.Body(msg)
+		if err != nil {
+			return nil, err
+		}
+		p.message = newTemplate(rb, map[byte]string{'I': strconv.FormatInt(sampleID, 10)})
+		if !p.message.has('I') {
+			return nil, fmt.Errorf("payload %s: the robot message does not link to the issue", s.file)
 		}
 		out = append(out, p)
 	}
 	return out, nil
 }
 
-// body appends webhook idx for project to dst.
-func (p *payload) body(dst []byte, idx, project int) []byte {
-	for i, part := range p.parts {
-		dst = append(dst, part...)
-		if i == len(p.holes) {
-			break
-		}
-		switch p.holes[i] {
-		case 'S':
-			dst = append(dst, projectSlug(project)...)
-		case 'I':
-			dst = strconv.AppendInt(dst, int64(issueBase+idx), 10)
-		case 'E':
-			dst = fmt.Appendf(dst, "%032x", idx+1)
-		}
-	}
-	return dst
-}
-
-// issueIndex finds the webhook index in a robot message: the number after
-// the first "/issues/" (the link to the issue in Sentry); -1 if none.
-func issueIndex(msg []byte) int {
-	i := bytes.Index(msg, []byte("/issues/"))
-	if i < 0 {
-		return -1
-	}
-	n, digits := 0, 0
-	for _, c := range msg[i+len("/issues/"):] {
-		if c < '0' || c > '9' || digits > 12 {
-			break
-		}
-		n = n*10 + int(c-'0')
-		digits++
-	}
-	if digits == 0 || n < issueBase {
-		return -1
-	}
-	return n - issueBase
+// signQuery is DingTalk's access_token, timestamp and 加签 sign for robot
+// i, now.
+func signQuery(i int) string {
+	ts := time.Now().UnixMilli()
+	mac := hmac.New(sha256.New, []byte(robotSecret))
+	mac.Write([]byte(strconv.FormatInt(ts, 10) + "\n" + robotSecret))
+	return "access_token=" + robotToken(i) + "&timestamp=" + strconv.FormatInt(ts, 10) +
+		"&sign=" + url.QueryEscape(base64.StdEncoding.EncodeToString(mac.Sum(nil)))
 }

@@ -17,16 +17,19 @@ import (
 )
 
 // TestPayloads: every generated webhook parses, names its project and
-// carries its own issue (and event) id, which issueIndex finds back.
+// carries its own issue (and event) id, which issueID finds back in its
+// link; the robot message made for it names the same id.
 func TestPayloads(t *testing.T) {
-	ps, err := loadPayloads(filepath.Join("..", "..", "testdata", "sentry"))
+	ps, err := loadPayloads(filepath.Join("..", "..", "testdata", "sentry"), buildDoc(7))
 	if err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
+	base := firstID()
 	for i := range 30 {
 		p := ps[i%len(ps)]
-		body := p.body(nil, i, i%7)
+		id := base + int64(i)
+		body := p.webhook.fill(nil, id, i%7)
 		h := http.Header{}
 		if p.resource != "" {
 			h.Set("Sentry-Hook-Resource", p.resource)
@@ -38,8 +41,12 @@ func TestPayloads(t *testing.T) {
 		if len(ev.ProjectSlugs) != 1 || ev.ProjectSlugs[0] != projectSlug(i%7) {
 			t.Errorf("%s %d: projects %v", p.name, i, ev.ProjectSlugs)
 		}
-		if got := issueIndex([]byte(ev.URL)); got != i {
-			t.Errorf("%s %d: issueIndex(%q) = %d", p.name, i, ev.URL, got)
+		if got := issueID([]byte(ev.URL)); got != id {
+			t.Errorf("%s %d: issueID(%q) = %d, want %d", p.name, i, ev.URL, got, id)
+		}
+		msg := p.message.fill(nil, id, i%7)
+		if got := issueID(msg); got != id || !bytes.Contains(msg, []byte(keyword)) {
+			t.Errorf("%s %d: the robot message names webhook %d (want %d) or lacks the keyword:\n%s", p.name, i, got, id, msg)
 		}
 		key := ev.IssueID + "/" + ev.EventID
 		if seen[key] {
@@ -47,8 +54,8 @@ func TestPayloads(t *testing.T) {
 		}
 		seen[key] = true
 	}
-	if issueIndex([]byte("no link")) != -1 || issueIndex([]byte("/issues/42/")) != -1 {
-		t.Error("issueIndex must refuse a message without a generated issue id")
+	if issueID([]byte("no link")) != -1 || issueID([]byte("/issues/x/")) != -1 {
+		t.Error("issueID must refuse a message without an issue id")
 	}
 }
 
@@ -74,7 +81,8 @@ func TestPercentiles(t *testing.T) {
 func TestStandIn(t *testing.T) {
 	s := newStandIn(3, 0)
 	defer s.Close()
-	rec := s.begin(10)
+	base := firstID()
+	rec := s.begin(base, 10)
 	post := func(query, body string) string {
 		resp, err := http.Post(s.URL()+"/robot/send?"+query, "application/json", strings.NewReader(body))
 		if err != nil {
@@ -87,7 +95,7 @@ func TestStandIn(t *testing.T) {
 	}
 	ts := time.Now().UnixMilli()
 	q := "access_token=" + robotToken(1) + "&timestamp=" + itoa(ts) + "&sign=" + urlEscape(sign(ts))
-	if got := post(q, `{"msgtype":"markdown","markdown":{"text":"详情 https://x/issues/`+itoa(issueBase+4)+`/"}}`); !strings.Contains(got, `"errcode":0`) {
+	if got := post(q, `{"msgtype":"markdown","markdown":{"text":"详情 https://x/issues/`+itoa(base+4)+`/"}}`); !strings.Contains(got, `"errcode":0`) {
 		t.Fatalf("signed message refused: %s", got)
 	}
 	if !s.settle(10 * time.Second) {
@@ -112,4 +120,41 @@ func sign(ts int64) string {
 	mac := hmac.New(sha256.New, []byte(robotSecret))
 	mac.Write([]byte(strconv.FormatInt(ts, 10) + "\n" + robotSecret))
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// TestDirectRequest: the direct baseline's request for a webhook is
+// accepted by the stand-in (token, 加签 and keyword) and counted as that
+// webhook's one message.
+func TestDirectRequest(t *testing.T) {
+	const projects = 7
+	ps, err := loadPayloads(filepath.Join("..", "..", "testdata", "sentry"), buildDoc(projects))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newStandIn(projects, 0)
+	defer s.Close()
+	base := firstID()
+	rec := s.begin(base, 6)
+	mk := directRequest(s.URL(), projects, ps)
+	for seq := range 6 {
+		req, _ := mk(seq, base+int64(seq), nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(b.String(), `"errcode":0`) {
+			t.Fatalf("webhook %d refused: %s", seq, b.String())
+		}
+	}
+	if !s.settle(10 * time.Second) {
+		t.Fatal("the stand-in did not finish recording within 10 s")
+	}
+	for i := range 6 {
+		if n := rec.msgs[i].Load(); n != 1 {
+			t.Errorf("webhook %d: %d messages", i, n)
+		}
+	}
 }

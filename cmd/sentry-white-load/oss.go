@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sentry-white/sentry-white/cmd/sentry-white-load/report"
 	"github.com/sentry-white/sentry-white/internal/store/osstest"
 )
 
@@ -30,31 +31,8 @@ type ossServer struct {
 	URL  string
 
 	mu       sync.Mutex
-	counts   ossCounts
+	counts   report.OSSCounts
 	appended map[string][]byte // objects written by AppendObject
-}
-
-// ossCounts are requests by kind.
-type ossCounts struct {
-	ConfigGet  int `json:"config_get"`  // GET of <prefix>v1/config.json answered 200
-	Config304  int `json:"config_304"`  // conditional GET answered 304 Not Modified
-	OtherGet   int `json:"other_get"`   // GET of any other object (the seed's reads)
-	Head       int `json:"head"`        // HEAD (the history log's append position)
-	List       int `json:"list"`        // ListObjects (history pruning)
-	Put        int `json:"put"`         // PutObject
-	Append     int `json:"append"`      // AppendObject (history flushes)
-	OtherCalls int `json:"other_calls"` // anything else
-}
-
-// Reads is every request that reads the store.
-func (c ossCounts) Reads() int { return c.ConfigGet + c.Config304 + c.OtherGet + c.Head + c.List }
-
-// Writes is every request that writes it.
-func (c ossCounts) Writes() int { return c.Put + c.Append }
-
-func (c ossCounts) sub(o ossCounts) ossCounts {
-	return ossCounts{c.ConfigGet - o.ConfigGet, c.Config304 - o.Config304, c.OtherGet - o.OtherGet, c.Head - o.Head,
-		c.List - o.List, c.Put - o.Put, c.Append - o.Append, c.OtherCalls - o.OtherCalls}
 }
 
 func newOSSServer() *ossServer {
@@ -71,7 +49,7 @@ func (o *ossServer) Close() {
 
 func (o *ossServer) Seed(key string, data []byte) error { return o.fake.Seed(bucket, key, data) }
 
-func (o *ossServer) Counts() ossCounts {
+func (o *ossServer) Counts() report.OSSCounts {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.counts

@@ -156,6 +156,17 @@ func (p *proc) stop(limit time.Duration) error {
 	}
 }
 
+// isSignalExit reports whether err is a process's end by SIGTERM (the
+// floor server has no handler for it).
+func isSignalExit(err error) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGTERM
+}
+
 func (p *proc) kill() {
 	_ = p.cmd.Process.Kill()
 	select {
@@ -174,29 +185,24 @@ func tail(path string) string {
 	return strings.Join(lines, "\n")
 }
 
-// countLog counts log lines of the relay by message and level.
-func countLog(path string) (warns int, msgs map[string]int) {
+// countLog counts the lines of a relay's log, and those at level WARN or
+// ERROR.
+func countLog(path string) (warns, lines int) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, nil
+		return 0, 0
 	}
 	defer f.Close()
-	msgs = map[string]int{}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := sc.Bytes()
+		lines++
 		if bytes.Contains(line, []byte(`"level":"WARN"`)) || bytes.Contains(line, []byte(`"level":"ERROR"`)) {
 			warns++
 		}
-		if i := bytes.Index(line, []byte(`"msg":"`)); i >= 0 {
-			rest := line[i+7:]
-			if j := bytes.IndexByte(rest, '"'); j >= 0 {
-				msgs[string(rest[:j])]++
-			}
-		}
 	}
-	return warns, msgs
+	return warns, lines
 }
 
 // runCmd runs a command with its output kept for the error.

@@ -41,6 +41,7 @@ type standIn struct {
 
 // holdRecord collects the stand-in's time per webhook of one run.
 type holdRecord struct {
+	base   int64          // the id of the run's first webhook: index 0
 	holdNs []atomic.Int64 // total time the stand-in held the webhook's requests
 	msgs   []atomic.Int32
 	// inNs and outNs are when the webhook's first robot request arrived
@@ -68,9 +69,10 @@ func newStandIn(robots int, latency time.Duration) *standIn {
 func (s *standIn) URL() string { return s.srv.URL }
 func (s *standIn) Close()      { s.srv.Close() }
 
-// begin starts recording a run of n webhooks and returns its record.
-func (s *standIn) begin(n int) *holdRecord {
-	r := &holdRecord{holdNs: make([]atomic.Int64, n), msgs: make([]atomic.Int32, n), inNs: make([]atomic.Int64, n),
+// begin starts recording a run of n webhooks, the first with id base, and
+// returns its record.
+func (s *standIn) begin(base int64, n int) *holdRecord {
+	r := &holdRecord{base: base, holdNs: make([]atomic.Int64, n), msgs: make([]atomic.Int32, n), inNs: make([]atomic.Int64, n),
 		outNs: make([]atomic.Int64, n)}
 	s.rec.Store(r)
 	return r
@@ -144,9 +146,13 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// when this returns) lets readers wait for them (settle).
 	w.(http.Flusher).Flush()
 	s.messages.Add(1)
-	idx := issueIndex(body)
 	rec := s.rec.Load()
-	if rec == nil || idx < 0 || idx >= len(rec.holdNs) {
+	if rec == nil {
+		s.unkeyed.Add(1)
+		return
+	}
+	idx := issueID(body) - rec.base
+	if idx < 0 || idx >= int64(len(rec.holdNs)) {
 		s.unkeyed.Add(1)
 		return
 	}
