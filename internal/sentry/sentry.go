@@ -85,7 +85,6 @@ type Event struct {
 	Resolution  string // how an issue was resolved
 	User        string // the affected user (email, username or id)
 	Request     string // the request that failed: "METHOD URL"
-	Tags        [][2]string
 	Unhandled   bool
 }
 
@@ -114,7 +113,11 @@ const MaxDepth = 256
 // Parse decodes a webhook body. header may be nil; it supplies
 // Sentry-Hook-Resource and Request-ID. A body that cannot be read gives
 // *Error naming the problem.
-func Parse(body []byte, header http.Header) (*Event, error) {
+func Parse(body []byte, header http.Header) (*Event, error) { return parse(body, header, true) }
+
+// parse is Parse; fast false decodes with encoding/json alone (the tests'
+// reference for the fast decoder).
+func parse(body []byte, header http.Header, fast bool) (*Event, error) {
 	resource := strings.ToLower(strings.TrimSpace(headerGet(header, "Sentry-Hook-Resource")))
 	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
 	trimmed := bytes.TrimSpace(body)
@@ -131,10 +134,7 @@ func Parse(body []byte, header http.Header) (*Event, error) {
 		}
 		return nil, bad("the body is not JSON")
 	}
-	if d := depth(trimmed); d > MaxDepth {
-		return nil, bad("the body nests JSON deeper than %d levels", MaxDepth)
-	}
-	ev, legacy, err := parseBody(trimmed, resource)
+	ev, legacy, err := parseBody(trimmed, resource, fast)
 	if err != nil {
 		return nil, err
 	}
@@ -152,45 +152,65 @@ type whole struct {
 	envelope
 }
 
-// parseBody decodes a JSON object in one pass. The decode is also the
-// validity check: Unmarshal checks the whole body's syntax before decoding.
-// Decoding is lenient: a member whose type is not the one Sentry sends (an
-// array where an object was expected, a number for a string…) is skipped by
-// encoding/json, which still decodes everything else and only reports the
-// first such mismatch; that report is dropped, so one odd optional field
-// never loses the alert. legacy reports which shape it was.
-func parseBody(body []byte, resource string) (ev *Event, legacy bool, err error) {
+// parseBody decodes a JSON object in one pass, which is also the validity
+// check. Decoding is lenient: a member whose type is not the one Sentry
+// sends (an array where an object was expected, a number for a string…)
+// is skipped, and everything else is still decoded, so one odd optional
+// field never loses the alert. The fast decoder (decode.go) reads the
+// bodies Sentry sends; any other body is decoded with encoding/json, as
+// it always was. legacy reports which shape it was.
+func parseBody(body []byte, resource string, fast bool) (ev *Event, legacy bool, err error) {
 	var w whole
-	if err = json.Unmarshal(body, &w); err != nil {
-		// Declared here, not above: errors.As makes them escape, and the
-		// common path should not pay an allocation for them.
-		var syn *json.SyntaxError
-		var typ *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &syn):
-			return nil, false, bad("the body is not valid JSON: %v", err)
-		case !errors.As(err, &typ):
-			return nil, false, bad("the body cannot be read: %v", err)
+	data, ok := false, false
+	if fast {
+		data, ok = fastDecode(body, &w)
+	}
+	if !ok {
+		w = whole{}
+		if data, err = slowDecode(body, &w); err != nil {
+			return nil, false, err
 		}
 	}
 	if resource == "" {
-		legacy = w.Action == ""
-		if !legacy && w.Data == nil {
-			// "data" null or of another type still means the integration
-			// shape; only its absence means the legacy plugin.
-			var probe struct {
-				Data present `json:"data"`
-			}
-			_ = json.Unmarshal(body, &probe)
-			legacy = !bool(probe.Data)
-		}
-		if legacy {
+		// "data" null or of another type still means the integration
+		// shape; only its absence means the legacy plugin.
+		if legacy = w.Action == "" || !data; legacy {
 			ev, err = legacyEvent(&w.legacyBody)
 			return ev, true, err
 		}
 	}
 	ev, err = integrationEvent(&w.envelope, resource)
 	return ev, false, err
+}
+
+// slowDecode decodes body into w with encoding/json: a member of an
+// unexpected type is skipped by Unmarshal, which still decodes everything
+// else and only reports the first such mismatch; that report is dropped.
+// data reports whether the body has a "data" member (of any value).
+func slowDecode(body []byte, w *whole) (data bool, err error) {
+	if d := depth(body); d > MaxDepth {
+		return false, bad("the body nests JSON deeper than %d levels", MaxDepth)
+	}
+	if err = json.Unmarshal(body, w); err != nil {
+		// Declared here, not above: errors.As makes them escape.
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &syn):
+			return false, bad("the body is not valid JSON: %v", err)
+		case !errors.As(err, &typ):
+			return false, bad("the body cannot be read: %v", err)
+		}
+	}
+	data = w.Data != nil
+	if !data && w.Action != "" {
+		var probe struct {
+			Data present `json:"data"`
+		}
+		_ = json.Unmarshal(body, &probe)
+		data = bool(probe.Data)
+	}
+	return data, nil
 }
 
 func headerGet(h http.Header, k string) string {
@@ -284,7 +304,6 @@ func fillFromEvent(ev *Event, e *eventBody) {
 	ev.Release = first(e.Release, flexString(e.Tags.get("sentry:release", "release")))
 	ev.Platform = string(e.Platform)
 	ev.Time = firstTime(e.Timestamp.Time, e.Datetime.Time, e.Received.Time)
-	ev.Tags = e.Tags
 	ev.User = userOf(e)
 	ev.Request = requestOf(e)
 	if t := tagBool(e.Tags.get("handled")); t == "no" {

@@ -212,12 +212,14 @@ func (fs *flexStrings) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// The structs below are what a webhook body is decoded into: only the
+// members the message and the routing read. encoding/json (the slow path)
+// and the fast decoder (decode.go) fill them alike.
+
 type metadata struct {
-	Type     flexString `json:"type"`
-	Value    flexString `json:"value"`
-	Title    flexString `json:"title"`
-	Filename flexString `json:"filename"`
-	Function flexString `json:"function"`
+	Type  flexString `json:"type"`
+	Value flexString `json:"value"`
+	Title flexString `json:"title"`
 }
 
 type logentry struct {
@@ -228,6 +230,12 @@ type logentry struct {
 type exceptionValue struct {
 	Type  flexString `json:"type"`
 	Value flexString `json:"value"`
+}
+
+// exceptionBody is the exception interface: its last value is the error
+// raised.
+type exceptionBody struct {
+	Values []exceptionValue `json:"values"`
 }
 
 // userBody is the event's user (the user interface).
@@ -245,52 +253,50 @@ type httpBody struct {
 	Method flexString `json:"method"`
 }
 
+// occurrence is what an issue platform event (performance, cron, …) says
+// of its issue.
+type occurrence struct {
+	IssueTitle flexString `json:"issueTitle"`
+	Level      flexString `json:"level"`
+}
+
 // eventBody is a stored Sentry event: the legacy plugin's "event", and the
 // integration platform's data.event / data.error (Event.as_dict + links).
 type eventBody struct {
-	EventID     flexString `json:"event_id"`
-	ID          flexString `json:"id"`
-	Level       flexString `json:"level"`
-	Type        flexString `json:"type"`
-	Platform    flexString `json:"platform"`
-	Title       flexString `json:"title"`
-	Culprit     flexString `json:"culprit"`
-	Location    flexString `json:"location"`
-	Message     flexString `json:"message"`
-	Transaction flexString `json:"transaction"`
-	Metadata    metadata   `json:"metadata"`
-	Logentry    logentry   `json:"logentry"`
-	Exception   struct {
-		Values []exceptionValue `json:"values"`
-	} `json:"exception"`
-	Environment flexString `json:"environment"`
-	Release     flexString `json:"release"`
-	Timestamp   flexTime   `json:"timestamp"`
-	Datetime    flexTime   `json:"datetime"`
-	Received    flexTime   `json:"received"`
-	Tags        tagList    `json:"tags"`
-	User        userBody   `json:"user"`
-	Request     httpBody   `json:"request"`
-	FirstSeen   flexTime   `json:"firstSeen"`
-	LastSeen    flexTime   `json:"lastSeen"`
+	EventID     flexString    `json:"event_id"`
+	ID          flexString    `json:"id"`
+	Level       flexString    `json:"level"`
+	Platform    flexString    `json:"platform"`
+	Title       flexString    `json:"title"`
+	Culprit     flexString    `json:"culprit"`
+	Location    flexString    `json:"location"`
+	Message     flexString    `json:"message"`
+	Transaction flexString    `json:"transaction"`
+	Metadata    metadata      `json:"metadata"`
+	Logentry    logentry      `json:"logentry"`
+	Exception   exceptionBody `json:"exception"`
+	Environment flexString    `json:"environment"`
+	Release     flexString    `json:"release"`
+	Timestamp   flexTime      `json:"timestamp"`
+	Datetime    flexTime      `json:"datetime"`
+	Received    flexTime      `json:"received"`
+	Tags        tagList       `json:"tags"`
+	User        userBody      `json:"user"`
+	Request     httpBody      `json:"request"`
+	FirstSeen   flexTime      `json:"firstSeen"`
+	LastSeen    flexTime      `json:"lastSeen"`
 	// Sentry 8 and older name the interfaces by their class path; they are
 	// pointers so today's events do not carry their room.
-	LegacyUser      *userBody `json:"sentry.interfaces.User"`
-	LegacyHTTP      *httpBody `json:"sentry.interfaces.Http"`
-	LegacyMessage   *logentry `json:"sentry.interfaces.Message"`
-	LegacyException *struct {
-		Values []exceptionValue `json:"values"`
-	} `json:"sentry.interfaces.Exception"`
-	Project    flexString `json:"project"`
-	URL        flexString `json:"url"`
-	WebURL     flexString `json:"web_url"`
-	IssueURL   flexString `json:"issue_url"`
-	IssueID    flexString `json:"issue_id"`
-	Occurrence struct {
-		IssueTitle flexString `json:"issueTitle"`
-		Subtitle   flexString `json:"subtitle"`
-		Level      flexString `json:"level"`
-	} `json:"occurrence"`
+	LegacyUser      *userBody      `json:"sentry.interfaces.User"`
+	LegacyHTTP      *httpBody      `json:"sentry.interfaces.Http"`
+	LegacyMessage   *logentry      `json:"sentry.interfaces.Message"`
+	LegacyException *exceptionBody `json:"sentry.interfaces.Exception"`
+	Project         flexString     `json:"project"`
+	URL             flexString     `json:"url"`
+	WebURL          flexString     `json:"web_url"`
+	IssueURL        flexString     `json:"issue_url"`
+	IssueID         flexString     `json:"issue_id"`
+	Occurrence      occurrence     `json:"occurrence"`
 }
 
 // legacyBody is the legacy WebHooks plugin payload.
@@ -299,7 +305,6 @@ type legacyBody struct {
 	Project         flexString  `json:"project"`
 	ProjectName     flexString  `json:"project_name"`
 	ProjectSlug     flexString  `json:"project_slug"`
-	Logger          flexString  `json:"logger"`
 	Level           flexString  `json:"level"`
 	Culprit         flexString  `json:"culprit"`
 	Message         flexString  `json:"message"`
@@ -308,96 +313,98 @@ type legacyBody struct {
 	Event           *eventBody  `json:"event"`
 }
 
+// person is whom an issue is assigned to.
+type person struct {
+	Name  flexString `json:"name"`
+	Email flexString `json:"email"`
+}
+
+// issueProject is the project an issue belongs to.
+type issueProject struct {
+	Name flexString `json:"name"`
+	Slug flexString `json:"slug"`
+}
+
 type issueBody struct {
-	ID          flexString `json:"id"`
-	ShortID     flexString `json:"shortId"`
-	Title       flexString `json:"title"`
-	Culprit     flexString `json:"culprit"`
-	Level       flexString `json:"level"`
-	Status      flexString `json:"status"`
-	Substatus   flexString `json:"substatus"`
-	Platform    flexString `json:"platform"`
-	Metadata    metadata   `json:"metadata"`
-	Count       flexString `json:"count"`
-	UserCount   flexString `json:"userCount"`
-	FirstSeen   flexTime   `json:"firstSeen"`
-	LastSeen    flexTime   `json:"lastSeen"`
-	Permalink   flexString `json:"permalink"`
-	URL         flexString `json:"url"`
-	WebURL      flexString `json:"web_url"`
-	ProjectURL  flexString `json:"project_url"`
-	IsUnhandled flexString `json:"isUnhandled"`
-	Project     struct {
-		ID   flexString `json:"id"`
-		Name flexString `json:"name"`
-		Slug flexString `json:"slug"`
-	} `json:"project"`
-	AssignedTo *struct {
-		Type  flexString `json:"type"`
-		Name  flexString `json:"name"`
-		Email flexString `json:"email"`
-	} `json:"assignedTo"`
+	ID          flexString   `json:"id"`
+	ShortID     flexString   `json:"shortId"`
+	Title       flexString   `json:"title"`
+	Culprit     flexString   `json:"culprit"`
+	Level       flexString   `json:"level"`
+	Substatus   flexString   `json:"substatus"`
+	Platform    flexString   `json:"platform"`
+	Metadata    metadata     `json:"metadata"`
+	Count       flexString   `json:"count"`
+	UserCount   flexString   `json:"userCount"`
+	FirstSeen   flexTime     `json:"firstSeen"`
+	LastSeen    flexTime     `json:"lastSeen"`
+	Permalink   flexString   `json:"permalink"`
+	URL         flexString   `json:"url"`
+	WebURL      flexString   `json:"web_url"`
+	ProjectURL  flexString   `json:"project_url"`
+	IsUnhandled flexString   `json:"isUnhandled"`
+	Project     issueProject `json:"project"`
+	AssignedTo  *person      `json:"assignedTo"`
+}
+
+// alertRule is a metric alert's rule.
+type alertRule struct {
+	Name        flexString  `json:"name"`
+	Environment flexString  `json:"environment"`
+	Projects    flexStrings `json:"projects"`
 }
 
 type metricBody struct {
-	ID             flexString  `json:"id"`
-	Identifier     flexString  `json:"identifier"`
-	OrganizationID flexString  `json:"organization_id"`
-	Projects       flexStrings `json:"projects"`
-	Status         flexString  `json:"status"`
-	Title          flexString  `json:"title"`
-	DateStarted    flexTime    `json:"date_started"`
-	DateDetected   flexTime    `json:"date_detected"`
-	DateCreated    flexTime    `json:"date_created"`
-	DateClosed     flexTime    `json:"date_closed"`
-	AlertRule      struct {
-		ID          flexString  `json:"id"`
-		Name        flexString  `json:"name"`
-		Query       flexString  `json:"query"`
-		Aggregate   flexString  `json:"aggregate"`
-		TimeWindow  flexString  `json:"time_window"`
-		Environment flexString  `json:"environment"`
-		Projects    flexStrings `json:"projects"`
-	} `json:"alert_rule"`
+	Identifier   flexString  `json:"identifier"`
+	Projects     flexStrings `json:"projects"`
+	Title        flexString  `json:"title"`
+	DateStarted  flexTime    `json:"date_started"`
+	DateDetected flexTime    `json:"date_detected"`
+	DateCreated  flexTime    `json:"date_created"`
+	DateClosed   flexTime    `json:"date_closed"`
+	AlertRule    alertRule   `json:"alert_rule"`
+}
+
+// installationBody is the integration installation a webhook comes from.
+type installationBody struct {
+	UUID flexString `json:"uuid"`
+}
+
+// actorBody is who caused a webhook: a user, the application, Sentry.
+type actorBody struct {
+	Type flexString `json:"type"`
+	Name flexString `json:"name"`
 }
 
 // envelope is an integration-platform body.
 type envelope struct {
-	Action       flexString `json:"action"`
-	Installation struct {
-		UUID flexString `json:"uuid"`
-	} `json:"installation"`
-	Data  *dataBody `json:"data"`
-	Actor struct {
-		Type flexString `json:"type"`
-		ID   flexString `json:"id"`
-		Name flexString `json:"name"`
-	} `json:"actor"`
+	Action       flexString       `json:"action"`
+	Installation installationBody `json:"installation"`
+	Data         *dataBody        `json:"data"`
+	Actor        actorBody        `json:"actor"`
 }
 
+// titled is an issue alert rule.
+type titled struct {
+	Title flexString `json:"title"`
+}
+
+// installationData is data.installation of installation webhooks: only its
+// presence matters.
+type installationData struct{}
+
 type dataBody struct {
-	Issue            *issueBody  `json:"issue"`
-	Event            *eventBody  `json:"event"`
-	Error            *eventBody  `json:"error"`
-	TriggeredRule    flexString  `json:"triggered_rule"`
-	MetricAlert      *metricBody `json:"metric_alert"`
-	DescriptionTitle flexString  `json:"description_title"`
-	DescriptionText  flexString  `json:"description_text"`
-	WebURL           flexString  `json:"web_url"`
-	ResolutionType   flexString  `json:"resolution_type"`
-	IssueAlert       *struct {
-		Title flexString `json:"title"`
-	} `json:"issue_alert"`
-	Assignee *struct {
-		Type  flexString `json:"type"`
-		Name  flexString `json:"name"`
-		Email flexString `json:"email"`
-	} `json:"assignee"`
-	Installation *struct {
-		Organization struct {
-			Slug flexString `json:"slug"`
-		} `json:"organization"`
-	} `json:"installation"`
-	CommentID   flexString `json:"comment_id"`
-	ProjectSlug flexString `json:"project_slug"`
+	Issue            *issueBody        `json:"issue"`
+	Event            *eventBody        `json:"event"`
+	Error            *eventBody        `json:"error"`
+	TriggeredRule    flexString        `json:"triggered_rule"`
+	MetricAlert      *metricBody       `json:"metric_alert"`
+	DescriptionTitle flexString        `json:"description_title"`
+	DescriptionText  flexString        `json:"description_text"`
+	WebURL           flexString        `json:"web_url"`
+	ResolutionType   flexString        `json:"resolution_type"`
+	IssueAlert       *titled           `json:"issue_alert"`
+	Assignee         *person           `json:"assignee"`
+	Installation     *installationData `json:"installation"`
+	CommentID        flexString        `json:"comment_id"`
 }
