@@ -180,6 +180,7 @@ func run(args []string, out io.Writer) error {
 	}
 	rep.Settings.LastID = l.nextID - 1
 	rep.Machine.LoadAfter = loadAvg()
+	printSummary(out, rep)
 	if rep.Sizes != nil {
 		fmt.Fprintf(out, "FC zip %.2f MB, bootstrap %.2f MB\n", float64(rep.Sizes.ZipBytes)/(1<<20), float64(rep.Sizes.BootstrapBytes)/(1<<20))
 	}
@@ -187,6 +188,34 @@ func run(args []string, out io.Writer) error {
 		return rep.Write(o.jsonOut)
 	}
 	return nil
+}
+
+// printSummary prints the medians of the rounds, system by system.
+func printSummary(out io.Writer, rep *report.Report) {
+	fmt.Fprintf(out, "medians of %d rounds (load average %s before, %s after):\n", rep.Settings.Rounds, rep.Machine.Load, rep.Machine.LoadAfter)
+	for _, c := range []int{rep.Settings.C, 1} {
+		direct := report.Of(rep.Select(report.Direct, "", c), func(x *report.Run) float64 { return x.PerSecond })
+		if direct.N > 0 {
+			fmt.Fprintf(out, "  c=%-3d direct   %6.0f/s (%.0f–%.0f)\n", c, direct.Median, direct.Min, direct.Max)
+		}
+		for _, rl := range rep.Relays {
+			runs := rep.Select(report.Relays, rl.Name, c)
+			if len(runs) == 0 {
+				continue
+			}
+			ps := report.Of(runs, func(x *report.Run) float64 { return x.PerSecond })
+			cpu := report.Of(runs, func(x *report.Run) float64 { return x.CPUPerHookUS })
+			p99 := report.Of(runs, func(x *report.Run) float64 { return x.Latency.P99 })
+			over := report.Of(runs, func(x *report.Run) float64 { return x.Overhead.P50 })
+			rss := report.Of(runs, func(x *report.Run) float64 { return float64(x.PeakRSSKB) / 1024 })
+			ratio := 0.0
+			if direct.Median > 0 {
+				ratio = ps.Median / direct.Median
+			}
+			fmt.Fprintf(out, "  c=%-3d %-8s %6.0f/s (%.0f–%.0f) ÷ direct %.3f  CPU %.0f µs/webhook (%.0f–%.0f)  p99 %.1f ms  overhead p50 %.3f ms  peak RSS %.1f MB\n",
+				c, rl.Name, ps.Median, ps.Min, ps.Max, ratio, cpu.Median, cpu.Min, cpu.Max, p99.Median, over.Median, rss.Median)
+		}
+	}
 }
 
 func machine() report.Machine {
