@@ -23,10 +23,21 @@ const maxAnswer = 64 << 10
 // URL and the secrets scrubbed from its text; a timeout is marked, since
 // the robot may have taken the message.
 func Post(ctx context.Context, c *http.Client, r *config.Robot, u string, body []byte, secrets ...string) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	pu, err := url.Parse(u)
 	if err != nil {
 		return 0, nil, &Error{Robot: r.Name, Kind: r.Kind, Msg: Scrub(err.Error(), secrets...)}
 	}
+	return PostURL(ctx, c, r, pu, body, secrets...)
+}
+
+// PostURL is Post to a parsed URL (a sender that keeps its base URL parsed
+// saves parsing it for every message).
+func PostURL(ctx context.Context, c *http.Client, r *config.Robot, u *url.URL, body []byte, secrets ...string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "", bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, &Error{Robot: r.Name, Kind: r.Kind, Msg: Scrub(err.Error(), secrets...)}
+	}
+	req.URL, req.Host = u, strings.TrimSuffix(u.Host, ":")
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	resp, err := c.Do(req)
 	if err != nil {

@@ -102,3 +102,22 @@ func TestCutRunes(t *testing.T) {
 		t.Errorf("CutBytes = %q", got)
 	}
 }
+
+// TestAppendJSONString: the same bytes as EncodeJSON for every kind of
+// character.
+func TestAppendJSONString(t *testing.T) {
+	cases := []string{"", "plain", `q"b\s/`, "<a href='x'>&amp;</a>", "\x00\x01\b\f\n\r\t\x1f\x7f",
+		"中文 🔥 ✅", "line\u2028para\u2029", "bad \xff utf8 \xe4\xb8", "é\u00e9\u0301"}
+	for i := range 256 {
+		cases = append(cases, string([]byte{byte(i)}), "x"+string(rune(i))+"y")
+	}
+	for _, s := range cases {
+		want, err := EncodeJSON(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := AppendJSONString(nil, s); string(got) != string(want) {
+			t.Errorf("%q: %s, want %s", s, got, want)
+		}
+	}
+}

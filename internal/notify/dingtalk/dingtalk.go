@@ -5,6 +5,7 @@
 package dingtalk
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -16,6 +17,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
@@ -79,6 +81,15 @@ type Notifier struct {
 	Base   string           // API base URL; "" means DefaultBase
 	Client *http.Client     // nil means a client with a 5 s timeout
 	Now    func() time.Time // for signing; nil means time.Now
+
+	send atomic.Pointer[sendURL] // Base's send endpoint, parsed once
+}
+
+// sendURL is <base>/robot/send, parsed.
+type sendURL struct {
+	base string
+	u    *url.URL
+	err  error
 }
 
 var defaultClient = &http.Client{Timeout: 5 * time.Second}
@@ -97,35 +108,71 @@ func (n *Notifier) Send(ctx context.Context, r *config.Robot, m *notify.Message)
 	if c == nil {
 		c = defaultClient
 	}
-	status, raw, err := notify.Post(ctx, c, r, u, body, r.AccessToken.Reveal(), r.Secret.Reveal())
+	status, raw, err := notify.PostURL(ctx, c, r, u, body, r.AccessToken.Reveal(), r.Secret.Reveal())
 	if err != nil {
 		return err
 	}
 	return Classify(r, status, raw)
 }
 
-func (n *Notifier) endpoint(r *config.Robot) (string, error) {
+// sendURL returns the send endpoint of n's base, parsed once.
+func (n *Notifier) sendURL() (*url.URL, error) {
 	base := n.Base
 	if base == "" {
 		base = DefaultBase
 	}
-	u, err := url.Parse(strings.TrimRight(base, "/") + "/robot/send")
-	if err != nil {
-		return "", fmt.Errorf("invalid DingTalk API base URL")
+	if c := n.send.Load(); c != nil && c.base == base {
+		return c.u, c.err
 	}
-	q := u.Query()
-	q.Set("access_token", r.AccessToken.Reveal())
-	if s := r.Secret.Reveal(); s != "" {
+	c := &sendURL{base: base}
+	if c.u, c.err = url.Parse(strings.TrimRight(base, "/") + "/robot/send"); c.err != nil {
+		c.u, c.err = nil, fmt.Errorf("invalid DingTalk API base URL")
+	}
+	n.send.Store(c)
+	return c.u, c.err
+}
+
+// endpoint is the send URL for robot r: its access_token and, when it has
+// a secret, a fresh timestamp and its 加签 sign, in the order url.Values
+// encodes them.
+func (n *Notifier) endpoint(r *config.Robot) (*url.URL, error) {
+	base, err := n.sendURL()
+	if err != nil {
+		return nil, err
+	}
+	u := *base
+	var ts int64
+	s := r.Secret.Reveal()
+	if s != "" {
 		now := time.Now
 		if n.Now != nil {
 			now = n.Now
 		}
-		ts := now().UnixMilli()
-		q.Set("timestamp", strconv.FormatInt(ts, 10))
-		q.Set("sign", Sign(s, ts)) // Encode escapes it exactly once
+		ts = now().UnixMilli()
 	}
-	u.RawQuery = q.Encode()
-	return u.String(), nil
+	if u.RawQuery != "" {
+		// A base URL with a query of its own: merged, sorted.
+		q := u.Query()
+		q.Set("access_token", r.AccessToken.Reveal())
+		if s != "" {
+			q.Set("timestamp", strconv.FormatInt(ts, 10))
+			q.Set("sign", Sign(s, ts)) // Encode escapes it exactly once
+		}
+		u.RawQuery = q.Encode()
+		return &u, nil
+	}
+	// The same query, written directly.
+	q := make([]byte, 0, 128)
+	q = append(q, "access_token="...)
+	q = append(q, url.QueryEscape(r.AccessToken.Reveal())...)
+	if s != "" {
+		q = append(q, "&sign="...)
+		q = append(q, url.QueryEscape(Sign(s, ts))...)
+		q = append(q, "&timestamp="...)
+		q = strconv.AppendInt(q, ts, 10)
+	}
+	u.RawQuery = string(q)
+	return &u, nil
 }
 
 // Sign returns DingTalk's 加签 signature, base64 (not yet URL-escaped) of
@@ -135,6 +182,9 @@ func Sign(secret string, tsMillis int64) string {
 	mac.Write([]byte(strconv.FormatInt(tsMillis, 10) + "\n" + secret))
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
+
+// answerOK is what DingTalk answers a message it took.
+var answerOK = []byte(`{"errcode":0,"errmsg":"ok"}`)
 
 type answer struct {
 	ErrCode *int   `json:"errcode"`
@@ -146,6 +196,9 @@ type answer struct {
 // Classify turns DingTalk's answer into nil (errcode 0) or a *notify.Error
 // that says whether to retry and, for configuration faults, how to fix it.
 func Classify(r *config.Robot, status int, raw []byte) error {
+	if status == http.StatusOK && bytes.Equal(raw, answerOK) {
+		return nil // DingTalk's usual answer, read without a decoder
+	}
 	var a answer
 	if e := notify.DecodeAnswer(r, status, raw, &a); e != nil {
 		return e
@@ -281,44 +334,63 @@ func Explain(code int, msg string) string {
 	return fix
 }
 
-type markdownBody struct {
-	MsgType  string `json:"msgtype"`
-	Markdown struct {
-		Title string `json:"title"`
-		Text  string `json:"text"`
-	} `json:"markdown"`
-	At struct {
-		AtMobiles []string `json:"atMobiles"`
-		AtUserIds []string `json:"atUserIds"`
-		IsAtAll   bool     `json:"isAtAll"`
-	} `json:"at"`
-}
-
 // Body renders m as a DingTalk markdown request body of at most MaxBody
 // bytes (notify.Fit shortens the details, never the keyword or mentions).
 func Body(m *notify.Message) ([]byte, error) {
 	return notify.Fit(MaxBody, m, body)
 }
 
+// body writes the request, {"msgtype":"markdown","markdown":{"title",
+// "text"},"at":{"atMobiles","atUserIds","isAtAll"}}, straight into bytes
+// (the same bytes encoding/json made of it). Owners are @-mentioned by
+// mobile, else by DingTalk user id.
 func body(m *notify.Message) ([]byte, error) {
-	var b markdownBody
-	b.MsgType = "markdown"
-	b.Markdown.Title = Title(m)
-	b.At.AtMobiles, b.At.AtUserIds = []string{}, []string{}
-	var mentions []string
+	var mentions strings.Builder
 	for _, p := range m.Mentions {
-		switch id := p.ID(name); {
-		case p.Mobile != "":
-			b.At.AtMobiles = append(b.At.AtMobiles, p.Mobile)
-			mentions = append(mentions, "@"+p.Mobile)
-		case id != "":
-			b.At.AtUserIds = append(b.At.AtUserIds, id)
-			mentions = append(mentions, "@"+id)
+		id := p.Mobile
+		if id == "" {
+			id = p.ID(name)
+		}
+		if id != "" {
+			if mentions.Len() > 0 {
+				mentions.WriteByte(' ')
+			}
+			mentions.WriteByte('@')
+			mentions.WriteString(id)
 		}
 	}
-	head, tail := Text(m, strings.Join(mentions, " "))
-	b.Markdown.Text = head + tail
-	return notify.EncodeJSON(&b)
+	head, tail := Text(m, mentions.String())
+	title := Title(m)
+	b := make([]byte, 0, 112+len(title)+len(head)+len(tail)+mentions.Len())
+	b = append(b, `{"msgtype":"markdown","markdown":{"title":`...)
+	b = notify.AppendJSONString(b, title)
+	b = append(b, `,"text":"`...)
+	b = notify.AppendJSONText(b, head)
+	b = notify.AppendJSONText(b, tail)
+	b = append(b, `"},"at":{"atMobiles":[`...)
+	n := 0
+	for _, p := range m.Mentions {
+		if p.Mobile != "" {
+			b = appendItem(b, &n, p.Mobile)
+		}
+	}
+	b = append(b, `],"atUserIds":[`...)
+	n = 0
+	for _, p := range m.Mentions {
+		if id := p.ID(name); p.Mobile == "" && id != "" {
+			b = appendItem(b, &n, id)
+		}
+	}
+	return append(b, `],"isAtAll":false}}`...), nil
+}
+
+// appendItem appends s to a JSON list of n items so far.
+func appendItem(b []byte, n *int, s string) []byte {
+	if *n > 0 {
+		b = append(b, ',')
+	}
+	*n++
+	return notify.AppendJSONString(b, s)
 }
 
 // Title is the markdown title, what the chat list and the notification
@@ -350,27 +422,43 @@ func Text(m *notify.Message, mentions string) (head, tail string) {
 	if len(m.Digest) > 0 {
 		writeDigest(&b, m)
 	} else {
+		b.Grow(256 + len(m.Heading) + 2*len(m.Link))
 		heading := Escape(m.Heading)
 		if m.Link != "" {
 			heading = "[" + heading + "](" + escapeURL(m.Link) + ")"
 		}
-		fmt.Fprintf(&b, "#### %s %s\n\n", notify.LevelMark(m.Level, m.State), heading)
+		b.WriteString("#### ")
+		b.WriteString(notify.LevelMark(m.Level, m.State))
+		b.WriteByte(' ')
+		b.WriteString(heading)
+		b.WriteString("\n\n")
 		for _, f := range m.Fields {
 			v := Escape(f.Value)
 			if f.Link != "" {
 				v = "[" + v + "](" + escapeURL(f.Link) + ")"
 			}
-			fmt.Fprintf(&b, "**%s**: %s\n\n", Escape(f.Label), v)
+			b.WriteString("**")
+			b.WriteString(Escape(f.Label))
+			b.WriteString("**: ")
+			b.WriteString(v)
+			b.WriteString("\n\n")
 		}
 		if m.Note != "" {
-			fmt.Fprintf(&b, "> %s\n\n", Note(m.Note))
+			b.WriteString("> ")
+			b.WriteString(Note(m.Note))
+			b.WriteString("\n\n")
 		}
 	}
+	head = b.String()
 	var t strings.Builder
 	if m.Link != "" {
-		fmt.Fprintf(&t, "[%s](%s)", Escape(m.LinkLabel()), escapeURL(m.Link))
+		t.WriteByte('[')
+		t.WriteString(Escape(m.LinkLabel()))
+		t.WriteString("](")
+		t.WriteString(escapeURL(m.Link))
+		t.WriteByte(')')
 	}
-	if m.Keyword != "" && !strings.Contains(b.String()+t.String(), m.Keyword) {
+	if m.Keyword != "" && !containsAcross(head, t.String(), m.Keyword) {
 		if t.Len() > 0 {
 			t.WriteString(" ")
 		} else {
@@ -383,7 +471,16 @@ func Text(m *notify.Message, mentions string) (head, tail string) {
 	if mentions != "" {
 		t.WriteString("\n\n" + mentions)
 	}
-	return b.String(), t.String()
+	return head, t.String()
+}
+
+// containsAcross reports whether a+b contains s, without joining them.
+func containsAcross(a, b, s string) bool {
+	if strings.Contains(a, s) || strings.Contains(b, s) {
+		return true
+	}
+	n := len(s) - 1
+	return n > 0 && strings.Contains(a[max(0, len(a)-n):]+b[:min(len(b), n)], s)
 }
 
 func keywordLabel(lang string) string {

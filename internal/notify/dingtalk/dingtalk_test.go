@@ -38,7 +38,7 @@ func TestSignVectors(t *testing.T) {
 	}
 	n := &Notifier{Base: "https://oapi.dingtalk.com", Now: func() time.Time { return time.UnixMilli(1700000000004) }}
 	u, _ := n.endpoint(&config.Robot{AccessToken: "abc123", Secret: secret})
-	if want := "https://oapi.dingtalk.com/robot/send?access_token=abc123&sign=1PZxRgnTu6%2FyBDrjsrc%2B4ufHLu1eosr18gVZrNqHU14%3D&timestamp=1700000000004"; u != want {
+	if want := "https://oapi.dingtalk.com/robot/send?access_token=abc123&sign=1PZxRgnTu6%2FyBDrjsrc%2B4ufHLu1eosr18gVZrNqHU14%3D&timestamp=1700000000004"; u.String() != want {
 		t.Errorf("endpoint = %s\nwant       %s", u, want)
 	}
 }
