@@ -7,11 +7,12 @@ package dispatch
 
 import (
 	"context"
-	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -121,10 +122,14 @@ const (
 	jobRequeued
 )
 
-// NewID returns a random job id.
+// NewID returns a random job id: 24 hex digits (96 bits) from the
+// runtime's ChaCha8 generator, seeded from the system's entropy. Ids name
+// spool files and history records; they need to be unique, not secret, so
+// no system call per id.
 func NewID() string {
 	var b [12]byte
-	_, _ = rand.Read(b[:])
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint32(b[8:], rand.Uint32())
 	return hex.EncodeToString(b[:])
 }
 
@@ -154,6 +159,10 @@ type Outcome struct {
 	// message).
 	Digest int
 	At     time.Time
+	// Late is set on a final outcome that came after Submit answered for
+	// the job (it was queued, retried or still under way at the deadline):
+	// the outcomes Submit returned did not report it.
+	Late bool
 }
 
 // Resolver addresses jobs from the current configuration: it returns the
@@ -504,9 +513,10 @@ func (d *Dispatcher) Submit(ctx context.Context, jobs []*Job, deadline time.Time
 				done <- i // handed back to the queue at the deadline: the queue settles it
 				return
 			}
-			o := d.settle([]*Job{j}, res)
+			// Settled under mu: detach either reports this outcome or has
+			// marked the job answered for before it is settled (Late).
 			mu.Lock()
-			outs[i] = o
+			outs[i] = d.settle([]*Job{j}, res)
 			mu.Unlock()
 			done <- i
 		}()
@@ -534,33 +544,43 @@ func (d *Dispatcher) detach(jobs []*Job, outs []Outcome, mu *sync.Mutex, finishe
 	cancels []context.CancelFunc, done chan int, running int) []Outcome {
 	mu.Lock()
 	snapshot := slices.Clone(outs)
-	mu.Unlock()
-	var wait []int
+	var wait, spool []int
 	for i, j := range jobs {
 		if snapshot[i].Status != "" || finished[i] {
 			continue
 		}
 		if d.o.RequeueInFlight && j.state.CompareAndSwap(jobRunning, jobRequeued) {
-			// Nothing may run after the answer here: stop the send and
-			// queue the job for a hand-off. The robot may have taken it
-			// already (at least once).
+			// Nothing may run after the answer here: stop the send; the
+			// job is queued for a hand-off below.
 			cancels[i]()
-			if err := d.enqueue(j, true); err != nil {
-				snapshot[i] = d.unsaved(j, err, d.clock.Now())
-			} else {
-				snapshot[i] = Outcome{Job: j, Status: Pending, At: d.clock.Now()}
-			}
+			spool = append(spool, i)
 			continue
 		}
 		if d.spool != nil && d.spool.Err() != nil {
 			wait = append(wait, i) // cannot be made durable: finish it now
 			continue
 		}
+		// Answered for as pending: its outcome, when it comes, is Late.
 		j.answered.Store(true)
-		if err := d.spoolJob(j); err != nil {
-			d.log.Error("spool write failed; the alert is still being sent", "job", j.ID, "error", err.Error())
-		}
 		snapshot[i] = Outcome{Job: j, Status: Pending, At: d.clock.Now()}
+		spool = append(spool, i)
+	}
+	mu.Unlock()
+	for _, i := range spool {
+		j := jobs[i]
+		if snapshot[i].Status == Pending {
+			if err := d.spoolJob(j); err != nil {
+				d.log.Error("spool write failed; the alert is still being sent", "job", j.ID, "error", err.Error())
+			}
+			continue
+		}
+		// Requeued on Function Compute: the robot may have taken it
+		// already (at least once).
+		if err := d.enqueue(j, true); err != nil {
+			snapshot[i] = d.unsaved(j, err, d.clock.Now())
+		} else {
+			snapshot[i] = Outcome{Job: j, Status: Pending, At: d.clock.Now()}
+		}
 	}
 	for len(wait) > 0 && running > 0 {
 		i := <-done
@@ -623,7 +643,8 @@ func (d *Dispatcher) settle(jobs []*Job, sn sent) Outcome {
 	for _, j := range jobs {
 		alerts += 1 + j.Repeats
 	}
-	out := Outcome{Job: jobs[0], Robot: sn.robot, Message: sn.msg, Attempts: res.Attempts, Err: res.Err, Digest: alerts, At: now}
+	out := Outcome{Job: jobs[0], Robot: sn.robot, Message: sn.msg, Attempts: res.Attempts, Err: res.Err, Digest: alerts, At: now,
+		Late: jobs[0].answered.Load()}
 	switch {
 	case res.Err == nil:
 		out.Status = Delivered

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -219,26 +220,39 @@ func BenchmarkHandlerParallel(b *testing.B) {
 }
 
 // TestReadBody: the presized read returns the body whatever the announced
-// length, and stops one byte past MaxBody.
+// length, into a fresh or a reused buffer, and stops one byte past MaxBody.
 func TestReadBody(t *testing.T) {
 	body := bytes.Repeat([]byte("0123456789"), 300)
+	reused := &bodyBuf{b: make([]byte, 0, 10)}
 	for _, hint := range []int64{-1, 0, 1, 100, int64(len(body)) - 1, int64(len(body)), int64(len(body)) + 1, 10000} {
-		got, err := readBody(iotest.OneByteReader(bytes.NewReader(body)), hint)
-		if err != nil || !bytes.Equal(got, body) {
-			t.Errorf("hint %d: %d bytes, %v", hint, len(got), err)
-		}
-		got, err = readBody(bytes.NewReader(body), hint)
-		if err != nil || !bytes.Equal(got, body) {
-			t.Errorf("hint %d: %d bytes, %v", hint, len(got), err)
+		for _, b := range []*bodyBuf{{}, reused} {
+			if err := b.read(iotest.OneByteReader(bytes.NewReader(body)), hint); err != nil || !bytes.Equal(b.b, body) {
+				t.Errorf("hint %d: %d bytes, %v", hint, len(b.b), err)
+			}
+			if err := b.read(bytes.NewReader(body), hint); err != nil || !bytes.Equal(b.b, body) {
+				t.Errorf("hint %d: %d bytes, %v", hint, len(b.b), err)
+			}
 		}
 	}
 	big := make([]byte, MaxBody+100)
 	for _, hint := range []int64{-1, MaxBody, MaxBody + 100} {
-		if got, err := readBody(bytes.NewReader(big), hint); err != nil || len(got) != MaxBody+1 {
-			t.Errorf("over the limit, hint %d: %d bytes, %v; want MaxBody+1", hint, len(got), err)
+		b := &bodyBuf{}
+		if err := b.read(bytes.NewReader(big), hint); err != nil || len(b.b) != MaxBody+1 {
+			t.Errorf("over the limit, hint %d: %d bytes, %v; want MaxBody+1", hint, len(b.b), err)
 		}
 	}
-	if _, err := readBody(iotest.ErrReader(io.ErrUnexpectedEOF), 10); err != io.ErrUnexpectedEOF {
+	if err := (&bodyBuf{}).read(iotest.ErrReader(io.ErrUnexpectedEOF), 10); err != io.ErrUnexpectedEOF {
 		t.Errorf("read error = %v", err)
+	}
+}
+
+// TestQueryValue: the token is found as url.ParseQuery finds it.
+func TestQueryValue(t *testing.T) {
+	for _, raw := range []string{"", "token=abc", "a=1&token=abc&token=def", "token=a%2Bb+c", "to%6Ben=x", "token=%zz&token=ok",
+		"token;x=1&token=y", "token", "token=", "=&&token=z", "x=1;token=2", "tok%en=1&token=2", "token=%E4%B8%AD"} {
+		want := func() string { q, _ := url.ParseQuery(raw); return q.Get("token") }()
+		if got := queryValue(raw, "token"); got != want {
+			t.Errorf("%q: %q, want %q", raw, got, want)
+		}
 	}
 }

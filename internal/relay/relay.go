@@ -6,17 +6,13 @@ package relay
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -132,23 +128,25 @@ func (h *Handler) Dispatcher() *dispatch.Dispatcher { return h.disp }
 // ends.
 func (h *Handler) Wait(ctx context.Context) error { return h.disp.Wait(ctx) }
 
-// record is the dispatcher's OnFinal hook: it logs the final outcome of a
-// delivery, adds it to the history, and tells the planner (a delivered
-// message starts its issue's repeat window).
+// record is the dispatcher's OnFinal hook: it adds a delivery's final
+// outcome to the history and tells the planner (a delivered message starts
+// its issue's repeat window). A failure is logged; so is a delivery that
+// came after its webhook was answered (queued, retried, a digest) — one
+// delivered within its request is in its webhook's line.
 func (h *Handler) record(o dispatch.Outcome) {
 	rec := plan.Record(o)
 	h.plan.Done(o.Job, o.Err == nil, o.At)
-	log := h.log.With("request_id", rec.RequestID, "project", rec.Project, "robot", rec.Robot, "kind", rec.Kind)
-	if o.Err != nil {
-		log.Warn("delivery failed", "result", "failed", "code", o.Err.Code, "error", o.Err.Error(),
-			"attempts", o.Attempts, "latency_ms", rec.LatencyMS)
-	} else {
+	switch {
+	case o.Err != nil:
+		h.log.Warn("delivery failed", "request_id", rec.RequestID, "project", rec.Project, "robot", rec.Robot, "kind", rec.Kind,
+			"result", "failed", "code", o.Err.Code, "error", o.Err.Error(), "attempts", o.Attempts, "latency_ms", rec.LatencyMS)
+	case o.Late:
 		mentions := 0
 		if o.Message != nil {
 			mentions = len(o.Message.Mentions)
 		}
-		log.Info("delivered", "result", "ok", "attempts", o.Attempts, "mentions", mentions,
-			"digest", o.Digest, "latency_ms", rec.LatencyMS)
+		h.log.Info("delivered", "request_id", rec.RequestID, "project", rec.Project, "robot", rec.Robot, "kind", rec.Kind,
+			"result", "ok", "attempts", o.Attempts, "mentions", mentions, "digest", o.Digest, "latency_ms", rec.LatencyMS)
 	}
 	if h.o.History != nil {
 		h.o.History.Add(rec)
@@ -312,17 +310,6 @@ func describeStoreError(err error) string {
 	return "the store cannot be read: " + notify.Redact(err.Error())
 }
 
-func requestID(r *http.Request) string {
-	for _, k := range []string{"x-fc-request-id", "Request-ID", "X-Request-ID"} {
-		if v := r.Header.Get(k); v != "" && len(v) <= 128 {
-			return v
-		}
-	}
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 // outcome is one robot's delivery result in the answer.
 type outcome struct {
 	Robot   string `json:"robot"`
@@ -341,30 +328,33 @@ type outcome struct {
 }
 
 // webhook takes a Sentry webhook: read and authorize it, plan it, submit
-// the plan's jobs, answer within Sentry's budget.
+// the plan's jobs, answer within Sentry's budget, and log one line.
 func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 	start := h.o.Now()
-	rid := requestID(r)
-	log := h.log.With("request_id", rid)
+	line := hookLine{rid: requestID(r), start: start}
 	ctx := h.withCredentials(r)
-	x, body, ev, refusal := h.read(ctx, w, r)
+	body := bodies.get()
+	x, ev, refusal := h.read(ctx, w, r, body)
 	var pl *plan.Plan
 	if refusal == nil {
-		log = log.With("resource", ev.Resource, "action", ev.Action, "project", strings.Join(ev.ProjectSlugs, ","))
+		line.event(ev)
 		var err error
-		if pl, err = h.plan.Plan(x, plan.Request{Event: ev, Body: body, Header: r.Header, RequestID: rid, Received: start}); err != nil {
+		if pl, err = h.plan.Plan(x, plan.Request{Event: ev, Body: body.b, Header: r.Header, RequestID: line.rid, Received: start}); err != nil {
 			refusal = planRefusal(err)
 		}
 	}
+	bodies.put(body) // planned: nothing refers to the body any more
 	if refusal != nil {
-		log.Info("webhook refused", "status", refusal.status, "error", refusal.msg, "latency_ms", ms(h.o.Now().Sub(start)))
-		writeJSON(w, refusal.status, refusal.body(rid))
+		line.status, line.err = refusal.status, refusal.msg
+		h.logHook(ctx, &line, "webhook refused")
+		writeJSON(w, refusal.status, refusal.body(line.rid))
 		return
 	}
 	if pl.Outcome != plan.Send {
-		log.Info("webhook "+pl.Outcome, "reason", pl.Reason)
+		line.reason = pl.Reason
+		h.logHook(ctx, &line, "webhook "+pl.Outcome)
 		writeJSON(w, http.StatusOK, map[string]any{"status": pl.Outcome, pl.Outcome: true, "reason": pl.Reason,
-			"request_id": rid, "delivered": []outcome{}})
+			"request_id": line.rid, "delivered": []outcome{}})
 		return
 	}
 	if h.o.FC && h.o.SelfURL == "" {
@@ -377,17 +367,15 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		budget = h.o.IntegrationBudget
 	}
 	results := h.disp.Submit(plan.WithDocument(ctx, x), pl.Jobs, start.Add(budget))
-	status, resp := h.answer(pl, results, rid)
+	status, resp := h.answer(pl, results, line.rid)
 	if status != http.StatusOK && status != http.StatusAccepted {
 		h.plan.Release(pl) // not delivered: Sentry sending it again is no copy
 	}
 	if h.o.FC {
-		h.beforeFreeze(ctx, log)
+		h.beforeFreeze(ctx, h.log.With("request_id", line.rid))
 	}
-	if slices.ContainsFunc(pl.Jobs, func(j *dispatch.Job) bool { return j.PayloadOrg != "" }) {
-		log = log.With("payload_organization", ev.OrgSlug)
-	}
-	log.Info("webhook answered", "status", status, "robots", len(results), "latency_ms", ms(h.o.Now().Sub(start)))
+	line.answered(status, results, ev)
+	h.logHook(ctx, &line, "webhook answered")
 	writeJSON(w, status, resp)
 }
 
@@ -430,47 +418,48 @@ func planRefusal(err error) *refusal {
 }
 
 // read takes what a webhook request carries: the document (whose token it
-// must name), the body within the limit, and the event it holds.
-func (h *Handler) read(ctx context.Context, w http.ResponseWriter, r *http.Request) (*config.Index, []byte, *sentry.Event, *refusal) {
+// must name), the body within the limit (into body), and the event it
+// holds.
+func (h *Handler) read(ctx context.Context, w http.ResponseWriter, r *http.Request, body *bodyBuf) (*config.Index, *sentry.Event, *refusal) {
 	x, err := h.o.Docs.Get(ctx)
 	if err != nil {
-		return nil, nil, nil, refuse(http.StatusServiceUnavailable, "%s", describeStoreError(err))
+		return nil, nil, refuse(http.StatusServiceUnavailable, "%s", describeStoreError(err))
 	}
 	if want := x.Doc.WebhookToken.Reveal(); want != "" {
-		switch got := r.URL.Query().Get("token"); {
+		switch got := queryValue(r.URL.RawQuery, "token"); {
 		case got == "":
-			return nil, nil, nil, refuse(http.StatusUnauthorized, "the token is missing: add ?token=<webhook_token> to the webhook URL")
+			return nil, nil, refuse(http.StatusUnauthorized, "the token is missing: add ?token=<webhook_token> to the webhook URL")
 		case subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1:
-			return nil, nil, nil, refuse(http.StatusUnauthorized, "the token is wrong: copy the webhook URL from the configurator again")
+			return nil, nil, refuse(http.StatusUnauthorized, "the token is wrong: copy the webhook URL from the configurator again")
 		}
 	}
 	if ct := r.Header.Get("Content-Type"); !acceptableType(ct) {
-		return nil, nil, nil, refuse(http.StatusUnsupportedMediaType, "content type %q is not JSON; Sentry sends application/json", ct)
+		return nil, nil, refuse(http.StatusUnsupportedMediaType, "content type %q is not JSON; Sentry sends application/json", ct)
 	}
 	if r.ContentLength > MaxBody {
 		drain(w, r.Body)
-		return nil, nil, nil, refuse(http.StatusRequestEntityTooLarge, "the body is %d bytes; the limit is %d (4 MiB)", r.ContentLength, MaxBody)
+		return nil, nil, refuse(http.StatusRequestEntityTooLarge, "the body is %d bytes; the limit is %d (4 MiB)", r.ContentLength, MaxBody)
 	}
-	body, err := readBody(r.Body, r.ContentLength)
+	err = body.read(r.Body, r.ContentLength)
 	switch {
 	case err != nil:
-		return nil, nil, nil, refuse(http.StatusBadRequest, "the body could not be read: %s", err.Error())
-	case len(body) > MaxBody:
+		return nil, nil, refuse(http.StatusBadRequest, "the body could not be read: %s", err.Error())
+	case len(body.b) > MaxBody:
 		drain(w, r.Body)
-		return nil, nil, nil, refuse(http.StatusRequestEntityTooLarge, "the body is over %d bytes (4 MiB)", MaxBody)
+		return nil, nil, refuse(http.StatusRequestEntityTooLarge, "the body is over %d bytes (4 MiB)", MaxBody)
 	}
-	ev, err := sentry.Parse(body, r.Header)
+	ev, err := sentry.Parse(body.b, r.Header)
 	if err != nil {
-		return nil, nil, nil, refuse(http.StatusBadRequest, "%s", err.Error())
+		return nil, nil, refuse(http.StatusBadRequest, "%s", err.Error())
 	}
-	return x, body, ev, nil
+	return x, ev, nil
 }
 
 // answer words what Submit did: 200 delivered, 202 when some continue
 // after the answer, 502 when a robot refused, 503 when an alert that must
 // wait could not be saved (claiming durable acceptance would be a lie:
 // Sentry may send it again, and then it is not a copy).
-func (h *Handler) answer(pl *plan.Plan, results []dispatch.Outcome, rid string) (int, map[string]any) {
+func (h *Handler) answer(pl *plan.Plan, results []dispatch.Outcome, rid string) (int, *answerBody) {
 	status, state := http.StatusOK, "delivered"
 	outs := make([]outcome, 0, len(results))
 	var failed, unsaved []string
@@ -501,14 +490,24 @@ func (h *Handler) answer(pl *plan.Plan, results []dispatch.Outcome, rid string) 
 	case waiting:
 		status, state = http.StatusAccepted, "accepted"
 	}
-	resp := map[string]any{"status": state, "request_id": rid, "delivered": outs}
+	resp := &answerBody{Status: state, RequestID: rid, Delivered: outs}
 	if len(failed) > 0 {
-		resp["error"] = strings.Join(failed, "; ")
+		resp.Error = strings.Join(failed, "; ")
 	}
 	if waiting && len(failed) == 0 {
-		resp["reason"] = "some robots are at their rate limit or still being retried; the alert is queued and will be delivered (merged into a digest if needed)"
+		resp.Reason = "some robots are at their rate limit or still being retried; the alert is queued and will be delivered (merged into a digest if needed)"
 	}
 	return status, resp
+}
+
+// answerBody is the answer to a webhook that was sent on; its members in
+// the order of their names, as they were when it was a map.
+type answerBody struct {
+	Delivered []outcome `json:"delivered"`
+	Error     string    `json:"error,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+	RequestID string    `json:"request_id"`
+	Status    string    `json:"status"`
 }
 
 // maxDrain bounds what is read of a body over the limit before answering.
@@ -521,47 +520,6 @@ const maxDrain = 64 << 20
 func drain(w http.ResponseWriter, body io.Reader) {
 	w.Header().Set("Connection", "close")
 	_, _ = io.Copy(io.Discard, io.LimitReader(body, maxDrain))
-}
-
-// readBody reads at most MaxBody+1 bytes into a buffer sized from the
-// Content-Length when it is known (io.ReadAll grows from 512 bytes, copying
-// a webhook several times).
-func readBody(body io.Reader, length int64) ([]byte, error) {
-	r := io.LimitReader(body, MaxBody+1)
-	if length < 0 || length > MaxBody {
-		return io.ReadAll(r)
-	}
-	buf := make([]byte, 0, length+1) // +1: room to see the end without growing
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)] // longer than announced: grow
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
-}
-
-func acceptableType(ct string) bool {
-	if ct == "" {
-		return true
-	}
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return false
-	}
-	switch {
-	case mt == "application/json", mt == "text/json", mt == "text/plain",
-		strings.HasSuffix(mt, "+json"), mt == "application/x-www-form-urlencoded":
-		// curl -d sends form-urlencoded; the body must still be JSON.
-		return true
-	}
-	return false
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -577,7 +578,8 @@ func TestLogsCarryNoSecret(t *testing.T) {
 	e.post("?token="+token, testdata(t, "issue_created.json"), "Sentry-Hook-Resource", "issue")
 	http.Get(e.srv.URL + "/")
 	logs := e.logs.String()
-	if !strings.Contains(logs, `"robot":"研发告警群"`) || !strings.Contains(logs, `"latency_ms"`) {
+	// Each webhook's line names the robots it went to (first 研发告警群).
+	if !strings.Contains(logs, `"robot":"研发告警群`) || !strings.Contains(logs, `"latency_ms"`) {
 		t.Fatalf("logs lack delivery records:\n%s", logs)
 	}
 	for _, s := range testDoc().Secrets() {
@@ -929,5 +931,53 @@ func TestHugeTitlesDoNotStay(t *testing.T) {
 	}
 	if grew := int64(heap()) - int64(before); grew > 16<<20 {
 		t.Errorf("the heap grew by %d MB after 40 alerts with 2 MB titles; their titles are kept", grew>>20)
+	}
+}
+
+// logLines returns the log lines of request id rid.
+func (e *env) logLines(rid string) []map[string]any {
+	var out []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(e.logs.String()), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(l), &m) == nil && m["request_id"] == rid {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// TestOneLogLinePerWebhook: a webhook delivered within its request logs
+// one line, which names its robots; deliveries that outlive the answer are
+// logged when they end.
+func TestOneLogLinePerWebhook(t *testing.T) {
+	e := newEnv(t)
+	hdr := []string{"Sentry-Hook-Resource", "event_alert", "Request-ID", "one-line-0001"}
+	if code, a := e.post("?token="+token, testdata(t, "event_alert.json"), hdr...); code != 200 || a.Status != "delivered" {
+		t.Fatalf("%d %+v", code, a)
+	}
+	lines := e.logLines("one-line-0001")
+	if len(lines) != 1 || lines[0]["msg"] != "webhook answered" || lines[0]["robot"] != "研发告警群,运维群" ||
+		lines[0]["robots"] != float64(2) || lines[0]["status"] != float64(200) || lines[0]["latency_ms"] == nil {
+		t.Fatalf("lines of the webhook: %v", lines)
+	}
+
+	e = newEnv(t, func(o *Options) { o.IntegrationBudget = 20 * time.Millisecond })
+	e.robot.SetLatency(300 * time.Millisecond)
+	hdr[3] = "one-line-0002"
+	if code, a := e.post("?token="+token, testdata(t, "event_alert.json"), hdr...); code != http.StatusAccepted {
+		t.Fatalf("%d %+v, want 202", code, a)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.h.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var msgs []string
+	for _, l := range e.logLines("one-line-0002") {
+		msgs = append(msgs, l["msg"].(string))
+	}
+	slices.Sort(msgs)
+	if want := []string{"delivered", "delivered", "webhook answered"}; !slices.Equal(msgs, want) {
+		t.Errorf("lines %q, want %q", msgs, want)
 	}
 }
