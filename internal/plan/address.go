@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/deliveries"
@@ -89,9 +90,11 @@ func mentions(x *config.Index, j *dispatch.Job) []notify.Mention {
 // for a re-send.
 func Record(o dispatch.Outcome) deliveries.Record {
 	j := o.Job
-	robot, kind := fmt.Sprintf("robot %d", j.RobotID), j.Kind
+	var robot, kind string
 	if o.Robot != nil {
 		robot, kind = o.Robot.Name, o.Robot.Kind
+	} else {
+		robot, kind = "robot "+strconv.FormatInt(j.RobotID, 10), j.Kind
 	}
 	msg := &j.Message
 	if o.Message != nil && len(o.Message.Digest) == 0 {

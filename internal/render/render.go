@@ -121,9 +121,9 @@ func Message(t route.Target, ev *sentry.Event, opt Options) *notify.Message {
 		Fields:  make([]notify.Field, 0, 12), // room for the usual facts, grown once at most
 	}
 	short, status, rulesInStatus := stateWords(ev, L)
-	m.Title = fmt.Sprintf("%s: %s", projectName, title)
+	m.Title = projectName + ": " + title
 	if short != "" && ev.State != sentry.StateTriggered {
-		m.Title = fmt.Sprintf("[%s] %s", short, m.Title)
+		m.Title = "[" + short + "] " + m.Title
 	}
 	if !strings.Contains(m.Title, kw) {
 		m.Title = kw + " | " + m.Title
@@ -135,7 +135,7 @@ func Message(t route.Target, ev *sentry.Event, opt Options) *notify.Message {
 			m.Fields = append(m.Fields, notify.Field{Label: label, Value: v})
 		}
 	}
-	add(L.project, fmt.Sprintf("%s (%s)", projectName, t.Project.Slug), maxValue)
+	add(L.project, projectName+" ("+t.Project.Slug+")", maxValue)
 	add(L.state, status, maxValue)
 	add(L.level, ev.Level, maxValue)
 	add(L.env, ev.Environment, maxValue)

@@ -115,3 +115,20 @@ func TestEndpointQuery(t *testing.T) {
 		t.Error("an invalid base URL was taken")
 	}
 }
+
+// TestEscapeUnchangedIsSame: text without markup comes back as it is.
+func TestEscapeUnchangedIsSame(t *testing.T) {
+	for _, s := range []string{"", "plain text 中文", "a*b", "x_y", "<b>", "a\\*", "line\nbreak", "[x](y)", "`a` `b`"} {
+		if needsEscape(s) {
+			continue
+		}
+		if Escape(s) != s {
+			t.Errorf("%q changed", s)
+		}
+	}
+	for _, s := range []string{"a*b*", "a\nb", "<b>", "[a](b)", "\\*"} {
+		if !needsEscape(s) {
+			t.Errorf("%q needs escaping", s)
+		}
+	}
+}

@@ -361,7 +361,8 @@ func body(m *notify.Message) ([]byte, error) {
 	}
 	head, tail := Text(m, mentions.String())
 	title := Title(m)
-	b := make([]byte, 0, 112+len(title)+len(head)+len(tail)+mentions.Len())
+	size := len(title) + len(head) + len(tail)
+	b := make([]byte, 0, 160+size+size/8+mentions.Len()) // room for the escapes of the line breaks
 	b = append(b, `{"msgtype":"markdown","markdown":{"title":`...)
 	b = notify.AppendJSONString(b, title)
 	b = append(b, `,"text":"`...)
@@ -563,6 +564,9 @@ func foldLines(s string) string {
 //
 // "|" and "~" are never escaped: DingTalk has no tables or strike-through.
 func Escape(s string) string {
+	if !needsEscape(s) {
+		return s // most text: nothing to fold or escape, nothing to copy
+	}
 	s = foldLines(s)
 	pair := func(c string) bool { return strings.Count(s, c) >= 2 }
 	stars, unders, ticks := pair("*"), pair("_"), pair("`")
@@ -583,6 +587,25 @@ func Escape(s string) string {
 		b.WriteByte(c)
 	}
 	return b.String()
+}
+
+// markup marks the bytes Escape may change: what it escapes and the line
+// breaks it folds.
+var markup = func() (t [256]bool) {
+	for _, c := range []byte("*_`[]\\<\r\n") {
+		t[c] = true
+	}
+	return t
+}()
+
+// needsEscape reports whether s has a byte Escape may change.
+func needsEscape(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if markup[s[i]] {
+			return true
+		}
+	}
+	return false
 }
 
 func isPunct(c byte) bool {
