@@ -2,6 +2,7 @@ package sentry
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -240,6 +241,26 @@ func TestUnescape(t *testing.T) {
 		}
 		if s.bad || got != want {
 			t.Errorf("%s: %q, want %q", lit, got, want)
+		}
+	}
+}
+
+// TestHasSpecial: the eight-byte test agrees with the byte table for every
+// byte in every position.
+func TestHasSpecial(t *testing.T) {
+	for c := range 256 {
+		for pos := range 8 {
+			w := []byte("abcdefgh")
+			w[pos] = byte(c)
+			got := hasSpecial(binary.LittleEndian.Uint64(w))
+			if got != strSpecial[c] {
+				t.Fatalf("byte %#x at %d: %v", c, pos, got)
+			}
+		}
+	}
+	for _, w := range []string{"\x80\x80\x80\x80\x80\x80\x80\x80", "\xff\xfe\x21\x23\x5b\x5d\x7f\x20", "中文字符"[:8]} {
+		if hasSpecial(binary.LittleEndian.Uint64([]byte(w))) {
+			t.Errorf("%q has nothing special", w)
 		}
 	}
 }

@@ -484,8 +484,7 @@ func parseIssue(ev *Event, d *dataBody) (*Event, error) {
 	ev.Level = string(is.Level)
 	ev.Platform = string(is.Platform)
 	ev.FirstSeen, ev.LastSeen = is.FirstSeen.Time, is.LastSeen.Time
-	ev.Count, _ = strconv.ParseInt(string(is.Count), 10, 64)
-	ev.UserCount, _ = strconv.ParseInt(string(is.UserCount), 10, 64)
+	ev.Count, ev.UserCount = count(is.Count), count(is.UserCount)
 	ev.Unhandled = is.IsUnhandled == "true"
 	ev.URL = first(is.WebURL, is.Permalink)
 	ev.Resolution = string(d.ResolutionType)
@@ -697,6 +696,16 @@ func issueIDFromURL(raw string) string {
 		}
 	}
 	return ""
+}
+
+// count reads a count ("12" or 12); 0 when there is none or it is not an
+// integer.
+func count(s flexString) int64 {
+	if s == "" {
+		return 0
+	}
+	n, _ := strconv.ParseInt(string(s), 10, 64)
+	return n
 }
 
 func first(vals ...flexString) string {

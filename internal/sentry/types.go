@@ -113,8 +113,12 @@ func parseTime(s string) time.Time {
 	if s == "" {
 		return time.Time{}
 	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		return epoch(f)
+	// A time of day has a colon, which no number has: no parse (and no
+	// error value) for the usual ISO 8601 time.
+	if !strings.Contains(s, ":") {
+		if f, err := strconv.ParseFloat(s, 64); err == nil {
+			return epoch(f)
+		}
 	}
 	for _, l := range timeLayouts {
 		if t, err := time.Parse(l, s); err == nil {
