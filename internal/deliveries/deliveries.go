@@ -163,7 +163,7 @@ func (l *Log) Flush(ctx context.Context) error {
 	}
 	byDay := map[string]*bytes.Buffer{}
 	var days []string
-	for _, r := range recs {
+	for i, r := range recs {
 		day := r.Time.UTC().Format("2006-01-02")
 		b := byDay[day]
 		if b == nil {
@@ -171,7 +171,7 @@ func (l *Log) Flush(ctx context.Context) error {
 			byDay[day] = b
 			days = append(days, day)
 		}
-		line, err := json.Marshal(r)
+		line, err := appendRecord(b.AvailableBuffer(), &recs[i])
 		if err != nil {
 			continue
 		}

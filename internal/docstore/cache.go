@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
@@ -41,6 +42,14 @@ type Cache struct {
 	refreshing bool
 	lastErr    error
 	lastErrAt  time.Time
+	// fresh is the document and until when it needs no check: what every
+	// webhook within the window gets without taking mu.
+	fresh atomic.Pointer[freshDoc]
+}
+
+type freshDoc struct {
+	x     *config.Index
+	until time.Time
 }
 
 // NewCache returns a cache of the document at key in b.
@@ -72,8 +81,11 @@ func (c *Cache) window() time.Duration {
 // call (or while no good document was ever read) and, after that, at most
 // once per window; other callers meanwhile get the cached document.
 func (c *Cache) Get(ctx context.Context) (*config.Index, error) {
-	c.mu.Lock()
 	now := c.now()
+	if f := c.fresh.Load(); f != nil && now.Before(f.until) {
+		return f.x, nil
+	}
+	c.mu.Lock()
 	if c.cur != nil && (c.refreshing || now.Before(c.retryAt) || c.window() > 0 && now.Sub(c.checkedAt) < c.window()) {
 		x := c.cur
 		c.mu.Unlock()
@@ -132,6 +144,7 @@ func (c *Cache) refresh(ctx context.Context) error {
 		return err
 	}
 	c.checkedAt, c.failures, c.retryAt = now, 0, time.Time{}
+	defer c.markFresh()
 	if err != nil { // not modified
 		if c.etag == c.goodETag {
 			c.lastErr = nil
@@ -152,6 +165,14 @@ func (c *Cache) refresh(ctx context.Context) error {
 	x.Version = obj.ETag
 	c.cur, c.etag, c.goodETag, c.loadedAt, c.lastErr = x, obj.ETag, obj.ETag, now, nil
 	return nil
+}
+
+// markFresh publishes the current document until the window after the
+// last check ends. Call with c.mu held.
+func (c *Cache) markFresh() {
+	if w := c.window(); c.cur != nil && w > 0 {
+		c.fresh.Store(&freshDoc{x: c.cur, until: c.checkedAt.Add(w)})
+	}
 }
 
 // Status describes the cache for the deploy check.

@@ -10,7 +10,15 @@ import "unicode/utf8"
 // encoding/json escapes it with HTML escaping off.
 func AppendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
-	dst = AppendJSONText(dst, s)
+	dst = appendJSONText(dst, s, false)
+	return append(dst, '"')
+}
+
+// AppendJSONStringHTML is AppendJSONString with HTML escaping (<, >, &
+// as \u003c, \u003e, \u0026), as json.Marshal writes strings.
+func AppendJSONStringHTML(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	dst = appendJSONText(dst, s, true)
 	return append(dst, '"')
 }
 
@@ -19,11 +27,13 @@ const hexDigits = "0123456789abcdef"
 // AppendJSONText appends s escaped for the inside of a JSON string
 // literal (without the quotes): several calls make one string of their
 // concatenation.
-func AppendJSONText(dst []byte, s string) []byte {
+func AppendJSONText(dst []byte, s string) []byte { return appendJSONText(dst, s, false) }
+
+func appendJSONText(dst []byte, s string, html bool) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if b := s[i]; b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' {
+			if b >= 0x20 && b != '"' && b != '\\' && (!html || b != '<' && b != '>' && b != '&') {
 				i++
 				continue
 			}
@@ -41,7 +51,7 @@ func AppendJSONText(dst []byte, s string) []byte {
 				dst = append(dst, '\\', 'r')
 			case '\t':
 				dst = append(dst, '\\', 't')
-			default:
+			default: // control characters, and <, >, & when html
 				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
 			}
 			i++

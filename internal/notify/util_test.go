@@ -119,5 +119,9 @@ func TestAppendJSONString(t *testing.T) {
 		if got := AppendJSONString(nil, s); string(got) != string(want) {
 			t.Errorf("%q: %s, want %s", s, got, want)
 		}
+		want, _ = json.Marshal(s)
+		if got := AppendJSONStringHTML(nil, s); string(got) != string(want) {
+			t.Errorf("%q with HTML escapes: %s, want %s", s, got, want)
+		}
 	}
 }

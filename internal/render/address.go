@@ -76,8 +76,10 @@ func MergeMentions(lists ...[]notify.Mention) []notify.Mention {
 	for _, l := range lists {
 		for _, p := range l {
 			id := p.Name + "|" + p.Mobile
-			for _, k := range slices.Sorted(maps.Keys(p.IDs)) {
-				id += "|" + k + "=" + p.IDs[k]
+			if len(p.IDs) > 0 {
+				for _, k := range slices.Sorted(maps.Keys(p.IDs)) {
+					id += "|" + k + "=" + p.IDs[k]
+				}
 			}
 			if !seen[id] {
 				seen[id] = true
