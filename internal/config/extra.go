@@ -44,11 +44,14 @@ func unmarshalKeeping(data []byte, v any) (Extra, error) {
 	if err := json.Unmarshal(data, v); err != nil {
 		return nil, err
 	}
+	known := knownKeys(reflect.TypeOf(v).Elem())
+	if extra, ok := unknownMembers(data, known); ok {
+		return extra, nil
+	}
 	var all map[string]json.RawMessage
 	if err := json.Unmarshal(data, &all); err != nil {
 		return nil, err
 	}
-	known := knownKeys(reflect.TypeOf(v).Elem())
 	var extra Extra
 	for k, raw := range all {
 		if known[k] {
@@ -60,6 +63,119 @@ func unmarshalKeeping(data []byte, v any) (Extra, error) {
 		extra[k] = raw
 	}
 	return extra, nil
+}
+
+// unknownMembers returns the members of the object data whose names are
+// not in known, with their values' bytes, as decoding data into a
+// map[string]json.RawMessage and dropping the known names does (a later
+// member of the same name wins), without decoding it again: json.Unmarshal
+// has just checked data, so a plain scan finds the members. ok is false
+// for anything but an object or null (the caller decodes then).
+func unknownMembers(data []byte, known map[string]bool) (extra Extra, ok bool) {
+	i := skipSpace(data, 0)
+	switch {
+	case bytes.HasPrefix(data[i:], []byte("null")):
+		return nil, true
+	case i >= len(data) || data[i] != '{':
+		return nil, false
+	}
+	i++
+	for {
+		i = skipSpace(data, i)
+		if i >= len(data) {
+			return nil, false
+		}
+		switch data[i] {
+		case '}':
+			return extra, true
+		case ',':
+			i++
+			continue
+		case '"':
+		default:
+			return nil, false
+		}
+		start := i
+		i = skipString(data, i)
+		key := data[start:i]
+		i = skipSpace(data, i)
+		if i >= len(data) || data[i] != ':' {
+			return nil, false
+		}
+		i = skipSpace(data, i+1)
+		vstart := i
+		if i = skipValue(data, i); i < 0 {
+			return nil, false
+		}
+		name := string(key[1 : len(key)-1])
+		if bytes.IndexByte(key, '\\') >= 0 && json.Unmarshal(key, &name) != nil {
+			return nil, false
+		}
+		if known[name] {
+			continue
+		}
+		if extra == nil {
+			extra = Extra{}
+		}
+		extra[name] = bytes.Clone(data[vstart:i])
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at b[i] (a
+// quote); len(b) if it does not end.
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// skipValue returns the index after the (valid) value at b[i], or -1.
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return -1
+	}
+	for i < len(b) { // a number, true, false or null
+		switch b[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i
+		}
+		i++
+	}
+	return i
 }
 
 // marshalKeeping encodes v (a struct value without custom MarshalJSON) and
