@@ -238,6 +238,8 @@ type Dispatcher struct {
 	// run only from then, so none calls the Resolver or OnFinal before the
 	// program has finished wiring them.
 	started bool
+	// startedOnce is started, read without d.mu by Submit.
+	startedOnce atomic.Bool
 }
 
 // startWorker reports whether st needs a background worker now, and
@@ -252,17 +254,12 @@ func (d *Dispatcher) startWorker(st *robotState) bool {
 	return true
 }
 
-func (d *Dispatcher) isStarted() bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.started
-}
-
 // Start lets background workers run: the alerts a previous run left in
 // the spool start going out. Submit calls it too.
 func (d *Dispatcher) Start() {
 	d.mu.Lock()
 	d.started = true
+	d.startedOnce.Store(true)
 	var sts []*robotState
 	for _, st := range d.robots {
 		if d.startWorker(st) {
@@ -471,7 +468,7 @@ func (d *Dispatcher) take(st *robotState, now time.Time, n int) bool {
 // otherwise dropped with the status Unsaved: the caller must not claim it
 // was accepted.
 func (d *Dispatcher) Submit(ctx context.Context, jobs []*Job, deadline time.Time) []Outcome {
-	if !d.isStarted() {
+	if !d.startedOnce.Load() {
 		d.Start()
 	}
 	outs := make([]Outcome, len(jobs))

@@ -252,6 +252,9 @@ func NewHTTPClient() *http.Client {
 	t.IdleConnTimeout = 90 * time.Second
 	t.TLSHandshakeTimeout = 3 * time.Second
 	t.ResponseHeaderTimeout = 5 * time.Second
+	// Robot APIs answer a few dozen bytes of JSON: no gzip to ask for or
+	// unwrap.
+	t.DisableCompression = true
 	return &http.Client{Transport: t, Timeout: 6 * time.Second}
 }
 
