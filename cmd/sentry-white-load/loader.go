@@ -115,6 +115,10 @@ func (l *loader) prepareBinaries(rep *report.Report) error {
 	if l.o.before != "" {
 		l.relays = append(l.relays, report.Relay{Name: l.o.beforeName, Path: absPath(l.o.before)})
 	}
+	for _, kv := range l.o.also {
+		name, path, _ := strings.Cut(kv, "=")
+		l.relays = append(l.relays, report.Relay{Name: name, Path: absPath(path)})
+	}
 	return nil
 }
 

@@ -66,6 +66,7 @@ type options struct {
 	jsonOut    string
 	keep       bool
 	relayEnv   envList
+	also       envList // more relays to measure, NAME=PATH
 }
 
 // envList is a repeatable KEY=VALUE flag.
@@ -101,6 +102,7 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 	fs.DurationVar(&o.latency, "robot-latency", 0, "the stand-in's delay before each answer (0: at once)")
 	fs.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work folder (relay logs, spools)")
+	fs.Var(&o.also, "also", "NAME=PATH: one more relay binary measured the same way, taking turns with the others (repeatable; e.g. each commit of a series)")
 	fs.Var(&o.relayEnv, "relay-env", "KEY=VALUE added to the relays' environment, e.g. GODEBUG=gctrace=1 or GOGC=50 (repeatable; for experiments)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -247,7 +249,7 @@ func cleanEnv() []string {
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		if strings.HasPrefix(k, "SENTRY_WHITE_") || strings.HasPrefix(k, "OSS_") || strings.HasPrefix(k, "ALIBABA_CLOUD_") ||
-			strings.HasPrefix(k, "FC_") || k == "GOGC" || k == "GOMEMLIMIT" || k == "GODEBUG" {
+			strings.HasPrefix(k, "FC_") || k == "GOGC" || k == "GOMEMLIMIT" || k == "GODEBUG" || k == "GOMAXPROCS" {
 			continue
 		}
 		env = append(env, kv)
