@@ -167,7 +167,7 @@ func (l *Log) Flush(ctx context.Context) error {
 		day := r.Time.UTC().Format("2006-01-02")
 		b := byDay[day]
 		if b == nil {
-			b = &bytes.Buffer{}
+			b = bytes.NewBuffer(make([]byte, 0, 384*len(recs))) // a delivered record's line is about 300 bytes
 			byDay[day] = b
 			days = append(days, day)
 		}

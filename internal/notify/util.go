@@ -48,9 +48,27 @@ func PostURL(ctx context.Context, c *http.Client, r *config.Robot, u *url.URL, b
 		return 0, nil, &Error{Robot: r.Name, Kind: r.Kind, Msg: Scrub(err.Error(), secrets...), Retry: true, Timeout: IsTimeout(err)}
 	}
 	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	raw := readAnswer(resp.Body)
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswer)) // let the connection be reused
 	return resp.StatusCode, raw, nil
+}
+
+// readAnswer reads at most maxAnswer bytes of a robot's answer: a few
+// dozen bytes, read into a buffer of that size rather than io.ReadAll's
+// 512.
+func readAnswer(r io.Reader) []byte {
+	buf := make([]byte, 0, 64)
+	for len(buf) < maxAnswer {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):min(cap(buf), maxAnswer)])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			break
+		}
+	}
+	return buf
 }
 
 // Scrub removes query secrets (Redact) and the given secret values, in

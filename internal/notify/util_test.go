@@ -1,9 +1,11 @@
 package notify
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // plain renders a message as JSON of its parts, standing in for a kind.
@@ -122,6 +124,21 @@ func TestAppendJSONString(t *testing.T) {
 		want, _ = json.Marshal(s)
 		if got := AppendJSONStringHTML(nil, s); string(got) != string(want) {
 			t.Errorf("%q with HTML escapes: %s, want %s", s, got, want)
+		}
+	}
+}
+
+// TestReadAnswer: the answer whole, whatever its size and how it is read,
+// bounded by maxAnswer.
+func TestReadAnswer(t *testing.T) {
+	for _, n := range []int{0, 1, 27, 255, 256, 257, 1000, maxAnswer, maxAnswer + 10} {
+		body := bytes.Repeat([]byte("x"), n)
+		want := body[:min(n, maxAnswer)]
+		if got := readAnswer(bytes.NewReader(body)); !bytes.Equal(got, want) {
+			t.Errorf("%d bytes: read %d", n, len(got))
+		}
+		if got := readAnswer(iotest.OneByteReader(bytes.NewReader(body))); !bytes.Equal(got, want) {
+			t.Errorf("%d bytes one at a time: read %d", n, len(got))
 		}
 	}
 }
