@@ -55,7 +55,8 @@ dist: fc-zip
 screenshots:
 	$(GO) test -count=1 -run '^TestBrowser' ./cmd/sentry-white -update
 
-## bench: Go benchmarks, the load tool, cold start and sizes; rewrites BENCHMARKS.md
+## bench: Go benchmarks, the relay beside a direct-to-robot baseline and the relay of 534f2bd (3 rounds),
+##        cold start, cost on FC; rewrites BENCHMARKS.md and the README's bench section (about 4 minutes)
 bench:
 	$(GO) run ./cmd/sentry-white-bench -o BENCHMARKS.md
 
