@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
@@ -137,12 +138,16 @@ func AsError(err error, robot *config.Robot) *Error {
 	return &Error{Robot: robot.Name, Kind: robot.Kind, Msg: Redact(err.Error()), Retry: true}
 }
 
-var secretQuery = regexp.MustCompile(`(?i)((?:access_token|key|sign|token|timestamp|secret)=)[^&\s"']*`)
+// secretQuery is compiled on first use: a relay that never redacts an
+// error does not pay for it at start.
+var secretQuery = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)((?:access_token|key|sign|token|timestamp|secret)=)[^&\s"']*`)
+})
 
 // Redact removes tokens and signatures carried in query parameters from a
 // URL or an error text. Senders also Scrub the values they know (a token
 // in a URL path).
-func Redact(s string) string { return secretQuery.ReplaceAllString(s, "${1}REDACTED") }
+func Redact(s string) string { return secretQuery().ReplaceAllString(s, "${1}REDACTED") }
 
 // RedactURL returns u without its secret query values.
 func RedactURL(u *url.URL) string { return Redact(u.String()) }

@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -233,7 +234,7 @@ const (
 
 // ipInText is an address after "ip", as in "ip 203.0.113.9 not in
 // whitelist": "description" has the letters "ip" too.
-var ipInText = regexp.MustCompile(`(?i)\bip\s*\d{1,3}(?:\.\d{1,3}){3}\b`)
+var ipInText = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)\bip\s*\d{1,3}(?:\.\d{1,3}){3}\b`) })
 
 // classify310000 tells which security setting refused a message from
 // DingTalk's text, English ("sign not match", "invalid timestamp",
@@ -259,7 +260,7 @@ func classify310000(msg string) refusal {
 		return refusedTimestamp
 	case has("关键词", "keyword"):
 		return refusedKeyword
-	case ipInText.MatchString(msg) || has("whitelist", "白名单"):
+	case ipInText().MatchString(msg) || has("whitelist", "白名单"):
 		return refusedIP
 	case has("签名", "sign"):
 		return refusedSign

@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
@@ -403,7 +404,9 @@ func validID(id string) bool {
 }
 
 // entity is an HTML character reference, which lark_md decodes.
-var entity = regexp.MustCompile(`^&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});`)
+var entity = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});`)
+})
 
 // Escape makes Sentry-supplied text literal in lark_md, with the HTML
 // entities Feishu's cards take for markup characters, and only where the
@@ -426,7 +429,7 @@ func Escape(s string) string {
 		switch c := s[i]; {
 		case c == '<' && i+1 < len(s) && (s[i+1] >= 'a' && s[i+1] <= 'z' || s[i+1] >= 'A' && s[i+1] <= 'Z' || s[i+1] == '/' || s[i+1] == '!'):
 			b.WriteString("&lt;")
-		case c == '&' && entity.MatchString(s[i:]):
+		case c == '&' && entity().MatchString(s[i:]):
 			b.WriteString("&amp;")
 		case c == '*' && stars:
 			b.WriteString("&#42;")
