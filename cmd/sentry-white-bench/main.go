@@ -65,7 +65,7 @@ func run(args []string, log io.Writer) error {
 	fs.StringVar(&o.benchtime, "benchtime", "400ms", "go test -benchtime for the Go benchmarks")
 	fs.IntVar(&o.n, "n", 20000, "webhooks per run at concurrency 50")
 	fs.IntVar(&o.nOne, "n-one", 5000, "webhooks per one-at-a-time run")
-	fs.IntVar(&o.rounds, "rounds", 3, "repetitions of every load run (the report gives medians)")
+	fs.IntVar(&o.rounds, "rounds", 5, "repetitions of every load run (the report gives medians)")
 	fs.IntVar(&o.storm, "storm", 5000, "webhooks of the storm run (0: skip)")
 	fs.StringVar(&o.before, "before", defaultBefore, "commit to compare with (\"\" to skip); needs the git history")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work folder")
