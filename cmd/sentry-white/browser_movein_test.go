@@ -42,7 +42,7 @@ func TestBrowserImportFromTheOriginal(t *testing.T) {
 	// A document without entries, as the page writes when the webhook token
 	// is set first: the import keeps its token (Sentry may have it already).
 	const token = "3f9c0a7e5b1d4c2a8e6f0b9d7c5a3e1f"
-	in.api(t, "PUT", "/api/v1/document", map[string]any{"schema": 1, "webhook_token": token})
+	in.api(t, "PUT", "/api/v1/document", map[string]any{"schema": 1, "webhook_token": token, "organizations": []any{}, "owners": []any{}, "robots": []any{}, "projects": []any{}})
 
 	tb := newTab(t, in)
 	tb.open()

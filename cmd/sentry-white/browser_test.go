@@ -547,7 +547,8 @@ func TestBrowserLanguagesAndScreenshots(t *testing.T) {
 	in := start(t, []string{"-no-browser", "-addr", "127.0.0.1:0"},
 		map[string]string{"SENTRY_WHITE_DINGTALK_API": ding.URL(), "SENTRY_WHITE_CONFIG_DIR": filepath.Join(".config", "sentry-white")})
 	// A fixed webhook token keeps the screenshots the same from run to run.
-	in.api(t, "PUT", "/api/v1/document", map[string]any{"schema": 1, "webhook_token": "3f9c0a7e5b1d4c2a8e6f0b9d7c5a3e1f"})
+	in.api(t, "PUT", "/api/v1/document", map[string]any{"schema": 1, "webhook_token": "3f9c0a7e5b1d4c2a8e6f0b9d7c5a3e1f",
+		"organizations": []any{}, "owners": []any{}, "robots": []any{}, "projects": []any{}})
 	in.api(t, "POST", "/api/v1/organizations", map[string]any{"name": "公司主账号", "sentry_url": "https://sentry.io", "slug": "acme",
 		"account": "viewer@acme.com", "password": "readonly-pass", "client_secret": strings.Repeat("6f7e", 16)})
 	in.api(t, "POST", "/api/v1/owners", map[string]any{"name": "张三", "mobile": ownerMobile})

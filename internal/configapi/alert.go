@@ -45,10 +45,10 @@ func readAlertOptions(w http.ResponseWriter, r *http.Request) (alertOptions, err
 	}
 	b, _ := json.Marshal(body)
 	if err := json.Unmarshal(b, &o); err != nil {
-		return o, badRequest("", "the body does not fit: %s", jsonError(err))
+		return o, badRequest("", "body_shape", kv{"detail": jsonError(err)}, "the body does not fit: %s", jsonError(err))
 	}
 	if o.Lang != "" && o.Lang != "zh" && o.Lang != "en" {
-		return o, badRequest("lang", "lang must be zh or en")
+		return o, badRequest("lang", "lang", nil, "lang must be zh or en")
 	}
 	return o, nil
 }
@@ -94,7 +94,10 @@ type result struct {
 	Detail   string   `json:"detail,omitempty"` // the robot's own answer, or the transport error
 	Error    string   `json:"error,omitempty"`
 	Fix      string   `json:"fix,omitempty"`
-	Message  string   `json:"message"` // the outcome in words
+	// FixCode and FixParams say Fix for the page ("fix.<code>").
+	FixCode   string `json:"fix_code,omitempty"`
+	FixParams kv     `json:"fix_params,omitempty"`
+	Message   string `json:"message"` // the outcome in words
 }
 
 // deliver sends ev to each target through the relay's code: render, then
@@ -123,8 +126,12 @@ func (s *Server) send(ctx context.Context, robot *config.Robot, msg *notify.Mess
 			names = append(names, k.Name)
 		}
 		r.Err = &notify.Error{Robot: robot.Name, Kind: robot.Kind,
-			Msg: fmt.Sprintf("robot kind %q is not supported by this version", robot.Kind),
-			Fix: "choose another robot kind; this version sends to " + strings.Join(names, ", ")}
+			Msg: fmt.Sprintf("robot kind %q is not supported by this version", robot.Kind)}
+		res.Attempts, res.Code, res.Detail, res.Error = 0, 0, r.Err.Msg, r.Err.Error()
+		res.Fix, res.FixCode, res.FixParams = "choose another robot kind; this version sends to "+strings.Join(names, ", "),
+			"unsupported_kind", kv{"value": robot.Kind, "kinds": names}
+		res.Message = fmt.Sprintf("%s did not accept the message: %s. What to do: %s", robot.Name, r.Err.Msg, res.Fix)
+		return res
 	} else {
 		r = notify.Deliver(ctx, sender, robot, msg, policy)
 	}
@@ -137,35 +144,13 @@ func (s *Server) send(ctx context.Context, robot *config.Robot, msg *notify.Mess
 		}
 		return res
 	}
-	res.Code, res.Detail, res.Error, res.Fix = r.Err.Code, r.Err.Msg, r.Err.Error(), explain(r.Err)
+	res.Code, res.Detail, res.Error = r.Err.Code, r.Err.Msg, r.Err.Error()
+	res.Fix, res.FixCode, res.FixParams = failureFix(r.Err, robot)
 	res.Message = fmt.Sprintf("%s did not accept the message: %s", robot.Name, r.Err.Msg)
 	if res.Fix != "" {
 		res.Message += ". What to do: " + res.Fix
 	}
 	return res
-}
-
-// explain says in words what to do about a failed delivery.
-func explain(e *notify.Error) string {
-	if e.Fix != "" {
-		return e.Fix
-	}
-	if k := notifiers.Lookup(e.Kind); e.Code != 0 && k != nil && k.Explain != nil {
-		if fix := k.Explain(e.Code, e.Msg); fix != "" {
-			return fix
-		}
-	}
-	switch {
-	case e.Code != 0:
-		return fmt.Sprintf("the robot answered error code %d; look it up in the chat tool's robot documentation", e.Code)
-	case e.Status == http.StatusNotFound:
-		return "the robot's API answered 404: check the robot kind and its token"
-	case e.Status >= 500:
-		return "the chat tool's server failed; try again in a minute"
-	case e.Status == 0:
-		return "the robot's server could not be reached: check this computer's network connection or proxy"
-	}
-	return ""
 }
 
 func mentionNames(m *notify.Message) []string {
@@ -182,14 +167,23 @@ func mentionNames(m *notify.Message) []string {
 	return out
 }
 
-func answer(w http.ResponseWriter, project string, results []result, note string) {
+// note is why nothing was sent, in English and coded ("note.<code>").
+type note struct {
+	text, code string
+	params     kv
+}
+
+func answer(w http.ResponseWriter, project string, results []result, n note) {
 	ok := len(results) > 0
 	for _, r := range results {
 		ok = ok && r.OK
 	}
 	body := map[string]any{"ok": ok, "project": project, "results": results}
-	if note != "" {
-		body["note"] = note
+	if n.text != "" {
+		body["note"], body["note_code"] = n.text, n.code
+		if len(n.params) > 0 {
+			body["note_params"] = n.params
+		}
 	}
 	writeJSON(w, http.StatusOK, body)
 }
@@ -216,7 +210,7 @@ func (s *Server) testRobot(w http.ResponseWriter, r *http.Request) {
 	}
 	x := config.NewIndex(d)
 	if x.Robot(id) == nil {
-		s.fail(w, r, notFound("robot %d does not exist", id))
+		s.fail(w, r, notFound("robot", id))
 		return
 	}
 	p := config.Project{Name: "sentry-white", Slug: "sentry-white-test"}
@@ -236,7 +230,7 @@ func (s *Server) testRobot(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), testTimeout)
 	defer cancel()
-	answer(w, p.Name, s.deliver(ctx, ev, plan.Targets, opt.Lang), "")
+	answer(w, p.Name, s.deliver(ctx, ev, plan.Targets, opt.Lang), note{})
 }
 
 // testProject sends the sample alert to a project's robots, as the relay
@@ -252,16 +246,16 @@ func (s *Server) testProject(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	note := ""
+	var n note
 	if len(plan.Targets) == 0 {
-		note = "nothing was sent: the project has no robot; pick one in the project's settings"
-		for _, sk := range plan.Skipped {
-			note = "nothing was sent: " + sk.Reason
+		n = note{"nothing was sent: the project has no robot; pick one in the project's settings", "no_robot", nil}
+		if text, code, params := dropReason(plan, ev); text != "" {
+			n = note{"nothing was sent: " + text, code, params}
 		}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), testTimeout)
 	defer cancel()
-	answer(w, p.Name, s.deliver(ctx, ev, plan.Targets, opt.Lang), note)
+	answer(w, p.Name, s.deliver(ctx, ev, plan.Targets, opt.Lang), n)
 }
 
 // projectAlert reads what a project's test alert and preview share: the
@@ -278,7 +272,7 @@ func (s *Server) projectAlert(w http.ResponseWriter, r *http.Request) (opt alert
 	}
 	if err == nil {
 		if p = findProject(d, id); p == nil {
-			err = notFound("project %d does not exist", id)
+			err = notFound("project", id)
 		}
 	}
 	if err != nil {
@@ -316,7 +310,7 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 		var err error
 		if ev, err = sentry.Parse(opt.Payload, h); err != nil {
 			s.fail(w, r, &apiError{Status: http.StatusUnprocessableEntity, Code: "validation", Msg: "the payload cannot be read: " + err.Error(),
-				Fields: []*config.FieldError{{Field: "payload", Msg: err.Error()}}})
+				Fields: []*config.FieldError{fieldErr("payload", "payload", kv{"detail": err.Error()}, "%s", err.Error())}})
 			return
 		}
 	}
@@ -328,21 +322,23 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 		"robots": []any{},
 	}
 	if ev.Ignored != "" {
-		out["dropped"] = "Sentry sends this webhook without an alert: " + ev.Ignored
+		code, params := ignoredCode(ev)
+		out["dropped"], out["dropped_code"], out["dropped_params"] = "Sentry sends this webhook without an alert: "+ev.Ignored, "ignored_"+code, params
 		writeJSON(w, http.StatusOK, out)
 		return
 	}
 	if !sampled && !slices.ContainsFunc(ev.ProjectSlugs, func(sl string) bool { return strings.EqualFold(sl, p.Slug) }) {
 		out["warning"] = fmt.Sprintf("this payload is for project %q, not %q: the relay would not route it to this project",
 			strings.Join(ev.ProjectSlugs, ", "), p.Slug)
+		out["warning_code"], out["warning_params"] = "other_project", kv{"slugs": ev.ProjectSlugs, "slug": p.Slug}
 	}
 	plan, err := route.Match(x, ev, []*config.Project{p})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	for _, sk := range plan.Skipped {
-		out["dropped"] = sk.Reason
+	if text, code, params := dropReason(plan, ev); text != "" {
+		out["dropped"], out["dropped_code"], out["dropped_params"] = text, code, params
 	}
 	out["mentions_suppressed"] = len(p.OwnerIDs) > 0 && !route.Mentions(p, ev)
 	var robots []any

@@ -223,7 +223,16 @@ func TestDeliveriesResend(t *testing.T) {
 	// A re-send the robot refuses again is explained and recorded as a
 	// failure that can itself be re-sent.
 	e.must(http.StatusOK, "PATCH", "/api/v1/robots/1", map[string]any{"keyword": "详情"})
-	m = e.must(http.StatusOK, "POST", "/api/v1/deliveries/d-fail/resend", map[string]any{})
+	// The failure was re-sent and delivered: sending it again would
+	// @-mention everyone again, so it takes {"again": true}.
+	if m := e.must(http.StatusConflict, "POST", "/api/v1/deliveries/d-fail/resend", map[string]any{}); m["code"] != "already_resent" ||
+		m["params"].(map[string]any)["id"] != rs["id"] {
+		t.Errorf("re-send of a failure already re-sent = %v", m)
+	}
+	if n := len(e.ding.Messages()); n != 1 {
+		t.Errorf("the refused second re-send sent a message: %d in all", n)
+	}
+	m = e.must(http.StatusOK, "POST", "/api/v1/deliveries/d-fail/resend", map[string]any{"again": true})
 	res = m["result"].(map[string]any)
 	if m["ok"] != false || res["code"] != float64(310000) || !strings.Contains(res["message"].(string), "What to do") {
 		t.Errorf("refused re-send = %v", m)
