@@ -162,9 +162,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
-	// FC keeps connections alive and forbids short server timeouts; only the
-	// header read is bounded.
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 30 * time.Second}
+	srv := newServer(handler, fc, getenv)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -213,6 +211,28 @@ func withAdmin(relay http.Handler, backend store.Backend, loc store.Location, fc
 		}
 		relay.ServeHTTP(w, r)
 	})
+}
+
+// newServer bounds what a client may hold. As a plain server, a body that
+// never arrives, a slow answer reader and an idle keep-alive connection
+// are cut (Sentry sends a webhook in one go and waits 1-5 s); headers are
+// bounded in time and size. On Function Compute the gateway has read the
+// request before the function sees it, and FC forbids short server
+// timeouts (an asynchronous hand-off runs for up to 14 minutes): only the
+// header read and size are bounded there. SENTRY_WHITE_READ_TIMEOUT and
+// SENTRY_WHITE_IDLE_TIMEOUT override the plain server's (tests use short
+// ones).
+func newServer(h http.Handler, fc bool, getenv func(string) string) *http.Server {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 32 << 10}
+	if fc {
+		srv.ReadHeaderTimeout = 30 * time.Second
+		return srv
+	}
+	srv.ReadTimeout = durEnv(getenv, "SENTRY_WHITE_READ_TIMEOUT", 20*time.Second)
+	srv.ReadHeaderTimeout = min(srv.ReadHeaderTimeout, srv.ReadTimeout)
+	srv.WriteTimeout = 90 * time.Second // an answer may wait for a send that cannot be saved (up to 30 s)
+	srv.IdleTimeout = durEnv(getenv, "SENTRY_WHITE_IDLE_TIMEOUT", 60*time.Second)
+	return srv
 }
 
 // defaultSpool keeps queued alerts next to the working directory on a

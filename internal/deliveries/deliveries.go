@@ -70,6 +70,7 @@ type Log struct {
 
 	mu       sync.Mutex
 	buf      []Record
+	writing  int // records taken by a Flush still under way
 	prunedOn string
 	full     chan struct{} // Run's early-flush signal
 }
@@ -129,11 +130,12 @@ func (l *Log) signal() chan struct{} {
 	return l.full
 }
 
-// Pending reports how many records wait for Flush.
+// Pending reports how many records are not yet written: waiting for Flush
+// or being written by one.
 func (l *Log) Pending() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.buf)
+	return len(l.buf) + l.writing
 }
 
 type appender interface {
@@ -146,7 +148,13 @@ func (l *Log) Flush(ctx context.Context) error {
 	l.mu.Lock()
 	recs := l.buf
 	l.buf = nil
+	l.writing += len(recs) // still pending until written (or put back)
 	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		l.writing -= len(recs)
+		l.mu.Unlock()
+	}()
 	if len(recs) == 0 {
 		return nil
 	}

@@ -35,7 +35,9 @@ type Cache struct {
 	etag       string // ETag of the last document read, good or bad
 	goodETag   string // ETag of cur
 	loadedAt   time.Time
-	checkedAt  time.Time
+	checkedAt  time.Time // the last read that reached the store's answer
+	retryAt    time.Time // after a failed read, when to try again
+	failures   int       // failed reads in a row
 	refreshing bool
 	lastErr    error
 	lastErrAt  time.Time
@@ -71,7 +73,8 @@ func (c *Cache) window() time.Duration {
 // once per window; other callers meanwhile get the cached document.
 func (c *Cache) Get(ctx context.Context) (*config.Index, error) {
 	c.mu.Lock()
-	if c.cur != nil && (c.refreshing || c.window() > 0 && c.now().Sub(c.checkedAt) < c.window()) {
+	now := c.now()
+	if c.cur != nil && (c.refreshing || now.Before(c.retryAt) || c.window() > 0 && now.Sub(c.checkedAt) < c.window()) {
 		x := c.cur
 		c.mu.Unlock()
 		return x, nil
@@ -118,16 +121,22 @@ func (c *Cache) refresh(ctx context.Context) error {
 	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.checkedAt = now
-	switch {
-	case errors.Is(err, store.ErrNotModified):
+	if err != nil && !errors.Is(err, store.ErrNotModified) {
+		// A read that failed is not a check: the next caller tries again,
+		// after a backoff (0.5 s, 1 s, 2 s, … up to the window), so a
+		// fault — or a request with bad credentials — never keeps an edit
+		// from taking effect for a whole window.
+		c.failures++
+		c.retryAt = now.Add(min(c.window(), 500*time.Millisecond<<min(c.failures-1, 8)))
+		c.lastErr, c.lastErrAt = err, now
+		return err
+	}
+	c.checkedAt, c.failures, c.retryAt = now, 0, time.Time{}
+	if err != nil { // not modified
 		if c.etag == c.goodETag {
 			c.lastErr = nil
 		}
 		return c.lastErr
-	case err != nil:
-		c.lastErr, c.lastErrAt = err, now
-		return err
 	}
 	d, perr := config.Parse(obj.Data)
 	if perr != nil {

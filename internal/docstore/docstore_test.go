@@ -189,6 +189,60 @@ func TestCacheWindowAndFaults(t *testing.T) {
 	}
 }
 
+// flaky is a backend whose reads fail while down is set.
+type flaky struct {
+	store.Backend
+	mu    sync.Mutex
+	down  bool
+	reads int
+}
+
+func (f *flaky) Get(ctx context.Context, key, inm string) (store.Object, error) {
+	f.mu.Lock()
+	f.reads++
+	down := f.down
+	f.mu.Unlock()
+	if down {
+		return store.Object{}, fmt.Errorf("%w: refused", store.ErrCredentials)
+	}
+	return f.Backend.Get(ctx, key, inm)
+}
+
+// TestFailedReadIsNotACheck: a read that failed does not count as a fresh
+// check: once the store answers again, the next call (after a short
+// backoff, not a whole window) sees an edit — a rotated webhook token
+// takes effect — and failing calls do not hammer the store.
+func TestFailedReadIsNotACheck(t *testing.T) {
+	ctx := context.Background()
+	f := store.NewFile(t.TempDir())
+	docs := NewDocs(f, "api/")
+	tag, _ := docs.Save(ctx, doc("first"), "")
+	fl := &flaky{Backend: f}
+	now := time.Now()
+	c := NewCache(fl, store.ConfigKey("api/"), 10*time.Second)
+	c.Now = func() time.Time { return now }
+	if _, err := c.Get(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(11 * time.Second)
+	fl.down = true
+	if x, err := c.Get(ctx); err != nil || x.Doc.Owners[0].Name != "first" {
+		t.Fatalf("store down: %v %v, want the cached document", x, err)
+	}
+	for i := 0; i < 50; i++ { // inside the backoff: no more reads
+		c.Get(ctx)
+	}
+	if fl.reads != 2 {
+		t.Errorf("%d reads while the store was down, want 2 (cold start, one retry)", fl.reads)
+	}
+	fl.down = false
+	docs.Save(ctx, doc("second"), tag)
+	now = now.Add(time.Second)
+	if x, _ := c.Get(ctx); x.Doc.Owners[0].Name != "second" {
+		t.Fatalf("a second after the store came back: %q, want the edit (a failed read is not a check)", x.Doc.Owners[0].Name)
+	}
+}
+
 func TestOSSDocs(t *testing.T) {
 	o, srv := newOSSPair(t)
 	ctx := context.Background()

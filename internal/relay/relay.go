@@ -444,6 +444,7 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.ContentLength > MaxBody {
+		drain(w, r.Body)
 		fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is %d bytes; the limit is %d (4 MiB)", r.ContentLength, MaxBody))
 		return
 	}
@@ -453,6 +454,7 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(body) > MaxBody {
+		drain(w, r.Body)
 		fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is over %d bytes (4 MiB)", MaxBody))
 		return
 	}
@@ -651,6 +653,18 @@ func (h *Handler) verify(x *config.Index, projects []*config.Project, body []byt
 		return nil, firstErr
 	}
 	return kept, nil
+}
+
+// maxDrain bounds what is read of a body over the limit before answering.
+const maxDrain = 64 << 20
+
+// drain reads (and drops) what is left of a body too large to take, so the
+// client that sends it whole before reading gets its 413 instead of a
+// connection reset; the server's read timeout bounds a slow one, and the
+// connection is closed after the answer.
+func drain(w http.ResponseWriter, body io.Reader) {
+	w.Header().Set("Connection", "close")
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, maxDrain))
 }
 
 // readBody reads at most MaxBody+1 bytes into a buffer sized from the

@@ -42,6 +42,39 @@ func NewFile(dir string) *File { return &File{dir: filepath.Clean(dir)} }
 
 func (f *File) String() string { return "file:" + f.dir }
 
+// Secure makes the folder under prefix private to this user — 0700 for
+// folders, 0600 for files — as a store written by an older version (0755,
+// 0644) was not: it holds every token, secret and password. The root
+// folder itself is left alone (it may be any folder of the user's).
+func (f *File) Secure(prefix string) error {
+	top := filepath.Join(f.dir, filepath.FromSlash(strings.Trim(prefix, "/")))
+	var first error
+	err := filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		mode := fs.FileMode(0o600)
+		if d.IsDir() {
+			mode = 0o700
+		} else if !d.Type().IsRegular() {
+			return nil
+		}
+		if info, err := d.Info(); err == nil && info.Mode().Perm() != mode {
+			if err := os.Chmod(p, mode); err != nil && first == nil {
+				first = err
+			}
+		}
+		return nil
+	})
+	if err != nil && first == nil {
+		first = err
+	}
+	return first
+}
+
 // Dir is the root folder.
 func (f *File) Dir() string { return f.dir }
 
@@ -117,7 +150,7 @@ func (f *File) Put(ctx context.Context, key string, data []byte, ifMatch *string
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return "", fmt.Errorf("write %s: %w", key, err)
 	}
 	if ifMatch != nil {
@@ -140,7 +173,7 @@ func (f *File) Put(ctx context.Context, key string, data []byte, ifMatch *string
 			return "", fmt.Errorf("write %s: %w", key, ErrConflict)
 		}
 	}
-	if err := WriteFileAtomic(p, data, 0o644); err != nil {
+	if err := WriteFileAtomic(p, data, 0o600); err != nil {
 		return "", fmt.Errorf("write %s: %w", key, err)
 	}
 	return etagOf(data), nil
@@ -175,7 +208,7 @@ func WriteFileAtomic(p string, data []byte, perm os.FileMode) error {
 // create; a lock older than 30 s is taken to be left by a crashed writer.
 func lockFile(ctx context.Context, p string) (func(), error) {
 	for {
-		fh, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		fh, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 		if err == nil {
 			fh.Close()
 			return func() { os.Remove(p) }, nil

@@ -136,3 +136,45 @@ func TestFileConditionalReadSeesEdits(t *testing.T) {
 		t.Fatalf("after an in-place edit of the same size: %q %v", obj.Data, err)
 	}
 }
+
+// TestFileStoreIsPrivate: the folder store holds every secret, so what it
+// writes is 0600 in 0700 folders, and opening it fixes an older store's
+// 0644 files and 0755 folders.
+func TestFileStoreIsPrivate(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	f := NewFile(dir)
+	if _, err := f.Put(ctx, "api/v1/config.json", []byte("{}"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Append(ctx, "api/v1/deliveries/2026-12-01.jsonl", []byte("{}\n")); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		for _, p := range []string{"api", "api/v1", "api/v1/config.json", "api/v1/deliveries", "api/v1/deliveries/2026-12-01.jsonl"} {
+			info, err := os.Stat(filepath.Join(dir, p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := os.FileMode(0o600)
+			if info.IsDir() {
+				want = 0o700
+			}
+			if info.Mode().Perm() != want {
+				t.Errorf("%s: %s is %v, want %v", when, p, info.Mode().Perm(), want)
+			}
+		}
+	}
+	check("written")
+	for _, p := range []string{"api", "api/v1", "api/v1/deliveries"} {
+		_ = os.Chmod(filepath.Join(dir, p), 0o755)
+	}
+	for _, p := range []string{"api/v1/config.json", "api/v1/deliveries/2026-12-01.jsonl"} {
+		_ = os.Chmod(filepath.Join(dir, p), 0o644)
+	}
+	if _, err := Open(Location{Scheme: "file", Dir: dir, Prefix: "api/"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	check("opened")
+}

@@ -154,7 +154,11 @@ func Open(loc Location, getenv func(string) string) (Backend, error) {
 	}
 	switch loc.Scheme {
 	case "file":
-		return NewFile(loc.Dir), nil
+		f := NewFile(loc.Dir)
+		// Best effort: a folder this user cannot chmod is reported by the
+		// reads and writes that follow, not here.
+		_ = f.Secure(loc.Prefix)
+		return f, nil
 	case "oss":
 		return openOSS(loc, getenv)
 	case "relay":
