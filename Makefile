@@ -21,6 +21,7 @@ relay:
 	$(GO) run ./cmd/sentry-white-fc -store $(STORE) -addr 127.0.0.1:9000
 
 ## test: vet, every test under the race detector (browser tests included), a short fuzz of each parser
+##       (and of the field types of the real Sentry bodies in testdata/sentry/real)
 test: lint
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
 	$(MAKE) fuzz
@@ -31,6 +32,7 @@ test-short:
 
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./internal/sentry
+	$(GO) test -run='^$$' -fuzz='^FuzzRealTypes$$' -fuzztime=$(FUZZTIME) ./internal/sentry
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./internal/config
 
 ## lint: go vet and gofmt

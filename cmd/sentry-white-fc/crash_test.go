@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -36,6 +37,8 @@ func startBinary(t *testing.T, bin string, env []string, args ...string) (*exec.
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -44,7 +47,8 @@ func startBinary(t *testing.T, bin string, env []string, args ...string) (*exec.
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
 		var line map[string]any
 		if err := dec.Decode(&line); err != nil {
-			t.Fatalf("reading the relay's log: %v", err)
+			_ = cmd.Wait()
+			t.Fatalf("reading the relay's log: %v\n%s", err, stderr.String())
 		}
 		if line["msg"] == "relay listening" {
 			go io.Copy(io.Discard, stdout)

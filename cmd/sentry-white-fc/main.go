@@ -135,6 +135,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		FC:         fc,
 		SelfURL:    *selfURL,
 	})
+	disp.Start() // the relay's Resolve and Record are wired: alerts from the spool may go
 	bg, stopBg := context.WithCancel(context.Background())
 	defer stopBg()
 	flushed := make(chan struct{})

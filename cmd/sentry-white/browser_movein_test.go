@@ -170,8 +170,14 @@ func TestBrowserAddProjectsFromSentry(t *testing.T) {
 	}
 
 	// A wrong token: Sentry's 401 explained with the fix.
-	tb.do(chromedp.SendKeys(chromedp.ID("sentryp-token"), "sntryu_wrong"), chromedp.Click(chromedp.ID("sentryp-token-save")))
-	tb.waitFor(`document.getElementById("sentryp-token-status").textContent.includes("已保存")`)
+	tb.waitFor(`!document.getElementById("sentryp-token").disabled && !document.getElementById("sentryp-token-save").disabled`)
+	tb.do(chromedp.SendKeys(chromedp.ID("sentryp-token"), "sntryu_wrong"))
+	tb.waitFor(`document.getElementById("sentryp-token").value === "sntryu_wrong"`)
+	tb.do(chromedp.Click(chromedp.ID("sentryp-token-save")))
+	tb.waitFor(`document.getElementById("sentryp-token-status").textContent.includes("已保存") || document.getElementById("sentryp-token-error").textContent !== ""`)
+	if e := tb.text("sentryp-token-error"); e != "" {
+		t.Fatalf("saving the token failed: %s", e)
+	}
 	tb.do(chromedp.Click(chromedp.ID("sentryp-list")))
 	tb.waitFor(`document.querySelector("#sentryp-result .msg.fail") !== null`)
 	if res := tb.text("sentryp-result"); !strings.Contains(res, "不接受这个令牌（401）") || !strings.Contains(res, "project:read") || !strings.Contains(res, "Invalid token") {

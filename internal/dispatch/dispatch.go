@@ -71,6 +71,9 @@ type Job struct {
 	Project   string `json:"project"` // slug
 	// ProjectName is the project's display name.
 	ProjectName string `json:"project_name,omitempty"`
+	// PayloadOrg is the organization the webhook named when it is not the
+	// project's (the project was found by its slug alone).
+	PayloadOrg string `json:"payload_org,omitempty"`
 	// Message is the alert as rendered, without the robot's addressing
 	// (keyword, mentions), which the Resolver adds.
 	Message notify.Message `json:"message"`
@@ -222,6 +225,45 @@ type Dispatcher struct {
 	// foldedAt is when a full queue last folded an alert (GET / says
 	// degraded for a while after).
 	foldedAt time.Time
+	// started is set by Start (or the first Submit): background workers
+	// run only from then, so none calls the Resolver or OnFinal before the
+	// program has finished wiring them.
+	started bool
+}
+
+// startWorker reports whether st needs a background worker now, and
+// counts it. Call with d.mu held.
+func (d *Dispatcher) startWorker(st *robotState) bool {
+	if !d.o.Background || !d.started || st.working || d.closed || len(st.pending) == 0 {
+		return false
+	}
+	st.working = true
+	d.wg.Add(1)
+	d.busy.Add(1) // until the worker blocks on the clock or returns
+	return true
+}
+
+func (d *Dispatcher) isStarted() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.started
+}
+
+// Start lets background workers run: the alerts a previous run left in
+// the spool start going out. Submit calls it too.
+func (d *Dispatcher) Start() {
+	d.mu.Lock()
+	d.started = true
+	var sts []*robotState
+	for _, st := range d.robots {
+		if d.startWorker(st) {
+			sts = append(sts, st)
+		}
+	}
+	d.mu.Unlock()
+	for _, st := range sts {
+		go d.work(st)
+	}
 }
 
 type robotState struct {
@@ -420,6 +462,9 @@ func (d *Dispatcher) take(st *robotState, now time.Time, n int) bool {
 // otherwise dropped with the status Unsaved: the caller must not claim it
 // was accepted.
 func (d *Dispatcher) Submit(ctx context.Context, jobs []*Job, deadline time.Time) []Outcome {
+	if !d.isStarted() {
+		d.Start()
+	}
 	outs := make([]Outcome, len(jobs))
 	cancels := make([]context.CancelFunc, len(jobs))
 	done := make(chan int, len(jobs))
@@ -709,12 +754,7 @@ func (d *Dispatcher) enqueue(j *Job, persist bool) error {
 	if !slices.Contains(st.pending, j) {
 		st.pending = append(st.pending, j)
 	}
-	start := d.o.Background && !st.working && !d.closed
-	if start {
-		st.working = true
-		d.wg.Add(1)
-		d.busy.Add(1) // until the worker blocks on the clock or returns
-	}
+	start := d.startWorker(st)
 	d.mu.Unlock()
 	if start {
 		go d.work(st)

@@ -15,17 +15,25 @@ import (
 
 // dedupeKey identifies a webhook so a second copy is sent once, whatever
 // Request-ID it carries (a replay of a signed body with new ids is still a
-// copy): an event's alert by what it is about — resource, action, project,
-// event id and the rules that fired —, anything else by its exact body. The
-// configuration's version is part of the key: after an edit the same
-// webhook routes differently, so it is not a copy of what was sent before.
-func dedupeKey(ev *sentry.Event, body []byte, version string) string {
+// copy): an event's alert by what it is about — resource, action, the
+// projects it was routed to, event id and the rules that fired —, anything
+// else by its exact body and its projects. The configuration's version is
+// part of the key: after an edit the same webhook routes differently, so it
+// is not a copy of what was sent before.
+func dedupeKey(ev *sentry.Event, body []byte, projects []*config.Project, version string) string {
+	var b strings.Builder
+	b.WriteString(version)
+	b.WriteString(":" + ev.Resource + ":" + ev.Action + ":")
+	for _, p := range projects {
+		b.WriteString(strconv.FormatInt(p.ID, 10) + ",")
+	}
 	if ev.EventID != "" {
-		return "ev:" + version + ":" + ev.Resource + ":" + ev.Action + ":" + strings.Join(ev.ProjectSlugs, ",") + ":" +
-			ev.EventID + ":" + strings.Join(ev.Rules, "\x00")
+		b.WriteString(":ev:" + ev.EventID + ":" + strings.Join(ev.Rules, "\x00"))
+		return b.String()
 	}
 	sum := sha256.Sum256(body)
-	return "body:" + version + ":" + ev.Resource + ":" + hex.EncodeToString(sum[:16])
+	b.WriteString(":body:" + hex.EncodeToString(sum[:16]))
+	return b.String()
 }
 
 // dedupe remembers keys for a time, bounded in count. It keeps a 128-bit

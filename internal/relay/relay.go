@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -208,7 +209,7 @@ func (h *Handler) Record(o dispatch.Outcome) {
 		ID: j.ID, Time: o.At, RequestID: j.RequestID, Project: j.Project, RobotID: j.RobotID,
 		Robot: robot, Kind: kind, Result: deliveries.Delivered, Attempts: o.Attempts,
 		LatencyMS: ms(o.At.Sub(j.Created)), Title: j.Message.Heading, Link: j.Message.Link,
-		Level: j.Message.Level, Digest: o.Digest, ProjectName: j.ProjectName,
+		Level: j.Message.Level, Digest: o.Digest, ProjectName: j.ProjectName, PayloadOrganization: j.PayloadOrg,
 	}
 	log := h.log.With("request_id", j.RequestID, "project", j.Project, "robot", robot, "kind", kind)
 	if o.Err != nil {
@@ -396,16 +397,19 @@ func requestID(r *http.Request) string {
 
 // outcome is one robot's delivery result in the answer.
 type outcome struct {
-	Robot    string `json:"robot"`
-	Kind     string `json:"kind"`
-	Project  string `json:"project"`
-	Attempts int    `json:"attempts,omitempty"`
-	Mentions int    `json:"mentions"`
-	Code     int    `json:"code,omitempty"`
-	Error    string `json:"error,omitempty"`
-	Fix      string `json:"fix,omitempty"`
-	Pending  bool   `json:"pending,omitempty"`
-	Status   string `json:"status"`
+	Robot   string `json:"robot"`
+	Kind    string `json:"kind"`
+	Project string `json:"project"`
+	// PayloadOrganization is the organization the payload named when it
+	// differs from the one of the project it was routed to.
+	PayloadOrganization string `json:"payload_organization,omitempty"`
+	Attempts            int    `json:"attempts,omitempty"`
+	Mentions            int    `json:"mentions"`
+	Code                int    `json:"code,omitempty"`
+	Error               string `json:"error,omitempty"`
+	Fix                 string `json:"fix,omitempty"`
+	Pending             bool   `json:"pending,omitempty"`
+	Status              string `json:"status"`
 }
 
 func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
@@ -470,21 +474,40 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log = log.With("project", strings.Join(ev.ProjectSlugs, ","))
-	projects := route.Candidates(x, ev)
+	// Routing (contract §4): every project with the slug, narrowed by the
+	// signature's organization, then chosen by the payload's organization
+	// and host only when several share the slug.
+	projects := route.BySlug(x, ev)
 	if len(projects) == 0 {
-		e := &route.UnknownProjectError{Slugs: ev.ProjectSlugs, Org: ev.OrgSlug}
-		fail(http.StatusNotFound, e.Error(), "project", strings.Join(ev.ProjectSlugs, ","))
+		_, err := route.Choose(x, ev, nil)
+		fail(http.StatusNotFound, err.Error(), "project", strings.Join(ev.ProjectSlugs, ","))
 		return
 	}
 	// The legacy WebHooks plugin never signs its bodies: the client secret
 	// is the integration's, so an unsigned legacy body relies on the token.
-	// A signature that is sent is always checked.
-	if ev.Resource != sentry.ResourceLegacy || r.Header.Get("Sentry-Hook-Signature") != "" {
-		projects, err = h.verify(x, projects, body, r.Header)
+	// A signature that is sent is always checked. One that verifies
+	// against an organization's client_secret decides the organization;
+	// otherwise the chosen projects must be of organizations without one.
+	checkSig := ev.Resource != sentry.ResourceLegacy || r.Header.Get("Sentry-Hook-Signature") != ""
+	var unsigned []*config.Project
+	var sigErr error
+	if checkSig {
+		var signed []*config.Project
+		unsigned, signed, sigErr = h.verify(x, projects, body, r.Header)
+		if len(signed) > 0 {
+			projects, checkSig = signed, false
+		}
 	}
-	if err != nil {
-		fail(http.StatusUnauthorized, err.Error())
+	if projects, err = route.Choose(x, ev, projects); err != nil {
+		fail(http.StatusNotFound, err.Error(), "project", strings.Join(ev.ProjectSlugs, ","))
 		return
+	}
+	if checkSig {
+		projects = slices.DeleteFunc(projects, func(p *config.Project) bool { return !slices.Contains(unsigned, p) })
+		if len(projects) == 0 {
+			fail(http.StatusUnauthorized, sigErr.Error())
+			return
+		}
 	}
 	plan, err := route.Match(x, ev, projects)
 	if err != nil {
@@ -501,7 +524,7 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if key := dedupeKey(ev, body, x.Version); !h.seen.add(key, h.o.Now()) {
+	if key := dedupeKey(ev, body, plan.Projects, x.Version); !h.seen.add(key, h.o.Now()) {
 		log.Info("duplicate webhook dropped", "key", key)
 		writeJSON(w, http.StatusOK, map[string]any{"status": "duplicate", "duplicate": true, "request_id": rid,
 			"reason": "this webhook was already delivered", "delivered": []outcome{}})
@@ -538,6 +561,7 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		}
 		j := newJob(rid, t, msg, start)
 		j.RepeatKey = ri.key
+		j.PayloadOrg = t.PayloadOrg
 		jobs = append(jobs, j)
 		targets = append(targets, t)
 	}
@@ -561,7 +585,8 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 	for i, res := range results {
 		t := targets[i]
 		o := outcome{Robot: t.Robot.Name, Kind: t.Robot.Kind, Project: res.Job.Project,
-			Mentions: len(t.Owners), Attempts: res.Attempts, Status: res.Status}
+			PayloadOrganization: res.Job.PayloadOrg,
+			Mentions:            len(t.Owners), Attempts: res.Attempts, Status: res.Status}
 		switch res.Status {
 		case dispatch.Failed:
 			o.Code, o.Error, o.Fix = res.Err.Code, res.Err.Error(), res.Err.Fix
@@ -582,10 +607,10 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		status, state = http.StatusServiceUnavailable, "refused"
 		failed = append(failed, fmt.Sprintf("the alert for %s must wait for the robot, but the relay cannot save it (its spool cannot be written)",
 			strings.Join(unsaved, ", ")))
-		h.seen.remove(dedupeKey(ev, body, x.Version))
+		h.seen.remove(dedupeKey(ev, body, plan.Projects, x.Version))
 	case len(failed) > 0:
 		status, state = http.StatusBadGateway, "failed"
-		h.seen.remove(dedupeKey(ev, body, x.Version)) // let a re-send through
+		h.seen.remove(dedupeKey(ev, body, plan.Projects, x.Version)) // let a re-send through
 	case waiting:
 		status, state = http.StatusAccepted, "accepted"
 	}
@@ -598,6 +623,9 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 	if waiting {
 		resp["reason"] = "some robots are at their rate limit or still being retried; the alert is queued and will be delivered (merged into a digest if needed)"
+	}
+	if slices.ContainsFunc(jobs, func(j *dispatch.Job) bool { return j.PayloadOrg != "" }) {
+		log = log.With("payload_organization", ev.OrgSlug)
 	}
 	log.Info("webhook answered", "status", status, "robots", len(outs), "latency_ms", ms(h.o.Now().Sub(start)))
 	writeJSON(w, status, resp)
@@ -618,41 +646,41 @@ func newJob(rid string, t route.Target, msg *notify.Message, created time.Time) 
 		Created: created}
 }
 
-// verify applies Sentry-Hook-Signature: a project whose organization has a
-// client_secret is kept only when the signature over the raw body matches
-// it (and the hook timestamp is fresh); projects without a secret are kept.
-func (h *Handler) verify(x *config.Index, projects []*config.Project, body []byte, hdr http.Header) ([]*config.Project, error) {
+// verify checks Sentry-Hook-Signature over the raw body against the
+// client_secret of each project's organization (and that the hook
+// timestamp is fresh). signed lists the projects whose organization's
+// secret verified it; unsigned those of organizations without a secret;
+// err says why the others failed.
+func (h *Handler) verify(x *config.Index, projects []*config.Project, body []byte, hdr http.Header) (unsigned, signed []*config.Project, err error) {
 	sig := hdr.Get("Sentry-Hook-Signature")
-	var kept []*config.Project
-	var firstErr error
 	for _, p := range projects {
 		org := x.Organization(p.OrganizationID)
 		if org == nil || org.ClientSecret == "" {
-			kept = append(kept, p)
+			unsigned = append(unsigned, p)
 			continue
 		}
-		if err := sentry.VerifySignature(body, org.ClientSecret.Reveal(), sig); err != nil {
-			if firstErr == nil {
-				firstErr = err
+		if e := sentry.VerifySignature(body, org.ClientSecret.Reveal(), sig); e != nil {
+			if err == nil {
+				err = e
 			}
 			continue
 		}
 		if ts := hdr.Get("Sentry-Hook-Timestamp"); ts != "" {
-			sec, err := strconv.ParseFloat(ts, 64)
+			sec, e := strconv.ParseFloat(ts, 64)
 			age := h.o.Now().Sub(time.Unix(int64(sec), 0))
-			if err != nil || age > h.o.MaxHookAge || age < -h.o.MaxHookAge {
-				if firstErr == nil {
-					firstErr = fmt.Errorf("the Sentry-Hook-Timestamp %q is more than %s from now; refusing a replay", ts, h.o.MaxHookAge)
+			if e != nil || age > h.o.MaxHookAge || age < -h.o.MaxHookAge {
+				if err == nil {
+					err = fmt.Errorf("the Sentry-Hook-Timestamp %q is more than %s from now; refusing a replay", ts, h.o.MaxHookAge)
 				}
 				continue
 			}
 		}
-		kept = append(kept, p)
+		signed = append(signed, p)
 	}
-	if len(kept) == 0 {
-		return nil, firstErr
+	if err == nil {
+		err = sentry.ErrBadSignature
 	}
-	return kept, nil
+	return unsigned, signed, err
 }
 
 // maxDrain bounds what is read of a body over the limit before answering.

@@ -152,3 +152,69 @@ func TestCandidatesBySentryHost(t *testing.T) {
 		}
 	}
 }
+
+// One organization, one project per slug: whatever organization the
+// payload names (a hand-typed slug, self-hosted's "sentry", a Sentry 8
+// link), the project with that slug takes it, and the plan notes the
+// organization the payload named.
+func TestUniqueSlugRoutesWhateverOrganization(t *testing.T) {
+	d := &config.Document{
+		Schema:        1,
+		Organizations: []config.Organization{{ID: 1, Name: "我们公司", Slug: "my-company", SentryURL: "https://sentry.io"}},
+		Robots:        []config.Robot{{ID: 1, Name: "r", Kind: "dingtalk", AccessToken: "t"}},
+		Projects:      []config.Project{{ID: 1, Name: "前端", Slug: "Front-End", OrganizationID: 1, RobotIDs: []int64{1}}},
+	}
+	if err := d.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	x := config.NewIndex(d)
+	for _, ev := range []sentry.Event{
+		{ProjectSlugs: []string{"front-end"}, OrgSlug: "test-org", Host: "sentry.io"},
+		{ProjectSlugs: []string{"FRONT-END"}, OrgSlug: "sentry", Host: "47.236.137.231"},
+		{ProjectSlugs: []string{"front-end"}, OrgSlug: "getsentry", Host: "app.getsentry.com"},
+		{ProjectSlugs: []string{"front-end"}, Host: "us.sentry.io"},
+		{ProjectSlugs: []string{"front-end"}, OrgSlug: "my-company"},
+	} {
+		ps, err := Choose(x, &ev, BySlug(x, &ev))
+		if err != nil || len(ps) != 1 {
+			t.Errorf("%+v: %v %v", ev, ps, err)
+			continue
+		}
+		plan, err := Match(x, &ev, ps)
+		if err != nil || len(plan.Targets) != 1 {
+			t.Fatalf("%+v: %v", ev, err)
+		}
+		want := ev.OrgSlug
+		if want == "my-company" {
+			want = ""
+		}
+		if plan.Targets[0].PayloadOrg != want {
+			t.Errorf("%+v: PayloadOrg %q, want %q", ev, plan.Targets[0].PayloadOrg, want)
+		}
+	}
+}
+
+// The 404 names what the payload said and, when the slug is configured
+// under organizations the payload matches none of, which ones and what to
+// change.
+func TestUnknownProjectErrorSaysWhatToChange(t *testing.T) {
+	x := index(t)
+	_, err := Choose(x, &sentry.Event{ProjectSlugs: []string{"nope"}, OrgSlug: "acme", Host: "acme.sentry.io"}, nil)
+	var ue *UnknownProjectError
+	if !errors.As(err, &ue) {
+		t.Fatalf("err = %v", err)
+	}
+	for _, want := range []string{`"nope"`, `organization "acme"`, "acme.sentry.io", "add it in the configurator"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q lacks %q", err, want)
+		}
+	}
+	ev := &sentry.Event{ProjectSlugs: []string{"mall-api"}, OrgSlug: "nobody", Host: "sentry.elsewhere.example"}
+	_, err = Choose(x, ev, BySlug(x, ev))
+	for _, want := range []string{`"mall-api"`, `organization "a" (slug "acme"`, `organization "b" (slug "other"`, `organization "nobody"`,
+		"sentry.elsewhere.example", `set the slug of the organization this Sentry belongs to to "nobody"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v lacks %q", err, want)
+		}
+	}
+}

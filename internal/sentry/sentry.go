@@ -35,10 +35,14 @@ const (
 	StateResolved   = "resolved"
 	StateAssigned   = "assigned"
 	StateIgnored    = "ignored"
+	StateArchived   = "archived"
 	StateUnresolved = "unresolved"
 	StateCritical   = "critical"
 	StateWarning    = "warning"
 	StateTriggered  = "triggered"
+	// StateError is one error event (error.created): most are repeats of
+	// a known issue, so it never means a new issue.
+	StateError = "error"
 )
 
 // Event is what sentry-white knows of one webhook, whatever its shape.
@@ -55,6 +59,7 @@ type Event struct {
 	ProjectSlugs []string // usually one; metric alerts may list several
 	ProjectName  string
 	OrgSlug      string // from the payload's URLs, when they name it
+	Host         string // the Sentry host of the payload's links (lowercase), when it has one
 	Installation string // integration installation uuid
 
 	Title       string
@@ -79,6 +84,7 @@ type Event struct {
 	Actor       string // who caused a follow-up, when a person did
 	Resolution  string // how an issue was resolved
 	User        string // the affected user (email, username or id)
+	Request     string // the request that failed: "METHOD URL"
 	Tags        [][2]string
 	Unhandled   bool
 }
@@ -88,7 +94,7 @@ type Event struct {
 // raising a new one.
 func (e *Event) FollowUp() bool {
 	switch e.State {
-	case StateResolved, StateAssigned, StateIgnored, StateUnresolved:
+	case StateResolved, StateAssigned, StateIgnored, StateArchived, StateUnresolved:
 		return true
 	}
 	return false
@@ -146,39 +152,44 @@ type whole struct {
 	envelope
 }
 
-// parseBody decodes a JSON object in one pass in the common case. The
-// decode is also the validity check: Unmarshal checks the whole body's
-// syntax before decoding. legacy reports which shape it was.
+// parseBody decodes a JSON object in one pass. The decode is also the
+// validity check: Unmarshal checks the whole body's syntax before decoding.
+// Decoding is lenient: a member whose type is not the one Sentry sends (an
+// array where an object was expected, a number for a string…) is skipped by
+// encoding/json, which still decodes everything else and only reports the
+// first such mismatch; that report is dropped, so one odd optional field
+// never loses the alert. legacy reports which shape it was.
 func parseBody(body []byte, resource string) (ev *Event, legacy bool, err error) {
 	var w whole
-	err = json.Unmarshal(body, &w)
-	var syn *json.SyntaxError
-	switch {
-	case errors.As(err, &syn):
-		return nil, false, bad("the body is not valid JSON: %v", err)
-	case err == nil && resource == "" && (w.Action == "" || w.Data == nil):
-		if w.Action != "" {
-			break // "data": null still means the integration shape; the probe tells
+	if err = json.Unmarshal(body, &w); err != nil {
+		// Declared here, not above: errors.As makes them escape, and the
+		// common path should not pay an allocation for them.
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &syn):
+			return nil, false, bad("the body is not valid JSON: %v", err)
+		case !errors.As(err, &typ):
+			return nil, false, bad("the body cannot be read: %v", err)
 		}
-		ev, err = legacyEvent(&w.legacyBody)
-		return ev, true, err
-	case err == nil:
-		ev, err = integrationEvent(&w.envelope, resource)
-		return ev, false, err
 	}
-	// A member of the other shape has a type this one cannot hold, or
-	// "data" is null: decide by presence, then decode the chosen shape
-	// alone, as its error must name only its own members.
-	var probe struct {
-		Action flexString `json:"action"`
-		Data   present    `json:"data"`
+	if resource == "" {
+		legacy = w.Action == ""
+		if !legacy && w.Data == nil {
+			// "data" null or of another type still means the integration
+			// shape; only its absence means the legacy plugin.
+			var probe struct {
+				Data present `json:"data"`
+			}
+			_ = json.Unmarshal(body, &probe)
+			legacy = !bool(probe.Data)
+		}
+		if legacy {
+			ev, err = legacyEvent(&w.legacyBody)
+			return ev, true, err
+		}
 	}
-	_ = json.Unmarshal(body, &probe)
-	if resource == "" && (probe.Action == "" || !bool(probe.Data)) {
-		ev, err = parseLegacy(body)
-		return ev, true, err
-	}
-	ev, err = parseIntegration(body, resource)
+	ev, err = integrationEvent(&w.envelope, resource)
 	return ev, false, err
 }
 
@@ -231,21 +242,13 @@ func depth(b []byte) int {
 	return max
 }
 
-func parseLegacy(body []byte) (*Event, error) {
-	var p legacyBody
-	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, bad("the legacy webhook body does not have Sentry's shape: %v", err)
-	}
-	return legacyEvent(&p)
-}
-
 func legacyEvent(p *legacyBody) (*Event, error) {
 	ev := &Event{Resource: ResourceLegacy, Action: "triggered", State: StateTriggered}
 	e := p.Event
 	if e == nil {
 		e = &eventBody{}
 	}
-	slug := first(p.ProjectSlug, p.Project)
+	slug := strings.TrimSpace(first(p.ProjectSlug, p.Project))
 	if slug == "" {
 		return nil, bad("the webhook names no project (looked for project_slug and project)")
 	}
@@ -255,15 +258,13 @@ func legacyEvent(p *legacyBody) (*Event, error) {
 	ev.IssueID = string(p.ID)
 	ev.Level = first(p.Level, e.Level, flexString(e.Tags.get("level")))
 	ev.Culprit = first(p.Culprit, e.Culprit)
-	ev.Message = first(p.Message, e.Logentry.Formatted, e.Logentry.Message)
+	ev.Message = first(p.Message, e.Logentry.Formatted, e.Logentry.Message, e.legacyMessage().Formatted, e.legacyMessage().Message)
 	ev.Rules = p.TriggeringRules
 	fillFromEvent(ev, e)
 	if ev.Title == "" {
 		ev.Title = titleOf(e, p.Message, ev.Culprit)
 	}
-	if org, _ := orgFromURL(ev.URL); org != "" {
-		ev.OrgSlug = org
-	}
+	ev.OrgSlug, _, ev.Host = linkInfo(ev.URL)
 	if ev.IssueID == "" {
 		ev.IssueID = issueIDFromURL(ev.URL)
 	}
@@ -284,15 +285,66 @@ func fillFromEvent(ev *Event, e *eventBody) {
 	ev.Platform = string(e.Platform)
 	ev.Time = firstTime(e.Timestamp.Time, e.Datetime.Time, e.Received.Time)
 	ev.Tags = e.Tags
-	ev.User = first(e.User.Email, e.User.Username, e.User.ID, e.User.IPAddress,
-		flexString(e.Tags.get("sentry:user", "user")))
+	ev.User = userOf(e)
+	ev.Request = requestOf(e)
 	if t := tagBool(e.Tags.get("handled")); t == "no" {
 		ev.Unhandled = true
 	}
 	ev.Title = string(e.Title)
 	if ev.Message == "" {
-		ev.Message = first(e.Message, e.Logentry.Formatted, e.Logentry.Message)
+		ev.Message = first(e.Message, e.Logentry.Formatted, e.Logentry.Message, e.legacyMessage().Formatted, e.legacyMessage().Message)
 	}
+}
+
+// userOf names the event's user: a field of the user interface (user, or
+// sentry.interfaces.User before Sentry 9) when there is one, else the
+// sentry:user tag, without its "email:" or "username:" prefix.
+func userOf(e *eventBody) string {
+	u, l := &e.User, e.LegacyUser
+	if l == nil {
+		l = &noUser
+	}
+	if s := first(u.Email, l.Email, u.Username, l.Username, u.Name, l.Name, u.ID, l.ID, u.IPAddress, l.IPAddress); s != "" {
+		return s
+	}
+	tag := e.Tags.get("sentry:user", "user")
+	for _, p := range []string{"email:", "username:"} {
+		if v, ok := strings.CutPrefix(tag, p); ok && strings.TrimSpace(v) != "" {
+			return v
+		}
+	}
+	return tag
+}
+
+// requestOf is the event's request, "METHOD URL", from request or
+// sentry.interfaces.Http.
+func requestOf(e *eventBody) string {
+	h := &e.Request
+	if h.URL == "" && e.LegacyHTTP != nil {
+		h = e.LegacyHTTP
+	}
+	u := strings.TrimSpace(string(h.URL))
+	if u == "" {
+		return ""
+	}
+	if m := strings.TrimSpace(string(h.Method)); m != "" {
+		return strings.ToUpper(m) + " " + u
+	}
+	return u
+}
+
+// noUser and noLogentry stand for absent Sentry 8 interfaces; never
+// written.
+var (
+	noUser     userBody
+	noLogentry logentry
+)
+
+func (e *eventBody) legacyMessage() *logentry {
+	if e.LegacyMessage == nil {
+		return &noLogentry
+	}
+	return e.LegacyMessage
 }
 
 func tagBool(s string) string { return strings.ToLower(s) }
@@ -315,27 +367,22 @@ func titleOf(e *eventBody, message flexString, culprit string) string {
 	if e.Metadata.Type != "" || e.Metadata.Value != "" {
 		return joinNonEmpty(": ", string(e.Metadata.Type), string(e.Metadata.Value))
 	}
-	if n := len(e.Exception.Values); n > 0 {
-		x := e.Exception.Values[n-1]
-		if s := joinNonEmpty(": ", string(x.Type), string(x.Value)); s != "" {
+	vals := e.Exception.Values
+	if len(vals) == 0 && e.LegacyException != nil {
+		vals = e.LegacyException.Values
+	}
+	if n := len(vals); n > 0 {
+		if s := joinNonEmpty(": ", string(vals[n-1].Type), string(vals[n-1].Value)); s != "" {
 			return s
 		}
 	}
-	if s := first(e.Logentry.Formatted, e.Logentry.Message, e.Message); s != "" {
+	if s := first(e.Logentry.Formatted, e.Logentry.Message, e.legacyMessage().Formatted, e.legacyMessage().Message, e.Message); s != "" {
 		return s
 	}
 	if culprit != "" {
 		return culprit
 	}
 	return "(no title)"
-}
-
-func parseIntegration(body []byte, resource string) (*Event, error) {
-	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil {
-		return nil, bad("the integration webhook body does not have Sentry's shape: %v", err)
-	}
-	return integrationEvent(&env, resource)
 }
 
 func integrationEvent(env *envelope, resource string) (*Event, error) {
@@ -402,7 +449,7 @@ func parseIssue(ev *Event, d *dataBody) (*Event, error) {
 	if is == nil {
 		return nil, bad("the issue webhook has no data.issue")
 	}
-	slug := string(is.Project.Slug)
+	slug := strings.TrimSpace(string(is.Project.Slug))
 	if slug == "" {
 		return nil, bad("the issue webhook names no project (data.issue.project.slug)")
 	}
@@ -436,8 +483,10 @@ func parseIssue(ev *Event, d *dataBody) (*Event, error) {
 		ev.State = StateResolved
 	case "assigned":
 		ev.State = StateAssigned
-	case "ignored", "archived":
+	case "ignored":
 		ev.State = StateIgnored
+	case "archived":
+		ev.State = StateArchived
 	case "unresolved":
 		ev.State = StateUnresolved
 		if strings.EqualFold(string(is.Substatus), "regressed") {
@@ -449,12 +498,7 @@ func parseIssue(ev *Event, d *dataBody) (*Event, error) {
 	if ev.Time.IsZero() {
 		ev.Time = ev.LastSeen
 	}
-	for _, u := range []flexString{is.WebURL, is.URL, is.ProjectURL} {
-		if org, _ := orgFromURL(string(u)); org != "" {
-			ev.OrgSlug = org
-			break
-		}
-	}
+	ev.OrgSlug, _, ev.Host = linkInfo(string(is.WebURL), string(is.URL), string(is.ProjectURL), string(is.Permalink))
 	return ev, nil
 }
 
@@ -472,15 +516,16 @@ func parseEventResource(ev *Event, d *dataBody, e *eventBody) (*Event, error) {
 			ev.Resource, map[bool]string{true: "error", false: "event"}[ev.Resource == ResourceError])
 	}
 	ev.ProjectSlugs = []string{slug}
-	ev.OrgSlug = org
-	if org2, _ := orgFromURL(string(e.WebURL)); ev.OrgSlug == "" {
-		ev.OrgSlug = org2
-	}
 	fillFromEvent(ev, e)
 	if ev.Title == "" {
 		ev.Title = titleOf(e, e.Message, ev.Culprit)
 	}
 	ev.URL = first(e.WebURL, e.IssueURL, e.URL)
+	// The link's host first: the API links may be on a region host.
+	ev.OrgSlug, _, ev.Host = linkInfo(ev.URL, string(e.URL), string(e.IssueURL))
+	if org != "" {
+		ev.OrgSlug = org
+	}
 	ev.IssueID = first(e.IssueID, flexString(issueIDFromURL(string(e.WebURL))))
 	if d.TriggeredRule != "" {
 		ev.Rules = []string{string(d.TriggeredRule)}
@@ -488,7 +533,12 @@ func parseEventResource(ev *Event, d *dataBody, e *eventBody) (*Event, error) {
 		ev.Rules = []string{string(d.IssueAlert.Title)}
 	}
 	if ev.Resource == ResourceError {
-		ev.State = StateNew
+		ev.State = StateError
+		ev.FirstSeen, ev.LastSeen = e.FirstSeen.Time, e.LastSeen.Time
+		if is := d.Issue; is != nil {
+			ev.FirstSeen = firstTime(ev.FirstSeen, is.FirstSeen.Time)
+			ev.LastSeen = firstTime(ev.LastSeen, is.LastSeen.Time)
+		}
 	} else {
 		ev.State = StateTriggered
 	}
@@ -532,17 +582,43 @@ func parseMetric(ev *Event, d *dataBody) (*Event, error) {
 	} else {
 		ev.Time = ev.FirstSeen
 	}
-	ev.OrgSlug, _ = orgFromURL(ev.URL)
+	ev.OrgSlug, _, ev.Host = linkInfo(ev.URL)
 	return ev, nil
 }
 
-// orgFromURL finds the organization (and project, for event API URLs) named
-// in a Sentry URL:
+// linkInfo reads the organization, project and Sentry host from the first
+// of urls that names them (the host from the first absolute URL).
+func linkInfo(urls ...string) (org, project, host string) {
+	for _, raw := range urls {
+		if raw == "" || org != "" && host != "" {
+			continue
+		}
+		u, err := url.Parse(strings.TrimSpace(raw))
+		if err != nil {
+			continue
+		}
+		if host == "" && (u.Scheme == "http" || u.Scheme == "https") {
+			host = strings.ToLower(u.Hostname())
+		}
+		if org == "" {
+			org, project = orgFromParsed(u)
+		}
+	}
+	return org, project, host
+}
+
+// orgFromURL finds the organization (and project, when the link names it)
+// in every form of Sentry link:
 //
-//	https://<org>.sentry.io/issues/<id>/
-//	<prefix>/organizations/<org>/issues/<id>/
-//	<host>/api/0/projects/<org>/<project>/events/<event>/
-//	<prefix>/<org>/<project>/issues/<id>/            (Sentry 9)
+//	https://<org>.sentry.io/issues/<id>/                  (sentry.io customer domains)
+//	<prefix>/organizations/<org>/issues/<id>/             (10 / 20.x and later, self-hosted)
+//	<host>/api/0/projects/<org>/<project>/events/<event>/ (event API links)
+//	<host>/api/0/organizations/<org>/issues/<id>/
+//	<prefix>/<org>/<project>/issues/<id>/                 (Sentry 8 and 9)
+//	https://app.getsentry.com/<org>/<project>/group/<id>/ (Sentry 7 and 8)
+//
+// Region hosts (us.sentry.io, de.sentry.io) and www/app name no
+// organization.
 func orgFromURL(raw string) (org, project string) {
 	if raw == "" {
 		return "", ""
@@ -551,6 +627,10 @@ func orgFromURL(raw string) (org, project string) {
 	if err != nil {
 		return "", ""
 	}
+	return orgFromParsed(u)
+}
+
+func orgFromParsed(u *url.URL) (org, project string) {
 	parts := strings.Split(strings.Trim(u.EscapedPath(), "/"), "/")
 	for i := range parts {
 		if p, err := url.PathUnescape(parts[i]); err == nil {
@@ -575,9 +655,9 @@ func orgFromURL(raw string) (org, project string) {
 			return sub, ""
 		}
 	}
-	// Sentry 9: /<org>/<project>/issues/<id>/
+	// Sentry 7 to 9: /<org>/<project>/issues/<id>/ and /<org>/<project>/group/<id>/
 	for i := 0; i+2 < len(parts); i++ {
-		if parts[i+2] == "issues" {
+		if (parts[i+2] == "issues" || parts[i+2] == "group") && parts[i] != "" && parts[i] != "api" {
 			return parts[i], parts[i+1]
 		}
 	}

@@ -72,7 +72,7 @@ func TestParse(t *testing.T) {
 		{"event_alert_occurrence.json", "event_alert", Event{Resource: ResourceEventAlert, ProjectSlugs: []string{"mall-api"},
 			Title: "Cron failure: nightly-report 夜间报表", Level: "error"}},
 		{"error_created.json", "error", Event{Resource: ResourceError, Action: "created", ProjectSlugs: []string{"mall-api"}, OrgSlug: "acme",
-			Title: "Error: 订单金额为负 ✨", Environment: "production", State: StateNew}},
+			Title: "Error: 订单金额为负 ✨", Environment: "production", State: StateError}},
 		{"metric_alert_critical.json", "metric_alert", Event{Resource: ResourceMetricAlert, Action: "critical", ProjectSlugs: []string{"mall-api"}, OrgSlug: "acme",
 			Title: "Critical: 支付错误率过高", Level: "fatal", Environment: "production", Message: "152 events in the last 5 minutes",
 			URL: "https://acme.sentry.io/alerts/rules/details/11/?alert=7", State: StateCritical, Rules: []string{"支付错误率过高"}, Time: ts("2026-11-25T03:21:00Z")}},
@@ -212,6 +212,12 @@ func TestOrgFromURL(t *testing.T) {
 		{"https://us.sentry.io/api/0/projects/acme/mall-api/events/abc/", "acme", "mall-api"},
 		{"https://sentry.example.org/acme/old-app/issues/77/", "acme", "old-app"},
 		{"https://us.sentry.io/issues/1/", "", ""},
+		{"https://app.getsentry.com/getsentry/project-slug/group/27379932/", "getsentry", "project-slug"},
+		{"https://sentry.io/alertaio/alerta5/issues/541485531/", "alertaio", "alerta5"},
+		{"http://47.236.137.231:9000/organizations/sentry/issues/18/?referrer=webhooks_plugin", "sentry", ""},
+		{"https://test-org.sentry.io/issues/1170820242/events/bb78c1407cea4519aa397afc059c793d/", "test-org", ""},
+		{"https://us.sentry.io/api/0/organizations/test-org/issues/1170820242/", "test-org", ""},
+		{"https://sentry.io/api/0/issues/1170820242/", "", ""},
 		{"", "", ""},
 		{"::not a url", "", ""},
 	}
@@ -226,6 +232,9 @@ func TestOrgFromURL(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	entries, _ := os.ReadDir(filepath.Join("..", "..", "testdata", "sentry"))
 	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
 		f.Add(load(f, e.Name()), "")
 		f.Add(load(f, e.Name()), "issue")
 	}
@@ -251,5 +260,143 @@ func TestEventAlertSlugFallback(t *testing.T) {
 	}
 	if _, err := Parse([]byte(`{"action":"triggered","data":{"event":{"project":4504812345678912,"title":"x"}}}`), hdr("event_alert")); err == nil {
 		t.Fatal("a numeric project id is not a slug")
+	}
+}
+
+func loadReal(t testing.TB, name string) []byte {
+	t.Helper()
+	return load(t, filepath.Join("real", name))
+}
+
+// TestRealBodiesParse reads every published body: each names its project,
+// or is a resource without an alert; only the two bodies without any
+// project are refused, naming the field.
+func TestRealBodiesParse(t *testing.T) {
+	for _, c := range realResources {
+		ev, err := Parse(loadReal(t, c.file), hdr(c.resource))
+		if c.noProject != "" {
+			if err == nil || !strings.Contains(err.Error(), c.noProject) {
+				t.Errorf("%s: err = %v, want it to name %s", c.file, err, c.noProject)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", c.file, err)
+			continue
+		}
+		if ev.Ignored == "" && (len(ev.ProjectSlugs) == 0 || ev.Title == "" || ev.Title == "(no title)") {
+			t.Errorf("%s: projects %q title %q", c.file, ev.ProjectSlugs, ev.Title)
+		}
+	}
+}
+
+// realResources lists the bodies of testdata/sentry/real with the
+// Sentry-Hook-Resource header Sentry sends with each ("" for the legacy
+// plugin); noProject is the field a refusal names.
+var realResources = []struct{ file, resource, noProject string }{
+	{"sentry_webhooks_readme_legacy_sentry7.json", "", ""},
+	{"alerta_legacy_sentry8.json", "", ""},
+	{"alerta_legacy_sentry9.json", "", ""},
+	{"docs2020_legacy_webhook_plugin.json", "", ""},
+	{"saas2024_legacy_test_plugin_customer_domain.json", "", ""},
+	{"selfhosted_legacy_org_sentry.json", "", ""},
+	{"docs2020_event_alert.json", "event_alert", ""},
+	{"docs2024_event_alert.json", "event_alert", ""},
+	{"edited_event_alert_region_host.json", "event_alert", ""},
+	{"docs2020_error_created.json", "error", ""},
+	{"docs2024_error_created.json", "error", ""},
+	{"edited_error_created_php_empty_arrays.json", "error", ""},
+	{"docs2020_issue_created.json", "issue", ""},
+	{"docs2024_issue_created.json", "issue", ""},
+	{"edited_issue_unresolved_regressed.json", "issue", ""},
+	{"edited_issue_archived.json", "issue", ""},
+	{"ipe_issue_created.json", "issue", ""},
+	{"ipe_issue_assigned.json", "issue", ""},
+	{"ipe_issue_ignored.json", "issue", ""},
+	{"ipe_issue_resolved.json", "issue", ""},
+	{"zulip_issue_assigned_to_team.json", "issue", ""},
+	{"zulip_issue_ignored.json", "issue", ""},
+	{"zulip_issue_resolved.json", "issue", ""},
+	{"edited_metric_alert_critical.json", "metric_alert", ""},
+	{"edited_metric_alert_warning.json", "metric_alert", ""},
+	{"docs2024_metric_alert.json", "metric_alert", ""},
+	{"docs2024_installation_created.json", "installation", ""},
+	{"ipe_installation_deleted.json", "installation", ""},
+	{"docs2024_comment.json", "comment", ""},
+	{"ipe_comment_created.json", "comment", ""},
+	{"docs_seer_root_cause_started.json", "seer", ""},
+	{"docs_seer_pr_created.json", "seer", ""},
+	{"ipe_event_alert_no_project.json", "event_alert", "data.event.url"},
+	{"ipe_metric_alert_critical_no_project.json", "metric_alert", "data.metric_alert.projects"},
+}
+
+// Sentry 8 names the user and request interfaces by class path; the user is
+// the interface's email, never the sentry:user tag "id:1".
+func TestSentry8UserAndRequest(t *testing.T) {
+	for _, tc := range []struct{ file, user, request, org, host string }{
+		{"alerta_legacy_sentry8.json", "sentry@example.com", "GET http://example.com/foo", "alertaio", "sentry.io"},
+		{"alerta_legacy_sentry9.json", "sentry@example.com", "GET http://example.com/foo", "alertaio", "sentry.io"},
+		{"saas2024_legacy_test_plugin_customer_domain.json", "sentry@example.com", "GET http://example.com/foo", "berani", "berani.sentry.io"},
+		{"sentry_webhooks_readme_legacy_sentry7.json", "", "", "getsentry", "app.getsentry.com"},
+		{"selfhosted_legacy_org_sentry.json", "", "", "sentry", "47.236.137.231"},
+	} {
+		ev, err := Parse(loadReal(t, tc.file), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.file, err)
+		}
+		if ev.User != tc.user || ev.Request != tc.request || ev.OrgSlug != tc.org || ev.Host != tc.host {
+			t.Errorf("%s: user %q request %q org %q host %q; want %q %q %q %q", tc.file, ev.User, ev.Request, ev.OrgSlug, ev.Host,
+				tc.user, tc.request, tc.org, tc.host)
+		}
+	}
+	// Only the tag: its value, without the email: prefix.
+	ev, _ := Parse([]byte(`{"project":"a","event":{"tags":[["sentry:user","email:x@y.z"]]}}`), nil)
+	if ev.User != "x@y.z" {
+		t.Errorf("user from the tag = %q", ev.User)
+	}
+}
+
+// An optional member of an unexpected type (an array where Sentry sends an
+// object, seen in relays that re-encode with PHP) is skipped; the alert
+// keeps everything else.
+func TestLenientTypes(t *testing.T) {
+	for _, tc := range []struct{ name, body, resource, title string }{
+		{"metadata array", `{"action":"created","data":{"error":{"url":"https://sentry.io/api/0/projects/o/p/events/1/","metadata":[],"title":"T"}}}`, "error", "T"},
+		{"user array", `{"project":"p","event":{"user":[],"title":"T"}}`, "", "T"},
+		{"logentry string", `{"project":"p","event":{"logentry":"x","title":"T"}}`, "", "T"},
+		{"event string", `{"project":"p","message":"T","event":"x"}`, "", "T"},
+		{"exception object values", `{"project":"p","event":{"exception":{"values":{"type":"E"}},"metadata":{"type":"E","value":"v"}}}`, "", "E: v"},
+		{"issue metadata array", `{"action":"created","data":{"issue":{"title":"T","metadata":[1],"project":{"slug":"p"},"assignedTo":[]}}}`, "issue", "T"},
+		{"metric alert_rule array", `{"action":"critical","data":{"description_title":"T","metric_alert":{"projects":["p"],"alert_rule":[]}}}`, "metric_alert", "T"},
+		{"data.event number, data.error ok", `{"action":"created","data":{"event":1,"error":{"url":"/api/0/projects/o/p/events/1/","title":"T"}}}`, "error", "T"},
+		{"tags object of arrays", `{"project":"p","event":{"title":"T","tags":{"a":[1]}}}`, "", "T"},
+	} {
+		ev, err := Parse([]byte(tc.body), hdr(tc.resource))
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if len(ev.ProjectSlugs) != 1 || ev.ProjectSlugs[0] != "p" || ev.Title != tc.title {
+			t.Errorf("%s: projects %q title %q, want p and %q", tc.name, ev.ProjectSlugs, ev.Title, tc.title)
+		}
+	}
+}
+
+// error.created is one error event, never a new issue.
+func TestErrorCreatedIsAnEvent(t *testing.T) {
+	for _, f := range []string{"docs2020_error_created.json", "docs2024_error_created.json"} {
+		ev, err := Parse(loadReal(t, f), hdr("error"))
+		if err != nil || ev.State != StateError || ev.FollowUp() {
+			t.Errorf("%s: state %q %v", f, ev.State, err)
+		}
+	}
+	ev, _ := Parse([]byte(`{"action":"created","data":{"error":{"url":"/api/0/projects/o/p/events/1/","title":"T",`+
+		`"datetime":"2024-01-02T03:04:05Z","firstSeen":"2024-01-01T00:00:00Z","lastSeen":"2024-01-02T03:04:05Z"}}}`), hdr("error"))
+	if ev.FirstSeen.IsZero() || ev.LastSeen.IsZero() {
+		t.Errorf("first/last seen not read: %+v", ev)
+	}
+	ev, _ = Parse(loadReal(t, "edited_issue_archived.json"), hdr("issue"))
+	if ev.State != StateArchived || !ev.FollowUp() {
+		t.Errorf("archived: %q", ev.State)
 	}
 }

@@ -196,16 +196,16 @@ func (fs *flexStrings) UnmarshalJSON(b []byte) error {
 	}
 	if b[0] == '"' {
 		var s flexString
-		if err := s.UnmarshalJSON(b); err == nil && s != "" {
-			*fs = flexStrings{string(s)}
+		if err := s.UnmarshalJSON(b); err == nil && strings.TrimSpace(string(s)) != "" {
+			*fs = flexStrings{strings.TrimSpace(string(s))}
 		}
 		return nil
 	}
 	var items []flexString
 	if json.Unmarshal(b, &items) == nil {
 		for _, s := range items {
-			if s != "" {
-				*fs = append(*fs, string(s))
+			if t := strings.TrimSpace(string(s)); t != "" {
+				*fs = append(*fs, t)
 			}
 		}
 	}
@@ -218,6 +218,31 @@ type metadata struct {
 	Title    flexString `json:"title"`
 	Filename flexString `json:"filename"`
 	Function flexString `json:"function"`
+}
+
+type logentry struct {
+	Formatted flexString `json:"formatted"`
+	Message   flexString `json:"message"`
+}
+
+type exceptionValue struct {
+	Type  flexString `json:"type"`
+	Value flexString `json:"value"`
+}
+
+// userBody is the event's user (the user interface).
+type userBody struct {
+	ID        flexString `json:"id"`
+	Email     flexString `json:"email"`
+	Username  flexString `json:"username"`
+	Name      flexString `json:"name"`
+	IPAddress flexString `json:"ip_address"`
+}
+
+// httpBody is the event's request (the HTTP interface).
+type httpBody struct {
+	URL    flexString `json:"url"`
+	Method flexString `json:"method"`
 }
 
 // eventBody is a stored Sentry event: the legacy plugin's "event", and the
@@ -234,15 +259,9 @@ type eventBody struct {
 	Message     flexString `json:"message"`
 	Transaction flexString `json:"transaction"`
 	Metadata    metadata   `json:"metadata"`
-	Logentry    struct {
-		Formatted flexString `json:"formatted"`
-		Message   flexString `json:"message"`
-	} `json:"logentry"`
-	Exception struct {
-		Values []struct {
-			Type  flexString `json:"type"`
-			Value flexString `json:"value"`
-		} `json:"values"`
+	Logentry    logentry   `json:"logentry"`
+	Exception   struct {
+		Values []exceptionValue `json:"values"`
 	} `json:"exception"`
 	Environment flexString `json:"environment"`
 	Release     flexString `json:"release"`
@@ -250,12 +269,18 @@ type eventBody struct {
 	Datetime    flexTime   `json:"datetime"`
 	Received    flexTime   `json:"received"`
 	Tags        tagList    `json:"tags"`
-	User        struct {
-		ID        flexString `json:"id"`
-		Email     flexString `json:"email"`
-		Username  flexString `json:"username"`
-		IPAddress flexString `json:"ip_address"`
-	} `json:"user"`
+	User        userBody   `json:"user"`
+	Request     httpBody   `json:"request"`
+	FirstSeen   flexTime   `json:"firstSeen"`
+	LastSeen    flexTime   `json:"lastSeen"`
+	// Sentry 8 and older name the interfaces by their class path; they are
+	// pointers so today's events do not carry their room.
+	LegacyUser      *userBody `json:"sentry.interfaces.User"`
+	LegacyHTTP      *httpBody `json:"sentry.interfaces.Http"`
+	LegacyMessage   *logentry `json:"sentry.interfaces.Message"`
+	LegacyException *struct {
+		Values []exceptionValue `json:"values"`
+	} `json:"sentry.interfaces.Exception"`
 	Project    flexString `json:"project"`
 	URL        flexString `json:"url"`
 	WebURL     flexString `json:"web_url"`
