@@ -43,7 +43,7 @@ func deliveryFilter(r *http.Request, now time.Time) (deliveries.Filter, error) {
 	switch f.Result {
 	case "", "all":
 		f.Result = ""
-	case deliveries.Delivered, deliveries.Failed:
+	case deliveries.Delivered, deliveries.Failed, deliveries.Refused:
 	default:
 		return f, badRequest("result", "filter_result", kv{"value": f.Result}, "result must be delivered, failed, refused or empty for all, not %q", f.Result)
 	}
@@ -81,8 +81,21 @@ func deliveryView(rec deliveries.Record, robots map[int64]*config.Robot, resends
 	if rec.RequestID != "" {
 		v["request_id"] = rec.RequestID
 	}
+	if rec.PayloadOrganization != "" {
+		v["payload_organization"] = rec.PayloadOrganization
+	}
 	if rec.ResendOf != "" {
 		v["resend_of"] = rec.ResendOf
+	}
+	if rec.Result == deliveries.Refused {
+		// A webhook the relay refused: why, and what Sentry sent.
+		v["cause"], v["status"], v["error"], v["fix"] = rec.Cause, rec.Status, notify.Redact(rec.Error), rec.Fix
+		for k, s := range map[string]string{"resource": rec.Resource, "org": rec.Org, "host": rec.Host} {
+			if s != "" {
+				v[k] = s
+			}
+		}
+		return v
 	}
 	if rec.Result == deliveries.Failed {
 		// The recorded error ends with the fix; the fix is its own member.

@@ -90,10 +90,11 @@ type Options struct {
 
 // Handler serves the relay's HTTP interface.
 type Handler struct {
-	o       Options
-	log     *slog.Logger
-	seen    *dedupe
-	repeats *repeats
+	o        Options
+	log      *slog.Logger
+	seen     *dedupe
+	repeats  *repeats
+	refusals refusalLimit // refused webhooks recorded in the history
 }
 
 // New returns a relay handler.
@@ -418,13 +419,16 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 	log := h.log.With("request_id", rid)
 	ctx := h.withCredentials(r)
 
+	var ev *sentry.Event // what fail records of a refusal: the parsed body,
+	var body []byte      // and the body, as far as the request got
 	fail := func(status int, msg string, extra ...any) {
-		body := map[string]any{"status": "error", "error": msg, "request_id": rid}
+		answer := map[string]any{"status": "error", "error": msg, "request_id": rid}
 		for i := 0; i+1 < len(extra); i += 2 {
-			body[extra[i].(string)] = extra[i+1]
+			answer[extra[i].(string)] = extra[i+1]
 		}
 		log.Info("webhook refused", "status", status, "error", msg, "latency_ms", ms(h.o.Now().Sub(start)))
-		writeJSON(w, status, body)
+		h.refused(ctx, r, rid, status, msg, ev, body)
+		writeJSON(w, status, answer)
 	}
 
 	x, err := h.o.Docs.Get(ctx)
@@ -452,7 +456,7 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is %d bytes; the limit is %d (4 MiB)", r.ContentLength, MaxBody))
 		return
 	}
-	body, err := readBody(r.Body, r.ContentLength)
+	body, err = readBody(r.Body, r.ContentLength)
 	if err != nil {
 		fail(http.StatusBadRequest, "the body could not be read: "+err.Error())
 		return
@@ -462,7 +466,7 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is over %d bytes (4 MiB)", MaxBody))
 		return
 	}
-	ev, err := sentry.Parse(body, r.Header)
+	ev, err = sentry.Parse(body, r.Header)
 	if err != nil {
 		fail(http.StatusBadRequest, err.Error())
 		return
