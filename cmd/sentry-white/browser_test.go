@@ -304,8 +304,11 @@ func TestBrowserSetUpAndSendTestAlert(t *testing.T) {
 	}
 	tb.save("project")
 	tb.do(chromedp.WaitVisible(chromedp.ID("project-row-1")))
-	if !eval[bool](tb, `document.getElementById("guide").hidden`) {
-		t.Error("the guide still shows after the setup")
+	// The guide stays until a test alert arrived and the webhook URL was
+	// copied; the first three steps are done.
+	if eval[bool](tb, `document.getElementById("guide").hidden`) ||
+		eval[int](tb, `document.querySelectorAll("#guide-steps li.done").length`) != 3 {
+		t.Errorf("after the setup the guide reads %q", tb.text("guide"))
 	}
 
 	// The test alert.
@@ -434,6 +437,12 @@ func TestBrowserExplainEditDeleteAndStale(t *testing.T) {
 	in.api(t, "PATCH", "/api/v1/projects/1", map[string]any{"name": "商城后台（别人改的）"})
 	tb.fill("project-name", "商城后台（我改的）")
 	tb.do(chromedp.Click(chromedp.ID("project-save")))
+	// The project lost its only owner: saving it asks first.
+	tb.waitFor(`document.getElementById("confirm-dialog").open`)
+	if q := tb.text("confirm-text"); !strings.Contains(q, "没有负责人") {
+		t.Errorf("saving a project without owners asks %q", q)
+	}
+	tb.do(chromedp.Click(chromedp.ID("confirm-ok")))
 	tb.waitFor(`!document.getElementById("banner").hidden`)
 	if b := tb.text("banner-text"); !strings.Contains(b, "重新加载") {
 		t.Errorf("the banner reads %q", b)
@@ -486,7 +495,7 @@ func TestBrowserImportAndHistory(t *testing.T) {
 
 	// An invalid file is refused with the field named.
 	bad := filepath.Join(t.TempDir(), "bad.json")
-	if err := os.WriteFile(bad, []byte(`{"schema":1,"owners":[{"id":1,"name":"x","mobile":"123"}]}`), 0o600); err != nil {
+	if err := os.WriteFile(bad, []byte(`{"schema":1,"organizations":[],"robots":[],"projects":[],"owners":[{"id":1,"name":"x","mobile":"123"}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	tb.do(chromedp.SetUploadFiles(chromedp.ID("import-file"), []string{bad}))
