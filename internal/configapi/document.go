@@ -353,7 +353,7 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, storeError(err))
 		return
 	}
-	byHash := notes(r.Context(), docs)
+	all := notes(r.Context(), docs)
 	// next is the version after the one at hand: the current document for
 	// the newest.
 	var next *config.Document
@@ -368,8 +368,12 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 	for i, v := range vs {
 		out[i].Version = v
 		out[i].Changes = []change{}
-		if n, ok := byHash[nextHash]; ok && nextHash != "" {
-			out[i].Save = &n
+		if nextHash != "" {
+			var to time.Time
+			if i > 0 {
+				to = vs[i-1].Time
+			}
+			out[i].Save = noteOf(all, nextHash, v.Time, to)
 		}
 		var d *config.Document
 		data, err := docs.ReadVersion(r.Context(), v.ID)

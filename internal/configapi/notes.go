@@ -85,22 +85,47 @@ func (s *Server) note(ctx context.Context, docs *docstore.Docs, d *config.Docume
 	}
 }
 
-// notes reads the notes by document hash (the newest note for a hash) from
-// their names.
-func notes(ctx context.Context, docs *docstore.Docs) map[string]saveNote {
-	out := map[string]saveNote{}
+// noteEntry is a note read back: when it was written and the hash of the
+// document it describes.
+type noteEntry struct {
+	time time.Time
+	hash string
+	saveNote
+}
+
+// notes reads the notes, oldest first, from their names.
+func notes(ctx context.Context, docs *docstore.Docs) []noteEntry {
+	var out []noteEntry
 	keys, err := docs.B.List(ctx, notesDir(docs))
 	if err != nil {
-		return out
+		return nil
 	}
-	sort.Strings(keys) // oldest first: a later note for the same bytes wins
+	sort.Strings(keys)
 	for _, k := range keys {
 		parts := strings.Split(strings.TrimSuffix(strings.TrimPrefix(k, notesDir(docs)), ".json"), "_")
 		if len(parts) != 6 {
 			continue
 		}
+		at, err := time.Parse("20060102T150405.000000Z", parts[0])
+		if err != nil {
+			continue
+		}
 		id, _ := strconv.ParseInt(parts[4], 10, 64)
-		out[parts[1]] = saveNote{Action: parts[2], Kind: parts[3], ID: id, Extra: parts[5]}
+		out = append(out, noteEntry{time: at, hash: parts[1], saveNote: saveNote{Action: parts[2], Kind: parts[3], ID: id, Extra: parts[5]}})
 	}
 	return out
+}
+
+// noteOf finds the note of the save that made the document hashed hash,
+// written in [from, to): the save that replaced a kept version happened
+// after the version went to the history and before the next one did. Two
+// saves of the same bytes (a restore) are told apart by their times.
+func noteOf(all []noteEntry, hash string, from, to time.Time) *saveNote {
+	for i := range all {
+		n := &all[i]
+		if n.hash == hash && !n.time.Before(from) && (to.IsZero() || n.time.Before(to)) {
+			return &n.saveNote
+		}
+	}
+	return nil
 }

@@ -293,7 +293,9 @@
     redrawViews();
     redrawFieldErrors();
     relabelForms();
-    loadPage(state.page);
+    // Pages drawn from their data are drawn again; the forms of the
+    // settings and webhook pages keep what was typed.
+    if (!["settings", "webhook"].includes(state.page)) loadPage(state.page);
   }
 
   // ---- data ----
@@ -1618,7 +1620,7 @@
       (data.store_error ? " — " + data.store_error : ""));
     const o = data.store_override;
     const box = $("#settings-override");
-    if (o && (data.store_source === "settings" || o.store !== data.active_store)) {
+    if (o) {
       view(box, () => msgBox("warn", t("settings.override", { src: t("settings.override." + o.source), store: o.store })));
     } else {
       clearView(box);
