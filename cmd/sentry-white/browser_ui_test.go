@@ -745,3 +745,189 @@ func TestBrowserStoreChoiceSurvivesRestart(t *testing.T) {
 		t.Errorf("the override note reads %q", o)
 	}
 }
+
+// TestBrowserRobotAndOwnerInputs (#16.11): mobiles as people type them are
+// stored as 11 digits; secrets are password inputs with show and hide; a
+// pasted webhook URL switches the robot's kind at once; a secret without
+// its kind's prefix and a URL no kind knows are said at once.
+func TestBrowserRobotAndOwnerInputs(t *testing.T) {
+	in := start(t, nil, nil)
+	tb := newTab(t, in)
+	tb.open()
+	tb.page("owners")
+	for i, typed := range []string{"+86 138 0013 8000", "１３９-００１３-９０００"} {
+		tb.do(chromedp.Click(chromedp.ID("owners-new")), chromedp.WaitVisible(chromedp.ID("owner-name")))
+		tb.fill("owner-name", fmt.Sprintf("负责人%d", i+1))
+		tb.do(chromedp.SendKeys(chromedp.ID("owner-mobile"), typed))
+		tb.save("owner")
+	}
+	if d := in.stored(t); len(d.Owners) != 2 || d.Owners[0].Mobile != "13800138000" || d.Owners[1].Mobile != "13900139000" {
+		t.Errorf("stored mobiles: %+v", d.Owners)
+	}
+
+	tb.page("robots")
+	tb.do(chromedp.Click(chromedp.ID("robots-new")), chromedp.WaitVisible(chromedp.ID("robot-name")))
+	for _, id := range []string{"robot-access_token", "robot-secret"} {
+		if ty := eval[string](tb, fmt.Sprintf(`document.getElementById(%q).type`, id)); ty != "password" {
+			t.Errorf("%s is a %s input", id, ty)
+		}
+	}
+	tb.do(chromedp.SendKeys(chromedp.ID("robot-secret"), "abc123"))
+	tb.waitFor(`document.getElementById("robot-secret-error").textContent !== ""`)
+	if e := tb.text("robot-secret-error"); !strings.Contains(e, "应以 SEC 开头") {
+		t.Errorf("a secret without SEC reads %q", e)
+	}
+	tb.do(chromedp.Click(chromedp.ID("robot-secret-show")))
+	if ty := eval[string](tb, `document.getElementById("robot-secret").type`); ty != "text" || tb.text("robot-secret-show") != "隐藏" {
+		t.Errorf("after show the secret is a %s input", ty)
+	}
+	tb.do(chromedp.Click(chromedp.ID("robot-secret-show")))
+	if ty := eval[string](tb, `document.getElementById("robot-secret").type`); ty != "password" {
+		t.Errorf("after hide the secret is a %s input", ty)
+	}
+	// The server says it too, from its code.
+	tb.fill("robot-name", "研发告警群", "robot-access_token", robotToken)
+	tb.do(chromedp.Click(chromedp.ID("robot-save")))
+	tb.waitFor(`document.getElementById("robot-secret-error").textContent.includes("钉钉的加签密钥以 SEC 开头")`)
+
+	// A pasted WeCom URL switches the kind before anything is saved.
+	tb.clear("robot-secret")
+	tb.clear("robot-access_token")
+	tb.do(chromedp.SendKeys(chromedp.ID("robot-access_token"), "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7b2c-4e1d-9f3a-5c8e2d7b1a4f"))
+	tb.waitFor(`document.getElementById("robot-kind").value === "wecom"`)
+	if !eval[bool](tb, `document.getElementById("robot-secret-field").hidden`) {
+		t.Error("a WeCom robot shows a signing secret")
+	}
+	if n := tb.text("robot-access_token-note"); !strings.Contains(n, "企业微信") {
+		t.Errorf("the recognition note reads %q", n)
+	}
+	tb.clear("robot-access_token")
+	tb.do(chromedp.SendKeys(chromedp.ID("robot-access_token"), "https://open.feishu.cn/open-apis/bot/v2/hook/5b0a4d3c-1e2f-4a6b-8c9d-0e1f2a3b4c5d"))
+	tb.waitFor(`document.getElementById("robot-kind").value === "feishu"`)
+	tb.clear("robot-access_token")
+	tb.do(chromedp.SendKeys(chromedp.ID("robot-access_token"), "https://example.com/hooks/abc"))
+	tb.waitFor(`document.getElementById("robot-access_token-error").textContent.includes("不是已知机器人的 Webhook 地址")`)
+	tb.clear("robot-access_token")
+	tb.do(chromedp.SendKeys(chromedp.ID("robot-access_token"), "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7b2c-4e1d-9f3a-5c8e2d7b1a4f"))
+	tb.waitFor(`document.getElementById("robot-kind").value === "wecom" && document.getElementById("robot-access_token-error").textContent === ""`)
+	tb.save("robot")
+	if d := in.stored(t); len(d.Robots) != 1 || d.Robots[0].Kind != "wecom" || d.Robots[0].AccessToken.Reveal() != "693a91f6-7b2c-4e1d-9f3a-5c8e2d7b1a4f" {
+		t.Errorf("stored robot: %+v", d.Robots)
+	}
+	// The organization's password and client secret hide too.
+	tb.page("organizations")
+	tb.do(chromedp.Click(chromedp.ID("organizations-new")), chromedp.WaitVisible(chromedp.ID("organization-name")))
+	for _, id := range []string{"organization-password", "organization-client_secret"} {
+		if ty := eval[string](tb, fmt.Sprintf(`document.getElementById(%q).type`, id)); ty != "password" {
+			t.Errorf("%s is a %s input", id, ty)
+		}
+	}
+	tb.do(chromedp.Click(chromedp.ID("organization-cancel")))
+}
+
+// TestBrowserPreviewAsTheGroupSees (#16.12): the preview shows each robot's
+// message rendered as the group sees it (markdown in a chat bubble, per
+// kind), the raw request one click away; Sentry's text stays text.
+func TestBrowserPreviewAsTheGroupSees(t *testing.T) {
+	in := start(t, nil, nil)
+	in.api(t, "POST", "/api/v1/organizations", map[string]any{"name": "公司主账号", "sentry_url": "https://sentry.io", "slug": "acme"})
+	in.api(t, "POST", "/api/v1/owners", map[string]any{"name": "张三", "mobile": ownerMobile})
+	in.api(t, "POST", "/api/v1/robots", map[string]any{"name": "研发告警群", "access_token": robotToken, "secret": robotSecret})
+	in.api(t, "POST", "/api/v1/robots", map[string]any{"name": "运维群", "access_token": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7b2c-4e1d-9f3a-5c8e2d7b1a4f"})
+	in.api(t, "POST", "/api/v1/projects", map[string]any{"name": "商城后台", "slug": "mall-api", "organization_id": 1, "owner_ids": []int{1}, "robot_ids": []int{1, 2}})
+	tb := newTab(t, in)
+	tb.open()
+	tb.do(chromedp.Click(chromedp.ID("project-preview-1")))
+	tb.waitFor(`document.getElementById("preview-bubble-1") !== null`)
+	for i := 0; i < 2; i++ {
+		b := fmt.Sprintf("preview-bubble-%d", i)
+		text := tb.text(b)
+		if strings.Contains(text, "**") || strings.Contains(text, "](") || strings.Contains(text, "&gt;") {
+			t.Errorf("robot %d: the bubble shows markdown as is: %q", i, text)
+		}
+		if !eval[bool](tb, fmt.Sprintf(`(() => { const a = document.querySelector("#%s a"); return !!a && a.href.startsWith("https://") && a.target === "_blank" })()`, b)) {
+			t.Errorf("robot %d: the bubble has no link to Sentry: %q", i, text)
+		}
+		if !eval[bool](tb, fmt.Sprintf(`document.querySelector("#%s strong, #%s .md-h") !== null`, b, b)) {
+			t.Errorf("robot %d: the bubble has nothing bold", i)
+		}
+		if !strings.Contains(text, "详情") {
+			t.Errorf("robot %d: the bubble lacks the keyword: %q", i, text)
+		}
+		if eval[bool](tb, fmt.Sprintf(`document.getElementById("preview-json-%d").checkVisibility()`, i)) {
+			t.Errorf("robot %d: the raw request shows without a click", i)
+		}
+	}
+	if !eval[bool](tb, `document.getElementById("preview-chat-0").className !== document.getElementById("preview-chat-1").className`) {
+		t.Error("the two kinds' bubbles look the same")
+	}
+	if r := tb.text("preview-bubble-0"); !strings.Contains(r, "@"+ownerMobile) {
+		t.Errorf("the bubble lacks the @-mention: %q", r)
+	}
+	tb.do(chromedp.Click(chromedp.CSS("#preview-robot-0 details.preview-raw summary")))
+	tb.waitFor(`document.getElementById("preview-json-0").checkVisibility()`)
+	if j := tb.text("preview-json-0"); !strings.Contains(j, `"msgtype"`) {
+		t.Errorf("the raw request reads %q", j)
+	}
+
+	// A payload whose title holds markup: it stays text.
+	body := string(legacyBody(t, "mall-api"))
+	body = strings.Replace(body, `"title": "TypeError:`, `"title": "<img src=x id=injected onerror=alert(1)> **bold** [x](javascript:alert(1)) TypeError:`, 1)
+	tb.fill("preview-payload", body)
+	tb.do(chromedp.Click(chromedp.ID("preview-run")))
+	tb.waitFor(`document.getElementById("preview-bubble-0") !== null && document.getElementById("preview-body").textContent.includes("img src")`)
+	if eval[bool](tb, `document.getElementById("injected") !== null || document.querySelector("#preview-body img") !== null`) {
+		t.Error("markup in the payload became an element")
+	}
+	if eval[bool](tb, `Array.from(document.querySelectorAll("#preview-body a")).some((a) => !a.href.startsWith("http"))`) {
+		t.Error("a link that is not http(s) became a link")
+	}
+	tb.do(chromedp.Click(chromedp.ID("preview-close")))
+}
+
+// TestBrowserHistorySaysWhatChanged (#16.13): each history row says what
+// its save did (added, edited, imported, restored, which entity) with the
+// changes; the diff of a version scrolls into view.
+func TestBrowserHistorySaysWhatChanged(t *testing.T) {
+	in := start(t, nil, nil)
+	in.api(t, "POST", "/api/v1/owners", map[string]any{"name": "张三", "mobile": ownerMobile})
+	in.api(t, "POST", "/api/v1/robots", map[string]any{"name": "研发告警群", "access_token": robotToken})
+	in.api(t, "PATCH", "/api/v1/robots/1", map[string]any{"keyword": "紧急"})
+	d := in.stored(t)
+	d.Owners = append(d.Owners, config.Owner{ID: 2, Name: "李四", Mobile: "13900139000"})
+	b, _ := config.Marshal(d)
+	var doc map[string]any
+	_ = json.Unmarshal(b, &doc)
+	in.api(t, "PUT", "/api/v1/document", doc)
+	hist := in.api(t, "GET", "/api/v1/history", nil)["list"].([]any)
+	before := hist[0].(map[string]any)["id"].(string) // the version the import replaced
+	in.api(t, "POST", "/api/v1/history/"+before+"/restore", map[string]any{})
+
+	tb := newTab(t, in)
+	tb.do(chromedp.EmulateViewport(1024, 420))
+	tb.open()
+	tb.page("history")
+	tb.waitFor(`document.getElementById("history-row-3") !== null`)
+	for i, want := range [][]string{
+		{"恢复历史版本", "删除", "负责人 #2 李四"},
+		{"导入配置文件", "新增", "负责人 #2 李四"},
+		{"修改机器人 #1 研发告警群", "keyword"},
+		{"新建机器人 #1 研发告警群"},
+	} {
+		save := tb.text(fmt.Sprintf("history-save-%d", i))
+		row := tb.text(fmt.Sprintf("history-row-%d", i))
+		if !strings.HasPrefix(save, want[0]) {
+			t.Errorf("history row %d says %q, want %q", i, save, want[0])
+		}
+		for _, w := range want[1:] {
+			if !strings.Contains(row, w) {
+				t.Errorf("history row %d lacks %q: %s", i, w, row)
+			}
+		}
+	}
+	tb.do(chromedp.Click(chromedp.ID("history-diff-3")))
+	tb.waitFor(`!document.getElementById("history-detail").hidden`)
+	tb.waitFor(`(() => { const r = document.getElementById("history-detail").getBoundingClientRect(); return r.top >= 0 && r.top < window.innerHeight })()`)
+	tb.do(chromedp.Click(chromedp.ID("lang-toggle")))
+	tb.waitFor(`document.getElementById("history-save-2").textContent.startsWith("Edited robot #1")`)
+}
