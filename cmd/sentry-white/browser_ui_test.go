@@ -145,7 +145,6 @@ func jsonOf(t *testing.T, s string) map[string]any {
 	return m
 }
 
-
 // startRelay runs the relay on loopback over the configurator's folder
 // store, with its delivery history there too; it reads the store on every
 // request.
