@@ -135,15 +135,6 @@ func (tb *tab) clear(id string) {
 	eval[bool](tb, fmt.Sprintf(`(() => { const n = document.getElementById(%q); n.value = ""; n.dispatchEvent(new Event("input", { bubbles: true })); return true })()`, id))
 }
 
-// jsonOf decodes a JSON text for a test.
-func jsonOf(t *testing.T, s string) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal([]byte(s), &m); err != nil {
-		t.Fatalf("%v: %s", err, s)
-	}
-	return m
-}
 
 // startRelay runs the relay on loopback over the configurator's folder
 // store, with its delivery history there too; it reads the store on every
