@@ -135,7 +135,6 @@ func (tb *tab) clear(id string) {
 	eval[bool](tb, fmt.Sprintf(`(() => { const n = document.getElementById(%q); n.value = ""; n.dispatchEvent(new Event("input", { bubbles: true })); return true })()`, id))
 }
 
-
 // startRelay runs the relay on loopback over the configurator's folder
 // store, with its delivery history there too; it reads the store on every
 // request.
