@@ -213,18 +213,10 @@ func (h *Handler) lifecycle(w http.ResponseWriter, r *http.Request) {
 // store. They are taken only on Function Compute, whose gateway sets them:
 // elsewhere any client could send x-fc-* headers.
 func (h *Handler) withCredentials(r *http.Request) context.Context {
-	ctx := r.Context()
 	if !h.o.FC {
-		return ctx
+		return r.Context()
 	}
-	if id := r.Header.Get("x-fc-access-key-id"); id != "" {
-		ctx = store.WithCredentials(ctx, store.Credentials{
-			AccessKeyID:     id,
-			AccessKeySecret: r.Header.Get("x-fc-access-key-secret"),
-			SecurityToken:   r.Header.Get("x-fc-security-token"),
-		})
-	}
-	return ctx
+	return store.WithFCCredentials(r)
 }
 
 // deployCheck answers GET /: ok, degraded (still routing, but the store,

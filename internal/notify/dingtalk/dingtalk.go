@@ -419,27 +419,13 @@ func Note(note string) string {
 
 // Literal returns s for DingTalk markdown so that it shows exactly as it
 // is: unchanged when no character of it can be markup, else as an inline
-// code span fenced with more backticks than s holds in a row (CommonMark),
-// padded with a space when s starts or ends with a backtick.
+// code span.
 func Literal(s string) string {
 	s = foldLines(s)
 	if !strings.ContainsAny(s, "*_`[]<\\&") {
 		return s
 	}
-	run, longest := 0, 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	fence := strings.Repeat("`", longest+1)
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		return fence + " " + s + " " + fence
-	}
-	return fence + s + fence
+	return notify.CodeSpan(s)
 }
 
 // foldLines turns line breaks into spaces: a value never starts a line, so

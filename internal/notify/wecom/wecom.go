@@ -447,24 +447,13 @@ func Note(note string) string {
 	return Escape(label) + ": " + literal(value)
 }
 
+// literal returns s so that WeCom markdown shows it as it is: unchanged
+// when no character of it can be markup, else as an inline code span.
 func literal(s string) string {
 	if !strings.ContainsAny(s, "*[]<`&\\") {
 		return s
 	}
-	run, longest := 0, 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	fence := strings.Repeat("`", longest+1)
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		return fence + " " + s + " " + fence
-	}
-	return fence + s + fence
+	return notify.CodeSpan(s)
 }
 
 func escapeURL(u string) string { return notify.EscapeURL(u) }
