@@ -23,7 +23,6 @@ import (
 	_ "time/tzdata" // FC's runtime may have no zoneinfo; SENTRY_WHITE_TZ needs it
 
 	"github.com/sentry-white/sentry-white/internal/adminapi"
-	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
 	"github.com/sentry-white/sentry-white/internal/docstore"
@@ -105,37 +104,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if *history {
 		hist = deliveries.New(backend, loc.Prefix, log)
 	}
-	var h *relay.Handler
-	dopts := dispatch.Options{
-		Senders:    notifiers.Senders(getenv, nil),
-		Logger:     log,
-		Spool:      *spoolDir,
-		Background: !fc,
-		// On FC nothing may run after the answer: sends still under way
-		// then are handed to an asynchronous invocation instead.
-		RequeueInFlight: fc,
-		OnFinal:         func(o dispatch.Outcome) { h.Record(o) },
-		Resolve: func(ctx context.Context, jobs []*dispatch.Job) (*config.Robot, *notify.Message, error) {
-			return h.Resolve(ctx, jobs)
-		},
-	}
 	// A spool that cannot be written does not stop the relay: alerts that
 	// can be sent at once still are, and the dispatcher refuses (503) and
-	// reports what it cannot save until the folder works again.
-	disp, err := dispatch.New(dopts)
+	// reports what it cannot save until the folder works again. On FC
+	// nothing may run after the answer: sends still under way then are
+	// handed to an asynchronous invocation instead (the relay sets that).
+	h, err := relay.New(relay.Options{
+		Docs:     docs,
+		Logger:   log,
+		Render:   render.Options{Zone: zone, Lang: *lang},
+		Dispatch: dispatch.Options{Senders: notifiers.Senders(getenv, nil), Spool: *spoolDir},
+		History:  hist,
+		FC:       fc,
+		SelfURL:  *selfURL,
+	})
 	if err != nil {
 		return err
 	}
-	h = relay.New(relay.Options{
-		Docs:       docs,
-		Logger:     log,
-		Render:     render.Options{Zone: zone, Lang: *lang},
-		Dispatcher: disp,
-		History:    hist,
-		FC:         fc,
-		SelfURL:    *selfURL,
-	})
-	disp.Start() // the relay's Resolve and Record are wired: alerts from the spool may go
+	disp := h.Dispatcher()
+	disp.Start() // everything is wired: alerts from the spool may go
 	bg, stopBg := context.WithCancel(context.Background())
 	defer stopBg()
 	flushed := make(chan struct{})

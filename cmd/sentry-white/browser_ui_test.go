@@ -21,6 +21,7 @@ import (
 
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/deliveries"
+	"github.com/sentry-white/sentry-white/internal/dispatch"
 	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/relay"
@@ -142,11 +143,14 @@ func startRelay(t *testing.T, dir string, env map[string]string) (*httptest.Serv
 	t.Helper()
 	b := store.NewFile(dir)
 	hist := deliveries.New(b, store.DefaultPrefix, nil)
-	h := relay.New(relay.Options{
-		Docs:    docstore.NewCache(b, store.ConfigKey(store.DefaultPrefix), -1),
-		Senders: notifiers.Senders(func(k string) string { return env[k] }, nil),
-		History: hist,
+	h, err := relay.New(relay.Options{
+		Docs:     docstore.NewCache(b, store.ConfigKey(store.DefaultPrefix), -1),
+		Dispatch: dispatch.Options{Senders: notifiers.Senders(func(k string) string { return env[k] }, nil)},
+		History:  hist,
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() {
 		srv.Close()
@@ -325,7 +329,7 @@ func TestBrowserSignedRobotWithoutSecret(t *testing.T) {
 	}
 	tb.do(chromedp.Click(chromedp.ID("lang-toggle")))
 	tb.waitFor(`document.getElementById("robots-result").textContent.includes("What to do")`)
-	if r := tb.text("robots-result"); !strings.Contains(r, "the robot signs its messages") || !strings.Contains(r, "starting with SEC") || strings.Contains(r, "开启了加签") {
+	if r := tb.text("robots-result"); !strings.Contains(r, "needs its SEC… secret") || strings.Contains(r, "clock") || strings.Contains(r, "开启了加签") {
 		t.Errorf("in English it reads %q", r)
 	}
 	if n := len(ding.Messages()); n != 0 {

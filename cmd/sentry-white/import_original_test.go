@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/dispatch"
 	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/original/originaltest"
@@ -75,15 +76,18 @@ func TestImportOriginalThenTheRelayDelivers(t *testing.T) {
 		robottest.DingTalkRobot{Token: originaltest.TokenDev, Keywords: []string{"详情"}},
 		robottest.DingTalkRobot{Token: originaltest.TokenCRM, Keywords: []string{"详情"}})
 	t.Cleanup(ding.Close)
-	h := relay.New(relay.Options{
+	h, err := relay.New(relay.Options{
 		Docs: docstore.NewCache(store.NewFile(dir), store.ConfigKey("api/"), time.Hour),
-		Senders: notifiers.Senders(func(k string) string {
+		Dispatch: dispatch.Options{Senders: notifiers.Senders(func(k string) string {
 			if k == "SENTRY_WHITE_DINGTALK_API" {
 				return ding.URL()
 			}
 			return ""
-		}, nil),
+		}, nil)},
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	post := func(body []byte) (int, string) {

@@ -59,7 +59,11 @@ type Organization struct {
 	Account      string `json:"account"`
 	Password     Secret `json:"password"`
 	ClientSecret Secret `json:"client_secret"`
-	Extra        Extra  `json:"-"`
+	// RequireSignature refuses (401) the organization's webhooks that are
+	// not signed with its client_secret — the legacy plugin's too, which
+	// never signs: only the internal integration reaches it.
+	RequireSignature bool  `json:"require_signature,omitempty"`
+	Extra            Extra `json:"-"`
 }
 
 // Owner is a person who is @-mentioned for a project's alerts (负责人).

@@ -79,7 +79,7 @@ func emitted(t *testing.T) map[string][]string {
 		"refusalCause":   {0, []string{"refusal.", "refusal.fix."}},
 	}
 	// The namespace of "code" members and code variables, by function.
-	codeSpace := map[string]string{"checkStore": "test.", "testSettings": "test.", "relayCheck": "relay."}
+	codeSpace := map[string]string{"checkStore": "test.", "testSettings": "test.", "relayCheck": "relay.", "fixFor": "fix.", "failureFix": "fix."}
 	memberSpace := map[string]string{"warning_code": "warn.", "history_error_code": "err.", "note_code": "drop."}
 	out := map[string][]string{}
 	add := func(key, where string) { out[key] = append(out[key], where) }
@@ -269,7 +269,10 @@ func TestEnglishPlurals(t *testing.T) {
 func TestFixTextsAreCoded(t *testing.T) {
 	codes := map[int]bool{0: true, -1: true}
 	dirs, _ := filepath.Glob(filepath.Join("..", "notify", "*"))
+	dirs = append(dirs, filepath.Join("..", "notify"), filepath.Join("..", "dispatch"))
 	fset := token.NewFileSet()
+	// Fixes written out: the fix… constants and the Fix of an error.
+	fixed := map[string]string{}
 	for _, dir := range dirs {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
 		for _, file := range files {
@@ -281,6 +284,25 @@ func TestFixTextsAreCoded(t *testing.T) {
 				t.Fatal(err)
 			}
 			ast.Inspect(f, func(n ast.Node) bool {
+				str := func(e ast.Expr) {
+					if b, ok := e.(*ast.BasicLit); ok && b.Kind == token.STRING {
+						if v, err := strconv.Unquote(b.Value); err == nil && v != "" {
+							fixed[v] = fset.Position(b.Pos()).String()
+						}
+					}
+				}
+				if vs, ok := n.(*ast.ValueSpec); ok {
+					for i, name := range vs.Names {
+						if strings.HasPrefix(name.Name, "fix") && i < len(vs.Values) {
+							str(vs.Values[i])
+						}
+					}
+				}
+				if kv, ok := n.(*ast.KeyValueExpr); ok {
+					if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "Fix" {
+						str(kv.Value)
+					}
+				}
 				if cc, ok := n.(*ast.CaseClause); ok {
 					for _, e := range cc.List {
 						if b, ok := e.(*ast.BasicLit); ok && b.Kind == token.INT {
@@ -301,21 +323,28 @@ func TestFixTextsAreCoded(t *testing.T) {
 			})
 		}
 	}
-	if len(codes) < 20 {
-		t.Fatalf("found only %d vendor codes in internal/notify", len(codes))
+	if len(codes) < 20 || len(fixed) < 5 {
+		t.Fatalf("found only %d vendor codes and %d fixes in internal/notify", len(codes), len(fixed))
+	}
+	for text, where := range fixed {
+		if fixTexts[text] == "" {
+			t.Errorf("%s: the fix %q is not coded in fixTexts", where, text)
+		}
 	}
 	msgs := []string{"", "invalid timestamp", "timestamp", "sign not match", "sign", "keywords not in content", "关键词不匹配",
 		"ip 1.2.3.4 not in whitelist", "白名单", "too many request", "frequency limited",
 		"description:机器人发送签名不匹配;solution:请确认签名和生成签名的时间戳必须都要传递",
 		"description:机器人发送签名过期;solution:请保持发送的时间戳在timestampms之内",
 		"description:关键词不匹配;solution:请联系群管理员查看此机器人的关键词"}
+	reported := map[string]bool{}
 	for _, k := range notifiers.All() {
 		if k.Explain == nil {
 			continue
 		}
 		for code := range codes {
 			for _, m := range msgs {
-				if fix := k.Explain(code, m); fix != "" && fixTexts[fix] == "" {
+				if fix := k.Explain(code, m); fix != "" && fixTexts[fix] == "" && !reported[fix] {
+					reported[fix] = true
 					t.Errorf("%s: the explanation of code %d (%q) is not coded in fixTexts: %q", k.Name, code, m, fix)
 				}
 			}

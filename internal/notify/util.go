@@ -161,7 +161,9 @@ func (m *Message) clone() *Message {
 }
 
 // shrinkDetails halves the longest detail, or drops the last one when all
-// are short; it reports false when nothing is left to take.
+// are short; it reports false when nothing is left to take. The note (the
+// shared Sentry login) is never cut, only dropped whole after the fields:
+// a cut password would be a wrong one.
 func (m *Message) shrinkDetails() bool {
 	longest, at := 0, -1
 	for i, f := range m.Fields {
@@ -169,25 +171,20 @@ func (m *Message) shrinkDetails() bool {
 			longest, at = n, i
 		}
 	}
-	if n := len(m.Note); n > longest {
-		longest, at = n, len(m.Fields)
-	}
 	for i, it := range m.Digest {
 		if n := len(it.Title) + len(it.Link) + len(it.Project); n > longest {
 			longest, at = n, len(m.Fields)+1+i
 		}
 	}
 	switch {
-	case at < 0:
+	case at < 0 && m.Note == "":
 		return false
-	case longest > 48:
+	case at >= 0 && longest > 48:
 		switch {
 		case at < len(m.Fields):
 			f := &m.Fields[at]
 			f.Link = ""
 			f.Value = CutRunes(f.Value, utf8.RuneCountInString(f.Value)/2)
-		case at == len(m.Fields):
-			m.Note = CutRunes(m.Note, utf8.RuneCountInString(m.Note)/2)
 		default:
 			it := &m.Digest[at-len(m.Fields)-1]
 			if len(it.Link) > len(it.Title) {
@@ -213,7 +210,8 @@ func (m *Message) shrinkDetails() bool {
 	return true
 }
 
-// scaleDetails cuts each detail to ratio of its length (at least 24 runes).
+// scaleDetails cuts each detail but the note to ratio of its length (at
+// least 24 runes).
 func (m *Message) scaleDetails(ratio float64) {
 	scale := func(s string) string {
 		n := utf8.RuneCountInString(s)
@@ -222,7 +220,6 @@ func (m *Message) scaleDetails(ratio float64) {
 	for i := range m.Fields {
 		m.Fields[i].Value = scale(m.Fields[i].Value)
 	}
-	m.Note = scale(m.Note)
 	for i := range m.Digest {
 		m.Digest[i].Title = scale(m.Digest[i].Title)
 		if len(m.Digest[i].Link) > 1024 {
@@ -265,4 +262,24 @@ func (m *Message) shrinkMentions() bool {
 	}
 	m.Mentions = m.Mentions[:len(m.Mentions)/2]
 	return true
+}
+
+// CodeSpan returns s as a markdown inline code span, which shows it exactly
+// as it is: fenced with more backticks than s holds in a row (CommonMark),
+// padded with a space when s starts or ends with a backtick.
+func CodeSpan(s string) string {
+	run, longest := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		return fence + " " + s + " " + fence
+	}
+	return fence + s + fence
 }

@@ -42,6 +42,28 @@ func TestFitOrder(t *testing.T) {
 	}
 }
 
+// TestFitKeepsTheNoteWhole: the note (the shared Sentry login, a
+// password) is never cut, only dropped whole after the other details.
+func TestFitKeepsTheNoteWhole(t *testing.T) {
+	m := fitMessage()
+	m.Note = "Sentry 共享账号: viewer@acme.com / " + strings.Repeat("p", 40)
+	full, _ := plain(m)
+	for limit := len(full) - 200; limit >= 420; limit -= 97 {
+		out, err := Fit(limit, m, plain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got Message
+		_ = json.Unmarshal(out, &got)
+		if got.Note != "" && got.Note != m.Note {
+			t.Fatalf("limit %d: the note was cut to %q", limit, got.Note)
+		}
+		if got.Note == "" && len(got.Fields) > 0 {
+			t.Fatalf("limit %d: the note was dropped before the fields %+v", limit, got.Fields)
+		}
+	}
+}
+
 // TestFitLongLink: a link of 30 KB loses its query, and the details stay.
 func TestFitLongLink(t *testing.T) {
 	m := fitMessage()

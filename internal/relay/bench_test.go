@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/dispatch"
 	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
@@ -129,18 +130,23 @@ func benchHandler(b *testing.B, client *http.Client, robotURL string) *Handler {
 	if _, err := docstore.NewDocs(backend, "api/").Save(context.Background(), benchDoc(), ""); err != nil {
 		b.Fatal(err)
 	}
-	h := New(Options{
-		Docs:    docstore.NewCache(backend, store.ConfigKey("api/"), time.Hour),
-		Senders: notifiers.Senders(func(k string) string { return map[string]string{"SENTRY_WHITE_DINGTALK_API": robotURL}[k] }, client),
-		Kind: func(name string) *notify.Kind {
-			if name == fast.Name {
-				return &fast
-			}
-			return notifiers.Lookup(name)
+	h, err := New(Options{
+		Docs: docstore.NewCache(backend, store.ConfigKey("api/"), time.Hour),
+		Dispatch: dispatch.Options{
+			Senders: notifiers.Senders(func(k string) string { return map[string]string{"SENTRY_WHITE_DINGTALK_API": robotURL}[k] }, client),
+			Kind: func(name string) *notify.Kind {
+				if name == fast.Name {
+					return &fast
+				}
+				return notifiers.Lookup(name)
+			},
+			Policy: notify.DefaultPolicy,
 		},
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Policy: notify.DefaultPolicy,
 	})
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.Cleanup(func() { _ = h.Wait(context.Background()) })
 	return h
 }
@@ -234,37 +240,5 @@ func TestReadBody(t *testing.T) {
 	}
 	if _, err := readBody(iotest.ErrReader(io.ErrUnexpectedEOF), 10); err != io.ErrUnexpectedEOF {
 		t.Errorf("read error = %v", err)
-	}
-}
-
-// TestDedupe: keys are remembered for the TTL, at most max of them, and
-// remove forgets one.
-func TestDedupe(t *testing.T) {
-	now := time.Unix(1700000000, 0)
-	d := newDedupe(time.Minute, 3)
-	if !d.add("a", now) || d.add("a", now.Add(59*time.Second)) {
-		t.Fatal("a second copy within the TTL must be refused")
-	}
-	if !d.add("a", now.Add(61*time.Second)) {
-		t.Fatal("a copy after the TTL must pass")
-	}
-	d.remove("a")
-	if !d.add("a", now.Add(62*time.Second)) {
-		t.Fatal("a removed key must pass")
-	}
-	d = newDedupe(time.Hour, 3)
-	for _, k := range []string{"a", "b", "c", "d"} {
-		if !d.add(k, now) {
-			t.Fatalf("%s refused", k)
-		}
-	}
-	if !d.add("a", now) {
-		t.Error("the oldest key beyond the bound must be forgotten")
-	}
-	if d.add("d", now) {
-		t.Error("a recent key must be remembered")
-	}
-	if len(d.seen) > 3 {
-		t.Errorf("%d keys kept, bound 3", len(d.seen))
 	}
 }

@@ -51,11 +51,11 @@ func handoffSignature(token string, ts string, body []byte) string {
 // history, since nothing may run once the answer is sent.
 func (h *Handler) beforeFreeze(ctx context.Context, log *slog.Logger) {
 	if h.o.SelfURL != "" {
-		if jobs := h.o.Dispatcher.TakeQueued(); len(jobs) > 0 {
+		if jobs := h.disp.TakeQueued(); len(jobs) > 0 {
 			if left, err := h.postHandoff(ctx, jobs); err != nil {
 				log.Error("hand-off to an asynchronous invocation failed; alerts stay queued here",
 					"alerts", len(left), "error", notify.Redact(err.Error()))
-				_ = h.o.Dispatcher.Enqueue(left)
+				_ = h.disp.Enqueue(left)
 			} else {
 				log.Info("alerts handed to an asynchronous invocation", "alerts", len(jobs))
 			}
@@ -170,23 +170,23 @@ func (h *Handler) handoff(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "hand-off body: " + err.Error()})
 		return
 	}
-	_ = h.o.Dispatcher.Enqueue(hb.Jobs)
+	_ = h.disp.Enqueue(hb.Jobs)
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 14*time.Minute)
 	defer cancel()
-	_ = h.o.Dispatcher.Drain(dctx) // on timeout, what is left is handed on below
+	_ = h.disp.Drain(dctx) // on timeout, what is left is handed on below
 	if h.o.History != nil {
 		if ferr := h.o.History.Flush(ctx); ferr != nil {
 			log.Warn("delivery history not written", "error", notify.Redact(ferr.Error()))
 		}
 	}
-	left := h.o.Dispatcher.TakeQueued()
+	left := h.disp.TakeQueued()
 	log.Info("hand-off drained", "alerts", len(hb.Jobs), "left", len(left))
 	if len(left) > 0 {
 		// The invocation ran out of time (a robot blocked for long): pass
 		// what is left to a new invocation rather than re-run this one,
 		// which would send the delivered alerts twice.
 		if rest, perr := h.postHandoff(ctx, left); perr != nil {
-			_ = h.o.Dispatcher.Enqueue(rest)
+			_ = h.disp.Enqueue(rest)
 			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": "alerts still wait for budget: " + notify.Redact(perr.Error()), "left": len(left)})
 			return
 		}

@@ -2,7 +2,6 @@ package relay
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -72,10 +71,9 @@ var refusalFixes = map[string]string{
 	"refused":         "see the answer",
 }
 
-// refusalCause names why the webhook was refused, from its answer and
-// how far it got: msg is the answer, ev the parsed body if it was parsed,
-// read whether the body was read.
-func refusalCause(r *http.Request, status int, msg string, ev *sentry.Event, read bool) string {
+// refusalCause names why the webhook was refused, from its answer: status
+// and msg, and ev, the parsed body if it was parsed.
+func refusalCause(r *http.Request, status int, msg string, ev *sentry.Event) string {
 	switch {
 	case status == http.StatusServiceUnavailable:
 		return "store"
@@ -92,20 +90,20 @@ func refusalCause(r *http.Request, status int, msg string, ev *sentry.Event, rea
 		return "content_type"
 	case status == http.StatusRequestEntityTooLarge:
 		return "too_large"
-	case status == http.StatusBadRequest && (!read || ev == nil && strings.HasPrefix(msg, "the body could not be read")):
+	case status == http.StatusBadRequest && ev == nil && strings.HasPrefix(msg, "the body could not be read"):
 		return "body"
-	case status == http.StatusBadRequest:
+	case status == http.StatusBadRequest && ev == nil:
 		return "parse"
 	}
 	return "refused"
 }
 
 // refused adds a refused webhook to the history (when there is one and the
-// limits allow): what Sentry sent and why it was refused. ev and body are
-// what the request got to (nil when not yet parsed or read). A body not
-// yet read (the token was refused) is read now, to say which project's
-// webhook carries the old URL.
-func (h *Handler) refused(ctx context.Context, r *http.Request, rid string, status int, msg string, ev *sentry.Event, body []byte) {
+// limits allow): what Sentry sent and why it was refused. ev is the parsed
+// body, if the request got that far. A body not yet read (the token was
+// refused) is read now, to say which project's webhook carries the old
+// URL.
+func (h *Handler) refused(ctx context.Context, r *http.Request, rid string, status int, msg string, ev *sentry.Event) {
 	if h.o.History == nil {
 		return
 	}
@@ -113,10 +111,9 @@ func (h *Handler) refused(ctx context.Context, r *http.Request, rid string, stat
 	if !h.refusals.room(now) {
 		return
 	}
-	read := body != nil
-	cause := refusalCause(r, status, msg, ev, read)
-	if ev == nil && !read && (cause == "token_missing" || cause == "token_wrong") && r.ContentLength <= MaxBody {
-		if b, err := readBody(io.LimitReader(r.Body, MaxBody), r.ContentLength); err == nil && len(b) <= MaxBody {
+	cause := refusalCause(r, status, msg, ev)
+	if ev == nil && (cause == "token_missing" || cause == "token_wrong") && r.ContentLength <= MaxBody {
+		if b, err := readBody(r.Body, r.ContentLength); err == nil && len(b) <= MaxBody {
 			if parsed, err := sentry.Parse(b, r.Header); err == nil {
 				ev = parsed
 			}

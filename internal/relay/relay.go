@@ -17,7 +17,6 @@ import (
 	"mime"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -25,10 +24,9 @@ import (
 	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
 	"github.com/sentry-white/sentry-white/internal/docstore"
-	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
+	"github.com/sentry-white/sentry-white/internal/plan"
 	"github.com/sentry-white/sentry-white/internal/render"
-	"github.com/sentry-white/sentry-white/internal/route"
 	"github.com/sentry-white/sentry-white/internal/sentry"
 	"github.com/sentry-white/sentry-white/internal/store"
 )
@@ -49,31 +47,30 @@ type Docs interface {
 
 // Options configure a Handler.
 type Options struct {
-	Docs    Docs
-	Senders map[string]notify.Sender // by robot kind
-	// Kind describes a robot kind (its budget); nil means the registry's.
-	Kind   func(name string) *notify.Kind
+	Docs   Docs
 	Logger *slog.Logger
 	Render render.Options
-	Policy notify.Policy
+	// Dispatch configures the dispatcher that delivers the messages (rate
+	// budgets, digests, retries, spool): its Senders, Spool, Policy… The
+	// relay sets its Resolve (jobs addressed from the current document),
+	// OnFinal (outcomes logged and recorded), Background and
+	// RequeueInFlight (from FC).
+	Dispatch dispatch.Options
 
 	// Budgets for answering Sentry: the integration platform waits 1 s, the
 	// legacy plugin 5 s. Deliveries still running when the budget ends are
-	// answered 202 and continue (see Dispatcher).
+	// answered 202 and continue.
 	IntegrationBudget time.Duration
 	LegacyBudget      time.Duration
-	// DeliveryTimeout bounds one delivery, retries included, after the
-	// answer.
-	DeliveryTimeout time.Duration
 	// MaxHookAge is the tolerance for Sentry-Hook-Timestamp on signed
 	// requests; 0 means 10 minutes.
 	MaxHookAge time.Duration
+	// DedupeTTL is how long a delivered webhook's identity is remembered
+	// to drop a second copy; 0 means one hour.
+	DedupeTTL time.Duration
 
 	Now func() time.Time
 
-	// Dispatcher delivers the messages (rate budgets, digests, retries,
-	// spool). nil means an in-memory one over Senders.
-	Dispatcher *dispatch.Dispatcher
 	// History records deliveries; nil keeps none.
 	History *deliveries.Log
 	// FC is set on Function Compute, where the instance may be frozen once
@@ -81,9 +78,6 @@ type Options struct {
 	// that must wait are handed to an asynchronous invocation of SelfURL.
 	FC      bool
 	SelfURL string
-	// DedupeTTL is how long a delivered webhook's identity is remembered
-	// to drop a second copy; 0 means one hour.
-	DedupeTTL time.Duration
 	// Client posts the asynchronous hand-off; nil means a 5 s client.
 	Client *http.Client
 }
@@ -92,18 +86,17 @@ type Options struct {
 type Handler struct {
 	o        Options
 	log      *slog.Logger
-	seen     *dedupe
-	repeats  *repeats
+	plan     *plan.Planner
+	disp     *dispatch.Dispatcher
 	refusals refusalLimit // refused webhooks recorded in the history
 }
 
-// New returns a relay handler.
-func New(o Options) *Handler {
+// New returns a relay handler and the dispatcher it delivers with. The
+// dispatcher's background work starts with its Start (or the first
+// webhook), once the caller has wired everything.
+func New(o Options) (*Handler, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	if o.Policy.Attempts == 0 {
-		o.Policy = notify.DefaultPolicy
 	}
 	if o.IntegrationBudget == 0 {
 		o.IntegrationBudget = 800 * time.Millisecond
@@ -111,116 +104,51 @@ func New(o Options) *Handler {
 	if o.LegacyBudget == 0 {
 		o.LegacyBudget = 2500 * time.Millisecond // Sentry before 22.2 waited 3 s, later 5 s
 	}
-	if o.DeliveryTimeout == 0 {
-		o.DeliveryTimeout = 30 * time.Second
-	}
-	if o.MaxHookAge == 0 {
-		o.MaxHookAge = 10 * time.Minute
-	}
 	if o.Now == nil {
 		o.Now = time.Now
-	}
-	if o.DedupeTTL == 0 {
-		o.DedupeTTL = time.Hour
 	}
 	if o.Client == nil {
 		o.Client = &http.Client{Timeout: 5 * time.Second}
 	}
-	h := &Handler{o: o, log: o.Logger, seen: newDedupe(o.DedupeTTL, 10000), repeats: newRepeats()}
-	if h.o.Dispatcher == nil {
-		d, err := dispatch.New(dispatch.Options{Senders: o.Senders, Kind: o.Kind, Resolve: h.Resolve, Policy: o.Policy, Logger: o.Logger,
-			Background: !o.FC, RequeueInFlight: o.FC, OnFinal: h.Record, SendTimeout: o.DeliveryTimeout})
-		if err != nil { // only a spool can fail, and there is none
-			panic(err)
-		}
-		h.o.Dispatcher = d
+	h := &Handler{o: o, log: o.Logger,
+		plan: plan.New(plan.Options{Render: o.Render, MaxHookAge: o.MaxHookAge, DedupeTTL: o.DedupeTTL, Now: o.Now})}
+	do := o.Dispatch
+	do.Resolve, do.OnFinal = plan.Resolver(o.Docs), h.record
+	do.Background, do.RequeueInFlight = !o.FC, o.FC
+	if do.Logger == nil {
+		do.Logger = o.Logger
 	}
-	return h
+	d, err := dispatch.New(do)
+	if err != nil {
+		return nil, err
+	}
+	h.disp = d
+	return h, nil
 }
+
+// Dispatcher is the dispatcher the handler delivers with.
+func (h *Handler) Dispatcher() *dispatch.Dispatcher { return h.disp }
 
 // Wait blocks until deliveries that outlived their requests finish, or ctx
 // ends.
-func (h *Handler) Wait(ctx context.Context) error { return h.o.Dispatcher.Wait(ctx) }
+func (h *Handler) Wait(ctx context.Context) error { return h.disp.Wait(ctx) }
 
-// Resolve is the dispatcher's Resolver: it addresses jobs from the current
-// document — their robot by id, the robot's keyword, and the owners their
-// projects @-mention now — and merges several jobs into a digest.
-func (h *Handler) Resolve(ctx context.Context, jobs []*dispatch.Job) (*config.Robot, *notify.Message, error) {
-	j := jobs[0]
-	x, ok := ctx.Value(indexKey{}).(*config.Index) // the document the webhook was routed with
-	var err error
-	if !ok {
-		x, err = h.o.Docs.Get(ctx)
-	}
-	if err != nil {
-		return nil, nil, &notify.Error{Robot: fmt.Sprintf("robot %d", j.RobotID), Kind: j.Kind, Retry: true,
-			Msg: "the configuration cannot be read: " + notify.Redact(err.Error())}
-	}
-	r := x.Robot(j.RobotID)
-	if r == nil {
-		return nil, nil, fmt.Errorf("robot %d was deleted from the configuration after the alert was accepted", j.RobotID)
-	}
-	lists := make([][]notify.Mention, 0, len(jobs))
-	for _, j := range jobs {
-		lists = append(lists, mentions(x, j))
-	}
-	msg := &j.Message
-	if len(jobs) > 1 || j.Repeats > 0 || j.Folded > 0 {
-		items, alerts, more := dispatch.DigestItems(jobs)
-		msg = render.Digest(items, alerts, more, j.Message.Lang)
-	}
-	return r, render.Address(msg, r, render.MergeMentions(lists...)), nil
-}
-
-// indexKey carries, in a send's context, the document its webhook was
-// routed with: a send within the request is addressed from it, with no
-// second look at the store.
-type indexKey struct{}
-
-// mentions returns whom j's alert @-mentions now: its project's owners,
-// unless the alert is below the project's mention level.
-func mentions(x *config.Index, j *dispatch.Job) []notify.Mention {
-	p := x.Project(j.ProjectID)
-	if p == nil || !route.MentionsAt(p, j.Message.Level) {
-		return nil
-	}
-	owners := make([]*config.Owner, 0, len(p.OwnerIDs))
-	for _, id := range p.OwnerIDs {
-		if o := x.Owner(id); o != nil {
-			owners = append(owners, o)
-		}
-	}
-	return render.Mentions(owners)
-}
-
-// Record is the dispatcher's OnFinal hook: it logs the final outcome of a
-// delivery and adds it to the history.
-func (h *Handler) Record(o dispatch.Outcome) {
-	j := o.Job
-	robot, kind := fmt.Sprintf("robot %d", j.RobotID), j.Kind
-	if o.Robot != nil {
-		robot, kind = o.Robot.Name, o.Robot.Kind
-	}
-	msg := &j.Message
-	if o.Message != nil && len(o.Message.Digest) == 0 {
-		msg = o.Message // as sent, with its mentions
-	}
-	h.repeats.done(j.RepeatKey, o.Err == nil, o.At)
-	rec := deliveries.Record{
-		ID: j.ID, Time: o.At, RequestID: j.RequestID, Project: j.Project, RobotID: j.RobotID,
-		Robot: robot, Kind: kind, Result: deliveries.Delivered, Attempts: o.Attempts,
-		LatencyMS: ms(o.At.Sub(j.Created)), Title: j.Message.Heading, Link: j.Message.Link,
-		Level: j.Message.Level, Digest: o.Digest, ProjectName: j.ProjectName, PayloadOrganization: j.PayloadOrg,
-	}
-	log := h.log.With("request_id", j.RequestID, "project", j.Project, "robot", robot, "kind", kind)
+// record is the dispatcher's OnFinal hook: it logs the final outcome of a
+// delivery, adds it to the history, and tells the planner (a delivered
+// message starts its issue's repeat window).
+func (h *Handler) record(o dispatch.Outcome) {
+	rec := plan.Record(o)
+	h.plan.Done(o.Job, o.Err == nil, o.At)
+	log := h.log.With("request_id", rec.RequestID, "project", rec.Project, "robot", rec.Robot, "kind", rec.Kind)
 	if o.Err != nil {
-		rec.Result, rec.Code, rec.Error, rec.Fix = deliveries.Failed, o.Err.Code, o.Err.Error(), o.Err.Fix
-		m := *msg
-		rec.Message = &m
 		log.Warn("delivery failed", "result", "failed", "code", o.Err.Code, "error", o.Err.Error(),
 			"attempts", o.Attempts, "latency_ms", rec.LatencyMS)
 	} else {
-		log.Info("delivered", "result", "ok", "attempts", o.Attempts, "mentions", len(msg.Mentions),
+		mentions := 0
+		if o.Message != nil {
+			mentions = len(o.Message.Mentions)
+		}
+		log.Info("delivered", "result", "ok", "attempts", o.Attempts, "mentions", mentions,
 			"digest", o.Digest, "latency_ms", rec.LatencyMS)
 	}
 	if h.o.History != nil {
@@ -277,27 +205,19 @@ func (h *Handler) lifecycle(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 		return
 	}
-	_ = h.o.Dispatcher.DrainReady(ctx)
+	_ = h.disp.DrainReady(ctx)
 	h.beforeFreeze(ctx, h.log.With("request_id", requestID(r)))
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "queued": h.o.Dispatcher.Queued()})
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "queued": h.disp.Queued()})
 }
 
 // withCredentials passes Function Compute's per-request role keys to the
 // store. They are taken only on Function Compute, whose gateway sets them:
 // elsewhere any client could send x-fc-* headers.
 func (h *Handler) withCredentials(r *http.Request) context.Context {
-	ctx := r.Context()
 	if !h.o.FC {
-		return ctx
+		return r.Context()
 	}
-	if id := r.Header.Get("x-fc-access-key-id"); id != "" {
-		ctx = store.WithCredentials(ctx, store.Credentials{
-			AccessKeyID:     id,
-			AccessKeySecret: r.Header.Get("x-fc-access-key-secret"),
-			SecurityToken:   r.Header.Get("x-fc-security-token"),
-		})
-	}
-	return ctx
+	return store.WithFCCredentials(r)
 }
 
 // deployCheck answers GET /: ok, degraded (still routing, but the store,
@@ -311,7 +231,7 @@ func (h *Handler) deployCheck(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = st.Err
 	}
-	health := h.o.Dispatcher.Health()
+	health := h.disp.Health()
 	authorized := x != nil && x.Doc.WebhookToken != "" &&
 		subtle.ConstantTimeCompare([]byte(r.URL.Query().Get("token")), []byte(x.Doc.WebhookToken.Reveal())) == 1
 	state, code := "ok", http.StatusOK
@@ -413,184 +333,146 @@ type outcome struct {
 	Status              string `json:"status"`
 }
 
+// webhook takes a Sentry webhook: read and authorize it, plan it, submit
+// the plan's jobs, answer within Sentry's budget.
 func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 	start := h.o.Now()
 	rid := requestID(r)
 	log := h.log.With("request_id", rid)
 	ctx := h.withCredentials(r)
-
-	var ev *sentry.Event // what fail records of a refusal: the parsed body,
-	var body []byte      // and the body, as far as the request got
-	fail := func(status int, msg string, extra ...any) {
-		answer := map[string]any{"status": "error", "error": msg, "request_id": rid}
-		for i := 0; i+1 < len(extra); i += 2 {
-			answer[extra[i].(string)] = extra[i+1]
-		}
-		log.Info("webhook refused", "status", status, "error", msg, "latency_ms", ms(h.o.Now().Sub(start)))
-		h.refused(ctx, r, rid, status, msg, ev, body)
-		writeJSON(w, status, answer)
-	}
-
-	x, err := h.o.Docs.Get(ctx)
-	if err != nil {
-		fail(http.StatusServiceUnavailable, describeStoreError(err))
-		return
-	}
-	if want := x.Doc.WebhookToken.Reveal(); want != "" {
-		got := r.URL.Query().Get("token")
-		if got == "" {
-			fail(http.StatusUnauthorized, "the token is missing: add ?token=<webhook_token> to the webhook URL")
-			return
-		}
-		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-			fail(http.StatusUnauthorized, "the token is wrong: copy the webhook URL from the configurator again")
-			return
+	x, body, ev, refusal := h.read(ctx, w, r)
+	var pl *plan.Plan
+	if refusal == nil {
+		log = log.With("resource", ev.Resource, "action", ev.Action, "project", strings.Join(ev.ProjectSlugs, ","))
+		var err error
+		if pl, err = h.plan.Plan(x, plan.Request{Event: ev, Body: body, Header: r.Header, RequestID: rid, Received: start}); err != nil {
+			refusal = planRefusal(err)
 		}
 	}
-	if ct := r.Header.Get("Content-Type"); !acceptableType(ct) {
-		fail(http.StatusUnsupportedMediaType, fmt.Sprintf("content type %q is not JSON; Sentry sends application/json", ct))
+	if refusal != nil {
+		log.Info("webhook refused", "status", refusal.status, "error", refusal.msg, "latency_ms", ms(h.o.Now().Sub(start)))
+		h.refused(ctx, r, rid, refusal.status, refusal.msg, ev)
+		writeJSON(w, refusal.status, refusal.body(rid))
 		return
 	}
-	if r.ContentLength > MaxBody {
-		drain(w, r.Body)
-		fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is %d bytes; the limit is %d (4 MiB)", r.ContentLength, MaxBody))
-		return
-	}
-	body, err = readBody(r.Body, r.ContentLength)
-	if err != nil {
-		fail(http.StatusBadRequest, "the body could not be read: "+err.Error())
-		return
-	}
-	if len(body) > MaxBody {
-		drain(w, r.Body)
-		fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is over %d bytes (4 MiB)", MaxBody))
-		return
-	}
-	ev, err = sentry.Parse(body, r.Header)
-	if err != nil {
-		fail(http.StatusBadRequest, err.Error())
-		return
-	}
-	log = log.With("resource", ev.Resource, "action", ev.Action)
-	if ev.Ignored != "" {
-		log.Info("webhook ignored", "reason", ev.Ignored)
-		writeJSON(w, http.StatusOK, map[string]any{"status": "ignored", "ignored": true, "reason": ev.Ignored, "request_id": rid})
-		return
-	}
-	log = log.With("project", strings.Join(ev.ProjectSlugs, ","))
-	// Routing (contract §4): every project with the slug, narrowed by the
-	// signature's organization, then chosen by the payload's organization
-	// and host only when several share the slug.
-	projects := route.BySlug(x, ev)
-	if len(projects) == 0 {
-		_, err := route.Choose(x, ev, nil)
-		fail(http.StatusNotFound, err.Error(), "project", strings.Join(ev.ProjectSlugs, ","))
-		return
-	}
-	// The legacy WebHooks plugin never signs its bodies: the client secret
-	// is the integration's, so an unsigned legacy body relies on the token.
-	// A signature that is sent is always checked. One that verifies
-	// against an organization's client_secret decides the organization;
-	// otherwise the chosen projects must be of organizations without one.
-	checkSig := ev.Resource != sentry.ResourceLegacy || r.Header.Get("Sentry-Hook-Signature") != ""
-	var unsigned []*config.Project
-	var sigErr error
-	if checkSig {
-		var signed []*config.Project
-		unsigned, signed, sigErr = h.verify(x, projects, body, r.Header)
-		if len(signed) > 0 {
-			projects, checkSig = signed, false
-		}
-	}
-	if projects, err = route.Choose(x, ev, projects); err != nil {
-		fail(http.StatusNotFound, err.Error(), "project", strings.Join(ev.ProjectSlugs, ","))
-		return
-	}
-	if checkSig {
-		projects = slices.DeleteFunc(projects, func(p *config.Project) bool { return !slices.Contains(unsigned, p) })
-		if len(projects) == 0 {
-			fail(http.StatusUnauthorized, sigErr.Error())
-			return
-		}
-	}
-	plan, err := route.Match(x, ev, projects)
-	if err != nil {
-		fail(http.StatusNotFound, err.Error())
-		return
-	}
-	if len(plan.Targets) == 0 {
-		var reasons []string
-		for _, s := range plan.Skipped {
-			reasons = append(reasons, fmt.Sprintf("%s: %s", s.Project.Slug, s.Reason))
-		}
-		log.Info("webhook filtered", "reason", strings.Join(reasons, "; "))
-		writeJSON(w, http.StatusOK, map[string]any{"status": "filtered", "reason": strings.Join(reasons, "; "), "request_id": rid, "delivered": []outcome{}})
-		return
-	}
-
-	if key := dedupeKey(ev, body, plan.Projects, x.Version); !h.seen.add(key, h.o.Now()) {
-		log.Info("duplicate webhook dropped", "key", key)
-		writeJSON(w, http.StatusOK, map[string]any{"status": "duplicate", "duplicate": true, "request_id": rid,
-			"reason": "this webhook was already delivered", "delivered": []outcome{}})
-		return
-	}
-
-	budget := h.o.LegacyBudget
-	if ev.Resource != sentry.ResourceLegacy {
-		budget = h.o.IntegrationBudget
-	}
-	var jobs []*dispatch.Job
-	var targets []route.Target // by job
-	var collapsed []string
-	type repeatInfo struct {
-		repeat bool
-		n      int
-		key    string
-	}
-	checked := map[int64]repeatInfo{} // once per project, whatever its robots
-	for _, t := range plan.Targets {
-		ri, ok := checked[t.Project.ID]
-		if !ok {
-			ri.repeat, ri.n, ri.key = h.repeats.check(t.Project, ev, h.o.Now())
-			checked[t.Project.ID] = ri
-		}
-		repeat, n := ri.repeat, ri.n
-		if repeat {
-			collapsed = append(collapsed, t.Robot.Name)
-			continue
-		}
-		msg := render.Message(t, ev, h.o.Render)
-		if n > 0 {
-			msg.Fields = append(msg.Fields, notify.Field{Label: repeatLabel(h.o.Render.Lang), Value: strconv.Itoa(n)})
-		}
-		j := newJob(rid, t, msg, start)
-		j.RepeatKey = ri.key
-		j.PayloadOrg = t.PayloadOrg
-		jobs = append(jobs, j)
-		targets = append(targets, t)
-	}
-	if len(jobs) == 0 {
-		log.Info("repeat collapsed", "robots", strings.Join(collapsed, ","))
-		writeJSON(w, http.StatusOK, map[string]any{"status": "collapsed", "request_id": rid, "delivered": []outcome{},
-			"reason": "a repeat of an issue already alerted within the project's repeat window; it is counted in the next message"})
+	if pl.Outcome != plan.Send {
+		log.Info("webhook "+pl.Outcome, "reason", pl.Reason)
+		writeJSON(w, http.StatusOK, map[string]any{"status": pl.Outcome, pl.Outcome: true, "reason": pl.Reason,
+			"request_id": rid, "delivered": []outcome{}})
 		return
 	}
 	if h.o.FC && h.o.SelfURL == "" {
 		// Without a hand-off, alerts that had to wait are sent by the next
 		// request that finds their robot with budget.
-		_ = h.o.Dispatcher.DrainReady(ctx)
+		_ = h.disp.DrainReady(ctx)
 	}
-	results := h.o.Dispatcher.Submit(context.WithValue(ctx, indexKey{}, x), jobs, start.Add(budget))
+	budget := h.o.LegacyBudget
+	if ev.Resource != sentry.ResourceLegacy {
+		budget = h.o.IntegrationBudget
+	}
+	results := h.disp.Submit(plan.WithDocument(ctx, x), pl.Jobs, start.Add(budget))
+	status, resp := h.answer(pl, results, rid)
+	if status != http.StatusOK && status != http.StatusAccepted {
+		h.plan.Release(pl) // not delivered: Sentry sending it again is no copy
+	}
+	if h.o.FC {
+		h.beforeFreeze(ctx, log)
+	}
+	if slices.ContainsFunc(pl.Jobs, func(j *dispatch.Job) bool { return j.PayloadOrg != "" }) {
+		log = log.With("payload_organization", ev.OrgSlug)
+	}
+	log.Info("webhook answered", "status", status, "robots", len(results), "latency_ms", ms(h.o.Now().Sub(start)))
+	writeJSON(w, status, resp)
+}
 
+// refusal is a webhook answered with an error.
+type refusal struct {
+	status int
+	msg    string
+	extra  map[string]any
+}
+
+func (f *refusal) body(rid string) map[string]any {
+	b := map[string]any{"status": "error", "error": f.msg, "request_id": rid}
+	for k, v := range f.extra {
+		b[k] = v
+	}
+	return b
+}
+
+func refuse(status int, format string, args ...any) *refusal {
+	return &refusal{status: status, msg: fmt.Sprintf(format, args...)}
+}
+
+// planRefusal maps the planner's refusals to their HTTP status, once.
+func planRefusal(err error) *refusal {
+	var pe *plan.Error
+	if !errors.As(err, &pe) {
+		return refuse(http.StatusInternalServerError, "%s", err.Error())
+	}
+	switch pe.Kind {
+	case plan.Unauthorized:
+		return refuse(http.StatusUnauthorized, "%s", pe.Msg)
+	case plan.NotFound:
+		f := refuse(http.StatusNotFound, "%s", pe.Msg)
+		if pe.Project != "" {
+			f.extra = map[string]any{"project": pe.Project}
+		}
+		return f
+	}
+	return refuse(http.StatusBadRequest, "%s", pe.Msg)
+}
+
+// read takes what a webhook request carries: the document (whose token it
+// must name), the body within the limit, and the event it holds.
+func (h *Handler) read(ctx context.Context, w http.ResponseWriter, r *http.Request) (*config.Index, []byte, *sentry.Event, *refusal) {
+	x, err := h.o.Docs.Get(ctx)
+	if err != nil {
+		return nil, nil, nil, refuse(http.StatusServiceUnavailable, "%s", describeStoreError(err))
+	}
+	if want := x.Doc.WebhookToken.Reveal(); want != "" {
+		switch got := r.URL.Query().Get("token"); {
+		case got == "":
+			return nil, nil, nil, refuse(http.StatusUnauthorized, "the token is missing: add ?token=<webhook_token> to the webhook URL")
+		case subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1:
+			return nil, nil, nil, refuse(http.StatusUnauthorized, "the token is wrong: copy the webhook URL from the configurator again")
+		}
+	}
+	if ct := r.Header.Get("Content-Type"); !acceptableType(ct) {
+		return nil, nil, nil, refuse(http.StatusUnsupportedMediaType, "content type %q is not JSON; Sentry sends application/json", ct)
+	}
+	if r.ContentLength > MaxBody {
+		drain(w, r.Body)
+		return nil, nil, nil, refuse(http.StatusRequestEntityTooLarge, "the body is %d bytes; the limit is %d (4 MiB)", r.ContentLength, MaxBody)
+	}
+	body, err := readBody(r.Body, r.ContentLength)
+	switch {
+	case err != nil:
+		return nil, nil, nil, refuse(http.StatusBadRequest, "the body could not be read: %s", err.Error())
+	case len(body) > MaxBody:
+		drain(w, r.Body)
+		return nil, nil, nil, refuse(http.StatusRequestEntityTooLarge, "the body is over %d bytes (4 MiB)", MaxBody)
+	}
+	ev, err := sentry.Parse(body, r.Header)
+	if err != nil {
+		return nil, nil, nil, refuse(http.StatusBadRequest, "%s", err.Error())
+	}
+	return x, body, ev, nil
+}
+
+// answer words what Submit did: 200 delivered, 202 when some continue
+// after the answer, 502 when a robot refused, 503 when an alert that must
+// wait could not be saved (claiming durable acceptance would be a lie:
+// Sentry may send it again, and then it is not a copy).
+func (h *Handler) answer(pl *plan.Plan, results []dispatch.Outcome, rid string) (int, map[string]any) {
 	status, state := http.StatusOK, "delivered"
 	outs := make([]outcome, 0, len(results))
 	var failed, unsaved []string
 	waiting := false
 	for i, res := range results {
-		t := targets[i]
-		o := outcome{Robot: t.Robot.Name, Kind: t.Robot.Kind, Project: res.Job.Project,
-			PayloadOrganization: res.Job.PayloadOrg,
-			Mentions:            len(t.Owners), Attempts: res.Attempts, Status: res.Status}
+		t := pl.Targets[i]
+		o := outcome{Robot: t.Robot.Name, Kind: t.Robot.Kind, Project: res.Job.Project, PayloadOrganization: res.Job.PayloadOrg,
+			Mentions: len(t.Owners), Attempts: res.Attempts, Status: res.Status}
 		switch res.Status {
 		case dispatch.Failed:
 			o.Code, o.Error, o.Fix = res.Err.Code, res.Err.Error(), res.Err.Fix
@@ -598,7 +480,6 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		case dispatch.Unsaved:
 			o.Error, o.Fix = res.Err.Msg, res.Err.Fix
 			unsaved = append(unsaved, t.Robot.Name)
-			h.repeats.done(res.Job.RepeatKey, false, h.o.Now())
 		case dispatch.Queued, dispatch.Pending:
 			o.Pending, waiting = true, true
 		}
@@ -606,85 +487,22 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case len(unsaved) > 0:
-		// Claiming durable acceptance would be a lie: Sentry may send it
-		// again, and then it is not a duplicate.
 		status, state = http.StatusServiceUnavailable, "refused"
 		failed = append(failed, fmt.Sprintf("the alert for %s must wait for the robot, but the relay cannot save it (its spool cannot be written)",
 			strings.Join(unsaved, ", ")))
-		h.seen.remove(dedupeKey(ev, body, plan.Projects, x.Version))
 	case len(failed) > 0:
 		status, state = http.StatusBadGateway, "failed"
-		h.seen.remove(dedupeKey(ev, body, plan.Projects, x.Version)) // let a re-send through
 	case waiting:
 		status, state = http.StatusAccepted, "accepted"
-	}
-	if h.o.FC {
-		h.beforeFreeze(ctx, log)
 	}
 	resp := map[string]any{"status": state, "request_id": rid, "delivered": outs}
 	if len(failed) > 0 {
 		resp["error"] = strings.Join(failed, "; ")
 	}
-	if waiting {
+	if waiting && len(failed) == 0 {
 		resp["reason"] = "some robots are at their rate limit or still being retried; the alert is queued and will be delivered (merged into a digest if needed)"
 	}
-	if slices.ContainsFunc(jobs, func(j *dispatch.Job) bool { return j.PayloadOrg != "" }) {
-		log = log.With("payload_organization", ev.OrgSlug)
-	}
-	log.Info("webhook answered", "status", status, "robots", len(outs), "latency_ms", ms(h.o.Now().Sub(start)))
-	writeJSON(w, status, resp)
-}
-
-// newJob makes the dispatch job of one target's message: the robot and
-// project by id, the message without its addressing (the dispatcher's
-// Resolve adds the keyword and mentions when it is sent).
-func newJob(rid string, t route.Target, msg *notify.Message, created time.Time) *dispatch.Job {
-	cost := 1
-	if k := notifiers.Lookup(t.Robot.Kind); k != nil {
-		cost = k.Messages(msg)
-	}
-	m := *msg
-	m.Mentions = nil
-	return &dispatch.Job{ID: dispatch.NewID(), RequestID: rid, RobotID: t.Robot.ID, Kind: t.Robot.Kind,
-		ProjectID: t.Project.ID, Project: t.Project.Slug, ProjectName: t.Project.Name, Message: m, Cost: cost,
-		Created: created}
-}
-
-// verify checks Sentry-Hook-Signature over the raw body against the
-// client_secret of each project's organization (and that the hook
-// timestamp is fresh). signed lists the projects whose organization's
-// secret verified it; unsigned those of organizations without a secret;
-// err says why the others failed.
-func (h *Handler) verify(x *config.Index, projects []*config.Project, body []byte, hdr http.Header) (unsigned, signed []*config.Project, err error) {
-	sig := hdr.Get("Sentry-Hook-Signature")
-	for _, p := range projects {
-		org := x.Organization(p.OrganizationID)
-		if org == nil || org.ClientSecret == "" {
-			unsigned = append(unsigned, p)
-			continue
-		}
-		if e := sentry.VerifySignature(body, org.ClientSecret.Reveal(), sig); e != nil {
-			if err == nil {
-				err = e
-			}
-			continue
-		}
-		if ts := hdr.Get("Sentry-Hook-Timestamp"); ts != "" {
-			sec, e := strconv.ParseFloat(ts, 64)
-			age := h.o.Now().Sub(time.Unix(int64(sec), 0))
-			if e != nil || age > h.o.MaxHookAge || age < -h.o.MaxHookAge {
-				if err == nil {
-					err = fmt.Errorf("the Sentry-Hook-Timestamp %q is more than %s from now; refusing a replay", ts, h.o.MaxHookAge)
-				}
-				continue
-			}
-		}
-		signed = append(signed, p)
-	}
-	if err == nil {
-		err = sentry.ErrBadSignature
-	}
-	return unsigned, signed, err
+	return status, resp
 }
 
 // maxDrain bounds what is read of a body over the limit before answering.

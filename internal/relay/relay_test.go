@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -110,22 +111,34 @@ func newEnv(t *testing.T, mutate ...func(*Options)) *env {
 	}
 	o := Options{
 		Docs: docstore.NewCache(backend, store.ConfigKey("api/"), time.Hour),
-		Senders: notifiers.Senders(func(k string) string {
-			if k == "SENTRY_WHITE_DINGTALK_API" {
-				return e.robot.URL()
-			}
-			return ""
-		}, nil),
+		Dispatch: dispatch.Options{
+			Senders: notifiers.Senders(func(k string) string {
+				if k == "SENTRY_WHITE_DINGTALK_API" {
+					return e.robot.URL()
+				}
+				return ""
+			}, nil),
+			Policy: notify.Policy{Attempts: 4, Base: time.Millisecond, Max: 5 * time.Millisecond},
+		},
 		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Policy: notify.Policy{Attempts: 4, Base: time.Millisecond, Max: 5 * time.Millisecond},
 	}
 	for _, m := range mutate {
 		m(&o)
 	}
-	e.h = New(o)
+	e.h = mustNew(t, o)
 	e.srv = httptest.NewServer(e.h)
 	t.Cleanup(e.srv.Close)
 	return e
+}
+
+// mustNew wires a handler as the program does.
+func mustNew(t testing.TB, o Options) *Handler {
+	t.Helper()
+	h, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 func testdata(t testing.TB, name string) []byte {
@@ -299,6 +312,7 @@ func TestSignature(t *testing.T) {
 		{"wrong", []string{"Sentry-Hook-Signature", strings.Repeat("0", 64)}, 401},
 		{"not hex", []string{"Sentry-Hook-Signature", "xyz"}, 401},
 		{"stale timestamp", []string{"Sentry-Hook-Signature", good, "Sentry-Hook-Timestamp", "1500000000"}, 401},
+		{"no timestamp (a replay of a signed body)", []string{"Sentry-Hook-Signature", good}, 401},
 		{"good", []string{"Sentry-Hook-Signature", good, "Sentry-Hook-Timestamp", now}, 200},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -327,6 +341,28 @@ func TestSignature(t *testing.T) {
 	}
 	if code, _ := e.post("?token="+token, legacy, "Sentry-Hook-Signature", strings.Repeat("0", 64)); code != 401 {
 		t.Errorf("legacy body with a wrong signature: %d, want 401", code)
+	}
+	// An organization that requires signatures refuses the unsigned legacy
+	// body (require_signature).
+	d, tag, _ := e.docs.Load(context.Background())
+	for i := range d.Organizations {
+		if d.Organizations[i].Slug == "other" {
+			d.Organizations[i].RequireSignature = true
+		}
+	}
+	if _, err := e.docs.Save(context.Background(), d, tag); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.h.o.Docs.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	legacy2 := bytes.ReplaceAll(legacy, []byte(`"id": "`), []byte(`"id": "9`)) // another alert, not a copy
+	if code, a := e.post("?token="+token, legacy2); code != 401 || !strings.Contains(a.Error, "require_signature") {
+		t.Errorf("unsigned legacy body for an organization that requires signatures: %d %+v, want 401", code, a)
+	}
+	if code, a := e.post("?token="+token, body, "Sentry-Hook-Resource", "event_alert", "Sentry-Hook-Signature", good, "Sentry-Hook-Timestamp", now,
+		"Request-ID", "another"); code != 200 {
+		t.Errorf("a signed body for that organization: %d %+v", code, a)
 	}
 	// Re-encoding the JSON (Go escapes differently) must not verify.
 	var v any
@@ -523,7 +559,7 @@ func (c *credsRecorder) seen() bool {
 
 func newEnvNoDoc(t *testing.T) *httptest.Server {
 	backend := store.NewFile(t.TempDir())
-	h := New(Options{Docs: docstore.NewCache(backend, store.ConfigKey("api/"), time.Hour), Senders: map[string]notify.Sender{}})
+	h := mustNew(t, Options{Docs: docstore.NewCache(backend, store.ConfigKey("api/"), time.Hour)})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv
@@ -592,9 +628,8 @@ func TestDuplicateSentOnce(t *testing.T) {
 }
 
 func TestRepeatWindowCollapses(t *testing.T) {
-	e := newEnv(t)
 	now := time.Now()
-	e.h.o.Now = func() time.Time { return now }
+	e := newEnv(t, func(o *Options) { o.Now = func() time.Time { return now } })
 	d, tag, _ := e.docs.Load(context.Background())
 	d.Projects[0].RepeatWindowSeconds = 600
 	if _, err := e.docs.Save(context.Background(), d, tag); err != nil {
@@ -696,8 +731,8 @@ func TestFCHandOff(t *testing.T) {
 	if captured == nil || captured.Header.Get("X-Fc-Invocation-Type") != "Async" || captured.URL.Path != handoffPath {
 		t.Fatalf("hand-off = %+v", captured)
 	}
-	if e.h.o.Dispatcher.Queued() != 0 {
-		t.Errorf("%d alerts still queued on the instance that handed them off", e.h.o.Dispatcher.Queued())
+	if e.h.Dispatcher().Queued() != 0 {
+		t.Errorf("%d alerts still queued on the instance that handed them off", e.h.Dispatcher().Queued())
 	}
 	// The hand-off names robots by id: no robot token or secret travels in
 	// it.
@@ -709,7 +744,7 @@ func TestFCHandOff(t *testing.T) {
 		}
 	}
 	// Another instance runs the invocation.
-	other := New(Options{Docs: e.h.o.Docs, Senders: e.h.o.Senders, FC: true})
+	other := mustNew(t, Options{Docs: e.h.o.Docs, Dispatch: e.h.o.Dispatch, FC: true})
 	replay := func(sig string) int {
 		req := httptest.NewRequest(http.MethodPost, handoffPath, bytes.NewReader(capturedBody))
 		req.Header.Set("X-Sentry-White-Timestamp", captured.Header.Get("X-Sentry-White-Timestamp"))
@@ -770,7 +805,7 @@ func TestFCHandsOffSlowSends(t *testing.T) {
 		t.Fatalf("hand-off carries %d jobs (%v), want both robots'", len(hb.Jobs), err)
 	}
 	e.robot.SetLatency(0)
-	other := New(Options{Docs: e.h.o.Docs, Senders: e.h.o.Senders, FC: true})
+	other := mustNew(t, Options{Docs: e.h.o.Docs, Dispatch: e.h.o.Dispatch, FC: true})
 	req := httptest.NewRequest(http.MethodPost, handoffPath, bytes.NewReader(body))
 	req.Header = hdr
 	rec := httptest.NewRecorder()
@@ -814,5 +849,85 @@ func TestHandoffChunks(t *testing.T) {
 	}
 	if seen != len(jobs) {
 		t.Errorf("%d of %d jobs handed off", seen, len(jobs))
+	}
+}
+
+// TestFailedFirstAlertDoesNotSwallowRepeats: with a repeat window, a first
+// alert the robot refused does not start the window: the next alert of the
+// issue goes out (and says how many were collapsed meanwhile).
+func TestFailedFirstAlertDoesNotSwallowRepeats(t *testing.T) {
+	e := newEnv(t)
+	d, tag, _ := e.docs.Load(context.Background())
+	d.Projects[0].RepeatWindowSeconds = 600
+	if _, err := e.docs.Save(context.Background(), d, tag); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.h.o.Docs.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	send := func(n string) (int, answer) {
+		body := strings.ReplaceAll(string(testdata(t, "legacy_saas.json")), "9f2c1b7d3a4e4c8b8e6f1a2b3c4d5e6f", "9f2c1b7d3a4e4c8b8e6f1a2b3c4d5e"+n)
+		return e.post("?token="+token, []byte(body))
+	}
+	e.robot.FailNext(robottest.Fault500, robottest.Fault500, robottest.Fault500, robottest.Fault500,
+		robottest.Fault500, robottest.Fault500, robottest.Fault500, robottest.Fault500)
+	if code, a := send("01"); code != http.StatusBadGateway {
+		t.Fatalf("first alert with the robot failing: %d %+v, want 502", code, a)
+	}
+	if code, a := send("02"); code != 200 || a.Status != "delivered" {
+		t.Fatalf("the next alert of the issue: %d %+v, want delivered (the first never reached the group)", code, a)
+	}
+	if code, a := send("03"); code != 200 || a.Status != "collapsed" {
+		t.Fatalf("a repeat after a delivered one: %d %+v, want collapsed", code, a)
+	}
+}
+
+// TestReplayWithNewRequestIDIsADuplicate: one signed body sent again with a
+// new Request-ID (and a fresh timestamp) is a copy, not a new alert.
+func TestReplayWithNewRequestIDIsADuplicate(t *testing.T) {
+	e := newEnv(t)
+	body := bytes.ReplaceAll(testdata(t, "event_alert.json"), []byte("/acme/"), []byte("/other/"))
+	sig := sentry.Sign(body, clientSecret)
+	for i, want := range []string{"delivered", "duplicate", "duplicate"} {
+		_, a := e.post("?token="+token, body, "Sentry-Hook-Resource", "event_alert", "Sentry-Hook-Signature", sig,
+			"Sentry-Hook-Timestamp", strconv.FormatInt(time.Now().Unix(), 10), "Request-ID", fmt.Sprintf("replay-%d", i))
+		if a.Status != want {
+			t.Fatalf("send %d: %+v, want %s", i, a, want)
+		}
+	}
+	if n := len(e.robot.Messages()); n != 1 {
+		t.Errorf("%d messages, want 1", n)
+	}
+}
+
+// TestHugeTitlesDoNotStay: alerts with megabyte titles in a project with a
+// repeat window leave no trace of their titles in the relay's memory.
+func TestHugeTitlesDoNotStay(t *testing.T) {
+	e := newEnv(t)
+	d, tag, _ := e.docs.Load(context.Background())
+	d.Projects[0].RepeatWindowSeconds = 600
+	if _, err := e.docs.Save(context.Background(), d, tag); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.h.o.Docs.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	before := heap()
+	big := strings.Repeat("长", 700_000) // 2 MB of title
+	for i := 0; i < 40; i++ {
+		// No issue id: the repeat window keys such an alert on its title.
+		body := fmt.Sprintf(`{"project": "mall-api", "level": "error", "message": "%d %s", "event": {"event_id": "%032x"}}`, i, big, 7000+i)
+		if code, a := e.post("?token="+token, []byte(body)); code != 200 && code != 202 {
+			t.Fatalf("alert %d: %d %+v", i, code, a)
+		}
+	}
+	if grew := int64(heap()) - int64(before); grew > 16<<20 {
+		t.Errorf("the heap grew by %d MB after 40 alerts with 2 MB titles; their titles are kept", grew>>20)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/sentry-white/sentry-white/internal/config"
@@ -85,4 +86,13 @@ func MergeMentions(lists ...[]notify.Mention) []notify.Mention {
 		}
 	}
 	return out
+}
+
+// RepeatField is the line a message carries when n repeats of its issue
+// were collapsed since the last message (a project's repeat window).
+func RepeatField(n int, lang string) notify.Field {
+	if lang == "en" {
+		return notify.Field{Label: "Repeats since the last message", Value: strconv.Itoa(n)}
+	}
+	return notify.Field{Label: "上条消息后重复次数", Value: strconv.Itoa(n)}
 }

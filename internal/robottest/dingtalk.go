@@ -1,5 +1,5 @@
 // Package robottest provides stand-ins for chat-robot APIs that behave as
-// the vendors document (chat-robots.md): signatures, keywords, size limits,
+// the vendors document (docs/chat-robots.md): signatures, keywords, size limits,
 // error codes and rate limits. Tests, the configurator's browser tests and
 // the load tool run them on loopback.
 package robottest
@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -24,6 +25,29 @@ type DingTalkRobot struct {
 	Token    string
 	Secret   string   // 加签 secret (SEC…); "" means signing off
 	Keywords []string // custom keywords; empty means keyword check off
+	// AllowIPs is the robot's IP allow-list (IP addresses or CIDR ranges);
+	// empty means the IP check is off. The stand-in's clients are on
+	// loopback, so "10.0.0.0/8" refuses them and "127.0.0.1" lets them in.
+	AllowIPs []string
+}
+
+// The stand-in's answer texts in each language. DingTalk answers 310000 in
+// Chinese today ("description:…;solution:…;"), and answered in English
+// before; both are seen in the wild (docs/chat-robots.md §0). The Chinese texts
+// are the ones public reports quote (qd-today/qd#510,
+// sunmh207/AI-Codereview-Gitlab#142, 0wQ/air780e-forwarder#51,
+// mggger/chatgpt-bot-dingding#2, sansan0/TrendRadar#70); the English
+// ones carry the "more:" link they had.
+const dingTalkMore = ", more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]"
+
+var dingTalkTexts = map[string][2]string{ // what → {zh, en}
+	"sign":      {"description:机器人发送签名不匹配;solution:请确认签名和生成签名的时间戳必须都放在调用的网址中，请确认机器人的密钥加密和填写正确;link:请参考本接口对应文档获得具体要求，或者在https://open.dingtalk.com/document/  搜索相关文档;", "sign not match" + dingTalkMore},
+	"timestamp": {"description:机器人发送签名过期;solution:签名生成时间和发送时间请保持在 timestampms 以内;", "invalid timestamp" + dingTalkMore},
+	"keyword":   {"description:关键词不匹配;solution:请联系群管理员查看此机器人的关键词，并在发送的信息中包含此关键词;", "keywords not in content" + dingTalkMore},
+	"ip":        {"description:ip 不在白名单中;solution:请联系对应群的管理员，设置机器人安全ip地址段;", "ip %s not in whitelist" + dingTalkMore},
+	"limit":     {"发送速度太快而限流", "send too fast, exceed 20 times per minute"},
+	"too long":  {"description:body 大小不合法;solution:请保持 body 大小在 20000bytes 以内;", "message too long, exceed 20000 bytes"},
+	"msgtype":   {"不支持的消息类型", "unsupported msgtype"},
 }
 
 // DingTalkMessage is one accepted message.
@@ -51,6 +75,9 @@ const (
 	FaultBusy          // errcode -1, system busy
 	FaultTimeout       // hold the request until the client gives up
 	FaultNoCode        // HTTP 200 with the anti-abuse body and no errcode
+	// FaultConcurrency is WeCom's concurrency limit, errcode 45033; the
+	// DingTalk and Feishu stand-ins answer it as FaultBusy.
+	FaultConcurrency
 )
 
 // DingTalk is a stand-in for POST /robot/send.
@@ -61,6 +88,11 @@ type DingTalk struct {
 	Now func() time.Time
 	// LimitCode is the errcode for rate limiting: 410100 (default) or 130101.
 	LimitCode int
+	// Lang is the language of the errmsg texts: "zh" (or "", the default)
+	// for the Chinese "description:…;solution:…;" texts DingTalk answers
+	// today, "en" for the older English ones ("sign not match", …).
+	// SetLang changes it while the stand-in serves.
+	Lang string
 	// PerMinute is the rate limit (default 20); Block is how long a robot
 	// stays blocked after exceeding it (default 10 minutes).
 	PerMinute int
@@ -101,6 +133,30 @@ func (d *DingTalk) AddRobot(r DingTalkRobot) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.robots[r.Token] = r
+}
+
+// SetLang switches the language of the answers: "zh" or "en".
+func (d *DingTalk) SetLang(lang string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.Lang = lang
+}
+
+// SetNow replaces the stand-in's clock while it serves (e.g. one that runs
+// two hours ahead of the relay's, for an expired signature).
+func (d *DingTalk) SetNow(now func() time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.Now = now
+}
+
+// text is the errmsg for what, in the stand-in's language.
+func (d *DingTalk) text(what string) string {
+	t := dingTalkTexts[what]
+	if d.Lang == "en" {
+		return t[1]
+	}
+	return t[0]
 }
 
 // SetLatency changes how long every answer is held.
@@ -146,7 +202,10 @@ func (d *DingTalk) answer(w http.ResponseWriter, code int, msg string) {
 	_ = json.NewEncoder(w).Encode(map[string]any{"errcode": code, "errmsg": msg})
 }
 
-// ServeHTTP implements the documented behaviour (chat-robots.md §1.7).
+// ServeHTTP implements the documented behaviour (docs/chat-robots.md §1.7): the
+// token, the rate limit, the IP allow-list, the signature, the body size,
+// the message type and the keyword, in that order, each refusal answered
+// with the errcode and the text DingTalk gives (in Lang).
 func (d *DingTalk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	d.mu.Lock()
@@ -170,7 +229,7 @@ func (d *DingTalk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusInternalServerError)
 			_, _ = w.Write([]byte("<html>500 Internal Server Error</html>"))
 			return
-		case FaultBusy:
+		case FaultBusy, FaultConcurrency:
 			d.answer(w, -1, "系统繁忙")
 			return
 		case FaultTimeout:
@@ -214,8 +273,12 @@ func (d *DingTalk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := d.Now()
+	limited := d.text("limit")
+	if d.LimitCode == 130101 {
+		limited = dingTalkTexts["limit"][1] // the older code came with the English text
+	}
 	if until, ok := d.blocked[token]; ok && now.Before(until) {
-		d.answer(w, d.LimitCode, "send too fast, exceed 20 times per minute")
+		d.answer(w, d.LimitCode, limited)
 		return
 	}
 	recent := d.calls[token][:0]
@@ -228,24 +291,41 @@ func (d *DingTalk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d.calls[token] = recent
 	if len(recent) > d.PerMinute {
 		d.blocked[token] = now.Add(d.Block)
-		d.answer(w, d.LimitCode, "send too fast, exceed 20 times per minute")
+		d.answer(w, d.LimitCode, limited)
 		return
 	}
+	if len(robot.AllowIPs) > 0 {
+		ip := clientIP(r)
+		if !allowed(robot.AllowIPs, ip) {
+			d.answer(w, 310000, strings.Replace(d.text("ip"), "%s", ip.String(), 1))
+			return
+		}
+	}
 	if robot.Secret != "" {
-		ts, err := strconv.ParseInt(q.Get("timestamp"), 10, 64)
+		// A request without its sign or timestamp (a robot whose secret
+		// was not configured) is answered as a signature mismatch: the
+		// Chinese solution asks for both in the URL, and unsigned senders
+		// report "sign not match" (RayWangQvQ/BiliBiliTool#566,
+		// srcrs/UnicomTask#236, sunmh207/AI-Codereview-Gitlab#142/#196).
+		tsText, sign := q.Get("timestamp"), q.Get("sign")
+		if tsText == "" || sign == "" {
+			d.answer(w, 310000, d.text("sign"))
+			return
+		}
+		ts, err := strconv.ParseInt(tsText, 10, 64)
 		if err != nil || abs(now.UnixMilli()-ts) > 3600000 {
-			d.answer(w, 310000, "invalid timestamp")
+			d.answer(w, 310000, d.text("timestamp"))
 			return
 		}
 		mac := hmac.New(sha256.New, []byte(robot.Secret))
 		mac.Write([]byte(strconv.FormatInt(ts, 10) + "\n" + robot.Secret))
-		if q.Get("sign") != base64.StdEncoding.EncodeToString(mac.Sum(nil)) {
-			d.answer(w, 310000, "sign not match")
+		if sign != base64.StdEncoding.EncodeToString(mac.Sum(nil)) {
+			d.answer(w, 310000, d.text("sign"))
 			return
 		}
 	}
 	if len(body) > 20000 {
-		d.answer(w, 460101, "message too long, exceed 20000 bytes")
+		d.answer(w, 460101, d.text("too long"))
 		return
 	}
 	var m struct {
@@ -267,7 +347,7 @@ func (d *DingTalk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} `json:"at"`
 	}
 	if err := json.Unmarshal(body, &m); err != nil {
-		d.answer(w, 400105, "不支持的消息类型")
+		d.answer(w, 400105, d.text("msgtype"))
 		return
 	}
 	msg := DingTalkMessage{Token: token, MsgType: m.MsgType, AtMobiles: m.At.AtMobiles, AtUserIDs: m.At.AtUserIDs, Raw: body, At: now}
@@ -279,16 +359,18 @@ func (d *DingTalk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "actionCard":
 		msg.Title, msg.Text = m.ActionCard.Title, m.ActionCard.Text
 	default:
-		d.answer(w, 400105, "不支持的消息类型")
+		d.answer(w, 400105, d.text("msgtype"))
 		return
 	}
+	// The keyword is looked for in the raw title and text, as sent: an
+	// escaped keyword ("sentry\_alert") is not the keyword.
 	if len(robot.Keywords) > 0 {
 		found := false
 		for _, k := range robot.Keywords {
 			found = found || strings.Contains(msg.Title, k) || strings.Contains(msg.Text, k)
 		}
 		if !found {
-			d.answer(w, 310000, "keywords not in content")
+			d.answer(w, 310000, d.text("keyword"))
 			return
 		}
 	}
@@ -298,6 +380,30 @@ func (d *DingTalk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	d.messages = append(d.messages, msg)
 	d.answer(w, 0, "ok")
+}
+
+// clientIP is the address a request came from.
+func clientIP(r *http.Request) net.IP {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return net.ParseIP(host)
+}
+
+// allowed reports whether ip is in an allow-list of addresses and CIDR
+// ranges.
+func allowed(list []string, ip net.IP) bool {
+	for _, e := range list {
+		if _, n, err := net.ParseCIDR(e); err == nil {
+			if n.Contains(ip) {
+				return true
+			}
+		} else if a := net.ParseIP(e); a != nil && a.Equal(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 func abs(x int64) int64 {

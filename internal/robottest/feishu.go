@@ -32,6 +32,9 @@ type FeishuMessage struct {
 	// Texts are the text and title values, the only places Feishu looks for
 	// keywords (never in href or url).
 	Texts []string
+	// Bodies are the text values alone (the card's body, without its
+	// title).
+	Bodies []string
 	// Mentions are the open_ids / user_ids @-mentioned: <at id=…> in cards,
 	// <at user_id="…"> in text, {"tag":"at"} in posts.
 	Mentions []string
@@ -42,9 +45,9 @@ type FeishuMessage struct {
 }
 
 // Feishu is a stand-in for POST /open-apis/bot/v2/hook/<token>
-// (chat-robots.md §3): body over 20480 bytes or malformed → 9499 (HTTP
+// (docs/chat-robots.md §3): body over 20480 bytes or malformed → 9499 (HTTP
 // 400); unknown token → 19001; more than 5 calls a second or 100 a minute
-// per bot → 11232; with a secret, a string timestamp within 3600 s of the
+// per bot → 11232 (or 11233, LimitCode); with a secret, a string timestamp within 3600 s of the
 // stand-in's clock and sign = base64(HMAC-SHA256(key = timestamp+"\n"+secret,
 // message = "")) in the body, else 19021; with keywords, one of them in a
 // text or title value, else 19024.
@@ -56,6 +59,10 @@ type Feishu struct {
 	// PerSecond and PerMinute are the rate limits per bot (default 5 and
 	// 100). Every call with a known token counts, refused ones included.
 	PerSecond, PerMinute int
+	// LimitCode is the code for rate limiting: 11232 (default, "frequency
+	// limited") or 11233 (the message-creation trigger limit public
+	// senders report).
+	LimitCode int
 
 	mu       sync.Mutex
 	robots   map[string]FeishuRobot
@@ -68,7 +75,7 @@ type Feishu struct {
 
 // NewFeishu starts a stand-in knowing robots.
 func NewFeishu(robots ...FeishuRobot) *Feishu {
-	f := &Feishu{Now: time.Now, PerSecond: 5, PerMinute: 100,
+	f := &Feishu{Now: time.Now, PerSecond: 5, PerMinute: 100, LimitCode: 11232,
 		robots: map[string]FeishuRobot{}, calls: map[string][]time.Time{}}
 	for _, r := range robots {
 		f.robots[r.Token] = r
@@ -151,7 +158,7 @@ func (f *Feishu) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusInternalServerError)
 			_, _ = w.Write([]byte("<html>500 Internal Server Error</html>"))
 			return
-		case FaultBusy:
+		case FaultBusy, FaultConcurrency:
 			f.answer(w, 9499, "too many request")
 			return
 		case FaultTimeout:
@@ -195,7 +202,11 @@ func (f *Feishu) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	recent = append(recent, now)
 	f.calls[token] = recent
 	if perSecond+1 > f.PerSecond || len(recent) > f.PerMinute {
-		f.answer(w, 11232, "frequency limited psm[lark.oapi.app_platform_runtime]appID[1]")
+		if f.LimitCode == 11233 {
+			f.answer(w, 11233, "create message chat trigger rate limit")
+		} else {
+			f.answer(w, 11232, "frequency limited psm[lark.oapi.app_platform_runtime]appID[1]")
+		}
 		return
 	}
 	var m map[string]any
@@ -300,6 +311,9 @@ func (msg *FeishuMessage) addText(key string, v any) {
 	msg.Texts = append(msg.Texts, s)
 	if key == "title" && msg.Title == "" {
 		msg.Title = s
+	}
+	if key == "text" {
+		msg.Bodies = append(msg.Bodies, s)
 	}
 	for _, at := range feishuAt.FindAllStringSubmatch(s, -1) {
 		msg.Mentions = append(msg.Mentions, at[1])

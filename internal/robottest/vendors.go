@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/notify/notifytest"
 )
 
 // The adapters below give each stand-in the shape the conformance suite
@@ -14,6 +15,7 @@ import (
 const (
 	vendorToken  = "conformance-token-0001"
 	vendorSigned = "conformance-token-0002"
+	vendorKW     = "conformance-token-0003"
 	vendorSecret = "SECa7f09b5ea245debd13fb7fe1993897008f6b44ddf80310d14f3de4d3f407221d"
 )
 
@@ -53,6 +55,23 @@ func (v DingTalkVendor) Accepted() []string {
 	return out
 }
 
+// KeywordRobot registers a keyword robot whose keyword is kw.
+func (v DingTalkVendor) KeywordRobot(kw string) *config.Robot {
+	v.AddRobot(DingTalkRobot{Token: vendorKW, Keywords: []string{kw}})
+	r := vendorRobot("dingtalk", false)
+	r.AccessToken, r.Keyword = vendorKW, kw
+	return r
+}
+
+// Received gives each message's markdown title and text.
+func (v DingTalkVendor) Received() []notifytest.Received {
+	var out []notifytest.Received
+	for _, m := range v.Messages() {
+		out = append(out, notifytest.Received{Title: m.Title, Text: m.Text})
+	}
+	return out
+}
+
 // WeComVendor is the WeCom stand-in as a conformance vendor (WeCom has no
 // signing).
 type WeComVendor struct{ *WeCom }
@@ -75,6 +94,24 @@ func (v WeComVendor) Accepted() []string {
 	return out
 }
 
+// KeywordRobot returns a robot configured with kw (WeCom checks no
+// keyword).
+func (v WeComVendor) KeywordRobot(kw string) *config.Robot {
+	r := vendorRobot("wecom", false)
+	r.Keyword = kw
+	return r
+}
+
+// Received gives each alert's markdown content as its text; WeCom
+// messages have no title.
+func (v WeComVendor) Received() []notifytest.Received {
+	var out []notifytest.Received
+	for _, a := range v.Accepted() {
+		out = append(out, notifytest.Received{Text: a})
+	}
+	return out
+}
+
 // FeishuVendor is the Feishu stand-in as a conformance vendor.
 type FeishuVendor struct{ *Feishu }
 
@@ -92,6 +129,24 @@ func (v FeishuVendor) Accepted() []string {
 	var out []string
 	for _, m := range v.Messages() {
 		out = append(out, m.Title+"\n"+strings.Join(m.Texts, "\n"))
+	}
+	return out
+}
+
+// KeywordRobot registers a keyword bot whose keyword is kw.
+func (v FeishuVendor) KeywordRobot(kw string) *config.Robot {
+	v.AddRobot(FeishuRobot{Token: vendorKW, Keywords: []string{kw}})
+	r := vendorRobot("feishu", false)
+	r.AccessToken, r.Keyword = vendorKW, kw
+	return r
+}
+
+// Received gives each card's header title, and its text values as the
+// text.
+func (v FeishuVendor) Received() []notifytest.Received {
+	var out []notifytest.Received
+	for _, m := range v.Messages() {
+		out = append(out, notifytest.Received{Title: m.Title, Text: strings.Join(m.Bodies, "\n")})
 	}
 	return out
 }

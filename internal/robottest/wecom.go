@@ -32,10 +32,22 @@ type WeComMessage struct {
 	At              time.Time
 }
 
+// KeyState is the state of a WeCom robot's webhook in its group.
+type KeyState int
+
+// Key states.
+const (
+	KeyActive     KeyState = iota
+	KeyDisabled            // the group's message push was turned off: 93004
+	KeyNotInGroup          // the robot was removed from the group: 93008
+)
+
 // WeCom is a stand-in for POST /cgi-bin/webhook/send?key=<key>
-// (chat-robots.md §2): unknown key → 93000, text over 2048 bytes or
-// markdown over 4096 bytes → 40058, the 21st call per key within 60 s →
-// 45009, mentioned_* on markdown ignored. Every answer is HTTP 200.
+// (docs/chat-robots.md §2): unknown key → 93000, a disabled webhook → 93004, a
+// robot no longer in its group → 93008 (SetKeyState), text over 2048
+// bytes or markdown over 4096 bytes → 40058 (or 45002, TooLargeCode), the
+// 21st call per key within 60 s → 45009, FaultConcurrency → 45033,
+// mentioned_* on markdown ignored. Every answer is HTTP 200.
 type WeCom struct {
 	Server *httptest.Server
 	// Now is the stand-in's clock (rate limits); set it before use for a
@@ -44,9 +56,14 @@ type WeCom struct {
 	// PerMinute is the rate limit per key (default 20). Every call with a
 	// known key counts, refused ones included.
 	PerMinute int
+	// TooLargeCode is the errcode for content over its limit: 40058
+	// (default, "markdown.content exceed max length 4096", as observed) or
+	// 45002 (the documented "content size out of limit").
+	TooLargeCode int
 
 	mu       sync.Mutex
 	keys     map[string]bool
+	states   map[string]KeyState
 	calls    map[string][]time.Time // key -> calls in the last minute
 	messages []WeComMessage
 	rejected []int
@@ -56,7 +73,7 @@ type WeCom struct {
 
 // NewWeCom starts a stand-in knowing the webhook keys.
 func NewWeCom(keys ...string) *WeCom {
-	w := &WeCom{Now: time.Now, PerMinute: 20, keys: map[string]bool{}, calls: map[string][]time.Time{}}
+	w := &WeCom{Now: time.Now, PerMinute: 20, TooLargeCode: 40058, keys: map[string]bool{}, states: map[string]KeyState{}, calls: map[string][]time.Time{}}
 	for _, k := range keys {
 		w.keys[k] = true
 	}
@@ -77,9 +94,18 @@ func (w *WeCom) AddKey(key string) {
 	w.keys[key] = true
 }
 
+// SetKeyState puts a known key's webhook in a state: KeyDisabled answers
+// 93004, KeyNotInGroup 93008, KeyActive delivers again.
+func (w *WeCom) SetKeyState(key string, s KeyState) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.states[key] = s
+}
+
 // FailNext makes the next requests fail with the given faults, in order:
-// Fault500 answers HTTP 500, FaultBusy errcode -1, FaultTimeout holds the
-// request until the client gives up, FaultNoCode a JSON body without errcode.
+// Fault500 answers HTTP 500, FaultBusy errcode -1, FaultConcurrency errcode
+// 45033, FaultTimeout holds the request until the client gives up,
+// FaultNoCode a JSON body without errcode.
 func (w *WeCom) FailNext(f ...Fault) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -135,6 +161,9 @@ func (w *WeCom) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		case FaultBusy:
 			w.answer(rw, -1, "system busy")
 			return
+		case FaultConcurrency:
+			w.answer(rw, 45033, "api concurrent out of limit")
+			return
 		case FaultTimeout:
 			w.mu.Unlock()
 			select {
@@ -159,6 +188,14 @@ func (w *WeCom) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	key := r.URL.Query().Get("key")
 	if !w.keys[key] {
 		w.answer(rw, 93000, "invalid webhook url")
+		return
+	}
+	switch w.states[key] {
+	case KeyDisabled:
+		w.answer(rw, 93004, "webhook disabled in the group")
+		return
+	case KeyNotInGroup:
+		w.answer(rw, 93008, "robot not in the group")
 		return
 	}
 	now := w.Now()
@@ -221,7 +258,11 @@ func (w *WeCom) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(msg.Content) > limit {
-		w.answer(rw, 40058, fmt.Sprintf("%s.content exceed max length %d", m.MsgType, limit))
+		if w.TooLargeCode == 45002 {
+			w.answer(rw, 45002, "content size out of limit")
+		} else {
+			w.answer(rw, 40058, fmt.Sprintf("%s.content exceed max length %d", m.MsgType, limit))
+		}
 		return
 	}
 	w.messages = append(w.messages, msg)

@@ -111,6 +111,35 @@ func TestWeComCodes(t *testing.T) {
 	}
 }
 
+// TestWeComGroupFaults: a disabled webhook answers 93004, a robot out of
+// its group 93008, content over the limit 45002 when switched so, and the
+// concurrency fault 45033.
+func TestWeComGroupFaults(t *testing.T) {
+	w := NewWeCom("k1")
+	defer w.Close()
+	send := w.URL() + "/cgi-bin/webhook/send?key=k1"
+	w.SetKeyState("k1", KeyDisabled)
+	if _, a := post(t, send, markdown("hi")); errcode(a) != 93004 {
+		t.Errorf("disabled: %v", a)
+	}
+	w.SetKeyState("k1", KeyNotInGroup)
+	if _, a := post(t, send, markdown("hi")); errcode(a) != 93008 {
+		t.Errorf("not in the group: %v", a)
+	}
+	w.SetKeyState("k1", KeyActive)
+	w.TooLargeCode = 45002
+	if _, a := post(t, send, markdown(strings.Repeat("a", 4097))); errcode(a) != 45002 {
+		t.Errorf("too large: %v", a)
+	}
+	w.FailNext(FaultConcurrency)
+	if _, a := post(t, send, markdown("hi")); errcode(a) != 45033 {
+		t.Errorf("concurrency: %v", a)
+	}
+	if _, a := post(t, send, markdown("hi")); errcode(a) != 0 {
+		t.Errorf("after the faults: %v", a)
+	}
+}
+
 func TestWeComMentions(t *testing.T) {
 	w := NewWeCom("k1")
 	defer w.Close()

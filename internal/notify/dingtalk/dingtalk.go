@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -33,7 +34,7 @@ var Kind = &notify.Kind{
 	Label:       notify.Text{Zh: "钉钉", En: "DingTalk"},
 	BaseEnv:     "SENTRY_WHITE_DINGTALK_API",
 	DefaultBase: DefaultBase,
-	// 20 a minute, then a 10-minute block (chat-robots.md §1.5).
+	// 20 a minute, then a 10-minute block (docs/chat-robots.md §1.5).
 	Budget:  notify.Budget{Limits: []notify.Limit{{N: 20, Per: time.Minute}}, Block: 10 * time.Minute, DigestItems: 30},
 	MaxBody: MaxBody,
 	Token: notify.Input{Key: "access_token", Label: notify.Text{Zh: "access_token", En: "access_token"},
@@ -162,30 +163,96 @@ func Classify(r *config.Robot, status int, raw []byte) error {
 		return e
 	}
 	e.Msg = notify.Redact(a.ErrMsg)
-	e.Retry, e.RateLimited, e.Resign, e.Fix = explain(e.Code, a.ErrMsg)
+	e.Retry, e.RateLimited, e.Resign, e.Fix = explain(e.Code, a.ErrMsg, r.Secret.Reveal() != "")
 	return e
 }
 
-// explain classifies a non-zero errcode (chat-robots.md §1.6).
-func explain(code int, msg string) (retry, limited, resign bool, fix string) {
+// Refusals DingTalk answers with errcode 310000, told apart by its text.
+type refusal int
+
+const (
+	refusedOther refusal = iota
+	refusedSign
+	refusedTimestamp
+	refusedKeyword
+	refusedIP
+)
+
+// ipInText is an address after "ip", as in "ip 203.0.113.9 not in
+// whitelist": "description" has the letters "ip" too.
+var ipInText = regexp.MustCompile(`(?i)\bip\s*\d{1,3}(?:\.\d{1,3}){3}\b`)
+
+// classify310000 tells which security setting refused a message from
+// DingTalk's text, English ("sign not match", "invalid timestamp",
+// "keywords not in content", "ip … not in whitelist") or Chinese
+// ("description:机器人发送签名不匹配;solution:…", "…签名过期…",
+// "…关键词不匹配…", "…ip 不在白名单中…"). Signature, time and keyword come
+// first: the Chinese signature text speaks of 时间戳 and the time text of
+// 签名, and no rule looks for the bare letters "ip" (docs/chat-robots.md §0).
+func classify310000(msg string) refusal {
 	lower := strings.ToLower(msg)
+	has := func(subs ...string) bool {
+		for _, s := range subs {
+			if strings.Contains(lower, s) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("签名不匹配", "sign not match"):
+		return refusedSign
+	case has("过期", "timestamp"):
+		return refusedTimestamp
+	case has("关键词", "keyword"):
+		return refusedKeyword
+	case ipInText.MatchString(msg) || has("whitelist", "白名单"):
+		return refusedIP
+	case has("签名", "sign"):
+		return refusedSign
+	}
+	return refusedOther
+}
+
+// Fixes in words for DingTalk's security refusals.
+const (
+	fixSign      = "the robot's 加签 secret does not match: copy the SEC… secret from the robot's security settings again"
+	fixNoSecret  = "the robot has 加签 (signing) on, but no secret is set here: it needs its SEC… secret; copy it from the robot's security settings into the robot's secret"
+	fixClock     = "the robot rejected the signing time; check this machine's clock (DingTalk accepts one hour either way)"
+	fixKeyword   = "the robot's keyword must appear in every message; set it to 详情 or change the robot"
+	fixIP        = "the robot's IP allow-list does not include this server; use keyword or 加签 security instead"
+	fixRefused   = "the robot's security settings refused the message (keyword, 加签 or IP)"
+	fixTokenText = "the robot's access_token is wrong or the robot was deleted; copy it from the robot's webhook URL again"
+)
+
+// explain classifies a non-zero errcode (docs/chat-robots.md §1.6); signed says
+// whether the robot has a secret here. A signature or time refusal of a
+// robot without one means the robot signs on DingTalk's side: DingTalk
+// answers a request without sign and timestamp as a signature mismatch.
+func explain(code int, msg string, signed bool) (retry, limited, resign bool, fix string) {
 	switch code {
 	case -1:
 		return true, false, false, ""
 	case 310000:
-		switch {
-		case strings.Contains(lower, "timestamp"):
-			return false, false, true, "the robot rejected the signing time; check this machine's clock"
-		case strings.Contains(lower, "sign"):
-			return false, false, false, "the robot's 加签 secret does not match: copy the SEC… secret from the robot's security settings again"
-		case strings.Contains(lower, "keyword") || strings.Contains(msg, "关键词"):
-			return false, false, false, "the robot's keyword must appear in every message; set it to 详情 or change the robot"
-		case strings.Contains(lower, "ip") || strings.Contains(lower, "whitelist") || strings.Contains(msg, "白名单"):
-			return false, false, false, "the robot's IP allow-list does not include this server; use keyword or 加签 security instead"
+		switch classify310000(msg) {
+		case refusedSign:
+			if !signed {
+				return false, false, false, fixNoSecret
+			}
+			return false, false, false, fixSign
+		case refusedTimestamp:
+			if !signed {
+				return false, false, false, fixNoSecret
+			}
+			return false, false, true, fixClock
+		case refusedKeyword:
+			return false, false, false, fixKeyword
+		case refusedIP:
+			return false, false, false, fixIP
 		}
-		return false, false, false, "the robot's security settings refused the message (keyword, 加签 or IP)"
+		return false, false, false, fixRefused
 	case 300001, 300005, 400101, 40035:
-		return false, false, false, "the robot's access_token is wrong or the robot was deleted; copy it from the robot's webhook URL again"
+		return false, false, false, fixTokenText
 	case 400102:
 		return false, false, false, "the robot is disabled; enable it in the group's robot settings"
 	case 400013:
@@ -205,9 +272,12 @@ func explain(code int, msg string) (retry, limited, resign bool, fix string) {
 }
 
 // Explain returns the plain-words fix for a DingTalk errcode and errmsg, or
-// "" when it is not a configuration fault.
+// "" when it is not a configuration fault. It does not know the robot, so
+// a signature refusal is explained as a secret that does not match
+// (Classify, which knows, tells a robot without a secret that it needs
+// one).
 func Explain(code int, msg string) string {
-	_, _, _, fix := explain(code, msg)
+	_, _, _, fix := explain(code, msg, true)
 	return fix
 }
 
@@ -233,7 +303,7 @@ func Body(m *notify.Message) ([]byte, error) {
 func body(m *notify.Message) ([]byte, error) {
 	var b markdownBody
 	b.MsgType = "markdown"
-	b.Markdown.Title = m.Title
+	b.Markdown.Title = Title(m)
 	b.At.AtMobiles, b.At.AtUserIds = []string{}, []string{}
 	var mentions []string
 	for _, p := range m.Mentions {
@@ -251,10 +321,30 @@ func body(m *notify.Message) ([]byte, error) {
 	return notify.EncodeJSON(&b)
 }
 
+// Title is the markdown title, what the chat list and the notification
+// show (plain text, not markdown): m's title, with the robot's keyword
+// exactly as configured, since which fields DingTalk checks is not
+// documented.
+func Title(m *notify.Message) string {
+	t := strings.TrimSpace(m.Title)
+	if t == "" {
+		t = strings.TrimSpace(m.Heading)
+	}
+	if m.Keyword != "" && !strings.Contains(t, m.Keyword) {
+		if t == "" {
+			return m.Keyword
+		}
+		t = m.Keyword + " | " + t
+	}
+	return t
+}
+
 // Text renders m's markdown in two parts: the head (heading and facts, which
-// may be cut to fit) and the tail (keyword and mentions, never cut).
+// may be cut to fit) and the tail (link, keyword and mentions, never cut).
 // Paragraphs are separated by a blank line, since DingTalk ignores a single
-// line break.
+// line break. The keyword is written exactly as configured (never
+// escaped: DingTalk looks for it in the raw text) when the message does not
+// already carry it so.
 func Text(m *notify.Message, mentions string) (head, tail string) {
 	var b strings.Builder
 	if len(m.Digest) > 0 {
@@ -273,23 +363,34 @@ func Text(m *notify.Message, mentions string) (head, tail string) {
 			fmt.Fprintf(&b, "**%s**: %s\n\n", Escape(f.Label), v)
 		}
 		if m.Note != "" {
-			fmt.Fprintf(&b, "> %s\n\n", Escape(m.Note))
+			fmt.Fprintf(&b, "> %s\n\n", Note(m.Note))
 		}
 	}
 	var t strings.Builder
 	if m.Link != "" {
 		fmt.Fprintf(&t, "[%s](%s)", Escape(m.LinkLabel()), escapeURL(m.Link))
 	}
-	if !strings.Contains(b.String()+t.String(), m.Keyword) && m.Keyword != "" {
+	if m.Keyword != "" && !strings.Contains(b.String()+t.String(), m.Keyword) {
 		if t.Len() > 0 {
 			t.WriteString(" ")
+		} else {
+			// Not at the start of a paragraph, where "#kw" would be a
+			// heading and ">kw" a quote.
+			t.WriteString(keywordLabel(m.Lang))
 		}
-		t.WriteString(Escape(m.Keyword))
+		t.WriteString(m.Keyword)
 	}
 	if mentions != "" {
 		t.WriteString("\n\n" + mentions)
 	}
 	return b.String(), t.String()
+}
+
+func keywordLabel(lang string) string {
+	if lang == "en" {
+		return "Keyword: "
+	}
+	return "关键词: "
 }
 
 func writeDigest(b *strings.Builder, m *notify.Message) {
@@ -303,12 +404,82 @@ func writeDigest(b *strings.Builder, m *notify.Message) {
 	}
 }
 
-var escaper = strings.NewReplacer(
-	`\`, `\\`, `*`, `\*`, `_`, `\_`, "`", "\\`", `[`, `\[`, `]`, `\]`,
-	`<`, `&lt;`, `>`, `&gt;`, `~`, `\~`, `|`, `\|`,
-)
+// Note renders the closing line, "<label>: <value>" (the shared Sentry
+// login "account / password"), without ever escaping the value with
+// backslashes: a password is copied from the chat. The value is written as
+// it is when nothing in it is markup to DingTalk, and as inline code, where
+// markdown does not apply, when something is.
+func Note(note string) string {
+	label, value, ok := strings.Cut(foldLines(note), ": ")
+	if !ok {
+		return Literal(label)
+	}
+	return Escape(label) + ": " + Literal(value)
+}
 
-// Escape makes Sentry-supplied text literal in DingTalk markdown.
-func Escape(s string) string { return escaper.Replace(s) }
+// Literal returns s for DingTalk markdown so that it shows exactly as it
+// is: unchanged when no character of it can be markup, else as an inline
+// code span.
+func Literal(s string) string {
+	s = foldLines(s)
+	if !strings.ContainsAny(s, "*_`[]<\\&") {
+		return s
+	}
+	return notify.CodeSpan(s)
+}
+
+// foldLines turns line breaks into spaces: a value never starts a line, so
+// no heading, quote or list can begin inside it.
+func foldLines(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '\r' || r == '\n' }), " ")
+}
+
+// Escape makes Sentry-supplied text literal in DingTalk markdown, escaping
+// only what DingTalk's documented subset (headings, bold, italic, links,
+// images, quotes, lists; docs/chat-robots.md §1.4) would take as markup, so no
+// backslash shows where none is needed:
+//   - line breaks become spaces, so a value never starts a line and "#",
+//     ">", "-", "1." stay text;
+//   - "*", "_" and "`" are escaped only when the text has two of them
+//     (one alone cannot open and close emphasis or code);
+//   - "[" and "]" only when the text has "](", a link or an image;
+//   - "<" before a letter, "/", "!" or "?" (a tag, which the PC client
+//     renders) becomes "&lt;";
+//   - "\" only before ASCII punctuation, where it would escape it.
+//
+// "|" and "~" are never escaped: DingTalk has no tables or strike-through.
+func Escape(s string) string {
+	s = foldLines(s)
+	pair := func(c string) bool { return strings.Count(s, c) >= 2 }
+	stars, unders, ticks := pair("*"), pair("_"), pair("`")
+	links := strings.Contains(s, "](")
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '*' && stars, c == '_' && unders, c == '`' && ticks, (c == '[' || c == ']') && links:
+			b.WriteByte('\\')
+		case c == '\\' && i+1 < len(s) && isPunct(s[i+1]):
+			b.WriteByte('\\')
+		case c == '<' && i+1 < len(s) && startsTag(s[i+1]):
+			b.WriteString("&lt;")
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func isPunct(c byte) bool {
+	return c >= '!' && c <= '/' || c >= ':' && c <= '@' || c >= '[' && c <= '`' || c >= '{' && c <= '~'
+}
+
+func startsTag(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '/' || c == '!' || c == '?'
+}
 
 func escapeURL(u string) string { return notify.EscapeURL(u) }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -25,8 +26,9 @@ import (
 // <base>/open-apis/bot/v2/hook/<token>. Lark uses https://open.larksuite.com.
 const DefaultBase = "https://open.feishu.cn"
 
-// MaxBody is Feishu's limit on a request body, in bytes (20 KB).
-const MaxBody = 20 << 10
+// MaxBody is the most a request body may be, in bytes: Feishu documents
+// "20 KB", and 20,000 bytes is under it however a KB is counted.
+const MaxBody = 20000
 
 // maxTitle bounds the card title, in bytes.
 const maxTitle = 600
@@ -39,7 +41,7 @@ var Kind = &notify.Kind{
 	Label:       notify.Text{Zh: "飞书", En: "Feishu"},
 	BaseEnv:     "SENTRY_WHITE_FEISHU_API",
 	DefaultBase: DefaultBase,
-	// 5 a second and 100 a minute per bot (chat-robots.md §3).
+	// 5 a second and 100 a minute per bot (docs/chat-robots.md §3).
 	Budget: notify.Budget{Limits: []notify.Limit{{N: 5, Per: time.Second}, {N: 100, Per: time.Minute}},
 		Block: time.Minute, DigestItems: 30},
 	MaxBody: MaxBody,
@@ -147,15 +149,24 @@ func Classify(r *config.Robot, status int, raw []byte) error {
 	}
 	e.Msg = notify.Scrub(a.Msg, r.AccessToken.Reveal(), r.Secret.Reveal())
 	e.Retry, e.RateLimited, e.Resign, e.Fix = explain(e.Code, a.Msg)
+	if e.Code == 19021 && r.Secret.Reveal() == "" {
+		// The bot checks signatures and nothing was signed: no clock is
+		// wrong, and there is nothing to sign again with.
+		e.Resign, e.Fix = false, fixNoSecret
+	}
 	return e
 }
 
+const fixNoSecret = "the bot has signature verification (签名校验) on, but no secret is set here: it needs its signing secret; copy it from the bot's security settings into the robot's secret"
+
 const fixToken = "the bot's hook token is wrong or the bot was removed: copy the part after /hook/ from the bot's webhook URL again"
 
-// explain classifies a non-zero code (chat-robots.md §3).
+// explain classifies a non-zero code (docs/chat-robots.md §3).
 func explain(code int, msg string) (retry, limited, resign bool, fix string) {
 	switch code {
-	case 11232:
+	case 11232, 11233:
+		// 11233 ("create message chat trigger rate limit") is the limit on
+		// messages created in a chat, reported by public senders.
 		return false, true, false, "Feishu allows 5 messages a second and 100 a minute per bot"
 	case 9499:
 		if strings.Contains(strings.ToLower(msg), "too many") {
@@ -236,12 +247,53 @@ func Body(m *notify.Message, secret string, tsSeconds int64) ([]byte, error) {
 		b.Card.Config.WideScreenMode = true
 		b.Card.Header.Title = text{Tag: "plain_text", Content: Title(m)}
 		b.Card.Header.Template = Template(m.Level, m.State)
-		b.Card.Elements = tailElements(m)
-		if content := Details(m); content != "" {
-			b.Card.Elements = append([]any{div{Tag: "div", Text: text{Tag: "lark_md", Content: content}}}, b.Card.Elements...)
-		}
+		b.Card.Elements = Elements(m)
 		return notify.EncodeJSON(&b)
 	})
+}
+
+// Elements are the card's body: the details (lark_md), the note (the shared
+// Sentry login) as plain text, where no markdown applies, the keyword as
+// plain text when no other text carries it as configured, the mentions,
+// and the button to the issue.
+func Elements(m *notify.Message) []any {
+	out := []any{}
+	var texts []string
+	if content := Details(m); content != "" {
+		out = append(out, div{Tag: "div", Text: text{Tag: "lark_md", Content: content}})
+		texts = append(texts, content)
+	}
+	if m.Note != "" {
+		note := oneLine(m.Note)
+		out = append(out, div{Tag: "div", Text: text{Tag: "plain_text", Content: note}})
+		texts = append(texts, note)
+	}
+	tail := tailElements(m)
+	for _, e := range tail {
+		switch e := e.(type) {
+		case div:
+			texts = append(texts, e.Text.Content)
+		case action:
+			for _, b := range e.Actions {
+				texts = append(texts, b.Text.Content)
+			}
+		}
+	}
+	if kw := m.Keyword; kw != "" && !strings.Contains(strings.Join(texts, "\n"), kw) {
+		label := "关键词: "
+		if m.Lang == "en" {
+			label = "Keyword: "
+		}
+		out = append(out, div{Tag: "div", Text: text{Tag: "plain_text", Content: label + kw}})
+	}
+	return append(out, tail...)
+}
+
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '\r' || r == '\n' }), " ")
 }
 
 // Title is the card title: m's title with the keyword, since Feishu looks
@@ -278,13 +330,15 @@ func Template(level, state string) string {
 	return "blue"
 }
 
-// Details renders the heading, the facts and the note as lark_md.
+// Details renders the heading and the facts as lark_md. A digest lists one
+// plain line per alert, led by its level mark: lists do not render in
+// lark_md (a "- " would show as it is).
 func Details(m *notify.Message) string {
 	var b strings.Builder
 	if len(m.Digest) > 0 {
 		fmt.Fprintf(&b, "**%s**\n", Escape(m.Heading))
 		for _, it := range m.Digest {
-			fmt.Fprintf(&b, "- %s\n", notify.DigestLine(it, Escape, escapeURL))
+			fmt.Fprintf(&b, "%s %s\n", notify.LevelMark(it.Level, ""), notify.DigestLine(it, Escape, escapeURL))
 		}
 	} else if h := Escape(m.Heading); h != "" {
 		if m.Link != "" {
@@ -298,9 +352,6 @@ func Details(m *notify.Message) string {
 			v = "[" + v + "](" + escapeURL(f.Link) + ")"
 		}
 		fmt.Fprintf(&b, "**%s**: %s\n", Escape(f.Label), v)
-	}
-	if m.Note != "" {
-		b.WriteString(Escape(m.Note) + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
@@ -351,14 +402,49 @@ func validID(id string) bool {
 	return true
 }
 
-// escaper makes text literal in lark_md with HTML entities: no tag (<at>),
-// link, emphasis or strike-through can come from Sentry's text.
-var escaper = strings.NewReplacer(
-	`&`, `&amp;`, `<`, `&lt;`, `>`, `&gt;`, `*`, `&#42;`, `_`, `&#95;`, `~`, `&#126;`,
-	"`", `&#96;`, `[`, `&#91;`, `]`, `&#93;`,
-)
+// entity is an HTML character reference, which lark_md decodes.
+var entity = regexp.MustCompile(`^&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});`)
 
-// Escape makes Sentry-supplied text literal in lark_md.
-func Escape(s string) string { return escaper.Replace(s) }
+// Escape makes Sentry-supplied text literal in lark_md, with the HTML
+// entities Feishu's cards take for markup characters, and only where the
+// character would be markup, so the card shows the text as it is:
+//   - "<" before a letter, "/" or "!" (a tag: <at>, <font>) is "&lt;";
+//   - "*", "_", "~" and "`" are written "&#42;", "&#95;", "&#126;" and
+//     "&#96;" when the text has two of them (one alone cannot open and
+//     close emphasis, strike-through or code);
+//   - "[" and "]" are "&#91;" and "&#93;" when the text has "](" (a link);
+//   - "&" is "&amp;" where it would start an entity;
+//   - line breaks become spaces.
+func Escape(s string) string {
+	s = oneLine(s)
+	pair := func(c string) bool { return strings.Count(s, c) >= 2 }
+	stars, unders, tildes, ticks := pair("*"), pair("_"), pair("~"), pair("`")
+	links := strings.Contains(s, "](")
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '<' && i+1 < len(s) && (s[i+1] >= 'a' && s[i+1] <= 'z' || s[i+1] >= 'A' && s[i+1] <= 'Z' || s[i+1] == '/' || s[i+1] == '!'):
+			b.WriteString("&lt;")
+		case c == '&' && entity.MatchString(s[i:]):
+			b.WriteString("&amp;")
+		case c == '*' && stars:
+			b.WriteString("&#42;")
+		case c == '_' && unders:
+			b.WriteString("&#95;")
+		case c == '~' && tildes:
+			b.WriteString("&#126;")
+		case c == '`' && ticks:
+			b.WriteString("&#96;")
+		case c == '[' && links:
+			b.WriteString("&#91;")
+		case c == ']' && links:
+			b.WriteString("&#93;")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
 
 func escapeURL(u string) string { return notify.EscapeURL(u) }

@@ -49,7 +49,7 @@ func message() *notify.Message {
 }
 
 func TestSign(t *testing.T) {
-	// chat-robots.md §3, worked example and vector 2.
+	// docs/chat-robots.md §3, worked example and vector 2.
 	tests := []struct {
 		secret string
 		ts     int64
@@ -110,7 +110,9 @@ func (c sentCard) divs() (md []string, buttons []string) {
 	for _, e := range c.Card.Elements {
 		switch e.Tag {
 		case "div":
-			md = append(md, e.Text.Content)
+			if e.Text.Tag == "lark_md" {
+				md = append(md, e.Text.Content)
+			}
 		case "action":
 			for _, a := range e.Actions {
 				buttons = append(buttons, a.Text.Content+" -> "+a.URL)
@@ -118,6 +120,17 @@ func (c sentCard) divs() (md []string, buttons []string) {
 		}
 	}
 	return md, buttons
+}
+
+// plain returns the plain_text divs' contents: no markdown applies there.
+func (c sentCard) plain() []string {
+	var out []string
+	for _, e := range c.Card.Elements {
+		if e.Tag == "div" && e.Text.Tag == "plain_text" {
+			out = append(out, e.Text.Content)
+		}
+	}
+	return out
 }
 
 func TestBody(t *testing.T) {
@@ -135,7 +148,7 @@ func TestBody(t *testing.T) {
 			name:     "card",
 			title:    "详情 | [新问题] 商城后台: TypeError",
 			template: "red",
-			details:  []string{"**[TypeError: Cannot read properties of undefined](https://acme.sentry.io/issues/42/)**\n", "**项目**: 商城后台 (mall-api)\n**级别**: error\n", "Sentry 共享账号: viewer@acme.com"},
+			details:  []string{"**[TypeError: Cannot read properties of undefined](https://acme.sentry.io/issues/42/)**\n", "**项目**: 商城后台 (mall-api)\n**级别**: error"},
 			mentions: "<at id=ou_7d8a6e6df7621556ce0d21922b676706></at> @李四",
 		},
 		{
@@ -156,7 +169,7 @@ func TestBody(t *testing.T) {
 			edit:     func(m *notify.Message) { m.Heading = "<at id=all></at> **x** [a](b) ~y~ & `z`"; m.Level = "info" },
 			title:    "详情 | [新问题] 商城后台: TypeError",
 			template: "blue",
-			details:  []string{"&lt;at id=all&gt;&lt;/at&gt; &#42;&#42;x&#42;&#42; &#91;a&#93;(b) &#126;y&#126; &amp; &#96;z&#96;"},
+			details:  []string{"&lt;at id=all>&lt;/at> &#42;&#42;x&#42;&#42; &#91;a&#93;(b) &#126;y&#126; & &#96;z&#96;"},
 			mentions: "<at id=ou_7d8a6e6df7621556ce0d21922b676706></at> @李四",
 			not:      []string{"<at id=all>"},
 		},
@@ -186,7 +199,7 @@ func TestBody(t *testing.T) {
 			},
 			title:    "详情 | [新问题] 商城后台: TypeError",
 			template: "red",
-			details:  []string{"**5 条告警**\n- [TypeError](https://acme.sentry.io/issues/1/) (mall-api · error · ×3)\n"},
+			details:  []string{"**5 条告警**\n🔴 [TypeError](https://acme.sentry.io/issues/1/) (mall-api · error · ×3)\n"},
 			mentions: "<at id=ou_7d8a6e6df7621556ce0d21922b676706></at> @李四",
 		},
 	}
@@ -235,10 +248,93 @@ func TestBody(t *testing.T) {
 					t.Errorf("body has %q", w)
 				}
 			}
-			if i := strings.LastIndexByte(md[0], '&'); i >= 0 && !strings.Contains(md[0][i:], ";") {
+			if i := strings.LastIndexByte(md[0], '&'); i >= 0 && strings.HasPrefix(md[0][i:], "&#") && !strings.Contains(md[0][i:], ";") {
 				t.Errorf("details end inside an entity: %q", md[0][i:])
 			}
+			if p := c.plain(); m.Note != "" && len(m.Digest) == 0 && (len(p) == 0 || p[0] != m.Note) {
+				t.Errorf("plain_text divs %q, want the note %q as it is", p, m.Note)
+			}
 		})
+	}
+}
+
+// TestEscapeRenders: lark_md takes HTML entities for its markup
+// characters, and only what would be markup is written so: a lone "*", a
+// "|", "[0]" or "a < b" stay as they are.
+func TestEscapeRenders(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"a|b #1 > 2 - 3", "a|b #1 > 2 - 3"},
+		{"user_id 2 * 3 ~1 one `tick", "user_id 2 * 3 ~1 one `tick"},
+		{"[WARN] list[0] a < b & c", "[WARN] list[0] a < b & c"},
+		{"*bold* _it_ ~~del~~ `code`", "&#42;bold&#42; &#95;it&#95; &#126;&#126;del&#126;&#126; &#96;code&#96;"},
+		{"[x](https://evil.example/)", "&#91;x&#93;(https://evil.example/)"},
+		{"<at id=all></at> <font>", "&lt;at id=all>&lt;/at> &lt;font>"},
+		{"&lt;b&gt; &#42; &amp;", "&amp;lt;b&amp;gt; &amp;#42; &amp;amp;"},
+		{"one\ntwo", "one two"},
+	} {
+		if got := Escape(c.in); got != c.want {
+			t.Errorf("Escape(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestSharedLoginAsPlainText: the shared Sentry login goes in a plain_text
+// div, where no markdown applies, exactly as it is.
+func TestSharedLoginAsPlainText(t *testing.T) {
+	m := message()
+	m.Note = "Sentry 共享账号: viewer_ops@acme.com / p*ss_w[0]rd<b>&amp;`x`"
+	body, err := Body(m, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := decode(t, body)
+	if p := c.plain(); len(p) != 1 || p[0] != m.Note {
+		t.Errorf("plain_text divs %q, want the note exactly", p)
+	}
+	if md, _ := c.divs(); strings.Contains(strings.Join(md, "\n"), "viewer_ops") {
+		t.Errorf("the login is in lark_md too: %q", md)
+	}
+}
+
+// TestDigestPlainLines: lists do not render in lark_md, so a digest has
+// one plain line per alert, led by its level mark, and no "- " item.
+func TestDigestPlainLines(t *testing.T) {
+	m := message()
+	m.Heading = "限流期间合并的 3 条告警"
+	m.Digest = []notify.DigestItem{
+		{Project: "mall-api", Title: "TypeError", Link: "https://acme.sentry.io/issues/1/", Level: "error", Count: 2},
+		{Project: "pay", Title: "Timeout", Level: "warning"},
+		{Project: "web", Title: "Deprecated API", Level: "info"},
+	}
+	body, err := Body(m, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, _ := decode(t, body).divs()
+	want := "**限流期间合并的 3 条告警**\n🔴 [TypeError](https://acme.sentry.io/issues/1/) (mall-api · error · ×2)\n🟠 Timeout (pay · warning)\n🔵 Deprecated API (web · info)"
+	if len(md) == 0 || !strings.HasPrefix(md[0], want) {
+		t.Errorf("digest details:\n%s\nwant them to start:\n%s", md, want)
+	}
+	for _, line := range strings.Split(md[0], "\n") {
+		if strings.HasPrefix(line, "- ") || strings.HasPrefix(line, "* ") {
+			t.Errorf("a list item, which lark_md shows as it is: %q", line)
+		}
+	}
+}
+
+// TestBodyUnder20000Bytes: however long the alert, the body stays under
+// 20,000 bytes (Feishu's "20 KB", read the strict way).
+func TestBodyUnder20000Bytes(t *testing.T) {
+	for n := 18500; n <= 21000; n += 50 {
+		m := message()
+		m.Fields = append(m.Fields, notify.Field{Label: "说明", Value: strings.Repeat("x", n)})
+		body, err := Body(m, secret, 1700000000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(body) > 20000 {
+			t.Fatalf("a %d-byte detail gives a %d-byte body, over 20000", n, len(body))
+		}
 	}
 }
 
@@ -291,6 +387,7 @@ func TestClassify(t *testing.T) {
 	}{
 		{name: "ok", status: 200, body: `{"StatusCode":0,"StatusMessage":"success","code":0,"data":{},"msg":"success"}`, ok: true},
 		{name: "frequency limited", status: 200, body: `{"code":11232,"msg":"frequency limited psm[x]appID[1]"}`, code: 11232, limited: true, fix: "5 messages a second"},
+		{name: "trigger rate limit", status: 200, body: `{"code":11233,"msg":"create message chat trigger rate limit"}`, code: 11233, limited: true, fix: "5 messages a second"},
 		{name: "too many request on 400", status: 400, body: `{"code":9499,"msg":"too many request","data":{}}`, code: 9499, limited: true, fix: "100 a minute"},
 		{name: "bad request", status: 400, body: `{"code":9499,"msg":"Bad Request","data":{}}`, code: 9499, fix: "20 KB"},
 		{name: "bad token", status: 200, body: `{"code":19001,"msg":"param invalid: incoming webhook access token invalid"}`, code: 19001, fix: "hook token"},
@@ -401,6 +498,12 @@ func TestSendConfigFaults(t *testing.T) {
 	if !errors.As(err, &e) || e.Code != 19021 || !e.Resign {
 		t.Errorf("wrong secret: got %v, want 19021, resign", err)
 	}
+	// A bot that checks signatures but has no secret here needs it; there
+	// is nothing to re-sign with and no clock to check.
+	err = n.Send(ctx, robot(token, ""), message())
+	if !errors.As(err, &e) || e.Code != 19021 || e.Resign || !strings.Contains(e.Fix, "needs its signing secret") || strings.Contains(e.Fix, "clock") {
+		t.Errorf("cleared secret: got %v (resign %v), want 19021 saying the bot needs its signing secret", err, e.Resign)
+	}
 	err = n.Send(ctx, robot("unknown", secret), message())
 	if !errors.As(err, &e) || e.Code != 19001 || e.Fix == "" {
 		t.Errorf("unknown token: got %v, want 19001 with a fix", err)
@@ -479,6 +582,17 @@ func TestRateLimits(t *testing.T) {
 	c.Add(time.Second)
 	if err := n.Send(ctx, r, message()); !errors.As(err, &e) || e.Code != 11232 {
 		t.Fatalf("101st call in a minute: got %v, want 11232", err)
+	}
+	// 11233, the trigger rate limit, is a rate limit too.
+	c.Add(time.Minute)
+	f.LimitCode = 11233
+	for i := 0; i < 5; i++ {
+		if err := n.Send(ctx, r, message()); err != nil {
+			t.Fatalf("message %d: %v", i+1, err)
+		}
+	}
+	if err := n.Send(ctx, r, message()); !errors.As(err, &e) || e.Code != 11233 || !e.RateLimited || e.Retry {
+		t.Fatalf("6th message in a second, 11233: got %v, want rate limited", err)
 	}
 	// "too many request" with HTTP 400 is a rate limit too.
 	c.Add(time.Minute)

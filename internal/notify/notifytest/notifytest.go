@@ -33,6 +33,46 @@ type Vendor interface {
 	Accepted() []string
 }
 
+// KeywordVendor is a Vendor that can check keywords as the vendor does.
+// The suite checks a kind's keywords against its stand-in when the
+// stand-in is one (every built-in kind's is).
+type KeywordVendor interface {
+	Vendor
+	// KeywordRobot returns a robot the stand-in knows whose keyword, in the
+	// vendor's security settings and in the configuration, is kw (for a
+	// kind without keywords: a robot configured with kw).
+	KeywordRobot(kw string) *config.Robot
+	// Received returns the alerts accepted so far, each as its title (""
+	// when the kind's messages have none) and its text, raw as sent: where
+	// the vendor looks for the keyword.
+	Received() []Received
+}
+
+// Received is one accepted message, raw as the vendor received it.
+type Received struct {
+	Title string
+	Text  string
+}
+
+// KeywordClasses are robot keywords with each kind of character that
+// markdown (or a vendor's markup) gives a meaning: every kind must carry
+// them exactly as configured.
+var KeywordClasses = []struct{ Name, Keyword string }{
+	{"underscore", "sentry_alert"},
+	{"emphasis", "_urgent_"},
+	{"asterisk", "a*b"},
+	{"brackets", "[x]"},
+	{"heading", "#tag"},
+	{"quote", ">q"},
+	{"backtick", "`tick"},
+	{"tilde", "~x~"},
+	{"pipe", "a|b"},
+	{"angle", "<kw>"},
+	{"backslash", `C:\kw`},
+	{"ampersand", "&amp;"},
+	{"chinese", "告警"},
+}
+
 // Run checks kind k against the vendor stand-in newVendor starts.
 func Run(t *testing.T, k *notify.Kind, newVendor func(t *testing.T) Vendor) {
 	t.Helper()
@@ -109,7 +149,72 @@ func Run(t *testing.T, k *notify.Kind, newVendor func(t *testing.T) Vendor) {
 		noSecret(t, res.Err.Error(), r)
 	})
 
+	// The keyword is in the title and in the text exactly as the robot's
+	// security settings have it, whatever its characters, even when Sentry
+	// text around it is escaped; the vendor then takes the message.
+	t.Run("keyword exactly as configured", func(t *testing.T) {
+		for _, c := range KeywordClasses {
+			for _, inTitle := range []bool{true, false} {
+				name := c.Name
+				if !inTitle {
+					name += " added to the title"
+				}
+				t.Run(name, func(t *testing.T) {
+					nv := newVendor(t)
+					defer nv.Close()
+					v, ok := nv.(KeywordVendor)
+					if !ok {
+						t.Skip("the stand-in is not a notifytest.KeywordVendor")
+					}
+					r := v.KeywordRobot(c.Keyword)
+					m := Message()
+					m.Keyword = c.Keyword
+					m.Title = "商城后台: job " + c.Keyword + " failed"
+					if !inTitle {
+						m.Title = "商城后台: TypeError"
+					}
+					m.Heading = "TypeError in job " + c.Keyword + " (*_`[x]`_*)"
+					m.Fields = append(m.Fields, notify.Field{Label: "环境", Value: "prod " + c.Keyword})
+					res := notify.Deliver(context.Background(), sender(v, 5*time.Second), r, m, policy)
+					if res.Err != nil {
+						t.Fatalf("keyword %q: %v", c.Keyword, res.Err)
+					}
+					got := v.Received()
+					if len(got) != 1 {
+						t.Fatalf("received %d messages, want 1", len(got))
+					}
+					if got[0].Title != "" && !strings.Contains(got[0].Title, c.Keyword) {
+						t.Errorf("the title lacks the keyword %q: %q", c.Keyword, got[0].Title)
+					}
+					if !strings.Contains(got[0].Text, c.Keyword) {
+						t.Errorf("the text lacks the keyword %q exactly as configured:\n%s", c.Keyword, got[0].Text)
+					}
+				})
+			}
+		}
+	})
+
 	if k.Secret != nil {
+		// A robot that signs on the vendor's side but whose secret was
+		// cleared here is told about its secret: not to check a clock, and
+		// not re-signed (there is nothing to sign with).
+		t.Run("a cleared secret is explained", func(t *testing.T) {
+			v := newVendor(t)
+			defer v.Close()
+			cleared := *v.Robot(true)
+			cleared.Secret = ""
+			res := notify.Deliver(context.Background(), sender(v, 5*time.Second), &cleared, Message(), policy)
+			if res.Err == nil || res.Err.Retry || res.Err.Resign || res.Attempts != 1 {
+				t.Fatalf("attempts %d, err %+v; want one refusal, not retried or re-signed", res.Attempts, res.Err)
+			}
+			if fix := res.Err.Fix; !strings.Contains(fix, "secret") || strings.Contains(fix, "clock") {
+				t.Errorf("a cleared secret is explained as %q; want what to do about the secret", fix)
+			}
+			if k.Secret.Prefix != "" && !strings.Contains(res.Err.Fix, k.Secret.Prefix) {
+				t.Errorf("the fix %q does not say the secret starts with %s", res.Err.Fix, k.Secret.Prefix)
+			}
+		})
+
 		t.Run("signs every request", func(t *testing.T) {
 			v := newVendor(t)
 			defer v.Close()

@@ -4,7 +4,7 @@
 // keyword or IP setting. Owners are @-mentioned the way WeCom notifies them:
 // in markdown only as <@userid>, so an owner known only by mobile number is
 // mentioned by a second, short text message carrying mentioned_mobile_list
-// (chat-robots.md §2). Such an alert costs two of the robot's 20 messages a
+// (docs/chat-robots.md §2). Such an alert costs two of the robot's 20 messages a
 // minute; Messages reports the cost.
 package wecom
 
@@ -27,7 +27,7 @@ import (
 // <base>/cgi-bin/webhook/send?key=<key>.
 const DefaultBase = "https://qyapi.weixin.qq.com"
 
-// Limits on message content, in bytes (chat-robots.md §2).
+// Limits on message content, in bytes (docs/chat-robots.md §2).
 const (
 	MaxMarkdown = 4096
 	MaxText     = 2048
@@ -41,7 +41,7 @@ var Kind = &notify.Kind{
 	Label:       notify.Text{Zh: "企业微信", En: "WeCom"},
 	BaseEnv:     "SENTRY_WHITE_WECOM_API",
 	DefaultBase: DefaultBase,
-	// 20 messages a minute per robot (chat-robots.md §2).
+	// 20 messages a minute per robot (docs/chat-robots.md §2).
 	Budget:  notify.Budget{Limits: []notify.Limit{{N: 20, Per: time.Minute}}, Block: time.Minute, DigestItems: 8},
 	MaxBody: MaxMarkdown,
 	Token: notify.Input{Key: "access_token", Label: notify.Text{Zh: "Webhook key", En: "Webhook key"},
@@ -182,15 +182,25 @@ func Classify(r *config.Robot, status int, raw []byte) error {
 
 const fixKey = "the robot's webhook key is wrong or the robot was removed: copy the key= value from the robot's webhook URL again"
 
-// explain classifies a non-zero errcode (chat-robots.md §2).
+// explain classifies a non-zero errcode (docs/chat-robots.md §2).
 func explain(code int) (retry, limited bool, fix string) {
 	switch code {
 	case -1:
+		return true, false, ""
+	case 45033:
+		// Too many requests at once: a retry shortly (the delivery
+		// policy's backoff) goes through.
 		return true, false, ""
 	case 45009:
 		return false, true, "WeCom allows 20 messages a minute per robot; the rest wait for the next minute"
 	case 93000:
 		return false, false, fixKey
+	case 93004:
+		return false, false, "the group's message push (消息推送) for this robot was turned off: re-enable it in the group's robot settings, or add a new robot and paste its webhook URL"
+	case 93008:
+		return false, false, "the robot is no longer in the group: add the robot back to the group, or add a new robot and paste its webhook URL"
+	case 45002:
+		return false, false, "the message is larger than WeCom accepts (markdown 4096 bytes, text 2048 bytes)"
 	case 40058:
 		return false, false, "WeCom refused a parameter or the message is too long (markdown 4096 bytes, text 2048)"
 	case 40008:
@@ -311,7 +321,9 @@ func validMobile(s string) bool {
 
 // Markdown renders m's markdown content in two parts: the head (heading and
 // facts, which may be cut to fit) and the tail (the link, the keyword and the
-// mentions, never cut). WeCom breaks lines on a single "\n".
+// mentions, never cut). WeCom breaks lines on a single "\n". The keyword is
+// written exactly as configured when the message does not already carry it
+// so.
 func Markdown(m *notify.Message) (head, tail string) {
 	var b strings.Builder
 	if len(m.Digest) > 0 {
@@ -332,7 +344,7 @@ func Markdown(m *notify.Message) (head, tail string) {
 			fmt.Fprintf(&b, "**%s**: %s\n", Escape(f.Label), v)
 		}
 		if m.Note != "" {
-			fmt.Fprintf(&b, "> %s\n", Escape(m.Note))
+			fmt.Fprintf(&b, "> %s\n", Note(m.Note))
 		}
 	}
 	var t strings.Builder
@@ -342,8 +354,12 @@ func Markdown(m *notify.Message) (head, tail string) {
 	if m.Keyword != "" && !strings.Contains(b.String()+t.String(), m.Keyword) {
 		if t.Len() > 0 {
 			t.WriteString(" ")
+		} else if m.Lang == "en" {
+			t.WriteString("Keyword: ") // not at a line's start, where "#kw" is a heading
+		} else {
+			t.WriteString("关键词: ")
 		}
-		t.WriteString(Escape(m.Keyword))
+		t.WriteString(m.Keyword)
 	}
 	var ats []string
 	for _, p := range m.Mentions {
@@ -380,14 +396,65 @@ func levelColor(level, state string) string {
 	return "comment"
 }
 
-// escaper neutralises Sentry-supplied text. WeCom documents no escape
-// syntax, so the characters that start a tag (<font>, <@userid>) or a link
-// become their full-width look-alikes: a title can never mention anyone or
-// forge a link.
-var escaper = strings.NewReplacer(`<`, `＜`, `>`, `＞`, `[`, `［`, `]`, `］`)
+// Escape makes Sentry-supplied text literal in WeCom markdown. WeCom
+// documents no escape syntax (a backslash would show), so only what would
+// be markup becomes its full-width look-alike, and nothing else changes:
+//   - "<" before a letter, "/", "@" or "!" (a tag: <font>, <@userid>)
+//     becomes "＜", so Sentry's text can never colour or mention;
+//   - "[" and "]" when the text has "](" (a link) become "［" and "］";
+//   - "*" when the text has "**" twice (bold) becomes "＊";
+//   - line breaks become spaces, so a value never starts a line (no
+//     heading or quote can begin in it).
+func Escape(s string) string {
+	if strings.ContainsAny(s, "\r\n") {
+		s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '\r' || r == '\n' }), " ")
+	}
+	links, bold := strings.Contains(s, "]("), strings.Count(s, "**") >= 2
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '<' && i+1 < len(s) && startsTag(s[i+1]):
+			b.WriteString("＜")
+		case c == '[' && links:
+			b.WriteString("［")
+		case c == ']' && links:
+			b.WriteString("］")
+		case c == '*' && bold:
+			b.WriteString("＊")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
 
-// Escape makes Sentry-supplied text literal in WeCom markdown.
-func Escape(s string) string { return escaper.Replace(s) }
+func startsTag(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '/' || c == '@' || c == '!'
+}
+
+// Note renders the closing line, "<label>: <value>" (the shared Sentry
+// login "account / password"), with the value exactly as it is: unchanged
+// when nothing in it is markup to WeCom, else as inline code (which WeCom's
+// markdown documents), where no markup applies. A password is never
+// altered.
+func Note(note string) string {
+	note = strings.Join(strings.FieldsFunc(note, func(r rune) bool { return r == '\r' || r == '\n' }), " ")
+	label, value, ok := strings.Cut(note, ": ")
+	if !ok {
+		return literal(note)
+	}
+	return Escape(label) + ": " + literal(value)
+}
+
+// literal returns s so that WeCom markdown shows it as it is: unchanged
+// when no character of it can be markup, else as an inline code span.
+func literal(s string) string {
+	if !strings.ContainsAny(s, "*[]<`&\\") {
+		return s
+	}
+	return notify.CodeSpan(s)
+}
 
 func escapeURL(u string) string { return notify.EscapeURL(u) }
 

@@ -88,7 +88,7 @@ func TestMarkdownBody(t *testing.T) {
 				m.Heading = `<@all> <font color="info">x</font> [click](https://evil.example/)`
 				m.Fields = []notify.Field{{Label: "位置", Value: "<@boss>"}}
 			},
-			want: []string{"＜@all＞ ＜font color=\"info\"＞x＜/font＞ ［click］(https://evil.example/)", "**位置**: ＜@boss＞"},
+			want: []string{"＜@all> ＜font color=\"info\">x＜/font> ［click］(https://evil.example/)", "**位置**: ＜@boss>"},
 			not:  []string{"<@all>", "<@boss>", `<font color="info">`, "[click]"},
 		},
 		{
@@ -274,6 +274,10 @@ func TestClassify(t *testing.T) {
 		{name: "too long", status: 200, body: `{"errcode":40058,"errmsg":"markdown.content exceed max length 4096"}`, code: 40058, fix: true},
 		{name: "bad type", status: 200, body: `{"errcode":40008,"errmsg":"invalid message type"}`, code: 40008, fix: true},
 		{name: "empty", status: 200, body: `{"errcode":44004,"errmsg":"Warning: wrong json format. empty content"}`, code: 44004, fix: true},
+		{name: "webhook disabled", status: 200, body: `{"errcode":93004,"errmsg":"webhook disabled, hint: [x], from ip: 1.2.3.4, more info at https://open.work.weixin.qq.com/devtool/query?e=93004"}`, code: 93004, fix: true},
+		{name: "not in the group", status: 200, body: `{"errcode":93008,"errmsg":"robot not in group"}`, code: 93008, fix: true},
+		{name: "content too large", status: 200, body: `{"errcode":45002,"errmsg":"content size out of limit"}`, code: 45002, fix: true},
+		{name: "concurrency limit", status: 200, body: `{"errcode":45033,"errmsg":"api concurrent out of limit"}`, code: 45033, retry: true},
 		{name: "unknown code", status: 200, body: `{"errcode":60020,"errmsg":"not allow to access from your ip"}`, code: 60020},
 		{name: "5xx", status: 502, body: `<html>bad gateway</html>`, retry: true},
 		{name: "not JSON", status: 200, body: `<html>hi</html>`, retry: true},
@@ -376,6 +380,78 @@ func TestSendErrors(t *testing.T) {
 	err = n.Send(ctx, robot(key), message())
 	if !errors.As(err, &e) || e.Retry || e.Code != -1 || !strings.Contains(e.Msg, "delivered") {
 		t.Errorf("failed mention message: got %#v, want a non-retryable error saying the alert was delivered", err)
+	}
+}
+
+// TestGroupFaults: a webhook disabled in its group (93004), a robot
+// removed from its group (93008) and content over WeCom's limit (45002)
+// are configuration faults, each with its own fix in words; the
+// concurrency limit (45033) is retried shortly and then delivers.
+func TestGroupFaults(t *testing.T) {
+	w := robottest.NewWeCom(key)
+	defer w.Close()
+	n := &Notifier{Base: w.URL(), Client: w.Server.Client()}
+	p := notify.Policy{Attempts: 3, Sleep: func(context.Context, time.Duration) error { return nil }}
+	m := message()
+	m.Mentions = m.Mentions[:1]
+	for _, c := range []struct {
+		state robottest.KeyState
+		code  int
+		fix   string
+	}{
+		{robottest.KeyDisabled, 93004, "re-enable"},
+		{robottest.KeyNotInGroup, 93008, "add the robot back"},
+	} {
+		w.SetKeyState(key, c.state)
+		res := notify.Deliver(context.Background(), n, robot(key), m, p)
+		if res.Err == nil || res.Err.Code != c.code || res.Err.Retry || res.Attempts != 1 || !strings.Contains(res.Err.Fix, c.fix) {
+			t.Errorf("state %d: %+v after %d attempts; want errcode %d, not retried, a fix with %q", c.state, res.Err, res.Attempts, c.code, c.fix)
+		}
+	}
+	w.SetKeyState(key, robottest.KeyActive)
+	if fix := Explain(45002); !strings.Contains(fix, "4096 bytes") {
+		t.Errorf("45002 explained as %q", fix)
+	}
+	w.FailNext(robottest.FaultConcurrency)
+	res := notify.Deliver(context.Background(), n, robot(key), m, p)
+	if res.Err != nil || res.Attempts != 2 || len(w.Messages()) != 1 {
+		t.Errorf("after the concurrency limit: %+v after %d attempts, %d messages; want delivered on the second attempt", res.Err, res.Attempts, len(w.Messages()))
+	}
+}
+
+// TestEscapeRenders: WeCom documents no escape syntax, so only what would
+// be markup (a tag or a mention, a link, bold) is turned into its
+// full-width look-alike; nothing else changes.
+func TestEscapeRenders(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"a|b ~c~ _x_ #1 > 2", "a|b ~c~ _x_ #1 > 2"},
+		{"[WARN] list[0] a < b", "[WARN] list[0] a < b"},
+		{"[click](https://evil.example/)", "［click］(https://evil.example/)"},
+		{"<@all> <font color=\"info\">x</font>", "＜@all> ＜font color=\"info\">x＜/font>"},
+		{"**bold** 2*3", "＊＊bold＊＊ 2＊3"},
+		{"2 * 3 ** 4", "2 * 3 ** 4"},
+		{"one\ntwo", "one two"},
+	} {
+		if got := Escape(c.in); got != c.want {
+			t.Errorf("Escape(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestSharedLoginNeverEscaped: the shared Sentry login is shown exactly:
+// as it is, or as inline code (which WeCom markdown documents) when it
+// holds a character WeCom would take as markup.
+func TestSharedLoginNeverEscaped(t *testing.T) {
+	for _, c := range []struct{ note, want string }{
+		{"Sentry 共享账号: viewer@acme.com / s3cret_#|~", "> Sentry 共享账号: viewer@acme.com / s3cret_#|~\n"},
+		{"Sentry 共享账号: viewer@acme.com / p*ss[w](x)<b>", "> Sentry 共享账号: `viewer@acme.com / p*ss[w](x)<b>`\n"},
+	} {
+		m := message()
+		m.Note = c.note
+		head, _ := Markdown(m)
+		if !strings.Contains(head, c.want) {
+			t.Errorf("note %q renders as:\n%s\nwant the line %q", c.note, head, c.want)
+		}
 	}
 }
 

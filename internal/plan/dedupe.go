@@ -1,4 +1,4 @@
-package relay
+package plan
 
 import (
 	"crypto/sha256"
@@ -226,11 +226,4 @@ func (r *repeats) expire(now time.Time) {
 		}
 		delete(r.last, oldest)
 	}
-}
-
-func repeatLabel(lang string) string {
-	if lang == "en" {
-		return "Repeats since the last message"
-	}
-	return "上条消息后重复次数"
 }

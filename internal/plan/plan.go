@@ -1,0 +1,322 @@
+// Package plan turns one Sentry webhook into the deliveries it calls for:
+// it checks the signature, routes the event to its projects, applies their
+// filters, drops duplicates, collapses repeats and renders one message per
+// robot as a dispatch job. The relay's webhook handler, and the
+// configurator's test alert, preview and re-send, all plan with it; it also
+// addresses jobs when they are sent (Resolver) and records their outcomes
+// (Record), so a delivery looks the same whoever made it.
+package plan
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/dispatch"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
+	"github.com/sentry-white/sentry-white/internal/notify"
+	"github.com/sentry-white/sentry-white/internal/render"
+	"github.com/sentry-white/sentry-white/internal/route"
+	"github.com/sentry-white/sentry-white/internal/sentry"
+)
+
+// Outcome of a plan that sends nothing, or Send.
+const (
+	Send      = "send"      // Jobs hold the messages
+	Ignored   = "ignored"   // the webhook carries no alert (installation, comment, …)
+	Filtered  = "filtered"  // the projects' filters drop it
+	Duplicate = "duplicate" // a copy of a webhook already planned
+	Collapsed = "collapsed" // a repeat inside the project's repeat window
+)
+
+// ErrorKind classifies a webhook the planner refuses; the relay maps each
+// to its HTTP status once.
+type ErrorKind int
+
+// Kinds of refusal.
+const (
+	Unauthorized ErrorKind = iota + 1 // signature missing, wrong, stale; signature required
+	NotFound                          // no configured project
+)
+
+// Error is a webhook refused, with what is wrong in words.
+type Error struct {
+	Kind    ErrorKind
+	Msg     string
+	Project string // the slugs the webhook named, for a NotFound
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+// Options configure a Planner.
+type Options struct {
+	Render render.Options
+	// MaxHookAge is the tolerance for Sentry-Hook-Timestamp on signed
+	// webhooks; 0 means 10 minutes.
+	MaxHookAge time.Duration
+	// DedupeTTL is how long a planned webhook is remembered to drop a
+	// second copy; 0 means one hour.
+	DedupeTTL time.Duration
+	Now       func() time.Time
+}
+
+// Planner plans webhooks; it is safe for concurrent use. It remembers
+// what it planned (duplicates, repeat windows) in bounded memory.
+type Planner struct {
+	o       Options
+	seen    *dedupe
+	repeats *repeats
+}
+
+// New returns a planner.
+func New(o Options) *Planner {
+	if o.MaxHookAge == 0 {
+		o.MaxHookAge = 10 * time.Minute
+	}
+	if o.DedupeTTL == 0 {
+		o.DedupeTTL = time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Planner{o: o, seen: newDedupe(o.DedupeTTL, 10000), repeats: newRepeats()}
+}
+
+// Request is one webhook to plan.
+type Request struct {
+	Event *sentry.Event
+	// Body is the raw body (signatures are over its bytes) and Header its
+	// headers (Sentry-Hook-Signature, Sentry-Hook-Timestamp).
+	Body      []byte
+	Header    http.Header
+	RequestID string
+	Received  time.Time
+}
+
+// Plan is what a webhook calls for.
+type Plan struct {
+	Outcome string
+	Reason  string // why nothing is sent, for the other outcomes
+	// Jobs are the messages to deliver, one per robot; Targets[i] is where
+	// Jobs[i] goes.
+	Jobs    []*dispatch.Job
+	Targets []route.Target
+	key     string // the duplicate key, released when delivery fails
+}
+
+// Plan plans req against the document x. A webhook that cannot be taken
+// is an *Error.
+func (p *Planner) Plan(x *config.Index, req Request) (*Plan, error) {
+	ev := req.Event
+	if ev.Ignored != "" {
+		return &Plan{Outcome: Ignored, Reason: ev.Ignored}, nil
+	}
+	projects, err := p.route(x, req)
+	if err != nil {
+		return nil, err
+	}
+	rp, err := route.Match(x, ev, projects)
+	if err != nil {
+		return nil, &Error{Kind: NotFound, Msg: err.Error(), Project: strings.Join(ev.ProjectSlugs, ",")}
+	}
+	if len(rp.Targets) == 0 {
+		var reasons []string
+		for _, s := range rp.Skipped {
+			reasons = append(reasons, fmt.Sprintf("%s: %s", s.Project.Slug, s.Reason))
+		}
+		return &Plan{Outcome: Filtered, Reason: strings.Join(reasons, "; ")}, nil
+	}
+	key := dedupeKey(ev, req.Body, rp.Projects, x.Version)
+	if !p.seen.add(key, p.o.Now()) {
+		return &Plan{Outcome: Duplicate, Reason: "this webhook was already delivered"}, nil
+	}
+	pl := &Plan{Outcome: Send, key: key}
+	type repeat struct {
+		collapsed bool
+		n         int
+		key       string
+	}
+	checked := map[int64]repeat{} // once per project, whatever its robots
+	for _, t := range rp.Targets {
+		r, ok := checked[t.Project.ID]
+		if !ok {
+			r.collapsed, r.n, r.key = p.repeats.check(t.Project, ev, p.o.Now())
+			checked[t.Project.ID] = r
+		}
+		if r.collapsed {
+			continue
+		}
+		msg := render.Message(t, ev, p.o.Render)
+		if r.n > 0 {
+			msg.Fields = append(msg.Fields, render.RepeatField(r.n, p.o.Render.Lang))
+		}
+		j := NewJob(req.RequestID, t, msg, req.Received)
+		j.RepeatKey, j.PayloadOrg = r.key, t.PayloadOrg
+		pl.Jobs = append(pl.Jobs, j)
+		pl.Targets = append(pl.Targets, t)
+	}
+	if len(pl.Jobs) == 0 {
+		return &Plan{Outcome: Collapsed, key: key,
+			Reason: "a repeat of an issue already alerted within the project's repeat window; it is counted in the next message"}, nil
+	}
+	return pl, nil
+}
+
+// route finds the projects a webhook goes to (contract §4): every project
+// with the slug, narrowed by the signature's organization, then chosen by
+// the payload's organization and host only when several share the slug;
+// unsigned webhooks reach only organizations that accept them.
+func (p *Planner) route(x *config.Index, req Request) ([]*config.Project, error) {
+	ev := req.Event
+	projects := route.BySlug(x, ev)
+	if len(projects) == 0 {
+		_, err := route.Choose(x, ev, nil)
+		return nil, &Error{Kind: NotFound, Msg: err.Error(), Project: strings.Join(ev.ProjectSlugs, ",")}
+	}
+	// The legacy WebHooks plugin never signs its bodies: the client secret
+	// is the integration's, so an unsigned legacy body relies on the token
+	// — unless its organization requires signatures. A signature that is
+	// sent is always checked; one that verifies decides the organization.
+	signedReq := ev.Resource != sentry.ResourceLegacy || req.Header.Get("Sentry-Hook-Signature") != ""
+	var unsigned []*config.Project
+	var sigErr error
+	if signedReq {
+		var signed []*config.Project
+		unsigned, signed, sigErr = p.verify(x, projects, req.Body, req.Header)
+		if len(signed) > 0 {
+			chosen, err := route.Choose(x, ev, signed)
+			if err != nil {
+				return nil, &Error{Kind: NotFound, Msg: err.Error(), Project: strings.Join(ev.ProjectSlugs, ",")}
+			}
+			return chosen, nil
+		}
+	} else {
+		for _, q := range projects {
+			if org := x.Organization(q.OrganizationID); org == nil || !org.RequireSignature {
+				unsigned = append(unsigned, q)
+			} else if sigErr == nil {
+				sigErr = fmt.Errorf("organization %q requires signed webhooks (require_signature); this one is unsigned: "+
+					"send it through the Sentry internal integration, whose client secret is set on the organization", org.Name)
+			}
+		}
+	}
+	chosen, err := route.Choose(x, ev, projects)
+	if err != nil {
+		return nil, &Error{Kind: NotFound, Msg: err.Error(), Project: strings.Join(ev.ProjectSlugs, ",")}
+	}
+	chosen = slices.DeleteFunc(chosen, func(q *config.Project) bool { return !slices.Contains(unsigned, q) })
+	if len(chosen) == 0 {
+		if sigErr == nil {
+			sigErr = sentry.ErrBadSignature
+		}
+		return nil, &Error{Kind: Unauthorized, Msg: sigErr.Error()}
+	}
+	return chosen, nil
+}
+
+// verify checks Sentry-Hook-Signature over the raw body against the
+// client_secret of each project's organization, and that the signed
+// request carries a fresh Sentry-Hook-Timestamp (the signature does not
+// cover it, but a replay of an old body is refused). signed lists the
+// projects whose organization's secret verified it; unsigned those of
+// organizations without a secret that do not require one; err says why
+// the others failed.
+func (p *Planner) verify(x *config.Index, projects []*config.Project, body []byte, hdr http.Header) (unsigned, signed []*config.Project, err error) {
+	sig := hdr.Get("Sentry-Hook-Signature")
+	note := func(e error) {
+		if err == nil {
+			err = e
+		}
+	}
+	for _, q := range projects {
+		org := x.Organization(q.OrganizationID)
+		if org == nil || org.ClientSecret == "" {
+			if org != nil && org.RequireSignature {
+				note(fmt.Errorf("organization %q requires signed webhooks but has no client secret: set it in the configurator", org.Name))
+				continue
+			}
+			unsigned = append(unsigned, q)
+			continue
+		}
+		if e := sentry.VerifySignature(body, org.ClientSecret.Reveal(), sig); e != nil {
+			note(e)
+			continue
+		}
+		// The signature is right: a timestamp fault is the reason to give.
+		ts := hdr.Get("Sentry-Hook-Timestamp")
+		if ts == "" {
+			err = fmt.Errorf("the Sentry-Hook-Timestamp header is missing; Sentry sends it with every signed webhook, so this looks like a replay")
+			continue
+		}
+		sec, e := strconv.ParseFloat(ts, 64)
+		age := p.o.Now().Sub(time.Unix(int64(sec), 0))
+		if e != nil || age > p.o.MaxHookAge || age < -p.o.MaxHookAge {
+			err = fmt.Errorf("the Sentry-Hook-Timestamp %q is more than %s from now; refusing a replay", ts, p.o.MaxHookAge)
+			continue
+		}
+		signed = append(signed, q)
+	}
+	if err == nil {
+		err = sentry.ErrBadSignature
+	}
+	return unsigned, signed, err
+}
+
+// Release forgets a planned webhook (its delivery failed or was refused),
+// so that Sentry sending it again is not taken for a copy.
+func (p *Planner) Release(pl *Plan) {
+	if pl.key != "" {
+		p.seen.remove(pl.key)
+	}
+	for _, j := range pl.Jobs {
+		p.repeats.done(j.RepeatKey, false, p.o.Now())
+	}
+}
+
+// Done reports a job's final outcome: a delivered message starts its
+// issue's repeat window.
+func (p *Planner) Done(j *dispatch.Job, delivered bool, at time.Time) {
+	p.repeats.done(j.RepeatKey, delivered, at)
+}
+
+// ForProject plans ev for project prj alone, as the relay would deliver
+// it to prj's robots — without signatures, duplicates or repeat windows:
+// the configurator's test alert and preview.
+func (p *Planner) ForProject(x *config.Index, ev *sentry.Event, prj *config.Project, lang string) (*Plan, *route.Plan, error) {
+	rp, err := route.Match(x, ev, []*config.Project{prj})
+	if err != nil {
+		return nil, nil, err
+	}
+	opt := p.o.Render
+	if lang != "" {
+		opt.Lang = lang
+	}
+	pl := &Plan{Outcome: Send}
+	for _, t := range rp.Targets {
+		pl.Jobs = append(pl.Jobs, NewJob("", t, render.Message(t, ev, opt), p.o.Now()))
+		pl.Targets = append(pl.Targets, t)
+	}
+	if len(pl.Jobs) == 0 {
+		pl.Outcome = Filtered
+	}
+	return pl, rp, nil
+}
+
+// NewJob makes the dispatch job of one target's message: the robot and
+// project by id, the message without its addressing (Resolver adds the
+// robot's keyword and the mentions when it is sent).
+func NewJob(rid string, t route.Target, msg *notify.Message, created time.Time) *dispatch.Job {
+	cost := 1
+	if k := notifiers.Lookup(t.Robot.Kind); k != nil {
+		cost = k.Messages(msg)
+	}
+	m := *msg
+	m.Mentions = nil
+	return &dispatch.Job{ID: dispatch.NewID(), RequestID: rid, RobotID: t.Robot.ID, Kind: t.Robot.Kind,
+		ProjectID: t.Project.ID, Project: t.Project.Slug, ProjectName: t.Project.Name, Message: m, Cost: cost,
+		Created: created}
+}
