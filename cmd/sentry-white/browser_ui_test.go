@@ -380,7 +380,8 @@ func TestBrowserWordsFromCodes(t *testing.T) {
 	}
 	tb.do(chromedp.Click(chromedp.ID("settings-store_kind-folder")))
 	tb.page("projects")
-	if r := tb.text("projects-result"); !strings.Contains(r, "keyword must appear in every message") || strings.Contains(r, "关键词") {
+	// (The robot's own answer, which may be Chinese, is shown as it is.)
+	if r := tb.text("projects-result"); !strings.Contains(r, "keyword must appear in every message") || strings.Contains(r, "关键词必须") || strings.Contains(r, "怎么办") {
 		t.Errorf("after the switch the refusal reads %q", r)
 	}
 
