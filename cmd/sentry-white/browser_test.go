@@ -136,7 +136,7 @@ func newTab(t *testing.T, in *instance) *tab {
 		cancelTimeout()
 		cancel()
 	})
-	tb.do(chromedp.EmulateViewport(1280, 800))
+	tb.do(chromedp.EmulateViewport(1024, 768)) // the smallest laptop width the page is made for
 	return tb
 }
 
@@ -521,10 +521,13 @@ func TestBrowserImportAndHistory(t *testing.T) {
 // run captures every page but changes no tracked file.
 var updateShots = flag.Bool("update", false, "rewrite docs/screenshots/*.png")
 
-// screenshot captures the viewport and, with -update, saves it to
-// dir/<name>-<lang>.png.
+// screenshot checks that no action is clipped, captures the viewport and,
+// with -update, saves it to dir/<name>-<lang>.png.
 func (tb *tab) screenshot(dir, name, lang string) {
 	tb.t.Helper()
+	if bad := eval[string](tb, clippedActions); bad != "" {
+		tb.t.Errorf("screenshot %s-%s: actions do not fit: %s", name, lang, bad)
+	}
 	buf, err := chromedp.Run(tb.ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		tb.t.Fatalf("screenshot %s: %v", name, err)

@@ -170,10 +170,14 @@ func postWebhook(t *testing.T, url string, body []byte) int {
 	return resp.StatusCode
 }
 
+// sentryTestdata holds Sentry's webhook bodies (found before a test
+// changes its folder).
+var sentryTestdata, _ = filepath.Abs(filepath.Join("..", "..", "testdata", "sentry"))
+
 // legacyBody is the legacy WebHooks plugin's body for project slug.
 func legacyBody(t *testing.T, slug string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "sentry", "legacy_saas.json"))
+	b, err := os.ReadFile(filepath.Join(sentryTestdata, "legacy_saas.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +189,10 @@ func legacyBody(t *testing.T, slug string) []byte {
 // Sentry sent and the fix; an unknown slug has a one-click "add this
 // project" that opens the project form filled in.
 func TestBrowserRefusedWebhooks(t *testing.T) {
-	in := start(t, nil, nil)
+	// The default store in an empty folder, as in the other screenshots.
+	t.Chdir(t.TempDir())
+	in := start(t, []string{"-no-browser", "-addr", "127.0.0.1:0"}, nil)
+	in.dir = store.DefaultDir
 	in.api(t, "POST", "/api/v1/organizations", map[string]any{"name": "公司主账号", "sentry_url": "https://sentry.io", "slug": "acme"})
 	seed(t, in)
 	tok := in.stored(t).WebhookToken.Reveal()
@@ -214,6 +221,12 @@ func TestBrowserRefusedWebhooks(t *testing.T) {
 	if strings.Contains(rows, "an-old-token-0123") || strings.Contains(rows, tok) {
 		t.Error("a refused row shows a token")
 	}
+	tb.screenshot(shotsDir(t), "deliveries-refused", "zh")
+	tb.do(chromedp.Click(chromedp.ID("lang-toggle")))
+	tb.waitFor(`document.getElementById("deliveries-rows").textContent.includes("The token in the webhook URL is wrong")`)
+	tb.screenshot(shotsDir(t), "deliveries-refused", "en")
+	tb.do(chromedp.Click(chromedp.ID("lang-toggle")))
+	tb.waitFor(`document.getElementById("deliveries-rows").textContent.includes("Webhook 地址里的令牌不对")`)
 	// The filter shows refusals alone.
 	tb.choose("deliveries-filter-result", "refused")
 	tb.waitFor(`document.querySelectorAll("#deliveries-rows tr").length === 2`)
@@ -250,7 +263,9 @@ func TestBrowserRefusedWebhooks(t *testing.T) {
 // warning that Sentry cannot reach it; 检测中继 says the relay is deployed,
 // which version it serves and whether it is the one just saved.
 func TestBrowserWebhookPageAndRelayCheck(t *testing.T) {
-	in := start(t, nil, nil)
+	t.Chdir(t.TempDir())
+	in := start(t, []string{"-no-browser", "-addr", "127.0.0.1:0"}, nil)
+	in.dir = store.DefaultDir
 	seed(t, in)
 	tok := in.stored(t).WebhookToken.Reveal()
 	tb := newTab(t, in)
@@ -285,6 +300,9 @@ func TestBrowserWebhookPageAndRelayCheck(t *testing.T) {
 	if !strings.Contains(r, "中继已部署") || !strings.Contains(r, "一致") || !strings.Contains(r, strings.Trim(etag, `"`)) {
 		t.Errorf("the relay check reads %q (version %s)", r, etag)
 	}
+	eval[bool](tb, `document.getElementById("toast").classList.remove("show"), document.getElementById("webhook-check-result").scrollIntoView({ block: "center" }), true`)
+	tb.screenshot(shotsDir(t), "relay-check", "zh")
+	eval[bool](tb, `window.scrollTo(0, 0), true`)
 
 	// A relay that serves another store does not know this token.
 	other := t.TempDir()

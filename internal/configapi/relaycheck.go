@@ -55,7 +55,8 @@ func (s *Server) relayCheck(w http.ResponseWriter, r *http.Request) {
 			"must be the relay's http(s) URL, e.g. the FC trigger's public URL https://….fcapp.run")}))
 		return
 	}
-	out := map[string]any{"url": u.Redacted(), "saved_version": outETag(tag)}
+	shown := u.Redacted() // without the token, for the answer and the log
+	out := map[string]any{"url": shown, "saved_version": outETag(tag)}
 	if code, _ := reachWarning(relay); code != "" {
 		out["warning_code"] = code
 	}
@@ -76,7 +77,7 @@ func (s *Server) relayCheck(w http.ResponseWriter, r *http.Request) {
 			detail = notify.Scrub(notify.Redact(ue.Err.Error()), d.WebhookToken.Reveal())
 		}
 		out["ok"], out["code"], out["detail"] = false, "unreachable", detail
-		s.log.Info("relay check", "relay", u.Redacted(), "code", "unreachable")
+		s.log.Info("relay check", "relay", shown, "code", "unreachable")
 		writeJSON(w, http.StatusOK, out)
 		return
 	}
@@ -121,7 +122,7 @@ func (s *Server) relayCheck(w http.ResponseWriter, r *http.Request) {
 		code = "not_relay"
 	}
 	out["ok"], out["code"] = code == "ok", code
-	s.log.Info("relay check", "relay", u.Redacted(), "code", code, "matches", out["matches"])
+	s.log.Info("relay check", "relay", shown, "code", code, "matches", out["matches"])
 	writeJSON(w, http.StatusOK, out)
 }
 

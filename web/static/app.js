@@ -344,7 +344,7 @@
 
   function tags(names, cls) {
     if (!names.length) return el("span", { class: "secondary", text: "—" });
-    return names.map((n) => el("span", { class: "tag " + (cls || ""), text: n }));
+    return names.map((n) => el("span", { class: "tag " + (cls || ""), text: n, title: n }));
   }
 
   function renderProjects() {
@@ -362,9 +362,9 @@
       return el("tr", { id: "project-row-" + p.id },
         el("td", { class: "name" }, el("strong", { text: p.name }), el("div", null, el("code", { class: "slug", text: p.slug })),
           org ? el("div", { class: "secondary", text: org.name }) : null),
-        el("td", null, tags(ownerNames)),
-        el("td", null, tags(robotNames)),
-        el("td", null, filters.length ? tags(filters) : el("span", { class: "secondary", text: t("projects.nofilter") })),
+        el("td", { class: "wrap" }, tags(ownerNames)),
+        el("td", { class: "wrap" }, tags(robotNames)),
+        el("td", { class: "wrap" }, filters.length ? tags(filters) : el("span", { class: "secondary", text: t("projects.nofilter") })),
         el("td", { class: "actions" },
           el("div", { class: "action-group" },
             actionButton(t("projects.test"), "project-test-" + p.id, t("projects.test") + " " + p.name, () => testProject(p), "btn btn-small btn-primary"),
@@ -391,8 +391,8 @@
       return el("tr", { id: "owner-row-" + o.id },
         el("td", { class: "name" }, el("strong", { text: o.name })),
         el("td", { class: "nowrap", text: o.mobile || "—" }),
-        el("td", null, ids.length ? ids.map((s) => el("div", { class: "secondary", text: s })) : el("span", { class: "secondary", text: "—" })),
-        el("td", null, usedBy("owner", o.id)),
+        el("td", { class: "wrap" }, ids.length ? ids.map((s) => el("div", { class: "secondary", text: s })) : el("span", { class: "secondary", text: "—" })),
+        el("td", { class: "wrap" }, usedBy("owner", o.id)),
         el("td", { class: "actions" }, el("div", { class: "action-group" },
           actionButton(t("common.edit"), "owner-edit-" + o.id, t("common.edit") + " " + o.name, () => openForm("owner", o)),
           actionButton(t("common.delete"), "owner-delete-" + o.id, t("common.delete") + " " + o.name, () => confirmDelete("owner", o), "btn btn-small btn-link"))));
@@ -450,7 +450,7 @@
       el("td", null, el("span", { class: "masked", text: r.access_token || "—" })),
       el("td", null, el("span", { class: "masked", text: r.secret || "—" })),
       el("td", { class: "wrap", text: r.keyword || state.meta.default_keyword + " (" + t("common.default") + ")" }),
-      el("td", null, usedBy("robot", r.id)),
+      el("td", { class: "wrap" }, usedBy("robot", r.id)),
       el("td", { class: "actions" }, el("div", { class: "action-group" },
         actionButton(t("robots.test"), "robot-test-" + r.id, t("robots.test") + " " + r.name, () => testRobot(r), "btn btn-small btn-primary"),
         actionButton(t("common.edit"), "robot-edit-" + r.id, t("common.edit") + " " + r.name, () => openForm("robot", r)),
@@ -463,10 +463,10 @@
     const rows = state.data.organizations.map((o) => el("tr", { id: "organization-row-" + o.id },
       el("td", { class: "name" }, el("strong", { text: o.name })),
       el("td", { class: "wrap", text: o.sentry_url || "—" }),
-      el("td", null, o.slug ? el("code", { class: "slug", text: o.slug }) : "—"),
+      el("td", { class: "wrap" }, o.slug ? el("code", { class: "slug", text: o.slug }) : "—"),
       el("td", { class: "wrap" }, o.account ? [el("div", { text: o.account }), el("div", { class: "masked", text: o.password || "" })] : el("span", { class: "secondary", text: "—" })),
       el("td", null, el("span", { class: "masked", text: o.client_secret || "—" })),
-      el("td", null, usedBy("organization", o.id)),
+      el("td", { class: "wrap" }, usedBy("organization", o.id)),
       el("td", { class: "actions" }, el("div", { class: "action-group" },
         actionButton(t("common.edit"), "organization-edit-" + o.id, t("common.edit") + " " + o.name, () => openForm("organization", o)),
         actionButton(t("common.delete"), "organization-delete-" + o.id, t("common.delete") + " " + o.name, () => confirmDelete("organization", o), "btn btn-small btn-link")))));
@@ -1500,12 +1500,9 @@
       : null;
     return el("tr", { id: "delivery-row-" + d.id, class: "delivery refused", "data-result": d.result },
       el("td", { class: "nowrap" }, el("time", { datetime: d.time, text: fmtTime(d.time) })),
-      el("td", { class: "wrap" }, d.project ? el("code", { text: d.project }) : el("span", { class: "secondary", text: "—" })),
-      el("td", { class: "secondary", text: "—" }),
+      el("td", { class: "delivery-who" }, d.project ? el("code", { text: d.project }) : el("span", { class: "secondary", text: "—" })),
       el("td", { class: "delivery-alert" }, el("div", { text: d.title || "—" }), d.level ? el("span", { class: "tag", text: d.level }) : null, httpLink(d.link, t("deliveries.open"))),
       el("td", { class: "delivery-result" }, result),
-      el("td", { class: "nowrap", text: "—" }),
-      el("td", { class: "nowrap", text: "—" }),
       el("td", { class: "actions" }, action));
   }
 
@@ -1516,6 +1513,7 @@
       const failed = d.result === "failed";
       const result = [resultBadge(d.result)];
       if (d.resend_of) result.push(el("span", { class: "tag", text: t("deliveries.resendOf") }));
+      if (d.digest) result.push(el("span", { class: "tag", text: t("deliveries.digest", { n: d.digest }) }));
       if (d.attempts > 1) result.push(el("div", { class: "secondary", text: t("deliveries.attempts", { n: d.attempts }) }));
       if (failed) {
         const code = d.code && !String(d.error || "").includes(String(d.code)) ? "errcode " + d.code + " · " : "";
@@ -1534,16 +1532,15 @@
       }
       const original = d.resend_of ? index.get(d.resend_of) : null;
       return el("tr", { id: "delivery-row-" + d.id, class: "delivery " + (failed ? "failed" : "delivered"), "data-result": d.result, "data-resend-of": d.resend_of || null },
-        el("td", { class: "nowrap" }, el("time", { datetime: d.time, text: fmtTime(d.time) })),
-        el("td", { class: "wrap" }, el("strong", { text: d.project_name || d.project }), d.project_name ? el("div", null, el("code", { text: d.project })) : null),
-        el("td", { class: "wrap" }, el("div", { text: d.robot }), kindTag(d.kind)),
+        el("td", { class: "nowrap" }, el("time", { datetime: d.time, text: fmtTime(d.time) }),
+          el("div", { class: "secondary", text: t("deliveries.latency", { v: fmtLatency(d.latency_ms) }) })),
+        el("td", { class: "delivery-who" }, el("strong", { text: d.project_name || d.project }), d.project_name ? el("div", null, el("code", { text: d.project })) : null,
+          el("div", { class: "robot" }, el("span", { text: d.robot + " " }), kindTag(d.kind))),
         el("td", { class: "delivery-alert" },
           el("div", { text: d.title || (original && original.title) || "—" }),
           d.level ? el("span", { class: "tag", text: d.level }) : null,
           httpLink(d.link, t("deliveries.open"))),
         el("td", { class: "delivery-result" }, result),
-        el("td", { class: "nowrap", text: fmtLatency(d.latency_ms) }),
-        el("td", { class: "nowrap", text: d.digest ? t("deliveries.digest", { n: d.digest }) : "—" }),
         el("td", { class: "actions" }, action));
     });
     $("#deliveries-rows").replaceChildren(...rows);
