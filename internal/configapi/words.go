@@ -22,8 +22,10 @@ import (
 
 // fixTexts codes the explanations the robot kinds give in English
 // (notify.Error.Fix, notify.Kind.Explain), so the page can say them in
-// either language. A text missing here still reaches the page, as is, with
-// the code "text"; TestFixTextsAreCoded finds such texts.
+// either language. A kind's English label in a text reads {kind} here (no
+// kind is named outside its package and the registry). A text missing here
+// still reaches the page, as is, with the code "text";
+// TestFixTextsAreCoded finds such texts.
 var fixTexts = map[string]string{
 	"check the robot's access_token":                                                                                                                                         "check_token",
 	"the robot rejected the signing time; check this machine's clock":                                                                                                        "clock",
@@ -38,31 +40,31 @@ var fixTexts = map[string]string{
 	"the robot is disabled; enable it in the group's robot settings":                                                                                                         "robot_disabled",
 	"the group was dissolved; create a robot in another group":                                                                                                               "group_dissolved",
 	"the robot is no longer in the group; add it again":                                                                                                                      "robot_removed",
-	"DingTalk allows 20 messages a minute per robot and then blocks it for 10 minutes":                                                                                       "rate_limited",
-	"WeCom allows 20 messages a minute per robot; the rest wait for the next minute":                                                                                         "rate_limited",
-	"Feishu allows 5 messages a second and 100 a minute per bot":                                                                                                             "rate_limited",
-	"the message is longer than DingTalk's 20000 bytes":                                                                                                                      "too_long",
-	"WeCom refused a parameter or the message is too long (markdown 4096 bytes, text 2048)":                                                                                  "too_long",
-	"Feishu refused the request as malformed or larger than 20 KB":                                                                                                           "too_long",
-	"DingTalk flagged the content or a link as unsafe":                                                                                                                       "unsafe_content",
-	"DingTalk refused the request format":                                                                                                                                    "bad_format",
-	"WeCom refused the message type":                                                                                                                                         "bad_format",
-	"WeCom received an empty message":                                                                                                                                        "empty_message",
+	"{kind} allows 20 messages a minute per robot and then blocks it for 10 minutes":                                                                                         "rate_limited",
+	"{kind} allows 20 messages a minute per robot; the rest wait for the next minute":                                                                                        "rate_limited",
+	"{kind} allows 5 messages a second and 100 a minute per bot":                                                                                                             "rate_limited",
+	"the message is longer than {kind}'s 20000 bytes":                                                                                                                        "too_long",
+	"{kind} refused a parameter or the message is too long (markdown 4096 bytes, text 2048)":                                                                                 "too_long",
+	"{kind} refused the request as malformed or larger than 20 KB":                                                                                                           "too_long",
+	"{kind} flagged the content or a link as unsafe":                                                                                                                         "unsafe_content",
+	"{kind} refused the request format":                                                                                                                                      "bad_format",
+	"{kind} refused the message type":                                                                                                                                        "bad_format",
+	"{kind} received an empty message":                                                                                                                                       "empty_message",
 	"the bot refused the signature or its time: copy the signing secret (签名校验) from the bot's security settings again, and check this machine's clock":                       "sign_or_clock",
 	"free disk space or fix the spool folder's permissions (SENTRY_WHITE_SPOOL); Sentry may send it again":                                                                   "spool",
-	"the robot rejected the signing time; check this machine's clock (DingTalk accepts one hour either way)":                                                                 "clock",
+	"the robot rejected the signing time; check this machine's clock ({kind} accepts one hour either way)":                                                                   "clock",
 	"the robot has 加签 (signing) on, but no secret is set here: it needs its SEC… secret; copy it from the robot's security settings into the robot's secret":                 "secret_missing",
 	"the bot has signature verification (签名校验) on, but no secret is set here: it needs its signing secret; copy it from the bot's security settings into the robot's secret": "secret_missing",
 	"the group's message push (消息推送) for this robot was turned off: re-enable it in the group's robot settings, or add a new robot and paste its webhook URL":                "push_off",
 	"the robot is no longer in the group: add the robot back to the group, or add a new robot and paste its webhook URL":                                                     "robot_removed",
-	"the message is larger than WeCom accepts (markdown 4096 bytes, text 2048 bytes)":                                                                                        "too_long",
+	"the message is larger than {kind} accepts (markdown 4096 bytes, text 2048 bytes)":                                                                                       "too_long",
 }
 
 // fixFor codes what to do about a failed delivery to robot (nil when it is
 // no longer configured), whose explanation in English is text.
 func fixFor(e *notify.Error, text string, robot *config.Robot) (string, kv) {
 	k := notifiers.Lookup(e.Kind)
-	code, params := fixTexts[text], kv{}
+	code, params := fixTexts[fixKey(k, text)], kv{}
 	if k != nil {
 		params["kind"] = k.Label
 		params["token_label"] = k.Token.Label
@@ -95,6 +97,14 @@ func fixFor(e *notify.Error, text string, robot *config.Robot) (string, kv) {
 		return code, kv{"kind": k.Label, "secret_label": k.Secret.Label, "prefix": k.Secret.Prefix}
 	}
 	return code, params
+}
+
+// fixKey is text as fixTexts holds it: the kind's English label as {kind}.
+func fixKey(k *notify.Kind, text string) string {
+	if k == nil || k.Label.En == "" {
+		return text
+	}
+	return strings.ReplaceAll(text, k.Label.En, "{kind}")
 }
 
 // failureFix says what to do about a failed delivery, in English and as a

@@ -327,7 +327,11 @@ func TestFixTextsAreCoded(t *testing.T) {
 		t.Fatalf("found only %d vendor codes and %d fixes in internal/notify", len(codes), len(fixed))
 	}
 	for text, where := range fixed {
-		if fixTexts[text] == "" {
+		coded := fixTexts[text] != ""
+		for _, k := range notifiers.All() {
+			coded = coded || fixTexts[fixKey(k, text)] != ""
+		}
+		if !coded {
 			t.Errorf("%s: the fix %q is not coded in fixTexts", where, text)
 		}
 	}
@@ -343,7 +347,7 @@ func TestFixTextsAreCoded(t *testing.T) {
 		}
 		for code := range codes {
 			for _, m := range msgs {
-				if fix := k.Explain(code, m); fix != "" && fixTexts[fix] == "" && !reported[fix] {
+				if fix := k.Explain(code, m); fix != "" && fixTexts[fixKey(k, fix)] == "" && !reported[fix] {
 					reported[fix] = true
 					t.Errorf("%s: the explanation of code %d (%q) is not coded in fixTexts: %q", k.Name, code, m, fix)
 				}

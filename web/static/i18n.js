@@ -203,7 +203,7 @@ window.I18N = {
 
     "guide.title": "开始使用：五步接好告警",
     "guide.owner": "添加负责人（告警时 @ 的人，填手机号）",
-    "guide.robot": "添加钉钉群机器人（粘贴 Webhook 地址即可）",
+    "guide.robot": "添加群机器人（粘贴它的 Webhook 地址即可）",
     "guide.project": "新建项目，选好负责人和机器人",
     "guide.test": "点“发送测试告警”，到群里确认收到",
     "guide.webhook": "把 Webhook 地址填到 Sentry 里",
@@ -907,7 +907,7 @@ window.I18N = {
 
     "guide.title": "Getting started: five steps to your first alert",
     "guide.owner": "Add an owner (the person to @-mention, by mobile number)",
-    "guide.robot": "Add a DingTalk group robot (paste its webhook URL)",
+    "guide.robot": "Add a group robot (paste its webhook URL)",
     "guide.project": "Create a project and pick its owners and robots",
     "guide.test": "Press “Send test alert” and check the group",
     "guide.webhook": "Paste the webhook URL into Sentry",
