@@ -23,22 +23,40 @@ import (
 // RefusalsPerMinute bounds the refusals recorded in a minute.
 const RefusalsPerMinute = 20
 
-// refusalLimit admits refusal records.
+// refusalLimit admits refusal records, and the reads of refused bodies.
 type refusalLimit struct {
 	mu     sync.Mutex
 	minute time.Time
-	n      int
+	n      int // records this minute
+	reads  int // bodies read this minute for a refused token
 	seen   map[string]bool
+}
+
+func (l *refusalLimit) roll(now time.Time) {
+	if m := now.Truncate(time.Minute); !m.Equal(l.minute) {
+		l.minute, l.n, l.reads, l.seen = m, 0, 0, map[string]bool{}
+	}
 }
 
 // room reports whether another record fits into the minute of now.
 func (l *refusalLimit) room(now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if m := now.Truncate(time.Minute); !m.Equal(l.minute) {
-		l.minute, l.n, l.seen = m, 0, map[string]bool{}
-	}
+	l.roll(now)
 	return l.n < RefusalsPerMinute
+}
+
+// read takes one of the minute's reads of a body whose token was refused:
+// a flood of them costs at most RefusalsPerMinute reads a minute.
+func (l *refusalLimit) read(now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.roll(now)
+	if l.reads >= RefusalsPerMinute {
+		return false
+	}
+	l.reads++
+	return true
 }
 
 // admit takes a record of key, unless one was taken this minute or the
@@ -112,7 +130,7 @@ func (h *Handler) refused(ctx context.Context, r *http.Request, rid string, stat
 		return
 	}
 	cause := refusalCause(r, status, msg, ev)
-	if ev == nil && (cause == "token_missing" || cause == "token_wrong") && r.ContentLength <= MaxBody {
+	if ev == nil && (cause == "token_missing" || cause == "token_wrong") && r.ContentLength <= MaxBody && h.refusals.read(now) {
 		if b, err := readBody(r.Body, r.ContentLength); err == nil && len(b) <= MaxBody {
 			if parsed, err := sentry.Parse(b, r.Header); err == nil {
 				ev = parsed

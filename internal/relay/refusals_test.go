@@ -99,6 +99,14 @@ func TestRefusalsRecorded(t *testing.T) {
 	if len(recs) != RefusalsPerMinute {
 		t.Errorf("after a flood %d refusal records in the minute, want %d", len(recs), RefusalsPerMinute)
 	}
+	// Bodies behind a refused token are read (to name their project) at
+	// most RefusalsPerMinute times a minute, whatever the flood.
+	e.h.refusals.mu.Lock()
+	reads := e.h.refusals.reads
+	e.h.refusals.mu.Unlock()
+	if reads > RefusalsPerMinute {
+		t.Errorf("%d bodies read for refused tokens in a minute", reads)
+	}
 	// The next minute records again.
 	clockMu.Lock()
 	now = now.Add(time.Minute)
