@@ -139,6 +139,9 @@ func emitted(t *testing.T) map[string][]string {
 							add("err."+v, where(kv))
 						case k.Name == "Code" && typ == "danger" && isLit:
 							add("danger."+v, where(kv))
+						case k.Name == "Code" && typ == "Error" && isLit: // a sentryapi.Error
+							add("sentryp.err."+v, where(kv))
+							add("sentryp.fix."+v, where(kv))
 						case k.Name == "Action" && typ == "saveNote" && isLit:
 							add("history.action."+v, where(kv))
 						case k.Name == "Code" && (typ == "apiError" || typ == "FieldError" || typ == "danger"):
@@ -210,6 +213,25 @@ func emitted(t *testing.T) map[string][]string {
 	for _, code := range fixTexts {
 		add("fix."+code, "fixTexts")
 	}
+	// Sentry's refusals, which the page words by sentryapi's codes.
+	sf, err := parser.ParseFile(fset, filepath.Join("..", "sentryapi", "sentryapi.go"), nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ast.Inspect(sf, func(n ast.Node) bool {
+		if vs, ok := n.(*ast.ValueSpec); ok {
+			for i, name := range vs.Names {
+				if strings.HasPrefix(name.Name, "Code") && i < len(vs.Values) {
+					if b, ok := vs.Values[i].(*ast.BasicLit); ok && b.Kind == token.STRING {
+						v, _ := strconv.Unquote(b.Value)
+						add("sentryp.err."+v, "sentryapi."+name.Name)
+						add("sentryp.fix."+v, "sentryapi."+name.Name)
+					}
+				}
+			}
+		}
+		return true
+	})
 	// The relay's own states, which the relay check passes on as codes.
 	for _, s := range []string{"ok", "degraded", "failing"} {
 		add("relay."+s, "relay deployCheck")

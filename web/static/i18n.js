@@ -137,6 +137,8 @@ window.I18N = {
     "sentryp.fix.not_json": "Sentry 地址要填打开 Sentry 时用的地址：sentry.io 的组织用 https://sentry.io（欧盟 https://de.sentry.io），自建的如 https://sentry.example.com。",
     "sentryp.err.too_many_pages": "Sentry 返回的项目页数过多，已停止读取。",
     "sentryp.fix.too_many_pages": "请手动添加项目。",
+    "sentryp.err.error": "读取 Sentry 的项目列表失败（{host}）。",
+    "sentryp.fix.error": "稍后再试；仍然失败时请手动添加项目。",
     // ---- end of moving in ----
 
     "doc.title": "哨兵小白 sentry-white 配置",
@@ -843,6 +845,8 @@ window.I18N = {
     "sentryp.fix.not_json": "Use the address you open Sentry with: https://sentry.io for sentry.io organizations (https://de.sentry.io in the EU), or e.g. https://sentry.example.com when self-hosted.",
     "sentryp.err.too_many_pages": "Sentry announced too many pages of projects; reading stopped.",
     "sentryp.fix.too_many_pages": "Add the projects by hand.",
+    "sentryp.err.error": "The project list could not be read from Sentry ({host}).",
+    "sentryp.fix.error": "Try again later; if it keeps failing, add the projects by hand.",
     // ---- end of moving in ----
 
     "doc.title": "sentry-white configurator",
