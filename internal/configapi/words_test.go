@@ -213,25 +213,40 @@ func emitted(t *testing.T) map[string][]string {
 	for _, code := range fixTexts {
 		add("fix."+code, "fixTexts")
 	}
-	// Sentry's refusals, which the page words by sentryapi's codes.
-	sf, err := parser.ParseFile(fset, filepath.Join("..", "sentryapi", "sentryapi.go"), nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ast.Inspect(sf, func(n ast.Node) bool {
-		if vs, ok := n.(*ast.ValueSpec); ok {
+	// Codes of other packages the page words: Sentry's refusals
+	// (sentryapi.Code…) and the import report of the original
+	// (original.Code…, Why…, Reason…), by the prefix of their constants.
+	for file, spaces := range map[string]map[string][]string{
+		filepath.Join("..", "sentryapi", "sentryapi.go"): {"Code": {"sentryp.err.", "sentryp.fix."}},
+		filepath.Join("..", "original", "report.go"):     {"Code": {"original.problem."}, "Why": {"original.why."}, "Reason": {"original.reason."}},
+	} {
+		sf, err := parser.ParseFile(fset, file, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(sf, func(n ast.Node) bool {
+			vs, ok := n.(*ast.ValueSpec)
+			if !ok {
+				return true
+			}
 			for i, name := range vs.Names {
-				if strings.HasPrefix(name.Name, "Code") && i < len(vs.Values) {
-					if b, ok := vs.Values[i].(*ast.BasicLit); ok && b.Kind == token.STRING {
-						v, _ := strconv.Unquote(b.Value)
-						add("sentryp.err."+v, "sentryapi."+name.Name)
-						add("sentryp.fix."+v, "sentryapi."+name.Name)
+				if i >= len(vs.Values) {
+					continue
+				}
+				for prefix, keys := range spaces {
+					b, ok := vs.Values[i].(*ast.BasicLit)
+					if !strings.HasPrefix(name.Name, prefix) || !ok || b.Kind != token.STRING {
+						continue
+					}
+					v, _ := strconv.Unquote(b.Value)
+					for _, k := range keys {
+						add(k+v, file+": "+name.Name)
 					}
 				}
 			}
-		}
-		return true
-	})
+			return true
+		})
+	}
 	// The relay's own states, which the relay check passes on as codes.
 	for _, s := range []string{"ok", "degraded", "failing"} {
 		add("relay."+s, "relay deployCheck")

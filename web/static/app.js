@@ -293,6 +293,7 @@
     redrawViews();
     redrawFieldErrors();
     relabelForms();
+    document.querySelectorAll("input[data-secret]").forEach((n) => showSecret(n, n.type === "text"));
     // Pages drawn from their data are drawn again; the forms of the
     // settings and webhook pages keep what was typed.
     if (!["settings", "webhook"].includes(state.page)) loadPage(state.page);
