@@ -13,7 +13,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
-	"github.com/sentry-white/sentry-white/internal/render"
+	"github.com/sentry-white/sentry-white/internal/plan"
 	"github.com/sentry-white/sentry-white/internal/route"
 	"github.com/sentry-white/sentry-white/internal/sentry"
 )
@@ -100,13 +100,19 @@ type result struct {
 	Message   string `json:"message"` // the outcome in words
 }
 
-// deliver sends ev to each target through the relay's code: render, then
-// the sender of the robot's kind with retries.
-func (s *Server) deliver(ctx context.Context, ev *sentry.Event, targets []route.Target, lang string) []result {
-	out := make([]result, 0, len(targets))
-	for _, t := range targets {
-		msg := render.Message(t, ev, render.Options{Lang: lang})
-		res := s.send(ctx, t.Robot, msg, s.o.Policy)
+// planFor plans ev for project p alone with the relay's planner (as the
+// relay would deliver it to p's robots).
+func (s *Server) planFor(x *config.Index, ev *sentry.Event, p *config.Project, lang string) (*plan.Plan, *route.Plan, error) {
+	return plan.New(plan.Options{}).ForProject(x, ev, p, lang)
+}
+
+// deliver sends a plan's messages, each addressed to its target, through
+// the relay's code: the sender of the robot's kind with retries.
+func (s *Server) deliver(ctx context.Context, pl *plan.Plan) []result {
+	out := make([]result, 0, len(pl.Jobs))
+	for i, j := range pl.Jobs {
+		t := pl.Targets[i]
+		res := s.send(ctx, t.Robot, plan.AddressTarget(t, j), s.o.Policy)
 		res.Project = t.Project.Name
 		s.log.Info("test alert", "robot", t.Robot.Name, "kind", t.Robot.Kind, "ok", res.OK, "code", res.Code, "attempts", res.Attempts)
 		out = append(out, res)
@@ -114,28 +120,37 @@ func (s *Server) deliver(ctx context.Context, ev *sentry.Event, targets []route.
 	return out
 }
 
-// send delivers one rendered message to a robot with notify.Deliver and
-// the sender of its kind, and says in words what happened.
+// send delivers one rendered message to a robot (post) and says in words
+// what happened (describe).
 func (s *Server) send(ctx context.Context, robot *config.Robot, msg *notify.Message, policy notify.Policy) result {
-	res := result{RobotID: robot.ID, Robot: robot.Name, Kind: robot.Kind, Mentions: mentionNames(msg)}
+	return s.describe(robot, msg, s.post(ctx, robot, msg, policy))
+}
+
+// post delivers one rendered message to a robot with notify.Deliver and
+// the sender of its kind, as the relay's dispatcher does.
+func (s *Server) post(ctx context.Context, robot *config.Robot, msg *notify.Message, policy notify.Policy) notify.Result {
 	sender := s.senders[robot.Kind]
-	var r notify.Result
 	if sender == nil {
+		return notify.Result{Err: &notify.Error{Robot: robot.Name, Kind: robot.Kind,
+			Msg: fmt.Sprintf("robot kind %q is not supported by this version", robot.Kind)}}
+	}
+	return notify.Deliver(ctx, sender, robot, msg, policy)
+}
+
+// describe says in words (and codes) what a delivery to robot did.
+func (s *Server) describe(robot *config.Robot, msg *notify.Message, r notify.Result) result {
+	res := result{RobotID: robot.ID, Robot: robot.Name, Kind: robot.Kind, Mentions: mentionNames(msg), Attempts: r.Attempts}
+	if s.senders[robot.Kind] == nil {
 		var names []string
 		for _, k := range notifiers.All() {
 			names = append(names, k.Name)
 		}
-		r.Err = &notify.Error{Robot: robot.Name, Kind: robot.Kind,
-			Msg: fmt.Sprintf("robot kind %q is not supported by this version", robot.Kind)}
-		res.Attempts, res.Code, res.Detail, res.Error = 0, 0, r.Err.Msg, r.Err.Error()
+		res.Detail, res.Error = r.Err.Msg, r.Err.Error()
 		res.Fix, res.FixCode, res.FixParams = "choose another robot kind; this version sends to "+strings.Join(names, ", "),
 			"unsupported_kind", kv{"value": robot.Kind, "kinds": names}
 		res.Message = fmt.Sprintf("%s did not accept the message: %s. What to do: %s", robot.Name, r.Err.Msg, res.Fix)
 		return res
-	} else {
-		r = notify.Deliver(ctx, sender, robot, msg, policy)
 	}
-	res.Attempts = r.Attempts
 	if r.Err == nil {
 		res.OK = true
 		res.Message = fmt.Sprintf("delivered to %s", robot.Name)
@@ -223,14 +238,14 @@ func (s *Server) testRobot(w http.ResponseWriter, r *http.Request) {
 	p.RobotIDs = []int64{id}
 	p.Environments, p.MinLevel, p.MentionLevel, p.FollowUps = nil, "", "", nil
 	ev := sample(&p, x.Organization(p.OrganizationID))
-	plan, err := route.Match(x, ev, []*config.Project{&p})
+	pl, _, err := s.planFor(x, ev, &p, opt.Lang)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), testTimeout)
 	defer cancel()
-	answer(w, p.Name, s.deliver(ctx, ev, plan.Targets, opt.Lang), note{})
+	answer(w, p.Name, s.deliver(ctx, pl), note{})
 }
 
 // testProject sends the sample alert to a project's robots, as the relay
@@ -241,21 +256,21 @@ func (s *Server) testProject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev := sample(p, x.Organization(p.OrganizationID))
-	plan, err := route.Match(x, ev, []*config.Project{p})
+	pl, rp, err := s.planFor(x, ev, p, opt.Lang)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	var n note
-	if len(plan.Targets) == 0 {
+	if len(pl.Jobs) == 0 {
 		n = note{"nothing was sent: the project has no robot; pick one in the project's settings", "no_robot", nil}
-		if text, code, params := dropReason(plan, ev); text != "" {
+		if text, code, params := dropReason(rp, ev); text != "" {
 			n = note{"nothing was sent: " + text, code, params}
 		}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), testTimeout)
 	defer cancel()
-	answer(w, p.Name, s.deliver(ctx, ev, plan.Targets, opt.Lang), n)
+	answer(w, p.Name, s.deliver(ctx, pl), n)
 }
 
 // projectAlert reads what a project's test alert and preview share: the
@@ -332,18 +347,19 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 			strings.Join(ev.ProjectSlugs, ", "), p.Slug)
 		out["warning_code"], out["warning_params"] = "other_project", kv{"slugs": ev.ProjectSlugs, "slug": p.Slug}
 	}
-	plan, err := route.Match(x, ev, []*config.Project{p})
+	pl, rp, err := s.planFor(x, ev, p, opt.Lang)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if text, code, params := dropReason(plan, ev); text != "" {
+	if text, code, params := dropReason(rp, ev); text != "" {
 		out["dropped"], out["dropped_code"], out["dropped_params"] = text, code, params
 	}
 	out["mentions_suppressed"] = len(p.OwnerIDs) > 0 && !route.Mentions(p, ev)
 	var robots []any
-	for _, t := range plan.Targets {
-		msg := render.Message(t, ev, render.Options{Lang: opt.Lang})
+	for i, j := range pl.Jobs {
+		t := pl.Targets[i]
+		msg := plan.AddressTarget(t, j)
 		rb := map[string]any{"robot_id": t.Robot.ID, "robot": t.Robot.Name, "kind": t.Robot.Kind,
 			"keyword": t.Robot.EffectiveKeyword(), "mentions": mentionNames(msg)}
 		bodies, err := requestBodies(t.Robot.Kind, msg)

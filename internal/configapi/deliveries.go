@@ -14,6 +14,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
 	"github.com/sentry-white/sentry-white/internal/notify"
+	"github.com/sentry-white/sentry-white/internal/plan"
 	"github.com/sentry-white/sentry-white/internal/store"
 )
 
@@ -295,21 +296,21 @@ func (s *Server) resendDelivery(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), resendTimeout)
 	defer cancel()
 	start := time.Now()
-	res := s.send(ctx, robot, &msg, notify.DefaultPolicy)
+	sent := s.post(ctx, robot, &msg, notify.DefaultPolicy)
+	res := s.describe(robot, &msg, sent)
 	res.Project = rec.ProjectName
 	if res.Project == "" {
 		res.Project = rec.Project
 	}
-	now := time.Now()
-	next := deliveries.Record{
-		ID: dispatch.NewID(), Time: now, Project: rec.Project, ProjectName: rec.ProjectName,
-		RobotID: robot.ID, Robot: robot.Name, Kind: robot.Kind, Result: deliveries.Delivered,
-		Attempts: res.Attempts, LatencyMS: float64(now.Sub(start).Microseconds()) / 1000,
-		Title: rec.Title, Link: rec.Link, Level: rec.Level, Digest: rec.Digest, ResendOf: rec.ID,
-	}
-	if !res.OK {
-		next.Result, next.Code, next.Error, next.Fix = deliveries.Failed, res.Code, res.Error, res.Fix
-		next.Message = &msg
+	// Recorded as the relay records its deliveries, pointing at the old one.
+	next := plan.Record(dispatch.Outcome{
+		Job: &dispatch.Job{ID: dispatch.NewID(), RobotID: robot.ID, Kind: robot.Kind, Project: rec.Project,
+			ProjectName: rec.ProjectName, PayloadOrg: rec.PayloadOrganization, Message: msg, Created: start},
+		Robot: robot, Message: &msg, Attempts: sent.Attempts, Err: sent.Err, Digest: rec.Digest, At: time.Now(),
+	})
+	next.ResendOf = rec.ID
+	if fix := res.Fix; next.Result == deliveries.Failed && fix != "" {
+		next.Fix = fix
 	}
 	s.log.Info("delivery re-sent", "delivery", rec.ID, "robot", robot.Name, "kind", robot.Kind, "ok", res.OK,
 		"code", res.Code, "attempts", res.Attempts)

@@ -609,6 +609,7 @@
       sel.replaceChildren(...state.meta.kinds.map((k) => el("option", { value: k.name, text: labelText(k.label) })));
     }
     for (const f of formFields(kind)) setVal(kind + "-" + f, item ? item[f] : "");
+    if (kind === "organization") $("#organization-require_signature").checked = !!(item && item.require_signature);
     if (kind === "robot") {
       const sel = $("#robot-kind");
       sel.value = item ? item.kind : (state.meta.kinds[0] || {}).name || "";
@@ -645,6 +646,7 @@
     const body = {};
     for (const f of formFields(kind)) body[f] = val(kind + "-" + f);
     if (kind === "robot" && $("#robot-secret-field").hidden) body.secret = "";
+    if (kind === "organization") body.require_signature = $("#organization-require_signature").checked;
     if (kind === "project") {
       body.organization_id = Number(val("project-organization_id")) || 0;
       body.owner_ids = checkedIds($("#project-owners"));

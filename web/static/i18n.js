@@ -291,6 +291,8 @@ window.I18N = {
     "organization.password": "密码",
     "organization.client_secret": "内部集成的 Client Secret",
     "organization.client_secret.hint": "选填。用 Sentry 内部集成（Internal Integration）时填写，用来校验 Sentry-Hook-Signature；留空不校验",
+    "organization.require_signature": "只接受签名的 Webhook（require_signature）",
+    "organization.require_signature.hint": "勾选后，这个组织未签名的 Webhook（包括旧版 WebHooks 插件发来的）会被拒绝（401）。只在用 Sentry 内部集成、并填了上面的 Client Secret 时勾选。",
 
     "webhook.title": "Webhook 接入",
     "webhook.lead": "把下面的地址填到 Sentry，Sentry 的告警就会经中继（阿里云函数计算 FC）发到群里。",
@@ -999,6 +1001,8 @@ window.I18N = {
     "organization.password": "Password",
     "organization.client_secret": "Internal integration Client Secret",
     "organization.client_secret.hint": "Optional. For a Sentry internal integration: the relay checks Sentry-Hook-Signature with it; empty means not checked",
+    "organization.require_signature": "Accept signed webhooks only (require_signature)",
+    "organization.require_signature.hint": "When ticked, the organization's unsigned webhooks (the legacy WebHooks plugin's included) are refused (401). Tick it only with a Sentry internal integration whose Client Secret is set above.",
 
     "webhook.title": "Webhook setup",
     "webhook.lead": "Paste the URL below into Sentry, and Sentry's alerts reach the groups through the relay (Aliyun Function Compute).",
