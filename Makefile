@@ -1,6 +1,9 @@
 # sentry-white — build, run and test. Everything runs offline on loopback.
 GO      ?= go
-STORE   ?= file:./sentry-white-data
+# STORE is the store `make run` and `make relay` use; unset, the configurator
+# uses the store chosen on its settings page (else ./sentry-white-data) and
+# the relay ./sentry-white-data.
+STORE   ?=
 FUZZTIME ?= 10s
 export CGO_ENABLED ?= 0
 
@@ -12,13 +15,13 @@ all: build
 build:
 	$(GO) build -o bin/ ./cmd/...
 
-## run: the configurator on the local folder store; prints the loopback URL
+## run: the configurator (the store chosen on its settings page, or STORE=…); prints the loopback URL
 run:
-	$(GO) run ./cmd/sentry-white -store $(STORE)
+	$(GO) run ./cmd/sentry-white$(if $(STORE), -store $(STORE))
 
-## relay: the relay on the local folder store (port 9000)
+## relay: the relay on the local folder store, or STORE=… (port 9000)
 relay:
-	$(GO) run ./cmd/sentry-white-fc -store $(STORE) -addr 127.0.0.1:9000
+	$(GO) run ./cmd/sentry-white-fc -store $(or $(STORE),file:./sentry-white-data) -addr 127.0.0.1:9000
 
 ## test: vet, every test under the race detector (browser tests included), a short fuzz of each parser
 ##       (and of the field types of the real Sentry bodies in testdata/sentry/real)
@@ -55,7 +58,7 @@ dist: fc-zip
 screenshots:
 	$(GO) test -count=1 -run '^TestBrowser' ./cmd/sentry-white -update
 
-## bench: Go benchmarks, the relay beside a direct-to-robot baseline and the relay of 534f2bd (3 rounds),
+## bench: Go benchmarks, the relay beside a direct-to-robot baseline and the relay of 534f2bd (5 rounds),
 ##        cold start, cost on FC; rewrites BENCHMARKS.md and the README's bench section (about 4 minutes)
 bench:
 	$(GO) run ./cmd/sentry-white-bench -o BENCHMARKS.md

@@ -47,7 +47,7 @@ func TestBrowserSettingsRelay(t *testing.T) {
 	tb.fill("settings-relay_admin_key", key)
 	tb.do(chromedp.Click(chromedp.ID("settings-test")))
 	tb.waitFor(`document.querySelector("#settings-result .msg.ok") !== null`)
-	if r := tb.text("settings-result"); !strings.Contains(r, "through the relay to file:") {
+	if r := tb.text("settings-result"); !strings.Contains(r, "已通过中继连接到 file:") || !strings.Contains(r, "还没有配置文件") {
 		t.Errorf("the connection test reads %q", r)
 	}
 	tb.do(chromedp.Click(chromedp.ID("settings-save")))

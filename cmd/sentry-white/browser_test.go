@@ -136,7 +136,7 @@ func newTab(t *testing.T, in *instance) *tab {
 		cancelTimeout()
 		cancel()
 	})
-	tb.do(chromedp.EmulateViewport(1280, 800))
+	tb.do(chromedp.EmulateViewport(1024, 768)) // the smallest laptop width the page is made for
 	return tb
 }
 
@@ -304,8 +304,11 @@ func TestBrowserSetUpAndSendTestAlert(t *testing.T) {
 	}
 	tb.save("project")
 	tb.do(chromedp.WaitVisible(chromedp.ID("project-row-1")))
-	if !eval[bool](tb, `document.getElementById("guide").hidden`) {
-		t.Error("the guide still shows after the setup")
+	// The guide stays until a test alert arrived and the webhook URL was
+	// copied; the first three steps are done.
+	if eval[bool](tb, `document.getElementById("guide").hidden`) ||
+		eval[int](tb, `document.querySelectorAll("#guide-steps li.done").length`) != 3 {
+		t.Errorf("after the setup the guide reads %q", tb.text("guide"))
 	}
 
 	// The test alert.
@@ -434,6 +437,12 @@ func TestBrowserExplainEditDeleteAndStale(t *testing.T) {
 	in.api(t, "PATCH", "/api/v1/projects/1", map[string]any{"name": "商城后台（别人改的）"})
 	tb.fill("project-name", "商城后台（我改的）")
 	tb.do(chromedp.Click(chromedp.ID("project-save")))
+	// The project lost its only owner: saving it asks first.
+	tb.waitFor(`document.getElementById("confirm-dialog").open`)
+	if q := tb.text("confirm-text"); !strings.Contains(q, "没有负责人") {
+		t.Errorf("saving a project without owners asks %q", q)
+	}
+	tb.do(chromedp.Click(chromedp.ID("confirm-ok")))
 	tb.waitFor(`!document.getElementById("banner").hidden`)
 	if b := tb.text("banner-text"); !strings.Contains(b, "重新加载") {
 		t.Errorf("the banner reads %q", b)
@@ -486,7 +495,7 @@ func TestBrowserImportAndHistory(t *testing.T) {
 
 	// An invalid file is refused with the field named.
 	bad := filepath.Join(t.TempDir(), "bad.json")
-	if err := os.WriteFile(bad, []byte(`{"schema":1,"owners":[{"id":1,"name":"x","mobile":"123"}]}`), 0o600); err != nil {
+	if err := os.WriteFile(bad, []byte(`{"schema":1,"organizations":[],"robots":[],"projects":[],"owners":[{"id":1,"name":"x","mobile":"123"}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	tb.do(chromedp.SetUploadFiles(chromedp.ID("import-file"), []string{bad}))
@@ -512,10 +521,13 @@ func TestBrowserImportAndHistory(t *testing.T) {
 // run captures every page but changes no tracked file.
 var updateShots = flag.Bool("update", false, "rewrite docs/screenshots/*.png")
 
-// screenshot captures the viewport and, with -update, saves it to
-// dir/<name>-<lang>.png.
+// screenshot checks that no action is clipped, captures the viewport and,
+// with -update, saves it to dir/<name>-<lang>.png.
 func (tb *tab) screenshot(dir, name, lang string) {
 	tb.t.Helper()
+	if bad := eval[string](tb, clippedActions); bad != "" {
+		tb.t.Errorf("screenshot %s-%s: actions do not fit: %s", name, lang, bad)
+	}
 	buf, err := chromedp.Run(tb.ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		tb.t.Fatalf("screenshot %s: %v", name, err)
@@ -547,7 +559,8 @@ func TestBrowserLanguagesAndScreenshots(t *testing.T) {
 	in := start(t, []string{"-no-browser", "-addr", "127.0.0.1:0"},
 		map[string]string{"SENTRY_WHITE_DINGTALK_API": ding.URL(), "SENTRY_WHITE_CONFIG_DIR": filepath.Join(".config", "sentry-white")})
 	// A fixed webhook token keeps the screenshots the same from run to run.
-	in.api(t, "PUT", "/api/v1/document", map[string]any{"schema": 1, "webhook_token": "3f9c0a7e5b1d4c2a8e6f0b9d7c5a3e1f"})
+	in.api(t, "PUT", "/api/v1/document", map[string]any{"schema": 1, "webhook_token": "3f9c0a7e5b1d4c2a8e6f0b9d7c5a3e1f",
+		"organizations": []any{}, "owners": []any{}, "robots": []any{}, "projects": []any{}})
 	in.api(t, "POST", "/api/v1/organizations", map[string]any{"name": "公司主账号", "sentry_url": "https://sentry.io", "slug": "acme",
 		"account": "viewer@acme.com", "password": "readonly-pass", "client_secret": strings.Repeat("6f7e", 16)})
 	in.api(t, "POST", "/api/v1/owners", map[string]any{"name": "张三", "mobile": ownerMobile})

@@ -39,6 +39,7 @@ type instance struct {
 	token string
 	dir   string // its folder store
 	out   *syncBuffer
+	stop  func() // stops it (also at the end of the test)
 }
 
 // start runs the configurator until the test ends. env adds to a fixed
@@ -63,12 +64,16 @@ func start(t *testing.T, args []string, env map[string]string) *instance {
 		cancel()
 		t.Fatalf("run: %v\n%s", err, in.out)
 	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run returned %v", err)
-		}
-	})
+	var once sync.Once
+	in.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("run returned %v", err)
+			}
+		})
+	}
+	t.Cleanup(in.stop)
 	in.base = "http://" + in.addr
 	return in
 }

@@ -161,7 +161,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	if h.o.FC {
-		ctx = FCCredentials(r)
+		ctx = store.WithFCCredentials(r)
 	}
 	q := r.URL.Query()
 	switch route {
@@ -324,21 +324,6 @@ func validKey(k string) bool {
 		}
 	}
 	return true
-}
-
-// FCCredentials returns the request's context carrying Function Compute's
-// per-request role keys (x-fc-access-key-*) for the store, as the relay's
-// webhook handler does.
-func FCCredentials(r *http.Request) context.Context {
-	ctx := r.Context()
-	if id := r.Header.Get("x-fc-access-key-id"); id != "" {
-		ctx = store.WithCredentials(ctx, store.Credentials{
-			AccessKeyID:     id,
-			AccessKeySecret: r.Header.Get("x-fc-access-key-secret"),
-			SecurityToken:   r.Header.Get("x-fc-security-token"),
-		})
-	}
-	return ctx
 }
 
 type authError struct {

@@ -219,15 +219,16 @@ func (p Project) MarshalJSON() ([]byte, error) {
 func Parse(data []byte) (*Document, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // tolerate a UTF-8 BOM from editors
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, &FieldError{Field: "document", Msg: "is empty"}
+		return nil, &FieldError{Field: "document", Msg: "is empty", Code: "empty"}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	var d Document
 	if err := dec.Decode(&d); err != nil {
-		return nil, &FieldError{Field: fieldOfJSONError(err), Msg: "invalid JSON: " + plainJSONError(err)}
+		return nil, &FieldError{Field: fieldOfJSONError(err), Msg: "invalid JSON: " + plainJSONError(err),
+			Code: "json", Params: map[string]any{"detail": plainJSONError(err)}}
 	}
 	if dec.More() {
-		return nil, &FieldError{Field: "document", Msg: "invalid JSON: data after the top-level object"}
+		return nil, &FieldError{Field: "document", Msg: "invalid JSON: data after the top-level object", Code: "json_trailing"}
 	}
 	d.Normalize()
 	if err := d.Validate(); err != nil {
@@ -254,10 +255,14 @@ func Empty() *Document {
 		Robots: []Robot{}, Projects: []Project{}}
 }
 
-// FieldError is a validation error that names the field at fault.
+// FieldError is a validation error that names the field at fault. Msg is
+// the English text; Code and Params say the same for a program (the
+// configurator's page words the code in the reader's language).
 type FieldError struct {
-	Field string // e.g. "projects[2].owner_ids"
-	Msg   string
+	Field  string // e.g. "projects[2].owner_ids"
+	Msg    string
+	Code   string         // e.g. "too_long"; see the codes in validate.go
+	Params map[string]any // what the words need, e.g. {"max": 100}
 }
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }

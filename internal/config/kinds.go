@@ -107,7 +107,7 @@ func takeOwnerIDs(extra Extra) (map[string]string, Extra, error) {
 		}
 		var v *string
 		if err := json.Unmarshal(raw, &v); err != nil {
-			return nil, extra, &FieldError{Field: k.OwnerIDKey, Msg: "must be a string"}
+			return nil, extra, &FieldError{Field: k.OwnerIDKey, Msg: "must be a string", Code: "string"}
 		}
 		delete(extra, k.OwnerIDKey)
 		if v != nil && *v != "" {

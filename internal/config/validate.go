@@ -161,20 +161,36 @@ func ValidMobile(s string) bool { return mobileMatch(s) }
 // ValidSlug reports whether s is a usable Sentry slug.
 func ValidSlug(s string) bool { return slugMatch(s) }
 
+// Limits on the length of names and texts, in characters; the
+// configurator's inputs use them as their maxlength.
+const (
+	MaxOrganizationName = 100
+	MaxOwnerName        = 50
+	MaxRobotName        = 100
+	MaxProjectName      = 100
+	MaxAccount          = 200
+	MaxKeyword          = 50
+)
+
 type validator struct{ errs FieldErrors }
 
-func (v *validator) add(field, format string, args ...any) {
-	v.errs = append(v.errs, &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+// kv is a FieldError's parameters.
+type kv = map[string]any
+
+// add records a problem: its code and parameters for programs, and the
+// English text.
+func (v *validator) add(field, code string, params kv, format string, args ...any) {
+	v.errs = append(v.errs, &FieldError{Field: field, Msg: fmt.Sprintf(format, args...), Code: code, Params: params})
 }
 
 func (v *validator) text(field, s string, required bool, max int) {
 	switch {
 	case required && strings.TrimSpace(s) == "":
-		v.add(field, "is required")
+		v.add(field, "required", nil, "is required")
 	case !utf8.ValidString(s):
-		v.add(field, "is not valid UTF-8")
+		v.add(field, "invalid_utf8", nil, "is not valid UTF-8")
 	case utf8.RuneCountInString(s) > max:
-		v.add(field, "is longer than %d characters", max)
+		v.add(field, "too_long", kv{"max": max}, "is longer than %d characters", max)
 	}
 }
 
@@ -183,43 +199,43 @@ func (v *validator) text(field, s string, required bool, max int) {
 func (d *Document) Validate() error {
 	v := &validator{}
 	if d.Schema != SchemaVersion {
-		v.add("schema", "is %d; this sentry-white reads schema %d", d.Schema, SchemaVersion)
+		v.add("schema", "schema", kv{"got": d.Schema, "want": SchemaVersion}, "is %d; this sentry-white reads schema %d", d.Schema, SchemaVersion)
 	}
 	if t := d.WebhookToken.Reveal(); t != "" && !tokenMatch(t) {
-		v.add("webhook_token", "may hold only letters, digits and . _ ~ - (at most 256)")
+		v.add("webhook_token", "token_chars", nil, "may hold only letters, digits and . _ ~ - (at most 256)")
 	}
 
 	orgs := map[int64]bool{}
 	for i, o := range d.Organizations {
 		f := fmt.Sprintf("organizations[%d]", i)
 		v.id(f, o.ID, orgs, "organization")
-		v.text(f+".name", o.Name, false, 100)
+		v.text(f+".name", o.Name, false, MaxOrganizationName)
 		if o.SentryURL != "" {
 			if u, err := url.Parse(o.SentryURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				v.add(f+".sentry_url", "must be an http(s) URL such as https://sentry.io")
+				v.add(f+".sentry_url", "sentry_url", nil, "must be an http(s) URL such as https://sentry.io")
 			}
 		}
 		if o.Slug != "" && !slugMatch(o.Slug) {
-			v.add(f+".slug", "must be the Sentry organization slug (letters, digits, - and _)")
+			v.add(f+".slug", "org_slug", nil, "must be the Sentry organization slug (letters, digits, - and _)")
 		}
-		v.text(f+".account", o.Account, false, 200)
-		v.text(f+".password", o.Password.Reveal(), false, 200)
-		v.text(f+".client_secret", o.ClientSecret.Reveal(), false, 200)
+		v.text(f+".account", o.Account, false, MaxAccount)
+		v.text(f+".password", o.Password.Reveal(), false, MaxAccount)
+		v.text(f+".client_secret", o.ClientSecret.Reveal(), false, MaxAccount)
 	}
 
 	owners := map[int64]bool{}
 	for i, o := range d.Owners {
 		f := fmt.Sprintf("owners[%d]", i)
 		v.id(f, o.ID, owners, "owner")
-		v.text(f+".name", o.Name, false, 50)
+		v.text(f+".name", o.Name, false, MaxOwnerName)
 		if o.Mobile != "" && !mobileMatch(o.Mobile) {
-			v.add(f+".mobile", "%q is not a mobile number (11 digits such as 13800138000, or +852-12345678)", o.Mobile)
+			v.add(f+".mobile", "mobile", kv{"value": o.Mobile}, "%q is not a mobile number (11 digits such as 13800138000, or +852-12345678)", o.Mobile)
 		}
 		reachable := o.Mobile != ""
 		for _, k := range ownerIDKeys() {
 			id := o.IDs[k.Name]
 			if id != "" && !userIDMatch(id) {
-				v.add(f+"."+k.OwnerIDKey, "must not contain spaces, @, <, > or quotes")
+				v.add(f+"."+k.OwnerIDKey, "user_id_chars", nil, "must not contain spaces, @, <, > or quotes")
 			}
 			reachable = reachable || id != ""
 		}
@@ -228,7 +244,7 @@ func (d *Document) Validate() error {
 			for _, k := range ownerIDKeys() {
 				keys = append(keys, k.OwnerIDKey)
 			}
-			v.add(f+".mobile", "is required (or one of %s)", strings.Join(keys, ", "))
+			v.add(f+".mobile", "mobile_or_id", kv{"keys": keys}, "is required (or one of %s)", strings.Join(keys, ", "))
 		}
 	}
 
@@ -236,31 +252,35 @@ func (d *Document) Validate() error {
 	for i, r := range d.Robots {
 		f := fmt.Sprintf("robots[%d]", i)
 		v.id(f, r.ID, robots, "robot")
-		v.text(f+".name", r.Name, false, 100)
+		v.text(f+".name", r.Name, false, MaxRobotName)
 		rules, known := kindRules(r.Kind)
 		if !known {
 			if len(Kinds()) == 0 {
-				v.add(f+".kind", "%q cannot be checked: no robot kinds are registered (import internal/notifiers)", r.Kind)
+				v.add(f+".kind", "kind_unregistered", kv{"value": r.Kind}, "%q cannot be checked: no robot kinds are registered (import internal/notifiers)", r.Kind)
 			} else {
-				v.add(f+".kind", "%q is not a robot kind; use one of %s", r.Kind, strings.Join(Kinds(), ", "))
+				v.add(f+".kind", "kind_unknown", kv{"value": r.Kind, "kinds": Kinds()}, "%q is not a robot kind; use one of %s", r.Kind, strings.Join(Kinds(), ", "))
 			}
 		}
 		tok := r.AccessToken.Reveal()
 		switch {
 		case tok == "":
-			v.add(f+".access_token", "is required")
+			v.add(f+".access_token", "required", nil, "is required")
 		case !tokenMatch(tok):
-			v.add(f+".access_token", "must be the token alone (letters, digits, - and _), not the whole webhook URL")
+			v.add(f+".access_token", "token_alone", nil, "must be the token alone (letters, digits, - and _), not the whole webhook URL")
 		}
 		if s := r.Secret.Reveal(); s != "" && strings.ContainsAny(s, " \t\r\n") {
-			v.add(f+".secret", "must not contain spaces or line breaks")
+			v.add(f+".secret", "no_spaces", nil, "must not contain spaces or line breaks")
 		}
 		if known && rules.CheckRobot != nil {
 			for _, e := range rules.CheckRobot(&r) {
-				v.add(f+"."+e.Field, "%s", e.Msg)
+				code, params := e.Code, e.Params
+				if code == "" { // a kind's own rule, in its own words
+					code, params = "kind_rule", kv{"kind": r.Kind, "text": e.Msg}
+				}
+				v.add(f+"."+e.Field, code, params, "%s", e.Msg)
 			}
 		}
-		v.text(f+".keyword", r.Keyword, false, 50)
+		v.text(f+".keyword", r.Keyword, false, MaxKeyword)
 	}
 
 	slugs := map[string]int{}
@@ -268,19 +288,19 @@ func (d *Document) Validate() error {
 	for i, p := range d.Projects {
 		f := fmt.Sprintf("projects[%d]", i)
 		v.id(f, p.ID, projects, "project")
-		v.text(f+".name", p.Name, false, 100)
+		v.text(f+".name", p.Name, false, MaxProjectName)
 		switch {
 		case p.Slug == "":
-			v.add(f+".slug", "is required (the Sentry project slug)")
+			v.add(f+".slug", "project_slug_required", nil, "is required (the Sentry project slug)")
 		case !slugMatch(p.Slug):
-			v.add(f+".slug", "%q is not a Sentry project slug (letters, digits, - and _)", p.Slug)
+			v.add(f+".slug", "project_slug", kv{"value": p.Slug}, "%q is not a Sentry project slug (letters, digits, - and _)", p.Slug)
 		}
 		if p.OrganizationID != 0 && !orgs[p.OrganizationID] {
-			v.add(f+".organization_id", "organization %d does not exist", p.OrganizationID)
+			v.add(f+".organization_id", "ref_missing", kv{"what": "organization", "id": p.OrganizationID}, "organization %d does not exist", p.OrganizationID)
 		}
 		key := fmt.Sprintf("%d/%s", p.OrganizationID, strings.ToLower(p.Slug))
 		if j, dup := slugs[key]; dup && p.Slug != "" {
-			v.add(f+".slug", "%q is already used by projects[%d] in the same organization", p.Slug, j)
+			v.add(f+".slug", "slug_used", kv{"value": p.Slug, "index": j}, "%q is already used by projects[%d] in the same organization", p.Slug, j)
 		} else {
 			slugs[key] = i
 		}
@@ -288,17 +308,17 @@ func (d *Document) Validate() error {
 		v.refs(f+".robot_ids", p.RobotIDs, robots, "robot")
 		for j, e := range p.Environments {
 			if strings.TrimSpace(e) == "" || len(e) > 64 {
-				v.add(fmt.Sprintf("%s.environments[%d]", f, j), "must be a Sentry environment name")
+				v.add(fmt.Sprintf("%s.environments[%d]", f, j), "environment", nil, "must be a Sentry environment name")
 			}
 		}
 		if p.MinLevel != "" && !validLevel(p.MinLevel) {
-			v.add(f+".min_level", "%q is not a level; use one of %s", p.MinLevel, strings.Join(Levels, ", "))
+			v.add(f+".min_level", "level", kv{"value": p.MinLevel, "levels": Levels}, "%q is not a level; use one of %s", p.MinLevel, strings.Join(Levels, ", "))
 		}
 		if p.MentionLevel != "" && !validLevel(p.MentionLevel) {
-			v.add(f+".mention_level", "%q is not a level; use one of %s", p.MentionLevel, strings.Join(Levels, ", "))
+			v.add(f+".mention_level", "level", kv{"value": p.MentionLevel, "levels": Levels}, "%q is not a level; use one of %s", p.MentionLevel, strings.Join(Levels, ", "))
 		}
 		if p.RepeatWindowSeconds < 0 || p.RepeatWindowSeconds > 86400 {
-			v.add(f+".repeat_window_seconds", "must be between 0 and 86400")
+			v.add(f+".repeat_window_seconds", "range", kv{"min": 0, "max": 86400}, "must be between 0 and 86400")
 		}
 	}
 	if len(v.errs) == 0 {
@@ -310,9 +330,9 @@ func (d *Document) Validate() error {
 func (v *validator) id(field string, id int64, seen map[int64]bool, what string) {
 	switch {
 	case id <= 0:
-		v.add(field+".id", "must be a positive integer")
+		v.add(field+".id", "id_positive", nil, "must be a positive integer")
 	case seen[id]:
-		v.add(field+".id", "%s id %d is used twice", what, id)
+		v.add(field+".id", "id_twice", kv{"what": what, "id": id}, "%s id %d is used twice", what, id)
 	default:
 		seen[id] = true
 	}
@@ -323,9 +343,9 @@ func (v *validator) refs(field string, ids []int64, exist map[int64]bool, what s
 	for _, id := range ids {
 		switch {
 		case !exist[id]:
-			v.add(field, "%s %d does not exist", what, id)
+			v.add(field, "ref_missing", kv{"what": what, "id": id}, "%s %d does not exist", what, id)
 		case dup[id]:
-			v.add(field, "%s %d is listed twice", what, id)
+			v.add(field, "ref_twice", kv{"what": what, "id": id}, "%s %d is listed twice", what, id)
 		}
 		dup[id] = true
 	}

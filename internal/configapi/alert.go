@@ -13,7 +13,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
-	"github.com/sentry-white/sentry-white/internal/render"
+	"github.com/sentry-white/sentry-white/internal/plan"
 	"github.com/sentry-white/sentry-white/internal/route"
 	"github.com/sentry-white/sentry-white/internal/sentry"
 )
@@ -45,10 +45,10 @@ func readAlertOptions(w http.ResponseWriter, r *http.Request) (alertOptions, err
 	}
 	b, _ := json.Marshal(body)
 	if err := json.Unmarshal(b, &o); err != nil {
-		return o, badRequest("", "the body does not fit: %s", jsonError(err))
+		return o, badRequest("", "body_shape", kv{"detail": jsonError(err)}, "the body does not fit: %s", jsonError(err))
 	}
 	if o.Lang != "" && o.Lang != "zh" && o.Lang != "en" {
-		return o, badRequest("lang", "lang must be zh or en")
+		return o, badRequest("lang", "lang", nil, "lang must be zh or en")
 	}
 	return o, nil
 }
@@ -94,16 +94,25 @@ type result struct {
 	Detail   string   `json:"detail,omitempty"` // the robot's own answer, or the transport error
 	Error    string   `json:"error,omitempty"`
 	Fix      string   `json:"fix,omitempty"`
-	Message  string   `json:"message"` // the outcome in words
+	// FixCode and FixParams say Fix for the page ("fix.<code>").
+	FixCode   string `json:"fix_code,omitempty"`
+	FixParams kv     `json:"fix_params,omitempty"`
+	Message   string `json:"message"` // the outcome in words
 }
 
-// deliver sends ev to each target through the relay's code: render, then
-// the sender of the robot's kind with retries.
-func (s *Server) deliver(ctx context.Context, ev *sentry.Event, targets []route.Target, lang string) []result {
-	out := make([]result, 0, len(targets))
-	for _, t := range targets {
-		msg := render.Message(t, ev, render.Options{Lang: lang})
-		res := s.send(ctx, t.Robot, msg, s.o.Policy)
+// planFor plans ev for project p alone with the relay's planner (as the
+// relay would deliver it to p's robots).
+func (s *Server) planFor(x *config.Index, ev *sentry.Event, p *config.Project, lang string) (*plan.Plan, *route.Plan, error) {
+	return plan.New(plan.Options{}).ForProject(x, ev, p, lang)
+}
+
+// deliver sends a plan's messages, each addressed to its target, through
+// the relay's code: the sender of the robot's kind with retries.
+func (s *Server) deliver(ctx context.Context, pl *plan.Plan) []result {
+	out := make([]result, 0, len(pl.Jobs))
+	for i, j := range pl.Jobs {
+		t := pl.Targets[i]
+		res := s.send(ctx, t.Robot, plan.AddressTarget(t, j), s.o.Policy)
 		res.Project = t.Project.Name
 		s.log.Info("test alert", "robot", t.Robot.Name, "kind", t.Robot.Kind, "ok", res.OK, "code", res.Code, "attempts", res.Attempts)
 		out = append(out, res)
@@ -111,24 +120,37 @@ func (s *Server) deliver(ctx context.Context, ev *sentry.Event, targets []route.
 	return out
 }
 
-// send delivers one rendered message to a robot with notify.Deliver and
-// the sender of its kind, and says in words what happened.
+// send delivers one rendered message to a robot (post) and says in words
+// what happened (describe).
 func (s *Server) send(ctx context.Context, robot *config.Robot, msg *notify.Message, policy notify.Policy) result {
-	res := result{RobotID: robot.ID, Robot: robot.Name, Kind: robot.Kind, Mentions: mentionNames(msg)}
+	return s.describe(robot, msg, s.post(ctx, robot, msg, policy))
+}
+
+// post delivers one rendered message to a robot with notify.Deliver and
+// the sender of its kind, as the relay's dispatcher does.
+func (s *Server) post(ctx context.Context, robot *config.Robot, msg *notify.Message, policy notify.Policy) notify.Result {
 	sender := s.senders[robot.Kind]
-	var r notify.Result
 	if sender == nil {
+		return notify.Result{Err: &notify.Error{Robot: robot.Name, Kind: robot.Kind,
+			Msg: fmt.Sprintf("robot kind %q is not supported by this version", robot.Kind)}}
+	}
+	return notify.Deliver(ctx, sender, robot, msg, policy)
+}
+
+// describe says in words (and codes) what a delivery to robot did.
+func (s *Server) describe(robot *config.Robot, msg *notify.Message, r notify.Result) result {
+	res := result{RobotID: robot.ID, Robot: robot.Name, Kind: robot.Kind, Mentions: mentionNames(msg), Attempts: r.Attempts}
+	if s.senders[robot.Kind] == nil {
 		var names []string
 		for _, k := range notifiers.All() {
 			names = append(names, k.Name)
 		}
-		r.Err = &notify.Error{Robot: robot.Name, Kind: robot.Kind,
-			Msg: fmt.Sprintf("robot kind %q is not supported by this version", robot.Kind),
-			Fix: "choose another robot kind; this version sends to " + strings.Join(names, ", ")}
-	} else {
-		r = notify.Deliver(ctx, sender, robot, msg, policy)
+		res.Detail, res.Error = r.Err.Msg, r.Err.Error()
+		res.Fix, res.FixCode, res.FixParams = "choose another robot kind; this version sends to "+strings.Join(names, ", "),
+			"unsupported_kind", kv{"value": robot.Kind, "kinds": names}
+		res.Message = fmt.Sprintf("%s did not accept the message: %s. What to do: %s", robot.Name, r.Err.Msg, res.Fix)
+		return res
 	}
-	res.Attempts = r.Attempts
 	if r.Err == nil {
 		res.OK = true
 		res.Message = fmt.Sprintf("delivered to %s", robot.Name)
@@ -137,35 +159,13 @@ func (s *Server) send(ctx context.Context, robot *config.Robot, msg *notify.Mess
 		}
 		return res
 	}
-	res.Code, res.Detail, res.Error, res.Fix = r.Err.Code, r.Err.Msg, r.Err.Error(), explain(r.Err)
+	res.Code, res.Detail, res.Error = r.Err.Code, r.Err.Msg, r.Err.Error()
+	res.Fix, res.FixCode, res.FixParams = failureFix(r.Err, robot)
 	res.Message = fmt.Sprintf("%s did not accept the message: %s", robot.Name, r.Err.Msg)
 	if res.Fix != "" {
 		res.Message += ". What to do: " + res.Fix
 	}
 	return res
-}
-
-// explain says in words what to do about a failed delivery.
-func explain(e *notify.Error) string {
-	if e.Fix != "" {
-		return e.Fix
-	}
-	if k := notifiers.Lookup(e.Kind); e.Code != 0 && k != nil && k.Explain != nil {
-		if fix := k.Explain(e.Code, e.Msg); fix != "" {
-			return fix
-		}
-	}
-	switch {
-	case e.Code != 0:
-		return fmt.Sprintf("the robot answered error code %d; look it up in the chat tool's robot documentation", e.Code)
-	case e.Status == http.StatusNotFound:
-		return "the robot's API answered 404: check the robot kind and its token"
-	case e.Status >= 500:
-		return "the chat tool's server failed; try again in a minute"
-	case e.Status == 0:
-		return "the robot's server could not be reached: check this computer's network connection or proxy"
-	}
-	return ""
 }
 
 func mentionNames(m *notify.Message) []string {
@@ -182,14 +182,23 @@ func mentionNames(m *notify.Message) []string {
 	return out
 }
 
-func answer(w http.ResponseWriter, project string, results []result, note string) {
+// note is why nothing was sent, in English and coded ("note.<code>").
+type note struct {
+	text, code string
+	params     kv
+}
+
+func answer(w http.ResponseWriter, project string, results []result, n note) {
 	ok := len(results) > 0
 	for _, r := range results {
 		ok = ok && r.OK
 	}
 	body := map[string]any{"ok": ok, "project": project, "results": results}
-	if note != "" {
-		body["note"] = note
+	if n.text != "" {
+		body["note"], body["note_code"] = n.text, n.code
+		if len(n.params) > 0 {
+			body["note_params"] = n.params
+		}
 	}
 	writeJSON(w, http.StatusOK, body)
 }
@@ -216,7 +225,7 @@ func (s *Server) testRobot(w http.ResponseWriter, r *http.Request) {
 	}
 	x := config.NewIndex(d)
 	if x.Robot(id) == nil {
-		s.fail(w, r, notFound("robot %d does not exist", id))
+		s.fail(w, r, notFound("robot", id))
 		return
 	}
 	p := config.Project{Name: "sentry-white", Slug: "sentry-white-test"}
@@ -229,14 +238,14 @@ func (s *Server) testRobot(w http.ResponseWriter, r *http.Request) {
 	p.RobotIDs = []int64{id}
 	p.Environments, p.MinLevel, p.MentionLevel, p.FollowUps = nil, "", "", nil
 	ev := sample(&p, x.Organization(p.OrganizationID))
-	plan, err := route.Match(x, ev, []*config.Project{&p})
+	pl, _, err := s.planFor(x, ev, &p, opt.Lang)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), testTimeout)
 	defer cancel()
-	answer(w, p.Name, s.deliver(ctx, ev, plan.Targets, opt.Lang), "")
+	answer(w, p.Name, s.deliver(ctx, pl), note{})
 }
 
 // testProject sends the sample alert to a project's robots, as the relay
@@ -247,21 +256,21 @@ func (s *Server) testProject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev := sample(p, x.Organization(p.OrganizationID))
-	plan, err := route.Match(x, ev, []*config.Project{p})
+	pl, rp, err := s.planFor(x, ev, p, opt.Lang)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	note := ""
-	if len(plan.Targets) == 0 {
-		note = "nothing was sent: the project has no robot; pick one in the project's settings"
-		for _, sk := range plan.Skipped {
-			note = "nothing was sent: " + sk.Reason
+	var n note
+	if len(pl.Jobs) == 0 {
+		n = note{"nothing was sent: the project has no robot; pick one in the project's settings", "no_robot", nil}
+		if text, code, params := dropReason(rp, ev); text != "" {
+			n = note{"nothing was sent: " + text, code, params}
 		}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), testTimeout)
 	defer cancel()
-	answer(w, p.Name, s.deliver(ctx, ev, plan.Targets, opt.Lang), note)
+	answer(w, p.Name, s.deliver(ctx, pl), n)
 }
 
 // projectAlert reads what a project's test alert and preview share: the
@@ -278,7 +287,7 @@ func (s *Server) projectAlert(w http.ResponseWriter, r *http.Request) (opt alert
 	}
 	if err == nil {
 		if p = findProject(d, id); p == nil {
-			err = notFound("project %d does not exist", id)
+			err = notFound("project", id)
 		}
 	}
 	if err != nil {
@@ -316,7 +325,7 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 		var err error
 		if ev, err = sentry.Parse(opt.Payload, h); err != nil {
 			s.fail(w, r, &apiError{Status: http.StatusUnprocessableEntity, Code: "validation", Msg: "the payload cannot be read: " + err.Error(),
-				Fields: []*config.FieldError{{Field: "payload", Msg: err.Error()}}})
+				Fields: []*config.FieldError{fieldErr("payload", "payload", kv{"detail": err.Error()}, "%s", err.Error())}})
 			return
 		}
 	}
@@ -328,26 +337,29 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 		"robots": []any{},
 	}
 	if ev.Ignored != "" {
-		out["dropped"] = "Sentry sends this webhook without an alert: " + ev.Ignored
+		code, params := ignoredCode(ev)
+		out["dropped"], out["dropped_code"], out["dropped_params"] = "Sentry sends this webhook without an alert: "+ev.Ignored, "ignored_"+code, params
 		writeJSON(w, http.StatusOK, out)
 		return
 	}
 	if !sampled && !slices.ContainsFunc(ev.ProjectSlugs, func(sl string) bool { return strings.EqualFold(sl, p.Slug) }) {
 		out["warning"] = fmt.Sprintf("this payload is for project %q, not %q: the relay would not route it to this project",
 			strings.Join(ev.ProjectSlugs, ", "), p.Slug)
+		out["warning_code"], out["warning_params"] = "other_project", kv{"slugs": ev.ProjectSlugs, "slug": p.Slug}
 	}
-	plan, err := route.Match(x, ev, []*config.Project{p})
+	pl, rp, err := s.planFor(x, ev, p, opt.Lang)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	for _, sk := range plan.Skipped {
-		out["dropped"] = sk.Reason
+	if text, code, params := dropReason(rp, ev); text != "" {
+		out["dropped"], out["dropped_code"], out["dropped_params"] = text, code, params
 	}
 	out["mentions_suppressed"] = len(p.OwnerIDs) > 0 && !route.Mentions(p, ev)
 	var robots []any
-	for _, t := range plan.Targets {
-		msg := render.Message(t, ev, render.Options{Lang: opt.Lang})
+	for i, j := range pl.Jobs {
+		t := pl.Targets[i]
+		msg := plan.AddressTarget(t, j)
 		rb := map[string]any{"robot_id": t.Robot.ID, "robot": t.Robot.Name, "kind": t.Robot.Kind,
 			"keyword": t.Robot.EffectiveKeyword(), "mentions": mentionNames(msg)}
 		bodies, err := requestBodies(t.Robot.Kind, msg)

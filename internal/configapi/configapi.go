@@ -173,7 +173,8 @@ func (s *Server) Guard(h http.Handler) http.Handler {
 
 func (s *Server) hostError(host string) map[string]any {
 	_, port, _ := net.SplitHostPort(s.o.Addr)
-	return map[string]any{"error": fmt.Sprintf("host %q is not this configurator's address; open http://127.0.0.1:%s/ on this computer", host, port)}
+	return errorBody(&apiError{Code: "host", Params: kv{"host": host, "port": port},
+		Msg: fmt.Sprintf("host %q is not this configurator's address; open http://127.0.0.1:%s/ on this computer", host, port)})
 }
 
 // ServeHTTP checks the host, the origin, the token and the content type,
@@ -186,16 +187,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if o := r.Header.Get("Origin"); o != "" && !s.origins[strings.ToLower(o)] {
-		writeJSON(w, http.StatusForbidden, map[string]any{"error": fmt.Sprintf("requests from %q are not allowed; use the configurator's own page", o)})
+		writeJSON(w, http.StatusForbidden, errorBody(&apiError{Code: "origin", Params: kv{"origin": o},
+			Msg: fmt.Sprintf("requests from %q are not allowed; use the configurator's own page", o)}))
 		return
 	}
 	if !s.tokenOK(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="sentry-white"`)
-		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "missing or wrong token: open the URL sentry-white printed (it carries ?token=…), or send Authorization: Bearer <token>"})
+		writeJSON(w, http.StatusUnauthorized, errorBody(&apiError{Code: "token",
+			Msg: "missing or wrong token: open the URL sentry-white printed (it carries ?token=…), or send Authorization: Bearer <token>"}))
 		return
 	}
 	if !contentTypeOK(r) {
-		writeJSON(w, http.StatusUnsupportedMediaType, map[string]any{"error": "send the request body as JSON with Content-Type: application/json"})
+		writeJSON(w, http.StatusUnsupportedMediaType, errorBody(&apiError{Code: "content_type",
+			Msg: "send the request body as JSON with Content-Type: application/json"}))
 		return
 	}
 	s.mux.ServeHTTP(w, r)
@@ -251,6 +255,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/v1/history/{id}/restore", s.restore)
 	m.HandleFunc("GET /api/v1/webhook", s.webhook)
 	m.HandleFunc("POST /api/v1/webhook-token/regenerate", s.regenerateToken)
+	m.HandleFunc("POST /api/v1/relay-check", s.relayCheck)
+	m.HandleFunc("POST /api/v1/robots/recognize", s.recognize)
 	m.HandleFunc("POST /api/v1/robots/{id}/test", s.testRobot)
 	m.HandleFunc("POST /api/v1/projects/{id}/test", s.testProject)
 	m.HandleFunc("POST /api/v1/projects/{id}/preview", s.preview)
@@ -265,7 +271,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/organizations/{id}/sentry-projects", s.listSentryProjects)
 	m.HandleFunc("POST /api/v1/organizations/{id}/sentry-projects", s.addSentryProjects)
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, map[string]any{"error": fmt.Sprintf("no API endpoint %s %s", r.Method, r.URL.Path)})
+		writeJSON(w, http.StatusNotFound, errorBody(&apiError{Code: "no_endpoint", Params: kv{"method": r.Method, "path": r.URL.Path},
+			Msg: fmt.Sprintf("no API endpoint %s %s", r.Method, r.URL.Path)}))
 	})
 }
 
@@ -275,95 +282,11 @@ func (s *Server) docs() (*docstore.Docs, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.active.docs == nil {
-		return nil, &apiError{Status: http.StatusServiceUnavailable, Code: "store",
-			Msg: fmt.Sprintf("the store %s cannot be opened: %s; fix it on the settings page", s.active.loc, notify.Redact(errText(s.active.err)))}
+		detail := notify.Redact(errText(s.active.err))
+		return nil, &apiError{Status: http.StatusServiceUnavailable, Code: "store_closed", Params: kv{"store": s.active.loc, "detail": detail},
+			Msg: fmt.Sprintf("the store %s cannot be opened: %s; fix it on the settings page", s.active.loc, detail)}
 	}
 	return s.active.docs, nil
-}
-
-func errText(err error) string {
-	if err == nil {
-		return "unknown error"
-	}
-	return err.Error()
-}
-
-// apiError is an answer other than success. Fields name the fields at
-// fault, as document paths (projects[0].slug) or settings names.
-type apiError struct {
-	Status int
-	Code   string // stale, referenced, validation, store, invalid_document, not_found, bad_request
-	Msg    string
-	Fields []*config.FieldError
-	Extra  map[string]any
-}
-
-func (e *apiError) Error() string { return e.Msg }
-
-func badRequest(field, format string, args ...any) *apiError {
-	e := &apiError{Status: http.StatusBadRequest, Code: "bad_request", Msg: fmt.Sprintf(format, args...)}
-	if field != "" {
-		e.Fields = []*config.FieldError{{Field: field, Msg: e.Msg}}
-	}
-	return e
-}
-
-func notFound(format string, args ...any) *apiError {
-	return &apiError{Status: http.StatusNotFound, Code: "not_found", Msg: fmt.Sprintf(format, args...)}
-}
-
-// errStale is the answer to a write based on an old version.
-var errStale = &apiError{Status: http.StatusConflict, Code: "stale", Msg: "the configuration changed since you loaded it; reload"}
-
-// validation turns field errors into a 422.
-func validation(fes []*config.FieldError) *apiError {
-	parts := make([]string, len(fes))
-	for i, f := range fes {
-		parts[i] = f.Error()
-	}
-	return &apiError{Status: http.StatusUnprocessableEntity, Code: "validation", Msg: strings.Join(parts, "; "), Fields: fes}
-}
-
-// storeError describes a failed store read or write in words.
-func storeError(err error) *apiError {
-	if fes := config.Fields(err); len(fes) > 0 {
-		return &apiError{Status: http.StatusInternalServerError, Code: "invalid_document", Fields: fes,
-			Msg: "the stored configuration is invalid (" + err.Error() + "); import a corrected document or restore a version from the history"}
-	}
-	if errors.Is(err, store.ErrConflict) {
-		return errStale
-	}
-	return &apiError{Status: http.StatusServiceUnavailable, Code: "store", Msg: describeStoreError(err)}
-}
-
-func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var ae *apiError
-	if !errors.As(err, &ae) {
-		if fes := config.Fields(err); len(fes) > 0 {
-			ae = validation(fes)
-		} else {
-			ae = storeError(err)
-		}
-	}
-	body := map[string]any{"error": ae.Msg}
-	if ae.Code != "" {
-		body["code"] = ae.Code
-	}
-	if len(ae.Fields) > 0 {
-		body["field"] = ae.Fields[0].Field
-		list := make([]map[string]string, len(ae.Fields))
-		for i, f := range ae.Fields {
-			list[i] = map[string]string{"field": f.Field, "message": f.Msg}
-		}
-		body["fields"] = list
-	}
-	for k, v := range ae.Extra {
-		body[k] = v
-	}
-	if ae.Status >= 500 {
-		s.log.Warn("request failed", "method", r.Method, "path", r.URL.Path, "status", ae.Status, "error", notify.Redact(ae.Msg))
-	}
-	writeJSON(w, ae.Status, body)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -382,10 +305,10 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, &apiError{Status: http.StatusRequestEntityTooLarge, Code: "bad_request",
+			return nil, &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Params: kv{"limit": limit},
 				Msg: fmt.Sprintf("the body is over %d bytes", limit)}
 		}
-		return nil, badRequest("", "the body could not be read: %v", err)
+		return nil, badRequest("", "body_unreadable", kv{"detail": err.Error()}, "the body could not be read: %v", err)
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, nil
@@ -404,7 +327,7 @@ func readObject(w http.ResponseWriter, r *http.Request) (map[string]json.RawMess
 		return obj, nil
 	}
 	if err := json.Unmarshal(raw, &obj); err != nil {
-		return nil, badRequest("", "the body must be a JSON object: %s", jsonError(err))
+		return nil, badRequest("", "body_object", kv{"detail": jsonError(err)}, "the body must be a JSON object: %s", jsonError(err))
 	}
 	if obj == nil { // the body was null
 		obj = map[string]json.RawMessage{}
@@ -468,7 +391,10 @@ func (s *Server) load(ctx context.Context) (*config.Document, string, error) {
 // with compare-and-swap, and answers status with change's result. With
 // If-Match the write must be based on that version (else 409); without, a
 // concurrent write is retried on a fresh copy.
-func (s *Server) mutate(w http.ResponseWriter, r *http.Request, status int, change func(d *config.Document) (any, error)) {
+//
+// change may fill the note that says what the save did (the history shows
+// it); the document is never written without a webhook token.
+func (s *Server) mutate(w http.ResponseWriter, r *http.Request, status int, change func(d *config.Document, n *saveNote) (any, error)) {
 	docs, err := s.docs()
 	if err != nil {
 		s.fail(w, r, err)
@@ -485,14 +411,13 @@ func (s *Server) mutate(w http.ResponseWriter, r *http.Request, status int, chan
 			s.fail(w, r, errStale)
 			return
 		}
-		res, err := change(d)
+		var n saveNote
+		res, err := change(d, &n)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		if tag == "" && d.WebhookToken == "" {
-			d.WebhookToken = config.Secret(newToken())
-		}
+		keepToken(d, nil)
 		newTag, err := docs.Save(r.Context(), d, tag)
 		if errors.Is(err, store.ErrConflict) && !pinned {
 			continue
@@ -501,11 +426,14 @@ func (s *Server) mutate(w http.ResponseWriter, r *http.Request, status int, chan
 			s.fail(w, r, err)
 			return
 		}
+		if n.Action != "" {
+			s.note(r.Context(), docs, d, n)
+		}
 		w.Header().Set("ETag", outETag(newTag))
 		writeJSON(w, status, res)
 		return
 	}
-	s.fail(w, r, &apiError{Status: http.StatusConflict, Code: "stale", Msg: "the configuration kept changing while saving; try again"})
+	s.fail(w, r, &apiError{Status: http.StatusConflict, Code: "busy", Msg: "the configuration kept changing while saving; try again"})
 }
 
 // newToken returns 32 random hex digits.

@@ -2,6 +2,7 @@ package configapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
 	"github.com/sentry-white/sentry-white/internal/notify"
+	"github.com/sentry-white/sentry-white/internal/plan"
 	"github.com/sentry-white/sentry-white/internal/store"
 )
 
@@ -42,9 +44,9 @@ func deliveryFilter(r *http.Request, now time.Time) (deliveries.Filter, error) {
 	switch f.Result {
 	case "", "all":
 		f.Result = ""
-	case deliveries.Delivered, deliveries.Failed:
+	case deliveries.Delivered, deliveries.Failed, deliveries.Refused:
 	default:
-		return f, badRequest("result", "result must be delivered, failed or empty for all, not %q", f.Result)
+		return f, badRequest("result", "filter_result", kv{"value": f.Result}, "result must be delivered, failed, refused or empty for all, not %q", f.Result)
 	}
 	if v := strings.TrimSpace(q.Get("since")); v != "" {
 		if t, err := time.Parse(time.RFC3339, v); err == nil {
@@ -54,13 +56,13 @@ func deliveryFilter(r *http.Request, now time.Time) (deliveries.Filter, error) {
 		} else if d, err := time.ParseDuration(v); err == nil && d > 0 {
 			f.Since = now.Add(-d)
 		} else {
-			return f, badRequest("since", "since must be a time such as 2025-06-01T08:00:00+08:00, a day such as 2025-06-01 or a duration such as 24h, not %q", v)
+			return f, badRequest("since", "filter_since", kv{"value": v}, "since must be a time such as 2025-06-01T08:00:00+08:00, a day such as 2025-06-01 or a duration such as 24h, not %q", v)
 		}
 	}
 	if v := strings.TrimSpace(q.Get("limit")); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > deliveries.MaxList {
-			return f, badRequest("limit", "limit must be a number from 1 to %d, not %q", deliveries.MaxList, v)
+			return f, badRequest("limit", "filter_limit", kv{"value": v, "max": deliveries.MaxList}, "limit must be a number from 1 to %d, not %q", deliveries.MaxList, v)
 		}
 		f.Limit = n
 	}
@@ -80,18 +82,39 @@ func deliveryView(rec deliveries.Record, robots map[int64]*config.Robot, resends
 	if rec.RequestID != "" {
 		v["request_id"] = rec.RequestID
 	}
+	if rec.PayloadOrganization != "" {
+		v["payload_organization"] = rec.PayloadOrganization
+	}
 	if rec.ResendOf != "" {
 		v["resend_of"] = rec.ResendOf
+	}
+	if rec.Result == deliveries.Refused {
+		// A webhook the relay refused: why, and what Sentry sent.
+		v["cause"], v["status"], v["error"], v["fix"] = rec.Cause, rec.Status, notify.Redact(rec.Error), rec.Fix
+		for k, s := range map[string]string{"resource": rec.Resource, "org": rec.Org, "host": rec.Host} {
+			if s != "" {
+				v[k] = s
+			}
+		}
+		return v
 	}
 	if rec.Result == deliveries.Failed {
 		// The recorded error ends with the fix; the fix is its own member.
 		v["code"], v["error"] = rec.Code, notify.Redact(strings.TrimSuffix(rec.Error, " ("+rec.Fix+")"))
-		fix := rec.Fix
-		if fix == "" && rec.Code != 0 {
-			fix = explain(&notify.Error{Robot: rec.Robot, Kind: rec.Kind, Code: rec.Code, Msg: rec.Error})
+		var robot *config.Robot
+		if rb := robots[rec.RobotID]; rb != nil && rb.Kind == rec.Kind {
+			robot = rb
+		}
+		e := &notify.Error{Robot: rec.Robot, Kind: rec.Kind, Code: rec.Code, Msg: rec.Error, Fix: rec.Fix}
+		fix, code, params := "", "", kv(nil)
+		if rec.Fix != "" || rec.Code != 0 {
+			fix, code, params = failureFix(e, robot)
 		}
 		if fix != "" {
-			v["fix"] = fix
+			v["fix"], v["fix_code"] = fix, code
+			if len(params) > 0 {
+				v["fix_params"] = params
+			}
 		}
 		v["resendable"] = rec.Message != nil
 		if robots != nil {
@@ -184,7 +207,8 @@ func (s *Server) findDelivery(r *http.Request) (*deliveries.Log, deliveries.Reco
 	}
 	rec, err := l.Get(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, rec, notFound("delivery %q is not in the history (it keeps the last %d days)", id, deliveries.KeepDays)
+		return nil, rec, &apiError{Status: http.StatusNotFound, Code: "delivery_not_found", Params: kv{"id": id, "days": deliveries.KeepDays},
+			Msg: fmt.Sprintf("delivery %q is not in the history (it keeps the last %d days)", id, deliveries.KeepDays)}
 	}
 	if err != nil {
 		return nil, rec, storeError(fmt.Errorf("read the delivery history: %w", err))
@@ -214,9 +238,19 @@ const resendTimeout = 30 * time.Second
 // message goes again to the robot (as configured now: its token, secret
 // and keyword) with the relay's retry policy, and the outcome is added to
 // the history as a new record pointing at the old one.
+//
+// A record a re-send already delivered is refused (409 already_resent:
+// sending it again @-mentions everyone again) unless the body says
+// {"again": true}.
 func (s *Server) resendDelivery(w http.ResponseWriter, r *http.Request) {
-	if _, err := readObject(w, r); err != nil {
+	body, err := readObject(w, r)
+	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	var again bool
+	if raw, ok := body["again"]; ok && json.Unmarshal(raw, &again) != nil {
+		s.fail(w, r, badRequest("again", "json_type", kv{"got": string(raw), "want": "bool"}, "again must be true or false"))
 		return
 	}
 	l, rec, err := s.findDelivery(r)
@@ -224,13 +258,19 @@ func (s *Server) resendDelivery(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if rs, ok := latestResends(r.Context(), l, []deliveries.Record{rec})[rec.ID]; ok && rs.Result == deliveries.Delivered && !again {
+		s.fail(w, r, &apiError{Status: http.StatusConflict, Code: "already_resent", Params: kv{"id": rs.ID, "time": rs.Time, "robot": rs.Robot},
+			Msg: fmt.Sprintf("a re-send of delivery %s was already delivered to %s at %s; sending it again @-mentions everyone again: send {\"again\": true} to do it anyway",
+				rec.ID, rs.Robot, rs.Time.Format(time.RFC3339))})
+		return
+	}
 	if rec.Result != deliveries.Failed {
-		s.fail(w, r, &apiError{Status: http.StatusConflict, Code: "not_failed",
+		s.fail(w, r, &apiError{Status: http.StatusConflict, Code: "not_failed", Params: kv{"id": rec.ID, "result": rec.Result, "robot": rec.Robot},
 			Msg: fmt.Sprintf("delivery %s was %s to %s; only failed deliveries can be re-sent", rec.ID, rec.Result, rec.Robot)})
 		return
 	}
 	if rec.Message == nil {
-		s.fail(w, r, &apiError{Status: http.StatusUnprocessableEntity, Code: "no_message",
+		s.fail(w, r, &apiError{Status: http.StatusUnprocessableEntity, Code: "no_message", Params: kv{"id": rec.ID, "link": rec.Link},
 			Msg: fmt.Sprintf("delivery %s does not hold the message, so it cannot be re-sent; the alert is in Sentry: %s", rec.ID, rec.Link)})
 		return
 	}
@@ -241,13 +281,14 @@ func (s *Server) resendDelivery(w http.ResponseWriter, r *http.Request) {
 	}
 	robot := config.NewIndex(d).Robot(rec.RobotID)
 	if robot == nil {
-		s.fail(w, r, &apiError{Status: http.StatusConflict, Code: "robot_deleted",
+		s.fail(w, r, &apiError{Status: http.StatusConflict, Code: "robot_deleted", Params: kv{"robot": rec.Robot, "id": rec.RobotID},
 			Msg: fmt.Sprintf("robot %q (id %d) is no longer in the configuration, so there is nowhere to re-send this message; open the alert in Sentry instead", rec.Robot, rec.RobotID)})
 		return
 	}
 	if robot.Kind != rec.Kind {
 		s.fail(w, r, &apiError{Status: http.StatusConflict, Code: "robot_changed",
-			Msg: fmt.Sprintf("robot id %d is now %q, a %s robot, not the %s robot %q this message was for; it is not re-sent", rec.RobotID, robot.Name, robot.Kind, rec.Kind, rec.Robot)})
+			Params: kv{"id": rec.RobotID, "robot": robot.Name, "kind": robot.Kind, "was_kind": rec.Kind, "was_robot": rec.Robot},
+			Msg:    fmt.Sprintf("robot id %d is now %q, a %s robot, not the %s robot %q this message was for; it is not re-sent", rec.RobotID, robot.Name, robot.Kind, rec.Kind, rec.Robot)})
 		return
 	}
 	msg := *rec.Message
@@ -255,29 +296,30 @@ func (s *Server) resendDelivery(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), resendTimeout)
 	defer cancel()
 	start := time.Now()
-	res := s.send(ctx, robot, &msg, notify.DefaultPolicy)
+	sent := s.post(ctx, robot, &msg, notify.DefaultPolicy)
+	res := s.describe(robot, &msg, sent)
 	res.Project = rec.ProjectName
 	if res.Project == "" {
 		res.Project = rec.Project
 	}
-	now := time.Now()
-	next := deliveries.Record{
-		ID: dispatch.NewID(), Time: now, Project: rec.Project, ProjectName: rec.ProjectName,
-		RobotID: robot.ID, Robot: robot.Name, Kind: robot.Kind, Result: deliveries.Delivered,
-		Attempts: res.Attempts, LatencyMS: float64(now.Sub(start).Microseconds()) / 1000,
-		Title: rec.Title, Link: rec.Link, Level: rec.Level, Digest: rec.Digest, ResendOf: rec.ID,
-	}
-	if !res.OK {
-		next.Result, next.Code, next.Error, next.Fix = deliveries.Failed, res.Code, res.Error, res.Fix
-		next.Message = &msg
+	// Recorded as the relay records its deliveries, pointing at the old one.
+	next := plan.Record(dispatch.Outcome{
+		Job: &dispatch.Job{ID: dispatch.NewID(), RobotID: robot.ID, Kind: robot.Kind, Project: rec.Project,
+			ProjectName: rec.ProjectName, PayloadOrg: rec.PayloadOrganization, Message: msg, Created: start},
+		Robot: robot, Message: &msg, Attempts: sent.Attempts, Err: sent.Err, Digest: rec.Digest, At: time.Now(),
+	})
+	next.ResendOf = rec.ID
+	if fix := res.Fix; next.Result == deliveries.Failed && fix != "" {
+		next.Fix = fix
 	}
 	s.log.Info("delivery re-sent", "delivery", rec.ID, "robot", robot.Name, "kind", robot.Kind, "ok", res.OK,
 		"code", res.Code, "attempts", res.Attempts)
 	l.Add(next)
-	body := map[string]any{"ok": res.OK, "result": res, "record": deliveryView(next, nil, nil)}
+	answer := map[string]any{"ok": res.OK, "result": res, "record": deliveryView(next, nil, nil)}
 	if err := l.Flush(r.Context()); err != nil {
-		body["history_error"] = "the outcome was not added to the delivery history: " + describeStoreError(err)
+		answer["history_error"] = "the outcome was not added to the delivery history: " + describeStoreError(err)
+		answer["history_error_code"], answer["history_error_params"] = "history_unwritten", kv{"cause": storeErrorCode(err), "detail": notify.Redact(err.Error())}
 		s.log.Warn("delivery history not written", "error", notify.Redact(err.Error()))
 	}
-	writeJSON(w, http.StatusOK, body)
+	writeJSON(w, http.StatusOK, answer)
 }

@@ -223,7 +223,16 @@ func TestDeliveriesResend(t *testing.T) {
 	// A re-send the robot refuses again is explained and recorded as a
 	// failure that can itself be re-sent.
 	e.must(http.StatusOK, "PATCH", "/api/v1/robots/1", map[string]any{"keyword": "详情"})
-	m = e.must(http.StatusOK, "POST", "/api/v1/deliveries/d-fail/resend", map[string]any{})
+	// The failure was re-sent and delivered: sending it again would
+	// @-mention everyone again, so it takes {"again": true}.
+	if m := e.must(http.StatusConflict, "POST", "/api/v1/deliveries/d-fail/resend", map[string]any{}); m["code"] != "already_resent" ||
+		m["params"].(map[string]any)["id"] != rs["id"] {
+		t.Errorf("re-send of a failure already re-sent = %v", m)
+	}
+	if n := len(e.ding.Messages()); n != 1 {
+		t.Errorf("the refused second re-send sent a message: %d in all", n)
+	}
+	m = e.must(http.StatusOK, "POST", "/api/v1/deliveries/d-fail/resend", map[string]any{"again": true})
 	res = m["result"].(map[string]any)
 	if m["ok"] != false || res["code"] != float64(310000) || !strings.Contains(res["message"].(string), "What to do") {
 		t.Errorf("refused re-send = %v", m)
@@ -273,5 +282,40 @@ func TestDeliveriesRecordWithoutMessage(t *testing.T) {
 	m := e.must(http.StatusUnprocessableEntity, "POST", "/api/v1/deliveries/d-bare/resend", map[string]any{})
 	if m["code"] != "no_message" || !strings.Contains(m["error"].(string), "issues/9") {
 		t.Errorf("re-send without a message = %v", m)
+	}
+}
+
+// TestDeliveriesListsRefusals: webhooks the relay refused are listed with
+// why and what Sentry sent, and can be filtered; they are no deliveries
+// to re-send.
+func TestDeliveriesListsRefusals(t *testing.T) {
+	e := newEnv(t)
+	now := time.Now()
+	e.seed(
+		deliveries.Record{ID: "r-1", Time: now.Add(-time.Minute), Result: deliveries.Refused, Cause: "unknown_project", Status: 404,
+			Project: "pay-service", Org: "acme", Host: "acme.sentry.io", Resource: "legacy",
+			Error: `unknown project "pay-service"`, Fix: "add a project with this Sentry slug"},
+		deliveries.Record{ID: "d-1", Time: now.Add(-2 * time.Minute), Project: "mall-api", RobotID: 1, Robot: "研发告警群", Kind: "dingtalk",
+			Result: deliveries.Delivered, Attempts: 1},
+	)
+	list := e.deliveryList("?result=refused")
+	if len(list) != 1 {
+		t.Fatalf("refused: %v", list)
+	}
+	r := list[0]
+	for k, want := range map[string]any{"id": "r-1", "result": "refused", "cause": "unknown_project", "status": float64(404),
+		"project": "pay-service", "org": "acme", "host": "acme.sentry.io", "resource": "legacy"} {
+		if r[k] != want {
+			t.Errorf("%s = %v, want %v", k, r[k], want)
+		}
+	}
+	if _, ok := r["resendable"]; ok {
+		t.Errorf("a refusal offers a re-send: %v", r)
+	}
+	if all := e.deliveryList(""); len(all) != 2 {
+		t.Errorf("all: %d records", len(all))
+	}
+	if m := e.must(http.StatusConflict, "POST", "/api/v1/deliveries/r-1/resend", map[string]any{}); m["code"] != "not_failed" {
+		t.Errorf("re-sending a refusal: %v", m)
 	}
 }

@@ -6,8 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
@@ -53,23 +57,65 @@ func (s *Server) exportDocument(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(data)
 }
 
-// parseUpload reads and validates an uploaded document.
+// documentMembers are what every schema-1 document has: an upload without
+// them is something else (a Sentry payload, another program's file), and
+// importing it would empty the configuration.
+var documentMembers = []string{"schema", "organizations", "owners", "robots", "projects"}
+
+// parseUpload reads and validates an uploaded document: a schema-1
+// document with its four lists, valid as a whole.
 func parseUpload(w http.ResponseWriter, r *http.Request) (*config.Document, error) {
 	raw, err := readBody(w, r, maxDocument)
 	if err != nil {
 		return nil, err
 	}
 	if raw == nil {
-		return nil, badRequest("document", "the body is empty; send the configuration document")
+		return nil, badRequest("document", "document_empty", nil, "the body is empty; send the configuration document")
 	}
 	if b := bytes.TrimSpace(bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))); len(b) == 0 || b[0] != '{' {
-		return nil, validation([]*config.FieldError{{Field: "document", Msg: "must be a JSON object, the whole configuration"}})
+		return nil, validation([]*config.FieldError{fieldErr("document", "document_object", nil, "must be a JSON object, the whole configuration")})
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf")), &top); err == nil {
+		var missing []string
+		for _, k := range documentMembers {
+			v, ok := top[k]
+			if t := bytes.TrimSpace(v); !ok || (k != "schema" && !bytes.HasPrefix(t, []byte("[")) && string(t) != "null") {
+				missing = append(missing, k)
+			}
+		}
+		if len(missing) > 0 {
+			return nil, &apiError{Status: http.StatusUnprocessableEntity, Code: "not_document", Params: kv{"missing": missing},
+				Msg: "this is not a sentry-white configuration document: it has no " + strings.Join(missing, ", ") +
+					"; export one from the configurator (导出配置) or write schema 1 with the four lists",
+				Fields: []*config.FieldError{fieldErr("document", "not_document", kv{"missing": missing}, "has no %s", strings.Join(missing, ", "))}}
+		}
 	}
 	d, err := config.Parse(raw)
 	if err != nil {
-		return nil, validation(config.Fields(err))
+		loose := config.Empty() // the robots, to word their kinds' rules
+		if json.Unmarshal(bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf")), loose) == nil {
+			loose.Normalize()
+		}
+		return nil, validation(recode(loose, config.Fields(err)))
 	}
 	return d, nil
+}
+
+// keepToken makes sure d is never written without a webhook token (with
+// none, the relay accepts webhooks from anyone): it takes the stored
+// document's, else a new one. It reports what it did: "" (d has its own),
+// "kept" or "new".
+func keepToken(d, stored *config.Document) string {
+	if d.WebhookToken != "" {
+		return ""
+	}
+	if stored != nil && stored.WebhookToken != "" {
+		d.WebhookToken = stored.WebhookToken
+		return "kept"
+	}
+	d.WebhookToken = config.Secret(newToken())
+	return "new"
 }
 
 func counts(d *config.Document) map[string]int {
@@ -89,20 +135,28 @@ func (s *Server) importDocument(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	tag, pinned := ifMatch(r)
-	if !pinned {
-		if _, _, tag, err = s.current(r.Context()); err != nil {
-			s.fail(w, r, err)
-			return
-		}
+	cur, _, tag, err := s.current(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
+	if want, pinned := ifMatch(r); pinned && !sameETag(want, tag) {
+		s.fail(w, r, errStale)
+		return
+	}
+	token := keepToken(d, cur)
 	newTag, err := docs.Save(r.Context(), d, tag)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	s.note(r.Context(), docs, d, saveNote{Action: "import"})
 	w.Header().Set("ETag", outETag(newTag))
-	writeJSON(w, http.StatusOK, map[string]any{"imported": true, "counts": counts(d)})
+	body := map[string]any{"imported": true, "counts": counts(d)}
+	if token != "" {
+		body["webhook_token"] = token
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 // diffDocument validates an upload and says what importing it would change.
@@ -117,10 +171,45 @@ func (s *Server) diffDocument(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	token := keepToken(d, cur)
 	changes := diff(cur, d)
 	w.Header().Set("ETag", outETag(tag))
-	writeJSON(w, http.StatusOK, map[string]any{"etag": outETag(tag), "changes": changes,
-		"identical": len(changes) == 0, "counts": counts(d)})
+	body := map[string]any{"etag": outETag(tag), "changes": changes,
+		"identical": len(changes) == 0, "counts": counts(d), "dangers": dangers(cur, changes)}
+	if token != "" {
+		body["webhook_token"] = token
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// danger is a change that needs a second confirmation.
+type danger struct {
+	Code   string `json:"code"` // token_changed or removes_most
+	Params kv     `json:"params,omitempty"`
+	Msg    string `json:"message"`
+}
+
+// dangers lists what makes importing changes risky: a new webhook token
+// (every URL in Sentry stops working) or removing more than half of the
+// configuration's entities.
+func dangers(cur *config.Document, changes []change) []danger {
+	out := []danger{}
+	total := len(cur.Organizations) + len(cur.Owners) + len(cur.Robots) + len(cur.Projects)
+	removed := 0
+	for _, c := range changes {
+		switch {
+		case c.Kind == "document" && slices.Contains(c.Fields, "webhook_token") && cur.WebhookToken != "":
+			out = append(out, danger{Code: "token_changed",
+				Msg: "the webhook token changes: every webhook URL in Sentry stops working until it is replaced"})
+		case c.Op == "removed":
+			removed++
+		}
+	}
+	if total > 0 && removed*2 > total {
+		out = append(out, danger{Code: "removes_most", Params: kv{"removed": removed, "total": total},
+			Msg: fmt.Sprintf("%d of the configuration's %d entries are removed", removed, total)})
+	}
+	return out
 }
 
 // change is one difference between two documents. Secret fields are named,
@@ -235,14 +324,24 @@ func sameJSON(a, b json.RawMessage) bool {
 	return norm(a) == norm(b)
 }
 
-// version is a kept version in the history list, with what it held.
+// version is a kept version in the history list, with what it held and
+// what the save that replaced it did.
 type version struct {
 	docstore.Version
 	Counts map[string]int `json:"counts,omitempty"` // absent when the version cannot be read
+	// Save is how the next version (the one that replaced this one) came
+	// to be, when a note says so; Changes what it changed (at most
+	// maxRowChanges, More the rest).
+	Save    *saveNote `json:"save,omitempty"`
+	Changes []change  `json:"changes"`
+	More    int       `json:"more,omitempty"`
 }
 
+// maxRowChanges is how many changes a history row lists.
+const maxRowChanges = 5
+
 // history lists the kept versions, newest first, with how many entities
-// each held.
+// each held and what the save that replaced it did.
 func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 	docs, err := s.docs()
 	if err != nil {
@@ -254,14 +353,49 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, storeError(err))
 		return
 	}
+	all := notes(r.Context(), docs)
+	// next is the version after the one at hand: the current document for
+	// the newest.
+	var next *config.Document
+	nextHash := ""
+	if _, data, tag, err := s.current(r.Context()); err == nil && tag != "" {
+		next, nextHash = config.Empty(), docHash(data)
+		if json.Unmarshal(data, next) != nil {
+			next = nil
+		}
+	}
 	out := make([]version, len(vs))
 	for i, v := range vs {
 		out[i].Version = v
-		if data, err := docs.ReadVersion(r.Context(), v.ID); err == nil {
-			d := config.Empty()
+		out[i].Changes = []change{}
+		if nextHash != "" {
+			var to time.Time
+			if i > 0 {
+				to = vs[i-1].Time
+			}
+			out[i].Save = noteOf(all, nextHash, v.Time, to)
+		}
+		var d *config.Document
+		data, err := docs.ReadVersion(r.Context(), v.ID)
+		if err == nil {
+			d = config.Empty()
 			if json.Unmarshal(data, d) == nil {
 				out[i].Counts = counts(d)
+			} else {
+				d = nil
 			}
+		}
+		if d != nil && next != nil {
+			ch := diff(d, next)
+			if len(ch) > maxRowChanges {
+				out[i].More = len(ch) - maxRowChanges
+				ch = ch[:maxRowChanges]
+			}
+			out[i].Changes = ch
+		}
+		next, nextHash = d, ""
+		if err == nil {
+			nextHash = docHash(data)
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -277,7 +411,7 @@ func (s *Server) historyDiff(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	data, err := docs.ReadVersion(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
-		s.fail(w, r, notFound("version %q does not exist", id))
+		s.fail(w, r, notFound("version", id))
 		return
 	}
 	if err != nil {
@@ -286,7 +420,8 @@ func (s *Server) historyDiff(w http.ResponseWriter, r *http.Request) {
 	}
 	old := config.Empty()
 	if err := json.Unmarshal(data, old); err != nil {
-		s.fail(w, r, &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid_document", Msg: fmt.Sprintf("version %s is not valid JSON: %v", id, err)})
+		s.fail(w, r, &apiError{Status: http.StatusUnprocessableEntity, Code: "version_json", Params: kv{"id": id, "detail": err.Error()},
+			Msg: fmt.Sprintf("version %s is not valid JSON: %v", id, err)})
 		return
 	}
 	cur, _, tag, err := s.current(r.Context())
@@ -306,38 +441,79 @@ func (s *Server) restore(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	tag, pinned := ifMatch(r)
-	if !pinned {
-		if _, _, tag, err = s.current(r.Context()); err != nil {
-			s.fail(w, r, err)
-			return
-		}
+	cur, _, tag, err := s.current(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	newTag, err := docs.Restore(r.Context(), id, tag)
+	if want, pinned := ifMatch(r); pinned && !sameETag(want, tag) {
+		s.fail(w, r, errStale)
+		return
+	}
+	data, err := docs.ReadVersion(r.Context(), id)
+	var d *config.Document
+	if err == nil {
+		d, err = config.Parse(data)
+	}
+	newTag := ""
+	if err == nil {
+		keepToken(d, cur) // a version kept before a token was set gets the current one
+		newTag, err = docs.Save(r.Context(), d, tag)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		s.fail(w, r, notFound("version %q does not exist", id))
+		s.fail(w, r, notFound("version", id))
 		return
 	case len(config.Fields(err)) > 0:
-		s.fail(w, r, &apiError{Status: http.StatusUnprocessableEntity, Code: "validation", Fields: config.Fields(err),
+		s.fail(w, r, &apiError{Status: http.StatusUnprocessableEntity, Code: "version_invalid", Params: kv{"id": id}, Fields: config.Fields(err),
 			Msg: "version " + id + " is not a valid document: " + err.Error()})
 		return
 	case err != nil:
 		s.fail(w, r, err)
 		return
 	}
+	s.note(r.Context(), docs, d, saveNote{Action: "restore", Extra: id})
 	w.Header().Set("ETag", outETag(newTag))
 	writeJSON(w, http.StatusOK, map[string]any{"restored": id})
 }
 
 // webhookInfo is what the webhook setup panel shows: the URL to paste into
-// Sentry, token included.
+// Sentry, token included; the path and token alone while no relay URL is
+// set; and a warning (warning_code) when Sentry cannot reach the relay URL.
 func (s *Server) webhookInfo(d *config.Document) map[string]any {
 	s.mu.Lock()
 	relay := s.set.RelayURL
 	s.mu.Unlock()
 	tok := d.WebhookToken.Reveal()
-	return map[string]any{"relay_url": relay, "token_set": tok != "", "token": tok, "url": webhookURL(relay, tok)}
+	path := "/"
+	if tok != "" {
+		path += "?" + url.Values{"token": {tok}}.Encode()
+	}
+	out := map[string]any{"relay_url": relay, "token_set": tok != "", "token": tok, "path": path, "url": webhookURL(relay, tok)}
+	if code, msg := reachWarning(relay); code != "" {
+		out["warning"], out["warning_code"] = msg, code
+	}
+	return out
+}
+
+// reachWarning says why Sentry (sentry.io, or a Sentry elsewhere) may not
+// reach a relay URL: a loopback or private address, or plain http.
+func reachWarning(relay string) (code, msg string) {
+	u, err := url.Parse(strings.TrimSpace(relay))
+	if relay == "" || err != nil || u.Host == "" {
+		return "", ""
+	}
+	host := u.Hostname()
+	ip := net.ParseIP(host)
+	switch {
+	case strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback():
+		return "loopback", "this is an address on this computer: Sentry cannot reach it; use it only to try the relay locally, and give Sentry the relay's public URL"
+	case ip != nil && (ip.IsPrivate() || ip.IsLinkLocalUnicast()):
+		return "private", "this is a private network address: only a Sentry inside that network can reach it"
+	case u.Scheme == "http":
+		return "plain_http", "plain http: the webhook token travels unencrypted; use the relay's https URL"
+	}
+	return "", ""
 }
 
 func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
@@ -356,8 +532,9 @@ func (s *Server) regenerateToken(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.mutate(w, r, http.StatusOK, func(d *config.Document) (any, error) {
+	s.mutate(w, r, http.StatusOK, func(d *config.Document, n *saveNote) (any, error) {
 		d.WebhookToken = config.Secret(newToken())
+		*n = saveNote{Action: "token"}
 		return s.webhookInfo(d), nil
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
@@ -103,13 +104,13 @@ func (e *entity[T]) validate(d *config.Document, i int) error {
 	// The relay can do without names (it shows the mobile or slug), but a
 	// person editing here names what they add.
 	if strings.TrimSpace(e.name(&(*e.list(d))[i])) == "" {
-		fes = append(fes, &config.FieldError{Field: prefix + ".name", Msg: "is required"})
+		fes = append(fes, fieldErr(prefix+".name", "required", nil, "is required"))
 	}
 	if e.check != nil {
 		fes = append(fes, e.check(d, i)...)
 	}
 	var other []*config.FieldError
-	for _, f := range config.Fields(d.Validate()) {
+	for _, f := range recode(d, config.Fields(d.Validate())) {
 		if f.Field == prefix || strings.HasPrefix(f.Field, prefix+".") || strings.HasPrefix(f.Field, prefix+"[") {
 			fes = append(fes, f)
 		} else {
@@ -136,7 +137,7 @@ func (e *entity[T]) validate(d *config.Document, i int) error {
 func pathID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, badRequest("id", "id %q must be a positive integer", r.PathValue("id"))
+		return 0, badRequest("id", "path_id", kv{"value": r.PathValue("id")}, "id %q must be a positive integer", r.PathValue("id"))
 	}
 	return id, nil
 }
@@ -164,7 +165,7 @@ func readEntity[T any](s *Server, e *entity[T], w http.ResponseWriter, r *http.R
 	}
 	i := e.find(d, id)
 	if i < 0 {
-		s.fail(w, r, notFound("%s %d does not exist", e.one, id))
+		s.fail(w, r, notFound(e.one, id))
 		return
 	}
 	w.Header().Set("ETag", outETag(tag))
@@ -178,7 +179,7 @@ func createEntity[T any](s *Server, e *entity[T], w http.ResponseWriter, r *http
 		return
 	}
 	delete(body, "id") // the configurator assigns ids
-	s.mutate(w, r, http.StatusCreated, func(d *config.Document) (any, error) {
+	s.mutate(w, r, http.StatusCreated, func(d *config.Document, n *saveNote) (any, error) {
 		list := e.list(d)
 		var v T
 		if err := mergeInto(&v, nil, body, false, e.secrets); err != nil {
@@ -191,6 +192,7 @@ func createEntity[T any](s *Server, e *entity[T], w http.ResponseWriter, r *http
 		if err := e.validate(d, i); err != nil {
 			return nil, err
 		}
+		*n = saveNote{Action: "create", Kind: e.kind, ID: *e.id(&v)}
 		return maskedMap((*list)[i], e.secrets), nil
 	})
 }
@@ -207,10 +209,10 @@ func updateEntity[T any](s *Server, e *entity[T], w http.ResponseWriter, r *http
 		return
 	}
 	delete(body, "id")
-	s.mutate(w, r, http.StatusOK, func(d *config.Document) (any, error) {
+	s.mutate(w, r, http.StatusOK, func(d *config.Document, n *saveNote) (any, error) {
 		i := e.find(d, id)
 		if i < 0 {
-			return nil, notFound("%s %d does not exist", e.one, id)
+			return nil, notFound(e.one, id)
 		}
 		list := e.list(d)
 		var v T
@@ -223,6 +225,7 @@ func updateEntity[T any](s *Server, e *entity[T], w http.ResponseWriter, r *http
 		if err := e.validate(d, i); err != nil {
 			return nil, err
 		}
+		*n = saveNote{Action: "edit", Kind: e.kind, ID: id}
 		return maskedMap(v, e.secrets), nil
 	})
 }
@@ -238,10 +241,10 @@ func deleteEntity[T any](s *Server, e *entity[T], w http.ResponseWriter, r *http
 	case "1", "true", "yes":
 		force = true
 	}
-	s.mutate(w, r, http.StatusOK, func(d *config.Document) (any, error) {
+	s.mutate(w, r, http.StatusOK, func(d *config.Document, n *saveNote) (any, error) {
 		i := e.find(d, id)
 		if i < 0 {
-			return nil, notFound("%s %d does not exist", e.one, id)
+			return nil, notFound(e.one, id)
 		}
 		list := e.list(d)
 		v := &(*list)[i]
@@ -254,7 +257,7 @@ func deleteEntity[T any](s *Server, e *entity[T], w http.ResponseWriter, r *http
 			for j, rf := range refs {
 				names[j] = fmt.Sprintf("%s (%s, id %d)", rf.Name, rf.Slug, rf.ID)
 			}
-			return nil, &apiError{Status: http.StatusConflict, Code: "referenced",
+			return nil, &apiError{Status: http.StatusConflict, Code: "referenced", Params: kv{"what": e.one, "name": e.name(v), "n": len(refs)},
 				Msg: fmt.Sprintf("%s %q is used by %d project(s): %s; delete with ?force=1 to remove it from them too",
 					e.one, e.name(v), len(refs), strings.Join(names, ", ")),
 				Extra: map[string]any{"referenced_by": refs}}
@@ -267,6 +270,7 @@ func deleteEntity[T any](s *Server, e *entity[T], w http.ResponseWriter, r *http
 		if refs == nil {
 			refs = []ref{}
 		}
+		*n = saveNote{Action: "delete", Kind: e.kind, ID: id}
 		return map[string]any{"deleted": removed, "unreferenced": refs}, nil
 	})
 }
@@ -343,30 +347,46 @@ var owners = &entity[config.Owner]{
 		}
 		for j := range d.Owners {
 			if j != i && d.Owners[j].Mobile == o.Mobile {
-				return []*config.FieldError{{Field: fmt.Sprintf("owners[%d].mobile", i),
-					Msg: fmt.Sprintf("%s is already the mobile of owner %q (id %d)", o.Mobile, d.Owners[j].Name, d.Owners[j].ID)}}
+				return []*config.FieldError{fieldErr(fmt.Sprintf("owners[%d].mobile", i), "mobile_taken", kv{"value": o.Mobile, "name": d.Owners[j].Name, "id": d.Owners[j].ID},
+					"%s is already the mobile of owner %q (id %d)", o.Mobile, d.Owners[j].Name, d.Owners[j].ID)}
 			}
 		}
 		return nil
 	},
 }
 
-// normalizeMobile removes the spaces and dashes people type in a mainland
-// number and its +86 prefix; an international number keeps the chat tools'
-// +852-12345678 form.
+// normalizeMobile turns a mainland number as people type or paste it
+// (+86 138 0013 8000, 138-0013-8000, (0086)13800138000, full-width digits)
+// into the 11 digits the chat tools @-mention; an international number
+// keeps the chat tools' +852-12345678 form, without spaces.
 func normalizeMobile(s string) string {
-	s = strings.Join(strings.Fields(s), "")
-	if strings.HasPrefix(s, "+86") {
-		rest := strings.ReplaceAll(strings.TrimPrefix(s, "+86"), "-", "")
-		if len(rest) == 11 && strings.Trim(rest, "0123456789") == "" {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r >= '０' && r <= '９':
+			return '0' + (r - '０')
+		case r == '＋':
+			return '+'
+		case r == '－' || r == '‐' || r == '‑' || r == '–' || r == '—' || r == '−':
+			return '-'
+		case r == '（':
+			return '('
+		case r == '）':
+			return ')'
+		case unicode.IsSpace(r):
+			return -1
+		}
+		return r
+	}, s)
+	bare := strings.NewReplacer("-", "", "(", "", ")", "", ".", "").Replace(s)
+	for _, prefix := range []string{"+86", "0086", "86", ""} {
+		if rest, ok := strings.CutPrefix(bare, prefix); ok && len(rest) == 11 && rest[0] == '1' && strings.Trim(rest, "0123456789") == "" {
 			return rest
 		}
-		return s
 	}
 	if !strings.HasPrefix(s, "+") {
-		s = strings.ReplaceAll(s, "-", "")
+		return bare
 	}
-	return s
+	return strings.NewReplacer("(", "", ")", "").Replace(s)
 }
 
 var robots = &entity[config.Robot]{
@@ -405,10 +425,13 @@ var robots = &entity[config.Robot]{
 	},
 	check: func(d *config.Document, i int) []*config.FieldError {
 		r := &d.Robots[i]
+		if fes := robotProblems(r, fmt.Sprintf("robots[%d]", i)); len(fes) > 0 {
+			return fes
+		}
 		for j := range d.Robots {
 			if j != i && r.AccessToken != "" && d.Robots[j].AccessToken == r.AccessToken && d.Robots[j].Kind == r.Kind {
-				return []*config.FieldError{{Field: fmt.Sprintf("robots[%d].access_token", i),
-					Msg: fmt.Sprintf("is already the token of robot %q (id %d)", d.Robots[j].Name, d.Robots[j].ID)}}
+				return []*config.FieldError{fieldErr(fmt.Sprintf("robots[%d].access_token", i), "token_taken", kv{"name": d.Robots[j].Name, "id": d.Robots[j].ID},
+					"is already the token of robot %q (id %d)", d.Robots[j].Name, d.Robots[j].ID)}
 			}
 		}
 		return nil
@@ -444,8 +467,8 @@ var projects = &entity[config.Project]{
 		for j := range d.Projects {
 			q := &d.Projects[j]
 			if j != i && p.Slug != "" && strings.EqualFold(q.Slug, p.Slug) && q.OrganizationID == p.OrganizationID {
-				return []*config.FieldError{{Field: fmt.Sprintf("projects[%d].slug", i),
-					Msg: fmt.Sprintf("%q is already the slug of project %q (id %d) in the same organization", p.Slug, q.Name, q.ID)}}
+				return []*config.FieldError{fieldErr(fmt.Sprintf("projects[%d].slug", i), "slug_taken", kv{"value": p.Slug, "name": q.Name, "id": q.ID},
+					"%q is already the slug of project %q (id %d) in the same organization", p.Slug, q.Name, q.ID)}
 			}
 		}
 		return nil

@@ -77,7 +77,7 @@ func (s *Server) convertOriginal(ctx context.Context) (d, cur *config.Document, 
 	case err != nil && rep == nil:
 		return nil, nil, "", nil, storeError(err)
 	case err != nil:
-		return nil, nil, "", nil, &apiError{Status: http.StatusInternalServerError, Code: "convert", Msg: err.Error()}
+		return nil, nil, "", nil, &apiError{Status: http.StatusInternalServerError, Code: "convert", Params: kv{"detail": err.Error()}, Msg: err.Error()}
 	}
 	return d, cur, tag, rep, nil
 }
@@ -113,7 +113,7 @@ func (s *Server) ImportOriginal(ctx context.Context, o ImportOriginalOptions) (*
 	}
 	if tag != "" && hasEntries(cur) {
 		if !o.Replace {
-			return nil, &apiError{Status: http.StatusConflict, Code: "document_exists", Extra: map[string]any{"counts": counts(cur)},
+			return nil, &apiError{Status: http.StatusConflict, Code: "document_exists", Params: kv{"key": store.ConfigKey(docs.Prefix)}, Extra: map[string]any{"counts": counts(cur)},
 				Msg: "the store already holds a configuration document with entries (" + store.ConfigKey(docs.Prefix) + "); it was left as it is: replace it on purpose (sentry-white import-original -replace, or confirm the import on the page); the replaced version is kept in the history"}
 		}
 		res.Replaced = true
@@ -122,12 +122,14 @@ func (s *Server) ImportOriginal(ctx context.Context, o ImportOriginalOptions) (*
 		res.Webhook = s.webhookInfo(d)
 		return res, nil
 	}
+	keepToken(d, cur)
 	if _, err := docs.Save(ctx, d, tag); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return nil, errStale
 		}
 		return nil, storeError(err)
 	}
+	s.note(ctx, docs, d, saveNote{Action: "original"})
 	res.Written = true
 	res.Webhook = s.webhookInfo(d)
 	return res, nil

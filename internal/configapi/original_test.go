@@ -162,7 +162,8 @@ func TestImportOriginalLeavesADocumentWithEntries(t *testing.T) {
 
 func TestImportOriginalKeepsTheTokenOfAnEmptyDocument(t *testing.T) {
 	e := originalEnv(t)
-	e.must(http.StatusOK, "PUT", "/api/v1/document", map[string]any{"schema": 1, "webhook_token": "already-in-sentry-0123"})
+	e.must(http.StatusOK, "PUT", "/api/v1/document", map[string]any{"schema": 1, "webhook_token": "already-in-sentry-0123",
+		"organizations": []any{}, "owners": []any{}, "robots": []any{}, "projects": []any{}})
 	res, err := e.s.ImportOriginal(context.Background(), ImportOriginalOptions{})
 	if err != nil || !res.Written || res.Replaced {
 		t.Fatalf("%+v %v", res, err)

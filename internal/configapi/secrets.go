@@ -110,9 +110,9 @@ func mergeInto[T any](dst, stored *T, body map[string]json.RawMessage, patch boo
 	if err := json.Unmarshal(b, dst); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return badRequest(te.Field, "%s: got a JSON %s, want %s", te.Field, te.Value, te.Type)
+			return badRequest(te.Field, "json_type", kv{"got": te.Value, "want": te.Type.String()}, "%s: got a JSON %s, want %s", te.Field, te.Value, te.Type)
 		}
-		return badRequest("", "the body does not fit: %s", jsonError(err))
+		return badRequest("", "body_shape", kv{"detail": jsonError(err)}, "the body does not fit: %s", jsonError(err))
 	}
 	return nil
 }

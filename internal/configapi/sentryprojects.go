@@ -27,16 +27,16 @@ var sentryClient = &sentryapi.Client{}
 // stores and is dropped (asked for again) when either changes.
 func sentryTokenKey(o *config.Organization) (string, error) {
 	if strings.TrimSpace(o.Slug) == "" {
-		return "", &apiError{Status: http.StatusUnprocessableEntity, Code: "no_slug",
-			Fields: []*config.FieldError{{Field: "slug", Msg: "is required to reach the organization in Sentry: edit the organization and set its slug"}},
+		return "", &apiError{Status: http.StatusUnprocessableEntity, Code: "no_slug", Params: kv{"name": o.Name},
+			Fields: []*config.FieldError{fieldErr("slug", "org_slug_required", nil, "is required to reach the organization in Sentry: edit the organization and set its slug")},
 			Msg:    fmt.Sprintf("organization %q has no Sentry slug: edit it and set the slug (the name after /organizations/ in Sentry's address)", o.Name)}
 	}
 	base, err := sentryapi.BaseURL(o.SentryURL)
 	if err != nil {
 		var se *sentryapi.Error
 		errors.As(err, &se)
-		return "", &apiError{Status: http.StatusUnprocessableEntity, Code: "bad_url",
-			Fields: []*config.FieldError{{Field: "sentry_url", Msg: se.Msg}}, Msg: se.Error()}
+		return "", &apiError{Status: http.StatusUnprocessableEntity, Code: "bad_url", Params: kv{"value": o.SentryURL},
+			Fields: []*config.FieldError{fieldErr("sentry_url", "sentry_url", nil, "%s", se.Msg)}, Msg: se.Error()}
 	}
 	return base.String() + "|" + strings.ToLower(strings.TrimSpace(o.Slug)), nil
 }
@@ -63,7 +63,7 @@ func (s *Server) setSentryToken(key string, tok config.Secret) error {
 	}
 	next.saved = true
 	if err := writeSettings(s.settingsPath, next); err != nil {
-		return &apiError{Status: http.StatusInternalServerError, Code: "settings", Msg: err.Error()}
+		return &apiError{Status: http.StatusInternalServerError, Code: "settings_write", Params: kv{"detail": err.Error()}, Msg: err.Error()}
 	}
 	s.set = next
 	return nil
@@ -83,7 +83,7 @@ func (s *Server) organizationOf(r *http.Request) (*config.Document, *config.Orga
 			}
 		}
 	}
-	return nil, nil, notFound("organization %s does not exist", r.PathValue("id"))
+	return nil, nil, notFound("organization", r.PathValue("id"))
 }
 
 func tokenView(tok config.Secret) map[string]any {
@@ -112,7 +112,7 @@ func (s *Server) putSentryToken(w http.ResponseWriter, r *http.Request) {
 	}
 	var tok string
 	if raw, ok := body["token"]; !ok || json.Unmarshal(raw, &tok) != nil {
-		s.fail(w, r, badRequest("token", "send {\"token\": \"…\"}, the Sentry auth token"))
+		s.fail(w, r, badRequest("token", "token_body", nil, "send {\"token\": \"…\"}, the Sentry auth token"))
 		return
 	}
 	tok = strings.TrimSpace(tok)
@@ -121,10 +121,10 @@ func (s *Server) putSentryToken(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case tok == "":
-		s.fail(w, r, validation([]*config.FieldError{{Field: "token", Msg: "is required: paste a Sentry auth token with the project:read scope"}}))
+		s.fail(w, r, validation([]*config.FieldError{fieldErr("token", "sentry_token_required", nil, "is required: paste a Sentry auth token with the project:read scope")}))
 		return
 	case strings.ContainsAny(tok, " \t\r\n") || utf8.RuneCountInString(tok) > 512 || !utf8.ValidString(tok):
-		s.fail(w, r, validation([]*config.FieldError{{Field: "token", Msg: "must be the token alone (no spaces), as Sentry shows it once when it is created"}}))
+		s.fail(w, r, validation([]*config.FieldError{fieldErr("token", "sentry_token_alone", nil, "must be the token alone (no spaces), as Sentry shows it once when it is created")}))
 		return
 	}
 	_, o, err := s.organizationOf(r)
@@ -199,8 +199,8 @@ func (s *Server) listSentryProjects(w http.ResponseWriter, r *http.Request) {
 	}
 	tok := s.sentryToken(key)
 	if tok == "" {
-		s.fail(w, r, &apiError{Status: http.StatusUnprocessableEntity, Code: "no_token",
-			Fields: []*config.FieldError{{Field: "sentry_token", Msg: "is required: paste a Sentry auth token with the project:read scope"}},
+		s.fail(w, r, &apiError{Status: http.StatusUnprocessableEntity, Code: "no_token", Params: kv{"name": o.Name},
+			Fields: []*config.FieldError{fieldErr("sentry_token", "sentry_token_required", nil, "is required: paste a Sentry auth token with the project:read scope")},
 			Msg:    fmt.Sprintf("no Sentry auth token is saved for organization %q", o.Name)})
 		return
 	}
@@ -256,20 +256,20 @@ func (s *Server) addSentryProjects(w http.ResponseWriter, r *http.Request) {
 		RobotIDs []int64 `json:"robot_ids"`
 	}
 	if raw == nil || json.Unmarshal(raw, &body) != nil {
-		s.fail(w, r, badRequest("projects", "send {\"projects\": [{\"slug\", \"name\"}], \"owner_ids\": [], \"robot_ids\": []}"))
+		s.fail(w, r, badRequest("projects", "projects_body", nil, "send {\"projects\": [{\"slug\", \"name\"}], \"owner_ids\": [], \"robot_ids\": []}"))
 		return
 	}
 	if len(body.Projects) == 0 {
-		s.fail(w, r, validation([]*config.FieldError{{Field: "projects", Msg: "choose at least one Sentry project"}}))
+		s.fail(w, r, validation([]*config.FieldError{fieldErr("projects", "choose_project", nil, "choose at least one Sentry project")}))
 		return
 	}
 	var fes []*config.FieldError
 	for i, p := range body.Projects {
 		if !config.ValidSlug(strings.TrimSpace(p.Slug)) {
-			fes = append(fes, &config.FieldError{Field: fmt.Sprintf("projects[%d].slug", i), Msg: fmt.Sprintf("%q is not a Sentry project slug (letters, digits, - and _)", p.Slug)})
+			fes = append(fes, fieldErr(fmt.Sprintf("projects[%d].slug", i), "project_slug", kv{"value": p.Slug}, "%q is not a Sentry project slug (letters, digits, - and _)", p.Slug))
 		}
-		if utf8.RuneCountInString(strings.TrimSpace(p.Name)) > 100 {
-			fes = append(fes, &config.FieldError{Field: fmt.Sprintf("projects[%d].name", i), Msg: "is longer than 100 characters"})
+		if utf8.RuneCountInString(strings.TrimSpace(p.Name)) > config.MaxProjectName {
+			fes = append(fes, fieldErr(fmt.Sprintf("projects[%d].name", i), "too_long", kv{"max": config.MaxProjectName}, "is longer than %d characters", config.MaxProjectName))
 		}
 	}
 	if len(fes) > 0 {
@@ -277,7 +277,7 @@ func (s *Server) addSentryProjects(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	orgID, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	s.mutate(w, r, http.StatusCreated, func(d *config.Document) (any, error) {
+	s.mutate(w, r, http.StatusCreated, func(d *config.Document, n *saveNote) (any, error) {
 		var org *config.Organization
 		for i := range d.Organizations {
 			if d.Organizations[i].ID == orgID {
@@ -285,13 +285,13 @@ func (s *Server) addSentryProjects(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if org == nil {
-			return nil, notFound("organization %s does not exist", r.PathValue("id"))
+			return nil, notFound("organization", r.PathValue("id"))
 		}
 		var fes []*config.FieldError
 		check := func(field string, ids []int64, exists func(int64) bool, what string) {
 			for _, id := range ids {
 				if !exists(id) {
-					fes = append(fes, &config.FieldError{Field: field, Msg: fmt.Sprintf("%s %d does not exist", what, id)})
+					fes = append(fes, fieldErr(field, "ref_missing", kv{"what": what, "id": id}, "%s %d does not exist", what, id))
 				}
 			}
 		}
@@ -330,6 +330,7 @@ func (s *Server) addSentryProjects(w http.ResponseWriter, r *http.Request) {
 				Msg: "every chosen project is already configured for this organization"}
 		}
 		d.Projects = append(d.Projects, created...)
+		*n = saveNote{Action: "sentry", Kind: "projects", Extra: strconv.Itoa(len(created))}
 		return map[string]any{"created": projects.masked(created), "skipped": skipped}, nil
 	})
 }

@@ -189,19 +189,19 @@ func (st Settings) location(base func(string) string) (store.Location, func(stri
 // Endpoint and keys may be left empty when getenv has them.
 func (st Settings) validate(getenv func(string) string) []*config.FieldError {
 	var fes []*config.FieldError
-	add := func(f, format string, args ...any) {
-		fes = append(fes, &config.FieldError{Field: f, Msg: fmt.Sprintf(format, args...)})
+	add := func(f, code string, params kv, format string, args ...any) {
+		fes = append(fes, fieldErr(f, code, params, format, args...))
 	}
 	switch st.StoreKind {
 	case StoreFolder:
 		if strings.ContainsRune(st.Folder, 0) {
-			add("folder", "is not a folder path")
+			add("folder", "folder_path", nil, "is not a folder path")
 		}
 	case StoreOSS:
 		if strings.TrimSpace(st.OSSEndpoint) == "" && getenv("OSS_ENDPOINT") == "" {
-			add("oss_endpoint", "is required: a custom domain bound to the bucket, or the region endpoint, e.g. https://oss-cn-hangzhou.aliyuncs.com")
+			add("oss_endpoint", "oss_endpoint_required", nil, "is required: a custom domain bound to the bucket, or the region endpoint, e.g. https://oss-cn-hangzhou.aliyuncs.com")
 		} else if u, err := url.Parse(withScheme(st.OSSEndpoint)); st.OSSEndpoint != "" && (err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https")) {
-			add("oss_endpoint", "must be a custom domain bound to the bucket, or the region endpoint, e.g. https://oss-cn-hangzhou.aliyuncs.com")
+			add("oss_endpoint", "oss_endpoint", nil, "must be a custom domain bound to the bucket, or the region endpoint, e.g. https://oss-cn-hangzhou.aliyuncs.com")
 		}
 		ep := strings.TrimSpace(st.OSSEndpoint)
 		if ep == "" {
@@ -209,48 +209,64 @@ func (st Settings) validate(getenv func(string) string) []*config.FieldError {
 		}
 		if r := strings.TrimSpace(st.OSSRegion); r != "" {
 			if strings.Trim(strings.ToLower(r), "abcdefghijklmnopqrstuvwxyz0123456789-") != "" || !strings.Contains(r, "-") {
-				add("oss_region", "must be a region ID such as cn-hangzhou")
+				add("oss_region", "oss_region", nil, "must be a region ID such as cn-hangzhou")
 			}
 		} else if ep != "" && store.RegionFromEndpoint(ep) == "" && getenv("OSS_REGION") == "" {
-			add("oss_region", "is required for this endpoint, which names no region: the bucket's region ID, e.g. cn-hangzhou")
+			add("oss_region", "oss_region_required", nil, "is required for this endpoint, which names no region: the bucket's region ID, e.g. cn-hangzhou")
 		}
 		if b := strings.TrimSpace(st.OSSBucket); b == "" {
-			add("oss_bucket", "is required")
+			add("oss_bucket", "required", nil, "is required")
 		} else if _, err := store.ParseLocation("oss://" + b + "/"); err != nil {
-			add("oss_bucket", "must be 3-63 lower-case letters, digits or hyphens")
+			add("oss_bucket", "oss_bucket", nil, "must be 3-63 lower-case letters, digits or hyphens")
 		}
 		if p := st.OSSPrefix; strings.Contains(p, "..") || strings.ContainsAny(p, "\\ \t") {
-			add("oss_prefix", "must be a folder such as api/")
+			add("oss_prefix", "oss_prefix", nil, "must be a folder such as api/")
 		}
 		if strings.TrimSpace(st.OSSAccessKeyID) == "" && getenv("ALIBABA_CLOUD_ACCESS_KEY_ID") == "" {
-			add("oss_access_key_id", "is required")
+			add("oss_access_key_id", "required", nil, "is required")
 		}
 		if strings.TrimSpace(st.OSSAccessKeySecret.Reveal()) == "" && getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET") == "" {
-			add("oss_access_key_secret", "is required")
+			add("oss_access_key_secret", "required", nil, "is required")
 		}
 	case StoreRelay:
 		if strings.TrimSpace(st.RelayURL) == "" {
-			add("relay_url", "is required to edit the configuration through the relay: the FC trigger's public URL, e.g. https://….fcapp.run")
-		} else if _, err := store.CheckRelayURL(st.RelayURL); err != nil {
-			add("relay_url", "%s", err.Error())
+			add("relay_url", "relay_url_required", nil, "is required to edit the configuration through the relay: the FC trigger's public URL, e.g. https://….fcapp.run")
+		} else if fe := relayURLProblem("relay_url", st.RelayURL); fe != nil {
+			fes = append(fes, fe)
 		}
 		if k := strings.TrimSpace(st.RelayAdminKey.Reveal()); k == "" && strings.TrimSpace(getenv("SENTRY_WHITE_ADMIN_KEY")) == "" {
-			add("relay_admin_key", "is required: the SENTRY_WHITE_ADMIN_KEY set on the function")
+			add("relay_admin_key", "admin_key_required", nil, "is required: the SENTRY_WHITE_ADMIN_KEY set on the function")
 		} else if k != "" && len(k) < store.MinAdminKey {
-			add("relay_admin_key", "must be at least %d characters, as on the function", store.MinAdminKey)
+			add("relay_admin_key", "admin_key_short", kv{"min": store.MinAdminKey}, "must be at least %d characters, as on the function", store.MinAdminKey)
 		}
 	default:
-		add("store_kind", "%q is not a store kind; use folder, oss or relay", st.StoreKind)
+		add("store_kind", "store_kind", kv{"value": st.StoreKind}, "%q is not a store kind; use folder, oss or relay", st.StoreKind)
 	}
 	if v := strings.TrimSpace(st.RelayURL); v != "" && st.StoreKind != StoreRelay {
 		if u, err := url.Parse(v); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-			add("relay_url", "must be the relay's http(s) URL, e.g. the FC trigger's public URL https://….fcapp.run")
+			add("relay_url", "relay_url", nil, "must be the relay's http(s) URL, e.g. the FC trigger's public URL https://….fcapp.run")
 		}
 	}
 	if st.Language != "" && st.Language != "zh" && st.Language != "en" {
-		add("language", "must be zh or en")
+		add("language", "lang", nil, "must be zh or en")
 	}
 	return fes
+}
+
+// relayURLProblem checks a relay URL for the relay store kind as
+// store.CheckRelayURL does, coded for the page.
+func relayURLProblem(field, raw string) *config.FieldError {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+		return fieldErr(field, "relay_url_invalid", kv{"value": raw}, "%q is not the relay's URL, e.g. https://sentry-white-relay-xxxx.cn-hangzhou.fcapp.run", raw)
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "":
+		return fieldErr(field, "relay_url_extra", nil, "the relay URL %q must have no user, query or fragment", u.Redacted())
+	}
+	if _, err := store.CheckRelayURL(raw); err != nil {
+		return fieldErr(field, "relay_url_http", kv{"value": raw}, "%s", err.Error())
+	}
+	return nil
 }
 
 func withScheme(s string) string {
@@ -336,6 +352,13 @@ func (s *Server) view() map[string]any {
 	delete(m, "sentry_tokens") // shown per organization, masked, by sentryprojects.go
 	m["active_store"] = act.loc
 	m["store_source"] = act.source
+	// A -store flag or SENTRY_WHITE_STORE wins over the settings at every
+	// start: a store chosen here is used now, and not after a restart.
+	if v := strings.TrimSpace(s.o.Store); v != "" {
+		m["store_override"] = map[string]any{"source": "flag", "store": v}
+	} else if v := strings.TrimSpace(s.o.Getenv("SENTRY_WHITE_STORE")); v != "" {
+		m["store_override"] = map[string]any{"source": "env", "store": v}
+	}
 	m["settings_file"] = s.settingsPath
 	if act.err != nil {
 		m["store_error"] = notify.Redact(act.err.Error())
@@ -386,7 +409,7 @@ func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
 	}
 	next.saved = true
 	if err := writeSettings(s.settingsPath, next); err != nil {
-		s.fail(w, r, &apiError{Status: http.StatusInternalServerError, Msg: err.Error()})
+		s.fail(w, r, &apiError{Status: http.StatusInternalServerError, Code: "settings_write", Params: kv{"detail": err.Error()}, Msg: err.Error()})
 		return
 	}
 	s.mu.Lock()
@@ -411,7 +434,7 @@ func storeFieldsChanged(a, b Settings) bool {
 // the environment or the default folder.
 func (s *Server) deleteSettings(w http.ResponseWriter, r *http.Request) {
 	if err := os.Remove(s.settingsPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		s.fail(w, r, &apiError{Status: http.StatusInternalServerError, Msg: "remove settings: " + err.Error()})
+		s.fail(w, r, &apiError{Status: http.StatusInternalServerError, Code: "settings_write", Params: kv{"detail": err.Error()}, Msg: "remove settings: " + err.Error()})
 		return
 	}
 	s.mu.Lock()
@@ -431,7 +454,7 @@ func (s *Server) testSettings(w http.ResponseWriter, r *http.Request) {
 	}
 	loc, env, err := st.location(s.o.Getenv)
 	if err != nil {
-		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "code": "location", "message": err.Error()})
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "code": "location", "message": err.Error(), "params": kv{"detail": err.Error()}})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 20*time.Second)
@@ -443,11 +466,14 @@ func (s *Server) testSettings(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
-// checkStore reads the document at loc and says what happened.
+// checkStore reads the document at loc and says what happened: ok, code
+// (the page words "test.<code>" with params) and the message in English.
 func checkStore(ctx context.Context, loc store.Location, env func(string) string) map[string]any {
-	res := map[string]any{"store": loc.String()}
+	params := kv{"store": loc.String()}
+	res := map[string]any{"store": loc.String(), "params": params}
 	b, err := store.Open(loc, env)
 	if err != nil {
+		params["detail"] = notify.Redact(err.Error())
 		res["ok"], res["code"], res["message"] = false, "open", "the store cannot be opened: "+notify.Redact(err.Error())
 		return res
 	}
@@ -457,27 +483,32 @@ func checkStore(ctx context.Context, loc store.Location, env func(string) string
 		// the admin key before the document is read).
 		served, err := r.Info(ctx)
 		if err != nil {
+			params["detail"] = notify.Redact(err.Error())
 			res["ok"], res["code"] = false, storeErrorCode(err)
 			res["message"] = describeStoreError(err)
 			return res
 		}
 		conn = "connected through the relay to " + served
-		res["served"] = served
+		res["served"], params["served"] = served, served
 	}
 	d, _, err := docstore.NewDocs(b, loc.Prefix).Load(ctx)
 	switch {
 	case err == nil:
+		params["o"], params["w"], params["r"], params["p"] = len(d.Organizations), len(d.Owners), len(d.Robots), len(d.Projects)
 		res["ok"], res["code"] = true, "ok"
 		res["message"] = fmt.Sprintf("%s: the configuration has %d organizations, %d owners, %d robots and %d projects",
 			conn, len(d.Organizations), len(d.Owners), len(d.Robots), len(d.Projects))
 	case errors.Is(err, store.ErrNotFound):
+		params["key"] = store.ConfigKey(loc.Prefix)
 		res["ok"], res["code"] = true, "no_document"
 		res["message"] = fmt.Sprintf("%s; there is no configuration document yet (%s), which is fine for a new setup: the first save creates it", conn, store.ConfigKey(loc.Prefix))
 	case len(config.Fields(err)) > 0:
 		fes := config.Fields(err)
 		res["ok"], res["code"], res["field"] = false, "invalid_document", fes[0].Field
 		res["message"] = conn + ", but the stored document is invalid: " + err.Error()
+		res["fields"] = errorBody(validation(fes))["fields"]
 	default:
+		params["detail"] = notify.Redact(err.Error())
 		res["ok"], res["code"] = false, storeErrorCode(err)
 		res["message"] = describeStoreError(err)
 	}

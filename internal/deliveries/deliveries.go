@@ -1,7 +1,8 @@
 // Package deliveries keeps the delivery history: one record per message a
-// robot accepted or finally refused, in daily JSON-lines objects under
-// <prefix>v1/deliveries/ (appended, cheap on OSS), kept for seven days.
-// Failed records carry the message so the configurator can re-send it.
+// robot accepted or finally refused, and per webhook the relay refused, in
+// daily JSON-lines objects under <prefix>v1/deliveries/ (appended, cheap on
+// OSS), kept for seven days. Failed records carry the message so the
+// configurator can re-send it.
 package deliveries
 
 import (
@@ -25,6 +26,10 @@ import (
 const (
 	Delivered = "delivered"
 	Failed    = "failed"
+	// Refused is a webhook the relay refused (a wrong token, an unknown
+	// project, a bad signature, a body it could not read): no robot was
+	// involved; Cause says why.
+	Refused = "refused"
 )
 
 // Record is one delivery.
@@ -52,6 +57,19 @@ type Record struct {
 	Digest              int             `json:"digest,omitempty"`    // alerts merged into this message
 	ResendOf            string          `json:"resend_of,omitempty"` // the failed record this one re-sent
 	Message             *notify.Message `json:"message,omitempty"`   // kept on failures for re-sending
+
+	// A refused webhook: why (Cause: token_missing, token_wrong,
+	// unknown_project, signature, content_type, too_large, body, parse,
+	// store), the HTTP status answered, and what Sentry sent: the
+	// resource (Sentry-Hook-Resource, "legacy" for the WebHooks plugin),
+	// the organization and the Sentry host its links name. Error is the
+	// answer, Fix what to do; Project holds the slugs the body named.
+	// Never the token or a secret.
+	Cause    string `json:"cause,omitempty"`
+	Status   int    `json:"status,omitempty"`
+	Resource string `json:"resource,omitempty"`
+	Org      string `json:"org,omitempty"`
+	Host     string `json:"host,omitempty"`
 }
 
 // KeepDays is how many daily objects are kept.

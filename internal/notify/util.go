@@ -292,3 +292,23 @@ func (m *Message) shrinkMentions() bool {
 	m.Mentions = m.Mentions[:len(m.Mentions)/2]
 	return true
 }
+
+// CodeSpan returns s as a markdown inline code span, which shows it exactly
+// as it is: fenced with more backticks than s holds in a row (CommonMark),
+// padded with a space when s starts or ends with a backtick.
+func CodeSpan(s string) string {
+	run, longest := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		return fence + " " + s + " " + fence
+	}
+	return fence + s + fence
+}

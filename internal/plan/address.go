@@ -69,6 +69,13 @@ func Address(x *config.Index, jobs []*dispatch.Job) (*config.Robot, *notify.Mess
 	return r, render.Address(msg, r, render.MergeMentions(lists...)), nil
 }
 
+// AddressTarget returns j's message as it goes to its planned target t:
+// the robot's keyword and t's owners @-mentioned (the configurator's test
+// alert and preview, which plan for one project as it stands in the form).
+func AddressTarget(t route.Target, j *dispatch.Job) *notify.Message {
+	return render.Address(&j.Message, t.Robot, render.Mentions(t.Owners))
+}
+
 // mentions returns whom j's alert @-mentions now: its project's owners,
 // unless the alert is below the project's mention level.
 func mentions(x *config.Index, j *dispatch.Job) []notify.Mention {

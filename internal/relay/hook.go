@@ -77,6 +77,13 @@ func (b *bodyBuf) read(body io.Reader, length int64) error {
 	}
 }
 
+// readBody reads a body as bodyBuf.read does, into a buffer of its own.
+func readBody(body io.Reader, length int64) ([]byte, error) {
+	var b bodyBuf
+	err := b.read(body, length)
+	return b.b, err
+}
+
 // queryValue is url.ParseQuery(raw).Get(key) without building the map:
 // the first value of key among the pairs that parse.
 func queryValue(raw, key string) string {

@@ -80,10 +80,11 @@ type Options struct {
 
 // Handler serves the relay's HTTP interface.
 type Handler struct {
-	o    Options
-	log  *slog.Logger
-	plan *plan.Planner
-	disp *dispatch.Dispatcher
+	o        Options
+	log      *slog.Logger
+	plan     *plan.Planner
+	disp     *dispatch.Dispatcher
+	refusals refusalLimit // refused webhooks recorded in the history
 }
 
 // New returns a relay handler and the dispatcher it delivers with. The
@@ -211,18 +212,10 @@ func (h *Handler) lifecycle(w http.ResponseWriter, r *http.Request) {
 // store. They are taken only on Function Compute, whose gateway sets them:
 // elsewhere any client could send x-fc-* headers.
 func (h *Handler) withCredentials(r *http.Request) context.Context {
-	ctx := r.Context()
 	if !h.o.FC {
-		return ctx
+		return r.Context()
 	}
-	if id := r.Header.Get("x-fc-access-key-id"); id != "" {
-		ctx = store.WithCredentials(ctx, store.Credentials{
-			AccessKeyID:     id,
-			AccessKeySecret: r.Header.Get("x-fc-access-key-secret"),
-			SecurityToken:   r.Header.Get("x-fc-security-token"),
-		})
-	}
-	return ctx
+	return store.WithFCCredentials(r)
 }
 
 // deployCheck answers GET /: ok, degraded (still routing, but the store,
@@ -347,6 +340,7 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 	if refusal != nil {
 		line.status, line.err = refusal.status, refusal.msg
 		h.logHook(ctx, &line, "webhook refused")
+		h.refused(ctx, r, line.rid, refusal.status, refusal.msg, ev)
 		writeJSON(w, refusal.status, refusal.body(line.rid))
 		return
 	}

@@ -1,5 +1,5 @@
 // Package robottest provides stand-ins for chat-robot APIs that behave as
-// the vendors document (chat-robots.md): signatures, keywords, size limits,
+// the vendors document (docs/chat-robots.md): signatures, keywords, size limits,
 // error codes and rate limits. Tests, the configurator's browser tests and
 // the load tool run them on loopback.
 package robottest
@@ -33,7 +33,7 @@ type DingTalkRobot struct {
 
 // The stand-in's answer texts in each language. DingTalk answers 310000 in
 // Chinese today ("description:…;solution:…;"), and answered in English
-// before; both are seen in the wild (chat-robots.md §0). The Chinese texts
+// before; both are seen in the wild (docs/chat-robots.md §0). The Chinese texts
 // are the ones public reports quote (qd-today/qd#510,
 // sunmh207/AI-Codereview-Gitlab#142, 0wQ/air780e-forwarder#51,
 // mggger/chatgpt-bot-dingding#2, sansan0/TrendRadar#70); the English
@@ -202,7 +202,7 @@ func (d *DingTalk) answer(w http.ResponseWriter, code int, msg string) {
 	_ = json.NewEncoder(w).Encode(map[string]any{"errcode": code, "errmsg": msg})
 }
 
-// ServeHTTP implements the documented behaviour (chat-robots.md §1.7): the
+// ServeHTTP implements the documented behaviour (docs/chat-robots.md §1.7): the
 // token, the rate limit, the IP allow-list, the signature, the body size,
 // the message type and the keyword, in that order, each refusal answered
 // with the errcode and the text DingTalk gives (in Lang).

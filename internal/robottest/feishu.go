@@ -45,7 +45,7 @@ type FeishuMessage struct {
 }
 
 // Feishu is a stand-in for POST /open-apis/bot/v2/hook/<token>
-// (chat-robots.md §3): body over 20480 bytes or malformed → 9499 (HTTP
+// (docs/chat-robots.md §3): body over 20480 bytes or malformed → 9499 (HTTP
 // 400); unknown token → 19001; more than 5 calls a second or 100 a minute
 // per bot → 11232 (or 11233, LimitCode); with a secret, a string timestamp within 3600 s of the
 // stand-in's clock and sign = base64(HMAC-SHA256(key = timestamp+"\n"+secret,

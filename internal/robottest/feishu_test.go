@@ -31,7 +31,7 @@ func signed(body map[string]any, secret string, ts int64) map[string]any {
 }
 
 func TestFeishuSign(t *testing.T) {
-	// chat-robots.md §3, worked example and vector 2.
+	// docs/chat-robots.md §3, worked example and vector 2.
 	if got := FeishuSign("demo", 1599360473); got != "l1N0gAcBjdwBvGm1xMjOF0XSyaLRpR7tuO5dHfhAYc8=" {
 		t.Errorf("demo: %s", got)
 	}

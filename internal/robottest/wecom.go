@@ -43,7 +43,7 @@ const (
 )
 
 // WeCom is a stand-in for POST /cgi-bin/webhook/send?key=<key>
-// (chat-robots.md §2): unknown key → 93000, a disabled webhook → 93004, a
+// (docs/chat-robots.md §2): unknown key → 93000, a disabled webhook → 93004, a
 // robot no longer in its group → 93008 (SetKeyState), text over 2048
 // bytes or markdown over 4096 bytes → 40058 (or 45002, TooLargeCode), the
 // 21st call per key within 60 s → 45009, FaultConcurrency → 45033,

@@ -120,7 +120,7 @@ const (
 )
 
 // openOSS opens the backend for an oss:// location from the environment:
-// OSS_ENDPOINT, OSS_REGION (else the endpoint's region, else FC_REGION),
+// OSS_ENDPOINT, OSS_REGION (else FC_REGION, else the endpoint's region),
 // OSS_CNAME, and ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET,
 // ALIBABA_CLOUD_SECURITY_TOKEN (what Function Compute sets for a function
 // with a role). Without keys in the environment, every call must carry them
@@ -130,10 +130,12 @@ func openOSS(loc Location, getenv func(string) string) (Backend, error) {
 	if endpoint == "" {
 		return nil, fmt.Errorf("store %s: OSS_ENDPOINT is not set; set it to the bucket's endpoint: https://oss-cn-hangzhou-internal.aliyuncs.com inside Function Compute in the bucket's region, a custom domain bound to the bucket elsewhere (accounts that activated OSS since 2025-03-20 cannot use the public endpoint https://oss-cn-hangzhou.aliyuncs.com), or use the relay as the store: -store relay+https://<function URL>", loc)
 	}
+	// The contract's order: OSS_REGION, else the function's region (FC sets
+	// FC_REGION; the deploy guide puts the bucket in it), else the region
+	// the endpoint names. A bucket in another region than the function
+	// needs OSS_REGION (a wrong region is explained as such).
 	region := strings.TrimSpace(getenv("OSS_REGION"))
-	if region == "" && RegionFromEndpoint(endpoint) == "" {
-		// The function's region, for an endpoint that does not name one (a
-		// custom domain): FC sets FC_REGION.
+	if region == "" {
 		region = strings.TrimSpace(getenv("FC_REGION"))
 	}
 	cname, err := parseCNAME(getenv("OSS_CNAME"))

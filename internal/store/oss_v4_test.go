@@ -141,9 +141,11 @@ func TestOSSRegionFromEnvironment(t *testing.T) {
 		t.Errorf("with OSS_REGION=oss-cn-shenzhen the region is %q, want cn-shenzhen", got)
 	}
 
-	// The endpoint's own region wins over the function's: a bucket in
-	// another region than the function is reached at that region's
-	// endpoint, and signed for it.
+	// The contract's order: OSS_REGION, else FC_REGION, else the endpoint's.
+	if got := regionOf(map[string]string{"OSS_ENDPOINT": srv.URL, "FC_REGION": "cn-beijing"}); got != "cn-beijing" {
+		t.Errorf("FC_REGION before the endpoint: %q", got)
+	}
+	// Without OSS_REGION and FC_REGION the endpoint names the region.
 	for ep, want := range map[string]string{
 		"https://oss-cn-hangzhou-internal.aliyuncs.com": "cn-hangzhou",
 		"oss-cn-shanghai.aliyuncs.com":                  "cn-shanghai",
@@ -151,7 +153,7 @@ func TestOSSRegionFromEnvironment(t *testing.T) {
 		// The bucket's own domain given as the endpoint.
 		"https://" + testBucket + ".oss-cn-beijing.aliyuncs.com": "cn-beijing",
 	} {
-		b, err := openEnv(t, loc, map[string]string{"OSS_ENDPOINT": ep, "FC_REGION": "cn-beijing"})
+		b, err := openEnv(t, loc, map[string]string{"OSS_ENDPOINT": ep})
 		if err != nil {
 			t.Fatalf("%s: %v", ep, err)
 		}

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 )
@@ -137,6 +138,22 @@ type credsKey struct{}
 // keys prefers them to its environment.
 func WithCredentials(ctx context.Context, c Credentials) context.Context {
 	return context.WithValue(ctx, credsKey{}, c)
+}
+
+// WithFCCredentials returns r's context carrying the per-request role keys
+// Function Compute adds to each request (x-fc-access-key-id, -secret,
+// x-fc-security-token), when r has them. Call it only on Function
+// Compute: elsewhere any client could send those headers.
+func WithFCCredentials(r *http.Request) context.Context {
+	ctx := r.Context()
+	if id := r.Header.Get("x-fc-access-key-id"); id != "" {
+		ctx = WithCredentials(ctx, Credentials{
+			AccessKeyID:     id,
+			AccessKeySecret: r.Header.Get("x-fc-access-key-secret"),
+			SecurityToken:   r.Header.Get("x-fc-security-token"),
+		})
+	}
+	return ctx
 }
 
 // CredentialsFrom returns the credentials WithCredentials put in ctx.

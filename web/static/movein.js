@@ -14,7 +14,7 @@
 (function () {
   const SW = window.SW;
   if (!SW) return;
-  const { state, api, t, el, msgBox, safe, toast, refresh, diffList, fillChecks, checkedIds, trMsg, listSep, kindLabel } = SW;
+  const { state, api, t, el, msgBox, safe, toast, refresh, diffList, fillChecks, checkedIds, errText, fieldText, view, listSep, kindLabel, ownerIdKinds } = SW;
   const $ = (sel) => document.querySelector(sel);
 
   const mv = {
@@ -137,7 +137,7 @@
       renderPreview(data);
       renderNotice();
     } catch (err) {
-      $("#original-status").replaceChildren(msgBox("fail", trMsg(err.message)));
+      $("#original-status").replaceChildren(msgBox("fail", errText(err)));
     }
   }
 
@@ -163,7 +163,7 @@
         await loadOriginal();
         out.replaceChildren(msgBox("warn", t("original.changed")));
       } else if (!(err.data && err.data.code === "stale")) {
-        out.replaceChildren(msgBox("fail", trMsg(err.message)));
+        out.replaceChildren(msgBox("fail", errText(err)));
       }
     } finally {
       btn.disabled = false;
@@ -250,7 +250,7 @@
       await loadToken();
     } catch (err) {
       const f = (err.data.fields || [])[0];
-      $("#sentryp-token-error").textContent = f ? trMsg(f.message) : trMsg(err.message);
+      $("#sentryp-token-error").textContent = f ? fieldText(f) : errText(err);
       input.setAttribute("aria-invalid", "true");
       input.focus();
     }
@@ -296,7 +296,7 @@
       renderSentryList();
       box.focus();
     } catch (err) {
-      box.replaceChildren(msgBox("fail", trMsg(err.message)));
+      box.replaceChildren(msgBox("fail", errText(err)));
     } finally {
       btn.disabled = false;
     }
@@ -344,7 +344,7 @@
     $("#sentryp-rows").replaceChildren(...rows);
     const keepOwners = checkedIds($("#sentryp-owners"));
     const keepRobots = checkedIds($("#sentryp-robots"));
-    fillChecks($("#sentryp-owners"), "sentryp-owner-", state.data.owners, keepOwners, (o) => o.mobile || o.dingtalk_user_id || "", "project.owners.empty");
+    fillChecks($("#sentryp-owners"), "sentryp-owner-", state.data.owners, keepOwners, (o) => o.mobile || ownerIdKinds().map((k) => o[k.owner_id.key]).find(Boolean) || "", "project.owners.empty");
     fillChecks($("#sentryp-robots"), "sentryp-robot-", state.data.robots, keepRobots.length ? keepRobots : state.data.robots.length === 1 ? [state.data.robots[0].id] : [], (r) => kindLabel(r.kind), "project.robots.empty");
     wrap.hidden = false;
     updateAdd();
@@ -402,10 +402,10 @@
       const loose = [];
       for (const f of fields) {
         const box = document.getElementById("sentryp-" + f.field + "-error");
-        if (box) box.textContent = trMsg(f.message);
-        else loose.push(f.field + ": " + trMsg(f.message));
+        if (box) box.textContent = fieldText(f);
+        else loose.push(f.field + ": " + fieldText(f));
       }
-      if (!fields.length) loose.push(trMsg(err.message));
+      if (!fields.length) loose.push(errText(err));
       $("#sentryp-form-error").textContent = loose.join("；");
     } finally {
       updateAdd();

@@ -37,7 +37,7 @@ var Kind = &notify.Kind{
 	Label:       notify.Text{Zh: "钉钉", En: "DingTalk"},
 	BaseEnv:     "SENTRY_WHITE_DINGTALK_API",
 	DefaultBase: DefaultBase,
-	// 20 a minute, then a 10-minute block (chat-robots.md §1.5).
+	// 20 a minute, then a 10-minute block (docs/chat-robots.md §1.5).
 	Budget:  notify.Budget{Limits: []notify.Limit{{N: 20, Per: time.Minute}}, Block: 10 * time.Minute, DigestItems: 30},
 	MaxBody: MaxBody,
 	Token: notify.Input{Key: "access_token", Label: notify.Text{Zh: "access_token", En: "access_token"},
@@ -242,7 +242,7 @@ var ipInText = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(
 // ("description:机器人发送签名不匹配;solution:…", "…签名过期…",
 // "…关键词不匹配…", "…ip 不在白名单中…"). Signature, time and keyword come
 // first: the Chinese signature text speaks of 时间戳 and the time text of
-// 签名, and no rule looks for the bare letters "ip" (chat-robots.md §0).
+// 签名, and no rule looks for the bare letters "ip" (docs/chat-robots.md §0).
 func classify310000(msg string) refusal {
 	lower := strings.ToLower(msg)
 	has := func(subs ...string) bool {
@@ -279,7 +279,7 @@ const (
 	fixTokenText = "the robot's access_token is wrong or the robot was deleted; copy it from the robot's webhook URL again"
 )
 
-// explain classifies a non-zero errcode (chat-robots.md §1.6); signed says
+// explain classifies a non-zero errcode (docs/chat-robots.md §1.6); signed says
 // whether the robot has a secret here. A signature or time refusal of a
 // robot without one means the robot signs on DingTalk's side: DingTalk
 // answers a request without sign and timestamp as a signature mismatch.
@@ -518,27 +518,13 @@ func Note(note string) string {
 
 // Literal returns s for DingTalk markdown so that it shows exactly as it
 // is: unchanged when no character of it can be markup, else as an inline
-// code span fenced with more backticks than s holds in a row (CommonMark),
-// padded with a space when s starts or ends with a backtick.
+// code span.
 func Literal(s string) string {
 	s = foldLines(s)
 	if !strings.ContainsAny(s, "*_`[]<\\&") {
 		return s
 	}
-	run, longest := 0, 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	fence := strings.Repeat("`", longest+1)
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		return fence + " " + s + " " + fence
-	}
-	return fence + s + fence
+	return notify.CodeSpan(s)
 }
 
 // foldLines turns line breaks into spaces: a value never starts a line, so
@@ -552,7 +538,7 @@ func foldLines(s string) string {
 
 // Escape makes Sentry-supplied text literal in DingTalk markdown, escaping
 // only what DingTalk's documented subset (headings, bold, italic, links,
-// images, quotes, lists; chat-robots.md §1.4) would take as markup, so no
+// images, quotes, lists; docs/chat-robots.md §1.4) would take as markup, so no
 // backslash shows where none is needed:
 //   - line breaks become spaces, so a value never starts a line and "#",
 //     ">", "-", "1." stay text;

@@ -29,7 +29,7 @@ var _ notify.Sender = (*Notifier)(nil)
 const secret = "SECa7f09b5ea245debd13fb7fe1993897008f6b44ddf80310d14f3de4d3f407221d"
 
 func TestSignVectors(t *testing.T) {
-	// chat-robots.md §1.1 worked examples.
+	// docs/chat-robots.md §1.1 worked examples.
 	if got := Sign(secret, 1700000000004); got != "1PZxRgnTu6/yBDrjsrc+4ufHLu1eosr18gVZrNqHU14=" {
 		t.Errorf("Sign(…004) = %s", got)
 	}

@@ -42,7 +42,7 @@ var Kind = &notify.Kind{
 	Label:       notify.Text{Zh: "飞书", En: "Feishu"},
 	BaseEnv:     "SENTRY_WHITE_FEISHU_API",
 	DefaultBase: DefaultBase,
-	// 5 a second and 100 a minute per bot (chat-robots.md §3).
+	// 5 a second and 100 a minute per bot (docs/chat-robots.md §3).
 	Budget: notify.Budget{Limits: []notify.Limit{{N: 5, Per: time.Second}, {N: 100, Per: time.Minute}},
 		Block: time.Minute, DigestItems: 30},
 	MaxBody: MaxBody,
@@ -162,7 +162,7 @@ const fixNoSecret = "the bot has signature verification (签名校验) on, but n
 
 const fixToken = "the bot's hook token is wrong or the bot was removed: copy the part after /hook/ from the bot's webhook URL again"
 
-// explain classifies a non-zero code (chat-robots.md §3).
+// explain classifies a non-zero code (docs/chat-robots.md §3).
 func explain(code int, msg string) (retry, limited, resign bool, fix string) {
 	switch code {
 	case 11232, 11233:

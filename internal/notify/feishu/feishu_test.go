@@ -49,7 +49,7 @@ func message() *notify.Message {
 }
 
 func TestSign(t *testing.T) {
-	// chat-robots.md §3, worked example and vector 2.
+	// docs/chat-robots.md §3, worked example and vector 2.
 	tests := []struct {
 		secret string
 		ts     int64

@@ -4,7 +4,7 @@
 // keyword or IP setting. Owners are @-mentioned the way WeCom notifies them:
 // in markdown only as <@userid>, so an owner known only by mobile number is
 // mentioned by a second, short text message carrying mentioned_mobile_list
-// (chat-robots.md §2). Such an alert costs two of the robot's 20 messages a
+// (docs/chat-robots.md §2). Such an alert costs two of the robot's 20 messages a
 // minute; Messages reports the cost.
 package wecom
 
@@ -27,7 +27,7 @@ import (
 // <base>/cgi-bin/webhook/send?key=<key>.
 const DefaultBase = "https://qyapi.weixin.qq.com"
 
-// Limits on message content, in bytes (chat-robots.md §2).
+// Limits on message content, in bytes (docs/chat-robots.md §2).
 const (
 	MaxMarkdown = 4096
 	MaxText     = 2048
@@ -41,7 +41,7 @@ var Kind = &notify.Kind{
 	Label:       notify.Text{Zh: "企业微信", En: "WeCom"},
 	BaseEnv:     "SENTRY_WHITE_WECOM_API",
 	DefaultBase: DefaultBase,
-	// 20 messages a minute per robot (chat-robots.md §2).
+	// 20 messages a minute per robot (docs/chat-robots.md §2).
 	Budget:  notify.Budget{Limits: []notify.Limit{{N: 20, Per: time.Minute}}, Block: time.Minute, DigestItems: 8},
 	MaxBody: MaxMarkdown,
 	Token: notify.Input{Key: "access_token", Label: notify.Text{Zh: "Webhook key", En: "Webhook key"},
@@ -182,7 +182,7 @@ func Classify(r *config.Robot, status int, raw []byte) error {
 
 const fixKey = "the robot's webhook key is wrong or the robot was removed: copy the key= value from the robot's webhook URL again"
 
-// explain classifies a non-zero errcode (chat-robots.md §2).
+// explain classifies a non-zero errcode (docs/chat-robots.md §2).
 func explain(code int) (retry, limited bool, fix string) {
 	switch code {
 	case -1:
@@ -447,24 +447,13 @@ func Note(note string) string {
 	return Escape(label) + ": " + literal(value)
 }
 
+// literal returns s so that WeCom markdown shows it as it is: unchanged
+// when no character of it can be markup, else as an inline code span.
 func literal(s string) string {
 	if !strings.ContainsAny(s, "*[]<`&\\") {
 		return s
 	}
-	run, longest := 0, 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	fence := strings.Repeat("`", longest+1)
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		return fence + " " + s + " " + fence
-	}
-	return fence + s + fence
+	return notify.CodeSpan(s)
 }
 
 func escapeURL(u string) string { return notify.EscapeURL(u) }
