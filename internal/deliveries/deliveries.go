@@ -94,6 +94,10 @@ type Log struct {
 	writing  int // records taken by a Flush still under way
 	prunedOn string
 	full     chan struct{} // Run's early-flush signal
+	// flushing is held by the Flush under way: one at a time, so that
+	// callers meeting one wait for it and then write together what they
+	// added meanwhile (on FC, every webhook flushes before its answer).
+	flushing chan struct{}
 }
 
 // DefaultFlushAt is the default Log.FlushAt.
@@ -142,6 +146,15 @@ func (l *Log) Add(r Record) {
 	}
 }
 
+func (l *Log) flushTurn() chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.flushing == nil {
+		l.flushing = make(chan struct{}, 1)
+	}
+	return l.flushing
+}
+
 func (l *Log) signal() chan struct{} {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -164,8 +177,20 @@ type appender interface {
 }
 
 // Flush appends the buffered records to the day's object (one write per
-// day touched) and prunes objects older than KeepDays once a day.
+// day touched) and prunes objects older than KeepDays once a day. It
+// returns once the records added before the call are written (or failed).
+// Flushes take turns: one that finds another under way waits for it, then
+// writes what is left, its own records and whatever others added
+// meanwhile, in one append per day — concurrent webhooks on FC share
+// appends instead of queueing one each.
 func (l *Log) Flush(ctx context.Context) error {
+	turn := l.flushTurn()
+	select {
+	case turn <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("delivery history: %w", ctx.Err())
+	}
+	defer func() { <-turn }()
 	l.mu.Lock()
 	recs := l.buf
 	l.buf = nil

@@ -3,7 +3,9 @@ package deliveries
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -120,5 +122,71 @@ func TestRunFlushesWhenFull(t *testing.T) {
 	}
 	if got, err := l.List(context.Background(), Filter{}); err != nil || len(got) != 3 {
 		t.Fatalf("List = %d records, %v; want 3", len(got), err)
+	}
+}
+
+// gatedAppends holds every append until the gate opens, and counts them.
+type gatedAppends struct {
+	store.Backend
+	gate    chan struct{}
+	mu      sync.Mutex
+	calls   int
+	entered int
+}
+
+func (g *gatedAppends) Append(ctx context.Context, key string, data []byte) error {
+	g.mu.Lock()
+	g.entered++
+	g.mu.Unlock()
+	<-g.gate
+	g.mu.Lock()
+	g.calls++
+	g.mu.Unlock()
+	return g.Backend.(interface {
+		Append(context.Context, string, []byte) error
+	}).Append(ctx, key, data)
+}
+
+func (g *gatedAppends) count() (entered, calls int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.entered, g.calls
+}
+
+// TestConcurrentFlushesShareAppends: flushes that meet one under way wait
+// for it and write their records together (on FC every webhook flushes
+// before its answer), and each returns once its own records are written.
+func TestConcurrentFlushesShareAppends(t *testing.T) {
+	g := &gatedAppends{Backend: store.NewFile(t.TempDir()), gate: make(chan struct{})}
+	l := New(g, "api/", nil)
+	now := time.Now()
+	rec := func(id string) Record { return Record{ID: id, Time: now, Project: "p", Result: Delivered} }
+	ctx := context.Background()
+	errs := make(chan error, 3)
+	l.Add(rec("a"))
+	go func() { errs <- l.Flush(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for e, _ := g.count(); e == 0; e, _ = g.count() { // a's flush is in its append
+		if time.Now().After(deadline) {
+			t.Fatal("the first flush never appended")
+		}
+		runtime.Gosched()
+	}
+	l.Add(rec("b"))
+	go func() { errs <- l.Flush(ctx) }()
+	l.Add(rec("c"))
+	go func() { errs <- l.Flush(ctx) }()
+	close(g.gate)
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, calls := g.count(); calls != 2 {
+		t.Errorf("%d appends for three flushes, want 2 (the first, then b and c together)", calls)
+	}
+	got, err := l.List(ctx, Filter{})
+	if err != nil || len(got) != 3 || l.Pending() != 0 {
+		t.Errorf("%d records listed, %d pending, %v", len(got), l.Pending(), err)
 	}
 }
