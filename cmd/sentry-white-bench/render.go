@@ -196,7 +196,9 @@ func targets(d *doc, r *result, s systems) {
 		d.w("| cold start to the first answer ≤ %d ms (%s projects) | %s ms (median of %d) | %s |\n", targetColdLargeMS,
 			num(float64(cs[1].Projects)), ms(cs[1].MedianMS), cs[1].Runs, yes(cs[1].MedianMS <= targetColdLargeMS))
 	}
-	d.w("| the stand-in's messages per webhook = 1.00 | %s | %s |\n", spread(c.msgs, x2), yes(c.msgs.Min == 1 && c.msgs.Max == 1))
+	refused := report.Of(c.runs, func(x *report.Run) float64 { return float64(x.Refused) })
+	d.w("| the stand-in's messages per webhook = 1.00 | %s (messages it refused: %s) | %s |\n", spread(c.msgs, x2), num(refused.Max),
+		yes(c.msgs.Min == 1 && c.msgs.Max == 1 && refused.Max == 0))
 	d.w("| 0 store reads per webhook in the steady state | %s per webhook (one revalidation per 10 s cache window) | %s |\n",
 		fmt.Sprintf("%.5f", c.reads.Median), yes(c.reads.Max < 0.001))
 	if z := r.Load.Sizes; z != nil {
@@ -295,12 +297,45 @@ func peers(d *doc, r *result, s systems) {
 		d.w("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", x.name, spread(x.perS, num), ratio, spread(x.p50, ms), spread(x.p99, ms),
 			spread(x.msgs, x2), cpu, rss, num(conns.Median))
 	}
+	noise(d, r, s)
 	d.w("\nAt concurrency %d the client keeps %d webhooks in flight, so by Little's law the mean answer time is %d ÷ throughput\n",
 		L.Settings.C, L.Settings.C, L.Settings.C)
 	d.w("whatever the relay does: the latencies measure the queue for the %d shared cores. Throughput and CPU per webhook are what\n", L.Machine.Cores)
 	d.w("the relay's work decides. CPU is the relay process's user + system time during the run divided by its webhooks; peak RSS\n")
 	d.w("is its VmHWM at the end of the run, and in brackets the anonymous part (heap, stacks, runtime) at the highest sampled RSS,\n")
 	d.w("the rest being the executable's own pages.\n\n")
+}
+
+// noise says how far the rounds strayed from their medians, and how many
+// log lines the relays wrote per webhook.
+func noise(d *doc, r *result, s systems) {
+	var parts []string
+	for _, x := range []*system{s.direct, s.cur, s.base} {
+		if x == nil || x.perS.N < 2 {
+			continue
+		}
+		p := fmt.Sprintf("%s ±%.0f %% in throughput", x.name, x.perS.RelPct())
+		if x != s.direct {
+			p += fmt.Sprintf(", ±%.0f %% in CPU per webhook", x.cpu.RelPct())
+		}
+		parts = append(parts, p)
+	}
+	if len(parts) > 0 {
+		d.w("\nNoise: the rounds stayed within %s of their medians.", strings.Join(parts, "; "))
+	}
+	var lines []string
+	for _, x := range []*system{s.cur, s.base} {
+		if x == nil {
+			continue
+		}
+		warm := r.Load.Settings.Warm
+		per := report.Of(x.runs, func(r *report.Run) float64 { return float64(r.LogLines) / float64(max(1, r.Sent+warm)) })
+		lines = append(lines, fmt.Sprintf("%s %.2f", x.name, per.Median))
+	}
+	if len(lines) > 0 {
+		d.w(" Log lines per webhook (warm-up included, with the few lines of start and stop): %s.", strings.Join(lines, ", "))
+	}
+	d.w("\n")
 }
 
 func oneAtATime(d *doc, r *result, s systems) {
