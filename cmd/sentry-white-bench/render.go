@@ -316,12 +316,12 @@ func noise(d *doc, r *result, s systems) {
 		}
 		p := fmt.Sprintf("%s ±%.0f %% in throughput", x.name, x.perS.RelPct())
 		if x != s.direct {
-			p += fmt.Sprintf(", ±%.0f %% in CPU per webhook", x.cpu.RelPct())
+			p += fmt.Sprintf(" and ±%.0f %% in CPU per webhook", x.cpu.RelPct())
 		}
 		parts = append(parts, p)
 	}
 	if len(parts) > 0 {
-		d.w("\nNoise: the rounds stayed within %s of their medians.", strings.Join(parts, "; "))
+		d.w("\nNoise, how far the rounds strayed from their medians: %s.", strings.Join(parts, "; "))
 	}
 	var lines []string
 	for _, x := range []*system{s.cur, s.base} {

@@ -5,6 +5,7 @@
 package relay
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -13,7 +14,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
@@ -368,9 +371,12 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 	if h.o.FC {
 		h.beforeFreeze(ctx, h.log.With("request_id", line.rid))
 	}
+	writeJSON(w, status, resp)
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush() // Sentry has its answer; the line is written after
+	}
 	line.answered(status, results, ev)
 	h.logHook(ctx, &line, "webhook answered")
-	writeJSON(w, status, resp)
 }
 
 // refusal is a webhook answered with an error.
@@ -516,12 +522,24 @@ func drain(w http.ResponseWriter, body io.Reader) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(body, maxDrain))
 }
 
+// writeJSON answers v as JSON, with its Content-Length (so the answer can
+// be flushed before the handler returns without chunked encoding).
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
+	buf := jsonBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+	if buf.Cap() <= maxPooled {
+		jsonBufs.Put(buf)
+	}
 }
+
+var jsonBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
