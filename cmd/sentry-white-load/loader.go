@@ -308,7 +308,12 @@ func (l *loader) runStorm(n int) (report.Run, error) {
 		err = fmt.Errorf("%s: %v", name, serr)
 	}
 	if entries, derr := os.ReadDir(spool); derr == nil {
-		x.Spooled = len(entries)
+		for _, e := range entries {
+			// One file per alert; budget.json holds the robots' budgets.
+			if n := e.Name(); strings.HasSuffix(n, ".json") && n != "budget.json" {
+				x.Spooled++
+			}
+		}
 	}
 	x.LogWarns, x.LogLines = countLog(p.logPath)
 	l.print(x)
