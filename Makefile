@@ -59,7 +59,7 @@ screenshots:
 	$(GO) test -count=1 -run '^TestBrowser' ./cmd/sentry-white -update
 
 ## bench: Go benchmarks, the relay beside a direct-to-robot baseline and the relay of 534f2bd (5 rounds),
-##        cold start, cost on FC; rewrites BENCHMARKS.md and the README's bench section (about 4 minutes)
+##        cold start, cost on FC; rewrites BENCHMARKS.md and the README's bench section (2-3 minutes)
 bench:
 	$(GO) run ./cmd/sentry-white-bench -o BENCHMARKS.md
 

@@ -7,7 +7,7 @@
 //
 //	go run ./cmd/sentry-white-bench -o BENCHMARKS.md
 //
-// Run it from the repository root. It takes about four minutes on two
+// Run it from the repository root. It takes two to three minutes on two
 // cores.
 package main
 

@@ -554,7 +554,7 @@ func changeLog(d *doc, r *result, s systems) {
 
 func reproduce(d *doc) {
 	d.w("## Reproduce\n\n```sh\n")
-	d.w("make bench                                    # this file and the README's section, about four minutes\n")
+	d.w("make bench                                    # this file and the README's section, two to three minutes\n")
 	d.w("go run ./cmd/sentry-white-load                # the load tool alone, text report\n")
 	d.w("go run ./cmd/sentry-white-load -rounds 1 -n 5000 -storm 0 -json out.json\n")
 	d.w("go test -run '^$' -bench Handler -benchmem -cpuprofile cpu.out ./internal/relay && go tool pprof -top cpu.out\n```\n\n")
