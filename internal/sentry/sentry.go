@@ -576,7 +576,11 @@ func parseMetric(ev *Event, d *dataBody) (*Event, error) {
 		return nil, bad("the metric_alert webhook names no project (data.metric_alert.projects)")
 	}
 	ev.ProjectSlugs = slugs
-	ev.Title = first(d.DescriptionTitle, m.Title, m.AlertRule.Name)
+	// Every alert has a title: the description when the names are gone,
+	// as the other shapes fall back to "(no title)" at last.
+	if ev.Title = first(d.DescriptionTitle, m.Title, m.AlertRule.Name, d.DescriptionText); ev.Title == "" {
+		ev.Title = "(no title)"
+	}
 	ev.Message = string(d.DescriptionText)
 	ev.Environment = string(m.AlertRule.Environment)
 	ev.URL = string(d.WebURL)

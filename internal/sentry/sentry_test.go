@@ -401,3 +401,18 @@ func TestErrorCreatedIsAnEvent(t *testing.T) {
 		t.Errorf("archived: %q", ev.State)
 	}
 }
+
+// TestMetricAlertWithoutNamesHasATitle: a metric alert whose description
+// title, title and rule name are all missing or not strings still has a
+// title (found by FuzzRealTypes, testdata/fuzz/FuzzRealTypes/38a249113b2edc31).
+func TestMetricAlertWithoutNamesHasATitle(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"action":"warning","data":{"description_title":{},"description_text":"1000 events","metric_alert":{"title":[1],"projects":["bar"],"alert_rule":{"name":{}}}}}`: "1000 events",
+		`{"action":"warning","data":{"metric_alert":{"projects":["bar"]}}}`:                                                                                              "(no title)",
+	} {
+		ev, err := Parse([]byte(body), hdr("metric_alert"))
+		if err != nil || ev.Title != want {
+			t.Errorf("%s: title %q, %v; want %q", body, ev.Title, err, want)
+		}
+	}
+}
