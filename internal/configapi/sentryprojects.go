@@ -127,12 +127,7 @@ func (s *Server) putSentryToken(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, validation([]*config.FieldError{fieldErr("token", "sentry_token_alone", nil, "must be the token alone (no spaces), as Sentry shows it once when it is created")}))
 		return
 	}
-	_, o, err := s.organizationOf(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	key, err := sentryTokenKey(o)
+	_, _, key, err := s.organizationKey(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -145,12 +140,7 @@ func (s *Server) putSentryToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteSentryToken(w http.ResponseWriter, r *http.Request) {
-	_, o, err := s.organizationOf(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	key, err := sentryTokenKey(o)
+	_, _, key, err := s.organizationKey(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -160,6 +150,17 @@ func (s *Server) deleteSentryToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, tokenView(""))
+}
+
+// organizationKey reads the organization a request names and the key its
+// Sentry token is kept under.
+func (s *Server) organizationKey(r *http.Request) (*config.Document, *config.Organization, string, error) {
+	d, o, err := s.organizationOf(r)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	key, err := sentryTokenKey(o)
+	return d, o, key, err
 }
 
 // projectsOfOrg are the configured projects that belong to o: its own, and
@@ -187,12 +188,7 @@ type sentryProject struct {
 // configured and flags configured slugs Sentry does not know. Sentry's
 // refusals answer 200 {"ok": false, "error": {code, message, fix}}.
 func (s *Server) listSentryProjects(w http.ResponseWriter, r *http.Request) {
-	d, o, err := s.organizationOf(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	key, err := sentryTokenKey(o)
+	d, o, key, err := s.organizationKey(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
