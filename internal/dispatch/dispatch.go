@@ -113,6 +113,10 @@ type Job struct {
 	spooled bool
 	// settled is set once the job reached its end.
 	settled bool
+	// takenAt is when the budget was taken for the job's send, and taken
+	// how many messages it took (0 once the send's answer moved them).
+	takenAt time.Time
+	taken   int
 }
 
 // Job states while Submit sends it.
@@ -231,6 +235,9 @@ type Dispatcher struct {
 	// saved; budgetsSaved is when it was.
 	budgetsDirty bool
 	budgetsSaved time.Time
+	// spentAt is the start after a crash: for one window from then, every
+	// robot is taken to have spent its budget (zero otherwise).
+	spentAt time.Time
 	// foldedAt is when a full queue last folded an alert (GET / says
 	// degraded for a while after).
 	foldedAt time.Time
@@ -309,13 +316,13 @@ func New(o Options) (*Dispatcher, error) {
 	}
 	d := &Dispatcher{o: o, clock: o.Clock, log: o.Logger, robots: map[int64]*robotState{}, stop: make(chan struct{})}
 	if o.Spool != "" {
-		sp, jobs, budgets := openSpool(o.Spool)
+		sp, jobs, budgets, crashed := openSpool(o.Spool)
 		d.spool = sp
 		if err := sp.Err(); err != nil {
 			d.log.Error("spool unusable: alerts that must wait for a robot cannot be saved and are refused (503) until it is fixed",
 				"spool", o.Spool, "error", err.Error())
 		}
-		d.restoreBudgets(budgets, jobs)
+		d.restoreBudgets(budgets, jobs, crashed)
 		for _, j := range jobs {
 			j.spooled = true
 			_ = d.enqueue(j, false)
@@ -331,11 +338,21 @@ func New(o Options) (*Dispatcher, error) {
 // A robot with spooled alerts but no saved sends (a crash before they
 // were saved) is taken to have spent its budget: its alerts wait one
 // window rather than risk the vendor's block (DingTalk: 10 minutes).
-func (d *Dispatcher) restoreBudgets(saved map[int64]savedBudget, jobs []*Job) {
+// After a crash (budgets saved, but not at a Close) the last sends may be
+// missing from what was saved: every robot is taken to have spent its
+// budget at the start, for one window.
+func (d *Dispatcher) restoreBudgets(saved map[int64]savedBudget, jobs []*Job, crashed bool) {
 	now := d.clock.Now()
 	for id, b := range saved {
 		st := &robotState{id: id, kind: b.Kind, sent: b.Sent, blockedUntil: b.BlockedUntil}
 		d.robots[id] = st
+	}
+	if crashed {
+		d.spentAt = now
+		for _, st := range d.robots {
+			d.spend(st)
+		}
+		d.log.Warn("the last run did not stop cleanly: robots send again once a rate window has passed")
 	}
 	for _, j := range jobs {
 		if _, ok := d.robots[j.RobotID]; ok {
@@ -350,15 +367,34 @@ func (d *Dispatcher) restoreBudgets(saved map[int64]savedBudget, jobs []*Job) {
 	}
 }
 
+// spend takes st's whole budget at d.spentAt (the start after a crash),
+// while that is within the budget's longest window. Call with d.mu held
+// (or before the dispatcher runs).
+func (d *Dispatcher) spend(st *robotState) {
+	if d.spentAt.IsZero() {
+		return
+	}
+	for _, l := range d.budget(st.kind).Limits {
+		if d.clock.Now().Sub(d.spentAt) >= l.Per {
+			continue
+		}
+		for range l.N {
+			st.sent = append(st.sent, d.spentAt)
+		}
+	}
+	slices.SortFunc(st.sent, time.Time.Compare)
+}
+
 // saveBudgets writes the robots' budgets to the spool, at most once a
-// second (and at Close): what a restart needs to stay under the limits.
-func (d *Dispatcher) saveBudgets(force bool) {
+// second, and at Close (final), marked complete: what a restart needs to
+// stay under the limits.
+func (d *Dispatcher) saveBudgets(final bool) {
 	if d.spool == nil {
 		return
 	}
 	d.mu.Lock()
 	now := d.clock.Now()
-	if !d.budgetsDirty || !force && now.Sub(d.budgetsSaved) < time.Second {
+	if !final && (!d.budgetsDirty || now.Sub(d.budgetsSaved) < time.Second) {
 		d.mu.Unlock()
 		return
 	}
@@ -370,7 +406,7 @@ func (d *Dispatcher) saveBudgets(force bool) {
 	}
 	d.budgetsDirty, d.budgetsSaved = false, now
 	d.mu.Unlock()
-	if err := d.spool.saveBudgets(out); err != nil {
+	if err := d.spool.saveBudgets(out, final); err != nil {
 		d.log.Error("robot budgets not saved to the spool", "error", err.Error())
 	}
 }
@@ -408,6 +444,7 @@ func (d *Dispatcher) state(j *Job) *robotState {
 	if st == nil {
 		st = &robotState{id: j.RobotID, kind: j.Kind}
 		d.robots[j.RobotID] = st
+		d.spend(st)
 	}
 	return st
 }
@@ -445,6 +482,21 @@ func (d *Dispatcher) wait(st *robotState, now time.Time, n int) time.Duration {
 	}
 	st.sent = st.sent[i:]
 	return w
+}
+
+// answered moves n sends taken at from to to, when the robot answered.
+// The robot counts a message when it receives it, somewhere between the
+// two: a window counted from the take let one message too many through
+// when an earlier send had been slow (TestBudgetCountsFromTheAnswer).
+// Call with d.mu held.
+func (st *robotState) answered(from, to time.Time, n int) {
+	for i := len(st.sent) - 1; i >= 0 && n > 0; i-- {
+		if st.sent[i].Equal(from) {
+			st.sent[i] = to
+			n--
+		}
+	}
+	slices.SortFunc(st.sent, time.Time.Compare)
 }
 
 // take records a send now if the budget allows it. Call with d.mu held.
@@ -487,6 +539,9 @@ func (d *Dispatcher) Submit(ctx context.Context, jobs []*Job, deadline time.Time
 		d.mu.Lock()
 		st := d.state(j)
 		ok := len(st.pending) == 0 && d.take(st, now, cost(j))
+		if ok {
+			j.takenAt, j.taken = now, cost(j)
+		}
 		d.mu.Unlock()
 		if !ok {
 			if err := d.enqueue(j, true); err != nil {
@@ -636,6 +691,13 @@ func (d *Dispatcher) send(ctx context.Context, jobs []*Job) sent {
 func (d *Dispatcher) settle(jobs []*Job, sn sent) Outcome {
 	res := sn.res
 	now := d.clock.Now()
+	if j := jobs[0]; j.taken > 0 {
+		d.mu.Lock()
+		d.state(j).answered(j.takenAt, now, j.taken)
+		j.taken = 0
+		d.budgetsDirty = true
+		d.mu.Unlock()
+	}
 	alerts := 0
 	for _, j := range jobs {
 		alerts += 1 + j.Repeats
@@ -828,6 +890,7 @@ func (d *Dispatcher) next(st *robotState, now time.Time) ([]*Job, time.Duration)
 	for range cost {
 		st.sent = append(st.sent, now)
 	}
+	batch[0].takenAt, batch[0].taken = now, cost
 	d.budgetsDirty = true
 	return batch, 0
 }

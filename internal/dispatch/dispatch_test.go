@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -614,8 +615,8 @@ func TestNoSpoolFileOutlivesADeliveredAlert(t *testing.T) {
 // ten minutes), whether the budget was saved or the process crashed
 // before saving it.
 func TestBudgetSurvivesRestart(t *testing.T) {
-	for _, crash := range []bool{false, true} {
-		t.Run(map[bool]string{false: "saved", true: "crash"}[crash], func(t *testing.T) {
+	for _, how := range []string{"saved", "crash", "stale"} {
+		t.Run(how, func(t *testing.T) {
 			dir := t.TempDir()
 			e := newEnv(t, dir, false)
 			for i := 0; i < 23; i++ {
@@ -624,9 +625,12 @@ func TestBudgetSurvivesRestart(t *testing.T) {
 			if n := len(e.robot.Messages()); n != 20 || e.d.Queued() != 3 {
 				t.Fatalf("%d sent, %d queued; want 20 and 3", n, e.d.Queued())
 			}
-			if crash {
+			switch how {
+			case "crash": // before any budget was saved
 				_ = os.Remove(filepath.Join(dir, budgetFile))
-			} else {
+			case "stale": // the last sends were not saved yet
+				staleBudget(t, dir, 10)
+			default:
 				_ = e.d.Close(context.Background())
 			}
 			e.clock.Advance(10 * time.Second)
@@ -678,5 +682,74 @@ func TestFullQueueFoldsIntoTheDigest(t *testing.T) {
 	msgs := e.robot.Messages()
 	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "40 条告警") || !strings.Contains(msgs[0].Text, "另有 35 条告警") {
 		t.Fatalf("%d messages: %+v", len(msgs), msgs)
+	}
+}
+
+// slowFirst is a network on which a robot's first message arrives late:
+// the fake clock moves on by delay before the robot receives it.
+type slowFirst struct {
+	next  notify.Sender
+	clock *fakeClock
+	delay time.Duration
+	once  sync.Once
+}
+
+func (s *slowFirst) Send(ctx context.Context, r *config.Robot, m *notify.Message) error {
+	s.once.Do(func() { s.clock.Advance(s.delay) })
+	return s.next.Send(ctx, r, m)
+}
+
+// TestBudgetCountsFromTheAnswer: the robot counts a message when it
+// receives it, which may be well after the relay took the budget for it.
+// A window counted from the take let a 21st message through while the
+// robot still counted the first, slow one (DingTalk then blocks the robot
+// for ten minutes); it is counted from the answer.
+func TestBudgetCountsFromTheAnswer(t *testing.T) {
+	e := newEnv(t, t.TempDir(), false)
+	e.d.o.Senders["dingtalk"] = &slowFirst{next: e.d.o.Senders["dingtalk"], clock: e.clock, delay: 5 * time.Second}
+	for i := 0; i < 21; i++ {
+		e.d.Submit(context.Background(), []*Job{job(i)}, time.Now().Add(5*time.Second))
+	}
+	if n := len(e.robot.Messages()); n != 20 || e.d.Queued() != 1 {
+		t.Fatalf("%d sent, %d queued; want 20 and 1", n, e.d.Queued())
+	}
+	e.clock.Advance(55 * time.Second) // a minute after the first send was taken
+	if err := e.d.DrainReady(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if rej := e.robot.Rejected(); len(rej) != 0 {
+		t.Fatalf("the robot refused %v: the first message, received 5 s late, was still in its window", rej)
+	}
+	e.clock.Advance(5 * time.Second)
+	if err := e.d.DrainReady(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n, rej := len(e.robot.Messages()), e.robot.Rejected(); n != 21 || len(rej) != 0 {
+		t.Fatalf("a minute after the first answer: %d messages, rejected %v; want 21 and none", n, rej)
+	}
+}
+
+// staleBudget keeps only the first n sends of each robot in the saved
+// budget, as a crash between two saves leaves it.
+func staleBudget(t *testing.T, dir string, n int) {
+	t.Helper()
+	p := filepath.Join(dir, budgetFile)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved map[int64]savedBudget
+	if err := json.Unmarshal(b, &saved); err != nil {
+		t.Fatal(err)
+	}
+	for id, s := range saved {
+		s.Sent = s.Sent[:min(n, len(s.Sent))]
+		saved[id] = s
+	}
+	if b, err = json.Marshal(saved); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -29,6 +29,11 @@ type spool struct {
 // budgetFile holds the robots' recent sends and blocks.
 const budgetFile = "budget.json"
 
+// cleanFile marks budget.json as complete: Close writes it after the last
+// save, and a start removes it. A budget file without it was left by a
+// crash and may miss the sends of its last moments.
+const cleanFile = "budget.clean"
+
 // savedBudget is one robot's budget state on disk.
 type savedBudget struct {
 	Kind         string      `json:"kind"`
@@ -39,17 +44,17 @@ type savedBudget struct {
 // openSpool reads what a previous run left: its jobs, oldest first, and its
 // robots' budgets. A folder that cannot be created or read gives a spool
 // whose Err says why.
-func openSpool(dir string) (*spool, []*Job, map[int64]savedBudget) {
+func openSpool(dir string) (*spool, []*Job, map[int64]savedBudget, bool) {
 	s := &spool{dir: dir}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		s.err = fmt.Errorf("spool %s: %w", dir, err)
-		return s, nil, nil
+		return s, nil, nil, false
 	}
 	_ = os.Chmod(dir, 0o700) // a folder made by an older version may be 0755
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		s.err = fmt.Errorf("spool %s: %w", dir, err)
-		return s, nil, nil
+		return s, nil, nil, false
 	}
 	var jobs []*Job
 	for _, e := range entries {
@@ -71,10 +76,14 @@ func openSpool(dir string) (*spool, []*Job, map[int64]savedBudget) {
 	}
 	sort.Slice(jobs, func(a, b int) bool { return jobs[a].Created.Before(jobs[b].Created) })
 	var budgets map[int64]savedBudget
+	crashed := false
 	if b, err := os.ReadFile(filepath.Join(dir, budgetFile)); err == nil {
 		_ = json.Unmarshal(b, &budgets)
+		_, err := os.Stat(filepath.Join(dir, cleanFile))
+		crashed = err != nil
 	}
-	return s, jobs, budgets
+	_ = os.Remove(filepath.Join(dir, cleanFile)) // until this run closes
+	return s, jobs, budgets, crashed
 }
 
 func (s *spool) path(id string) string { return filepath.Join(s.dir, id+".json") }
@@ -110,12 +119,15 @@ func (s *spool) remove(id string) {
 	}
 }
 
-func (s *spool) saveBudgets(b map[int64]savedBudget) error {
+func (s *spool) saveBudgets(b map[int64]savedBudget, clean bool) error {
 	data, err := json.Marshal(b)
 	if err != nil {
 		return err
 	}
-	return s.write(budgetFile, data)
+	if err := s.write(budgetFile, data); err != nil || !clean {
+		return err
+	}
+	return s.write(cleanFile, nil)
 }
 
 // Err returns the last write failure, or nil.
