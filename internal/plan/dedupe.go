@@ -13,14 +13,21 @@ import (
 	"github.com/sentry-white/sentry-white/internal/sentry"
 )
 
-// dedupeKey identifies a webhook so a second copy is sent once, whatever
-// Request-ID it carries (a replay of a signed body with new ids is still a
-// copy): an event's alert by what it is about — resource, action, the
-// projects it was routed to, event id and the rules that fired —, anything
-// else by its exact body and its projects. The configuration's version is
-// part of the key: after an edit the same webhook routes differently, so it
-// is not a copy of what was sent before.
-func dedupeKey(ev *sentry.Event, body []byte, projects []*config.Project, version string) string {
+// dedupeKey identifies a webhook so a second copy is sent once. An event's
+// alert is keyed on what it is about — resource, action, the projects it
+// was routed to, event id and the rules that fired —, whatever Request-ID
+// it carries. Anything else is keyed on its exact body when a signature
+// chose it (a signed body replayed with new ids is still a copy), else on
+// its Request-ID with the body (Sentry's retry of one delivery); an
+// unsigned body with neither has no key ("") and is always sent: anyone
+// with the token could send it anyway, and a second copy of the same
+// content is what a person testing the relay expects to see arrive. The
+// configuration's version is part of the key: after an edit the same
+// webhook routes differently, so it is not a copy of what was sent before.
+func dedupeKey(ev *sentry.Event, body []byte, projects []*config.Project, version string, signed bool) string {
+	if ev.EventID == "" && !signed && ev.RequestID == "" {
+		return ""
+	}
 	var b strings.Builder
 	b.WriteString(version)
 	b.WriteString(":" + ev.Resource + ":" + ev.Action + ":")
@@ -30,6 +37,9 @@ func dedupeKey(ev *sentry.Event, body []byte, projects []*config.Project, versio
 	if ev.EventID != "" {
 		b.WriteString(":ev:" + ev.EventID + ":" + strings.Join(ev.Rules, "\x00"))
 		return b.String()
+	}
+	if !signed {
+		b.WriteString(":rid:" + ev.RequestID)
 	}
 	sum := sha256.Sum256(body)
 	b.WriteString(":body:" + hex.EncodeToString(sum[:16]))

@@ -115,7 +115,7 @@ func (p *Planner) Plan(x *config.Index, req Request) (*Plan, error) {
 	if ev.Ignored != "" {
 		return &Plan{Outcome: Ignored, Reason: ev.Ignored}, nil
 	}
-	projects, err := p.route(x, req)
+	projects, signed, err := p.route(x, req)
 	if err != nil {
 		return nil, err
 	}
@@ -130,8 +130,8 @@ func (p *Planner) Plan(x *config.Index, req Request) (*Plan, error) {
 		}
 		return &Plan{Outcome: Filtered, Reason: strings.Join(reasons, "; ")}, nil
 	}
-	key := dedupeKey(ev, req.Body, rp.Projects, x.Version)
-	if !p.seen.add(key, p.o.Now()) {
+	key := dedupeKey(ev, req.Body, rp.Projects, x.Version, signed)
+	if key != "" && !p.seen.add(key, p.o.Now()) {
 		return &Plan{Outcome: Duplicate, Reason: "this webhook was already delivered"}, nil
 	}
 	pl := &Plan{Outcome: Send, key: key}
@@ -169,13 +169,14 @@ func (p *Planner) Plan(x *config.Index, req Request) (*Plan, error) {
 // route finds the projects a webhook goes to (contract §4): every project
 // with the slug, narrowed by the signature's organization, then chosen by
 // the payload's organization and host only when several share the slug;
-// unsigned webhooks reach only organizations that accept them.
-func (p *Planner) route(x *config.Index, req Request) ([]*config.Project, error) {
+// unsigned webhooks reach only organizations that accept them. signed
+// reports that a verified signature chose the projects.
+func (p *Planner) route(x *config.Index, req Request) (_ []*config.Project, signed bool, _ error) {
 	ev := req.Event
 	projects := route.BySlug(x, ev)
 	if len(projects) == 0 {
 		_, err := route.Choose(x, ev, nil)
-		return nil, &Error{Kind: NotFound, Msg: err.Error(), Project: strings.Join(ev.ProjectSlugs, ",")}
+		return nil, false, &Error{Kind: NotFound, Msg: err.Error(), Project: strings.Join(ev.ProjectSlugs, ",")}
 	}
 	// The legacy WebHooks plugin never signs its bodies: the client secret
 	// is the integration's, so an unsigned legacy body relies on the token
@@ -185,14 +186,14 @@ func (p *Planner) route(x *config.Index, req Request) ([]*config.Project, error)
 	var unsigned []*config.Project
 	var sigErr error
 	if signedReq {
-		var signed []*config.Project
-		unsigned, signed, sigErr = p.verify(x, projects, req.Body, req.Header)
-		if len(signed) > 0 {
-			chosen, err := route.Choose(x, ev, signed)
+		var verified []*config.Project
+		unsigned, verified, sigErr = p.verify(x, projects, req.Body, req.Header)
+		if len(verified) > 0 {
+			chosen, err := route.Choose(x, ev, verified)
 			if err != nil {
-				return nil, &Error{Kind: NotFound, Msg: err.Error(), Project: strings.Join(ev.ProjectSlugs, ",")}
+				return nil, false, &Error{Kind: NotFound, Msg: err.Error(), Project: strings.Join(ev.ProjectSlugs, ",")}
 			}
-			return chosen, nil
+			return chosen, true, nil
 		}
 	} else {
 		for _, q := range projects {
@@ -206,16 +207,16 @@ func (p *Planner) route(x *config.Index, req Request) ([]*config.Project, error)
 	}
 	chosen, err := route.Choose(x, ev, projects)
 	if err != nil {
-		return nil, &Error{Kind: NotFound, Msg: err.Error(), Project: strings.Join(ev.ProjectSlugs, ",")}
+		return nil, false, &Error{Kind: NotFound, Msg: err.Error(), Project: strings.Join(ev.ProjectSlugs, ",")}
 	}
 	chosen = slices.DeleteFunc(chosen, func(q *config.Project) bool { return !slices.Contains(unsigned, q) })
 	if len(chosen) == 0 {
 		if sigErr == nil {
 			sigErr = sentry.ErrBadSignature
 		}
-		return nil, &Error{Kind: Unauthorized, Msg: sigErr.Error()}
+		return nil, false, &Error{Kind: Unauthorized, Msg: sigErr.Error()}
 	}
-	return chosen, nil
+	return chosen, false, nil
 }
 
 // verify checks Sentry-Hook-Signature over the raw body against the

@@ -981,3 +981,26 @@ func TestOneLogLinePerWebhook(t *testing.T) {
 		t.Errorf("lines %q, want %q", msgs, want)
 	}
 }
+
+// TestUnsignedCopiesWithoutAnEventAreSent: an unsigned webhook that names no
+// event (an issue webhook, an organization without a client secret) and
+// carries no Request-ID cannot be told from a new one of the same content;
+// anyone holding the token can send any body anyway, so a second copy is
+// delivered. The same Request-ID twice is Sentry's own retry: a duplicate.
+func TestUnsignedCopiesWithoutAnEventAreSent(t *testing.T) {
+	e := newEnv(t)
+	body := testdata(t, "issue_created.json")
+	for i := 0; i < 2; i++ {
+		if _, a := e.post("?token="+token, body, "Sentry-Hook-Resource", "issue"); a.Status != "delivered" {
+			t.Fatalf("copy %d: %+v, want delivered", i, a)
+		}
+	}
+	if n := len(e.robot.Messages()); n != 4 { // two robots each
+		t.Fatalf("%d messages, want 4", n)
+	}
+	for i, want := range []string{"delivered", "duplicate"} {
+		if _, a := e.post("?token="+token, body, "Sentry-Hook-Resource", "issue", "Request-ID", "retry-1"); a.Status != want {
+			t.Fatalf("send %d with one Request-ID: %+v, want %s", i, a, want)
+		}
+	}
+}
