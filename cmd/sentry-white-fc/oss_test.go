@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/sentry-white/sentry-white/internal/robottest"
+	"github.com/sentry-white/sentry-white/internal/store"
 	"github.com/sentry-white/sentry-white/internal/store/osstest"
 )
 
@@ -406,4 +407,28 @@ func TestRunOnOSSRefusalsExplained(t *testing.T) {
 		}
 	}
 	srv.Fail(osstest.Fault{})
+}
+
+// TestRunOnLoopbackOSSWithoutRegion: the contract's local test setup,
+// OSS_ENDPOINT=http://127.0.0.1:PORT and keys but no OSS_REGION, starts
+// and delivers (it used to exit: "the bucket's region is unknown"); the
+// signature names cn-hangzhou.
+func TestRunOnLoopbackOSSWithoutRegion(t *testing.T) {
+	srv := osstest.New(ossBucket)
+	defer srv.Close()
+	seedExampleDoc(t, srv)
+	dt := robottest.NewDingTalk(exampleRobot())
+	defer dt.Close()
+	r := startOSSRelayEnv(t, srv, dt, nil)
+	if code, body := post(t, r.base+"/?token=example-token-change-me", legacyEvent(t, 1)); code != 200 {
+		t.Fatalf("webhook: %d %s", code, body)
+	}
+	if n := len(dt.Messages()); n != 1 {
+		t.Fatalf("%d messages, want 1", n)
+	}
+	for _, q := range srv.Requests() {
+		if q.Region != store.DefaultLocalRegion {
+			t.Errorf("%s %s signed for region %q, want %q", q.Method, q.Path, q.Region, store.DefaultLocalRegion)
+		}
+	}
 }

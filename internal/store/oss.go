@@ -182,6 +182,12 @@ func endpointHost(endpoint string) string {
 	return strings.ToLower(u.Hostname())
 }
 
+// DefaultLocalRegion is the region signed for when the endpoint is a local
+// S3/OSS-compatible server (an IP address or localhost) and neither
+// OSS_REGION nor FC_REGION names one: such a server has no region to
+// name, and the programs should not refuse to start for it.
+const DefaultLocalRegion = "cn-hangzhou"
+
 // RegionFromEndpoint returns the region ID an OSS endpoint names:
 // cn-hangzhou for oss-cn-hangzhou.aliyuncs.com, oss-cn-hangzhou-internal.
 // aliyuncs.com, BUCKET.oss-cn-hangzhou.aliyuncs.com or the dual-stack
@@ -264,6 +270,9 @@ func NewOSS(cfg OSSConfig) (*OSS, error) {
 	}
 	if region == "" {
 		region = RegionFromEndpoint(u.Host)
+	}
+	if region == "" && (host == "localhost" || net.ParseIP(host) != nil) {
+		region = DefaultLocalRegion // a local test server: no region to name, none checked
 	}
 	if region == "" {
 		return nil, fmt.Errorf("oss: the bucket's region is unknown for endpoint %s: set OSS_REGION to the bucket's region ID, e.g. cn-hangzhou (V4 signatures name it; on Function Compute FC_REGION is used when the endpoint names no region)", u.Scheme+"://"+u.Host)
