@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -126,7 +127,11 @@ func (d *Document) Normalize() {
 		}
 	}
 	// Names are for people; where one is missing, show what identifies it.
+	// Mobiles are taken as people write them (+86 138 0013 8000).
 	for i := range d.Owners {
+		if o := &d.Owners[i]; o.Mobile != "" {
+			o.Mobile = NormalizeMobile(o.Mobile)
+		}
 		if o := &d.Owners[i]; strings.TrimSpace(o.Name) == "" {
 			o.Name = o.Mobile
 			for _, k := range Kinds() {
@@ -157,6 +162,41 @@ func firstNonEmpty(vals ...string) string {
 
 // ValidMobile reports whether s is a mobile number a robot can @-mention.
 func ValidMobile(s string) bool { return mobileMatch(s) }
+
+// NormalizeMobile turns a mainland number as people type or paste it
+// (+86 138 0013 8000, 138-0013-8000, (0086)13800138000, full-width digits)
+// into the 11 digits the chat tools @-mention; an international number
+// keeps the chat tools' +852-12345678 form, without spaces. Anything else
+// comes back with its spaces removed, for Validate to name.
+func NormalizeMobile(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r >= '０' && r <= '９':
+			return '0' + (r - '０')
+		case r == '＋':
+			return '+'
+		case r == '－' || r == '‐' || r == '‑' || r == '–' || r == '—' || r == '−':
+			return '-'
+		case r == '（':
+			return '('
+		case r == '）':
+			return ')'
+		case unicode.IsSpace(r):
+			return -1
+		}
+		return r
+	}, s)
+	bare := strings.NewReplacer("-", "", "(", "", ")", "", ".", "").Replace(s)
+	for _, prefix := range []string{"+86", "0086", "86", ""} {
+		if rest, ok := strings.CutPrefix(bare, prefix); ok && len(rest) == 11 && rest[0] == '1' && strings.Trim(rest, "0123456789") == "" {
+			return rest
+		}
+	}
+	if !strings.HasPrefix(s, "+") {
+		return bare
+	}
+	return strings.NewReplacer("(", "", ")", "").Replace(s)
+}
 
 // ValidSlug reports whether s is a usable Sentry slug.
 func ValidSlug(s string) bool { return slugMatch(s) }

@@ -881,8 +881,8 @@ func TestNormalizeMobile(t *testing.T) {
 		"+852-12345678":     "+852-12345678",
 		"138-0013-8000":     "13800138000",
 	} {
-		if got := normalizeMobile(in); got != want {
-			t.Errorf("normalizeMobile(%q) = %q, want %q", in, got, want)
+		if got := config.NormalizeMobile(in); got != want {
+			t.Errorf("NormalizeMobile(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

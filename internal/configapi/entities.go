@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
@@ -331,7 +330,7 @@ var owners = &entity[config.Owner]{
 	},
 	normalize: func(v *config.Owner) {
 		v.Name = strings.TrimSpace(v.Name)
-		v.Mobile = normalizeMobile(v.Mobile)
+		v.Mobile = config.NormalizeMobile(v.Mobile)
 		for k, id := range v.IDs {
 			if id = strings.TrimSpace(id); id != "" {
 				v.IDs[k] = id
@@ -353,40 +352,6 @@ var owners = &entity[config.Owner]{
 		}
 		return nil
 	},
-}
-
-// normalizeMobile turns a mainland number as people type or paste it
-// (+86 138 0013 8000, 138-0013-8000, (0086)13800138000, full-width digits)
-// into the 11 digits the chat tools @-mention; an international number
-// keeps the chat tools' +852-12345678 form, without spaces.
-func normalizeMobile(s string) string {
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case r >= '０' && r <= '９':
-			return '0' + (r - '０')
-		case r == '＋':
-			return '+'
-		case r == '－' || r == '‐' || r == '‑' || r == '–' || r == '—' || r == '−':
-			return '-'
-		case r == '（':
-			return '('
-		case r == '）':
-			return ')'
-		case unicode.IsSpace(r):
-			return -1
-		}
-		return r
-	}, s)
-	bare := strings.NewReplacer("-", "", "(", "", ")", "", ".", "").Replace(s)
-	for _, prefix := range []string{"+86", "0086", "86", ""} {
-		if rest, ok := strings.CutPrefix(bare, prefix); ok && len(rest) == 11 && rest[0] == '1' && strings.Trim(rest, "0123456789") == "" {
-			return rest
-		}
-	}
-	if !strings.HasPrefix(s, "+") {
-		return bare
-	}
-	return strings.NewReplacer("(", "", ")", "").Replace(s)
 }
 
 var robots = &entity[config.Robot]{

@@ -154,8 +154,8 @@ func TestNormalizeMobileAsTyped(t *testing.T) {
 		"+852 1234 5678": "+85212345678",
 		"12345":          "12345",
 	} {
-		if got := normalizeMobile(in); got != want {
-			t.Errorf("normalizeMobile(%q) = %q, want %q", in, got, want)
+		if got := config.NormalizeMobile(in); got != want {
+			t.Errorf("NormalizeMobile(%q) = %q, want %q", in, got, want)
 		}
 	}
 	// Through the API, the stored mobile is the normalized one.

@@ -426,28 +426,10 @@ func firstOf(vals ...string) string {
 }
 
 // NormalizeMobile turns a phone number as people type it (+86 138-0013-8000,
-// 0086 13800138000, full-width digits) into the form DingTalk @-mentions:
-// 13800138000, or +852-12345678 style for other countries.
+// 0086 13800138000, full-width digits) into the form DingTalk @-mentions
+// (config.NormalizeMobile), and reports whether that is a mobile number.
 func NormalizeMobile(s string) (string, bool) {
-	var b strings.Builder
-	for _, c := range strings.TrimSpace(s) {
-		switch {
-		case c >= '０' && c <= '９':
-			b.WriteRune('0' + (c - '０'))
-		case c == '＋':
-			b.WriteByte('+')
-		case c == ' ', c == '-', c == '(', c == ')', c == '.', c == '\u00a0', c == '\u3000', c == '–', c == '—', c == '（', c == '）':
-		default:
-			b.WriteRune(c)
-		}
-	}
-	m := b.String()
-	for _, cc := range []string{"+86", "0086", "86"} {
-		if rest, ok := strings.CutPrefix(m, cc); ok && len(rest) == 11 && config.ValidMobile(rest) {
-			m = rest
-			break
-		}
-	}
+	m := config.NormalizeMobile(strings.TrimSpace(s))
 	if !config.ValidMobile(m) {
 		return "", false
 	}

@@ -1004,3 +1004,81 @@ func TestUnsignedCopiesWithoutAnEventAreSent(t *testing.T) {
 		}
 	}
 }
+
+// TestHandWrittenMobilesAreNormalized: a document written by hand with
+// mobiles as people write them (+86 138 0013 8000, 138-0013-8000) is
+// valid, and the robot @-mentions the 11 digits.
+func TestHandWrittenMobilesAreNormalized(t *testing.T) {
+	e := newEnv(t)
+	doc := `{"schema": 1, "webhook_token": "` + token + `",
+ "owners": [{"id": 1, "name": "张三", "mobile": "+86 138 0013 8000"}, {"id": 2, "name": "李四", "mobile": "139-0013-9000"},
+            {"id": 3, "name": "王五", "mobile": "+8613700137000"}],
+ "robots": [{"id": 1, "name": "群", "kind": "dingtalk", "access_token": "robot-kw-token", "keyword": "详情"}],
+ "projects": [{"id": 1, "name": "商城后台", "slug": "mall-api", "owner_ids": [1, 2, 3], "robot_ids": [1]}]}`
+	if err := os.WriteFile(filepath.Join(e.dir, "api", "v1", "config.json"), []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.h.o.Docs.Refresh(context.Background()); err != nil {
+		t.Fatalf("the relay refused the document: %v", err)
+	}
+	if code, a := e.post("?token="+token, testdata(t, "legacy_saas.json")); code != 200 {
+		t.Fatalf("%d %+v", code, a)
+	}
+	msgs := e.robot.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages, want 1", len(msgs))
+	}
+	want := []string{"13800138000", "13900139000", "13700137000"}
+	if got := msgs[0].AtMobiles; !slices.Equal(got, want) {
+		t.Errorf("atMobiles %v, want %v", got, want)
+	}
+	for _, m := range want {
+		if !strings.Contains(msgs[0].Text, "@"+m) {
+			t.Errorf("the text does not @ %s: %q", m, msgs[0].Text)
+		}
+	}
+}
+
+// TestHandWrittenSecretWithoutSEC: DingTalk's signing secrets start with
+// SEC, and the configurator says so to a person pasting one; but a
+// document written by hand with another secret is not refused whole by
+// the relay (every project would stop alerting): the robot is signed with
+// it, and the robot decides.
+func TestHandWrittenSecretWithoutSEC(t *testing.T) {
+	e := newEnv(t)
+	e.robot.Close()
+	e.robot = robottest.NewDingTalk(robottest.DingTalkRobot{Token: "robot-kw-token", Secret: "test-secret", Keywords: []string{"详情"}})
+	t.Cleanup(e.robot.Close)
+	h := mustNew(t, Options{
+		Docs: e.h.o.Docs,
+		Dispatch: dispatch.Options{
+			Senders: notifiers.Senders(func(k string) string {
+				if k == "SENTRY_WHITE_DINGTALK_API" {
+					return e.robot.URL()
+				}
+				return ""
+			}, nil),
+		},
+	})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	doc := `{"schema": 1, "webhook_token": "` + token + `",
+ "owners": [{"id": 1, "name": "张三", "mobile": "13800138000"}],
+ "robots": [{"id": 1, "name": "群", "kind": "dingtalk", "access_token": "robot-kw-token", "secret": "test-secret", "keyword": "详情"}],
+ "projects": [{"id": 1, "name": "商城后台", "slug": "mall-api", "owner_ids": [1], "robot_ids": [1]}]}`
+	if err := os.WriteFile(filepath.Join(e.dir, "api", "v1", "config.json"), []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.h.o.Docs.Refresh(context.Background()); err != nil {
+		t.Fatalf("the relay refused the document: %v", err)
+	}
+	resp, err := http.Post(srv.URL+"/?token="+token, "application/json", bytes.NewReader(testdata(t, "legacy_saas.json")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(e.robot.Messages()) != 1 || len(e.robot.Rejected()) != 0 {
+		t.Fatalf("%d %s; %d messages, rejected %v", resp.StatusCode, body, len(e.robot.Messages()), e.robot.Rejected())
+	}
+}

@@ -55,9 +55,8 @@ var Kind = &notify.Kind{
 		b, err := Body(m)
 		return []json.RawMessage{b}, err
 	},
-	ParseURL:   parseURL,
-	Explain:    Explain,
-	CheckRobot: checkRobot,
+	ParseURL: parseURL,
+	Explain:  Explain,
 }
 
 const name = "dingtalk"
@@ -68,13 +67,6 @@ func parseURL(u *url.URL) (string, bool) {
 		return t, true
 	}
 	return "", false
-}
-
-func checkRobot(r *config.Robot) []*config.FieldError {
-	if s := r.Secret.Reveal(); s != "" && !strings.HasPrefix(s, "SEC") {
-		return []*config.FieldError{{Field: "secret", Msg: "a DingTalk 加签 secret starts with SEC"}}
-	}
-	return nil
 }
 
 // Notifier posts to DingTalk robots. It is safe for concurrent use.
