@@ -14,19 +14,22 @@ import (
 // sentry-white's objects in the store (api/v1/originals, projects, robots,
 // responsible_people) into api/v1/config.json, as the page's 从旧版导入
 // does, and prints what it created and what it could not. It fails only
-// when nothing could be read (no such data, the store unreachable), the
-// write failed, or a document with entries is there and -replace is not
-// given.
+// when nothing could be read (no such data, the store unreachable) or the
+// write failed (contract §6). A document already there is replaced, and
+// kept in the history; -dry-run shows first what would be replaced.
 func importOriginal(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("sentry-white import-original", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: sentry-white import-original [-store LOC] [-replace] [-dry-run]")
+		fmt.Fprintln(fs.Output(), "usage: sentry-white import-original [-store LOC] [-dry-run]")
 		fmt.Fprintln(fs.Output(), "Converts the original sentry-white's data (api/v1/originals, projects, robots, responsible_people) into api/v1/config.json; the original's objects are left as they are.")
 		fs.PrintDefaults()
 	}
 	storeLoc := fs.String("store", "", "the store holding the original's data: file:DIR or oss://BUCKET/PREFIX (default: env SENTRY_WHITE_STORE, else the store chosen on the settings page, else ./sentry-white-data)")
-	replace := fs.Bool("replace", false, "replace a configuration document that already has entries (the replaced version is kept in the history)")
+	// Replacing is the default (the contract fails the command only when
+	// nothing could be read); -replace is still accepted from scripts
+	// written for the version that asked for it.
+	_ = fs.Bool("replace", true, "accepted for compatibility: a document already in the store is always replaced, and kept in the history")
 	dryRun := fs.Bool("dry-run", false, "print what would be created without writing")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -44,7 +47,7 @@ func importOriginal(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	res, err := api.ImportOriginal(ctx, configapi.ImportOriginalOptions{Replace: *replace, DryRun: *dryRun})
+	res, err := api.ImportOriginal(ctx, configapi.ImportOriginalOptions{Replace: true, DryRun: *dryRun})
 	if err != nil {
 		return fmt.Errorf("import-original: %w", err)
 	}
@@ -64,7 +67,7 @@ func importOriginal(ctx context.Context, args []string, getenv func(string) stri
 	default:
 		fmt.Fprintf(stdout, "\nWrote api/v1/config.json in %s: %s", loc, summary)
 		if res.Replaced {
-			fmt.Fprint(stdout, " (the document it replaced is kept in the history)")
+			fmt.Fprint(stdout, " (the document it replaced is kept in the history: sentry-white's 历史 / 历史版本 / History page restores it)")
 		}
 		fmt.Fprintln(stdout, ". The original's objects are left as they were, so it keeps running until Sentry gets the new URL.")
 	}

@@ -160,7 +160,9 @@ func TestImportOriginalCommandRefusals(t *testing.T) {
 		t.Error("a document was written to an empty store")
 	}
 
-	// A document with entries is there: left alone without -replace.
+	// A document with entries is there: the contract fails the command
+	// only when nothing could be read, so it is replaced, and kept in the
+	// history; -dry-run says so first and writes nothing.
 	dir := originaltest.Folder(t)
 	docs := docstore.NewDocs(store.NewFile(dir), "api/")
 	d := config.Empty()
@@ -168,26 +170,28 @@ func TestImportOriginalCommandRefusals(t *testing.T) {
 	if _, err := docs.Save(t.Context(), d, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := importCmd(t, nil, "-store", "file:"+dir, "-dry-run"); err == nil {
-		t.Error("a dry run over a document with entries, without -replace, succeeded")
-	}
-	out, err = importCmd(t, nil, "-store", "file:"+dir)
-	if err == nil || !strings.Contains(err.Error(), "-replace") {
-		t.Fatalf("over a document: %v\n%s", err, out)
-	}
-	out, err = importCmd(t, nil, "-store", "file:"+dir, "-replace", "-dry-run")
+	out, err = importCmd(t, nil, "-store", "file:"+dir, "-dry-run")
 	if err != nil || !strings.Contains(out, "Dry run: nothing written") || !strings.Contains(out, "replacing") {
 		t.Fatalf("dry run: %v\n%s", err, out)
 	}
 	if got, _, _ := docs.Load(t.Context()); len(got.Owners) != 1 {
 		t.Fatal("the dry run wrote")
 	}
-	out, err = importCmd(t, nil, "-store", "file:"+dir, "-replace")
+	out, err = importCmd(t, nil, "-store", "file:"+dir)
 	if err != nil || !strings.Contains(out, "kept in the history") {
-		t.Fatalf("replace: %v\n%s", err, out)
+		t.Fatalf("over a document: %v\n%s", err, out)
 	}
 	if got, _, _ := docs.Load(t.Context()); len(got.Owners) != 3 {
 		t.Errorf("after the replace: %+v", got.Owners)
+	}
+	hist, err := docs.History(t.Context())
+	if err != nil || len(hist) == 0 {
+		t.Fatalf("the replaced document is not in the history: %v %v", hist, err)
+	}
+	// Run again: the same import, nothing to write; -replace still parses.
+	out, err = importCmd(t, nil, "-store", "file:"+dir, "-replace")
+	if err != nil || !strings.Contains(out, "Nothing to write") {
+		t.Fatalf("again: %v\n%s", err, out)
 	}
 
 	if _, err := importCmd(t, nil, "-store", "file:"+dir, "extra"); err == nil {

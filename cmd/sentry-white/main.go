@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	fs.SetOutput(stdout)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: sentry-white [-store LOC] [-addr 127.0.0.1:PORT] [-no-browser]")
-		fmt.Fprintln(fs.Output(), "       sentry-white import-original [-store LOC] [-replace] [-dry-run]")
+		fmt.Fprintln(fs.Output(), "       sentry-white import-original [-store LOC] [-dry-run]")
 		fs.PrintDefaults()
 	}
 	storeLoc := fs.String("store", "", "configuration store: relay+https://RELAY-URL (the relay's own store, through its admin API; the key in SENTRY_WHITE_ADMIN_KEY or on the settings page), file:DIR, or oss://BUCKET/PREFIX (OSS_ENDPOINT, OSS_REGION, ALIBABA_CLOUD_ACCESS_KEY_*) (default: env SENTRY_WHITE_STORE, else the store chosen on the settings page, else ./sentry-white-data)")
