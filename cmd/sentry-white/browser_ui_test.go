@@ -229,6 +229,9 @@ func TestBrowserRefusedWebhooks(t *testing.T) {
 	tb.waitFor(`document.getElementById("deliveries-rows").textContent.includes("Webhook 地址里的令牌不对")`)
 	// The filter shows refusals alone.
 	tb.choose("deliveries-filter-result", "refused")
+	// (The unfiltered rows were two refusals too: wait for the filtered
+	// answer, or the click below hits a row it is replacing.)
+	tb.waitFor(`document.getElementById("deliveries-rows").dataset.query === "result=refused"`)
 	tb.waitFor(`document.querySelectorAll("#deliveries-rows tr").length === 2`)
 
 	// Add the unknown project in one click.

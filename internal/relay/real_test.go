@@ -18,7 +18,6 @@ import (
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
 	"github.com/sentry-white/sentry-white/internal/docstore"
-	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/notify/dingtalk"
 	"github.com/sentry-white/sentry-white/internal/robottest"
@@ -75,13 +74,8 @@ func newRealEnv(t *testing.T) (*env, *robottest.DingTalk) {
 	e.h = mustNew(t, Options{
 		Docs: docstore.NewCache(backend, store.ConfigKey("api/"), time.Hour),
 		Dispatch: dispatch.Options{
-			Senders: notifiers.Senders(func(k string) string {
-				if k == "SENTRY_WHITE_DINGTALK_API" {
-					return e.robot.URL()
-				}
-				return ""
-			}, nil),
-			Policy: notify.Policy{Attempts: 2, Base: time.Millisecond, Max: 2 * time.Millisecond},
+			Senders: dingTalkAt(e.robot.URL()),
+			Policy:  notify.Policy{Attempts: 2, Base: time.Millisecond, Max: 2 * time.Millisecond},
 		},
 		// Edited bodies share their original's event: a relay would
 		// rightly take the second for a copy, so none is remembered.

@@ -113,13 +113,8 @@ func newEnv(t *testing.T, mutate ...func(*Options)) *env {
 	o := Options{
 		Docs: docstore.NewCache(backend, store.ConfigKey("api/"), time.Hour),
 		Dispatch: dispatch.Options{
-			Senders: notifiers.Senders(func(k string) string {
-				if k == "SENTRY_WHITE_DINGTALK_API" {
-					return e.robot.URL()
-				}
-				return ""
-			}, nil),
-			Policy: notify.Policy{Attempts: 4, Base: time.Millisecond, Max: 5 * time.Millisecond},
+			Senders: dingTalkAt(e.robot.URL()),
+			Policy:  notify.Policy{Attempts: 4, Base: time.Millisecond, Max: 5 * time.Millisecond},
 		},
 		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
@@ -130,6 +125,17 @@ func newEnv(t *testing.T, mutate ...func(*Options)) *env {
 	e.srv = httptest.NewServer(e.h)
 	t.Cleanup(e.srv.Close)
 	return e
+}
+
+// dingTalkAt is every kind's sender, DingTalk's posting to base (a
+// stand-in).
+func dingTalkAt(base string) map[string]notify.Sender {
+	return notifiers.Senders(func(k string) string {
+		if k == "SENTRY_WHITE_DINGTALK_API" {
+			return base
+		}
+		return ""
+	}, nil)
 }
 
 // mustNew wires a handler as the program does.
@@ -1052,12 +1058,7 @@ func TestHandWrittenSecretWithoutSEC(t *testing.T) {
 	h := mustNew(t, Options{
 		Docs: e.h.o.Docs,
 		Dispatch: dispatch.Options{
-			Senders: notifiers.Senders(func(k string) string {
-				if k == "SENTRY_WHITE_DINGTALK_API" {
-					return e.robot.URL()
-				}
-				return ""
-			}, nil),
+			Senders: dingTalkAt(e.robot.URL()),
 		},
 	})
 	srv := httptest.NewServer(h)

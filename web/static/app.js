@@ -1472,6 +1472,9 @@
     }
     if (learned) fillDeliveryFilters();
     renderDeliveries(data, f.project || f.robot || f.result);
+    // The rows shown answer this query (tests wait on it after a filter
+    // change rather than on rows an earlier answer left).
+    $("#deliveries-rows").dataset.query = qs;
   }
 
   function configuredSlug(slug) {
