@@ -122,8 +122,12 @@ func newTab(t *testing.T, in *instance) *tab {
 		t.Skipf("skipping the browser test: %v", browserErr)
 	}
 	tb := &tab{t: t, in: in}
-	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithListener(tb.listen))
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	// Each tab in a browser context of its own: the page keeps its
+	// language and guide in localStorage per origin, and a later test's
+	// configurator may get an earlier one's port. The whole test has four
+	// minutes (each wait has its own 20 s), for -race on loaded machines.
+	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext(), chromedp.WithListener(tb.listen))
+	ctx, cancelTimeout := context.WithTimeout(ctx, 4*time.Minute)
 	tb.ctx = ctx
 	t.Cleanup(func() {
 		// A round trip: every event before it has reached listen.
@@ -214,10 +218,18 @@ func (tb *tab) open() {
 	tb.waitFor(`document.getElementById("store-loc").textContent.startsWith("file:")`)
 }
 
-// page switches to a page with the navigation.
+// page switches to a page with the navigation and waits until the page
+// has loaded what it reads from the server (its data-loads changed), so
+// no answer arriving later rewrites what the test does next.
 func (tb *tab) page(name string) {
 	tb.t.Helper()
-	tb.do(chromedp.Click(chromedp.ID("nav-"+name)), chromedp.WaitVisible(chromedp.ID("page-"+name)))
+	id := "page-" + name
+	shown := eval[bool](tb, fmt.Sprintf(`!document.getElementById(%q).hidden`, id))
+	before := eval[string](tb, fmt.Sprintf(`document.getElementById(%q).dataset.loads || ""`, id))
+	tb.do(chromedp.Click(chromedp.ID("nav-"+name)), chromedp.WaitVisible(chromedp.ID(id)))
+	if !shown {
+		tb.waitFor(fmt.Sprintf(`(document.getElementById(%q).dataset.loads || "") !== %q`, id, before))
+	}
 }
 
 // fill sets the values of inputs by id, in pairs.

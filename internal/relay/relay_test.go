@@ -583,6 +583,7 @@ func TestLogsCarryNoSecret(t *testing.T) {
 	e.robot.FailNext(robottest.Fault500)
 	e.post("?token="+token, testdata(t, "issue_created.json"), "Sentry-Hook-Resource", "issue")
 	http.Get(e.srv.URL + "/")
+	e.srv.Close() // every handler has ended and logged
 	logs := e.logs.String()
 	// Each webhook's line names the robots it went to (first 研发告警群).
 	if !strings.Contains(logs, `"robot":"研发告警群`) || !strings.Contains(logs, `"latency_ms"`) {
@@ -961,6 +962,9 @@ func TestOneLogLinePerWebhook(t *testing.T) {
 	if code, a := e.post("?token="+token, testdata(t, "event_alert.json"), hdr...); code != 200 || a.Status != "delivered" {
 		t.Fatalf("%d %+v", code, a)
 	}
+	// The line is written after the answer is on the wire: closing the
+	// server waits for the handler to end.
+	e.srv.Close()
 	lines := e.logLines("one-line-0001")
 	if len(lines) != 1 || lines[0]["msg"] != "webhook answered" || lines[0]["robot"] != "研发告警群,运维群" ||
 		lines[0]["robots"] != float64(2) || lines[0]["status"] != float64(200) || lines[0]["latency_ms"] == nil {

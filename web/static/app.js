@@ -1693,9 +1693,24 @@
 
   // ---- pages ----
 
+  // loadPage fills a page that reads from the server when it is shown. The
+  // page's data-loads counts its loads that have ended (failed ones too):
+  // whoever waits for the page (a test) waits for it to change.
   function loadPage(page) {
     const loaders = { webhook: loadWebhook, history: loadHistory, deliveries: loadDeliveries, settings: loadSettings };
-    if (loaders[page]) safe(loaders[page])();
+    const section = $("#page-" + page);
+    const loaded = () => { section.dataset.loads = String(Number(section.dataset.loads || 0) + 1); };
+    if (loaders[page]) {
+      safe(async () => {
+        try {
+          await loaders[page]();
+        } finally {
+          loaded();
+        }
+      })();
+    } else {
+      loaded();
+    }
     document.dispatchEvent(new CustomEvent("sw:page", { detail: page }));
   }
 
