@@ -306,16 +306,7 @@ func twoOrgDoc(secretA, secretB string) *config.Document {
 
 func (e *env) useDoc(d *config.Document) {
 	e.t.Helper()
-	_, tag, err := e.docs.Load(context.Background())
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if _, err := e.docs.Save(context.Background(), d, tag); err != nil {
-		e.t.Fatal(err)
-	}
-	if err := e.h.o.Docs.Refresh(context.Background()); err != nil {
-		e.t.Fatal(err)
-	}
+	e.edit(func(cur *config.Document) { *cur = *d })
 }
 
 func realBody(t *testing.T, name string) []byte {

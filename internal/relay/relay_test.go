@@ -351,18 +351,13 @@ func TestSignature(t *testing.T) {
 	}
 	// An organization that requires signatures refuses the unsigned legacy
 	// body (require_signature).
-	d, tag, _ := e.docs.Load(context.Background())
-	for i := range d.Organizations {
-		if d.Organizations[i].Slug == "other" {
-			d.Organizations[i].RequireSignature = true
+	e.edit(func(d *config.Document) {
+		for i := range d.Organizations {
+			if d.Organizations[i].Slug == "other" {
+				d.Organizations[i].RequireSignature = true
+			}
 		}
-	}
-	if _, err := e.docs.Save(context.Background(), d, tag); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.h.o.Docs.Refresh(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	})
 	legacy2 := bytes.ReplaceAll(legacy, []byte(`"id": "`), []byte(`"id": "9`)) // another alert, not a copy
 	if code, a := e.post("?token="+token, legacy2); code != 401 || !strings.Contains(a.Error, "require_signature") {
 		t.Errorf("unsigned legacy body for an organization that requires signatures: %d %+v, want 401", code, a)
@@ -623,14 +618,9 @@ func TestDuplicateSentOnce(t *testing.T) {
 	}
 	// After an edit of the configuration the same webhook routes anew: it
 	// is not a copy of what was sent.
-	d, tag, _ := e.docs.Load(context.Background())
-	d.Projects[0].RobotIDs = []int64{2}
-	if _, err := e.docs.Save(context.Background(), d, tag); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.h.o.Docs.Refresh(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	e.edit(func(d *config.Document) {
+		d.Projects[0].RobotIDs = []int64{2}
+	})
 	if _, a := e.post("?token="+token, legacy); a.Status != "delivered" || len(a.Delivered) != 1 {
 		t.Errorf("after an edit: %+v", a)
 	}
@@ -639,14 +629,9 @@ func TestDuplicateSentOnce(t *testing.T) {
 func TestRepeatWindowCollapses(t *testing.T) {
 	now := time.Now()
 	e := newEnv(t, func(o *Options) { o.Now = func() time.Time { return now } })
-	d, tag, _ := e.docs.Load(context.Background())
-	d.Projects[0].RepeatWindowSeconds = 600
-	if _, err := e.docs.Save(context.Background(), d, tag); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.h.o.Docs.Refresh(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	e.edit(func(d *config.Document) {
+		d.Projects[0].RepeatWindowSeconds = 600
+	})
 	// Each repeat is a new event of the same issue.
 	send := func(rid string) answer {
 		body := strings.ReplaceAll(string(testdata(t, "legacy_saas.json")), "9f2c1b7d3a4e4c8b8e6f1a2b3c4d5e6f", "9f2c1b7d3a4e4c8b8e6f1a2b3c4d5e"+rid)
@@ -866,14 +851,9 @@ func TestHandoffChunks(t *testing.T) {
 // issue goes out (and says how many were collapsed meanwhile).
 func TestFailedFirstAlertDoesNotSwallowRepeats(t *testing.T) {
 	e := newEnv(t)
-	d, tag, _ := e.docs.Load(context.Background())
-	d.Projects[0].RepeatWindowSeconds = 600
-	if _, err := e.docs.Save(context.Background(), d, tag); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.h.o.Docs.Refresh(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	e.edit(func(d *config.Document) {
+		d.Projects[0].RepeatWindowSeconds = 600
+	})
 	send := func(n string) (int, answer) {
 		body := strings.ReplaceAll(string(testdata(t, "legacy_saas.json")), "9f2c1b7d3a4e4c8b8e6f1a2b3c4d5e6f", "9f2c1b7d3a4e4c8b8e6f1a2b3c4d5e"+n)
 		return e.post("?token="+token, []byte(body))
@@ -913,14 +893,9 @@ func TestReplayWithNewRequestIDIsADuplicate(t *testing.T) {
 // repeat window leave no trace of their titles in the relay's memory.
 func TestHugeTitlesDoNotStay(t *testing.T) {
 	e := newEnv(t)
-	d, tag, _ := e.docs.Load(context.Background())
-	d.Projects[0].RepeatWindowSeconds = 600
-	if _, err := e.docs.Save(context.Background(), d, tag); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.h.o.Docs.Refresh(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	e.edit(func(d *config.Document) {
+		d.Projects[0].RepeatWindowSeconds = 600
+	})
 	heap := func() uint64 {
 		runtime.GC()
 		var m runtime.MemStats
@@ -938,6 +913,22 @@ func TestHugeTitlesDoNotStay(t *testing.T) {
 	}
 	if grew := int64(heap()) - int64(before); grew > 16<<20 {
 		t.Errorf("the heap grew by %d MB after 40 alerts with 2 MB titles; their titles are kept", grew>>20)
+	}
+}
+
+// edit changes the stored document and has the relay read it.
+func (e *env) edit(change func(d *config.Document)) {
+	e.t.Helper()
+	d, tag, err := e.docs.Load(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	change(d)
+	if _, err := e.docs.Save(context.Background(), d, tag); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.h.o.Docs.Refresh(context.Background()); err != nil {
+		e.t.Fatal(err)
 	}
 }
 
