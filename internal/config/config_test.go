@@ -213,3 +213,27 @@ func TestMinimalHandWrittenDocument(t *testing.T) {
 		t.Errorf("names not filled: %+v %+v %+v", d.Owners[0], d.Projects[0], d.Organizations[0])
 	}
 }
+
+// TestNormalizeMobile: mobiles as people type or paste them become what
+// the chat tools @-mention.
+func TestNormalizeMobile(t *testing.T) {
+	for in, want := range map[string]string{
+		"13800138000":       "13800138000",
+		"+86 13800138000":   "13800138000",
+		"+86 138 0013 8000": "13800138000",
+		"+86-138-0013-8000": "13800138000",
+		"138-0013-8000":     "13800138000",
+		"138 0013 8000":     "13800138000",
+		"(0086)13800138000": "13800138000",
+		"8613800138000":     "13800138000",
+		"１３８００１３８０００":       "13800138000",
+		"＋８６ １３８－００１３－８０００": "13800138000",
+		"+852-12345678":  "+852-12345678",
+		"+852 1234 5678": "+85212345678",
+		"12345":          "12345",
+	} {
+		if got := NormalizeMobile(in); got != want {
+			t.Errorf("NormalizeMobile(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

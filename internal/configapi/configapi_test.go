@@ -873,20 +873,6 @@ func TestTokenFromURL(t *testing.T) {
 	}
 }
 
-func TestNormalizeMobile(t *testing.T) {
-	for in, want := range map[string]string{
-		"138 0013 8000":     "13800138000",
-		"+86 13800138000":   "13800138000",
-		"+86-138-0013-8000": "13800138000",
-		"+852-12345678":     "+852-12345678",
-		"138-0013-8000":     "13800138000",
-	} {
-		if got := config.NormalizeMobile(in); got != want {
-			t.Errorf("NormalizeMobile(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestJunkNeverFails sends malformed bodies and ids to every endpoint: each
 // answer is a 4xx (or a success), never a server error or a panic.
 func TestJunkNeverFails(t *testing.T) {
