@@ -123,6 +123,24 @@ func counts(d *config.Document) map[string]int {
 		"robots": len(d.Robots), "projects": len(d.Projects)}
 }
 
+// replacing reads the document a request is about to replace whole: the
+// store, the current document and its ETag; errStale when the request's
+// If-Match names another version.
+func (s *Server) replacing(r *http.Request) (*docstore.Docs, *config.Document, string, error) {
+	docs, err := s.docs()
+	if err != nil {
+		return nil, nil, "", err
+	}
+	cur, _, tag, err := s.current(r.Context())
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if want, pinned := ifMatch(r); pinned && !sameETag(want, tag) {
+		return nil, nil, "", errStale
+	}
+	return docs, cur, tag, nil
+}
+
 // importDocument replaces the whole document with a valid upload.
 func (s *Server) importDocument(w http.ResponseWriter, r *http.Request) {
 	d, err := parseUpload(w, r)
@@ -130,18 +148,9 @@ func (s *Server) importDocument(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	docs, err := s.docs()
+	docs, cur, tag, err := s.replacing(r)
 	if err != nil {
 		s.fail(w, r, err)
-		return
-	}
-	cur, _, tag, err := s.current(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if want, pinned := ifMatch(r); pinned && !sameETag(want, tag) {
-		s.fail(w, r, errStale)
 		return
 	}
 	token := keepToken(d, cur)
@@ -435,21 +444,12 @@ func (s *Server) historyDiff(w http.ResponseWriter, r *http.Request) {
 
 // restore makes a kept version the current document.
 func (s *Server) restore(w http.ResponseWriter, r *http.Request) {
-	docs, err := s.docs()
+	docs, cur, tag, err := s.replacing(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	id := r.PathValue("id")
-	cur, _, tag, err := s.current(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if want, pinned := ifMatch(r); pinned && !sameETag(want, tag) {
-		s.fail(w, r, errStale)
-		return
-	}
 	data, err := docs.ReadVersion(r.Context(), id)
 	var d *config.Document
 	if err == nil {
