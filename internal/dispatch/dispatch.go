@@ -350,36 +350,28 @@ func (d *Dispatcher) restoreBudgets(saved map[int64]savedBudget, jobs []*Job, cr
 	if crashed {
 		d.spentAt = now
 		for _, st := range d.robots {
-			d.spend(st)
+			d.spend(st, now)
 		}
 		d.log.Warn("the last run did not stop cleanly: robots send again once a rate window has passed")
 	}
 	for _, j := range jobs {
-		if _, ok := d.robots[j.RobotID]; ok {
-			continue
-		}
-		st := d.state(j)
-		for _, l := range d.budget(j.Kind).Limits {
-			for len(st.sent) < l.N {
-				st.sent = append(st.sent, now)
-			}
+		if _, ok := d.robots[j.RobotID]; !ok {
+			st := &robotState{id: j.RobotID, kind: j.Kind}
+			d.robots[j.RobotID] = st
+			d.spend(st, now)
 		}
 	}
 }
 
-// spend takes st's whole budget at d.spentAt (the start after a crash),
-// while that is within the budget's longest window. Call with d.mu held
-// (or before the dispatcher runs).
-func (d *Dispatcher) spend(st *robotState) {
-	if d.spentAt.IsZero() {
-		return
-	}
+// spend takes st's whole budget at at, for each limit whose window has
+// not passed since. Call with d.mu held (or before the dispatcher runs).
+func (d *Dispatcher) spend(st *robotState, at time.Time) {
 	for _, l := range d.budget(st.kind).Limits {
-		if d.clock.Now().Sub(d.spentAt) >= l.Per {
+		if d.clock.Now().Sub(at) >= l.Per {
 			continue
 		}
 		for range l.N {
-			st.sent = append(st.sent, d.spentAt)
+			st.sent = append(st.sent, at)
 		}
 	}
 	slices.SortFunc(st.sent, time.Time.Compare)
@@ -444,7 +436,9 @@ func (d *Dispatcher) state(j *Job) *robotState {
 	if st == nil {
 		st = &robotState{id: j.RobotID, kind: j.Kind}
 		d.robots[j.RobotID] = st
-		d.spend(st)
+		if !d.spentAt.IsZero() {
+			d.spend(st, d.spentAt) // first seen within a window of a crash
+		}
 	}
 	return st
 }
