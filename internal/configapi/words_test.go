@@ -107,13 +107,7 @@ func emitted(t *testing.T) map[string][]string {
 			ast.Inspect(decl, func(n ast.Node) bool {
 				switch n := n.(type) {
 				case *ast.CompositeLit:
-					typ := ""
-					switch tt := n.Type.(type) {
-					case *ast.Ident:
-						typ = tt.Name
-					case *ast.SelectorExpr:
-						typ = tt.Sel.Name
-					}
+					typ := nameOf(n.Type)
 					if typ == "note" && len(n.Elts) == 3 {
 						if s, ok := lit(n.Elts[1]); ok && s != "" {
 							add("drop."+s, where(n))
@@ -151,13 +145,7 @@ func emitted(t *testing.T) map[string][]string {
 						}
 					}
 				case *ast.CallExpr:
-					callee := ""
-					switch c := n.Fun.(type) {
-					case *ast.Ident:
-						callee = c.Name
-					case *ast.SelectorExpr:
-						callee = c.Sel.Name
-					}
+					callee := nameOf(n.Fun)
 					if (callee == "fieldErr" || callee == "badRequest" || callee == "add") && len(n.Args) >= 2 {
 						if s, ok := lit(n.Args[1]); ok {
 							add("err."+s, where(n))
@@ -391,4 +379,16 @@ func TestFixTextsAreCoded(t *testing.T) {
 			}
 		}
 	}
+}
+
+// nameOf is the name an identifier or a selector (pkg.Name) ends with, or
+// "".
+func nameOf(e ast.Expr) string {
+	switch e := e.(type) {
+	case *ast.Ident:
+		return e.Name
+	case *ast.SelectorExpr:
+		return e.Sel.Name
+	}
+	return ""
 }
