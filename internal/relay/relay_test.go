@@ -1046,18 +1046,9 @@ func TestHandWrittenMobilesAreNormalized(t *testing.T) {
 // the relay (every project would stop alerting): the robot is signed with
 // it, and the robot decides.
 func TestHandWrittenSecretWithoutSEC(t *testing.T) {
-	e := newEnv(t)
-	e.robot.Close()
-	e.robot = robottest.NewDingTalk(robottest.DingTalkRobot{Token: "robot-kw-token", Secret: "test-secret", Keywords: []string{"详情"}})
-	t.Cleanup(e.robot.Close)
-	h := mustNew(t, Options{
-		Docs: e.h.o.Docs,
-		Dispatch: dispatch.Options{
-			Senders: dingTalkAt(e.robot.URL()),
-		},
-	})
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
+	robot := robottest.NewDingTalk(robottest.DingTalkRobot{Token: "robot-kw-token", Secret: "test-secret", Keywords: []string{"详情"}})
+	t.Cleanup(robot.Close)
+	e := newEnv(t, func(o *Options) { o.Dispatch.Senders = dingTalkAt(robot.URL()) })
 	doc := `{"schema": 1, "webhook_token": "` + token + `",
  "owners": [{"id": 1, "name": "张三", "mobile": "13800138000"}],
  "robots": [{"id": 1, "name": "群", "kind": "dingtalk", "access_token": "robot-kw-token", "secret": "test-secret", "keyword": "详情"}],
@@ -1068,13 +1059,7 @@ func TestHandWrittenSecretWithoutSEC(t *testing.T) {
 	if err := e.h.o.Docs.Refresh(context.Background()); err != nil {
 		t.Fatalf("the relay refused the document: %v", err)
 	}
-	resp, err := http.Post(srv.URL+"/?token="+token, "application/json", bytes.NewReader(testdata(t, "legacy_saas.json")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || len(e.robot.Messages()) != 1 || len(e.robot.Rejected()) != 0 {
-		t.Fatalf("%d %s; %d messages, rejected %v", resp.StatusCode, body, len(e.robot.Messages()), e.robot.Rejected())
+	if code, a := e.post("?token="+token, testdata(t, "legacy_saas.json")); code != 200 || len(robot.Messages()) != 1 || len(robot.Rejected()) != 0 {
+		t.Fatalf("%d %+v; %d messages, rejected %v", code, a, len(robot.Messages()), robot.Rejected())
 	}
 }
