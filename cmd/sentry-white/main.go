@@ -21,6 +21,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	_ "time/tzdata" // schedules and quiet hours name time zones; Windows has no zoneinfo
 
 	"github.com/pkg/browser"
 

@@ -47,7 +47,12 @@ type Document struct {
 	Owners        []Owner        `json:"owners"`
 	Robots        []Robot        `json:"robots"`
 	Projects      []Project      `json:"projects"`
-	Extra         Extra          `json:"-"`
+	// RelayURL is the relay's public base URL as Sentry and phones reach
+	// it, without the token (contract §7); action links are built on it.
+	RelayURL string `json:"relay_url,omitempty"`
+	// Schedules are the on-call rotations (contract §7).
+	Schedules []Schedule `json:"schedules,omitempty"`
+	Extra     Extra      `json:"-"`
 }
 
 // Organization is a Sentry account or organization (the seed's 组织信息).
@@ -62,8 +67,11 @@ type Organization struct {
 	// RequireSignature refuses (401) the organization's webhooks that are
 	// not signed with its client_secret — the legacy plugin's too, which
 	// never signs: only the internal integration reaches it.
-	RequireSignature bool  `json:"require_signature,omitempty"`
-	Extra            Extra `json:"-"`
+	RequireSignature bool `json:"require_signature,omitempty"`
+	// APIToken is the organization's Sentry token (an internal
+	// integration's): Sentry's facts in alerts, action links, import.
+	APIToken Secret `json:"api_token,omitempty"`
+	Extra    Extra  `json:"-"`
 }
 
 // Owner is a person who is @-mentioned for a project's alerts (负责人).
@@ -74,8 +82,11 @@ type Owner struct {
 	// IDs holds the person's user id per robot kind (kind → id), for kinds
 	// that mention by id. In JSON each lives in the member its kind names
 	// (KindRules.OwnerIDKey).
-	IDs   map[string]string `json:"-"`
-	Extra Extra             `json:"-"`
+	IDs map[string]string `json:"-"`
+	// SentryUser is the owner's Sentry user (email, username or numeric
+	// id), the one an "I'll take it" link assigns.
+	SentryUser string `json:"sentry_user,omitempty"`
+	Extra      Extra  `json:"-"`
 }
 
 // UserID returns the owner's user id for a robot kind, or "".
@@ -89,7 +100,9 @@ type Robot struct {
 	AccessToken Secret `json:"access_token"`
 	Secret      Secret `json:"secret"`
 	Keyword     string `json:"keyword"`
-	Extra       Extra  `json:"-"`
+	// DailyDigest is the time of the robot's morning summary; nil is none.
+	DailyDigest *DailyDigest `json:"daily_digest,omitempty"`
+	Extra       Extra        `json:"-"`
 }
 
 // EffectiveKeyword is the keyword every message to r must carry.
@@ -119,6 +132,13 @@ type Project struct {
 	// RepeatWindowSeconds collapses repeats of one Sentry issue within the
 	// window into one message with a count; 0 or absent means off.
 	RepeatWindowSeconds int `json:"repeat_window_seconds,omitempty"`
+
+	// Who is rung, when, and what happens to an alert nobody takes
+	// (contract §7).
+	Mention    string      `json:"mention,omitempty"` // MentionOwners (default), MentionOnCall, MentionBoth
+	ScheduleID int64       `json:"schedule_id,omitempty"`
+	QuietHours *QuietHours `json:"quiet_hours,omitempty"`
+	Escalation *Escalation `json:"escalation,omitempty"`
 
 	Extra Extra `json:"-"`
 }

@@ -13,6 +13,7 @@ type Index struct {
 	owners map[int64]*Owner
 	robots map[int64]*Robot
 	projs  map[int64]*Project
+	scheds map[int64]*Schedule
 	bySlug map[string][]*Project // lower-case slug -> projects (several organizations may share one)
 }
 
@@ -24,6 +25,7 @@ func NewIndex(d *Document) *Index {
 		owners: make(map[int64]*Owner, len(d.Owners)),
 		robots: make(map[int64]*Robot, len(d.Robots)),
 		projs:  make(map[int64]*Project, len(d.Projects)),
+		scheds: make(map[int64]*Schedule, len(d.Schedules)),
 		bySlug: make(map[string][]*Project, len(d.Projects)),
 	}
 	for i := range d.Organizations {
@@ -34,6 +36,9 @@ func NewIndex(d *Document) *Index {
 	}
 	for i := range d.Robots {
 		x.robots[d.Robots[i].ID] = &d.Robots[i]
+	}
+	for i := range d.Schedules {
+		x.scheds[d.Schedules[i].ID] = &d.Schedules[i]
 	}
 	for i := range d.Projects {
 		p := &d.Projects[i]
@@ -56,6 +61,9 @@ func (x *Index) Robot(id int64) *Robot { return x.robots[id] }
 // Project returns the project with id, or nil.
 func (x *Index) Project(id int64) *Project { return x.projs[id] }
 
+// Schedule returns the schedule with id, or nil.
+func (x *Index) Schedule(id int64) *Schedule { return x.scheds[id] }
+
 // ProjectsBySlug returns every project with the slug (case-insensitive).
 func (x *Index) ProjectsBySlug(slug string) []*Project {
 	if ps, ok := x.bySlug[slug]; ok {
@@ -77,6 +85,7 @@ func (d *Document) Secrets() []string {
 	for _, o := range d.Organizations {
 		add(o.Password)
 		add(o.ClientSecret)
+		add(o.APIToken)
 	}
 	for _, r := range d.Robots {
 		add(r.AccessToken)

@@ -321,7 +321,10 @@ func (d *Document) Validate() error {
 			}
 		}
 		v.text(f+".keyword", r.Keyword, false, MaxKeyword)
+		v.validateRobotTimed(f, &d.Robots[i])
 	}
+
+	schedules := v.validateTimed(d, owners, robots)
 
 	slugs := map[string]int{}
 	projects := map[int64]bool{}
@@ -360,6 +363,7 @@ func (d *Document) Validate() error {
 		if p.RepeatWindowSeconds < 0 || p.RepeatWindowSeconds > 86400 {
 			v.add(f+".repeat_window_seconds", "range", kv{"min": 0, "max": 86400}, "must be between 0 and 86400")
 		}
+		v.validateProjectTimed(f, &d.Projects[i], schedules)
 	}
 	if len(v.errs) == 0 {
 		return nil
