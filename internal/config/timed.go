@@ -138,6 +138,37 @@ func ParseClock(s string, allow24 bool) (int, bool) {
 	return h*60 + m, true
 }
 
+// WallClock is the moment the clocks of loc first show the local time
+// minutes (after midnight; 1440 is the next midnight) on the given day. A
+// time that does not exist, skipped when daylight saving starts, is
+// reached when the clocks jump over it; a time shown twice, when it ends,
+// is its first showing.
+func WallClock(y int, m time.Month, d, minutes int, loc *time.Location) time.Time {
+	h, mm := minutes/60, minutes%60
+	t := time.Date(y, m, d, h, mm, 0, 0, loc)
+	if t.Hour() != h%24 || t.Minute() != mm {
+		// Skipped: time.Date chose an hour before or after the gap; the
+		// clocks jumped at the edge of t's zone nearest to it.
+		start, end := t.ZoneBounds()
+		if d := t.Sub(start); !start.IsZero() && d >= 0 && d < 3*time.Hour {
+			return start
+		}
+		if d := end.Sub(t); !end.IsZero() && d > 0 && d < 3*time.Hour {
+			return end
+		}
+		return t
+	}
+	// Repeated (the hour after daylight saving ends): the first of the two.
+	if start, _ := t.ZoneBounds(); !start.IsZero() && t.Sub(start) < 3*time.Hour {
+		_, before := start.Add(-time.Second).Zone()
+		_, now := t.Zone()
+		if alt := t.Add(time.Duration(now-before) * time.Second); alt.Before(t) && alt.Hour() == h%24 && alt.Minute() == mm {
+			return alt
+		}
+	}
+	return t
+}
+
 // LocalDateLayout and LocalTimeLayout are the forms of Schedule.Start and
 // of an override's range.
 const (

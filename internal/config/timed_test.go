@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestTimedMembers reads the contract §7 example: every member is typed,
@@ -161,6 +162,29 @@ func TestParseClock(t *testing.T) {
 		got, ok := ParseClock(tt.in, tt.allow24)
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("ParseClock(%q, %v) = %d, %v; want %d, %v", tt.in, tt.allow24, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestWallClockInGaps(t *testing.T) {
+	for _, tt := range []struct {
+		zone    string
+		y       int
+		m       time.Month
+		d, mins int
+		want    string // RFC 3339
+	}{
+		{"Asia/Shanghai", 2026, 12, 7, 9 * 60, "2026-12-07T09:00:00+08:00"},
+		{"Asia/Shanghai", 2026, 12, 31, 1440, "2027-01-01T00:00:00+08:00"},
+		// Clocks jump 02:00 → 03:00: a time in the gap is reached at 03:00.
+		{"America/New_York", 2026, 3, 8, 150, "2026-03-08T03:00:00-04:00"},
+		{"Europe/Berlin", 2026, 3, 29, 150, "2026-03-29T03:00:00+02:00"},
+		// Clocks fall back 03:00 → 02:00: the first 02:30.
+		{"Europe/Berlin", 2026, 10, 25, 150, "2026-10-25T02:30:00+02:00"},
+	} {
+		loc, _ := time.LoadLocation(tt.zone)
+		if got := WallClock(tt.y, tt.m, tt.d, tt.mins, loc).Format(time.RFC3339); got != tt.want {
+			t.Errorf("WallClock(%s %d-%d-%d %d) = %s, want %s", tt.zone, tt.y, tt.m, tt.d, tt.mins, got, tt.want)
 		}
 	}
 }
