@@ -23,8 +23,8 @@ import (
 type Rotation struct {
 	s         *config.Schedule
 	loc       *time.Location
-	days      int // calendar days per shift
-	mins      int // the handoff, minutes after midnight
+	days      int       // calendar days per shift
+	mins      int       // the handoff, minutes after midnight
 	first     civilDate // the day of shift 0
 	overrides []span
 }

@@ -44,8 +44,8 @@ func TestWindowAcrossMidnight(t *testing.T) {
 		{"2026-12-08 03:00", true, "2026-12-08 08:00"},
 		{"2026-12-08 08:00", false, ""},
 		{"2026-12-11 23:00", true, "2026-12-12 08:00"}, // Friday night belongs to Friday
-		{"2026-12-12 23:00", false, ""},                 // Saturday has no window
-		{"2026-12-14 03:00", false, ""},                 // Monday 03:00: Sunday night has none
+		{"2026-12-12 23:00", false, ""},                // Saturday has no window
+		{"2026-12-14 03:00", false, ""},                // Monday 03:00: Sunday night has none
 	} {
 		quiet, until := h.At(local(t, sh, tt.when))
 		if quiet != tt.quiet || (tt.quiet && !until.Equal(local(t, sh, tt.until))) {
