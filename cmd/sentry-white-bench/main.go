@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/sentry-white/sentry-white/cmd/sentry-white-load/report"
+	"github.com/sentry-white/sentry-white/internal/fccost"
 )
 
 // benchPkgs are the packages whose Go benchmarks make bench runs.
@@ -91,6 +92,13 @@ func run(args []string, log io.Writer) error {
 	ctx := context.Background()
 	r := &result{Commit: gitOut("rev-parse", "--short", "HEAD"),
 		Dirty: gitOut("status", "--porcelain", "--untracked-files=no", "--", "cmd", "internal", "go.mod", "go.sum") != ""}
+	syaml, err := os.ReadFile(filepath.Join("deploy", "s.yaml"))
+	if err != nil {
+		return err
+	}
+	if r.Size, err = fccost.ParseSize(string(syaml)); err != nil {
+		return fmt.Errorf("deploy/s.yaml: %w", err)
+	}
 
 	step(log, "Go benchmarks")
 	if r.Go, err = goBench(ctx, ".", o.benchtime, ".", benchPkgs...); err != nil {
@@ -145,6 +153,7 @@ type result struct {
 	BeforeGo      []goBenchmark // the baseline's handler benchmarks
 	BeforeSkipped string
 	Took          time.Duration
+	Size          fccost.Size // the instance deploy/s.yaml sets, for the cost on FC
 }
 
 // goBenchmark is one line of go test -bench output.

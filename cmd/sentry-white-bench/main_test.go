@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sentry-white/sentry-white/cmd/sentry-white-load/report"
+	"github.com/sentry-white/sentry-white/internal/fccost"
 )
 
 func TestParseBench(t *testing.T) {
@@ -64,7 +65,7 @@ func TestRender(t *testing.T) {
 			Overhead: report.Pcts{P50: 0.2}},
 		{System: report.Storm, Relay: "current", Store: "oss", C: 50, Round: 1, Sent: 10, OK: 4, Other: map[string]int{"202": 6}},
 	}
-	r := &result{Commit: "abc1234", BeforeRev: "abc0000", Load: &report.Report{
+	r := &result{Commit: "abc1234", BeforeRev: "abc0000", Size: testSize, Load: &report.Report{
 		Machine:   report.Machine{CPU: "cpu", Cores: 2, GoVersion: "go1.26", Date: "today"},
 		Settings:  report.Settings{N: 10, NSerial: 10, Warm: 1, C: 50, Rounds: 1, Projects: 1000, Payloads: []string{"legacy"}, SmallDocs: 20},
 		Relays:    []report.Relay{{Name: "current"}, {Name: "abc0000"}},
@@ -84,13 +85,16 @@ func TestRender(t *testing.T) {
 	}
 }
 
+// testSize is the instance size the tests price.
+var testSize = fccost.Size{VCPU: 0.05, MemoryMB: 128, DiskMB: 512}
+
 // TestFCCost: the cost of a million webhooks at 100 µs each on a busy
 // 0.05 vCPU, 128 MB instance.
 func TestFCCost(t *testing.T) {
-	c := fcCostOf(100, 100e-6/0.05)
+	c := fcCostOf(testSize, 100, 100e-6/0.05)
 	// 100 CPU-seconds; 2,000 instance seconds; 100 vCPU-s; 250 GB-s;
-	// 100 + 37.5 + 7,500 CU; × USD 0.00002.
-	if c.cpuS != 100 || c.busyS != 2000 || c.vcpuS != 100 || c.gbS != 250 || c.cu != 7637.5 || fmt.Sprintf("%.5f", c.usd) != "0.15275" {
+	// 100 + 37.5 + 7,500 CU; × ¥0.00011.
+	if c.cpuS != 100 || c.busyS != 2000 || c.vcpuS != 100 || c.gbS != 250 || c.cu != 7637.5 || fmt.Sprintf("%.6f", c.yuan) != "0.840125" {
 		t.Errorf("%+v", c)
 	}
 }

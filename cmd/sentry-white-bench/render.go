@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sentry-white/sentry-white/cmd/sentry-white-load/report"
+	"github.com/sentry-white/sentry-white/internal/fccost"
 )
 
 // Targets of issue 18, and of issue 6 still held.
@@ -364,64 +365,68 @@ func oneAtATime(d *doc, r *result, s systems) {
 	d.w("(the relay reads the robot's answer, records the delivery, answers).\n\n")
 }
 
-// Function Compute's published prices (FC 3.0, pay-as-you-go, in compute
-// units), and its smallest instance (deploy/s.yaml).
-const (
-	fcVCPU           = 0.05  // vCPU of the smallest instance
-	fcMemGB          = 0.125 // its memory, 128 MB
-	fcCUPerVCPUs     = 1.0   // active vCPU
-	fcCUPerGBs       = 0.15  // memory
-	fcCUPerCall      = 75.0 / 10000
-	fcUSDPerCU       = 0.000020 // tier 1 (up to 100 million CU a month), list price
-	fcPriceURL       = "https://www.alibabacloud.com/help/en/functioncompute/fc-3-0/product-overview/pay-as-you-go-billing-method-1"
-	fcPriceDate      = "the page as last updated on 27 August 2024 (the FC 2.0 page, updated 24 January 2025, gives the same figures)"
-	robotWaitExample = 0.1 // seconds: an assumed DingTalk answer time for the one-at-a-time example
-)
+// robotWaitExample is an assumed robot answer time for the one-at-a-time
+// example (the stand-in answers at once).
+const robotWaitExample = fccost.RobotSeconds
 
-// fcCost is what a million webhooks cost on the smallest instance when
-// each takes cpuUS of CPU and the instance is billed for busy seconds of
-// wall time per webhook.
+// fcCost is what a million webhooks cost on the instance deploy/s.yaml
+// sets when each takes cpuUS of CPU and the instance is billed for busyS
+// seconds of wall time per webhook: CU and yuan at the list price, before
+// the hourly rounding and floor.
 type fcCost struct {
-	cpuS, busyS, vcpuS, gbS, cu, usd float64
+	cpuS, busyS, vcpuS, gbS, cu, yuan float64
 }
 
-func fcCostOf(cpuUS, busyS float64) fcCost {
+func fcCostOf(z fccost.Size, cpuUS, busyS float64) fcCost {
 	const million = 1e6
-	c := fcCost{cpuS: cpuUS, busyS: busyS * million}
-	c.vcpuS = c.busyS * fcVCPU
-	c.gbS = c.busyS * fcMemGB
-	c.cu = c.vcpuS*fcCUPerVCPUs + c.gbS*fcCUPerGBs + million*fcCUPerCall
-	c.usd = c.cu * fcUSDPerCU
+	h := fccost.Hour{Calls: million, Active: busyS * million, Alive: busyS * million}
+	c := fcCost{cpuS: cpuUS, busyS: h.Active, vcpuS: h.Active * z.VCPU, gbS: h.Alive * float64(z.MemoryMB) / 1024, cu: z.CU(h)}
+	c.yuan = c.cu * fccost.YuanPerCU
 	return c
 }
 
+// cost prices the measured CPU on Function Compute for an account on the
+// mainland China site, in yuan (internal/fccost: prices, rules, sources).
 func cost(d *doc, r *result, s systems) {
 	if s.cur == nil {
 		return
 	}
+	z := r.Size
 	d.w("## Cost on Function Compute\n\n")
-	d.w("Per million webhooks, on FC's smallest instance (%.2f vCPU, %.0f MB, as deploy/s.yaml sets it), at FC 3.0's published\n", fcVCPU, fcMemGB*1024)
-	d.w("pay-as-you-go prices: USD %.6f per compute unit (CU, tier 1, list price), %g CU per active vCPU-second, %g CU per\n", fcUSDPerCU, fcCUPerVCPUs, fcCUPerGBs)
-	d.w("GB-second of memory and %g CU per 10,000 invocations — [Alibaba Cloud, Function Compute 3.0, pay-as-you-go](%s),\n", fcCUPerCall*10000, fcPriceURL)
-	d.w("%s. Mainland China sites bill in CNY; their prices were not available here.\n\n", fcPriceDate)
-	d.w("**Busy instance** (webhooks keep it working; CPU per webhook from the concurrency-%d runs): a 0.05 vCPU instance takes\n", r.Load.Settings.C)
-	d.w("20 seconds of wall time per CPU-second, and FC bills vCPU and memory for that time.\n\n")
-	d.w("| | CPU-seconds | instance seconds | vCPU-seconds | GB-seconds | CU (of which invocations) | USD |\n|---|---|---|---|---|---|---|\n")
+	d.w("In yuan, for an account on Aliyun's mainland China site, on the instance deploy/s.yaml sets (%s), at FC 3.0's prices\n", z)
+	d.w("read on %s: ¥%g per compute unit (CU, tier 1, list price; the ¥0.000088 discount ended on %s), %g CU per active\n",
+		fccost.Read, fccost.YuanPerCU, fccost.DiscountEnded, fccost.CUPerVCPUSecond)
+	d.w("vCPU-second, %g per GB-second of memory, %g per 10,000 invocations ([billing overview](%s), [CU factors](%s)).\n",
+		fccost.CUPerGBSecond, fccost.CUPerCall*10000, fccost.BillingURL, fccost.FactorsURL)
+	d.w("Since %s each function's CU are added up per hour and rounded up, an hour with a call costs at least ¥%.2f, and an instance\n", fccost.FloorSince, fccost.HourFloor)
+	d.w("is billed for a minute after its last request ([the change](%s)). What a quiet and a busy team pay in a month, with the\n", fccost.ChangeURL)
+	d.w("lifecycle hooks, the trial allowance and a timer trigger: the README's deploy guide, \"Costs\".\n\n")
+	d.w("**Busy instance** (webhooks keep it working; CPU per webhook from the concurrency-%d runs): a %g vCPU instance takes\n", r.Load.Settings.C, z.VCPU)
+	d.w("%g seconds of wall time per CPU-second, and FC bills vCPU and memory for that time.\n\n", 1/z.VCPU)
+	d.w("| | CPU-seconds | instance seconds | vCPU-seconds | GB-seconds | CU (of which invocations) | yuan per million webhooks |\n|---|---|---|---|---|---|---|\n")
 	for _, x := range []*system{s.cur, s.base} {
 		if x == nil {
 			continue
 		}
-		c := fcCostOf(x.cpu.Median, x.cpu.Median/1e6/fcVCPU)
-		d.w("| %s | %s | %s | %s | %s | %s (%s) | %.3f |\n", x.name, num(c.cpuS), num(c.busyS), num(c.vcpuS), num(c.gbS), num(c.cu), num(1e6*fcCUPerCall), c.usd)
+		c := fcCostOf(z, x.cpu.Median, x.cpu.Median/1e6/z.VCPU)
+		d.w("| %s | %s | %s | %s | %s | %s (%s) | %.2f |\n", x.name, num(c.cpuS), num(c.busyS), num(c.vcpuS), num(c.gbS), num(c.cu), num(1e6*fccost.CUPerCall), c.yuan)
 	}
+	hours := 24.0 * fccost.DaysInMonth
+	perHour := 1e6 / hours
+	h := fccost.Throughout(fccost.Hour{Calls: perHour, Active: perHour * s.cur.cpu.Median / 1e6 / z.VCPU})
+	d.w("\nSpread over a %d-day month a million webhooks are %s an hour, so the instance lives throughout every hour: its memory\n", fccost.DaysInMonth, num(perHour))
+	d.w("alone is %s CU an hour, the hour's usage %s CU, ¥%.4f, billed ¥%.2f with the floor: ¥%.2f a month.\n",
+		num(z.CU(fccost.Throughout(fccost.Hour{}))), num(z.CU(h)), z.Usage(h), z.Bill(h), hours*z.Bill(h))
 	if len(s.cur.one) > 0 {
-		c := fcCostOf(s.cur.oneCPU.Median, s.cur.oneCPU.Median/1e6/fcVCPU+robotWaitExample)
+		c := fcCostOf(z, s.cur.oneCPU.Median, s.cur.oneCPU.Median/1e6/z.VCPU+robotWaitExample)
 		d.w("\n**One at a time** (a quiet team): each invocation is billed from its start to its answer, which includes the wait for the\n")
-		d.w("robot. With the relay's one-at-a-time CPU (%s µs, %s ms of wall time on 0.05 vCPU) and a robot answering in %.0f ms\n",
-			num(s.cur.oneCPU.Median), ms(s.cur.oneCPU.Median/1e3/fcVCPU), robotWaitExample*1000)
-		d.w("(an assumption, not measured here): %s instance seconds, %s vCPU-seconds, %s GB-seconds, %s CU, USD %.3f per million;\n",
-			num(c.busyS), num(c.vcpuS), num(c.gbS), num(c.cu), c.usd)
-		d.w("the invocations' own %s CU are the largest part of a busy instance's bill, and the robot's answer time of a quiet one's.\n\n", num(1e6*fcCUPerCall))
+		d.w("robot. With the relay's one-at-a-time CPU (%s µs, %s ms of wall time on %g vCPU) and a robot answering in %.0f ms\n",
+			num(s.cur.oneCPU.Median), ms(s.cur.oneCPU.Median/1e3/z.VCPU), z.VCPU, robotWaitExample*1000)
+		d.w("(an assumption, not measured here): %s instance seconds, %s vCPU-seconds, %s GB-seconds, %s CU, ¥%.2f per million.\n",
+			num(c.busyS), num(c.vcpuS), num(c.gbS), num(c.cu), c.yuan)
+		q := z.Cases()[0].Hour // an alert alone in its hour, its instance's start and minute included
+		d.w("A quiet team's alerts come in hours of their own, though, and each such hour costs the ¥%.2f floor: its own use, the\n", fccost.HourFloor)
+		d.w("instance's start and the minute after included, is %.1f CU, ¥%.5f once rounded up.\n\n", z.CU(q), z.Usage(q))
 	}
 }
 
@@ -581,9 +586,10 @@ func readmeSummary(r *result) string {
 			d.w("- One at a time: answered in %s ms (p50), of which %s ms is the relay and loopback HTTP rather than the robot.\n",
 				ms(c.oneP50.Median), ms(c.oneOver.Median))
 		}
-		cc := fcCostOf(c.cpu.Median, c.cpu.Median/1e6/fcVCPU)
-		d.w("- On FC's smallest instance a million webhooks take %s CPU-seconds (%s GB-seconds): USD %.2f at list prices, mostly the invocations.\n",
-			num(cc.cpuS), num(cc.gbS), cc.usd)
+		cc := fcCostOf(r.Size, c.cpu.Median, c.cpu.Median/1e6/r.Size.VCPU)
+		d.w("- On FC (%g vCPU, %d MB, as deploy/s.yaml sets it) a million webhooks take %s CPU-seconds (%s GB-seconds): ¥%.2f at mainland\n",
+			r.Size.VCPU, r.Size.MemoryMB, num(cc.cpuS), num(cc.gbS), cc.yuan)
+		d.w("  list prices, mostly the invocations; but every hour with a webhook costs at least ¥%.2f (the README's \"Costs\").\n", fccost.HourFloor)
 	}
 	if cs := L.Cold("current"); len(cs) == 2 {
 		d.w("- Cold start to the first answer: %s ms with %d projects, %s ms with %s (medians).\n", ms(cs[0].MedianMS), cs[0].Projects,

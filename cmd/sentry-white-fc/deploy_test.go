@@ -1,12 +1,16 @@
 package main
 
 import (
+	"flag"
+	"fmt"
 	"net/http"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/sentry-white/sentry-white/internal/fccost"
 	"github.com/sentry-white/sentry-white/internal/robottest"
 	"github.com/sentry-white/sentry-white/internal/store/osstest"
 )
@@ -59,7 +63,8 @@ func yamlValue(t *testing.T, yaml, key string) string {
 }
 
 // TestDeploySettingsAgree: deploy/s.yaml sets what the relay relies on,
-// and the README's console table says the same.
+// and the README's console tables (Chinese and English) say the same,
+// the runtime and the instance size included.
 func TestDeploySettingsAgree(t *testing.T) {
 	raw, err := os.ReadFile("../../deploy/s.yaml")
 	if err != nil {
@@ -111,5 +116,97 @@ func TestDeploySettingsAgree(t *testing.T) {
 		if !strings.Contains(rd, row) {
 			t.Errorf("the README's deploy guide does not say %q (as deploy/s.yaml does)", row)
 		}
+	}
+
+	// The runtime: the console's picker (自定义运行时 › language ›
+	// Debian N) and the identifier s.yaml sets.
+	runtime := yamlValue(t, y, "runtime")
+	m := regexp.MustCompile(`^custom\.debian(\d+)$`).FindStringSubmatch(runtime)
+	if m == nil {
+		t.Fatalf("s.yaml runtime = %s, want a custom runtime custom.debianN", runtime)
+	}
+	debian := "Debian " + m[1]
+	size := deploySize(t, y)
+	cpu := strconv.FormatFloat(size.VCPU, 'f', -1, 64)
+	for _, row := range []struct{ prefix, want string }{
+		{"| 运行环境 | ", "| 运行环境 | 自定义运行时 › 任一语言 › " + debian + "（`" + runtime + "`"},
+		{"| Runtime | ", "| Runtime | Custom runtime › any language › " + debian + " (`" + runtime + "`"},
+		{"| 规格 | ", fmt.Sprintf("| 规格 | vCPU %s，内存 %d MB，磁盘 %d MB |", cpu, size.MemoryMB, size.DiskMB)},
+		{"| Specs | ", fmt.Sprintf("| Specs | %s vCPU, %d MB memory, %d MB disk |", cpu, size.MemoryMB, size.DiskMB)},
+	} {
+		if line := readmeLine(rd, row.prefix); !strings.HasPrefix(line, row.want) {
+			t.Errorf("the README's console table says %q, want it to start %q (as deploy/s.yaml sets)", line, row.want)
+		}
+	}
+	for _, s := range []string{"| 最小实例数 | 0", "| Minimum instances (最小实例数) | 0"} {
+		if !strings.Contains(rd, s) {
+			t.Errorf("the README's console table does not say %q", s)
+		}
+	}
+	// The minimum number of instances stays 0: an instance kept is billed
+	// every hour.
+	for _, k := range []string{"provisionConfig", "scalingConfig", "minInstances"} {
+		if regexp.MustCompile(`(?m)^\s*` + k + `:`).MatchString(y) {
+			t.Errorf("s.yaml sets %s: the minimum number of instances must stay 0", k)
+		}
+	}
+}
+
+// readmeLine is the README's first line that starts with prefix, or "".
+func readmeLine(readme, prefix string) string {
+	for _, l := range strings.Split(readme, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return l
+		}
+	}
+	return ""
+}
+
+// deploySize is the instance size s.yaml sets.
+func deploySize(t *testing.T, yaml string) fccost.Size {
+	t.Helper()
+	size, err := fccost.ParseSize(yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return size
+}
+
+var updateCosts = flag.Bool("update", false, "rewrite the README's cost table from deploy/s.yaml")
+
+// TestDeployCostsAgree: the README's cost table is the one internal/fccost
+// computes for the instance size deploy/s.yaml sets, so the size is
+// changed in one place (-update rewrites the table); BENCHMARKS.md prices
+// the same size (make bench rewrites it).
+func TestDeployCostsAgree(t *testing.T) {
+	raw, err := os.ReadFile("../../deploy/s.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := deploySize(t, string(raw))
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const start, end = "<!-- cost:start -->\n", "<!-- cost:end -->"
+	rd := string(readme)
+	i, j := strings.Index(rd, start), strings.Index(rd, end)
+	if i < 0 || j < i {
+		t.Fatalf("the README has no %q … %q section", start, end)
+	}
+	want := fccost.Table(size)
+	if got := rd[i+len(start) : j]; got != want {
+		if !*updateCosts {
+			t.Errorf("the README's cost table is not the one for %s (deploy/s.yaml); run go test ./cmd/sentry-white-fc -run TestDeployCostsAgree -update\ngot:\n%s\nwant:\n%s", size, got, want)
+		} else if err := os.WriteFile("../../README.md", []byte(rd[:i+len(start)]+want+rd[j:]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bench, err := os.ReadFile("../../BENCHMARKS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(bench), "deploy/s.yaml sets ("+size.String()+")") {
+		t.Errorf("BENCHMARKS.md does not price the size deploy/s.yaml sets (%s); run make bench", size)
 	}
 }

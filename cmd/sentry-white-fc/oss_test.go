@@ -432,3 +432,46 @@ func TestRunOnLoopbackOSSWithoutRegion(t *testing.T) {
 		}
 	}
 }
+
+// TestRunOnOSSFCKeysNeedTheirToken: on Function Compute the relay signs
+// with the per-request keys only when FC sent all three headers. The
+// custom runtime on Debian 11 sends the temporary key and secret but no
+// x-fc-security-token; a temporary key without its token is refused by
+// OSS, so the relay signs with the ALIBABA_CLOUD_* keys (and their token)
+// that FC sets in the environment.
+func TestRunOnOSSFCKeysNeedTheirToken(t *testing.T) {
+	srv := osstest.New(ossBucket)
+	defer srv.Close()
+	seedExampleDoc(t, srv)
+	dt := robottest.NewDingTalk(exampleRobot())
+	defer dt.Close()
+	r := startOSSRelay(t, srv, dt, "-mode", "fc", "-cache", "1ns")
+
+	cases := []struct {
+		name         string
+		hdr          []string
+		keyID, token string
+	}{
+		{"all three headers (Debian 10)", []string{"x-fc-access-key-id", ossFCKeyID, "x-fc-access-key-secret", ossFCSecret, "x-fc-security-token", ossFCToken}, ossFCKeyID, ossFCToken},
+		{"no security token (Debian 11)", []string{"x-fc-access-key-id", ossFCKeyID, "x-fc-access-key-secret", ossFCSecret}, ossEnvKeyID, ossEnvToken},
+		{"no headers", nil, ossEnvKeyID, ossEnvToken},
+	}
+	for i, c := range cases {
+		n := srv.Count()
+		if code, body := post(t, r.base+"/?token=example-token-change-me", legacyEvent(t, 200+i), c.hdr...); code != 200 {
+			t.Fatalf("%s: webhook answered %d %s", c.name, code, body)
+		}
+		reqs := srv.Since(n)
+		if len(reqs) == 0 {
+			t.Fatalf("%s: the webhook did not revalidate the document (cache 1ns)", c.name)
+		}
+		for _, q := range reqs {
+			if q.AccessKeyID != c.keyID || q.SecurityToken != c.token {
+				t.Errorf("%s: %s %s signed with %q token %q, want %q token %q", c.name, q.Method, q.Path, q.AccessKeyID, q.SecurityToken, c.keyID, c.token)
+			}
+		}
+	}
+	if got := len(dt.Messages()); got != len(cases) {
+		t.Errorf("%d messages, want %d", got, len(cases))
+	}
+}

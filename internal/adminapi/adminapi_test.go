@@ -336,6 +336,7 @@ func TestFunctionComputeCredentials(t *testing.T) {
 		req := e.signed(http.MethodGet, "/admin/v1/object?key=v1%2Fconfig.json", nil, testKey, e.clk.now(), "fckeys0000000000000001")
 		req.Header.Set("x-fc-access-key-id", "STS.fcKeyForAdmin")
 		req.Header.Set("x-fc-access-key-secret", "fcSecretForAdmin")
+		req.Header.Set("x-fc-security-token", "fcTokenForAdmin")
 		if code, _ := e.send(req); code != http.StatusNotFound {
 			t.Errorf("get of a missing key: %d, want 404", code)
 		}

@@ -518,7 +518,7 @@ func TestFCHeadersOnlyOnFC(t *testing.T) {
 			rec.Docs = o.Docs
 			o.Docs, o.FC = rec, fc
 		})
-		hdr := []string{"x-fc-access-key-id", "LTAIbogus", "x-fc-access-key-secret", "bogus-secret"}
+		hdr := []string{"x-fc-access-key-id", "LTAIbogus", "x-fc-access-key-secret", "bogus-secret", "x-fc-security-token", "bogus-token"}
 		getJSON(t, e.srv.URL+"/", hdr...)
 		e.post("?token="+token, testdata(t, "legacy_saas.json"), hdr...)
 		if got := rec.seen(); got != fc {

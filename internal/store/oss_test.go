@@ -349,6 +349,49 @@ func TestOSSNoCredentials(t *testing.T) {
 	}
 }
 
+// TestWithFCCredentialsNeedsAllThree: FC's per-request keys are used only
+// when the request carries the key ID, the secret and the security token.
+// FC's role keys are temporary and OSS refuses them without their token;
+// the custom runtime on Debian 11 no longer sends x-fc-security-token, and
+// there the keys FC sets in the environment (ALIBABA_CLOUD_*, with their
+// token) sign instead.
+func TestWithFCCredentialsNeedsAllThree(t *testing.T) {
+	o, srv := newOSSPair(t)
+	seed(t, srv, "api/v1/config.json", []byte("{}"))
+	const id, secret, token = "STS.NUfcHeaderKey0003", "fcHeaderSecret0003", "CAISfcHeaderToken0003"
+	cases := []struct {
+		name              string
+		id, secret, token string
+		wantID, wantToken string
+	}{
+		{"all three", id, secret, token, id, token},
+		{"no security token (Debian 11)", id, secret, "", envCreds.AccessKeyID, ""},
+		{"no secret", id, "", token, envCreds.AccessKeyID, ""},
+		{"no key ID", "", secret, token, envCreds.AccessKeyID, ""},
+		{"none", "", "", "", envCreds.AccessKeyID, ""},
+		{"blank values", " ", " ", " ", envCreds.AccessKeyID, ""},
+	}
+	for _, c := range cases {
+		req, _ := http.NewRequest(http.MethodGet, "http://relay.invalid/", nil)
+		for k, v := range map[string]string{"x-fc-access-key-id": c.id, "x-fc-access-key-secret": c.secret, "x-fc-security-token": c.token} {
+			if v != "" {
+				req.Header.Set(k, v)
+			}
+		}
+		n := srv.Count()
+		if _, err := o.Get(WithFCCredentials(req), "api/v1/config.json", ""); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		r := srv.Since(n)
+		if len(r) != 1 {
+			t.Fatalf("%s: %d requests, want 1", c.name, len(r))
+		}
+		if r[0].AccessKeyID != c.wantID || r[0].SecurityToken != c.wantToken {
+			t.Errorf("%s: signed with key %q token %q, want %q token %q", c.name, r[0].AccessKeyID, r[0].SecurityToken, c.wantID, c.wantToken)
+		}
+	}
+}
+
 func TestOSSPerRequestCredentials(t *testing.T) {
 	o, srv := newOSSPair(t)
 	seed(t, srv, "api/v1/config.json", []byte("{}"))

@@ -142,18 +142,22 @@ func WithCredentials(ctx context.Context, c Credentials) context.Context {
 
 // WithFCCredentials returns r's context carrying the per-request role keys
 // Function Compute adds to each request (x-fc-access-key-id, -secret,
-// x-fc-security-token), when r has them. Call it only on Function
-// Compute: elsewhere any client could send those headers.
+// x-fc-security-token) when r has all three. The keys are temporary and OSS
+// refuses them without their token, which the custom runtime on Debian 11
+// no longer sends: then r's context is returned as it is, and a backend
+// signs with the keys FC sets in the environment (ALIBABA_CLOUD_*, token
+// included). Call it only on Function Compute: elsewhere any client could
+// send those headers.
 func WithFCCredentials(r *http.Request) context.Context {
-	ctx := r.Context()
-	if id := r.Header.Get("x-fc-access-key-id"); id != "" {
-		ctx = WithCredentials(ctx, Credentials{
-			AccessKeyID:     id,
-			AccessKeySecret: r.Header.Get("x-fc-access-key-secret"),
-			SecurityToken:   r.Header.Get("x-fc-security-token"),
-		})
+	c := Credentials{
+		AccessKeyID:     strings.TrimSpace(r.Header.Get("x-fc-access-key-id")),
+		AccessKeySecret: strings.TrimSpace(r.Header.Get("x-fc-access-key-secret")),
+		SecurityToken:   strings.TrimSpace(r.Header.Get("x-fc-security-token")),
 	}
-	return ctx
+	if c.AccessKeyID == "" || c.AccessKeySecret == "" || c.SecurityToken == "" {
+		return r.Context()
+	}
+	return WithCredentials(r.Context(), c)
 }
 
 // CredentialsFrom returns the credentials WithCredentials put in ctx.
