@@ -8,7 +8,10 @@
 package plan
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -188,6 +191,9 @@ func (p *Planner) route(x *config.Index, req Request) (_ []*config.Project, sign
 	if signedReq {
 		var verified []*config.Project
 		unsigned, verified, sigErr = p.verify(x, projects, req.Body, req.Header)
+		if pe, ok := errors.AsType[*Error](sigErr); ok {
+			return nil, false, pe
+		}
 		if len(verified) > 0 {
 			chosen, err := route.Choose(x, ev, verified)
 			if err != nil {
@@ -225,46 +231,51 @@ func (p *Planner) route(x *config.Index, req Request) (_ []*config.Project, sign
 // cover it, but a replay of an old body is refused). signed lists the
 // projects whose organization's secret verified it; unsigned those of
 // organizations without a secret that do not require one; err says why
-// the others failed.
+// the others failed. A signature that verifies decides the organization,
+// always: when its timestamp is missing or stale, verify returns no
+// projects and an *Error (401) naming the timestamp, so the webhook is
+// refused rather than taken for an unsigned one of another organization.
 func (p *Planner) verify(x *config.Index, projects []*config.Project, body []byte, hdr http.Header) (unsigned, signed []*config.Project, err error) {
 	sig := hdr.Get("Sentry-Hook-Signature")
-	note := func(e error) {
-		if err == nil {
-			err = e
-		}
-	}
 	for _, q := range projects {
 		org := x.Organization(q.OrganizationID)
 		if org == nil || org.ClientSecret == "" {
 			if org != nil && org.RequireSignature {
-				note(fmt.Errorf("organization %q requires signed webhooks but has no client secret: set it in the configurator", org.Name))
+				err = cmp.Or(err, fmt.Errorf("organization %q requires signed webhooks but has no client secret: set it in the configurator", org.Name))
 				continue
 			}
 			unsigned = append(unsigned, q)
 			continue
 		}
 		if e := sentry.VerifySignature(body, org.ClientSecret.Reveal(), sig); e != nil {
-			note(e)
-			continue
-		}
-		// The signature is right: a timestamp fault is the reason to give.
-		ts := hdr.Get("Sentry-Hook-Timestamp")
-		if ts == "" {
-			err = fmt.Errorf("the Sentry-Hook-Timestamp header is missing; Sentry sends it with every signed webhook, so this looks like a replay")
-			continue
-		}
-		sec, e := strconv.ParseFloat(ts, 64)
-		age := p.o.Now().Sub(time.Unix(int64(sec), 0))
-		if e != nil || age > p.o.MaxHookAge || age < -p.o.MaxHookAge {
-			err = fmt.Errorf("the Sentry-Hook-Timestamp %q is more than %s from now; refusing a replay", ts, p.o.MaxHookAge)
+			err = cmp.Or(err, e)
 			continue
 		}
 		signed = append(signed, q)
 	}
-	if err == nil {
-		err = sentry.ErrBadSignature
+	if len(signed) > 0 {
+		if e := p.freshHookTime(hdr.Get("Sentry-Hook-Timestamp")); e != nil {
+			return nil, nil, &Error{Kind: Unauthorized, Msg: e.Error()}
+		}
+		return unsigned, signed, nil
 	}
-	return unsigned, signed, err
+	return unsigned, nil, cmp.Or(err, sentry.ErrBadSignature)
+}
+
+// freshHookTime checks the Sentry-Hook-Timestamp of a request whose
+// signature verified: present, a Unix time, within MaxHookAge of now.
+func (p *Planner) freshHookTime(ts string) error {
+	if ts == "" {
+		return errors.New("the signature is right but the Sentry-Hook-Timestamp header is missing; Sentry sends it with every signed webhook, so this looks like a replay")
+	}
+	sec, err := strconv.ParseFloat(ts, 64)
+	if err != nil || math.IsNaN(sec) || math.IsInf(sec, 0) {
+		return fmt.Errorf("the signature is right but the Sentry-Hook-Timestamp %q is not a Unix time", ts)
+	}
+	if age := p.o.Now().Sub(time.Unix(int64(sec), 0)); age > p.o.MaxHookAge || age < -p.o.MaxHookAge {
+		return fmt.Errorf("the signature is right but the Sentry-Hook-Timestamp %q is more than %s from now: refusing a replay (or check the clocks of Sentry and of this relay's host)", ts, p.o.MaxHookAge)
+	}
+	return nil
 }
 
 // Release forgets a planned webhook (its delivery failed or was refused),
