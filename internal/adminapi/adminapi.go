@@ -42,6 +42,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sentry-white/sentry-white/internal/nonce"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/store"
 )
@@ -86,7 +87,7 @@ type Options struct {
 type Handler struct {
 	o        Options
 	log      *slog.Logger
-	nonces   *nonces
+	nonces   *nonce.Set
 	inflight *budget
 }
 
@@ -112,7 +113,7 @@ func New(o Options) (*Handler, error) {
 	if o.MaxInFlight <= 0 {
 		o.MaxInFlight = DefaultMaxInFlight
 	}
-	return &Handler{o: o, log: o.Logger, nonces: &nonces{seen: map[string]time.Time{}, max: o.MaxNonces},
+	return &Handler{o: o, log: o.Logger, nonces: nonce.NewSet(o.MaxNonces),
 		inflight: &budget{max: o.MaxInFlight}}, nil
 }
 
@@ -365,13 +366,13 @@ func unauthorized(msg string) error {
 // requests cannot fill the memory), and before its body is read (a replay
 // is not read either). Bodies held at once are bounded by MaxInFlight.
 func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (body []byte, release func(), err error) {
-	date, nonce := r.Header.Get(store.AdminHeaderDate), r.Header.Get(store.AdminHeaderNonce)
+	date, nv := r.Header.Get(store.AdminHeaderDate), r.Header.Get(store.AdminHeaderNonce)
 	sum, sig := strings.ToLower(r.Header.Get(store.AdminHeaderContentSHA256)), strings.ToLower(r.Header.Get(store.AdminHeaderSignature))
-	if date == "" || nonce == "" || sum == "" || sig == "" {
+	if date == "" || nv == "" || sum == "" || sig == "" {
 		return nil, nil, unauthorized(fmt.Sprintf("the request is not signed: it needs %s, %s, %s and %s (use sentry-white -store relay+https://…, which signs with the admin key)",
 			store.AdminHeaderDate, store.AdminHeaderNonce, store.AdminHeaderContentSHA256, store.AdminHeaderSignature))
 	}
-	if len(nonce) < 16 || len(nonce) > 64 || strings.Trim(nonce, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != "" {
+	if len(nv) < 16 || len(nv) > 64 || strings.Trim(nv, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != "" {
 		return nil, nil, unauthorized("the nonce must be 16 to 64 letters and digits")
 	}
 	if len(sig) != 64 || len(sum) != 64 {
@@ -387,15 +388,15 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (body []b
 		return nil, nil, unauthorized(fmt.Sprintf("the request time is %s away from the relay's (at most %s): a replayed or delayed request, or this computer's clock is wrong",
 			skew.Abs().Round(time.Second), store.AdminWindow))
 	}
-	want := store.AdminSign(h.o.Key, store.AdminStringToSign(r.Method, store.AdminCanonicalURI(r.URL), date, nonce, sum,
+	want := store.AdminSign(h.o.Key, store.AdminStringToSign(r.Method, store.AdminCanonicalURI(r.URL), date, nv, sum,
 		r.Header.Get("If-Match"), r.Header.Get("If-None-Match")))
 	if !hmac.Equal([]byte(sig), []byte(want)) {
 		return nil, nil, unauthorized("the signature does not match: the admin key differs from the function's SENTRY_WHITE_ADMIN_KEY, or the request was changed on the way")
 	}
-	switch h.nonces.use(nonce, at.Add(store.AdminWindow+time.Second), now) {
-	case nonceReplayed:
+	switch h.nonces.Use(nv, at.Add(store.AdminWindow+time.Second), now) {
+	case nonce.Replayed:
 		return nil, nil, unauthorized("this request was already received (its nonce was used): a replayed request is refused")
-	case nonceFull:
+	case nonce.Full:
 		return nil, nil, busy(fmt.Sprintf("more than %d admin requests within %s; try again in a minute", h.o.MaxNonces, store.AdminWindow))
 	}
 	if r.ContentLength > MaxBody {
@@ -461,38 +462,4 @@ func (b *budget) reserve(n int64) (release func(), ok bool) {
 			b.mu.Unlock()
 		})
 	}, true
-}
-
-// nonces remembers the nonces of accepted requests until their time
-// leaves the window, in bounded memory.
-type nonces struct {
-	mu   sync.Mutex
-	seen map[string]time.Time // nonce -> when it can be forgotten
-	max  int
-}
-
-const (
-	nonceNew = iota
-	nonceReplayed
-	nonceFull
-)
-
-func (n *nonces) use(nonce string, until, now time.Time) int {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if t, ok := n.seen[nonce]; ok && now.Before(t) {
-		return nonceReplayed
-	}
-	if len(n.seen) >= n.max {
-		for k, t := range n.seen {
-			if !now.Before(t) {
-				delete(n.seen, k)
-			}
-		}
-		if len(n.seen) >= n.max {
-			return nonceFull
-		}
-	}
-	n.seen[nonce] = until
-	return nonceNew
 }

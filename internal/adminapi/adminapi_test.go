@@ -318,7 +318,7 @@ func TestNonceMemoryIsBounded(t *testing.T) {
 	if code, m := e.send(req); code != http.StatusTooManyRequests {
 		t.Errorf("a request beyond the bound: %d %v, want 429", code, m)
 	}
-	if n := len(e.h.nonces.seen); n > 3 {
+	if n := e.h.nonces.Len(); n > 3 {
 		t.Errorf("%d nonces kept, want at most 3", n)
 	}
 	e.clk.add(store.AdminWindow + 2*time.Second)

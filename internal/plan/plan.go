@@ -65,6 +65,9 @@ type Options struct {
 	// second copy; 0 means one hour.
 	DedupeTTL time.Duration
 	Now       func() time.Time
+	// KeepSource keeps on each job what its message was rendered from
+	// (Source), for a hand-off to render it again elsewhere.
+	KeepSource bool
 }
 
 // Planner plans webhooks; it is safe for concurrent use. It remembers
@@ -153,12 +156,11 @@ func (p *Planner) Plan(x *config.Index, req Request) (*Plan, error) {
 		if r.collapsed {
 			continue
 		}
-		msg := render.Message(t, ev, p.o.Render)
-		if r.n > 0 {
-			msg.Fields = append(msg.Fields, render.RepeatField(r.n, p.o.Render.Lang))
+		j := p.job(t, ev, r.n, req.RequestID, req.Received)
+		j.RepeatKey = r.key
+		if p.o.KeepSource {
+			j.Source = &Source{Event: render.Facts(ev), Repeated: r.n}
 		}
-		j := NewJob(req.RequestID, t, msg, req.Received)
-		j.RepeatKey, j.PayloadOrg = r.key, t.PayloadOrg
 		pl.Jobs = append(pl.Jobs, j)
 		pl.Targets = append(pl.Targets, t)
 	}
@@ -316,6 +318,56 @@ func (p *Planner) ForProject(x *config.Index, ev *sentry.Event, prj *config.Proj
 		pl.Outcome = Filtered
 	}
 	return pl, rp, nil
+}
+
+// job renders ev for target t, with the count of repeats collapsed
+// before it, as the dispatch job of one webhook.
+func (p *Planner) job(t route.Target, ev *sentry.Event, repeated int, rid string, created time.Time) *dispatch.Job {
+	msg := render.Message(t, ev, p.o.Render)
+	if repeated > 0 {
+		msg.Fields = append(msg.Fields, render.RepeatField(repeated, p.o.Render.Lang))
+	}
+	j := NewJob(rid, t, msg, created)
+	j.PayloadOrg = t.PayloadOrg
+	return j
+}
+
+// Source is what a job's message was rendered from (dispatch.Job.Source,
+// kept with Options.KeepSource): the event's facts (render.Facts) and the
+// repeats collapsed before it.
+type Source struct {
+	Event    *sentry.Event
+	Repeated int
+}
+
+// Rerender makes the job for project projectID's alert src to robot
+// robotID again, from the document x, as a webhook's would be: the
+// project's filters, its owners and organization, the robot only when the
+// project routes to it, Message's text and link rules. It fails, naming
+// why, when x no longer sends that project's alert to that robot.
+func (p *Planner) Rerender(x *config.Index, src *Source, projectID, robotID int64, rid string, created time.Time) (*dispatch.Job, error) {
+	prj := x.Project(projectID)
+	if prj == nil {
+		return nil, fmt.Errorf("project %d is not in the configuration", projectID)
+	}
+	if src == nil || src.Event == nil {
+		return nil, errors.New("the alert's event is missing")
+	}
+	rp, err := route.Match(x, src.Event, []*config.Project{prj})
+	if err != nil {
+		return nil, err
+	}
+	if len(rp.Skipped) > 0 {
+		return nil, fmt.Errorf("project %q: %s", prj.Slug, rp.Skipped[0].Reason)
+	}
+	for _, t := range rp.Targets {
+		if t.Robot.ID == robotID {
+			j := p.job(t, src.Event, max(src.Repeated, 0), rid, created)
+			j.Source = src
+			return j, nil
+		}
+	}
+	return nil, fmt.Errorf("project %q does not send to robot %d", prj.Slug, robotID)
 }
 
 // NewJob makes the dispatch job of one target's message: the robot and

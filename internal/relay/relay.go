@@ -23,6 +23,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
 	"github.com/sentry-white/sentry-white/internal/docstore"
+	"github.com/sentry-white/sentry-white/internal/nonce"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/plan"
 	"github.com/sentry-white/sentry-white/internal/render"
@@ -88,6 +89,7 @@ type Handler struct {
 	plan     *plan.Planner
 	disp     *dispatch.Dispatcher
 	refusals refusalLimit // refused webhooks recorded in the history
+	handoffs *nonce.Set   // hand-off ids accepted (FC), each once
 }
 
 // New returns a relay handler and the dispatcher it delivers with. The
@@ -109,8 +111,8 @@ func New(o Options) (*Handler, error) {
 	if o.Client == nil {
 		o.Client = &http.Client{Timeout: 5 * time.Second}
 	}
-	h := &Handler{o: o, log: o.Logger,
-		plan: plan.New(plan.Options{Render: o.Render, MaxHookAge: o.MaxHookAge, DedupeTTL: o.DedupeTTL, Now: o.Now})}
+	h := &Handler{o: o, log: o.Logger, handoffs: nonce.NewSet(handoffMaxIDs),
+		plan: plan.New(plan.Options{Render: o.Render, MaxHookAge: o.MaxHookAge, DedupeTTL: o.DedupeTTL, Now: o.Now, KeepSource: o.FC})}
 	do := o.Dispatch
 	do.Resolve, do.OnFinal = plan.Resolver(o.Docs), h.record
 	do.Background, do.RequeueInFlight = !o.FC, o.FC
@@ -354,9 +356,11 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 			"request_id": line.rid, "delivered": []outcome{}})
 		return
 	}
-	if h.o.FC && h.o.SelfURL == "" {
-		// Without a hand-off, alerts that had to wait are sent by the next
-		// request that finds their robot with budget.
+	if h.o.FC {
+		// Alerts that had to wait and were not handed off (without
+		// SelfURL, or restored from this instance's spool, which keeps no
+		// event to render again) are sent by the next request that finds
+		// their robot with budget.
 		_ = h.disp.DrainReady(ctx)
 	}
 	budget := h.o.LegacyBudget
