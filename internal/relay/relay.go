@@ -184,8 +184,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // lifecycle answers Function Compute's optional instance hooks: /initialize
-// loads the document before traffic; /pre-stop sends what the budgets allow
-// and writes the delivery history before the instance goes away. A fault
+// loads the document before traffic (a store read only for FC's own call);
+// /pre-stop sends what the budgets allow and writes the delivery history
+// before the instance goes away. A fault
 // at /initialize is logged and the hook still succeeds: a failed
 // initializer makes FC fail every request of the instance, including the
 // configurator's first save through the admin API and GET /, which
@@ -198,10 +199,24 @@ func (h *Handler) lifecycle(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := h.withCredentials(r)
 	if r.URL.Path == "/initialize" {
-		if err := h.o.Docs.Refresh(ctx); err != nil {
+		// Only FC's own lifecycle call re-reads the store: FC marks it
+		// with x-fc-control-path, which its trigger refuses from clients
+		// (their calls arrive as /http-invoke). The path called through
+		// the trigger is answered from the cached document, as GET / is,
+		// so strangers cannot make the relay read the store.
+		var err error
+		hook := r.Header.Get("x-fc-control-path") == "/initialize"
+		if hook {
+			err = h.o.Docs.Refresh(ctx)
+		} else {
+			_, err = h.o.Docs.Get(ctx)
+		}
+		if err != nil {
 			step, _ := failedStep(err)
-			h.log.Warn("configuration not loaded by /initialize; the instance serves and GET / explains",
-				"request_id", requestID(r), "error", describeStoreError(err))
+			if hook {
+				h.log.Warn("configuration not loaded by /initialize; the instance serves and GET / explains",
+					"request_id", requestID(r), "error", describeStoreError(err))
+			}
 			writeJSON(w, http.StatusOK, map[string]any{"status": "degraded", "step": step})
 			return
 		}
