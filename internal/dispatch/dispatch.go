@@ -94,6 +94,10 @@ type Job struct {
 	// RepeatKey identifies the issue for the relay's repeat window (a
 	// hash, opaque here), so the window starts only once it is delivered.
 	RepeatKey string `json:"repeat_key,omitempty"`
+	// Source is what the message was rendered from, kept by the relay so
+	// another invocation can render it again from the document it reads
+	// (a hand-off); opaque here, and not spooled.
+	Source any `json:"-"`
 
 	// answered is set once Sentry was told the job continues (202): from
 	// then on a transient failure is retried in the background instead of

@@ -58,7 +58,7 @@
   }
 
   function recordName(list, id, name) {
-    const s = t("original.rec." + list, { id });
+    const s = t("original.rec." + list, { id: id || "" }).trim(); // no id: a record without a usable one
     return name ? s + " " + t("original.quoted", { name }) : s;
   }
 
