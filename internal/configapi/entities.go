@@ -51,6 +51,9 @@ func registerEntity[T any](s *Server, e *entity[T]) {
 	s.mux.HandleFunc("PUT "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) { updateEntity(s, e, w, r, false) })
 	s.mux.HandleFunc("PATCH "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) { updateEntity(s, e, w, r, true) })
 	s.mux.HandleFunc("DELETE "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) { deleteEntity(s, e, w, r) })
+	if len(e.secrets) > 0 {
+		s.mux.HandleFunc("GET "+base+"/{id}/secrets", func(w http.ResponseWriter, r *http.Request) { revealEntity(s, e, w, r) })
+	}
 }
 
 func (e *entity[T]) masked(list []T) []map[string]any {
@@ -171,6 +174,27 @@ func readEntity[T any](s *Server, e *entity[T], w http.ResponseWriter, r *http.R
 	writeJSON(w, http.StatusOK, maskedMap((*e.list(d))[i], e.secrets))
 }
 
+// revealEntity answers an entry's secrets as stored: only on request (the
+// form's 显示 / Show), never in a list or a read.
+func revealEntity[T any](s *Server, e *entity[T], w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d, _, err := s.load(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	i := e.find(d, id)
+	if i < 0 {
+		s.fail(w, r, notFound(e.one, id))
+		return
+	}
+	writeJSON(w, http.StatusOK, revealed((*e.list(d))[i], e.secrets))
+}
+
 func createEntity[T any](s *Server, e *entity[T], w http.ResponseWriter, r *http.Request) {
 	body, err := readObject(w, r)
 	if err != nil {
@@ -276,7 +300,7 @@ func deleteEntity[T any](s *Server, e *entity[T], w http.ResponseWriter, r *http
 
 var organizations = &entity[config.Organization]{
 	kind: "organizations", one: "organization",
-	secrets: []secretField{{Name: "password"}, {Name: "client_secret", Partial: true}},
+	secrets: secretsOf[config.Organization]("password"),
 	list:    func(d *config.Document) *[]config.Organization { return &d.Organizations },
 	id:      func(v *config.Organization) *int64 { return &v.ID },
 	name:    func(v *config.Organization) string { return v.Name },
@@ -356,7 +380,7 @@ var owners = &entity[config.Owner]{
 
 var robots = &entity[config.Robot]{
 	kind: "robots", one: "robot",
-	secrets: []secretField{{Name: "access_token", Partial: true}, {Name: "secret", Partial: true}},
+	secrets: secretsOf[config.Robot](),
 	list:    func(d *config.Document) *[]config.Robot { return &d.Robots },
 	id:      func(v *config.Robot) *int64 { return &v.ID },
 	name:    func(v *config.Robot) string { return v.Name },
