@@ -9,7 +9,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/original/originaltest"
 )
 
@@ -176,16 +175,11 @@ func TestBrowserRiskyImportAndRestore(t *testing.T) {
 	d.Robots[0].Secret = ""
 	d.Projects[0].RobotIDs = []int64{2}
 	d.Projects = d.Projects[:1]
-	file := filepath.Join(t.TempDir(), "config.json")
-	b, _ := config.Marshal(d)
-	if err := os.WriteFile(file, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
 
 	tb := newTab(t, in)
 	tb.open()
 	tb.page("import")
-	tb.do(chromedp.SetUploadFiles(chromedp.ID("import-file"), []string{file}))
+	tb.uploadDoc(d)
 	tb.waitFor(`document.getElementById("import-diff-title") !== null`)
 	if eval[bool](tb, `document.getElementById("import-danger").hidden`) {
 		t.Fatalf("clearing a secret and taking a robot off a project is not flagged: %s", tb.text("import-result"))
@@ -209,18 +203,16 @@ func TestBrowserRiskyImportAndRestore(t *testing.T) {
 	if !eval[bool](tb, `document.getElementById("import-confirm").disabled`) {
 		t.Error("a risky import can be confirmed without ticking the box")
 	}
-	tb.do(chromedp.Click(chromedp.ID("import-danger-ack")), chromedp.Click(chromedp.ID("import-confirm")))
-	tb.waitFor(`document.getElementById("confirm-dialog").open`)
+	tb.do(chromedp.Click(chromedp.ID("import-danger-ack")))
+	tb.ask("import-confirm")
 	if n := eval[int](tb, `document.querySelectorAll("#confirm-dangers li").length`); n != 2 {
 		t.Errorf("the second confirmation lists %d risky changes, want 2: %s", n, tb.text("confirm-dialog"))
 	}
-	tb.do(chromedp.Click(chromedp.ID("confirm-cancel")))
-	tb.waitFor(`!document.getElementById("confirm-dialog").open`)
+	tb.cancel()
 	if in.stored(t).Robots[0].Secret.Reveal() != robotSecret {
 		t.Fatal("cancelling the second confirmation imported")
 	}
-	tb.do(chromedp.Click(chromedp.ID("import-confirm")))
-	tb.waitFor(`document.getElementById("confirm-dialog").open`)
+	tb.ask("import-confirm")
 	tb.do(chromedp.Click(chromedp.ID("confirm-ok")))
 	tb.waitFor(`document.querySelector("#import-result .msg.ok") !== null`)
 	if d := in.stored(t); d.Robots[0].Secret != "" || len(d.Projects) != 1 {
@@ -230,8 +222,8 @@ func TestBrowserRiskyImportAndRestore(t *testing.T) {
 	// Restoring the version before the import gives the secret back: one
 	// confirmation.
 	tb.page("history")
-	tb.do(chromedp.WaitVisible(chromedp.ID("history-row-0")), chromedp.Click(chromedp.ID("history-restore-0")))
-	tb.waitFor(`document.getElementById("confirm-dialog").open`)
+	tb.do(chromedp.WaitVisible(chromedp.ID("history-row-0")))
+	tb.ask("history-restore-0")
 	tb.do(chromedp.Click(chromedp.ID("confirm-ok")))
 	tb.waitFor(`document.querySelector("#history-result .msg.ok") !== null`)
 	if in.stored(t).Robots[0].Secret.Reveal() != robotSecret {
@@ -239,8 +231,7 @@ func TestBrowserRiskyImportAndRestore(t *testing.T) {
 	}
 	// Restoring the import again clears it: a second confirmation, in red.
 	tb.waitFor(`(document.getElementById("history-save-0") || {textContent: ""}).textContent.includes("恢复历史版本")`)
-	tb.do(chromedp.Click(chromedp.ID("history-restore-0")))
-	tb.waitFor(`document.getElementById("confirm-dialog").open`)
+	tb.ask("history-restore-0")
 	tb.do(chromedp.Click(chromedp.ID("confirm-ok")))
 	tb.waitFor(`document.getElementById("confirm-dialog").open && document.querySelectorAll("#confirm-dangers li").length > 0`)
 	if txt := tb.text("confirm-dangers"); !strings.Contains(txt, mask+" → （空）") {
@@ -249,8 +240,7 @@ func TestBrowserRiskyImportAndRestore(t *testing.T) {
 	if c := eval[string](tb, `getComputedStyle(document.querySelector("#confirm-dangers li")).color`); c != dangerRed {
 		t.Errorf("the risky changes of the restore are shown in %s, want red (%s)", c, dangerRed)
 	}
-	tb.do(chromedp.Click(chromedp.ID("confirm-cancel")))
-	tb.waitFor(`!document.getElementById("confirm-dialog").open`)
+	tb.cancel()
 	if in.stored(t).Robots[0].Secret.Reveal() != robotSecret {
 		t.Fatal("cancelling the second confirmation restored")
 	}
@@ -276,21 +266,32 @@ func TestBrowserRiskyMoveIn(t *testing.T) {
 	if txt := tb.text("original-dangers"); !strings.Contains(txt, mask+" → （空）") {
 		t.Fatalf("the preview's risky changes read %q", txt)
 	}
-	tb.do(chromedp.Click(chromedp.ID("original-confirm")))
-	tb.waitFor(`document.getElementById("confirm-dialog").open`)
+	tb.ask("original-confirm")
 	if txt := tb.text("confirm-dangers"); !strings.Contains(txt, mask+" → （空）") {
 		t.Errorf("the second confirmation reads %q", txt)
 	}
-	tb.do(chromedp.Click(chromedp.ID("confirm-cancel")))
-	tb.waitFor(`!document.getElementById("confirm-dialog").open`)
+	tb.cancel()
 	if in.stored(t).Robots[0].Secret.Reveal() != robotSecret {
 		t.Fatal("cancelling the second confirmation moved in")
 	}
-	tb.do(chromedp.Click(chromedp.ID("original-confirm")))
-	tb.waitFor(`document.getElementById("confirm-dialog").open`)
+	tb.ask("original-confirm")
 	tb.do(chromedp.Click(chromedp.ID("confirm-ok")))
 	tb.waitFor(`document.querySelector("#original-result .msg.ok") !== null`)
 	if s := in.stored(t).Robots[0].Secret; s != "" {
 		t.Errorf("after moving in the robot's secret is %q", s.Reveal())
 	}
+}
+
+// ask clicks a button that asks first, and waits for the question.
+func (tb *tab) ask(id string) {
+	tb.t.Helper()
+	tb.do(chromedp.Click(chromedp.ID(id)))
+	tb.waitFor(`document.getElementById("confirm-dialog").open`)
+}
+
+// cancel answers the open question with 取消 and waits until it closes.
+func (tb *tab) cancel() {
+	tb.t.Helper()
+	tb.do(chromedp.Click(chromedp.ID("confirm-cancel")))
+	tb.waitFor(`!document.getElementById("confirm-dialog").open`)
 }

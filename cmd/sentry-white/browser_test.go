@@ -486,16 +486,11 @@ func TestBrowserImportAndHistory(t *testing.T) {
 
 	d := in.stored(t)
 	d.Owners = append(d.Owners, config.Owner{ID: 2, Name: "李四", Mobile: "13900139000"})
-	file := filepath.Join(t.TempDir(), "config.json")
-	b, _ := config.Marshal(d)
-	if err := os.WriteFile(file, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
 
 	tb := newTab(t, in)
 	tb.open()
 	tb.page("import")
-	tb.do(chromedp.SetUploadFiles(chromedp.ID("import-file"), []string{file}))
+	tb.uploadDoc(d)
 	tb.waitFor(`document.getElementById("import-diff-title") !== null`)
 	if diff := tb.text("import-result"); !strings.Contains(diff, "李四") || !strings.Contains(diff, "新增") {
 		t.Errorf("the diff reads %q", diff)
@@ -507,10 +502,7 @@ func TestBrowserImportAndHistory(t *testing.T) {
 	}
 
 	// An invalid file is refused with the field named.
-	bad := filepath.Join(t.TempDir(), "bad.json")
-	if err := os.WriteFile(bad, []byte(`{"schema":1,"organizations":[],"robots":[],"projects":[],"owners":[{"id":1,"name":"x","mobile":"123"}]}`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	bad := writeFile(t, "bad.json", []byte(`{"schema":1,"organizations":[],"robots":[],"projects":[],"owners":[{"id":1,"name":"x","mobile":"123"}]}`))
 	tb.do(chromedp.SetUploadFiles(chromedp.ID("import-file"), []string{bad}))
 	tb.waitFor(`document.getElementById("import-errors") !== null`)
 	if e := tb.text("import-errors"); !strings.Contains(e, "owners[0].mobile") {

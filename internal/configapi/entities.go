@@ -154,45 +154,42 @@ func listEntities[T any](s *Server, e *entity[T], w http.ResponseWriter, r *http
 	writeJSON(w, http.StatusOK, e.masked(*e.list(d)))
 }
 
-func readEntity[T any](s *Server, e *entity[T], w http.ResponseWriter, r *http.Request) {
+// entry loads the document and the entry the path's {id} names.
+func entry[T any](s *Server, e *entity[T], r *http.Request) (*T, string, error) {
 	id, err := pathID(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, "", err
 	}
 	d, tag, err := s.load(r.Context())
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, "", err
 	}
 	i := e.find(d, id)
 	if i < 0 {
-		s.fail(w, r, notFound(e.one, id))
+		return nil, "", notFound(e.one, id)
+	}
+	return &(*e.list(d))[i], tag, nil
+}
+
+func readEntity[T any](s *Server, e *entity[T], w http.ResponseWriter, r *http.Request) {
+	v, tag, err := entry(s, e, r)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	w.Header().Set("ETag", outETag(tag))
-	writeJSON(w, http.StatusOK, maskedMap((*e.list(d))[i], e.secrets))
+	writeJSON(w, http.StatusOK, maskedMap(*v, e.secrets))
 }
 
 // revealEntity answers an entry's secrets as stored: only on request (the
 // form's 显示 / Show), never in a list or a read.
 func revealEntity[T any](s *Server, e *entity[T], w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
+	v, _, err := entry(s, e, r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	d, _, err := s.load(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	i := e.find(d, id)
-	if i < 0 {
-		s.fail(w, r, notFound(e.one, id))
-		return
-	}
-	writeJSON(w, http.StatusOK, revealed((*e.list(d))[i], e.secrets))
+	writeJSON(w, http.StatusOK, revealed(*v, e.secrets))
 }
 
 func createEntity[T any](s *Server, e *entity[T], w http.ResponseWriter, r *http.Request) {
