@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -146,6 +147,23 @@ func TestImportOriginalThenTheRelayDelivers(t *testing.T) {
 	out, err = importCmd(t, nil, "-store", "file:"+dir)
 	if err != nil || !strings.Contains(out, "Nothing to write") {
 		t.Errorf("a second run: %v\n%s", err, out)
+	}
+
+	// A robot given its signing secret since: moving in again would clear
+	// it (the original's robots have none), and the command says so.
+	docs := docstore.NewDocs(store.NewFile(dir), "api/")
+	d, tag, err := docs.Load(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Robots[0].Secret = robotSecret
+	if _, err := docs.Save(t.Context(), d, tag); err != nil {
+		t.Fatal(err)
+	}
+	out, err = importCmd(t, nil, "-store", "file:"+dir, "-dry-run")
+	want := fmt.Sprintf("robot #%d %q: secret is cleared (%s → empty)", d.Robots[0].ID, d.Robots[0].Name, robotSecret[:5]+"…"+robotSecret[len(robotSecret)-3:])
+	if err != nil || !strings.Contains(out, "Risky changes") || !strings.Contains(out, want) || strings.Contains(out, robotSecret) {
+		t.Errorf("a dry run over a signing robot: %v\n%s\nwant %s", err, out, want)
 	}
 }
 
