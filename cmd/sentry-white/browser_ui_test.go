@@ -221,6 +221,14 @@ func TestBrowserRefusedWebhooks(t *testing.T) {
 	if strings.Contains(rows, "an-old-token-0123") || strings.Contains(rows, tok) {
 		t.Error("a refused row shows a token")
 	}
+	// (#30.8) Whoever sent a refused webhook chose its link: it is shown
+	// as text, never as a link to open.
+	if n := eval[int](tb, `document.querySelectorAll("#deliveries-rows tr.refused a").length`); n != 0 {
+		t.Errorf("refused rows hold %d links; a stranger's link must be text", n)
+	}
+	if !strings.Contains(rows, "acme.sentry.io/issues/") {
+		t.Errorf("the refused rows do not show the link sent as text: %s", rows)
+	}
 	tb.screenshot(shotsDir(t), "deliveries-refused", "zh")
 	tb.do(chromedp.Click(chromedp.ID("lang-toggle")))
 	tb.waitFor(`document.getElementById("deliveries-rows").textContent.includes("The token in the webhook URL is wrong")`)

@@ -1507,7 +1507,9 @@
     return el("tr", { id: "delivery-row-" + d.id, class: "delivery refused", "data-result": d.result },
       el("td", { class: "nowrap" }, el("time", { datetime: d.time, text: fmtTime(d.time) })),
       el("td", { class: "delivery-who" }, d.project ? el("code", { text: d.project }) : el("span", { class: "secondary", text: "—" })),
-      el("td", { class: "delivery-alert" }, el("div", { text: d.title || "—" }), d.level ? el("span", { class: "tag", text: d.level }) : null, httpLink(d.link, t("deliveries.open"))),
+      // Whoever sent a refused webhook chose its link: text, never a link to open.
+      el("td", { class: "delivery-alert" }, el("div", { text: d.title || "—" }), d.level ? el("span", { class: "tag", text: d.level }) : null,
+        d.link ? el("div", { class: "secondary delivery-link", text: t("deliveries.refused.link", { v: d.link }) }) : null),
       el("td", { class: "delivery-result" }, result),
       el("td", { class: "actions" }, action));
   }
