@@ -231,10 +231,14 @@ type Dispatcher struct {
 	// clock. With a fake clock, busy == 0 means nothing moves until the
 	// clock does (tests settle on it instead of sleeping).
 	busy atomic.Int64
-	// budgetsDirty is set when a robot's budget changed since it was last
-	// saved; budgetsSaved is when it was.
-	budgetsDirty bool
-	budgetsSaved time.Time
+	// saveMu orders budget saves: a later snapshot is never overwritten
+	// by an earlier one.
+	saveMu sync.Mutex
+	// saveFailing is set while the budgets cannot be saved (reported, and
+	// retried by saveRetry).
+	saveFailing bool
+	saveErr     error
+	saveRetry   func() bool
 	// spentAt is the start after a crash: for one window from then, every
 	// robot is taken to have spent its budget (zero otherwise).
 	spentAt time.Time
@@ -323,6 +327,9 @@ func New(o Options) (*Dispatcher, error) {
 				"spool", o.Spool, "error", err.Error())
 		}
 		d.restoreBudgets(budgets, jobs, crashed)
+		// Saved at once, unmarked as complete: should this run crash, the
+		// next start knows it, whatever was sent or spooled meanwhile.
+		d.saveBudgets(false)
 		for _, j := range jobs {
 			j.spooled = true
 			_ = d.enqueue(j, false)
@@ -377,29 +384,48 @@ func (d *Dispatcher) spend(st *robotState, at time.Time) {
 	slices.SortFunc(st.sent, time.Time.Compare)
 }
 
-// saveBudgets writes the robots' budgets to the spool, at most once a
-// second, and at Close (final), marked complete: what a restart needs to
-// stay under the limits.
-func (d *Dispatcher) saveBudgets(final bool) {
+// saveBudgets writes the robots' budgets to the spool; clean marks them
+// complete (Close). It runs at the start (so that the next start knows
+// whether this run crashed), when a robot is blocked, and at Close: after a
+// crash every robot is taken to have spent its budget anyway, so a send
+// needs no save of its own. A failed save is logged, shown by Health and
+// tried again until it succeeds.
+func (d *Dispatcher) saveBudgets(clean bool) {
 	if d.spool == nil {
 		return
 	}
+	d.saveMu.Lock()
+	defer d.saveMu.Unlock()
 	d.mu.Lock()
 	now := d.clock.Now()
-	if !final && (!d.budgetsDirty || now.Sub(d.budgetsSaved) < time.Second) {
-		d.mu.Unlock()
-		return
-	}
 	out := make(map[int64]savedBudget, len(d.robots))
 	for id, st := range d.robots {
 		if len(st.sent) > 0 || st.blockedUntil.After(now) {
 			out[id] = savedBudget{Kind: st.kind, Sent: slices.Clone(st.sent), BlockedUntil: st.blockedUntil}
 		}
 	}
-	d.budgetsDirty, d.budgetsSaved = false, now
 	d.mu.Unlock()
-	if err := d.spool.saveBudgets(out, final); err != nil {
-		d.log.Error("robot budgets not saved to the spool", "error", err.Error())
+	err := d.spool.saveBudgets(out, clean)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err == nil {
+		if d.saveFailing {
+			d.log.Info("robot budgets saved to the spool again")
+		}
+		d.saveFailing, d.saveErr = false, nil
+		return
+	}
+	if !d.saveFailing {
+		d.log.Error("robot budgets not saved to the spool; trying again every 5 s", "error", err.Error())
+	}
+	d.saveFailing, d.saveErr = true, err
+	if d.saveRetry == nil && !d.closed {
+		d.saveRetry = d.clock.AfterFunc(5*time.Second, func() {
+			d.mu.Lock()
+			d.saveRetry = nil
+			d.mu.Unlock()
+			d.saveBudgets(false)
+		})
 	}
 }
 
@@ -414,6 +440,9 @@ func (d *Dispatcher) Health() string {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.saveFailing {
+		return "the robots' rate budgets cannot be saved (a restart would not know them): " + d.saveErr.Error()
+	}
 	if !d.foldedAt.IsZero() && d.clock.Now().Sub(d.foldedAt) < 10*time.Minute {
 		return fmt.Sprintf("a robot's queue reached %d alerts; further alerts are counted in its next digest", d.o.MaxQueue)
 	}
@@ -501,7 +530,6 @@ func (d *Dispatcher) take(st *robotState, now time.Time, n int) bool {
 	for range n {
 		st.sent = append(st.sent, now)
 	}
-	d.budgetsDirty = true
 	return true
 }
 
@@ -689,7 +717,6 @@ func (d *Dispatcher) settle(jobs []*Job, sn sent) Outcome {
 		d.mu.Lock()
 		d.state(j).answered(j.takenAt, now, j.taken)
 		j.taken = 0
-		d.budgetsDirty = true
 		d.mu.Unlock()
 	}
 	alerts := 0
@@ -706,8 +733,8 @@ func (d *Dispatcher) settle(jobs []*Job, sn sent) Outcome {
 		d.mu.Lock()
 		st := d.state(jobs[0])
 		st.blockedUntil = now.Add(block)
-		d.budgetsDirty = true
 		d.mu.Unlock()
+		d.saveBudgets(false) // a restart must not send to a blocked robot
 		d.log.Warn("robot is rate limited; alerts wait for a digest", "robot", res.Err.Robot, "code", res.Err.Code,
 			"until", now.Add(block).UTC().Format(time.RFC3339))
 		return d.requeue(jobs, out)
@@ -885,7 +912,6 @@ func (d *Dispatcher) next(st *robotState, now time.Time) ([]*Job, time.Duration)
 		st.sent = append(st.sent, now)
 	}
 	batch[0].takenAt, batch[0].taken = now, cost
-	d.budgetsDirty = true
 	return batch, 0
 }
 
@@ -998,6 +1024,10 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 		d.closed = true
 		close(d.stop)
 	}
+	if d.saveRetry != nil {
+		d.saveRetry()
+		d.saveRetry = nil
+	}
 	d.mu.Unlock()
 	err := d.Wait(ctx)
 	d.saveBudgets(true)
@@ -1031,7 +1061,6 @@ func (d *Dispatcher) spoolJob(j *Job) error {
 	if err == nil {
 		j.spooled = true
 	}
-	d.saveBudgets(false)
 	return err
 }
 

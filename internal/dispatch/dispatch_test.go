@@ -753,3 +753,73 @@ func staleBudget(t *testing.T, dir string, n int) {
 		t.Fatal(err)
 	}
 }
+
+// TestCrashWithNothingSpooledKeepsTheBudget (#30.3): a run that sent
+// everything at once and spooled nothing, then crashed, still leaves the
+// next start knowing it crashed: every robot waits one window.
+func TestCrashWithNothingSpooledKeepsTheBudget(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnv(t, dir, false)
+	for i := 0; i < 15; i++ {
+		if out := e.d.Submit(context.Background(), []*Job{job(i)}, time.Now().Add(5*time.Second)); out[0].Status != Delivered {
+			t.Fatalf("alert %d: %s", i, out[0].Status)
+		}
+	}
+	if files := spoolFiles(dir); len(files) != 0 {
+		t.Fatalf("spooled %v", files)
+	}
+	// Crash: no Close.
+	d2, err := New(Options{Senders: e.d.o.Senders, Resolve: e.dir.resolve, Clock: e.clock, Spool: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 15; i < 30; i++ {
+		if out := d2.Submit(context.Background(), []*Job{job(i)}, time.Now().Add(5*time.Second)); out[0].Status != Queued {
+			t.Fatalf("alert %d after the crash: %s, want queued for one window", i, out[0].Status)
+		}
+	}
+	e.clock.Advance(61 * time.Second)
+	if err := d2.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n, rej := len(e.robot.Messages()), e.robot.Rejected(); n != 16 || len(rej) != 0 {
+		t.Fatalf("%d messages (15 and a digest), rejected %v", n, rej)
+	}
+}
+
+// TestFailedBudgetSaveIsRetried (#30.3): a robot's block that cannot be
+// saved is reported (log, Health) and saved once the spool works again.
+func TestFailedBudgetSaveIsRetried(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnv(t, dir, false)
+	// budget.json cannot be replaced while a folder holds its name.
+	budget := filepath.Join(dir, budgetFile)
+	if err := os.Remove(budget); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(budget, "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	e.robot.FailNext(robottest.FaultNoCode) // the robot blocks
+	if out := e.d.Submit(context.Background(), []*Job{job(1)}, time.Now().Add(5*time.Second)); out[0].Status != Queued {
+		t.Fatalf("blocked: %s", out[0].Status)
+	}
+	if h := e.d.Health(); !strings.Contains(h, "budgets cannot be saved") {
+		t.Errorf("Health() = %q", h)
+	}
+	if err := os.RemoveAll(budget); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(5 * time.Second)
+	if h := e.d.Health(); h != "" {
+		t.Errorf("after the retry Health() = %q", h)
+	}
+	b, err := os.ReadFile(budget)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved map[int64]savedBudget
+	if err := json.Unmarshal(b, &saved); err != nil || !saved[robot.ID].BlockedUntil.After(e.clock.Now()) {
+		t.Errorf("saved %s (%v): the block is missing", b, err)
+	}
+}
