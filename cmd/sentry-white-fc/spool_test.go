@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -171,5 +173,102 @@ func TestCrashKeepsTheRateBudget(t *testing.T) {
 	}
 	if len(p.logged("did not stop cleanly")) == 0 {
 		t.Error("the restart does not say the last run crashed")
+	}
+}
+
+// teamDoc is a team's document: robot 1 posts to its own DingTalk group
+// (token), project slug names its project; hook is its webhook token.
+func teamDoc(hook, token, slug string) string {
+	return fmt.Sprintf(`{"schema": 1, "webhook_token": %q,
+ "owners": [{"id": 1, "name": "张三", "mobile": "13800138000"}],
+ "robots": [{"id": 1, "name": "群", "kind": "dingtalk", "access_token": %q, "keyword": "详情"}],
+ "projects": [{"id": 1, "name": "项目", "slug": %q, "owner_ids": [1], "robot_ids": [1]}]}`, hook, token, slug)
+}
+
+// getJSON fetches url and decodes its JSON answer.
+func getJSON(t *testing.T, url string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m
+}
+
+// TestSpoolKeepsToItsStore (#30.11): team A's relay queues alerts behind
+// DingTalk's limit and is killed; team B's relay starts on the same spool
+// folder. B neither sends, counts nor deletes A's jobs (its own first alert
+// goes out at once), and says in its log and on GET / with its token that
+// it found them; A, started again, still has them. A second relay on A's
+// store and folder refuses to start instead of sharing the spool.
+func TestSpoolKeepsToItsStore(t *testing.T) {
+	dt := robottest.NewDingTalk(robottest.DingTalkRobot{Token: "token-a", Keywords: []string{"详情"}},
+		robottest.DingTalkRobot{Token: "token-b", Keywords: []string{"详情"}})
+	defer dt.Close()
+	storeA, storeB := storeFolder(t, teamDoc("hook-a", "token-a", "p-a")), storeFolder(t, teamDoc("hook-b", "token-b", "p-b"))
+	spool := filepath.Join(t.TempDir(), "spool")
+	env := []string{"SENTRY_WHITE_DINGTALK_API=" + dt.URL(), "SENTRY_WHITE_HISTORY=off"}
+	argsA := []string{"-store", "file:" + storeA, "-addr", "127.0.0.1:0", "-spool", spool}
+	argsB := []string{"-store", "file:" + storeB, "-addr", "127.0.0.1:0", "-spool", spool}
+
+	a := startProc(t, env, argsA...)
+	queued := 0
+	for n := 1; n <= 25; n++ {
+		code, body := post(t, "http://"+a.addr+"/?token=hook-a", crashAlert("p-a", n))
+		switch code {
+		case 200:
+		case 202:
+			queued++
+		default:
+			t.Fatalf("team A's alert %d: %d %s", n, code, body)
+		}
+	}
+	if queued != 5 {
+		t.Fatalf("%d of team A's alerts queued, want 5", queued)
+	}
+	a.kill(t)
+
+	b := startProc(t, env, argsB...)
+	if l := b.logged("relay listening"); len(l) != 1 || l[0]["queued"] != float64(0) {
+		t.Errorf("team B's relay took team A's jobs: %v", l)
+	}
+	if len(b.logged("another store")) == 0 {
+		t.Error("team B's relay does not say it found another store's alerts in its spool folder")
+	}
+	if code, body := post(t, "http://"+b.addr+"/?token=hook-b", crashAlert("p-b", 100)); code != 200 {
+		t.Errorf("team B's first alert: %d %s (team A's budget counted against B's robot?)", code, body)
+	}
+	_, with := getJSON(t, "http://"+b.addr+"/?token=hook-b")
+	if s := fmt.Sprint(with["spool"]); !strings.Contains(s, "other_stores") || !strings.Contains(s, "alerts:5") {
+		t.Errorf("GET / with the token does not name the other store's alerts: %v", with)
+	}
+	if _, without := getJSON(t, "http://"+b.addr+"/"); without["spool"] != nil {
+		t.Errorf("GET / without the token shows the spool: %v", without)
+	}
+	if err := b.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-b.done
+	_ = b.cmd.Wait()
+	for _, m := range dt.Messages() {
+		if m.Token == "token-b" && strings.Contains(m.Text, "Crash alert 0") {
+			t.Errorf("team A's alert went to team B's group: %s", m.Text)
+		}
+	}
+
+	a = startProc(t, env, argsA...)
+	if l := a.logged("relay listening"); len(l) != 1 || l[0]["queued"] != float64(5) {
+		t.Errorf("team A's relay, started again, has %v of its 5 queued alerts", l)
+	}
+	// The same store and folder twice: the second refuses to share it.
+	a2 := startProc(t, env, argsA...)
+	if a2.addr != "" {
+		t.Fatal("a second relay on the same store started on the same spool folder")
+	}
+	if len(a2.logged("in use")) == 0 {
+		t.Errorf("the second relay does not say why it stopped: %v", a2.logs)
 	}
 }

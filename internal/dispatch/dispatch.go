@@ -190,6 +190,12 @@ type Options struct {
 	// Spool is a directory for jobs accepted but not yet delivered; "" keeps
 	// them in memory only.
 	Spool string
+	// Store names the configuration store (document) the jobs are made for,
+	// e.g. file:/srv/sentry-white-data or oss://bucket/api/. With it, the
+	// store's jobs and budgets are kept in a folder of their own in Spool,
+	// locked while the dispatcher runs; what other stores left there is
+	// never sent, counted or deleted, only reported (Foreign).
+	Store string
 	// Background runs a worker per robot that sends queued jobs when the
 	// budget allows (a plain server). Without it, queued jobs wait for
 	// Drain (Function Compute, where nothing may run after the answer).
@@ -320,8 +326,19 @@ func New(o Options) (*Dispatcher, error) {
 	}
 	d := &Dispatcher{o: o, clock: o.Clock, log: o.Logger, robots: map[int64]*robotState{}, stop: make(chan struct{})}
 	if o.Spool != "" {
-		sp, jobs, budgets, crashed := openSpool(o.Spool)
+		sp, jobs, budgets, crashed, err := openSpool(o.Spool, o.Store)
+		if err != nil {
+			return nil, err
+		}
 		d.spool = sp
+		for _, f := range sp.foreign {
+			store := f.Store
+			if store == "" {
+				store = "not named (spooled by an older version)"
+			}
+			d.log.Warn("the spool folder holds alerts of another store; this relay leaves them alone (a relay on that store sends them)",
+				"folder", f.Folder, "store", store, "alerts", f.Alerts)
+		}
 		if err := sp.Err(); err != nil {
 			d.log.Error("spool unusable: alerts that must wait for a robot cannot be saved and are refused (503) until it is fixed",
 				"spool", o.Spool, "error", err.Error())
@@ -1005,6 +1022,24 @@ func (d *Dispatcher) drain(ctx context.Context, block bool) error {
 	}
 }
 
+// SpoolFolder is the folder this dispatcher keeps its store's jobs and
+// budgets in ("" without a spool).
+func (d *Dispatcher) SpoolFolder() string {
+	if d.spool == nil {
+		return ""
+	}
+	return d.spool.dir
+}
+
+// Foreign lists the alerts the spool folder held at the start for other
+// stores (or from an older version, store unknown): left alone.
+func (d *Dispatcher) Foreign() []ForeignSpool {
+	if d.spool == nil {
+		return nil
+	}
+	return slices.Clone(d.spool.foreign)
+}
+
 // Queued returns the number of jobs waiting for budget.
 func (d *Dispatcher) Queued() int {
 	d.mu.Lock()
@@ -1031,6 +1066,9 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 	d.mu.Unlock()
 	err := d.Wait(ctx)
 	d.saveBudgets(true)
+	if d.spool != nil {
+		d.spool.release()
+	}
 	return err
 }
 

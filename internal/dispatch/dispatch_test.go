@@ -196,6 +196,14 @@ func (e *env) settle(t *testing.T) {
 	}
 }
 
+// crash ends d as a killed process would: its spool folder's lock is
+// dropped, and nothing is saved.
+func crash(d *Dispatcher) {
+	if d.spool != nil {
+		d.spool.release()
+	}
+}
+
 func TestStormOf200AlertsInOneMinute(t *testing.T) {
 	e := newEnv(t, t.TempDir(), true)
 	for i := 0; i < 200; i++ {
@@ -333,6 +341,7 @@ func TestSpoolSurvivesRestart(t *testing.T) {
 		t.Errorf("spool file mode %v, want 0600", info.Mode().Perm())
 	}
 	// A new process finds them and drains them once the block is over.
+	crash(e.d)
 	d2, err := New(Options{Senders: map[string]notify.Sender{"dingtalk": &dingtalk.Notifier{Base: e.robot.URL(), Now: e.clock.Now}},
 		Resolve: e.dir.resolve, Clock: e.clock, Spool: dir})
 	if err != nil {
@@ -601,6 +610,7 @@ func TestNoSpoolFileOutlivesADeliveredAlert(t *testing.T) {
 	if files := spoolFiles(dir); len(files) != 0 {
 		t.Fatalf("%d spool files for delivered alerts", len(files))
 	}
+	crash(e.d)
 	d2, err := New(Options{Senders: e.d.o.Senders, Resolve: e.dir.resolve, Clock: e.clock, Spool: dir})
 	if err != nil {
 		t.Fatal(err)
@@ -633,6 +643,7 @@ func TestBudgetSurvivesRestart(t *testing.T) {
 			default:
 				_ = e.d.Close(context.Background())
 			}
+			crash(e.d)
 			e.clock.Advance(10 * time.Second)
 			d2, err := New(Options{Senders: e.d.o.Senders, Resolve: e.dir.resolve, Clock: e.clock, Spool: dir})
 			if err != nil {
@@ -768,7 +779,7 @@ func TestCrashWithNothingSpooledKeepsTheBudget(t *testing.T) {
 	if files := spoolFiles(dir); len(files) != 0 {
 		t.Fatalf("spooled %v", files)
 	}
-	// Crash: no Close.
+	crash(e.d)
 	d2, err := New(Options{Senders: e.d.o.Senders, Resolve: e.dir.resolve, Clock: e.clock, Spool: dir})
 	if err != nil {
 		t.Fatal(err)
@@ -821,5 +832,65 @@ func TestFailedBudgetSaveIsRetried(t *testing.T) {
 	var saved map[int64]savedBudget
 	if err := json.Unmarshal(b, &saved); err != nil || !saved[robot.ID].BlockedUntil.After(e.clock.Now()) {
 		t.Errorf("saved %s (%v): the block is missing", b, err)
+	}
+}
+
+// TestSpoolFolderPerStore (#30.11): in one spool folder each store's jobs
+// and budgets are its own: a dispatcher of another store neither sends,
+// counts nor deletes them, and reports them (as it does job files an older
+// version left at the top); a second dispatcher of the same store cannot
+// share the folder.
+func TestSpoolFolderPerStore(t *testing.T) {
+	root := t.TempDir()
+	e := newEnv(t, "", false)
+	opts := func(store string) Options {
+		return Options{Senders: e.d.o.Senders, Resolve: e.dir.resolve, Clock: e.clock, Spool: root, Store: store}
+	}
+	a, err := New(opts("file:/srv/team-a/api/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.robot.FailNext(robottest.FaultNoCode) // blocked: both wait
+	a.Submit(context.Background(), []*Job{job(1)}, time.Now().Add(5*time.Second))
+	a.Submit(context.Background(), []*Job{job(2)}, time.Now().Add(5*time.Second))
+	if a.Queued() != 2 {
+		t.Fatalf("team A queued %d", a.Queued())
+	}
+	crash(a)
+	if err := os.WriteFile(filepath.Join(root, "0123.json"), []byte(`{"id":"0123","robot_id":1}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	b, err := New(opts("oss://team-b/api/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := b.Queued(); n != 0 {
+		t.Errorf("team B requeued %d of team A's jobs", n)
+	}
+	other := b.Foreign()
+	if len(other) != 2 || other[0].Store != "file:/srv/team-a/api/" || other[0].Alerts != 2 || other[1].Store != "" || other[1].Alerts != 1 {
+		t.Errorf("Foreign() = %+v", other)
+	}
+	if out := b.Submit(context.Background(), []*Job{job(3)}, time.Now().Add(5*time.Second)); out[0].Status != Delivered {
+		t.Errorf("team B's first alert: %s (team A's budget counted?)", out[0].Status)
+	}
+	if err := b.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(spoolFiles(a.SpoolFolder())); n != 2 {
+		t.Errorf("team A's folder holds %d jobs after team B ran", n)
+	}
+
+	a2, err := New(opts("file:/srv/team-a/api/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a2.Close(context.Background())
+	if a2.Queued() != 2 {
+		t.Errorf("team A, started again, requeued %d", a2.Queued())
+	}
+	if _, err := New(opts("file:/srv/team-a/api/")); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Errorf("a second dispatcher on team A's folder: %v", err)
 	}
 }
