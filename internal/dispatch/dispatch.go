@@ -94,6 +94,14 @@ type Job struct {
 	// RepeatKey identifies the issue for the relay's repeat window (a
 	// hash, opaque here), so the window starts only once it is delivered.
 	RepeatKey string `json:"repeat_key,omitempty"`
+	// Sending is set in the job's spool file before its message is posted,
+	// and cleared when it goes back to the queue: a job found so at a start
+	// was under way when the relay stopped, and the robot may have it.
+	Sending bool `json:"sending,omitempty"`
+	// PossibleRepeat marks a job the robot may already have (a send under
+	// way when the relay stopped, or stopped at the answer on Function
+	// Compute): it is sent again, saying 可能重复 / possible repeat.
+	PossibleRepeat bool `json:"possible_repeat,omitempty"`
 
 	// answered is set once Sentry was told the job continues (202): from
 	// then on a transient failure is retried in the background instead of
@@ -349,6 +357,11 @@ func New(o Options) (*Dispatcher, error) {
 		d.saveBudgets(false)
 		for _, j := range jobs {
 			j.spooled = true
+			if j.Sending {
+				// Under way when the last run stopped: the robot may have
+				// it. Sent again (at least once), saying so.
+				j.Sending, j.PossibleRepeat = false, true
+			}
 			_ = d.enqueue(j, false)
 		}
 		if len(jobs) > 0 {
@@ -660,13 +673,16 @@ func (d *Dispatcher) detach(jobs []*Job, outs []Outcome, mu *sync.Mutex, finishe
 	for _, i := range spool {
 		j := jobs[i]
 		if snapshot[i].Status == Pending {
-			if err := d.spoolJob(j); err != nil {
+			if err := d.spoolJob(j, true); err != nil {
 				d.log.Error("spool write failed; the alert is still being sent", "job", j.ID, "error", err.Error())
 			}
 			continue
 		}
 		// Requeued on Function Compute: the robot may have taken it
-		// already (at least once).
+		// already (at least once), so it goes again saying so.
+		j.spoolMu.Lock() // its send may still be reading it
+		j.PossibleRepeat = true
+		j.spoolMu.Unlock()
 		if err := d.enqueue(j, true); err != nil {
 			snapshot[i] = d.unsaved(j, err, d.clock.Now())
 		} else {
@@ -716,6 +732,12 @@ func (d *Dispatcher) send(ctx context.Context, jobs []*Job) sent {
 			e.Retry = false // not a transport failure: the configuration changed
 		}
 		return sent{res: notify.Result{Err: e}}
+	}
+	j.spoolMu.Lock()
+	repeat := j.PossibleRepeat
+	j.spoolMu.Unlock()
+	if len(jobs) == 1 && repeat && len(msg.Digest) == 0 {
+		msg = msg.MarkPossibleRepeat() // a digest marks its lines (DigestItems)
 	}
 	s := d.o.Senders[r.Kind]
 	if s == nil || d.o.Kind(r.Kind) == nil {
@@ -852,7 +874,7 @@ func (d *Dispatcher) enqueue(j *Job, persist bool) error {
 		// is saved with it, since those are other alerts.
 		d.finish(j)
 		if folded && into.spooled {
-			if err := d.spoolJob(into); err != nil {
+			if err := d.spoolJob(into, false); err != nil {
 				d.log.Error("spool write failed for a folded count", "job", into.ID, "error", err.Error())
 			}
 		}
@@ -860,7 +882,7 @@ func (d *Dispatcher) enqueue(j *Job, persist bool) error {
 	}
 	d.mu.Unlock()
 	if persist {
-		if err := d.spoolJob(j); err != nil {
+		if err := d.spoolJob(j, false); err != nil {
 			if !d.o.RequeueInFlight {
 				return err
 			}
@@ -971,6 +993,15 @@ func (d *Dispatcher) work(st *robotState) {
 func (d *Dispatcher) sendBatch(batch []*Job) Outcome {
 	ctx, cancel := context.WithTimeout(context.Background(), d.o.SendTimeout)
 	defer cancel()
+	// Marked in the spool before the post: should the relay stop before
+	// the answer, the next start knows the robot may have the message.
+	for _, j := range batch {
+		if j.spooled {
+			if err := d.spoolJob(j, true); err != nil {
+				d.log.Error("spool write failed before a send; after a crash the alert would go again unmarked", "job", j.ID, "error", err.Error())
+			}
+		}
+	}
 	out := d.settle(batch, d.send(ctx, batch))
 	d.log.Info("queued alerts sent", "robot_id", batch[0].RobotID, "alerts", len(batch), "result", out.Status)
 	return out
@@ -1085,8 +1116,8 @@ func (d *Dispatcher) Wait(ctx context.Context) error {
 }
 
 // spoolJob saves j in the spool (a no-op without one, or for a job already
-// settled).
-func (d *Dispatcher) spoolJob(j *Job) error {
+// settled), marked as being sent or not.
+func (d *Dispatcher) spoolJob(j *Job, sending bool) error {
 	if d.spool == nil {
 		return nil
 	}
@@ -1095,6 +1126,7 @@ func (d *Dispatcher) spoolJob(j *Job) error {
 	if j.settled {
 		return nil // delivered meanwhile: a file now would be sent again at a restart
 	}
+	j.Sending = sending
 	err := d.spool.put(j)
 	if err == nil {
 		j.spooled = true

@@ -894,3 +894,87 @@ func TestSpoolFolderPerStore(t *testing.T) {
 		t.Errorf("a second dispatcher on team A's folder: %v", err)
 	}
 }
+
+// gate is a robot that takes a message and never answers until released;
+// entered, if set, hears of each message taken.
+type gate struct{ release, entered chan struct{} }
+
+func (g *gate) Send(ctx context.Context, r *config.Robot, m *notify.Message) error {
+	if g.entered != nil {
+		select {
+		case g.entered <- struct{}{}:
+		default: // heard of already
+		}
+	}
+	select {
+	case <-g.release:
+	case <-ctx.Done():
+	}
+	return fmt.Errorf("connection reset")
+}
+
+// TestSendUnderWayAtACrashIsMarked (#30.7): a send still under way when
+// the answer was due is marked in the spool as being sent; after a crash
+// it goes again (at least once) and says 可能重复, since the robot may
+// have it.
+func TestSendUnderWayAtACrashIsMarked(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnv(t, dir, true)
+	g := &gate{release: make(chan struct{})}
+	defer close(g.release)
+	real := e.d.o.Senders["dingtalk"]
+	e.d.o.Senders = map[string]notify.Sender{"dingtalk": g}
+	out := e.d.Submit(context.Background(), []*Job{job(1)}, time.Now().Add(20*time.Millisecond))
+	if out[0].Status != Pending {
+		t.Fatalf("a send under way at the answer: %s", out[0].Status)
+	}
+	files := spoolFiles(dir)
+	if len(files) != 1 {
+		t.Fatalf("spool %v", files)
+	}
+	if b, _ := os.ReadFile(files[0]); !strings.Contains(string(b), `"sending":true`) {
+		t.Errorf("the spool file does not say the job is being sent: %s", b)
+	}
+	crash(e.d)
+	d2, err := New(Options{Senders: map[string]notify.Sender{"dingtalk": real}, Resolve: e.dir.resolve, Clock: e.clock, Spool: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(61 * time.Second) // after a crash, a window
+	if err := d2.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	msgs := e.robot.Messages()
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "可能重复") || !strings.Contains(msgs[0].Text, "Error #001") {
+		t.Fatalf("after the restart: %+v", msgs)
+	}
+}
+
+// TestQueuedSendIsMarkedBeforeThePost (#30.7): a queued alert's spool file
+// says it is being sent before its message is posted, and says so no more
+// when it goes back to the queue.
+func TestQueuedSendIsMarkedBeforeThePost(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnv(t, dir, true)
+	e.robot.FailNext(robottest.FaultNoCode) // blocked for ten minutes
+	if out := e.d.Submit(context.Background(), []*Job{job(1)}, time.Now().Add(5*time.Second)); out[0].Status != Queued {
+		t.Fatalf("%s", out[0].Status)
+	}
+	files := spoolFiles(dir)
+	if b, _ := os.ReadFile(files[0]); len(files) != 1 || strings.Contains(string(b), `"sending"`) {
+		t.Fatalf("a queued job's file: %s", b)
+	}
+	g := &gate{release: make(chan struct{}), entered: make(chan struct{}, 1)}
+	e.d.o.Senders = map[string]notify.Sender{"dingtalk": g}
+	e.settle(t)
+	e.clock.Advance(11 * time.Minute)
+	<-g.entered
+	if b, _ := os.ReadFile(files[0]); !strings.Contains(string(b), `"sending":true`) {
+		t.Errorf("the file of a job being sent: %s", b)
+	}
+	close(g.release) // a transient failure: back to the queue
+	e.settle(t)
+	if b, _ := os.ReadFile(files[0]); strings.Contains(string(b), `"sending"`) {
+		t.Errorf("the file of a job back in the queue: %s", b)
+	}
+}
