@@ -282,12 +282,12 @@ func TestBlockedRobotCollectsIntoDigest(t *testing.T) {
 	}
 }
 
-// TestTransientFailuresDeliveredExactlyOnce: the robot fails the first
+// TestTransientFailuresDeliveredOnce: the robot fails the first
 // attempts (5xx, then a hang past the client's timeout). The answer comes
 // within the budget (pending), and the alert is delivered exactly once:
 // in the same delivery's retries, or in a background round after more
 // failures.
-func TestTransientFailuresDeliveredExactlyOnce(t *testing.T) {
+func TestTransientFailuresDeliveredOnce(t *testing.T) {
 	e := newEnv(t, "", true)
 	e.d.o.Senders["dingtalk"] = &dingtalk.Notifier{Base: e.robot.URL(), Now: e.clock.Now, Client: &http.Client{Timeout: 200 * time.Millisecond}}
 	e.robot.FailNext(robottest.Fault500, robottest.FaultTimeout)
