@@ -853,6 +853,8 @@ func (d *Dispatcher) enqueue(j *Job, persist bool) error {
 				into = p
 				into.Repeats += 1 + j.Repeats
 				into.Folded += j.Folded
+				// The robot may have one of them: the line says so.
+				into.PossibleRepeat = into.PossibleRepeat || j.PossibleRepeat
 				break
 			}
 		}
