@@ -88,6 +88,12 @@ func deliveryView(rec deliveries.Record, robots map[int64]*config.Robot, resends
 	if rec.ResendOf != "" {
 		v["resend_of"] = rec.ResendOf
 	}
+	if rec.Rule != "" {
+		v["rule"] = rec.Rule
+	}
+	if rec.Facts != "" {
+		v["facts"] = rec.Facts
+	}
 	if rec.Result == deliveries.Refused {
 		// A webhook the relay refused: why, and what Sentry sent.
 		v["cause"], v["status"], v["error"], v["fix"] = rec.Cause, rec.Status, notify.Redact(rec.Error), rec.Fix

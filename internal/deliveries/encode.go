@@ -49,6 +49,8 @@ func appendRecord(dst []byte, r *Record) ([]byte, error) {
 	b = optString(b, `,"level":`, r.Level)
 	b = optInt(b, `,"digest":`, r.Digest)
 	b = optString(b, `,"resend_of":`, r.ResendOf)
+	b = optString(b, `,"rule":`, r.Rule)
+	b = optString(b, `,"facts":`, r.Facts)
 	b = optString(b, `,"cause":`, r.Cause)
 	b = optInt(b, `,"status":`, r.Status)
 	b = optString(b, `,"resource":`, r.Resource)
@@ -61,7 +63,7 @@ func appendRecord(dst []byte, r *Record) ([]byte, error) {
 // how many Record has. A member added to Record without teaching
 // appendRecord sends every record through json.Marshal (and fails
 // TestAppendRecord) instead of losing it.
-const knownMembers = 26
+const knownMembers = 28
 
 var recordMembers = reflect.TypeFor[Record]().NumField()
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/deliveries"
@@ -58,30 +59,43 @@ func Address(x *config.Index, jobs []*dispatch.Job) (*config.Robot, *notify.Mess
 		return nil, nil, fmt.Errorf("robot %d was deleted from the configuration after the alert was accepted", j.RobotID)
 	}
 	lists := make([][]notify.Mention, 0, len(jobs))
+	all := false
+	now := time.Now()
 	for _, j := range jobs {
-		lists = append(lists, mentions(x, j))
+		m, a := mentions(x, j, now)
+		lists = append(lists, m)
+		all = all || a
 	}
 	msg := &j.Message
 	if len(jobs) > 1 || j.Repeats > 0 || j.Folded > 0 {
 		items, alerts, more := dispatch.DigestItems(jobs)
 		msg = render.Digest(items, alerts, more, j.Message.Lang)
 	}
-	return r, render.Address(msg, r, render.MergeMentions(lists...)), nil
+	out := render.Address(msg, r, render.MergeMentions(lists...))
+	out.AtAll = all
+	return r, out, nil
 }
 
 // AddressTarget returns j's message as it goes to its planned target t:
 // the robot's keyword and t's owners @-mentioned (the configurator's test
 // alert and preview, which plan for one project as it stands in the form).
 func AddressTarget(t route.Target, j *dispatch.Job) *notify.Message {
-	return render.Address(&j.Message, t.Robot, render.Mentions(t.Owners))
+	out := render.Address(&j.Message, t.Robot, render.Mentions(t.Owners))
+	out.AtAll = t.AtAll
+	return out
 }
 
-// mentions returns whom j's alert @-mentions now: its project's owners,
-// unless the alert is below the project's mention level.
-func mentions(x *config.Index, j *dispatch.Job) []notify.Mention {
+// mentions returns whom j's alert @-mentions at now: those its alert
+// rule's mention names (all: everyone in the group), else its project's
+// owners, unless the alert is below the project's mention level.
+func mentions(x *config.Index, j *dispatch.Job, now time.Time) ([]notify.Mention, bool) {
 	p := x.Project(j.ProjectID)
+	if p != nil && j.Mention != "" {
+		owners, all := route.RuleOwners(x, p, j.Mention, now)
+		return render.Mentions(owners), all
+	}
 	if p == nil || !route.MentionsAt(p, j.Message.Level) {
-		return nil
+		return nil, false
 	}
 	owners := make([]*config.Owner, 0, len(p.OwnerIDs))
 	for _, id := range p.OwnerIDs {
@@ -89,7 +103,7 @@ func mentions(x *config.Index, j *dispatch.Job) []notify.Mention {
 			owners = append(owners, o)
 		}
 	}
-	return render.Mentions(owners)
+	return render.Mentions(owners), false
 }
 
 // Record is the delivery history's record of a job's final outcome: what,
@@ -112,6 +126,7 @@ func Record(o dispatch.Outcome) deliveries.Record {
 		Robot: robot, Kind: kind, Result: deliveries.Delivered, Attempts: o.Attempts,
 		LatencyMS: float64(o.At.Sub(j.Created).Microseconds()) / 1000, Title: j.Message.Heading, Link: j.Message.Link,
 		Level: j.Message.Level, Digest: o.Digest, ProjectName: j.ProjectName, PayloadOrganization: j.PayloadOrg,
+		Rule: j.Rule, Facts: j.Facts,
 	}
 	if o.Err != nil {
 		rec.Result, rec.Code, rec.Error, rec.Fix = deliveries.Failed, o.Err.Code, o.Err.Error(), o.Err.Fix

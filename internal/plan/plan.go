@@ -376,11 +376,13 @@ func (p *Planner) Rerender(x *config.Index, src *Source, projectID, robotID int6
 func NewJob(rid string, t route.Target, msg *notify.Message, created time.Time) *dispatch.Job {
 	cost := 1
 	if k := notifiers.Lookup(t.Robot.Kind); k != nil {
-		cost = k.Messages(msg)
+		c := *msg
+		c.AtAll = t.AtAll // ringing everyone may take a message of its own
+		cost = k.Messages(&c)
 	}
 	m := *msg
 	m.Mentions = nil
 	return &dispatch.Job{ID: dispatch.NewID(), RequestID: rid, RobotID: t.Robot.ID, Kind: t.Robot.Kind,
 		ProjectID: t.Project.ID, Project: t.Project.Slug, ProjectName: t.Project.Name, Message: m, Cost: cost,
-		Created: created}
+		Created: created, Mention: t.Mention, Rule: t.Rule}
 }

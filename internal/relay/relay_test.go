@@ -254,7 +254,7 @@ func TestIgnoredResources(t *testing.T) {
 	e := newEnv(t)
 	for _, tc := range []struct{ file, resource string }{
 		{"installation_created.json", "installation"}, {"comment_created.json", "comment"}, {"seer_unknown.json", "seer"},
-		{"seer_unknown.json", "activity_alert"},
+		{"seer_unknown.json", "preprod_artifact"}, {"seer_unknown.json", "a_resource_of_2027"},
 	} {
 		code, a := e.post("?token="+token, testdata(t, tc.file), "Sentry-Hook-Resource", tc.resource)
 		if code != http.StatusOK || !a.Ignored || a.Status != "ignored" || a.Reason == "" {
