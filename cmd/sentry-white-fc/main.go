@@ -27,8 +27,10 @@ import (
 	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
 	"github.com/sentry-white/sentry-white/internal/docstore"
+	"github.com/sentry-white/sentry-white/internal/facts"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
+	"github.com/sentry-white/sentry-white/internal/plan"
 	"github.com/sentry-white/sentry-white/internal/relay"
 	"github.com/sentry-white/sentry-white/internal/render"
 	"github.com/sentry-white/sentry-white/internal/store"
@@ -77,6 +79,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	spoolDir := fs.String("spool", envOr(getenv, "SENTRY_WHITE_SPOOL", defaultSpool(onFC)), "folder for alerts accepted but not yet delivered (env SENTRY_WHITE_SPOOL)")
 	selfURL := fs.String("self-url", getenv("SENTRY_WHITE_SELF_URL"), "on FC: this function's HTTP trigger URL, for handing queued alerts to an asynchronous invocation (env SENTRY_WHITE_SELF_URL)")
 	history := fs.Bool("history", envOr(getenv, "SENTRY_WHITE_HISTORY", "on") != "off", "record deliveries in the store under <prefix>v1/deliveries/ (env SENTRY_WHITE_HISTORY=off to disable)")
+	factsTimeout := fs.Duration("facts-timeout", durEnv(getenv, "SENTRY_WHITE_FACTS_TIMEOUT", facts.DefaultTimeout), "how long an alert waits for Sentry's facts about its issue (organizations with an api_token); 0 turns the look-up off (env SENTRY_WHITE_FACTS_TIMEOUT)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -119,6 +122,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// reports what it cannot save until the folder works again. On FC
 	// nothing may run after the answer: sends still under way then are
 	// handed to an asynchronous invocation instead (the relay sets that).
+	var sentryFacts plan.Facts
+	if *factsTimeout > 0 {
+		sentryFacts = &facts.Reader{Timeout: *factsTimeout}
+	}
 	h, err := relay.New(relay.Options{
 		Docs:     docs,
 		Logger:   log,
@@ -127,6 +134,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		History:  hist,
 		FC:       fc,
 		SelfURL:  *selfURL,
+		Facts:    sentryFacts,
 	})
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ package plan
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -68,6 +69,18 @@ type Options struct {
 	// KeepSource keeps on each job what its message was rendered from
 	// (Source), for a hand-off to render it again elsewhere.
 	KeepSource bool
+	// Facts adds Sentry's facts about the alert's issue before it is
+	// rendered (the relay reads them with the organization's token); nil
+	// adds none.
+	Facts Facts
+}
+
+// Facts adds Sentry's facts about an alert's issue (counts, state,
+// assignee) to its event, read with organization org's token within the
+// answer budget. It returns what became of them for the delivery record
+// ("added", or why not), "" when none were asked for.
+type Facts interface {
+	Add(ctx context.Context, org *config.Organization, ev *sentry.Event) string
 }
 
 // Planner plans webhooks; it is safe for concurrent use. It remembers
@@ -117,6 +130,11 @@ type Plan struct {
 // Plan plans req against the document x. A webhook that cannot be taken
 // is an *Error.
 func (p *Planner) Plan(x *config.Index, req Request) (*Plan, error) {
+	return p.PlanContext(context.Background(), x, req)
+}
+
+// PlanContext is Plan; ctx bounds the look-up of Sentry's facts.
+func (p *Planner) PlanContext(ctx context.Context, x *config.Index, req Request) (*Plan, error) {
 	ev := req.Event
 	if ev.Ignored != "" {
 		return &Plan{Outcome: Ignored, Reason: ev.Ignored}, nil
@@ -140,6 +158,7 @@ func (p *Planner) Plan(x *config.Index, req Request) (*Plan, error) {
 	if key != "" && !p.seen.add(key, p.o.Now()) {
 		return &Plan{Outcome: Duplicate, Reason: "this webhook was already delivered"}, nil
 	}
+	ev, facts := p.facts(ctx, ev, rp.Targets)
 	pl := &Plan{Outcome: Send, key: key}
 	type repeat struct {
 		collapsed bool
@@ -157,7 +176,7 @@ func (p *Planner) Plan(x *config.Index, req Request) (*Plan, error) {
 			continue
 		}
 		j := p.job(t, ev, r.n, req.RequestID, req.Received)
-		j.RepeatKey = r.key
+		j.RepeatKey, j.Facts = r.key, facts
 		if p.o.KeepSource {
 			j.Source = &Source{Event: render.Facts(ev), Repeated: r.n}
 		}
@@ -169,6 +188,22 @@ func (p *Planner) Plan(x *config.Index, req Request) (*Plan, error) {
 			Reason: "a repeat of an issue already alerted within the project's repeat window; it is counted in the next message"}, nil
 	}
 	return pl, nil
+}
+
+// facts returns ev with Sentry's facts about its issue added, read with
+// the token of the first target's organization that has one, and what
+// became of them; ev itself when none were asked for.
+func (p *Planner) facts(ctx context.Context, ev *sentry.Event, targets []route.Target) (*sentry.Event, string) {
+	if p.o.Facts == nil {
+		return ev, ""
+	}
+	for _, t := range targets {
+		if t.Org != nil && t.Org.APIToken != "" {
+			c := *ev
+			return &c, p.o.Facts.Add(ctx, t.Org, &c)
+		}
+	}
+	return ev, ""
 }
 
 // route finds the projects a webhook goes to (contract §4): every project

@@ -67,8 +67,11 @@ type handoffJob struct {
 	Repeated int `json:"repeated,omitempty"`
 	// PossibleRepeat: the robot may have it already (a send stopped at
 	// the answer); it goes out marked 可能重复 / possible repeat.
-	PossibleRepeat bool          `json:"possible_repeat,omitempty"`
-	Event          *sentry.Event `json:"event"`
+	PossibleRepeat bool `json:"possible_repeat,omitempty"`
+	// Facts says whether Sentry's facts were added to the event (for the
+	// delivery record); the event carries them.
+	Facts string        `json:"facts,omitempty"`
+	Event *sentry.Event `json:"event"`
 }
 
 // toHandoff is j as a hand-off carries it; false when j has no Source
@@ -80,7 +83,7 @@ func toHandoff(j *dispatch.Job) (handoffJob, bool) {
 	}
 	return handoffJob{ID: j.ID, RequestID: j.RequestID, ProjectID: j.ProjectID, RobotID: j.RobotID, Created: j.Created,
 		Tries: j.Tries, Repeats: j.Repeats, Folded: j.Folded, RepeatKey: j.RepeatKey, Repeated: src.Repeated,
-		PossibleRepeat: j.PossibleRepeat, Event: src.Event}, true
+		PossibleRepeat: j.PossibleRepeat, Facts: j.Facts, Event: src.Event}, true
 }
 
 // handoffMaxIDs bounds the hand-off ids remembered within handoffMaxAge.
@@ -262,7 +265,7 @@ func (h *Handler) handoff(w http.ResponseWriter, r *http.Request) {
 			j.ID = hj.ID
 		}
 		j.Tries, j.Repeats, j.Folded, j.RepeatKey = max(hj.Tries, 0), max(hj.Repeats, 0), max(hj.Folded, 0), hj.RepeatKey
-		j.PossibleRepeat = hj.PossibleRepeat
+		j.PossibleRepeat, j.Facts = hj.PossibleRepeat, hj.Facts
 		jobs = append(jobs, j)
 	}
 	_ = h.disp.Enqueue(jobs)

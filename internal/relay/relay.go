@@ -80,6 +80,9 @@ type Options struct {
 	SelfURL string
 	// Client posts the asynchronous hand-off; nil means a 5 s client.
 	Client *http.Client
+	// Facts adds Sentry's facts about an alert's issue (read with the
+	// organization's api_token) before it is rendered; nil adds none.
+	Facts plan.Facts
 }
 
 // Handler serves the relay's HTTP interface.
@@ -112,7 +115,7 @@ func New(o Options) (*Handler, error) {
 		o.Client = &http.Client{Timeout: 5 * time.Second}
 	}
 	h := &Handler{o: o, log: o.Logger, handoffs: nonce.NewSet(handoffMaxIDs),
-		plan: plan.New(plan.Options{Render: o.Render, MaxHookAge: o.MaxHookAge, DedupeTTL: o.DedupeTTL, Now: o.Now, KeepSource: o.FC})}
+		plan: plan.New(plan.Options{Render: o.Render, MaxHookAge: o.MaxHookAge, DedupeTTL: o.DedupeTTL, Now: o.Now, KeepSource: o.FC, Facts: o.Facts})}
 	do := o.Dispatch
 	do.Resolve, do.OnFinal = plan.Resolver(o.Docs), h.record
 	do.Background, do.RequeueInFlight = !o.FC, o.FC
@@ -160,6 +163,10 @@ func (h *Handler) record(o dispatch.Outcome) {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if i := strings.LastIndex(r.URL.Path, sentryAppPath); i >= 0 {
+		h.sentryApp(w, r, r.URL.Path[i+len(sentryAppPath):])
+		return
+	}
 	switch r.URL.Path {
 	case "/", "/webhook", "/webhook/":
 	case handoffPath:
@@ -356,7 +363,7 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 	if refusal == nil {
 		line.event(ev)
 		var err error
-		if pl, err = h.plan.Plan(x, plan.Request{Event: ev, Body: body.b, Header: r.Header, RequestID: line.rid, Received: start}); err != nil {
+		if pl, err = h.plan.PlanContext(ctx, x, plan.Request{Event: ev, Body: body.b, Header: r.Header, RequestID: line.rid, Received: start}); err != nil {
 			refusal = planRefusal(err)
 		}
 	}

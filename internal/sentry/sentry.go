@@ -685,7 +685,7 @@ func parseIssueAlert(ev *Event, d *dataBody) (*Event, error) {
 	if is.AssignedTo != nil {
 		ev.Assignee = first(is.AssignedTo.Name, is.AssignedTo.Email)
 	}
-	ev.IssueState = issueState(is.Status, is.Substatus)
+	ev.IssueState = IssueState(string(is.Status), string(is.Substatus))
 	ev.Time = firstTime(is.LastSeen.Time, is.FirstSeen.Time)
 	var settings []setting
 	switch {
@@ -717,12 +717,12 @@ func parseIssueAlert(ev *Event, d *dataBody) (*Event, error) {
 	return ev, nil
 }
 
-// issueState words an issue's status and substatus as Sentry's own alerts
+// IssueState words an issue's status and substatus as Sentry's own alerts
 // do: its substatus (new, ongoing, escalating, regressed, …) while it is
 // unresolved, else its status.
-func issueState(status, substatus flexString) string {
-	st := strings.ToLower(strings.TrimSpace(string(status)))
-	sub := strings.ToLower(strings.TrimSpace(string(substatus)))
+func IssueState(status, substatus string) string {
+	st := strings.ToLower(strings.TrimSpace(status))
+	sub := strings.ToLower(strings.TrimSpace(substatus))
 	if sub != "" && (st == "" || st == "unresolved") {
 		return sub
 	}
