@@ -166,7 +166,9 @@ func factsEnv(t *testing.T, timeout time.Duration) (*env, *sentrytest.Server, *d
 		hist = deliveries.New(store.NewFile(t.TempDir()), "api/", nil)
 		o.History = hist
 	})
-	e.edit(func(d *config.Document) { d.Organizations[0].SentryURL, d.Organizations[0].APIToken = sn.URL, "sntrys_relay_test" })
+	e.edit(func(d *config.Document) {
+		d.Organizations[0].SentryURL, d.Organizations[0].APIToken = sn.URL, "sntrys_relay_test"
+	})
 	return e, sn, hist
 }
 
