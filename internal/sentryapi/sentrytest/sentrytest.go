@@ -177,6 +177,10 @@ func NewAt(prefix string) *Server {
 	return s
 }
 
+// NewHandler returns a stand-in that serves under prefix through whatever
+// server the caller runs it in (a command); its URL is the caller's to set.
+func NewHandler(prefix string) *Server { return newServer(prefix) }
+
 func newServer(prefix string) *Server {
 	return &Server{PerPage: 100, prefix: strings.TrimRight(prefix, "/"), closed: make(chan struct{}),
 		orgs: map[string][]Project{}, issues: map[string]map[string]*Issue{}, members: map[string][]Member{},
