@@ -17,6 +17,8 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -244,6 +246,7 @@ func send(ctx context.Context, args []string, out io.Writer) error {
 	org := fs.String("org", "acme", "the organization")
 	project := fs.String("project", "mall-api", "the project slug")
 	issue := fs.String("issue", "1170820242", "the issue id")
+	event := fs.String("event", "", "the event id (default: a new one, as every event has)")
 	title := fs.String("title", "", "the issue's title")
 	level := fs.String("level", "error", "the level")
 	rule := fs.String("rule", "生产环境新错误", "the alert rule's name")
@@ -263,7 +266,12 @@ func send(ctx context.Context, args []string, out io.Writer) error {
 		return errors.New("-webhook is required: the relay's webhook URL with ?token=… (the configurator's Webhook page)")
 	}
 	snd := &sentrytest.Sender{WebhookURL: *webhook, Secret: *secret}
-	a := sentrytest.Alert{SentryURL: *sentryURL, Org: *org, Project: *project, IssueID: *issue, Title: *title, Level: *level,
+	if *event == "" {
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		*event = hex.EncodeToString(b[:])
+	}
+	a := sentrytest.Alert{SentryURL: *sentryURL, Org: *org, Project: *project, IssueID: *issue, EventID: *event, Title: *title, Level: *level,
 		Rule: *rule, Installation: *installation}
 	if s := sentrytest.Settings(*robot, *mention, *notes); len(s) > 0 {
 		a.Settings = s

@@ -21,7 +21,9 @@ func TestServe(t *testing.T) {
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	var out bytes.Buffer
-	go func() { done <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-projects", "mall-api"}, &out, ready) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-projects", "mall-api"}, &out, ready)
+	}()
 	base := <-ready
 	get := func(path string) (int, string) {
 		req, _ := http.NewRequest("GET", base+path, nil)
