@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -240,5 +242,39 @@ func TestSlowSentryFactsAreSkipped(t *testing.T) {
 		if r.Facts != "skipped: Sentry did not answer within 50ms" {
 			t.Errorf("record facts %q", r.Facts)
 		}
+	}
+}
+
+// TestHandOffKeepsTheAlertRule: an alert handed to another invocation (FC)
+// is rendered there as it was here — to the robot its alert rule chose,
+// ringing whom the rule says, with the notes and Sentry's facts it had —
+// and its record keeps what became of the facts.
+func TestHandOffKeepsTheAlertRule(t *testing.T) {
+	var hist *deliveries.Log
+	e := newEnv(t, func(o *Options) {
+		o.FC = true
+		hist = deliveries.New(store.NewFile(t.TempDir()), "api/", nil)
+		o.History = hist
+	})
+	body := `{"id":"handoffwithrule000000000000001","jobs":[{"id":"job-r","project_id":1,"robot_id":3,"facts":"added",
+		"created":"2026-11-25T06:00:00Z","event":{"Resource":"event_alert","State":"triggered","Title":"TypeError","Level":"error",
+		"ProjectSlugs":["mall-api"],"Rules":["生产错误"],"RuleRobot":"3","RuleMention":"all","RuleNotes":"先看支付回调",
+		"Count":57,"UserCount":9,"IssueState":"regressed","ShortID":"MALL-API-3K"}}]}`
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	req := httptest.NewRequest(http.MethodPost, handoffPath, strings.NewReader(body))
+	req.Header.Set("X-Sentry-White-Timestamp", ts)
+	req.Header.Set("X-Sentry-White-Signature", handoffSignature(token, ts, []byte(body)))
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	msgs := e.robot.Messages()
+	if len(msgs) != 1 || msgs[0].Token != "robot-other-token" || !msgs[0].AtAll || len(msgs[0].AtMobiles) != 0 ||
+		fieldLine(msgs[0].Text, "备注") != "先看支付回调" || fieldLine(msgs[0].Text, "事件数") != "57" || fieldLine(msgs[0].Text, "问题编号") != "MALL-API-3K" {
+		t.Fatalf("messages %+v", msgs)
+	}
+	if recs := records(t, hist); len(recs) != 1 || recs[0].Facts != "added" || !strings.Contains(recs[0].Rule, "robot 3") {
+		t.Errorf("records %+v", recs)
 	}
 }
