@@ -7,12 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 
@@ -22,31 +19,8 @@ import (
 )
 
 // builtStandin builds tools/sentry-standin once for the package's tests.
-var standinBuild struct {
-	once     sync.Once
-	bin, dir string
-	out      []byte
-	err      error
-}
-
 func builtStandin(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	standinBuild.once.Do(func() {
-		if standinBuild.dir, standinBuild.err = os.MkdirTemp("", "sentry-standin-test-"); standinBuild.err != nil {
-			return
-		}
-		standinBuild.bin = filepath.Join(standinBuild.dir, "sentry-standin")
-		build := exec.Command("go", "build", "-o", standinBuild.bin, "../../tools/sentry-standin")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		standinBuild.out, standinBuild.err = build.CombinedOutput()
-	})
-	if standinBuild.err != nil {
-		t.Fatalf("build: %v\n%s", standinBuild.err, standinBuild.out)
-	}
-	return standinBuild.bin
+	return buildOnce(t, &builtStandinBin, "../../tools/sentry-standin", "sentry-standin")
 }
 
 // startStandin runs `sentry-standin serve` and returns its URL and token.

@@ -827,16 +827,7 @@ func TestFCHandsOffSlowSends(t *testing.T) {
 // hand-off again is refused and sends nothing.
 func TestHandOffAcceptedOnceAndRenderedAgain(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.FC = true })
-	post := func(body string) (int, string) {
-		t.Helper()
-		ts := strconv.FormatInt(time.Now().Unix(), 10)
-		req := httptest.NewRequest(http.MethodPost, handoffPath, strings.NewReader(body))
-		req.Header.Set("X-Sentry-White-Timestamp", ts)
-		req.Header.Set("X-Sentry-White-Signature", handoffSignature(token, ts, []byte(body)))
-		rec := httptest.NewRecorder()
-		e.h.ServeHTTP(rec, req)
-		return rec.Code, rec.Body.String()
-	}
+	post := e.handoff
 	job := func(id string, robot int) string {
 		return fmt.Sprintf(`{"id":%q,"robot_id":%d,"kind":"dingtalk","project_id":1,"project":"mall-api","project_name":"伪造项目",
 			"message":{"Title":"详情 伪造","Heading":"点我","Link":"javascript:alert(1)","Note":"伪造的账号"},
@@ -995,6 +986,19 @@ func TestHugeTitlesDoNotStay(t *testing.T) {
 }
 
 // edit changes the stored document and has the relay read it.
+// handoff posts a hand-off body signed with the webhook token, as an
+// asynchronous invocation receives it.
+func (e *env) handoff(body string) (int, string) {
+	e.t.Helper()
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	req := httptest.NewRequest(http.MethodPost, handoffPath, strings.NewReader(body))
+	req.Header.Set("X-Sentry-White-Timestamp", ts)
+	req.Header.Set("X-Sentry-White-Signature", handoffSignature(token, ts, []byte(body)))
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, req)
+	return rec.Code, rec.Body.String()
+}
+
 func (e *env) edit(change func(d *config.Document)) {
 	e.t.Helper()
 	d, tag, err := e.docs.Load(context.Background())
