@@ -864,14 +864,8 @@ func TestHandOffKeepsPossibleRepeat(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.FC = true })
 	body := `{"id":"handoffpossiblerepeat0000000001","jobs":[{"id":"job-r","robot_id":1,"project_id":1,"possible_repeat":true,
 		"event":{"Title":"NullPointerException","Level":"error","ProjectSlugs":["mall-api"]}}]}`
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	req := httptest.NewRequest(http.MethodPost, handoffPath, strings.NewReader(body))
-	req.Header.Set("X-Sentry-White-Timestamp", ts)
-	req.Header.Set("X-Sentry-White-Signature", handoffSignature(token, ts, []byte(body)))
-	rec := httptest.NewRecorder()
-	e.h.ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK {
-		t.Fatalf("hand-off: %d %s", rec.Code, rec.Body)
+	if code, answer := e.handoff(body); code != http.StatusOK {
+		t.Fatalf("hand-off: %d %s", code, answer)
 	}
 	msgs := e.robot.Messages()
 	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, notify.PossibleRepeatMark("zh")) {
@@ -985,7 +979,6 @@ func TestHugeTitlesDoNotStay(t *testing.T) {
 	}
 }
 
-// edit changes the stored document and has the relay read it.
 // handoff posts a hand-off body signed with the webhook token, as an
 // asynchronous invocation receives it.
 func (e *env) handoff(body string) (int, string) {
@@ -999,6 +992,7 @@ func (e *env) handoff(body string) (int, string) {
 	return rec.Code, rec.Body.String()
 }
 
+// edit changes the stored document and has the relay read it.
 func (e *env) edit(change func(d *config.Document)) {
 	e.t.Helper()
 	d, tag, err := e.docs.Load(context.Background())
