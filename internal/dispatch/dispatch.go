@@ -94,6 +94,9 @@ type Job struct {
 	// RepeatKey identifies the issue for the relay's repeat window (a
 	// hash, opaque here), so the window starts only once it is delivered.
 	RepeatKey string `json:"repeat_key,omitempty"`
+	// Silent is set on an alert that came in its project's quiet hours
+	// (mode silent): it is sent without any @.
+	Silent bool `json:"silent,omitempty"`
 
 	// answered is set once Sentry was told the job continues (202): from
 	// then on a transient failure is retried in the background instead of
