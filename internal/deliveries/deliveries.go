@@ -30,6 +30,10 @@ const (
 	// project, a bad signature, a body it could not read): no robot was
 	// involved; Cause says why.
 	Refused = "refused"
+	// Held is an alert held through its project's quiet hours (mode hold):
+	// kept in the store until HeldUntil, then sent in one digest, recorded
+	// again under the same ID as delivered.
+	Held = "held"
 )
 
 // Record is one delivery.
@@ -57,6 +61,8 @@ type Record struct {
 	Digest              int             `json:"digest,omitempty"`    // alerts merged into this message
 	ResendOf            string          `json:"resend_of,omitempty"` // the failed record this one re-sent
 	Message             *notify.Message `json:"message,omitempty"`   // kept on failures for re-sending
+	// HeldUntil is when the quiet hours that hold a held alert end.
+	HeldUntil time.Time `json:"held_until,omitzero"`
 
 	// A refused webhook: why (Cause: token_missing, token_wrong,
 	// unknown_project, signature, content_type, too_large, body, parse,
@@ -289,7 +295,7 @@ func (l *Log) prune(ctx context.Context) {
 type Filter struct {
 	Project string // slug
 	Robot   string // name
-	Result  string // delivered or failed
+	Result  string // delivered, failed, refused or held
 	Since   time.Time
 	Limit   int // 0 means MaxList
 }
