@@ -89,7 +89,7 @@ func TestQuietHoursPlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(msg.Mentions) != 0 || !field(msg, "免打扰", "不 @ 任何人（免打扰至 12-09 08:00）") {
+	if len(msg.Mentions) != 0 || !field(msg, "免打扰", "不提醒任何人（免打扰至 12-09 08:00）") {
 		t.Errorf("silent message: mentions %v, fields %+v", msg.Mentions, msg.Fields)
 	}
 	now = at(t, "2026-12-09 08:00")

@@ -128,9 +128,9 @@ func clock(t, now time.Time, zone *time.Location) string {
 // came in its project's quiet hours (mode silent), which last until until.
 func QuietField(until, now time.Time, zone *time.Location, lang string) notify.Field {
 	if lang == "en" {
-		return notify.Field{Label: "Quiet hours", Value: fmt.Sprintf("sent without @ (quiet until %s)", clock(until, now, zone))}
+		return notify.Field{Label: "Quiet hours", Value: fmt.Sprintf("sent silently, nobody notified (quiet until %s)", clock(until, now, zone))}
 	}
-	return notify.Field{Label: "免打扰", Value: fmt.Sprintf("静默发送，不 @ 任何人（免打扰至 %s）", clock(until, now, zone))}
+	return notify.Field{Label: "免打扰", Value: fmt.Sprintf("静默发送，不提醒任何人（免打扰至 %s）", clock(until, now, zone))}
 }
 
 // HeldField is the line of one alert held through its project's quiet

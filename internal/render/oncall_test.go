@@ -52,10 +52,10 @@ func TestOnCallWords(t *testing.T) {
 		}
 	}
 	now := time.Date(2026, 12, 8, 23, 30, 0, 0, Shanghai)
-	if f := QuietField(now.Add(30*time.Minute), now, nil, "en"); f.Value != "sent without @ (quiet until 12-09 00:00)" {
+	if f := QuietField(now.Add(30*time.Minute), now, nil, "en"); f.Value != "sent silently, nobody notified (quiet until 12-09 00:00)" {
 		t.Errorf("QuietField = %q", f.Value)
 	}
-	if f := QuietField(now.Add(20*time.Minute), now, nil, "zh"); f.Value != "静默发送，不 @ 任何人（免打扰至 23:50）" {
+	if f := QuietField(now.Add(20*time.Minute), now, nil, "zh"); f.Value != "静默发送，不提醒任何人（免打扰至 23:50）" {
 		t.Errorf("QuietField = %q", f.Value)
 	}
 	if m := HeldDigest(nil, 3, 0, "en"); m.Heading != "3 alerts held during quiet hours" {
