@@ -27,7 +27,9 @@ func TestLifecycleHooksOnFreshStore(t *testing.T) {
 	defer dt.Close()
 	r := startOSSRelayEnv(t, srv, dt, map[string]string{"OSS_REGION": "cn-hangzhou", "SENTRY_WHITE_ADMIN_KEY": adminKey}, "-mode", "fc")
 
-	resp, err := http.Post(r.base+"/initialize", "application/json", nil)
+	req, _ := http.NewRequest(http.MethodPost, r.base+"/initialize", nil)
+	req.Header.Set("x-fc-control-path", "/initialize") // as FC calls its initializer
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,5 +210,51 @@ func TestDeployCostsAgree(t *testing.T) {
 	}
 	if !strings.Contains(string(bench), "deploy/s.yaml sets ("+size.String()+")") {
 		t.Errorf("BENCHMARKS.md does not price the size deploy/s.yaml sets (%s); run make bench", size)
+	}
+}
+
+// TestAnonymousInitializeForcesNoRead: on FC, only FC's own lifecycle call
+// (x-fc-control-path: /initialize, a header FC sets and its trigger refuses
+// from clients) re-reads the store; the same path called through the
+// trigger is answered from the cached document, like GET /, so fifty
+// strangers' calls cost no store read.
+func TestAnonymousInitializeForcesNoRead(t *testing.T) {
+	srv := osstest.New(ossBucket)
+	defer srv.Close()
+	seedExampleDoc(t, srv)
+	dt := robottest.NewDingTalk(exampleRobot())
+	defer dt.Close()
+	r := startOSSRelay(t, srv, dt, "-mode", "fc", "-cache", "1h")
+	initialize := func(controlPath string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, r.base+"/initialize", nil)
+		req.Header.Set("x-fc-request-id", "req-init")
+		if controlPath != "" {
+			req.Header.Set("x-fc-control-path", controlPath)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	n := srv.Count()
+	for range 50 {
+		if code := initialize("/http-invoke"); code != http.StatusOK {
+			t.Fatalf("POST /initialize through the trigger = %d, want 200", code)
+		}
+	}
+	if code := initialize(""); code != http.StatusOK {
+		t.Fatalf("POST /initialize without a control path = %d, want 200", code)
+	}
+	if reqs := srv.Since(n); len(reqs) != 0 {
+		t.Errorf("51 calls of /initialize through the trigger read the store %d times, want none inside the cache window", len(reqs))
+	}
+	if code := initialize("/initialize"); code != http.StatusOK {
+		t.Fatalf("FC's initializer = %d, want 200", code)
+	}
+	if reqs := srv.Since(n); len(reqs) != 1 {
+		t.Errorf("FC's initializer read the store %d times, want once", len(reqs))
 	}
 }

@@ -7,11 +7,15 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sentry-white/sentry-white/internal/adminapi"
 	"github.com/sentry-white/sentry-white/internal/robottest"
+	"github.com/sentry-white/sentry-white/internal/store"
 )
 
 // startRelay runs the relay on the example folder store with env added.
@@ -121,5 +125,61 @@ func TestHeldConnectionsAreCut(t *testing.T) {
 	}
 	for _, c := range held[1:] {
 		c.Close()
+	}
+}
+
+// TestAdminBodyNotReadBeforeSignature: the admin API decides on the
+// signature, the time, the nonce and the Content-Length before it reads a
+// byte of body. Each request here announces a large body, sends little or
+// none of it and closes its side: an answer about the signature (401) or
+// the size (413), rather than a failed body read (400), shows the body was
+// never needed, so a stranger's huge bodies are never held in memory. The
+// same holds in FC mode.
+func TestAdminBodyNotReadBeforeSignature(t *testing.T) {
+	for _, mode := range []string{"server", "fc"} {
+		addr, _ := startRelay(t, map[string]string{"SENTRY_WHITE_ADMIN_KEY": adminKey, "SENTRY_WHITE_MODE": mode})
+		uri := "/admin/v1/object?key=v1%2Fconfig.json"
+		head := func(sig string, size int64, nonce string, chunked bool) string {
+			d := strconv.FormatInt(time.Now().Unix(), 10)
+			sum := strings.Repeat("0", 64)
+			if sig == "" {
+				u, _ := url.Parse(uri)
+				sig = store.AdminSign(adminKey, store.AdminStringToSign(http.MethodPut, store.AdminCanonicalURI(u), d, nonce, sum, "", ""))
+			}
+			h := fmt.Sprintf("PUT %s HTTP/1.1\r\nHost: %s\r\n%s: %s\r\n%s: %s\r\n%s: %s\r\n%s: %s\r\n", uri, addr,
+				store.AdminHeaderDate, d, store.AdminHeaderNonce, nonce, store.AdminHeaderContentSHA256, sum, store.AdminHeaderSignature, sig)
+			if chunked {
+				return h + "Transfer-Encoding: chunked\r\n\r\n" + fmt.Sprintf("%x\r\n", size) + strings.Repeat("x", 1024)
+			}
+			return h + fmt.Sprintf("Content-Length: %d\r\n\r\n", size) + strings.Repeat("x", 1024)
+		}
+		for _, c := range []struct {
+			name, req string
+			status    int
+			words     string
+		}{
+			{"forged, 32 MiB announced", head(strings.Repeat("ab", 32), 32<<20, "forgedlength000000001", false), 401, "signature does not match"},
+			{"forged, a 32 MiB chunk", head(strings.Repeat("ab", 32), 32<<20, "forgedchunked00000001", true), 401, "signature does not match"},
+			{"signed, over the limit", head("", adminapi.MaxBody+1, "signedoversize0000001", false), 413, "over 32 MiB"},
+		} {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.WriteString(conn, c.req); err != nil {
+				t.Fatalf("%s %s: %v", mode, c.name, err)
+			}
+			_ = conn.(*net.TCPConn).CloseWrite()
+			_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("%s %s: reading the answer: %v", mode, c.name, err)
+			}
+			raw, _ := io.ReadAll(resp.Body)
+			conn.Close()
+			if resp.StatusCode != c.status || !strings.Contains(string(raw), c.words) {
+				t.Errorf("%s %s: %d %s, want %d saying %q (before reading the body)", mode, c.name, resp.StatusCode, raw, c.status, c.words)
+			}
+		}
 	}
 }

@@ -39,6 +39,17 @@ func writeFile(t *testing.T, name string, data []byte) string {
 	return p
 }
 
+// uploadDoc picks d, as a file, on the import page: the page checks it
+// and lists what importing it would change.
+func (tb *tab) uploadDoc(d *config.Document) {
+	tb.t.Helper()
+	b, err := config.Marshal(d)
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	tb.do(chromedp.SetUploadFiles(chromedp.ID("import-file"), []string{writeFile(tb.t, "config.json", b)}))
+}
+
 // seed fills the configuration through the API: two owners, a robot, a
 // project.
 func seed(t *testing.T, in *instance) {
@@ -81,8 +92,7 @@ func TestBrowserImportRefusesNonDocument(t *testing.T) {
 	doc.Owners = doc.Owners[:1]
 	doc.Robots, doc.Projects = []config.Robot{}, []config.Project{}
 	doc.WebhookToken = "another-token-0123456789"
-	b, _ := config.Marshal(&doc)
-	tb.do(chromedp.SetUploadFiles(chromedp.ID("import-file"), []string{writeFile(t, "small.json", b)}))
+	tb.uploadDoc(&doc)
 	tb.waitFor(`!document.getElementById("import-danger").hidden`)
 	if d := tb.text("import-danger-list"); !strings.Contains(d, "Webhook 令牌会改变") || !strings.Contains(d, "会删除当前 4 项中的 3 项") {
 		t.Errorf("the dangers read %q", d)
@@ -114,8 +124,7 @@ func TestBrowserImportRefusesNonDocument(t *testing.T) {
 	// A file without a token keeps the one Sentry has.
 	doc.WebhookToken = ""
 	doc.Owners[0].Name = "张三丰"
-	b, _ = config.Marshal(&doc)
-	tb.do(chromedp.SetUploadFiles(chromedp.ID("import-file"), []string{writeFile(t, "notoken.json", b)}))
+	tb.uploadDoc(&doc)
 	tb.waitFor(`document.getElementById("import-diff-title") !== null`)
 	if r := tb.text("import-result"); !strings.Contains(r, "保留当前的令牌") {
 		t.Errorf("an upload without a token reads %q", r)
@@ -220,6 +229,14 @@ func TestBrowserRefusedWebhooks(t *testing.T) {
 	}
 	if strings.Contains(rows, "an-old-token-0123") || strings.Contains(rows, tok) {
 		t.Error("a refused row shows a token")
+	}
+	// (#30.8) Whoever sent a refused webhook chose its link: it is shown
+	// as text, never as a link to open.
+	if n := eval[int](tb, `document.querySelectorAll("#deliveries-rows tr.refused a").length`); n != 0 {
+		t.Errorf("refused rows hold %d links; a stranger's link must be text", n)
+	}
+	if !strings.Contains(rows, "acme.sentry.io/issues/") {
+		t.Errorf("the refused rows do not show the link sent as text: %s", rows)
 	}
 	tb.screenshot(shotsDir(t), "deliveries-refused", "zh")
 	tb.do(chromedp.Click(chromedp.ID("lang-toggle")))

@@ -71,6 +71,12 @@ func importOriginal(ctx context.Context, args []string, getenv func(string) stri
 		}
 		fmt.Fprintln(stdout, ". The original's objects are left as they were, so it keeps running until Sentry gets the new URL.")
 	}
+	if len(res.Risky) > 0 && !res.Identical {
+		fmt.Fprintln(stdout, "\nRisky changes to the configuration there (check them; the History page restores the version replaced):")
+		for _, r := range res.Risky {
+			fmt.Fprintln(stdout, "  - "+r)
+		}
+	}
 	if !*dryRun {
 		fmt.Fprintln(stdout, "\nSentry needs one change: in each project's WebHooks plugin (Alerts → WEBHOOKS → Callback URLs), replace the original function's URL"+
 			" with the new relay's URL followed by ?token=<webhook token>. Run sentry-white and open its Webhook page (Webhook 接入) to copy that URL.")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -147,6 +148,23 @@ func TestImportOriginalThenTheRelayDelivers(t *testing.T) {
 	if err != nil || !strings.Contains(out, "Nothing to write") {
 		t.Errorf("a second run: %v\n%s", err, out)
 	}
+
+	// A robot given its signing secret since: moving in again would clear
+	// it (the original's robots have none), and the command says so.
+	docs := docstore.NewDocs(store.NewFile(dir), "api/")
+	d, tag, err := docs.Load(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Robots[0].Secret = robotSecret
+	if _, err := docs.Save(t.Context(), d, tag); err != nil {
+		t.Fatal(err)
+	}
+	out, err = importCmd(t, nil, "-store", "file:"+dir, "-dry-run")
+	want := fmt.Sprintf("robot #%d %q: secret is cleared (%s → empty)", d.Robots[0].ID, d.Robots[0].Name, robotSecret[:5]+"…"+robotSecret[len(robotSecret)-3:])
+	if err != nil || !strings.Contains(out, "Risky changes") || !strings.Contains(out, want) || strings.Contains(out, robotSecret) {
+		t.Errorf("a dry run over a signing robot: %v\n%s\nwant %s", err, out, want)
+	}
 }
 
 func TestImportOriginalCommandRefusals(t *testing.T) {
@@ -199,6 +217,55 @@ func TestImportOriginalCommandRefusals(t *testing.T) {
 	}
 	if out, err := importCmd(t, nil, "-help"); err != nil || !strings.Contains(out, "import-original") {
 		t.Errorf("-help: %v %s", err, out)
+	}
+}
+
+// TestImportOriginalSkipsOddRecords: one record whose id is 1.5, null,
+// 2^63-1 or missing, or that is no object at all, is skipped and named in
+// the output; the other records of its list are imported, and the project
+// that names them keeps its owners.
+func TestImportOriginalSkipsOddRecords(t *testing.T) {
+	dir := t.TempDir()
+	b := store.NewFile(dir)
+	for k, v := range map[string]string{
+		"api/v1/originals": `{"originals":[{"id":1,"name":"主账号"}],"max_id":1}`,
+		"api/v1/responsible_people": `{"responsible_people":[
+			{"id":1,"name":"张三","phone":"13800138000"},
+			{"id":1.5,"name":"一点五","phone":"13700137000"},
+			{"id":null,"name":"空号","phone":"13600136000"},
+			{"id":9223372036854775807,"name":"最大","phone":"13500135000"},
+			{"name":"无号","phone":"13400134000"},
+			null,
+			{"id":2,"name":"李四","phone":"13900139000"}],"max_id":2}`,
+		"api/v1/robots":   `{"robots":[{"id":1,"name":"研发群","access_token":"` + originaltest.TokenDev + `"}],"max_id":1}`,
+		"api/v1/projects": `{"projects":[{"id":1,"name":"mall-api","original_id":1,"robot_id":1,"responsible_people_id":[1,2,1.5,9223372036854775807]}],"max_id":1}`,
+	} {
+		if _, err := b.Put(t.Context(), k, []byte(v), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := importCmd(t, nil, "-store", "file:"+dir)
+	if err != nil {
+		t.Fatalf("import-original: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"Created: 1 organizations, 2 owners, 1 robots, 1 projects",
+		`"一点五": id "1.5" cannot be used`,
+		`"空号": id "null" cannot be used`,
+		`"最大": id "9223372036854775807" cannot be used`,
+		`"无号": id "" cannot be used`,
+		"record 6 of the list is not a JSON object",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the output lacks %q:\n%s", want, out)
+		}
+	}
+	d, _, err := docstore.NewDocs(b, "api/").Load(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Owners) != 2 || len(d.Projects) != 1 || !slices.Equal(d.Projects[0].OwnerIDs, []int64{1, 2}) {
+		t.Errorf("stored owners %+v, projects %+v; want 张三 and 李四, owners of mall-api", d.Owners, d.Projects)
 	}
 }
 

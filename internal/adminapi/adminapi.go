@@ -10,7 +10,9 @@
 // time, nonce, body hash, conditional headers). A request is refused with 401
 // when its signature does not match (compared in constant time), when its
 // time is more than store.AdminWindow away, when its body does not match
-// its hash, or when its nonce was already used within the window.
+// its hash, or when its nonce was already used within the window. All but
+// the body hash are checked before the body is read; bodies held at once
+// are bounded (Options.MaxInFlight, 429 beyond).
 //
 // Endpoints, under store.AdminPathPrefix (/admin/v1/); keys are relative to
 // the store's prefix:
@@ -40,12 +42,18 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sentry-white/sentry-white/internal/nonce"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/store"
 )
 
 // MaxBody bounds a request body (a document, or a delivery log append).
 const MaxBody = 32 << 20
+
+// DefaultMaxInFlight bounds the request bodies held in memory at once:
+// one body of the largest size, or many small ones (a document is a few
+// KiB). On FC's smallest instance (128 MB) that leaves room for the relay.
+const DefaultMaxInFlight = MaxBody
 
 // DefaultMaxNonces bounds the nonces remembered within the window.
 const DefaultMaxNonces = 10000
@@ -69,13 +77,18 @@ type Options struct {
 	// When that many requests came within the window, further ones get
 	// 429 until the oldest nonces expire.
 	MaxNonces int
+	// MaxInFlight bounds the bytes of request bodies held at once (each
+	// request counts its Content-Length, or MaxBody when it sends none);
+	// 0 means DefaultMaxInFlight. A signed request beyond it gets 429.
+	MaxInFlight int64
 }
 
 // Handler serves the admin API.
 type Handler struct {
-	o      Options
-	log    *slog.Logger
-	nonces *nonces
+	o        Options
+	log      *slog.Logger
+	nonces   *nonce.Set
+	inflight *budget
 }
 
 // New returns the admin API over o.Backend. It fails when the key is too
@@ -97,7 +110,11 @@ func New(o Options) (*Handler, error) {
 	if o.MaxNonces <= 0 {
 		o.MaxNonces = DefaultMaxNonces
 	}
-	return &Handler{o: o, log: o.Logger, nonces: &nonces{seen: map[string]time.Time{}, max: o.MaxNonces}}, nil
+	if o.MaxInFlight <= 0 {
+		o.MaxInFlight = DefaultMaxInFlight
+	}
+	return &Handler{o: o, log: o.Logger, nonces: nonce.NewSet(o.MaxNonces),
+		inflight: &budget{max: o.MaxInFlight}}, nil
 }
 
 // Disabled answers every admin request 503 with reason (for a relay whose
@@ -148,7 +165,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, r, http.StatusNotFound, "no_such_call", fmt.Sprintf("no admin call %s %s", r.Method, r.URL.Path))
 		return
 	}
-	body, err := h.authenticate(w, r)
+	body, release, err := h.authenticate(w, r)
 	if err != nil {
 		var ae *authError
 		if errors.As(err, &ae) {
@@ -159,6 +176,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	defer release()
 	ctx := r.Context()
 	if h.o.FC {
 		ctx = store.WithFCCredentials(r)
@@ -338,89 +356,110 @@ func unauthorized(msg string) error {
 	return &authError{status: http.StatusUnauthorized, code: "unauthorized", msg: msg}
 }
 
-// authenticate checks the request's signature, time and nonce and returns
-// its body. The cheap checks come before the body is read; the nonce is
-// remembered only for a request whose signature matched, so forged
-// requests cannot fill the memory.
-func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	date, nonce := r.Header.Get(store.AdminHeaderDate), r.Header.Get(store.AdminHeaderNonce)
+// authenticate checks the request's signature, time, nonce and size and
+// returns its body, with a release to call once the body is no longer
+// needed. Everything the signature covers (method, path, time, nonce, the
+// claimed body hash) and the announced size are checked before a byte of
+// body is read, so a stranger's body is never read at all; the body is
+// then read within its size and compared with the signed hash. The nonce
+// is remembered only for a request whose signature matched (forged
+// requests cannot fill the memory), and before its body is read (a replay
+// is not read either). Bodies held at once are bounded by MaxInFlight.
+func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (body []byte, release func(), err error) {
+	date, nv := r.Header.Get(store.AdminHeaderDate), r.Header.Get(store.AdminHeaderNonce)
 	sum, sig := strings.ToLower(r.Header.Get(store.AdminHeaderContentSHA256)), strings.ToLower(r.Header.Get(store.AdminHeaderSignature))
-	if date == "" || nonce == "" || sum == "" || sig == "" {
-		return nil, unauthorized(fmt.Sprintf("the request is not signed: it needs %s, %s, %s and %s (use sentry-white -store relay+https://…, which signs with the admin key)",
+	if date == "" || nv == "" || sum == "" || sig == "" {
+		return nil, nil, unauthorized(fmt.Sprintf("the request is not signed: it needs %s, %s, %s and %s (use sentry-white -store relay+https://…, which signs with the admin key)",
 			store.AdminHeaderDate, store.AdminHeaderNonce, store.AdminHeaderContentSHA256, store.AdminHeaderSignature))
 	}
-	if len(nonce) < 16 || len(nonce) > 64 || strings.Trim(nonce, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != "" {
-		return nil, unauthorized("the nonce must be 16 to 64 letters and digits")
+	if len(nv) < 16 || len(nv) > 64 || strings.Trim(nv, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != "" {
+		return nil, nil, unauthorized("the nonce must be 16 to 64 letters and digits")
 	}
 	if len(sig) != 64 || len(sum) != 64 {
-		return nil, unauthorized("the signature and the body hash must be 64 hex digits (HMAC-SHA256, SHA-256)")
+		return nil, nil, unauthorized("the signature and the body hash must be 64 hex digits (HMAC-SHA256, SHA-256)")
 	}
 	secs, err := strconv.ParseInt(date, 10, 64)
 	if err != nil {
-		return nil, unauthorized(store.AdminHeaderDate + " must be the request time in Unix seconds")
+		return nil, nil, unauthorized(store.AdminHeaderDate + " must be the request time in Unix seconds")
 	}
 	now := h.o.Now()
 	at := time.Unix(secs, 0)
 	if skew := now.Sub(at); skew > store.AdminWindow || skew < -store.AdminWindow {
-		return nil, unauthorized(fmt.Sprintf("the request time is %s away from the relay's (at most %s): a replayed or delayed request, or this computer's clock is wrong",
+		return nil, nil, unauthorized(fmt.Sprintf("the request time is %s away from the relay's (at most %s): a replayed or delayed request, or this computer's clock is wrong",
 			skew.Abs().Round(time.Second), store.AdminWindow))
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, &authError{status: http.StatusRequestEntityTooLarge, code: "too_large", msg: fmt.Sprintf("the body is over %d MiB", MaxBody>>20)}
-		}
-		return nil, &authError{status: http.StatusBadRequest, code: "bad_body", msg: "reading the body: " + err.Error()}
-	}
-	want := store.AdminSign(h.o.Key, store.AdminStringToSign(r.Method, store.AdminCanonicalURI(r.URL), date, nonce, sum,
+	want := store.AdminSign(h.o.Key, store.AdminStringToSign(r.Method, store.AdminCanonicalURI(r.URL), date, nv, sum,
 		r.Header.Get("If-Match"), r.Header.Get("If-None-Match")))
 	if !hmac.Equal([]byte(sig), []byte(want)) {
-		return nil, unauthorized("the signature does not match: the admin key differs from the function's SENTRY_WHITE_ADMIN_KEY, or the request was changed on the way")
+		return nil, nil, unauthorized("the signature does not match: the admin key differs from the function's SENTRY_WHITE_ADMIN_KEY, or the request was changed on the way")
+	}
+	switch h.nonces.Use(nv, at.Add(store.AdminWindow+time.Second), now) {
+	case nonce.Replayed:
+		return nil, nil, unauthorized("this request was already received (its nonce was used): a replayed request is refused")
+	case nonce.Full:
+		return nil, nil, busy(fmt.Sprintf("more than %d admin requests within %s; try again in a minute", h.o.MaxNonces, store.AdminWindow))
+	}
+	if r.ContentLength > MaxBody {
+		return nil, nil, tooLarge()
+	}
+	size := r.ContentLength
+	if size < 0 {
+		size = MaxBody // length unknown (chunked): room for the most it may be
+	}
+	release, ok := h.inflight.reserve(size)
+	if !ok {
+		return nil, nil, busy(fmt.Sprintf("the relay already holds %d MiB of admin request bodies; try again in a minute", h.o.MaxInFlight>>20))
+	}
+	if r.ContentLength >= 0 {
+		body = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(r.Body, body)
+	} else {
+		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	}
+	if err != nil {
+		release()
+		if errors.As(err, new(*http.MaxBytesError)) {
+			return nil, nil, tooLarge()
+		}
+		return nil, nil, &authError{status: http.StatusBadRequest, code: "bad_body", msg: "reading the body: " + err.Error()}
 	}
 	if got := store.BodySHA256(body); !hmac.Equal([]byte(got), []byte(sum)) {
-		return nil, unauthorized("the body does not match its signed hash: it was changed on the way")
+		release()
+		return nil, nil, unauthorized("the body does not match its signed hash: it was changed on the way")
 	}
-	switch h.nonces.use(nonce, at.Add(store.AdminWindow+time.Second), now) {
-	case nonceReplayed:
-		return nil, unauthorized("this request was already received (its nonce was used): a replayed request is refused")
-	case nonceFull:
-		return nil, &authError{status: http.StatusTooManyRequests, code: "busy",
-			msg: fmt.Sprintf("more than %d admin requests within %s; try again in a minute", h.o.MaxNonces, store.AdminWindow)}
-	}
-	return body, nil
+	return body, release, nil
 }
 
-// nonces remembers the nonces of accepted requests until their time
-// leaves the window, in bounded memory.
-type nonces struct {
+func tooLarge() error {
+	return &authError{status: http.StatusRequestEntityTooLarge, code: "too_large", msg: fmt.Sprintf("the body is over %d MiB", MaxBody>>20)}
+}
+
+func busy(msg string) error {
+	return &authError{status: http.StatusTooManyRequests, code: "busy", msg: msg}
+}
+
+// budget bounds the bytes of request bodies held at once.
+type budget struct {
 	mu   sync.Mutex
-	seen map[string]time.Time // nonce -> when it can be forgotten
-	max  int
+	used int64
+	max  int64
 }
 
-const (
-	nonceNew = iota
-	nonceReplayed
-	nonceFull
-)
-
-func (n *nonces) use(nonce string, until, now time.Time) int {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if t, ok := n.seen[nonce]; ok && now.Before(t) {
-		return nonceReplayed
+// reserve takes n bytes of the budget, or reports false when they are not
+// free; release gives them back.
+func (b *budget) reserve(n int64) (release func(), ok bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.used+n > b.max {
+		return nil, false
 	}
-	if len(n.seen) >= n.max {
-		for k, t := range n.seen {
-			if !now.Before(t) {
-				delete(n.seen, k)
-			}
-		}
-		if len(n.seen) >= n.max {
-			return nonceFull
-		}
-	}
-	n.seen[nonce] = until
-	return nonceNew
+	b.used += n
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			b.mu.Lock()
+			b.used -= n
+			b.mu.Unlock()
+		})
+	}, true
 }

@@ -318,12 +318,55 @@ func TestNonceMemoryIsBounded(t *testing.T) {
 	if code, m := e.send(req); code != http.StatusTooManyRequests {
 		t.Errorf("a request beyond the bound: %d %v, want 429", code, m)
 	}
-	if n := len(e.h.nonces.seen); n > 3 {
+	if n := e.h.nonces.Len(); n > 3 {
 		t.Errorf("%d nonces kept, want at most 3", n)
 	}
 	e.clk.add(store.AdminWindow + 2*time.Second)
 	if _, err := c.List(ctx, "api/"); err != nil {
 		t.Errorf("after the window: %v", err)
+	}
+}
+
+// TestBodyMemoryIsBounded: request bodies held at once are bounded by
+// MaxInFlight: while one signed body fills it, another signed request gets
+// 429 without being read; once the first is done its room is free again.
+func TestBodyMemoryIsBounded(t *testing.T) {
+	e := newEnv(t, 0)
+	e.h.inflight.max = 100
+	uri := "/admin/v1/object?key=v1%2Fbig.json"
+	body := bytes.Repeat([]byte("x"), 100)
+	first := e.signed(http.MethodPut, uri, body, testKey, e.clk.now(), "holdsthebudget0000001")
+	pr, pw := io.Pipe()
+	first.Body, first.ContentLength = pr, int64(len(body))
+	done := make(chan int)
+	go func() {
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, first)
+		done <- w.Code
+	}()
+	// The handler has read the first byte: its body's room is reserved.
+	if _, err := pw.Write(body[:1]); err != nil {
+		t.Fatal(err)
+	}
+	second := e.signed(http.MethodPut, "/admin/v1/object?key=v1%2Fsmall.json", []byte("y"), testKey, e.clk.now(), "beyondthebudget000001")
+	if code, m := e.send(second); code != http.StatusTooManyRequests || m["code"] != "busy" {
+		t.Errorf("a body beyond the bound: %d %v, want 429 busy", code, m)
+	}
+	if _, err := pw.Write(body[1:]); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	if code := <-done; code != http.StatusOK {
+		t.Fatalf("the first request: %d", code)
+	}
+	third := e.signed(http.MethodPut, "/admin/v1/object?key=v1%2Fsmall.json", []byte("y"), testKey, e.clk.now(), "afterthebudget0000001")
+	if code, m := e.send(third); code != http.StatusOK {
+		t.Errorf("after the first body was done: %d %v, want 200", code, m)
+	}
+	e.h.inflight.mu.Lock()
+	defer e.h.inflight.mu.Unlock()
+	if e.h.inflight.used != 0 {
+		t.Errorf("%d bytes still reserved after every request ended", e.h.inflight.used)
 	}
 }
 

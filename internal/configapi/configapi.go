@@ -243,6 +243,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/snapshot", s.snapshot)
 	m.HandleFunc("GET /api/v1/meta", s.meta)
 	m.HandleFunc("GET /api/v1/settings", s.getSettings)
+	m.HandleFunc("GET /api/v1/settings/secrets", s.revealSettings)
 	m.HandleFunc("PUT /api/v1/settings", s.putSettings)
 	m.HandleFunc("POST /api/v1/settings", s.putSettings)
 	m.HandleFunc("PATCH /api/v1/settings", s.putSettings)
@@ -413,7 +414,13 @@ func (s *Server) mutate(w http.ResponseWriter, r *http.Request, status int, chan
 			return
 		}
 		var n saveNote
+		had := secretValues(d)
 		res, err := change(d, &n)
+		if err == nil {
+			if fes := maskedSecrets(had, d); len(fes) > 0 {
+				err = validation(fes)
+			}
+		}
 		if err != nil {
 			s.fail(w, r, err)
 			return

@@ -149,6 +149,9 @@ func (s *Server) importDocument(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	docs, cur, tag, err := s.replacing(r)
+	if err == nil {
+		err = noNewMasks(cur, d)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -176,6 +179,9 @@ func (s *Server) diffDocument(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cur, _, tag, err := s.current(r.Context())
+	if err == nil {
+		err = noNewMasks(cur, d)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -184,39 +190,143 @@ func (s *Server) diffDocument(w http.ResponseWriter, r *http.Request) {
 	changes := diff(cur, d)
 	w.Header().Set("ETag", outETag(tag))
 	body := map[string]any{"etag": outETag(tag), "changes": changes,
-		"identical": len(changes) == 0, "counts": counts(d), "dangers": dangers(cur, changes)}
+		"identical": len(changes) == 0, "counts": counts(d), "dangers": dangers(cur, d, changes)}
 	if token != "" {
 		body["webhook_token"] = token
 	}
 	writeJSON(w, http.StatusOK, body)
 }
 
-// danger is a change that needs a second confirmation.
+// noNewMasks refuses a document that would bring a mask into the store in
+// place of a secret (one already stored is not new), naming each field.
+func noNewMasks(cur, d *config.Document) error {
+	if fes := maskedSecrets(secretValues(cur), d); len(fes) > 0 {
+		return validation(fes)
+	}
+	return nil
+}
+
+// danger is a change that needs a second confirmation. A change to one
+// entry's field has the params list, what (the page's word for one of
+// the list), id, name, field, and before and after: secrets masked,
+// robots by name.
 type danger struct {
-	Code   string `json:"code"` // token_changed or removes_most
+	Code   string `json:"code"` // token_changed, secret_cleared, secret_changed, robot_unlinked or removes_most
 	Params kv     `json:"params,omitempty"`
 	Msg    string `json:"message"`
 }
 
-// dangers lists what makes importing changes risky: a new webhook token
-// (every URL in Sentry stops working) or removing more than half of the
-// configuration's entities.
-func dangers(cur *config.Document, changes []change) []danger {
+// dangers lists what makes replacing cur by next risky: a new webhook
+// token (every URL in Sentry stops working), a secret cleared or replaced
+// (the robot fails, Sentry's signature is refused), a robot taken off a
+// project (its alerts stop going there), and removing more than half of
+// the configuration's entries.
+func dangers(cur, next *config.Document, changes []change) []danger {
 	out := []danger{}
+	// A document without a token keeps the current one (keepToken).
+	if cur.WebhookToken != "" && next.WebhookToken != "" && next.WebhookToken != cur.WebhookToken {
+		out = append(out, danger{Code: "token_changed",
+			Params: kv{"list": "document", "field": "webhook_token", "before": mask(cur.WebhookToken.Reveal(), true), "after": mask(next.WebhookToken.Reveal(), true)},
+			Msg:    "the webhook token changes: every webhook URL in Sentry stops working until it is replaced"})
+	}
+	out = append(out, secretDangers(organizations, cur, next)...)
+	out = append(out, secretDangers(robots, cur, next)...)
+	out = append(out, robotDangers(cur, next)...)
 	total := len(cur.Organizations) + len(cur.Owners) + len(cur.Robots) + len(cur.Projects)
 	removed := 0
 	for _, c := range changes {
-		switch {
-		case c.Kind == "document" && slices.Contains(c.Fields, "webhook_token") && cur.WebhookToken != "":
-			out = append(out, danger{Code: "token_changed",
-				Msg: "the webhook token changes: every webhook URL in Sentry stops working until it is replaced"})
-		case c.Op == "removed":
+		if c.Op == "removed" {
 			removed++
 		}
 	}
 	if total > 0 && removed*2 > total {
 		out = append(out, danger{Code: "removes_most", Params: kv{"removed": removed, "total": total},
 			Msg: fmt.Sprintf("%d of the configuration's %d entries are removed", removed, total)})
+	}
+	return out
+}
+
+// entryParams are the params of a danger about one entry's field.
+func entryParams[T any](e *entity[T], v *T, field, before, after string) kv {
+	return kv{"list": e.kind, "what": e.one, "id": *e.id(v), "name": e.name(v), "field": field, "before": before, "after": after}
+}
+
+// entryMsg is the English of a danger about one entry's field.
+func entryMsg(p kv, what string) string {
+	return fmt.Sprintf("%s #%d %q: %s (%s → %s)", p["what"], p["id"], p["name"], what, p["before"], orEmpty(p["after"].(string)))
+}
+
+func orEmpty(s string) string {
+	if s == "" {
+		return "empty"
+	}
+	return s
+}
+
+// secretDangers finds the secrets of e's entries, kept in both documents,
+// that next clears or replaces.
+func secretDangers[T any](e *entity[T], cur, next *config.Document) []danger {
+	var out []danger
+	nl := *e.list(next)
+	for i := range nl {
+		j := e.find(cur, *e.id(&nl[i]))
+		if j < 0 {
+			continue
+		}
+		was, now := revealed((*e.list(cur))[j], e.secrets), revealed(nl[i], e.secrets)
+		for _, f := range e.secrets {
+			before, after := was[f.Name], now[f.Name]
+			switch {
+			case before == "" || before == after:
+			case after == "":
+				p := entryParams(e, &nl[i], f.Name, mask(before, f.Partial), "")
+				out = append(out, danger{Code: "secret_cleared", Params: p, Msg: entryMsg(p, f.Name+" is cleared")})
+			default:
+				p := entryParams(e, &nl[i], f.Name, mask(before, f.Partial), mask(after, f.Partial))
+				out = append(out, danger{Code: "secret_changed", Params: p, Msg: entryMsg(p, f.Name+" is replaced")})
+			}
+		}
+	}
+	return out
+}
+
+// robotDangers finds the projects, kept in both documents, that next takes
+// a robot off: their alerts stop going to that group.
+func robotDangers(cur, next *config.Document) []danger {
+	robotName := func(id int64) string {
+		for _, d := range []*config.Document{next, cur} {
+			if i := robots.find(d, id); i >= 0 {
+				return d.Robots[i].Name
+			}
+		}
+		return fmt.Sprintf("#%d", id)
+	}
+	names := func(ids []int64) string {
+		out := make([]string, len(ids))
+		for i, id := range ids {
+			out[i] = robotName(id)
+		}
+		return strings.Join(out, ", ")
+	}
+	var out []danger
+	for i := range next.Projects {
+		p := &next.Projects[i]
+		j := projects.find(cur, p.ID)
+		if j < 0 {
+			continue
+		}
+		was := cur.Projects[j].RobotIDs
+		var gone []int64
+		for _, id := range was {
+			if !slices.Contains(p.RobotIDs, id) {
+				gone = append(gone, id)
+			}
+		}
+		if len(gone) > 0 {
+			ps := entryParams(projects, p, "robot_ids", names(was), names(p.RobotIDs))
+			ps["removed"] = names(gone)
+			out = append(out, danger{Code: "robot_unlinked", Params: ps, Msg: entryMsg(ps, "no longer alerts "+names(gone))})
+		}
 	}
 	return out
 }
@@ -440,7 +550,9 @@ func (s *Server) historyDiff(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", outETag(tag))
-	writeJSON(w, http.StatusOK, map[string]any{"id": id, "etag": outETag(tag), "changes": diff(cur, old), "counts": counts(old)})
+	changes := diff(cur, old)
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "etag": outETag(tag), "changes": changes, "counts": counts(old),
+		"dangers": dangers(cur, old, changes)})
 }
 
 // restore makes a kept version the current document.
@@ -458,12 +570,18 @@ func (s *Server) restore(w http.ResponseWriter, r *http.Request) {
 	}
 	newTag := ""
 	if err == nil {
+		err = noNewMasks(cur, d)
+	}
+	if err == nil {
 		keepToken(d, cur) // a version kept before a token was set gets the current one
 		newTag, err = docs.Save(r.Context(), d, tag)
 	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		s.fail(w, r, notFound("version", id))
+		return
+	case errors.As(err, new(*apiError)):
+		s.fail(w, r, err)
 		return
 	case len(config.Fields(err)) > 0:
 		s.fail(w, r, &apiError{Status: http.StatusUnprocessableEntity, Code: "version_invalid", Params: kv{"id": id}, Fields: config.Fields(err),

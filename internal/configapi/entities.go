@@ -51,6 +51,9 @@ func registerEntity[T any](s *Server, e *entity[T]) {
 	s.mux.HandleFunc("PUT "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) { updateEntity(s, e, w, r, false) })
 	s.mux.HandleFunc("PATCH "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) { updateEntity(s, e, w, r, true) })
 	s.mux.HandleFunc("DELETE "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) { deleteEntity(s, e, w, r) })
+	if len(e.secrets) > 0 {
+		s.mux.HandleFunc("GET "+base+"/{id}/secrets", func(w http.ResponseWriter, r *http.Request) { revealEntity(s, e, w, r) })
+	}
 }
 
 func (e *entity[T]) masked(list []T) []map[string]any {
@@ -151,24 +154,42 @@ func listEntities[T any](s *Server, e *entity[T], w http.ResponseWriter, r *http
 	writeJSON(w, http.StatusOK, e.masked(*e.list(d)))
 }
 
-func readEntity[T any](s *Server, e *entity[T], w http.ResponseWriter, r *http.Request) {
+// entry loads the document and the entry the path's {id} names.
+func entry[T any](s *Server, e *entity[T], r *http.Request) (*T, string, error) {
 	id, err := pathID(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, "", err
 	}
 	d, tag, err := s.load(r.Context())
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, "", err
 	}
 	i := e.find(d, id)
 	if i < 0 {
-		s.fail(w, r, notFound(e.one, id))
+		return nil, "", notFound(e.one, id)
+	}
+	return &(*e.list(d))[i], tag, nil
+}
+
+func readEntity[T any](s *Server, e *entity[T], w http.ResponseWriter, r *http.Request) {
+	v, tag, err := entry(s, e, r)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	w.Header().Set("ETag", outETag(tag))
-	writeJSON(w, http.StatusOK, maskedMap((*e.list(d))[i], e.secrets))
+	writeJSON(w, http.StatusOK, maskedMap(*v, e.secrets))
+}
+
+// revealEntity answers an entry's secrets as stored: only on request (the
+// form's 显示 / Show), never in a list or a read.
+func revealEntity[T any](s *Server, e *entity[T], w http.ResponseWriter, r *http.Request) {
+	v, _, err := entry(s, e, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, revealed(*v, e.secrets))
 }
 
 func createEntity[T any](s *Server, e *entity[T], w http.ResponseWriter, r *http.Request) {
@@ -279,7 +300,7 @@ func deleteEntity[T any](s *Server, e *entity[T], w http.ResponseWriter, r *http
 
 var organizations = &entity[config.Organization]{
 	kind: "organizations", one: "organization",
-	secrets: []secretField{{Name: "password"}, {Name: "client_secret", Partial: true}},
+	secrets: secretsOf[config.Organization]("password"),
 	list:    func(d *config.Document) *[]config.Organization { return &d.Organizations },
 	id:      func(v *config.Organization) *int64 { return &v.ID },
 	name:    func(v *config.Organization) string { return v.Name },
@@ -360,7 +381,7 @@ var owners = &entity[config.Owner]{
 
 var robots = &entity[config.Robot]{
 	kind: "robots", one: "robot",
-	secrets: []secretField{{Name: "access_token", Partial: true}, {Name: "secret", Partial: true}},
+	secrets: secretsOf[config.Robot](),
 	list:    func(d *config.Document) *[]config.Robot { return &d.Robots },
 	id:      func(v *config.Robot) *int64 { return &v.ID },
 	name:    func(v *config.Robot) string { return v.Name },

@@ -2,9 +2,13 @@ package configapi
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/sentry-white/sentry-white/internal/config"
@@ -147,5 +151,102 @@ func TestNormalizeMobileAsTyped(t *testing.T) {
 	e.must(http.StatusCreated, "POST", "/api/v1/owners", map[string]any{"name": "张三", "mobile": "＋８６ １３８－００１３－８０００"})
 	if m := e.stored().Owners[0].Mobile; m != "13800138000" {
 		t.Errorf("stored mobile %q", m)
+	}
+}
+
+// TestRiskyChangesAreDangers: clearing or replacing a secret, changing the
+// webhook token and taking a robot off a project are dangers of an import,
+// of a restore and of moving in from the original, each with the entry,
+// the field and its value before and after, masked.
+func TestRiskyChangesAreDangers(t *testing.T) {
+	const (
+		secret       = "SECa7f09b5ea245debd13fb7fe1993897008f6b44ddf80310d14f3de4d3f407221d"
+		clientSecret = "c1c2c3c4c5c6c7c8c9d0d1d2d3d4d5d6"
+		newClient    = "f0e1d2c3b4a5968778695a4b3c2d1e0f"
+	)
+	e := newEnv(t)
+	doc := func(token, pw, cs, sec string, p1Robots []int, withP2 bool) map[string]any {
+		projects := []any{map[string]any{"id": 1, "name": "商城后台", "slug": "mall-api", "owner_ids": []int{1}, "robot_ids": p1Robots}}
+		if withP2 {
+			projects = append(projects, map[string]any{"id": 2, "name": "CRM", "slug": "crm", "owner_ids": []int{1}, "robot_ids": []int{1}})
+		}
+		return map[string]any{"schema": 1, "webhook_token": token,
+			"organizations": []any{map[string]any{"id": 1, "name": "acme", "password": pw, "client_secret": cs}},
+			"owners":        []any{map[string]any{"id": 1, "name": "张三", "mobile": "13800138000"}},
+			"robots": []any{map[string]any{"id": 1, "name": "研发告警群", "access_token": "tok0123456789", "secret": sec, "keyword": "详情"},
+				map[string]any{"id": 2, "name": "运维群", "access_token": "tok9876543210", "keyword": "详情"}},
+			"projects": projects}
+	}
+	before := doc("token-in-sentry-0123", "s3cret-pass", clientSecret, secret, []int{1, 2}, true)
+	e.must(http.StatusOK, "PUT", "/api/v1/document", before)
+	after := doc("another-token-4567", "", newClient, "", []int{2}, false)
+	m := e.must(http.StatusOK, "POST", "/api/v1/document/diff", after)
+	type want struct{ code, list, field, before, after string }
+	wants := []want{
+		{"token_changed", "document", "webhook_token", "toke…123", "anot…567"},
+		{"secret_cleared", "organizations", "password", fullMask, ""},
+		{"secret_changed", "organizations", "client_secret", "c1c2…5d6", "f0e1…e0f"},
+		{"secret_cleared", "robots", "secret", "SECa7…21d", ""},
+		{"robot_unlinked", "projects", "robot_ids", "研发告警群, 运维群", "运维群"},
+	}
+	check := func(what string, m map[string]any) {
+		t.Helper()
+		var got []want
+		ds, _ := m["dangers"].([]any)
+		for _, d := range ds {
+			d := d.(map[string]any)
+			p, _ := d["params"].(map[string]any)
+			s := func(k string) string { v, _ := p[k].(string); return v }
+			got = append(got, want{d["code"].(string), s("list"), s("field"), s("before"), s("after")})
+		}
+		for _, w := range wants {
+			if !slices.Contains(got, w) {
+				t.Errorf("%s: no danger %+v in %+v", what, w, got)
+			}
+		}
+		if len(got) != len(wants) {
+			t.Errorf("%s: dangers %+v, want %d", what, got, len(wants))
+		}
+		b, _ := json.Marshal(m)
+		for _, s := range []string{secret, clientSecret, newClient, "s3cret-pass", "token-in-sentry-0123", "another-token-4567"} {
+			if strings.Contains(string(b), s) {
+				t.Errorf("%s shows the secret %s", what, s)
+			}
+		}
+	}
+	check("the import diff", m)
+
+	// The same changes by restoring: import them, restore the version
+	// before, then look at restoring the import again.
+	e.must(http.StatusOK, "PUT", "/api/v1/document", after)
+	vs := e.must(http.StatusOK, "GET", "/api/v1/history", nil)["list"].([]any)
+	e.must(http.StatusOK, "POST", "/api/v1/history/"+vs[0].(map[string]any)["id"].(string)+"/restore", map[string]any{})
+	vs = e.must(http.StatusOK, "GET", "/api/v1/history", nil)["list"].([]any)
+	check("the restore diff", e.must(http.StatusOK, "GET", "/api/v1/history/"+vs[0].(map[string]any)["id"].(string), nil))
+	if m := e.must(http.StatusOK, "GET", "/api/v1/history/"+vs[1].(map[string]any)["id"].(string), nil); m["dangers"] == nil || len(m["dangers"].([]any)) != 0 {
+		t.Errorf("restoring what is current has dangers %v", m["dangers"])
+	}
+}
+
+// TestMovingInOverSecretsIsRisky: the original sentry-white's robots have
+// no signing secret, so moving in over a configuration whose robot signs
+// clears it: a danger of the preview.
+func TestMovingInOverSecretsIsRisky(t *testing.T) {
+	e := originalEnv(t)
+	m := e.must(http.StatusOK, "GET", "/api/v1/original", nil)
+	if ds, ok := m["dangers"].([]any); !ok || len(ds) != 0 {
+		t.Errorf("moving into an empty store has dangers %v", m["dangers"])
+	}
+	e.must(http.StatusOK, "POST", "/api/v1/original/import", map[string]any{"digest": m["digest"]})
+	robot := e.stored().Robots[0]
+	e.must(http.StatusOK, "PATCH", fmt.Sprintf("/api/v1/robots/%d", robot.ID), map[string]any{"secret": "SECa7f09b5ea245debd13fb7fe1993897008f6b44ddf80310d14f3de4d3f407221d"})
+	m = e.must(http.StatusOK, "GET", "/api/v1/original", nil)
+	ds, _ := m["dangers"].([]any)
+	if len(ds) != 1 {
+		t.Fatalf("moving in over a signing robot: dangers %v", ds)
+	}
+	d := ds[0].(map[string]any)
+	if p := d["params"].(map[string]any); d["code"] != "secret_cleared" || p["list"] != "robots" || p["field"] != "secret" || p["before"] != "SECa7…21d" {
+		t.Errorf("the danger reads %v", d)
 	}
 }

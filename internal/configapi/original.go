@@ -28,6 +28,10 @@ type OriginalImport struct {
 	Replaced  bool           `json:"replaced"` // a document with entries was replaced (it is kept in the history)
 	Counts    map[string]int `json:"counts"`
 	Webhook   map[string]any `json:"webhook"`
+	// Risky says in English what the import clears or replaces (a robot's
+	// signing secret the original does not have…), for the command line;
+	// the page has them as dangers of the preview.
+	Risky []string `json:"-"`
 }
 
 // ImportOriginalOptions tune ImportOriginal.
@@ -118,9 +122,15 @@ func (s *Server) ImportOriginal(ctx context.Context, o ImportOriginalOptions) (*
 		}
 		res.Replaced = true
 	}
+	for _, dg := range dangers(cur, d, diff(cur, d)) {
+		res.Risky = append(res.Risky, dg.Msg)
+	}
 	if o.DryRun {
 		res.Webhook = s.webhookInfo(d)
 		return res, nil
+	}
+	if err := noNewMasks(cur, d); err != nil {
+		return nil, err
 	}
 	keepToken(d, cur)
 	if _, err := docs.Save(ctx, d, tag); err != nil {
@@ -172,7 +182,7 @@ func (s *Server) getOriginal(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"detected": true, "store": loc, "report": rep, "counts": counts(d), "changes": changes,
 		"identical": tag != "" && len(changes) == 0, "document_exists": tag != "", "document_counts": counts(cur),
-		"etag": outETag(tag), "digest": digest(d),
+		"etag": outETag(tag), "digest": digest(d), "dangers": dangers(cur, d, changes),
 	})
 }
 

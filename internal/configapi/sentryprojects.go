@@ -123,6 +123,9 @@ func (s *Server) putSentryToken(w http.ResponseWriter, r *http.Request) {
 	case tok == "":
 		s.fail(w, r, validation([]*config.FieldError{fieldErr("token", "sentry_token_required", nil, "is required: paste a Sentry auth token with the project:read scope")}))
 		return
+	case holdsMask(tok):
+		s.fail(w, r, validation([]*config.FieldError{maskedErr("token")}))
+		return
 	case strings.ContainsAny(tok, " \t\r\n") || utf8.RuneCountInString(tok) > 512 || !utf8.ValidString(tok):
 		s.fail(w, r, validation([]*config.FieldError{fieldErr("token", "sentry_token_alone", nil, "must be the token alone (no spaces), as Sentry shows it once when it is created")}))
 		return

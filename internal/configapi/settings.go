@@ -58,7 +58,7 @@ type Settings struct {
 }
 
 // secretFields of the settings, by JSON name.
-var settingsSecrets = []secretField{{Name: "oss_access_key_secret", Partial: true}, {Name: "relay_admin_key"}}
+var settingsSecrets = secretsOf[Settings]("relay_admin_key")
 
 func settingsDir(getenv func(string) string) (string, error) {
 	if d := strings.TrimSpace(getenv("SENTRY_WHITE_CONFIG_DIR")); d != "" {
@@ -368,6 +368,12 @@ func (s *Server) view() map[string]any {
 
 func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.view())
+}
+
+// revealSettings answers the settings' secrets as saved, on request.
+func (s *Server) revealSettings(w http.ResponseWriter, r *http.Request) {
+	st, _ := s.effective()
+	writeJSON(w, http.StatusOK, revealed(st, settingsSecrets))
 }
 
 // mergeSettings applies a request body to the saved settings: omitted

@@ -97,6 +97,10 @@ type Job struct {
 	// Silent is set on an alert that came in its project's quiet hours
 	// (mode silent): it is sent without any @.
 	Silent bool `json:"silent,omitempty"`
+	// Source is what the message was rendered from, kept by the relay so
+	// another invocation can render it again from the document it reads
+	// (a hand-off); opaque here, and not spooled.
+	Source any `json:"-"`
 
 	// answered is set once Sentry was told the job continues (202): from
 	// then on a transient failure is retried in the background instead of

@@ -22,12 +22,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
+	"unicode/utf8"
 
 	"github.com/sentry-white/sentry-white/internal/store"
 )
@@ -162,7 +164,8 @@ func (s *Snapshot) readList(ctx context.Context, b store.Backend, list string, o
 	obj, err := b.Get(ctx, key, "")
 	switch {
 	case err == nil:
-		recs, perr := parseList(obj.Data, list, key)
+		recs, skipped, perr := parseList(obj.Data, list, key)
+		s.problems = append(s.problems, skipped...)
 		if perr != nil {
 			s.problems = append(s.problems, Problem{Code: CodeUnreadable, Level: LevelWarning, List: list, Key: key, Value: perr.Error()})
 			info.State = StateUnreadable
@@ -276,41 +279,57 @@ func (s *Snapshot) readRecords(ctx context.Context, b store.Backend, list string
 }
 
 // parseList decodes a list object: {"<list>": [records…], "max_id": N}. A
-// bare array of records is accepted too.
-func parseList(data []byte, list, key string) ([]record, error) {
+// bare array of records is accepted too. A record that is not an object or
+// has no usable id is skipped, and reported in skipped: the others are
+// kept.
+func parseList(data []byte, list, key string) (_ []record, skipped []Problem, _ error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	var items []json.RawMessage
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) > 0 && trimmed[0] == '[' {
 		if err := json.Unmarshal(trimmed, &items); err != nil {
-			return nil, fmt.Errorf("not JSON: %v", plainJSON(err))
+			return nil, nil, fmt.Errorf("not JSON: %v", plainJSON(err))
 		}
 	} else {
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(trimmed, &obj); err != nil {
-			return nil, fmt.Errorf("not JSON: %v", plainJSON(err))
+			return nil, nil, fmt.Errorf("not JSON: %v", plainJSON(err))
 		}
 		raw, ok := obj[list]
 		if !ok {
-			return nil, fmt.Errorf("has no %q member", list)
+			return nil, nil, fmt.Errorf("has no %q member", list)
 		}
 		if len(bytes.TrimSpace(raw)) > 0 && string(bytes.TrimSpace(raw)) != "null" {
 			if err := json.Unmarshal(raw, &items); err != nil {
-				return nil, fmt.Errorf("%q is not a list of records", list)
+				return nil, nil, fmt.Errorf("%q is not a list of records", list)
 			}
 		}
 	}
 	out := make([]record, 0, len(items))
 	for i, it := range items {
 		rec, err := decodeRecord(it)
-		if err != nil {
-			return nil, fmt.Errorf("record %d of the list: %v", i+1, err)
+		var bad *badID
+		switch {
+		case errors.As(err, &bad):
+			skipped = append(skipped, Problem{Code: CodeInvalid, Level: LevelSkipped, List: list, Key: key, Name: bad.name,
+				Field: "id", Value: bad.value, Reason: WhyBadID})
+			continue
+		case err != nil:
+			skipped = append(skipped, Problem{Code: CodeUnreadable, Level: LevelSkipped, List: list, Key: key,
+				Value: fmt.Sprintf("record %d of the list is not a JSON object (%s); skipped", i+1, clipText(string(bytes.TrimSpace(it)), 40))})
+			continue
 		}
 		rec.Key = key
 		out = append(out, rec)
 	}
-	return out, nil
+	return out, skipped, nil
 }
+
+// badID is a record whose id is missing, not a whole number, or beyond
+// MaxID.
+type badID struct{ value, name string }
+
+func (e *badID) Error() string { return fmt.Sprintf("id %q is not a usable id", e.value) }
 
 // parseRecord decodes a per-record object.
 func parseRecord(data []byte, list, key string) (record, error) {
@@ -333,7 +352,11 @@ func decodeRecord(data []byte) (record, error) {
 	}
 	id, ok := intOf(m["id"])
 	if !ok {
-		return record{}, errors.New("no numeric id")
+		v := strOf(m["id"])
+		if v == "" {
+			v = string(bytes.TrimSpace(m["id"])) // null, true, an object…
+		}
+		return record{}, &badID{value: clipText(v, 40), name: clipText(strings.TrimSpace(strOf(m["name"])), 100)}
 	}
 	rec := record{ID: id, Raw: m}
 	if del := strOf(m["deleted_at"]); !zeroTime(del) {
@@ -380,16 +403,33 @@ func strOf(raw json.RawMessage) string {
 	return ""
 }
 
-// intOf reads a JSON number or a numeric string as a positive-or-zero id.
+// MaxID is the largest id imported: the configurator's page (JavaScript)
+// holds ids exactly up to 2^53-1.
+const MaxID = 1<<53 - 1
+
+// intOf reads a JSON number or a numeric string as an id: a whole number
+// (2 and 2.0 alike) of at most MaxID; negative ones are read, and refused
+// later as ids.
 func intOf(raw json.RawMessage) (int64, bool) {
 	s := strings.TrimSpace(strOf(raw))
 	if s == "" {
 		return 0, false
 	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && f == float64(int64(f)) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n, n <= MaxID && n >= -MaxID
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && f == math.Trunc(f) && math.Abs(f) <= MaxID {
 		return int64(f), true
 	}
 	return 0, false
+}
+
+// clipText cuts s to at most n runes for a report.
+func clipText(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
 }
 
 // idsOf reads a list of ids: [1, "2"], or objects with an id ([{"id":1}]).

@@ -50,7 +50,7 @@ const (
 	WhyNoToken        = "no_token"         // empty
 	WhyNoSlug         = "no_slug"          // empty; it is the Sentry project slug
 	WhyNotSlug        = "not_slug"         // not a Sentry project slug
-	WhyBadID          = "bad_id"           // ids are positive integers
+	WhyBadID          = "bad_id"           // ids are whole numbers from 1 to MaxID
 	WhyTooLong        = "too_long"         // shortened to Count characters
 	WhyTooLongDropped = "too_long_dropped" // longer than Count characters: left out
 )
@@ -62,7 +62,7 @@ var whyText = map[string]string{
 	WhyNoToken:        "empty",
 	WhyNoSlug:         "empty; it is the Sentry project slug",
 	WhyNotSlug:        "not a Sentry project slug (letters, digits, - and _)",
-	WhyBadID:          "ids are positive integers",
+	WhyBadID:          "ids are whole numbers from 1 to 9007199254740991",
 	WhyTooLong:        "at most %d characters",
 	WhyTooLongDropped: "longer than %d characters; left out",
 }
@@ -120,7 +120,10 @@ func what(list string, id int64, name string) string {
 	if one == "" {
 		one = list
 	}
-	s := fmt.Sprintf("%s %d", one, id)
+	s := one
+	if id != 0 { // 0: a record without a usable id
+		s += fmt.Sprintf(" %d", id)
+	}
 	if name != "" {
 		s += fmt.Sprintf(" %q", name)
 	}

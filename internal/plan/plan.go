@@ -8,7 +8,10 @@
 package plan
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -66,6 +69,9 @@ type Options struct {
 	// second copy; 0 means one hour.
 	DedupeTTL time.Duration
 	Now       func() time.Time
+	// KeepSource keeps on each job what its message was rendered from
+	// (Source), for a hand-off to render it again elsewhere.
+	KeepSource bool
 }
 
 // Planner plans webhooks; it is safe for concurrent use. It remembers
@@ -167,12 +173,11 @@ func (p *Planner) Plan(x *config.Index, req Request) (*Plan, error) {
 		if r.collapsed {
 			continue
 		}
-		msg := render.Message(t, ev, p.o.Render)
-		if r.n > 0 {
-			msg.Fields = append(msg.Fields, render.RepeatField(r.n, p.o.Render.Lang))
+		j := p.job(t, ev, r.n, req.RequestID, req.Received)
+		j.RepeatKey = r.key
+		if p.o.KeepSource {
+			j.Source = &Source{Event: render.Facts(ev), Repeated: r.n}
 		}
-		j := NewJob(req.RequestID, t, msg, req.Received)
-		j.RepeatKey, j.PayloadOrg = r.key, t.PayloadOrg
 		switch d, until := Quiet(t.Project, ev.Level, now); d {
 		case quiet.Hold:
 			// Held repeats of the issue are held too, and counted in the
@@ -181,8 +186,7 @@ func (p *Planner) Plan(x *config.Index, req Request) (*Plan, error) {
 			pl.Held = append(pl.Held, Hold{Job: j, Target: t, Until: until})
 			continue
 		case quiet.Silent:
-			j.Silent = true
-			j.Message.Fields = append(j.Message.Fields, render.QuietField(until, now, p.o.Render.Zone, j.Message.Lang))
+			Silence(j, until, now, p.o.Render.Zone)
 		}
 		pl.Jobs = append(pl.Jobs, j)
 		pl.Targets = append(pl.Targets, t)
@@ -240,6 +244,9 @@ func (p *Planner) route(x *config.Index, req Request) (_ []*config.Project, sign
 	if signedReq {
 		var verified []*config.Project
 		unsigned, verified, sigErr = p.verify(x, projects, req.Body, req.Header)
+		if pe, ok := errors.AsType[*Error](sigErr); ok {
+			return nil, false, pe
+		}
 		if len(verified) > 0 {
 			chosen, err := route.Choose(x, ev, verified)
 			if err != nil {
@@ -277,46 +284,51 @@ func (p *Planner) route(x *config.Index, req Request) (_ []*config.Project, sign
 // cover it, but a replay of an old body is refused). signed lists the
 // projects whose organization's secret verified it; unsigned those of
 // organizations without a secret that do not require one; err says why
-// the others failed.
+// the others failed. A signature that verifies decides the organization,
+// always: when its timestamp is missing or stale, verify returns no
+// projects and an *Error (401) naming the timestamp, so the webhook is
+// refused rather than taken for an unsigned one of another organization.
 func (p *Planner) verify(x *config.Index, projects []*config.Project, body []byte, hdr http.Header) (unsigned, signed []*config.Project, err error) {
 	sig := hdr.Get("Sentry-Hook-Signature")
-	note := func(e error) {
-		if err == nil {
-			err = e
-		}
-	}
 	for _, q := range projects {
 		org := x.Organization(q.OrganizationID)
 		if org == nil || org.ClientSecret == "" {
 			if org != nil && org.RequireSignature {
-				note(fmt.Errorf("organization %q requires signed webhooks but has no client secret: set it in the configurator", org.Name))
+				err = cmp.Or(err, fmt.Errorf("organization %q requires signed webhooks but has no client secret: set it in the configurator", org.Name))
 				continue
 			}
 			unsigned = append(unsigned, q)
 			continue
 		}
 		if e := sentry.VerifySignature(body, org.ClientSecret.Reveal(), sig); e != nil {
-			note(e)
-			continue
-		}
-		// The signature is right: a timestamp fault is the reason to give.
-		ts := hdr.Get("Sentry-Hook-Timestamp")
-		if ts == "" {
-			err = fmt.Errorf("the Sentry-Hook-Timestamp header is missing; Sentry sends it with every signed webhook, so this looks like a replay")
-			continue
-		}
-		sec, e := strconv.ParseFloat(ts, 64)
-		age := p.o.Now().Sub(time.Unix(int64(sec), 0))
-		if e != nil || age > p.o.MaxHookAge || age < -p.o.MaxHookAge {
-			err = fmt.Errorf("the Sentry-Hook-Timestamp %q is more than %s from now; refusing a replay", ts, p.o.MaxHookAge)
+			err = cmp.Or(err, e)
 			continue
 		}
 		signed = append(signed, q)
 	}
-	if err == nil {
-		err = sentry.ErrBadSignature
+	if len(signed) > 0 {
+		if e := p.freshHookTime(hdr.Get("Sentry-Hook-Timestamp")); e != nil {
+			return nil, nil, &Error{Kind: Unauthorized, Msg: e.Error()}
+		}
+		return unsigned, signed, nil
 	}
-	return unsigned, signed, err
+	return unsigned, nil, cmp.Or(err, sentry.ErrBadSignature)
+}
+
+// freshHookTime checks the Sentry-Hook-Timestamp of a request whose
+// signature verified: present, a Unix time, within MaxHookAge of now.
+func (p *Planner) freshHookTime(ts string) error {
+	if ts == "" {
+		return errors.New("the signature is right but the Sentry-Hook-Timestamp header is missing; Sentry sends it with every signed webhook, so this looks like a replay")
+	}
+	sec, err := strconv.ParseFloat(ts, 64)
+	if err != nil || math.IsNaN(sec) || math.IsInf(sec, 0) {
+		return fmt.Errorf("the signature is right but the Sentry-Hook-Timestamp %q is not a Unix time", ts)
+	}
+	if age := p.o.Now().Sub(time.Unix(int64(sec), 0)); age > p.o.MaxHookAge || age < -p.o.MaxHookAge {
+		return fmt.Errorf("the signature is right but the Sentry-Hook-Timestamp %q is more than %s from now: refusing a replay (or check the clocks of Sentry and of this relay's host)", ts, p.o.MaxHookAge)
+	}
+	return nil
 }
 
 // Release forgets a planned webhook (its delivery failed or was refused),
@@ -358,6 +370,72 @@ func (p *Planner) ForProject(x *config.Index, ev *sentry.Event, prj *config.Proj
 		pl.Outcome = Filtered
 	}
 	return pl, rp, nil
+}
+
+// job renders ev for target t, with the count of repeats collapsed
+// before it, as the dispatch job of one webhook.
+func (p *Planner) job(t route.Target, ev *sentry.Event, repeated int, rid string, created time.Time) *dispatch.Job {
+	msg := render.Message(t, ev, p.o.Render)
+	if repeated > 0 {
+		msg.Fields = append(msg.Fields, render.RepeatField(repeated, p.o.Render.Lang))
+	}
+	j := NewJob(rid, t, msg, created)
+	j.PayloadOrg = t.PayloadOrg
+	return j
+}
+
+// Source is what a job's message was rendered from (dispatch.Job.Source,
+// kept with Options.KeepSource): the event's facts (render.Facts) and the
+// repeats collapsed before it.
+type Source struct {
+	Event    *sentry.Event
+	Repeated int
+	// SilentUntil is set when the alert came in its project's quiet hours
+	// (mode silent), which end then: it is sent without any @.
+	SilentUntil time.Time
+}
+
+// Silence marks j as an alert that came in its project's quiet hours (mode
+// silent), which end at until: it goes without any @, and says so.
+func Silence(j *dispatch.Job, until, now time.Time, zone *time.Location) {
+	j.Silent = true
+	j.Message.Fields = append(j.Message.Fields, render.QuietField(until, now, zone, j.Message.Lang))
+	if src, ok := j.Source.(*Source); ok && src != nil {
+		src.SilentUntil = until
+	}
+}
+
+// Rerender makes the job for project projectID's alert src to robot
+// robotID again, from the document x, as a webhook's would be: the
+// project's filters, its owners and organization, the robot only when the
+// project routes to it, Message's text and link rules. It fails, naming
+// why, when x no longer sends that project's alert to that robot.
+func (p *Planner) Rerender(x *config.Index, src *Source, projectID, robotID int64, rid string, created time.Time) (*dispatch.Job, error) {
+	prj := x.Project(projectID)
+	if prj == nil {
+		return nil, fmt.Errorf("project %d is not in the configuration", projectID)
+	}
+	if src == nil || src.Event == nil {
+		return nil, errors.New("the alert's event is missing")
+	}
+	rp, err := route.Match(x, src.Event, []*config.Project{prj})
+	if err != nil {
+		return nil, err
+	}
+	if len(rp.Skipped) > 0 {
+		return nil, fmt.Errorf("project %q: %s", prj.Slug, rp.Skipped[0].Reason)
+	}
+	for _, t := range rp.Targets {
+		if t.Robot.ID == robotID {
+			j := p.job(t, src.Event, max(src.Repeated, 0), rid, created)
+			j.Source = src
+			if !src.SilentUntil.IsZero() {
+				Silence(j, src.SilentUntil, created, p.o.Render.Zone)
+			}
+			return j, nil
+		}
+	}
+	return nil, fmt.Errorf("project %q does not send to robot %d", prj.Slug, robotID)
 }
 
 // NewJob makes the dispatch job of one target's message: the robot and

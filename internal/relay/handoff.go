@@ -16,7 +16,11 @@ import (
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/dispatch"
+	"github.com/sentry-white/sentry-white/internal/nonce"
 	"github.com/sentry-white/sentry-white/internal/notify"
+	"github.com/sentry-white/sentry-white/internal/plan"
+	"github.com/sentry-white/sentry-white/internal/render"
+	"github.com/sentry-white/sentry-white/internal/sentry"
 )
 
 // handoffPath receives alerts that one Function Compute invocation could
@@ -24,7 +28,9 @@ import (
 // trigger URL as an asynchronous invocation (X-Fc-Invocation-Type: Async):
 // FC persists the request and runs it, with retries, in an invocation that
 // may wait for the robot's budget. The body is signed with the webhook
-// token, so no one else can use this path.
+// token, so no one else can use this path, and each hand-off is accepted
+// once; it carries ids and the event's facts, rendered and addressed again
+// by the invocation (see handoffBody).
 const handoffPath = "/internal/handoff"
 
 // handoffMaxAge bounds how late an asynchronous invocation may arrive.
@@ -34,9 +40,51 @@ const handoffMaxAge = 6 * time.Hour
 // on an asynchronous request body, with room for the envelope.
 const handoffMaxBody = 120 << 10
 
+// handoffBody is what a hand-off carries: its id, accepted once, and per
+// alert the ids of its project and robot and the facts of its Sentry event
+// (render.Facts) — never a rendered message, a link as sent, an owner or
+// a credential. The invocation renders and addresses each alert again
+// from the document it reads, as it would a webhook's (plan.Rerender), so
+// whoever holds the webhook token (the hand-off's key) can send no more
+// than a webhook could.
 type handoffBody struct {
-	Jobs []*dispatch.Job `json:"jobs"`
+	ID   string       `json:"id"`
+	Jobs []handoffJob `json:"jobs"`
 }
+
+type handoffJob struct {
+	ID        string    `json:"id"`
+	RequestID string    `json:"request_id,omitempty"`
+	ProjectID int64     `json:"project_id"`
+	RobotID   int64     `json:"robot_id"`
+	Created   time.Time `json:"created"`
+	Tries     int       `json:"tries,omitempty"`
+	Repeats   int       `json:"repeats,omitempty"`
+	Folded    int       `json:"folded,omitempty"`
+	RepeatKey string    `json:"repeat_key,omitempty"`
+	// Repeated counts the repeats collapsed before the alert (its
+	// message says so).
+	Repeated int           `json:"repeated,omitempty"`
+	Event    *sentry.Event `json:"event"`
+	// SilentUntil marks an alert that came in its project's quiet hours
+	// (mode silent): it goes without any @.
+	SilentUntil time.Time `json:"silent_until,omitzero"`
+}
+
+// toHandoff is j as a hand-off carries it; false when j has no Source
+// (a job restored from this instance's spool), which stays here.
+func toHandoff(j *dispatch.Job) (handoffJob, bool) {
+	src, ok := j.Source.(*plan.Source)
+	if !ok || src == nil || src.Event == nil {
+		return handoffJob{}, false
+	}
+	return handoffJob{ID: j.ID, RequestID: j.RequestID, ProjectID: j.ProjectID, RobotID: j.RobotID, Created: j.Created,
+		Tries: j.Tries, Repeats: j.Repeats, Folded: j.Folded, RepeatKey: j.RepeatKey, Repeated: src.Repeated, Event: src.Event,
+		SilentUntil: src.SilentUntil}, true
+}
+
+// handoffMaxIDs bounds the hand-off ids remembered within handoffMaxAge.
+const handoffMaxIDs = 50000
 
 func handoffSignature(token string, ts string, body []byte) string {
 	mac := hmac.New(sha256.New, []byte(token))
@@ -52,12 +100,16 @@ func handoffSignature(token string, ts string, body []byte) string {
 func (h *Handler) beforeFreeze(ctx context.Context, log *slog.Logger) {
 	if h.o.SelfURL != "" {
 		if jobs := h.disp.TakeQueued(); len(jobs) > 0 {
-			if left, err := h.postHandoff(ctx, jobs); err != nil {
+			left, err := h.postHandoff(ctx, jobs)
+			if err != nil {
 				log.Error("hand-off to an asynchronous invocation failed; alerts stay queued here",
 					"alerts", len(left), "error", notify.Redact(err.Error()))
-				_ = h.disp.Enqueue(left)
-			} else {
-				log.Info("alerts handed to an asynchronous invocation", "alerts", len(jobs))
+			} else if len(left) > 0 {
+				log.Warn("alerts restored from this instance's spool cannot be handed off; they go out with a later request here", "alerts", len(left))
+			}
+			_ = h.disp.Enqueue(left)
+			if n := len(jobs) - len(left); n > 0 {
+				log.Info("alerts handed to an asynchronous invocation", "alerts", n)
 			}
 		}
 	}
@@ -69,31 +121,43 @@ func (h *Handler) beforeFreeze(ctx context.Context, log *slog.Logger) {
 }
 
 // postHandoff hands jobs to asynchronous invocations, as many as it takes
-// to keep each body under FC's limit. Jobs name their robots by id and
-// hold no credential. On an error, the jobs not yet handed on are
-// returned.
+// to keep each body under FC's limit. It returns the jobs not handed on:
+// those without a Source, and on an error those not yet sent.
 func (h *Handler) postHandoff(ctx context.Context, jobs []*dispatch.Job) ([]*dispatch.Job, error) {
+	var kept, sendable []*dispatch.Job
+	var out []handoffJob
+	for _, j := range jobs {
+		if hj, ok := toHandoff(j); ok {
+			sendable, out = append(sendable, j), append(out, hj)
+		} else {
+			kept = append(kept, j)
+		}
+	}
+	if len(out) == 0 {
+		return kept, nil
+	}
 	x, err := h.o.Docs.Get(ctx)
 	if err != nil {
 		return jobs, err
 	}
-	for len(jobs) > 0 {
-		n, body, err := handoffChunk(jobs)
+	for sent := 0; sent < len(out); {
+		n, body, err := handoffChunk(out[sent:])
+		if err == nil {
+			err = h.postHandoffBody(ctx, x.Doc.WebhookToken.Reveal(), body)
+		}
 		if err != nil {
-			return jobs, err
+			return append(kept, sendable[sent:]...), err
 		}
-		if err := h.postHandoffBody(ctx, x.Doc.WebhookToken.Reveal(), body); err != nil {
-			return jobs, err
-		}
-		jobs = jobs[n:]
+		sent += n
 	}
-	return nil, nil
+	return kept, nil
 }
 
 // handoffChunk encodes as many of jobs (at least one) as fit one hand-off
-// body and says how many.
-func handoffChunk(jobs []*dispatch.Job) (int, []byte, error) {
-	size, n := len(`{"jobs":[]}`), 0
+// body, under a new id, and says how many.
+func handoffChunk(jobs []handoffJob) (int, []byte, error) {
+	id := dispatch.NewID() + dispatch.NewID()
+	size, n := len(`{"id":"`+id+`","jobs":[]}`), 0
 	for n < len(jobs) {
 		b, err := json.Marshal(jobs[n])
 		if err != nil {
@@ -105,7 +169,7 @@ func handoffChunk(jobs []*dispatch.Job) (int, []byte, error) {
 		size += len(b) + 1
 		n++
 	}
-	body, err := json.Marshal(handoffBody{Jobs: jobs[:n]})
+	body, err := json.Marshal(handoffBody{ID: id, Jobs: jobs[:n]})
 	return n, body, err
 }
 
@@ -132,8 +196,10 @@ func (h *Handler) postHandoffBody(ctx context.Context, token string, body []byte
 	return nil
 }
 
-// handoff runs in the asynchronous invocation: it checks the signature and
-// delivers the alerts, waiting for the robots' budgets if it must.
+// handoff runs in the asynchronous invocation: it checks the signature,
+// time and id (each hand-off is accepted once), renders and addresses the
+// alerts again from the current document, and delivers them, waiting for
+// the robots' budgets if it must.
 func (h *Handler) handoff(w http.ResponseWriter, r *http.Request) {
 	ctx := h.withCredentials(r)
 	log := h.log.With("request_id", requestID(r))
@@ -157,7 +223,8 @@ func (h *Handler) handoff(w http.ResponseWriter, r *http.Request) {
 	}
 	ts := r.Header.Get("X-Sentry-White-Timestamp")
 	sec, _ := strconv.ParseInt(ts, 10, 64)
-	age := h.o.Now().Sub(time.Unix(sec, 0))
+	at := time.Unix(sec, 0)
+	age := h.o.Now().Sub(at)
 	want := handoffSignature(x.Doc.WebhookToken.Reveal(), ts, body)
 	if x.Doc.WebhookToken == "" || !hmac.Equal([]byte(want), []byte(r.Header.Get("X-Sentry-White-Signature"))) ||
 		age > handoffMaxAge || age < -time.Minute {
@@ -166,11 +233,38 @@ func (h *Handler) handoff(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var hb handoffBody
-	if err = json.Unmarshal(body, &hb); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "hand-off body: " + err.Error()})
+	if err = json.Unmarshal(body, &hb); err != nil || !validID(hb.ID) {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "hand-off body: it needs an id and its jobs"})
 		return
 	}
-	_ = h.disp.Enqueue(hb.Jobs)
+	switch h.handoffs.Use(hb.ID, at.Add(handoffMaxAge+time.Minute), h.o.Now()) {
+	case nonce.Replayed:
+		log.Warn("hand-off refused: already accepted", "handoff", hb.ID)
+		writeJSON(w, http.StatusConflict, map[string]any{"error": "this hand-off was already accepted; nothing is sent again"})
+		return
+	case nonce.Full:
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": "too many hand-offs to remember; try again later"})
+		return
+	}
+	jobs := make([]*dispatch.Job, 0, len(hb.Jobs))
+	for _, hj := range hb.Jobs {
+		src := &plan.Source{Repeated: hj.Repeated, SilentUntil: hj.SilentUntil}
+		if hj.Event != nil {
+			src.Event = render.Facts(hj.Event)
+		}
+		j, err := h.plan.Rerender(x, src, hj.ProjectID, hj.RobotID, hj.RequestID, hj.Created)
+		if err != nil {
+			log.Warn("handed-off alert not sent: the configuration no longer sends it there", "handoff", hb.ID,
+				"project_id", hj.ProjectID, "robot_id", hj.RobotID, "error", err.Error())
+			continue
+		}
+		if validID(hj.ID) {
+			j.ID = hj.ID
+		}
+		j.Tries, j.Repeats, j.Folded, j.RepeatKey = max(hj.Tries, 0), max(hj.Repeats, 0), max(hj.Folded, 0), hj.RepeatKey
+		jobs = append(jobs, j)
+	}
+	_ = h.disp.Enqueue(jobs)
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 14*time.Minute)
 	defer cancel()
 	_ = h.disp.Drain(dctx) // on timeout, what is left is handed on below
@@ -180,16 +274,26 @@ func (h *Handler) handoff(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	left := h.disp.TakeQueued()
-	log.Info("hand-off drained", "alerts", len(hb.Jobs), "left", len(left))
+	log.Info("hand-off drained", "handoff", hb.ID, "alerts", len(jobs), "refused", len(hb.Jobs)-len(jobs), "left", len(left))
 	if len(left) > 0 {
 		// The invocation ran out of time (a robot blocked for long): pass
 		// what is left to a new invocation rather than re-run this one,
 		// which would send the delivered alerts twice.
-		if rest, perr := h.postHandoff(ctx, left); perr != nil {
+		if rest, perr := h.postHandoff(ctx, left); perr != nil || len(rest) > 0 {
 			_ = h.disp.Enqueue(rest)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": "alerts still wait for budget: " + notify.Redact(perr.Error()), "left": len(left)})
+			msg := "alerts still wait for budget"
+			if perr != nil {
+				msg += ": " + notify.Redact(perr.Error())
+			}
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": msg, "left": len(rest)})
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "delivered", "alerts": len(hb.Jobs), "handed_on": len(left)})
+	writeJSON(w, http.StatusOK, map[string]any{"status": "delivered", "alerts": len(jobs), "refused": len(hb.Jobs) - len(jobs), "handed_on": len(left)})
+}
+
+// validID accepts a hand-off's or a job's id: 1 to 64 letters, digits,
+// '-' and '_' (a job's id names its spool file).
+func validID(s string) bool {
+	return len(s) > 0 && len(s) <= 64 && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") == ""
 }

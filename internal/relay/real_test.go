@@ -353,6 +353,39 @@ func TestSignatureDecidesOrganization(t *testing.T) {
 	}
 }
 
+// TestVerifiedSignatureWithBadTimestampIsRefused: organization 乙 has a
+// client secret, 甲 (the payload's host) has none. An alert signed with
+// 乙's secret whose Sentry-Hook-Timestamp is stale, missing or not a
+// number is refused 401 naming the timestamp; it is never re-routed to 甲
+// as if it were unsigned.
+func TestVerifiedSignatureWithBadTimestampIsRefused(t *testing.T) {
+	const secretB = "bbbb1111bbbb1111bbbb1111bbbb1111"
+	e := newEnv(t)
+	e.useDoc(twoOrgDoc("", secretB))
+	body := realBody(t, "docs2024_event_alert.json")
+	for i, ts := range []string{"", strconv.FormatInt(time.Now().Add(-11*time.Minute).Unix(), 10),
+		strconv.FormatInt(time.Now().Add(11*time.Minute).Unix(), 10), "soon"} {
+		hdr := []string{"Sentry-Hook-Resource", "event_alert", "Request-ID", fmt.Sprintf("ts-%d", i),
+			"Sentry-Hook-Signature", sentrySign(body, secretB)}
+		if ts != "" {
+			hdr = append(hdr, "Sentry-Hook-Timestamp", ts)
+		}
+		code, a := e.post("?token="+token, body, hdr...)
+		if code != http.StatusUnauthorized || !strings.Contains(a.Error, "Sentry-Hook-Timestamp") {
+			t.Errorf("timestamp %q: %d %+v, want 401 naming Sentry-Hook-Timestamp", ts, code, a)
+		}
+	}
+	if msgs := e.robot.Messages(); len(msgs) != 0 {
+		t.Errorf("%d messages sent (to %s), want none", len(msgs), msgs[0].Token)
+	}
+	// A fresh timestamp goes to the organization whose secret verified.
+	code, a := e.post("?token="+token, body, "Sentry-Hook-Resource", "event_alert", "Request-ID", "ts-fresh",
+		"Sentry-Hook-Signature", sentrySign(body, secretB), "Sentry-Hook-Timestamp", strconv.FormatInt(time.Now().Unix(), 10))
+	if msgs := e.robot.Messages(); code != 200 || len(msgs) != 1 || msgs[0].Token != "robot-kw-token" {
+		t.Errorf("fresh timestamp: %d %+v, %d messages; want one to 乙's robot", code, a, len(msgs))
+	}
+}
+
 // Without secrets, the Sentry host chooses between the organizations; when
 // neither slug nor host matches, the 404 says what the payload named,
 // which organizations have the project, and what to change.

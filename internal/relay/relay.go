@@ -23,6 +23,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
 	"github.com/sentry-white/sentry-white/internal/docstore"
+	"github.com/sentry-white/sentry-white/internal/nonce"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/plan"
 	"github.com/sentry-white/sentry-white/internal/render"
@@ -96,6 +97,7 @@ type Handler struct {
 	disp     *dispatch.Dispatcher
 	timed    *timed.Runner // nil without a store
 	refusals refusalLimit  // refused webhooks recorded in the history
+	handoffs *nonce.Set    // hand-off ids accepted (FC), each once
 }
 
 // New returns a relay handler and the dispatcher it delivers with. The
@@ -117,8 +119,8 @@ func New(o Options) (*Handler, error) {
 	if o.Client == nil {
 		o.Client = &http.Client{Timeout: 5 * time.Second}
 	}
-	h := &Handler{o: o, log: o.Logger,
-		plan: plan.New(plan.Options{Render: o.Render, MaxHookAge: o.MaxHookAge, DedupeTTL: o.DedupeTTL, Now: o.Now})}
+	h := &Handler{o: o, log: o.Logger, handoffs: nonce.NewSet(handoffMaxIDs),
+		plan: plan.New(plan.Options{Render: o.Render, MaxHookAge: o.MaxHookAge, DedupeTTL: o.DedupeTTL, Now: o.Now, KeepSource: o.FC})}
 	do := o.Dispatch
 	do.Resolve, do.OnFinal = plan.ResolverAt(o.Docs, o.Now), h.record
 	do.Background, do.RequeueInFlight = !o.FC, o.FC
@@ -202,8 +204,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // lifecycle answers Function Compute's optional instance hooks: /initialize
-// loads the document before traffic; /pre-stop sends what the budgets allow
-// and writes the delivery history before the instance goes away. A fault
+// loads the document before traffic (a store read only for FC's own call);
+// /pre-stop sends what the budgets allow and writes the delivery history
+// before the instance goes away. A fault
 // at /initialize is logged and the hook still succeeds: a failed
 // initializer makes FC fail every request of the instance, including the
 // configurator's first save through the admin API and GET /, which
@@ -216,10 +219,24 @@ func (h *Handler) lifecycle(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := h.withCredentials(r)
 	if r.URL.Path == "/initialize" {
-		if err := h.o.Docs.Refresh(ctx); err != nil {
+		// Only FC's own lifecycle call re-reads the store: FC marks it
+		// with x-fc-control-path, which its trigger refuses from clients
+		// (their calls arrive as /http-invoke). The path called through
+		// the trigger is answered from the cached document, as GET / is,
+		// so strangers cannot make the relay read the store.
+		var err error
+		hook := r.Header.Get("x-fc-control-path") == "/initialize"
+		if hook {
+			err = h.o.Docs.Refresh(ctx)
+		} else {
+			_, err = h.o.Docs.Get(ctx)
+		}
+		if err != nil {
 			step, _ := failedStep(err)
-			h.log.Warn("configuration not loaded by /initialize; the instance serves and GET / explains",
-				"request_id", requestID(r), "error", describeStoreError(err))
+			if hook {
+				h.log.Warn("configuration not loaded by /initialize; the instance serves and GET / explains",
+					"request_id", requestID(r), "error", describeStoreError(err))
+			}
 			writeJSON(w, http.StatusOK, map[string]any{"status": "degraded", "step": step})
 			return
 		}
@@ -386,9 +403,11 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 			"request_id": line.rid, "delivered": []outcome{}})
 		return
 	}
-	if h.o.FC && h.o.SelfURL == "" {
-		// Without a hand-off, alerts that had to wait are sent by the next
-		// request that finds their robot with budget.
+	if h.o.FC {
+		// Alerts that had to wait and were not handed off (without
+		// SelfURL, or restored from this instance's spool, which keeps no
+		// event to render again) are sent by the next request that finds
+		// their robot with budget.
 		_ = h.disp.DrainReady(ctx)
 	}
 	budget := h.o.LegacyBudget

@@ -25,6 +25,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
+	"github.com/sentry-white/sentry-white/internal/render"
 	"github.com/sentry-white/sentry-white/internal/robottest"
 	"github.com/sentry-white/sentry-white/internal/sentry"
 	"github.com/sentry-white/sentry-white/internal/store"
@@ -817,15 +818,63 @@ func TestFCHandsOffSlowSends(t *testing.T) {
 	}
 }
 
+// TestHandOffAcceptedOnceAndRenderedAgain: whoever holds the webhook token
+// can sign a hand-off, but it gets no further than a webhook would. A job
+// naming project 1 (owners 张三, 李四) and project 2's robot 3 is not sent;
+// a job with a javascript: link in its message or its event is rendered
+// again from the current document, with a webhook's link rules; the same
+// hand-off again is refused and sends nothing.
+func TestHandOffAcceptedOnceAndRenderedAgain(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.FC = true })
+	post := func(body string) (int, string) {
+		t.Helper()
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		req := httptest.NewRequest(http.MethodPost, handoffPath, strings.NewReader(body))
+		req.Header.Set("X-Sentry-White-Timestamp", ts)
+		req.Header.Set("X-Sentry-White-Signature", handoffSignature(token, ts, []byte(body)))
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	job := func(id string, robot int) string {
+		return fmt.Sprintf(`{"id":%q,"robot_id":%d,"kind":"dingtalk","project_id":1,"project":"mall-api","project_name":"伪造项目",
+			"message":{"Title":"详情 伪造","Heading":"点我","Link":"javascript:alert(1)","Note":"伪造的账号"},
+			"event":{"Title":"点我","URL":"javascript:alert(1)","Level":"error","ProjectSlugs":["mall-api"]}}`, id, robot)
+	}
+	forged := `{"id":"forgedhandoff000000000000000001","jobs":[` + job("job-a", 3) + "," + job("job-b", 1) + `]}`
+	if code, body := post(forged); code != http.StatusOK {
+		t.Fatalf("a signed hand-off: %d %s", code, body)
+	}
+	msgs := e.robot.Messages()
+	for _, m := range msgs {
+		if m.Token == "robot-other-token" {
+			t.Errorf("project 1's alert reached project 2's robot 3: %s", m.Text)
+		}
+		if strings.Contains(m.Text, "javascript:") || strings.Contains(m.Text, "伪造") {
+			t.Errorf("the hand-off's own message went out: %s", m.Text)
+		}
+	}
+	if len(msgs) != 1 || msgs[0].Token != "robot-signed-token" || !strings.Contains(msgs[0].Text, "商城后台") ||
+		!strings.Contains(msgs[0].Text, "viewer@acme.com") {
+		t.Fatalf("messages %+v, want one to robot 1 rendered from the document (project name, the organization's login)", msgs)
+	}
+	if code, body := post(forged); code != http.StatusConflict || !strings.Contains(body, "already") {
+		t.Errorf("the same hand-off again: %d %s, want 409", code, body)
+	}
+	if n := len(e.robot.Messages()); n != 1 {
+		t.Errorf("%d messages after the replay, want 1", n)
+	}
+}
+
 // TestHandoffChunks: a hand-off of many alerts is split into bodies under
 // FC's 128 KB limit on an asynchronous request, none lost.
 func TestHandoffChunks(t *testing.T) {
-	var jobs []*dispatch.Job
+	var jobs []handoffJob
 	for i := 0; i < 400; i++ {
-		jobs = append(jobs, &dispatch.Job{ID: fmt.Sprintf("job-%03d", i), RobotID: 1, Kind: "dingtalk",
-			Message: notify.Message{Heading: strings.Repeat("错误", 200)}})
+		jobs = append(jobs, handoffJob{ID: fmt.Sprintf("job-%03d", i), RobotID: 1, ProjectID: 1,
+			Event: render.Facts(&sentry.Event{Title: strings.Repeat("错误", 200), Message: strings.Repeat("详细", 1000)})})
 	}
-	seen := 0
+	seen, ids := 0, map[string]bool{}
 	for rest := jobs; len(rest) > 0; {
 		n, body, err := handoffChunk(rest)
 		if err != nil || n == 0 {
@@ -838,6 +887,10 @@ func TestHandoffChunks(t *testing.T) {
 		if err := json.Unmarshal(body, &hb); err != nil || len(hb.Jobs) != n || hb.Jobs[0].ID != rest[0].ID {
 			t.Fatalf("chunk of %d decodes to %d jobs (%v)", n, len(hb.Jobs), err)
 		}
+		if !validID(hb.ID) || ids[hb.ID] {
+			t.Fatalf("hand-off id %q: each hand-off needs its own", hb.ID)
+		}
+		ids[hb.ID] = true
 		seen += n
 		rest = rest[n:]
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/plan"
-	"github.com/sentry-white/sentry-white/internal/render"
 )
 
 // invokePath is where Function Compute's event invocations arrive (the
@@ -79,8 +78,7 @@ func (h *Handler) hold(ctx context.Context, pl *plan.Plan, rid string) []outcome
 		h.log.Error("an alert the project's quiet hours hold cannot be kept; it is sent now without @", "request_id", rid,
 			"project", hd.Job.Project, "robot_id", hd.Job.RobotID, "error", notify.Redact(err.Error()))
 		j := hd.Job
-		j.Silent = true
-		j.Message.Fields = append(j.Message.Fields, render.QuietField(hd.Until, h.o.Now(), h.o.Render.Zone, j.Message.Lang))
+		plan.Silence(j, hd.Until, h.o.Now(), h.o.Render.Zone)
 		pl.Jobs = append(pl.Jobs, j)
 		pl.Targets = append(pl.Targets, hd.Target)
 	}

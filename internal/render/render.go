@@ -512,3 +512,40 @@ func clip(s string, n int) string {
 	r := []rune(s)
 	return string(r[:n-1]) + "…"
 }
+
+// Facts returns what Message and the routing filters read of ev, each
+// Sentry-supplied value already cut as Message cuts it: Message(t,
+// Facts(ev), o) is Message(t, ev, o). It is the small, self-contained form
+// of an alert that another invocation renders again (a hand-off), so no
+// field of a megabyte webhook travels whole. Values short enough for any
+// line of a message are kept exactly; the link is SafeLink's.
+func Facts(ev *sentry.Event) *sentry.Event {
+	f := &sentry.Event{
+		Resource: cut(ev.Resource, maxValue), Action: cut(ev.Action, maxValue), State: cut(ev.State, maxValue),
+		ProjectName: cut(ev.ProjectName, maxValue), OrgSlug: cut(ev.OrgSlug, maxValue),
+		Title: cut(ev.Title, maxTitle), Culprit: cut(ev.Culprit, maxValue), Level: cut(ev.Level, maxValue),
+		Environment: cut(ev.Environment, maxValue), Release: cut(ev.Release, maxValue), Message: cut(ev.Message, maxMessage),
+		URL: SafeLink(ev.URL), Time: ev.Time, FirstSeen: ev.FirstSeen, LastSeen: ev.LastSeen,
+		Count: ev.Count, UserCount: ev.UserCount, Assignee: cut(ev.Assignee, maxValue), Actor: cut(ev.Actor, maxValue),
+		Resolution: cut(ev.Resolution, maxValue), User: cut(ev.User, maxValue), Request: cut(ev.Request, maxValue),
+		Unhandled: ev.Unhandled,
+	}
+	if len(strings.TrimSpace(ev.IssueID)) <= 64 { // Link uses no longer one
+		f.IssueID = ev.IssueID
+	}
+	if rules := strings.Join(ev.Rules, ", "); len(rules) <= 4*maxValue {
+		f.Rules = ev.Rules
+	} else {
+		f.Rules = []string{Text(rules, maxValue)} // shown joined, cut to maxValue
+	}
+	return f
+}
+
+// cut keeps s when it is short enough for any line of a message, else
+// makes it what a message shows of it.
+func cut(s string, n int) string {
+	if len(s) <= 4*n {
+		return s
+	}
+	return Text(s, n)
+}

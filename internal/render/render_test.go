@@ -1,6 +1,11 @@
 package render
 
 import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -229,4 +234,54 @@ func field(m *notify.Message, label string) string {
 		}
 	}
 	return ""
+}
+
+// TestFactsRenderAsTheEvent: an alert rendered from Facts(ev) is the one
+// rendered from ev, for every Sentry body in testdata and for an event
+// whose every value is huge; the huge one's facts are small.
+func TestFactsRenderAsTheEvent(t *testing.T) {
+	owners := []*config.Owner{{ID: 1, Name: "张三", Mobile: "13800138000"}}
+	tg := route.Target{
+		Project: &config.Project{Name: "商城", Slug: "mall-api"}, Org: &config.Organization{SentryURL: "https://sentry.io", Slug: "acme", Account: "a@b.c"},
+		Robot: &config.Robot{Name: "r", Kind: "dingtalk", Keyword: "详情"}, Owners: owners, AllOwners: owners,
+	}
+	var events []*sentry.Event
+	for _, dir := range []string{"../../testdata/sentry", "../../testdata/sentry/real"} {
+		names, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+		for _, name := range names {
+			b, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range []string{"", "issue", "event_alert", "metric_alert", "error"} {
+				hdr := http.Header{}
+				if r != "" {
+					hdr.Set("Sentry-Hook-Resource", r)
+				}
+				if ev, err := sentry.Parse(b, hdr); err == nil && ev.Ignored == "" {
+					events = append(events, ev)
+				}
+			}
+		}
+	}
+	if len(events) < 20 {
+		t.Fatalf("only %d events parsed from testdata", len(events))
+	}
+	huge := strings.Repeat("长 \u200b", 100000)
+	big := &sentry.Event{Resource: sentry.ResourceIssue, State: sentry.StateTriggered, Title: huge, Culprit: huge, Level: huge,
+		Environment: huge, Release: huge, Message: huge, User: huge, Request: huge, Assignee: huge, Actor: huge, Resolution: huge,
+		ProjectName: huge, OrgSlug: huge, IssueID: huge, URL: "https://acme.sentry.io/issues/1/?q=" + huge,
+		Rules: []string{huge, huge}, Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	events = append(events, big)
+	for i, ev := range events {
+		for _, lang := range []string{"zh", "en"} {
+			want, got := Message(tg, ev, Options{Lang: lang}), Message(tg, Facts(ev), Options{Lang: lang})
+			if !reflect.DeepEqual(want, got) {
+				t.Errorf("event %d (%s %s), %s: rendered from its facts\n%+v\nwant\n%+v", i, ev.Resource, ev.State, lang, got, want)
+			}
+		}
+	}
+	if b, _ := json.Marshal(Facts(big)); len(b) > 32<<10 {
+		t.Errorf("the facts of a huge event take %d bytes", len(b))
+	}
 }

@@ -9,9 +9,18 @@
 // (<…>; rel="next"; results="true"; cursor="…"). Every failure is an *Error
 // that says in words what went wrong and what to do; the token never
 // appears in an error.
+//
+// The token goes only to the origin (scheme, host and port) of the
+// organization's Sentry URL: a redirect there is followed, a redirect
+// anywhere else is not (CodeRedirect), and the next page is always asked
+// for at that URL. The client's own connections reach a loopback address
+// (127.0.0.0/8, ::1, or 0.0.0.0) only when the Sentry URL names one itself
+// (127.0.0.1, [::1], localhost): a name that resolves to this computer is
+// refused before anything is sent.
 package sentryapi
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,6 +32,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -52,6 +62,8 @@ const (
 	CodeTimeout      = "timeout"      // Sentry did not answer in time
 	CodeNotJSON      = "not_json"     // an answer that is not Sentry's JSON (a login page, a proxy)
 	CodeTooManyPages = "too_many_pages"
+	CodeRedirect     = "redirect" // Sentry redirected to another origin; the token does not follow
+	CodeLoopback     = "loopback" // the Sentry URL's name resolves to this computer; not asked
 )
 
 // Error is a failed request, explained.
@@ -69,22 +81,122 @@ func (e *Error) Error() string { return e.Msg + "; " + e.Fix }
 
 // Client lists Sentry projects. The zero value is ready to use.
 type Client struct {
-	// HTTP sends the requests; nil means a client of its own. It must not
-	// be shared with code that logs request headers.
+	// HTTP sends the requests; nil means a client of its own, whose
+	// connections reach a loopback address only when the Sentry URL names
+	// one. It must not be shared with code that logs request headers.
+	// Redirects to another origin are never followed, whatever the client.
 	HTTP *http.Client
 	// Timeout bounds each page; 0 means 20 s.
 	Timeout time.Duration
 	// MaxPages bounds how many pages are followed; 0 means 100 (10 000
 	// projects at Sentry's 100 a page).
 	MaxPages int
+
+	// lookup resolves host names for the client's own connections; nil
+	// means the system's resolver (tests make a name resolve to loopback).
+	lookup func(ctx context.Context, host string) ([]net.IPAddr, error)
+	once   sync.Once
+	own    *http.Client
 }
 
-var defaultHTTP = &http.Client{Transport: func() http.RoundTripper {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.TLSHandshakeTimeout = 10 * time.Second
-	t.ResponseHeaderTimeout = 20 * time.Second
-	return t
-}()}
+// httpClient is c.HTTP, or the client's own, redirected only within the
+// origin of the first request.
+func (c *Client) httpClient() *http.Client {
+	hc := c.HTTP
+	if hc == nil {
+		c.once.Do(func() {
+			t := http.DefaultTransport.(*http.Transport).Clone()
+			t.TLSHandshakeTimeout = 10 * time.Second
+			t.ResponseHeaderTimeout = 20 * time.Second
+			t.DialContext = (&dialer{lookup: c.lookup}).DialContext
+			c.own = &http.Client{Transport: t}
+		})
+		hc = c.own
+	}
+	sameOriginOnly := *hc
+	sameOriginOnly.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if !sameOrigin(req.URL, via[0].URL) {
+			return http.ErrUseLastResponse // answered as CodeRedirect
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &sameOriginOnly
+}
+
+// sameOrigin reports whether a and b have the same scheme, host and port
+// (the default port of the scheme when none is written).
+func sameOrigin(a, b *url.URL) bool {
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		return map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
+}
+
+// dialer connects to a loopback address only when the host asked for is a
+// loopback one itself, so a name that resolves to this computer does not
+// receive the token. It dials the addresses it checked (no second lookup).
+type dialer struct {
+	lookup func(ctx context.Context, host string) ([]net.IPAddr, error)
+	d      net.Dialer
+}
+
+func (g *dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	if loopbackHost(host) {
+		return g.d.DialContext(ctx, network, addr)
+	}
+	lookup := g.lookup
+	if lookup == nil {
+		lookup = net.DefaultResolver.LookupIPAddr
+	}
+	ips, err := lookup(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	var first error
+	for _, ip := range ips {
+		if ip.IP.IsLoopback() || ip.IP.IsUnspecified() {
+			first = cmp.Or(first, error(&loopbackError{host: host, ip: ip.IP.String()}))
+			continue
+		}
+		conn, err := g.d.DialContext(ctx, network, net.JoinHostPort(ip.String(), port))
+		if err == nil {
+			return conn, nil
+		}
+		first = cmp.Or(first, err)
+	}
+	if first == nil {
+		first = &net.DNSError{Err: "no address", Name: host, IsNotFound: true}
+	}
+	return nil, first
+}
+
+// loopbackHost reports whether a URL's host names this computer itself:
+// localhost (and *.localhost) or a loopback address.
+func loopbackHost(host string) bool {
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// loopbackError is a public name that resolves to this computer.
+type loopbackError struct{ host, ip string }
+
+func (e *loopbackError) Error() string {
+	return fmt.Sprintf("%s resolves to this computer (%s)", e.host, e.ip)
+}
 
 // maxPage bounds one page's body.
 const maxPage = 16 << 20
@@ -178,11 +290,7 @@ func (c *Client) page(ctx context.Context, u, token, host, org string) ([]Projec
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "sentry-white")
-	hc := c.HTTP
-	if hc == nil {
-		hc = defaultHTTP
-	}
-	resp, err := hc.Do(req)
+	resp, err := c.httpClient().Do(req)
 	if err != nil {
 		return nil, "", netError(ctx, err, host, org, timeout)
 	}
@@ -249,6 +357,14 @@ func statusError(resp *http.Response, body []byte, isJSON bool, host, org string
 		said = fmt.Sprintf(": %q", e.Detail)
 	}
 	switch code := resp.StatusCode; {
+	case code >= 300 && code < 400:
+		e.Code = CodeRedirect
+		to := resp.Header.Get("Location")
+		if loc, err := resp.Request.URL.Parse(to); err == nil {
+			to = (&url.URL{Scheme: loc.Scheme, Host: loc.Host}).String()
+		}
+		e.Msg = fmt.Sprintf("Sentry at %s redirected (HTTP %d) to %s; the token is sent only to the organization's Sentry URL, so it did not follow", host, code, to)
+		e.Fix = "if that address is your Sentry, set the organization's Sentry URL to it (the address you open Sentry with)"
 	case code == http.StatusUnauthorized:
 		e.Code = CodeUnauthorized
 		e.Msg = fmt.Sprintf("Sentry at %s refused the token (401%s)", host, said)
@@ -295,7 +411,11 @@ func netError(ctx context.Context, err error, host, org string, timeout time.Dur
 		reason = ue.Err.Error() // without the URL
 	}
 	var dns *net.DNSError
+	var lb *loopbackError
 	switch {
+	case errors.As(err, &lb):
+		return &Error{Code: CodeLoopback, Host: host, Org: org, Msg: fmt.Sprintf("Sentry at %s is not asked: %s", host, lb),
+			Fix: "the token goes to a loopback address only when the Sentry URL names one (http://127.0.0.1:PORT, http://[::1]:PORT or http://localhost:PORT); for a Sentry on this computer use such an address, else check the name's DNS"}
 	case errors.As(err, &dns):
 		reason = fmt.Sprintf("the name %s cannot be resolved", dns.Name)
 	case strings.Contains(reason, "connection refused"):

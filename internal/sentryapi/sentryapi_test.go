@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -237,5 +238,93 @@ func TestBaseURL(t *testing.T) {
 	u, _ := url.Parse("https://sentry.io")
 	if got := ProjectsURL(u, "a b"); got != "https://sentry.io/api/0/organizations/a%20b/projects/" {
 		t.Errorf("ProjectsURL = %s", got)
+	}
+}
+
+// TestTokenGoesOnlyToTheOrganizationsOrigin: the token is sent only to the
+// scheme, host and port of the organization's Sentry URL. A redirect there
+// is followed; a redirect to another port of the same host (or any other
+// origin) is not, and is explained; the other server never sees the token.
+func TestTokenGoesOnlyToTheOrganizationsOrigin(t *testing.T) {
+	var stolen atomic.Value
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stolen.Store(r.Header.Get("Authorization"))
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `[]`)
+	}))
+	defer other.Close()
+	var sentry *httptest.Server
+	sentry = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Query().Get("hop") == "" && strings.HasPrefix(r.URL.Path, "/api/0/organizations/same/"):
+			http.Redirect(w, r, sentry.URL+r.URL.Path+"?hop=1", http.StatusFound)
+		case r.URL.Query().Get("hop") == "1" && r.Header.Get("Authorization") == "Bearer "+token:
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `[{"id":"1","slug":"a","name":"A"}]`)
+		default:
+			http.Redirect(w, r, other.URL+r.URL.Path, http.StatusFound)
+		}
+	}))
+	defer sentry.Close()
+	c := &Client{}
+	if ps, err := c.Projects(t.Context(), sentry.URL, "same", token); err != nil || len(ps) != 1 {
+		t.Fatalf("a redirect within the Sentry URL's origin: %v %v, want it followed with the token", ps, err)
+	}
+	_, err := c.Projects(t.Context(), sentry.URL, "acme", token)
+	if v, _ := stolen.Load().(string); v != "" {
+		t.Errorf("a redirect to another port of the same host carried %q", v)
+	}
+	if e := code(t, err); e.Code != CodeRedirect || !strings.Contains(e.Msg, other.URL) || e.Status != http.StatusFound {
+		t.Errorf("a redirect to another origin: %+v, want %s naming %s", e, CodeRedirect, other.URL)
+	}
+}
+
+// TestLoopbackOnlyWhenTheURLNamesIt: the client's own connections reach a
+// loopback address only when the Sentry URL names one (127.0.0.1,
+// [::1], localhost): a name that resolves to this computer is refused
+// before anything is sent.
+func TestLoopbackOnlyWhenTheURLNamesIt(t *testing.T) {
+	s := standIn(t, "")
+	s.AddOrg("acme", sentrytest.Projects(2)...)
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(s.URL, "http://"))
+	c := &Client{lookup: func(ctx context.Context, host string) ([]net.IPAddr, error) {
+		if host == "sentry.example.com" {
+			return []net.IPAddr{{IP: net.ParseIP("127.0.0.1")}}, nil
+		}
+		return net.DefaultResolver.LookupIPAddr(ctx, host)
+	}}
+	for _, u := range []string{s.URL, "http://localhost:" + port} {
+		if ps, err := c.Projects(t.Context(), u, "acme", token); err != nil || len(ps) != 2 {
+			t.Errorf("Sentry URL %s (loopback): %v %v", u, ps, err)
+		}
+	}
+	n := len(s.Requests())
+	_, err := c.Projects(t.Context(), "http://sentry.example.com:"+port, "acme", token)
+	if e := code(t, err); e.Code != CodeLoopback || !strings.Contains(e.Msg, "127.0.0.1") || !strings.Contains(e.Fix, "loopback") {
+		t.Errorf("a name resolving to loopback: %+v, want refused naming the address", e)
+	}
+	if len(s.Requests()) != n {
+		t.Error("a request reached the loopback stand-in through a public name")
+	}
+}
+
+func TestSameOrigin(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		same bool
+	}{
+		{"https://sentry.io/api/0/x", "https://sentry.io/other", true},
+		{"https://sentry.io/", "https://sentry.io:443/", true},
+		{"http://Sentry.Example.com/", "http://sentry.example.com:80/", true},
+		{"https://sentry.io/", "http://sentry.io/", false},
+		{"https://sentry.io/", "https://evil.sentry.io/", false},
+		{"http://127.0.0.1:9000/", "http://127.0.0.1:9001/", false},
+		{"https://sentry.io/", "https://sentry.io.evil.com/", false},
+	} {
+		a, _ := url.Parse(tc.a)
+		b, _ := url.Parse(tc.b)
+		if got := sameOrigin(a, b); got != tc.same {
+			t.Errorf("sameOrigin(%s, %s) = %v, want %v", tc.a, tc.b, got, tc.same)
+		}
 	}
 }

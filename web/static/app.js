@@ -293,7 +293,10 @@
     redrawViews();
     redrawFieldErrors();
     relabelForms();
-    document.querySelectorAll("input[data-secret]").forEach((n) => showSecret(n, n.type === "text"));
+    document.querySelectorAll("input[data-secret]").forEach((n) => {
+      showSecret(n, n.type === "text");
+      secretPlaceholder(n);
+    });
     // Pages drawn from their data are drawn again; the forms of the
     // settings and webhook pages keep what was typed.
     if (!["settings", "webhook"].includes(state.page)) loadPage(state.page);
@@ -434,12 +437,12 @@
     if (!k) return;
     $("#robot-access_token-label").textContent = labelText(k.token.label) + " " + t("robot.access_token.paste");
     $("#robot-access_token-hint").textContent = labelText(k.token.help);
-    $("#robot-access_token").placeholder = k.url_example;
+    secretPlaceholder($("#robot-access_token"), k.url_example);
     $("#robot-secret-field").hidden = !k.secret;
     if (k.secret) {
       $("#robot-secret-label").textContent = labelText(k.secret.label);
       $("#robot-secret-hint").textContent = labelText(k.secret.help);
-      $("#robot-secret").placeholder = k.secret.prefix ? k.secret.prefix + "…" : "";
+      secretPlaceholder($("#robot-secret"), k.secret.prefix ? k.secret.prefix + "…" : "");
     }
     checkSecretLive();
   }
@@ -608,7 +611,11 @@
       const sel = $("#robot-kind");
       sel.replaceChildren(...state.meta.kinds.map((k) => el("option", { value: k.name, text: labelText(k.label) })));
     }
-    for (const f of formFields(kind)) setVal(kind + "-" + f, item ? item[f] : "");
+    for (const f of formFields(kind)) {
+      const input = document.getElementById(kind + "-" + f);
+      if (input && input.matches("[data-secret]")) fillSecret(input, item && item[f]);
+      else setVal(kind + "-" + f, item ? item[f] : "");
+    }
     if (kind === "organization") $("#organization-require_signature").checked = !!(item && item.require_signature);
     if (kind === "robot") {
       const sel = $("#robot-kind");
@@ -644,7 +651,15 @@
 
   function collectForm(kind) {
     const body = {};
-    for (const f of formFields(kind)) body[f] = val(kind + "-" + f);
+    for (const f of formFields(kind)) {
+      const input = document.getElementById(kind + "-" + f);
+      if (input && input.matches("[data-secret]")) {
+        const v = secretValue(input);
+        if (v !== undefined) body[f] = v;
+      } else {
+        body[f] = val(kind + "-" + f);
+      }
+    }
     if (kind === "robot" && $("#robot-secret-field").hidden) body.secret = "";
     if (kind === "organization") body.require_signature = $("#organization-require_signature").checked;
     if (kind === "project") {
@@ -766,6 +781,7 @@
       else if (k === "organization_id") setVal("project-organization_id", String(v));
       else if (k === "environments") setVal("project-environments", v.join(", "));
       else if (k === "follow_ups") $("#project-follow_ups").checked = v !== false;
+      else if (v === "" && document.getElementById(e.kind + "-" + k + "-clear")) setSecretClear($(`#${e.kind}-${k}`), true);
       else setVal(e.kind + "-" + k, v);
     }
     if (e.kind === "robot") showKindInputs();
@@ -779,6 +795,7 @@
   }
 
   async function submitForm(kind) {
+    if (refuseMasks(kind)) return;
     const body = collectForm(kind);
     const id = state.editing && state.editing.kind === kind ? state.editing.id : null;
     if (kind === "project" && (!body.robot_ids.length || !body.owner_ids.length)) {
@@ -819,15 +836,25 @@
     });
   }
 
-  // Secret inputs are password inputs with a show/hide button.
+  // Secret inputs are password inputs with a show/hide button; those that
+  // may be empty (a signing secret, a password) also get 清除 / Clear.
   function addSecretToggles(root) {
     root.querySelectorAll("input[data-secret]:not([data-toggled])").forEach((input) => {
       input.dataset.toggled = "1";
       const btn = el("button", { type: "button", class: "btn btn-small btn-ghost secret-toggle", id: input.id + "-show", "aria-controls": input.id, "aria-pressed": "false" });
-      btn.addEventListener("click", () => showSecret(input, input.type === "password"));
+      btn.addEventListener("click", safe(async () => {
+        const show = input.type === "password";
+        if (show && !input.value && !input.disabled && input.dataset.saved) await revealSecret(input);
+        showSecret(input, show);
+      }));
       const wrap = el("div", { class: "secret-wrap" });
       input.replaceWith(wrap);
       wrap.append(input, btn);
+      if (input.matches("[data-clearable]")) {
+        const box = el("input", { type: "checkbox", id: input.id + "-clear", "aria-controls": input.id });
+        box.addEventListener("change", () => setSecretClear(input, box.checked));
+        wrap.after(el("label", { class: "switch secret-clear", for: box.id, hidden: true }, box, " ", el("span", { "data-i18n": "secret.clear", text: t("secret.clear") })));
+      }
       showSecret(input, false);
     });
   }
@@ -839,6 +866,68 @@
     btn.textContent = shown ? t("common.hide") : t("common.show");
     btn.setAttribute("aria-pressed", shown ? "true" : "false");
     btn.setAttribute("aria-label", (shown ? t("common.hide") : t("common.show")) + " " + ((input.labels && input.labels[0] && input.labels[0].textContent) || ""));
+  }
+
+  // A secret input opens empty, and empty keeps the saved value: the
+  // saved value's mask (from the list) is only its placeholder, so nothing
+  // typed can mix with it. 显示 / Show fetches the real value on request.
+  function fillSecret(input, saved) {
+    input.value = "";
+    input.dataset.saved = saved || "";
+    const clear = document.getElementById(input.id + "-clear");
+    if (clear) clear.closest("label").hidden = !saved;
+    setSecretClear(input, false);
+    input.dispatchEvent(new Event("sw:set"));
+  }
+
+  // secretPlaceholder words a secret input's placeholder: the saved value's
+  // mask, "cleared when saved", or the form's own (fallback, remembered).
+  function secretPlaceholder(input, fallback) {
+    if (fallback !== undefined) input.dataset.placeholder = fallback;
+    const clear = document.getElementById(input.id + "-clear");
+    if (clear && clear.checked) input.placeholder = t("secret.cleared");
+    else if (input.dataset.saved) input.placeholder = t("secret.saved", { mask: input.dataset.saved });
+    else input.placeholder = input.dataset.placeholder || "";
+  }
+
+  function setSecretClear(input, on) {
+    const clear = document.getElementById(input.id + "-clear");
+    if (clear) clear.checked = on;
+    input.disabled = on;
+    if (on) input.value = "";
+    secretPlaceholder(input);
+  }
+
+  // secretValue is what a form sends for a secret: "" when 清除 is ticked,
+  // what was typed, or nothing (undefined: the saved value stays).
+  function secretValue(input) {
+    const clear = document.getElementById(input.id + "-clear");
+    if (clear && clear.checked) return "";
+    return input.value.trim() === "" ? undefined : input.value;
+  }
+
+  // refuseMasks says, before anything is sent, that a secret input of a
+  // form holds a mask (… or ******, copied from a list): it is not the
+  // secret. The server refuses it as well.
+  function refuseMasks(prefix) {
+    const fields = Array.from(document.querySelectorAll(`input[data-secret][id^="${prefix}-"]`))
+      .filter((n) => !n.disabled && (n.value.includes("…") || n.value.includes("******")))
+      .map((n) => ({ field: n.name, code: "secret_masked", message: "holds a mask, not the secret" }));
+    if (fields.length) showErrors(prefix, { status: 422, data: { code: "validation", fields } });
+    return fields.length > 0;
+  }
+
+  // revealSecret fills a secret input with its saved value, asked of the
+  // API for this one entry (lists and reads never carry it).
+  async function revealSecret(input) {
+    const prefix = input.id.split("-")[0];
+    const e = state.editing;
+    let path = "";
+    if (prefix === "settings") path = "/settings/secrets";
+    else if (e && e.kind === prefix && e.id) path = `${PATHS[prefix]}/${e.id}/secrets`;
+    if (!path) return;
+    const { data } = await api("GET", path);
+    if (!input.value && typeof data[input.name] === "string") setVal(input.id, data[input.name]);
   }
 
   // ---- robot form: the kind from a pasted URL, formats checked at once ----
@@ -894,9 +983,14 @@
 
   // ---- confirm and delete ----
 
-  function confirmDialog(text, okText) {
+  // confirmDialog asks a question; dangers (risky changes of an import or
+  // a restore) are listed under it in red.
+  function confirmDialog(text, okText, dangers) {
     const dlg = $("#confirm-dialog");
     $("#confirm-text").textContent = text;
+    const list = $("#confirm-dangers");
+    list.replaceChildren(...dangerItems(dangers));
+    list.hidden = !list.childElementCount;
     $("#confirm-ok").textContent = okText || t("confirm.ok");
     return new Promise((resolve) => {
       const done = (v) => {
@@ -1240,16 +1334,37 @@
 
   // ---- import / export ----
 
-  function diffList(changes, more) {
+  // diffList lists changes; those that dangers name are marked risky.
+  function diffList(changes, more, dangers) {
     const items = changes.map((c) => {
       let text = t("diff.kind." + c.kind);
       if (c.id) text += " #" + c.id;
       if (c.name) text += " " + c.name;
       if (c.fields && c.fields.length) text += ": " + c.fields.join(", ");
-      return el("li", { class: c.op }, el("span", { class: "op", text: t("diff." + c.op) }), text);
+      const risky = (dangers || []).some((d) => d.params && d.params.list === c.kind && (d.params.id || 0) === (c.id || 0));
+      return el("li", { class: c.op + (risky ? " danger" : "") }, el("span", { class: "op", text: t("diff." + c.op) }), text);
     });
     if (more) items.push(el("li", { class: "more", text: t("history.more", { n: more }) }));
     return el("ul", { class: "diff" }, items);
+  }
+
+  // dangerText words a risky change: the entry, the field, and its value
+  // before → after (secrets masked by the server).
+  function dangerText(d) {
+    const p = Object.assign({}, d.params);
+    if (p.field && has("field." + p.list + "." + p.field)) p.field = t("field." + p.list + "." + p.field);
+    for (const k of ["before", "after"]) if (p[k] === "") p[k] = t("danger.empty");
+    return words("danger.", d.code, p, d.message);
+  }
+
+  function dangerItems(dangers) {
+    return (dangers || []).map((d) => el("li", { text: dangerText(d) }));
+  }
+
+  // dangerBox shows risky changes in red under a title.
+  function dangerBox(id, title, dangers) {
+    return el("div", { class: "msg fail danger", id }, el("p", null, el("strong", { text: title })),
+      el("ul", { class: "dangers", id: id + "-list" }, dangerItems(dangers)));
   }
 
   async function exportDocument() {
@@ -1306,11 +1421,11 @@
       view(box, () => [
         el("p", { id: "import-diff-title", text: t("import.diff.title") }),
         data.webhook_token ? msgBox("info", t("import.token." + data.webhook_token)) : null,
-        diffList(data.changes)]);
+        diffList(data.changes, 0, state.importDangers)]);
       const danger = state.importDangers.length > 0;
       $("#import-danger").hidden = !danger;
       $("#import-danger-ack").checked = false;
-      if (danger) view($("#import-danger-list"), () => state.importDangers.map((d) => el("li", { text: words("danger.", d.code, d.params, d.message) })));
+      if (danger) view($("#import-danger-list"), () => dangerItems(state.importDangers));
       $("#import-actions").hidden = false;
       $("#import-confirm").classList.toggle("btn-danger", danger);
       $("#import-confirm").classList.toggle("btn-primary", !danger);
@@ -1328,10 +1443,7 @@
   async function confirmImport() {
     if (!state.importText) return;
     const dangers = state.importDangers || [];
-    if (dangers.length) {
-      const list = dangers.map((d) => words("danger.", d.code, d.params, d.message)).join(state.lang === "zh" ? "；" : "; ");
-      if (!$("#import-danger-ack").checked || !(await confirmDialog(t("danger.second", { list }), t("danger.confirm")))) return;
-    }
+    if (dangers.length && (!$("#import-danger-ack").checked || !(await confirmDialog(t("danger.second"), t("danger.confirm"), dangers)))) return;
     try {
       const { data } = await api("PUT", "/document", state.importText, { raw: true, ifMatch: state.importEtag, track: true });
       const c = data.counts;
@@ -1375,8 +1487,10 @@
   async function showVersion(v) {
     const { data } = await api("GET", "/history/" + encodeURIComponent(v.id));
     const box = $("#history-detail");
+    const dangers = data.dangers || [];
     view(box, () => [el("h2", { id: "history-detail-title", tabindex: "-1", text: t("history.diff.title", { time: fmtTime(v.time) }) }),
-      data.changes.length ? diffList(data.changes) : el("p", { text: t("history.identical") })]);
+      dangers.length ? dangerBox("history-dangers", t("danger.title.restore"), dangers) : null,
+      data.changes.length ? diffList(data.changes, 0, dangers) : el("p", { text: t("history.identical") })]);
     box.hidden = false;
     box.scrollIntoView({ block: "start" });
     $("#history-detail-title").focus({ preventScroll: true });
@@ -1384,6 +1498,10 @@
 
   async function restoreVersion(v) {
     if (!(await confirmDialog(t("history.restore.confirm", { time: fmtTime(v.time) }), t("history.restore")))) return;
+    // Risky changes (a secret cleared, a robot taken off a project…): asked
+    // a second time, with each of them in red.
+    const { data } = await api("GET", "/history/" + encodeURIComponent(v.id));
+    if (data.dangers && data.dangers.length && !(await confirmDialog(t("danger.restore"), t("history.restore"), data.dangers))) return;
     const box = $("#history-result");
     try {
       await api("POST", "/history/" + encodeURIComponent(v.id) + "/restore", {}, { ifMatch: state.etag, track: true });
@@ -1507,7 +1625,9 @@
     return el("tr", { id: "delivery-row-" + d.id, class: "delivery refused", "data-result": d.result },
       el("td", { class: "nowrap" }, el("time", { datetime: d.time, text: fmtTime(d.time) })),
       el("td", { class: "delivery-who" }, d.project ? el("code", { text: d.project }) : el("span", { class: "secondary", text: "—" })),
-      el("td", { class: "delivery-alert" }, el("div", { text: d.title || "—" }), d.level ? el("span", { class: "tag", text: d.level }) : null, httpLink(d.link, t("deliveries.open"))),
+      // Whoever sent a refused webhook chose its link: text, never a link to open.
+      el("td", { class: "delivery-alert" }, el("div", { text: d.title || "—" }), d.level ? el("span", { class: "tag", text: d.level }) : null,
+        d.link ? el("div", { class: "secondary delivery-link", text: t("deliveries.refused.link", { v: d.link }) }) : null),
       el("td", { class: "delivery-result" }, result),
       el("td", { class: "actions" }, action));
   }
@@ -1633,7 +1753,7 @@
   async function loadSettings() {
     clearErrors("settings");
     const { data } = await api("GET", "/settings");
-    for (const f of SETTINGS) setVal("settings-" + f, data[f]);
+    fillSettings(data);
     const kind = STORE_KINDS.includes(data.store_kind) ? data.store_kind : "folder";
     $("#settings-store_kind-" + kind).checked = true;
     $("#settings-language").value = data.language || state.lang;
@@ -1641,9 +1761,22 @@
     toggleStoreFields();
   }
 
+  function fillSettings(data) {
+    for (const f of SETTINGS) {
+      const input = $("#settings-" + f);
+      if (input.matches("[data-secret]")) fillSecret(input, data[f]);
+      else setVal(input.id, data[f]);
+    }
+  }
+
+  // collectSettings leaves out an empty secret: the saved one stays.
   function collectSettings() {
     const body = { store_kind: storeKind(), language: val("settings-language") };
-    for (const f of SETTINGS) body[f] = val("settings-" + f).trim();
+    for (const f of SETTINGS) {
+      const input = $("#settings-" + f);
+      const v = input.matches("[data-secret]") ? secretValue(input) : input.value;
+      if (v !== undefined) body[f] = v.trim();
+    }
     return body;
   }
 
@@ -1651,12 +1784,12 @@
     const box = $("#settings-result");
     clearView(box);
     clearErrors("settings");
+    if (refuseMasks("settings")) return;
     const before = state.store;
     try {
       const { data } = await api("PUT", "/settings", collectSettings());
       describeActive(data);
-      setVal("settings-oss_access_key_secret", data.oss_access_key_secret);
-      setVal("settings-relay_admin_key", data.relay_admin_key);
+      fillSettings(data);
       await refresh();
       view(box, () => msgBox("ok", data.active_store !== before ? t("settings.switched", { loc: data.active_store }) : t("settings.saved")));
       if (data.language && data.language !== state.lang) setLang(data.language);
@@ -1677,6 +1810,7 @@
   async function testSettings() {
     const box = $("#settings-result");
     clearErrors("settings");
+    if (refuseMasks("settings")) return;
     const btn = $("#settings-test");
     btn.disabled = true;
     view(box, () => msgBox("info", t("settings.testing")));
@@ -1822,7 +1956,7 @@
   }
 
   // What movein.js (import from the original, projects from Sentry) uses.
-  window.SW = { state, api, t, el, msgBox, safe, toast, refresh, diffList, fillChecks, checkedIds, errText, fieldText, words, view, clearView,
+  window.SW = { state, api, t, el, msgBox, safe, toast, refresh, diffList, dangerBox, fillChecks, checkedIds, errText, fieldText, words, view, clearView,
     listSep, kindLabel, confirmDialog, showErrors, clearErrors, ownerIdKinds };
 
   function init() {

@@ -14,7 +14,7 @@
 (function () {
   const SW = window.SW;
   if (!SW) return;
-  const { state, api, t, el, msgBox, safe, toast, refresh, diffList, fillChecks, checkedIds, errText, fieldText, view, listSep, kindLabel, ownerIdKinds } = SW;
+  const { state, api, t, el, msgBox, safe, toast, refresh, diffList, dangerBox, confirmDialog, fillChecks, checkedIds, errText, fieldText, view, listSep, kindLabel, ownerIdKinds } = SW;
   const $ = (sel) => document.querySelector(sel);
 
   const mv = {
@@ -58,7 +58,7 @@
   }
 
   function recordName(list, id, name) {
-    const s = t("original.rec." + list, { id });
+    const s = t("original.rec." + list, { id: id || "" }).trim(); // no id: a record without a usable one
     return name ? s + " " + t("original.quoted", { name }) : s;
   }
 
@@ -105,12 +105,16 @@
       status.replaceChildren(msgBox("ok", t("original.identical", { o: c.organizations, w: c.owners, r: c.robots, p: c.projects })));
     } else {
       status.replaceChildren(msgBox("info", t("original.will", { o: c.organizations, w: c.owners, r: c.robots, p: c.projects })));
-      parts.push(el("p", { id: "original-diff-title", text: t("original.diff.title") }), diffList(data.changes));
+      const dangers = data.dangers || [];
+      // What the import clears or replaces (the original's robots have no
+      // signing secret): in red, and asked again on confirming.
+      if (dangers.length) parts.push(dangerBox("original-dangers", t("danger.title"), dangers));
+      parts.push(el("p", { id: "original-diff-title", text: t("original.diff.title") }), diffList(data.changes, 0, dangers));
       const dc = data.document_counts || {};
       if (data.document_exists && (dc.organizations || dc.owners || dc.robots || dc.projects)) {
         parts.push(msgBox("warn", t("original.replace", { o: dc.organizations, w: dc.owners, r: dc.robots, p: dc.projects })));
       }
-      mv.preview = { etag: data.etag, digest: data.digest };
+      mv.preview = { etag: data.etag, digest: data.digest, dangers: data.dangers || [] };
       confirm.hidden = false;
     }
     const skipped = rep.problems.filter((p) => p.level === "skipped");
@@ -143,6 +147,8 @@
 
   async function confirmOriginal() {
     if (!mv.preview) return;
+    const dangers = mv.preview.dangers;
+    if (dangers.length && (!(await confirmDialog(t("danger.original"), t("danger.confirm"), dangers)) || !mv.preview)) return;
     const btn = $("#original-confirm");
     btn.disabled = true;
     const out = $("#original-result");
