@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -343,5 +345,78 @@ func TestTimerCallsAtOnce(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("/invoke through the HTTP trigger = %d, want 403", resp.StatusCode)
+	}
+}
+
+// TestOnCallInThreeKinds: the handoff notice, an alert ringing the person
+// on duty and a silent alert, to a DingTalk, a WeCom and a Feishu robot:
+// each mentions the person on duty the way its tool notifies them, and
+// the silent one mentions nobody anywhere.
+func TestOnCallInThreeKinds(t *testing.T) {
+	const feishuSecret = "5pS0x0dW5wKZ1nqB3ZqJkc"
+	dt := robottest.NewDingTalk(robottest.DingTalkRobot{Token: "dt-token", Keywords: []string{"详情"}})
+	defer dt.Close()
+	wc := robottest.NewWeCom("wc-key")
+	defer wc.Close()
+	fs := robottest.NewFeishu(robottest.FeishuRobot{Token: "fs-token", Secret: feishuSecret, Keywords: []string{"详情"}})
+	defer fs.Close()
+	h := time.Now().In(shanghai).Add(-2 * time.Minute)
+	dir := folderStore(t, fmt.Sprintf(`{"schema": 1, "webhook_token": "kinds-token",
+ "owners": [{"id": 1, "name": "张三", "mobile": "13800138001", "wecom_user_id": "zhangsan", "feishu_open_id": "ou_zhangsan"},
+            {"id": 2, "name": "李四", "mobile": "13800138002", "wecom_user_id": "lisi", "feishu_open_id": "ou_lisi"}],
+ "robots": [{"id": 1, "name": "钉钉群", "kind": "dingtalk", "access_token": "dt-token", "keyword": "详情"},
+            {"id": 2, "name": "企业微信群", "kind": "wecom", "access_token": "wc-key", "keyword": "详情"},
+            {"id": 3, "name": "飞书群", "kind": "feishu", "access_token": "fs-token", "secret": %q, "keyword": "详情"}],
+ "schedules": [{"id": 1, "name": "后端值班", "owner_ids": [1, 2], "period": "day", "handoff": %q, "start": %q}],
+ "projects": [{"id": 1, "name": "商城", "slug": "mall", "owner_ids": [2], "robot_ids": [1, 2, 3], "mention": "oncall", "schedule_id": 1},
+              {"id": 2, "name": "官网", "slug": "site", "owner_ids": [1, 2], "robot_ids": [1, 2, 3],
+               "quiet_hours": {"mode": "silent", "windows": [{"days": [1,2,3,4,5,6,7], "from": "00:00", "to": "00:00"}]}}]}`,
+		feishuSecret, h.Format("15:04"), h.Format("2006-01-02")))
+	env := map[string]string{"SENTRY_WHITE_DINGTALK_API": dt.URL(), "SENTRY_WHITE_WECOM_API": wc.URL(), "SENTRY_WHITE_FEISHU_API": fs.URL(),
+		"SENTRY_WHITE_HISTORY": "off"}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready, done := make(chan string, 1), make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-store", "file:" + dir, "-addr", "127.0.0.1:0", "-spool", t.TempDir(), "-mode", "fc"},
+			func(k string) string { return env[k] }, io.Discard, ready)
+	}()
+	defer func() { cancel(); <-done }()
+	base := "http://" + <-ready
+
+	// The handoff notice, through the timer's call.
+	mustPost(t, base+"/invoke", []byte(`{}`), 200)
+	d, w, f := dt.Messages(), wc.Messages(), fs.Messages()
+	if len(d) != 1 || strings.Join(d[0].AtMobiles, ",") != "13800138001" || !strings.Contains(d[0].Text, "今日值班：张三（下一位：李四）") {
+		t.Errorf("DingTalk notice: %+v", d)
+	}
+	if len(w) != 1 || strings.Join(w[0].MarkdownMentions, ",") != "zhangsan" || !strings.Contains(w[0].Content, "今日值班：张三（下一位：李四）") {
+		t.Errorf("WeCom notice: %+v", w)
+	}
+	if len(f) != 1 || strings.Join(f[0].Mentions, ",") != "ou_zhangsan" || !f[0].Signed {
+		t.Errorf("Feishu notice: %+v", f)
+	}
+	// An alert of the on-call project rings 张三 only, and names him.
+	mustPost(t, base+"/?token=kinds-token", alert("mall", "error", "On call", 30), 200)
+	d, w, f = dt.Messages(), wc.Messages(), fs.Messages()
+	if len(d) != 2 || strings.Join(d[1].AtMobiles, ",") != "13800138001" || !strings.Contains(d[1].Text, "**值班**: 张三") {
+		t.Errorf("DingTalk alert: %+v", d[len(d)-1])
+	}
+	if len(w) != 2 || strings.Join(w[1].MarkdownMentions, ",") != "zhangsan" || !strings.Contains(w[1].Content, "值班") {
+		t.Errorf("WeCom alert: %+v", w[len(w)-1])
+	}
+	if len(f) != 2 || strings.Join(f[1].Mentions, ",") != "ou_zhangsan" {
+		t.Errorf("Feishu alert: %+v", f[len(f)-1])
+	}
+	// A silent alert: no mention in any tool.
+	mustPost(t, base+"/?token=kinds-token", alert("site", "error", "Silent", 31), 200)
+	d, w, f = dt.Messages(), wc.Messages(), fs.Messages()
+	if len(d) != 3 || len(d[2].AtMobiles) != 0 || strings.Contains(d[2].Text, "@") || isAtAll(d[2].Raw) {
+		t.Errorf("DingTalk silent: %+v", d[len(d)-1])
+	}
+	if len(w) != 3 || len(w[2].MarkdownMentions) != 0 || len(w[2].MentionedMobileList) != 0 || strings.Contains(w[2].Content, "<@") {
+		t.Errorf("WeCom silent (%d messages): %+v", len(w), w[len(w)-1])
+	}
+	if len(f) != 3 || len(f[2].Mentions) != 0 {
+		t.Errorf("Feishu silent: %+v", f[len(f)-1])
 	}
 }
