@@ -454,19 +454,25 @@ func TestGoldenEscapes(t *testing.T) {
 		if err := json.Unmarshal(body, &b); err != nil {
 			t.Fatal(err)
 		}
-		got := "title: " + b.Markdown.Title + "\n\n" + b.Markdown.Text + "\n\natMobiles: " + strings.Join(b.At.AtMobiles, ",") + "\n"
-		golden := filepath.Join("testdata", name+".golden")
-		if *update {
-			if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-				t.Fatal(err)
-			}
+		checkGolden(t, name, "title: "+b.Markdown.Title+"\n\n"+b.Markdown.Text+"\n\natMobiles: "+strings.Join(b.At.AtMobiles, ",")+"\n")
+	}
+}
+
+// checkGolden compares a rendered message with testdata/<name>.golden,
+// which go test -update rewrites.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	golden := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
 		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run go test -update)", err)
-		}
-		if got != string(want) {
-			t.Errorf("rendered message differs from %s:\n%s", golden, got)
-		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("rendered message differs from %s:\n%s", golden, got)
 	}
 }

@@ -2,8 +2,6 @@ package dingtalk
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -52,18 +50,6 @@ func TestGoldenOnCall(t *testing.T) {
 		if name == "silent" && (len(b.At.AtMobiles) != 0 || strings.Contains(b.Markdown.Text, "@")) {
 			t.Errorf("the silent message carries an @:\n%s", got)
 		}
-		golden := filepath.Join("testdata", name+".golden")
-		if *update {
-			if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run go test -update)", err)
-		}
-		if got != string(want) {
-			t.Errorf("rendered message differs from %s:\n%s", golden, got)
-		}
+		checkGolden(t, name, got)
 	}
 }
