@@ -132,12 +132,10 @@ func (r *Runner) Tick(ctx context.Context) (map[string]int, error) {
 	defer r.mu.Unlock()
 	t := &Tick{Now: r.o.Now(), Doc: x, r: r}
 	done := map[string]int{}
-	wanted := false
 	for _, w := range r.o.Works {
 		if !w.Wanted(t) {
 			continue
 		}
-		wanted = true
 		n, err := w.Run(ctx, t)
 		if n > 0 {
 			done[w.Name()] = n
@@ -146,13 +144,15 @@ func (r *Runner) Tick(ctx context.Context) (map[string]int, error) {
 			r.log.Warn("timed work failed; it is tried again at the next tick", "work", w.Name(), "error", notify.Redact(err.Error()))
 		}
 	}
-	if wanted || r.cl.wrote {
-		r.cl.prune(ctx, t.Now)
+	if r.cl.wrote {
+		r.cl.prune(ctx, t.Now) // whoever claims clears the old claims (of any process)
 	}
 	return done, nil
 }
 
-// Run ticks at once and then every period until ctx ends (server mode).
+// Run ticks every period until ctx ends (server mode). The first tick
+// comes a period after the start, and catches up on what fell due while
+// the relay was down.
 func (r *Runner) Run(ctx context.Context, every time.Duration) {
 	tick := func() {
 		tctx, cancel := context.WithTimeout(ctx, max(every, 5*time.Minute))
@@ -165,7 +165,6 @@ func (r *Runner) Run(ctx context.Context, every time.Duration) {
 			r.log.Info("timed work done", "done", done)
 		}
 	}
-	tick()
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
