@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
@@ -57,7 +58,7 @@ func (r *Runner) Hold(ctx context.Context, h plan.Hold) error {
 	if err != nil {
 		return err
 	}
-	r.heldMaybe.Store(true)
+	r.held.touch()
 	if _, err := r.o.Store.Put(ctx, r.heldKey(h.Job, h.Until), data, nil); err != nil {
 		return fmt.Errorf("hold the alert: %w", err)
 	}
@@ -105,10 +106,52 @@ type HeldDigests struct{}
 
 func (*HeldDigests) Name() string { return "held" }
 
+// heldLook is what a runner knows of the held alerts in the store, so
+// that a tick lists them only when one may be due: after this process
+// held one (or started: a previous run may have left some), when the
+// earliest quiet end seen has come, after a tick that found some due, and
+// at least hourly (another process may have held some).
+type heldLook struct {
+	mu     sync.Mutex
+	stale  bool      // held alerts may have come since the last look
+	next   time.Time // when the earliest held alert seen falls due; zero: none seen
+	looked time.Time
+}
+
+// heldRelook is how often held alerts are listed when none is known.
+const heldRelook = time.Hour
+
+func (h *heldLook) touch() {
+	h.mu.Lock()
+	h.stale = true
+	h.mu.Unlock()
+}
+
+// due reports whether a tick at now should list the held alerts.
+func (h *heldLook) due(now time.Time) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.stale || !h.next.IsZero() && !now.Before(h.next) || now.Sub(h.looked) >= heldRelook
+}
+
+// saw notes a look at now that found the earliest of the held alerts
+// not yet due falling due at next (zero: none), and whether some were due.
+func (h *heldLook) saw(now, next time.Time, someDue bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.stale, h.next, h.looked = false, next, now
+	if someDue {
+		h.next = now // look again next tick: what was due may not all be sent
+	}
+}
+
 // Wanted: a project holds alerts in quiet hours, or held alerts may be in
 // the store (a project's quiet hours were changed while some were held).
 func (*HeldDigests) Wanted(t *Tick) bool {
-	if t.r.heldMaybe.Load() {
+	t.r.held.mu.Lock()
+	known := t.r.held.stale || !t.r.held.next.IsZero()
+	t.r.held.mu.Unlock()
+	if known {
 		return true
 	}
 	for i := range t.Doc.Doc.Projects {
@@ -121,21 +164,26 @@ func (*HeldDigests) Wanted(t *Tick) bool {
 
 func (w *HeldDigests) Run(ctx context.Context, t *Tick) (int, error) {
 	r := t.r
+	if !r.held.due(t.Now) {
+		return 0, nil
+	}
 	keys, err := r.o.Store.List(ctx, r.heldDir())
 	if err != nil {
 		return 0, fmt.Errorf("list held alerts: %w", err)
 	}
-	if len(keys) == 0 {
-		r.heldMaybe.Store(false)
-		return 0, nil
-	}
-	r.heldMaybe.Store(true)
 	due := map[int64][]heldRef{}
+	var next time.Time
 	for _, k := range keys {
-		if h, ok := r.parseHeld(k); ok && !t.Now.Before(h.until) {
+		h, ok := r.parseHeld(k)
+		switch {
+		case !ok:
+		case !t.Now.Before(h.until):
 			due[h.robot] = append(due[h.robot], h)
+		case next.IsZero() || h.until.Before(next):
+			next = h.until
 		}
 	}
+	r.held.saw(t.Now, next, len(due) > 0)
 	sent := 0
 	var errs []error
 	for _, robot := range sortedKeys(due) {
@@ -185,14 +233,14 @@ func (w *HeldDigests) robot(ctx context.Context, t *Tick, robot int64, refs []he
 	// whose claim this one took over: nothing to send for it.
 	var jobs []*dispatch.Job
 	var kept []piece
-	for _, p := range won {
+	for i, p := range won {
 		obj, err := t.r.o.Store.Get(ctx, p.ref.key, "")
 		if errors.Is(err, store.ErrNotFound) {
 			_ = p.claim.Done(ctx)
 			continue
 		}
 		if err != nil {
-			return 0, w.release(ctx, append(kept, won[len(kept):]...), fmt.Errorf("read held alert %s: %w", p.ref.key, err))
+			return 0, w.release(ctx, append(kept, won[i:]...), fmt.Errorf("read held alert %s: %w", p.ref.key, err))
 		}
 		var ho heldObject
 		if err := json.Unmarshal(obj.Data, &ho); err != nil || ho.Job == nil || ho.Job.RobotID != robot {

@@ -24,7 +24,6 @@ import (
 	"context"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
@@ -88,10 +87,8 @@ type Runner struct {
 
 	mu sync.Mutex // one tick at a time in a process: claims order the others
 	cl claims
-	// heldMaybe is set while held alerts may be in the store: at the
-	// start (a previous run may have left some), after Hold, until a look
-	// finds none.
-	heldMaybe atomic.Bool
+	// held is what the runner knows of the held alerts in the store.
+	held heldLook
 	// backoff holds keys (robots, pieces) that failed, and until when they
 	// wait.
 	backoff map[string]backoff
@@ -110,7 +107,7 @@ func New(o Options) *Runner {
 	}
 	r := &Runner{o: o, log: o.Logger, instance: dispatch.NewID()[:12], backoff: map[string]backoff{}}
 	r.cl.r = r
-	r.heldMaybe.Store(true)
+	r.held.stale = true // a previous run may have left some
 	return r
 }
 

@@ -335,6 +335,23 @@ func TestHeldDigest(t *testing.T) {
 		}
 	}
 	tick(t, r)
+	// Until one is due the runner knows there is nothing to do: ticks
+	// call the store no more than once an hour.
+	before := e.store.calls()
+	for range 100 {
+		e.clock.Add(30 * time.Second)
+		tick(t, r)
+	}
+	if n := e.store.calls() - before; n != 0 {
+		t.Errorf("100 ticks over 50 minutes with held alerts not due called the store %d times, want none", n)
+	}
+	for range 40 {
+		e.clock.Add(30 * time.Second)
+		tick(t, r)
+	}
+	if n := e.store.calls() - before; n != 1 {
+		t.Errorf("ticks over 70 minutes called the store %d times, want 1 (the hourly look)", n)
+	}
 	e.clock.Set(sh("2026-12-15 07:59"))
 	tick(t, r)
 	if n := len(e.send.messages()); n != 0 {
