@@ -7,11 +7,9 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,45 +17,6 @@ import (
 )
 
 // The relay as built, on call and in quiet hours (contract §7).
-
-var built struct {
-	once sync.Once
-	dir  string
-	bin  string
-	err  error
-}
-
-// relayBinary builds the relay once for the tests of this file.
-func relayBinary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	built.once.Do(func() {
-		built.dir, built.err = os.MkdirTemp("", "sentry-white-fc-test-")
-		if built.err != nil {
-			return
-		}
-		built.bin = filepath.Join(built.dir, "sentry-white-fc")
-		cmd := exec.Command("go", "build", "-o", built.bin, ".")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			built.err = fmt.Errorf("build: %v\n%s", err, out)
-		}
-	})
-	if built.err != nil {
-		t.Fatal(built.err)
-	}
-	return built.bin
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
-	}
-	os.Exit(code)
-}
 
 var shanghai = func() *time.Location {
 	l, err := time.LoadLocation("Asia/Shanghai")
@@ -67,14 +26,7 @@ var shanghai = func() *time.Location {
 	return l
 }()
 
-// folderStore writes doc as the configuration of a new folder store.
-func folderStore(t *testing.T, doc string) string {
-	t.Helper()
-	dir := t.TempDir()
-	writeDoc(t, dir, doc)
-	return dir
-}
-
+// writeDoc replaces the document of the folder store dir.
 func writeDoc(t *testing.T, dir, doc string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Join(dir, "api", "v1"), 0o700); err != nil {
@@ -119,7 +71,6 @@ func isAtAll(raw []byte) bool {
 // @-mentions only them, and names them; an override takes over for its
 // range; a project that rings both adds the person on duty to its owners.
 func TestOnCallRingsThePersonOnDuty(t *testing.T) {
-	bin := relayBinary(t)
 	dt := robottest.NewDingTalk(robottest.DingTalkRobot{Token: "tok-a", Keywords: []string{"详情"}},
 		robottest.DingTalkRobot{Token: "tok-notices", Keywords: []string{"详情"}})
 	defer dt.Close()
@@ -133,10 +84,10 @@ func TestOnCallRingsThePersonOnDuty(t *testing.T) {
                 "timezone": "Asia/Shanghai", "start": %q, "robot_ids": [2]%%s}],
  "projects": [{"id": 1, "name": "商城", "slug": "mall", "owner_ids": [3], "robot_ids": [1], "mention": "oncall", "schedule_id": 1},
               {"id": 2, "name": "支付", "slug": "pay", "owner_ids": [3], "robot_ids": [1], "mention": "both", "schedule_id": 1}]}`, start)
-	dir := folderStore(t, fmt.Sprintf(doc, ""))
-	cmd, addr := startBinary(t, bin, []string{"SENTRY_WHITE_DINGTALK_API=" + dt.URL(), "SENTRY_WHITE_HISTORY=off"},
+	dir := storeFolder(t, fmt.Sprintf(doc, ""))
+	p := startProc(t, []string{"SENTRY_WHITE_DINGTALK_API=" + dt.URL(), "SENTRY_WHITE_HISTORY=off"},
 		"-store", "file:"+dir, "-addr", "127.0.0.1:0", "-spool", t.TempDir())
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	addr := p.addr
 	url := "http://" + addr + "/?token=oncall-token"
 	toA := func() []robottest.DingTalkMessage {
 		var out []robottest.DingTalkMessage
@@ -187,7 +138,6 @@ func TestOnCallRingsThePersonOnDuty(t *testing.T) {
 // restart, and arrive once, as one digest, after the window ends; a fatal
 // one bypasses; a silent project's alert goes at once without any @.
 func TestQuietHours(t *testing.T) {
-	bin := relayBinary(t)
 	dt := robottest.NewDingTalk(robottest.DingTalkRobot{Token: "tok-hold", Keywords: []string{"详情"}},
 		robottest.DingTalkRobot{Token: "tok-silent", Keywords: []string{"详情"}})
 	defer dt.Close()
@@ -209,12 +159,11 @@ func TestQuietHours(t *testing.T) {
    {"id": 2, "name": "官网", "slug": "site", "owner_ids": [1], "robot_ids": [2],
     "quiet_hours": {"mode": "silent", "windows": [{"days": [1,2,3,4,5,6,7], "from": "00:00", "to": "00:00"}]}}]}`,
 		now.Format("15:04"), end.Format("15:04"))
-	dir, spool := folderStore(t, doc), t.TempDir()
+	dir, spool := storeFolder(t, doc), t.TempDir()
 	env := []string{"SENTRY_WHITE_DINGTALK_API=" + dt.URL(), "SENTRY_WHITE_TICK=1s"}
 	args := []string{"-store", "file:" + dir, "-addr", "127.0.0.1:0", "-spool", spool}
-	cmd, addr := startBinary(t, bin, env, args...)
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	url := "http://" + addr + "/?token=quiet-token"
+	p := startProc(t, env, args...)
+	url := "http://" + p.addr + "/?token=quiet-token"
 	to := func(token string) []robottest.DingTalkMessage {
 		var out []robottest.DingTalkMessage
 		for _, m := range dt.Messages() {
@@ -249,11 +198,8 @@ func TestQuietHours(t *testing.T) {
 	}
 
 	// Crash while they are held, and start again.
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
-	cmd, _ = startBinary(t, bin, env, args...)
+	p.kill(t)
+	startProc(t, env, args...)
 
 	deadline := end.Add(30 * time.Second)
 	for len(to("tok-hold")) < 2 && time.Now().Before(deadline) {
@@ -290,11 +236,10 @@ func TestQuietHours(t *testing.T) {
 // instances called twice each at once, just after a handoff, send its
 // notice once. A call through the HTTP trigger is refused.
 func TestTimerCallsAtOnce(t *testing.T) {
-	bin := relayBinary(t)
 	dt := robottest.NewDingTalk(robottest.DingTalkRobot{Token: "tok-notices", Keywords: []string{"值班"}})
 	defer dt.Close()
 	h := time.Now().In(shanghai).Add(-2 * time.Minute)
-	dir := folderStore(t, fmt.Sprintf(`{"schema": 1, "webhook_token": "timer-token",
+	dir := storeFolder(t, fmt.Sprintf(`{"schema": 1, "webhook_token": "timer-token",
  "owners": [{"id": 1, "name": "张三", "mobile": "13800138001"}, {"id": 2, "name": "李四", "mobile": "13800138002"}],
  "robots": [{"id": 1, "name": "值班群", "kind": "dingtalk", "access_token": "tok-notices", "keyword": "值班"}],
  "schedules": [{"id": 1, "name": "后端值班", "owner_ids": [1, 2], "period": "day", "handoff": %q,
@@ -303,9 +248,7 @@ func TestTimerCallsAtOnce(t *testing.T) {
 	env := []string{"SENTRY_WHITE_DINGTALK_API=" + dt.URL(), "SENTRY_WHITE_HISTORY=off"}
 	var addrs []string
 	for range 2 {
-		cmd, addr := startBinary(t, bin, env, "-store", "file:"+dir, "-addr", "127.0.0.1:0", "-spool", t.TempDir(), "-mode", "fc")
-		defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-		addrs = append(addrs, addr)
+		addrs = append(addrs, startProc(t, env, "-store", "file:"+dir, "-addr", "127.0.0.1:0", "-spool", t.TempDir(), "-mode", "fc").addr)
 	}
 	var wg sync.WaitGroup
 	codes := make(chan int, 4)
@@ -361,7 +304,7 @@ func TestOnCallInThreeKinds(t *testing.T) {
 	fs := robottest.NewFeishu(robottest.FeishuRobot{Token: "fs-token", Secret: feishuSecret, Keywords: []string{"详情"}})
 	defer fs.Close()
 	h := time.Now().In(shanghai).Add(-2 * time.Minute)
-	dir := folderStore(t, fmt.Sprintf(`{"schema": 1, "webhook_token": "kinds-token",
+	dir := storeFolder(t, fmt.Sprintf(`{"schema": 1, "webhook_token": "kinds-token",
  "owners": [{"id": 1, "name": "张三", "mobile": "13800138001", "wecom_user_id": "zhangsan", "feishu_open_id": "ou_zhangsan"},
             {"id": 2, "name": "李四", "mobile": "13800138002", "wecom_user_id": "lisi", "feishu_open_id": "ou_lisi"}],
  "robots": [{"id": 1, "name": "钉钉群", "kind": "dingtalk", "access_token": "dt-token", "keyword": "详情"},

@@ -157,27 +157,30 @@ func heldKey(id string) string { return "held:" + id }
 // latestResends maps each failed record among recs to the newest record
 // that re-sent it, and each held one (under heldKey) to its outcome.
 func latestResends(ctx context.Context, l *deliveries.Log, recs []deliveries.Record) map[string]deliveries.Record {
-	var oldest time.Time
+	var oldest, oldestHeld time.Time
+	held := map[string]bool{}
 	for _, r := range recs {
-		if (r.Result == deliveries.Failed || r.Result == deliveries.Held) && (oldest.IsZero() || r.Time.Before(oldest)) {
+		switch {
+		case r.Result == deliveries.Failed && (oldest.IsZero() || r.Time.Before(oldest)):
 			oldest = r.Time
+		case r.Result == deliveries.Held:
+			held[r.ID] = true
+			if oldestHeld.IsZero() || r.Time.Before(oldestHeld) {
+				oldestHeld = r.Time
+			}
 		}
 	}
 	out := map[string]deliveries.Record{}
-	if oldest.IsZero() {
-		return out
-	}
-	later, err := l.List(ctx, deliveries.Filter{Since: oldest})
-	if err != nil {
-		return out
-	}
-	for _, r := range later { // newest first: keep the first seen
-		if _, seen := out[r.ResendOf]; r.ResendOf != "" && !seen {
-			out[r.ResendOf] = r
+	if !oldest.IsZero() {
+		if rs, err := l.Resends(ctx, oldest); err == nil {
+			out = rs
 		}
-		// A held alert's outcome is recorded under its own id.
-		if _, seen := out[heldKey(r.ID)]; r.Result != deliveries.Held && !seen {
-			out[heldKey(r.ID)] = r
+	}
+	if len(held) > 0 {
+		if rel, err := l.Outcomes(ctx, oldestHeld, held); err == nil {
+			for id, r := range rel {
+				out[heldKey(id)] = r
+			}
 		}
 	}
 	return out

@@ -38,11 +38,13 @@ func (d *Dispatcher) SendNow(ctx context.Context, r *config.Robot, msg *notify.M
 	d.mu.Lock()
 	end := d.clock.Now()
 	st.answered(now, end, n)
-	if res.Err != nil && res.Err.RateLimited {
+	blocked := res.Err != nil && res.Err.RateLimited
+	if blocked {
 		st.blockedUntil = end.Add(k.Budget.Block)
 	}
-	d.budgetsDirty = true
 	d.mu.Unlock()
-	d.saveBudgets(false)
+	if blocked {
+		d.saveBudgets(false) // a restart must not send to a blocked robot
+	}
 	return res, true
 }
