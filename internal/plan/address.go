@@ -81,7 +81,8 @@ func AddressAt(x *config.Index, jobs []*dispatch.Job, now time.Time) (*config.Ro
 
 // AddressHeld returns the robot and the message of jobs held for one robot
 // through quiet hours (mode hold), sent when the quiet ends at now: one
-// alert as it was rendered, marked held; several as one digest. They ring
+// alert as it was rendered, marked held; several as one digest. A job the
+// robot may already have (PossibleRepeat) says so. They ring
 // whom their projects ring now. zone is the time zone of times in
 // messages.
 func AddressHeld(x *config.Index, jobs []*dispatch.Job, now time.Time, zone *time.Location) (*config.Robot, *notify.Message, error) {
@@ -96,6 +97,9 @@ func AddressHeld(x *config.Index, jobs []*dispatch.Job, now time.Time, zone *tim
 		c := j.Message
 		c.Fields = append(slices.Clip(c.Fields), render.HeldField(j.Created, now, zone, c.Lang))
 		msg = &c
+		if j.PossibleRepeat {
+			msg = msg.MarkPossibleRepeat()
+		}
 	} else {
 		items, alerts, more := dispatch.DigestItems(jobs)
 		msg = render.HeldDigest(items, alerts, more, j.Message.Lang)

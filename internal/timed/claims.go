@@ -69,6 +69,10 @@ type Claim struct {
 	key  string
 	body claimBody
 	due  time.Time
+	// TakenOver is set when an earlier claimer let its lease pass: it may
+	// have sent the piece before it stopped, so what this claim sends says
+	// it may be a repeat (the delivery promise: at least once).
+	TakenOver bool
 }
 
 func (c *claims) dir(work, id string, due time.Time) string {
@@ -95,6 +99,7 @@ func (t *Tick) Claim(ctx context.Context, work, id string, due time.Time, lease 
 	n := max(k.next, 1)
 	body := claimBody{By: t.r.instance, At: t.Now, Until: t.Now.Add(lease)}
 	data, _ := json.Marshal(body)
+	takenOver := false
 	for range 3 {
 		key := dir + strconv.Itoa(n)
 		create := ""
@@ -102,7 +107,7 @@ func (t *Tick) Claim(ctx context.Context, work, id string, due time.Time, lease 
 		if err == nil {
 			c.wrote = true
 			c.known[dir] = known{state: Taken, until: body.Until, next: n + 1, due: due}
-			return &Claim{t: t, dir: dir, key: key, body: body, due: due}, Won, nil
+			return &Claim{t: t, dir: dir, key: key, body: body, due: due, TakenOver: takenOver}, Won, nil
 		}
 		if !errors.Is(err, store.ErrConflict) {
 			return nil, Taken, fmt.Errorf("claim %s: %w", key, err)
@@ -125,7 +130,7 @@ func (t *Tick) Claim(ctx context.Context, work, id string, due time.Time, lease 
 		// Its claimer let the lease pass without finishing: take it over.
 		t.r.log.Warn("timed work: a claim's lease passed before its piece was done; claiming it again",
 			"work", work, "piece", id, "claimed_by", lb.By, "claimed_at", lb.At.UTC().Format(time.RFC3339))
-		n = last + 1
+		n, takenOver = last+1, true
 	}
 	return nil, Taken, nil
 }

@@ -115,6 +115,9 @@ func (w *Handoffs) notice(ctx context.Context, t *Tick, rot *oncall.Rotation, h 
 		next = t.Doc.Owner(rot.At(after[0].At))
 	}
 	msg := render.Address(render.Handoff(s, on, next, t.Render().Lang), rb, render.Mentions([]*config.Owner{on}))
+	if c.TakenOver {
+		msg = msg.MarkPossibleRepeat()
+	}
 	res, ok := t.Send(ctx, rb, msg)
 	switch {
 	case !ok:

@@ -250,6 +250,7 @@ func (w *HeldDigests) robot(ctx context.Context, t *Tick, robot int64, refs []he
 			continue
 		}
 		p.job = ho.Job
+		ho.Job.PossibleRepeat = ho.Job.PossibleRepeat || p.claim.TakenOver
 		jobs = append(jobs, ho.Job)
 		kept = append(kept, p)
 	}
