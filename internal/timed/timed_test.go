@@ -145,6 +145,18 @@ func tick(t *testing.T, r *Runner) map[string]int {
 	return done
 }
 
+// storeCalls ticks r n times, 30 s apart, and says how often the store
+// was called.
+func (e *env) storeCalls(t *testing.T, r *Runner, n int) int64 {
+	t.Helper()
+	before := e.store.calls()
+	for range n {
+		e.clock.Add(30 * time.Second)
+		tick(t, r)
+	}
+	return e.store.calls() - before
+}
+
 // counting counts a backend's calls.
 type counting struct {
 	store.Backend
@@ -297,12 +309,7 @@ func TestNothingConfiguredWritesNothing(t *testing.T) {
 	if n := e.store.puts.Load() + e.store.deletes.Load(); n != 0 {
 		t.Errorf("the first tick wrote %d times", n)
 	}
-	before := e.store.calls()
-	for range 100 {
-		e.clock.Add(30 * time.Second)
-		tick(t, r)
-	}
-	if n := e.store.calls() - before; n != 0 {
+	if n := e.storeCalls(t, r, 100); n != 0 {
 		t.Errorf("100 ticks called the store %d times", n)
 	}
 }
@@ -337,20 +344,11 @@ func TestHeldDigest(t *testing.T) {
 	tick(t, r)
 	// Until one is due the runner knows there is nothing to do: ticks
 	// call the store no more than once an hour.
-	before := e.store.calls()
-	for range 100 {
-		e.clock.Add(30 * time.Second)
-		tick(t, r)
-	}
-	if n := e.store.calls() - before; n != 0 {
+	if n := e.storeCalls(t, r, 100); n != 0 {
 		t.Errorf("100 ticks over 50 minutes with held alerts not due called the store %d times, want none", n)
 	}
-	for range 40 {
-		e.clock.Add(30 * time.Second)
-		tick(t, r)
-	}
-	if n := e.store.calls() - before; n != 1 {
-		t.Errorf("ticks over 70 minutes called the store %d times, want 1 (the hourly look)", n)
+	if n := e.storeCalls(t, r, 40); n != 1 {
+		t.Errorf("20 more minutes called the store %d times, want 1 (the hourly look)", n)
 	}
 	e.clock.Set(sh("2026-12-15 07:59"))
 	tick(t, r)

@@ -1,7 +1,6 @@
 package dingtalk
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -35,15 +34,8 @@ func TestGoldenOnCall(t *testing.T) {
 	held.Fields = append(held.Fields, duty)
 	held = render.Address(held, robot, render.Mentions([]*config.Owner{zs}))
 	for name, m := range map[string]*notify.Message{"handoff": handoff, "silent": silent, "held_digest": held} {
-		body, err := Body(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var b markdownBody
-		if err := json.Unmarshal(body, &b); err != nil {
-			t.Fatal(err)
-		}
-		got := "title: " + b.Markdown.Title + "\n\n" + b.Markdown.Text + "\n\natMobiles: " + strings.Join(b.At.AtMobiles, ",") + "\n"
+		b := bodyOf(t, m)
+		got := b.golden()
 		if !strings.Contains(b.Markdown.Text, "详情") || b.At.IsAtAll {
 			t.Errorf("%s: no keyword, or @all:\n%s", name, got)
 		}
