@@ -35,6 +35,9 @@ type Target struct {
 	// Rule says what the alert rule's settings decided (RuleOf.Describe),
 	// "" when the alert carries none.
 	Rule string
+	// Ring is whom the target rings at the moment it was planned (Rings),
+	// when the planner asked; Owners then are Ring.Owners.
+	Ring *Ringing
 }
 
 // Skipped is a matched project whose filters dropped the event.

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
-	"github.com/sentry-white/sentry-white/internal/oncall"
 	"github.com/sentry-white/sentry-white/internal/sentry"
 )
 
@@ -99,28 +98,25 @@ func RuleOwners(x *config.Index, p *config.Project, mention string, t time.Time)
 	case sentry.MentionAll:
 		return nil, true
 	case sentry.MentionOnCall:
-		if o := ruleOnDuty(x, p, t); o != nil {
+		if o, ok := OnDuty(x, p, t); ok {
 			return []*config.Owner{o}, false
 		}
 	}
 	return projectOwners(x, p), false
 }
 
-// ruleOnDuty is the owner on duty at t in p's schedule, or nil (no
-// schedule, nobody on duty yet, an owner no longer in the document).
-func ruleOnDuty(x *config.Index, p *config.Project, t time.Time) *config.Owner {
-	if p.ScheduleID == 0 {
-		return nil
+// RingsWith is Rings under an alert rule's mention, when the alert
+// carries one: the owners it names (RuleOwners), the fallback set when it
+// asks for the person on duty and nobody is; all reports that it rings
+// everyone in the group.
+func RingsWith(x *config.Index, p *config.Project, level, mention string, t time.Time) (r Ringing, all bool) {
+	r = Rings(x, p, level, t)
+	if mention == "" {
+		return r, false
 	}
-	s := x.Schedule(p.ScheduleID)
-	if s == nil {
-		return nil
-	}
-	r, err := oncall.New(s)
-	if err != nil {
-		return nil
-	}
-	return x.Owner(r.At(t))
+	r.Owners, all = RuleOwners(x, p, mention, t)
+	r.Fallback = mention == sentry.MentionOnCall && r.Schedule != nil && r.OnDuty == nil
+	return r, all
 }
 
 // projectOwners are p's owners that are in the document.
