@@ -2,9 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -202,8 +199,6 @@ func loadPayloads(dir string, doc *config.Document) ([]*payload, error) {
 // i, now.
 func signQuery(i int) string {
 	ts := time.Now().UnixMilli()
-	mac := hmac.New(sha256.New, []byte(robotSecret))
-	mac.Write([]byte(strconv.FormatInt(ts, 10) + "\n" + robotSecret))
 	return "access_token=" + robotToken(i) + "&timestamp=" + strconv.FormatInt(ts, 10) +
-		"&sign=" + url.QueryEscape(base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+		"&sign=" + url.QueryEscape(dingtalk.Sign(robotSecret, ts))
 }
