@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify/dingtalk"
 	"github.com/sentry-white/sentry-white/internal/plan"
 	"github.com/sentry-white/sentry-white/internal/sentry"
@@ -38,6 +39,10 @@ func buildDoc(n int) *config.Document {
 			AccessToken: config.Secret(robotToken(i)), Secret: robotSecret, Keyword: keyword})
 		d.Projects = append(d.Projects, config.Project{ID: id, Name: fmt.Sprintf("项目%d", i), Slug: projectSlug(i),
 			OrganizationID: 1, OwnerIDs: []int64{id, 1 + id%int64(n)}, RobotIDs: []int64{id}})
+	}
+	kinds := notifiers.Default().Document()
+	for i := range d.Owners {
+		kinds.NormalizeOwner(&d.Owners[i]) // the members a configurator writes
 	}
 	return d
 }
@@ -149,7 +154,7 @@ const sampleID = 777777777777777777
 // each one's robot message for doc with the relay's own code.
 func loadPayloads(dir string, doc *config.Document) ([]*payload, error) {
 	x := config.NewIndex(doc)
-	planner := plan.New(plan.Options{})
+	planner := plan.New(plan.Options{Kind: notifiers.Default().Lookup})
 	var out []*payload
 	for _, s := range payloadSpecs {
 		b, err := os.ReadFile(filepath.Join(dir, s.file))
