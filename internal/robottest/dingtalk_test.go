@@ -25,6 +25,19 @@ func dtSign(secret string, ts int64) string {
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
+// dtSignedPath is the path of a message to the robot "signed", with the
+// timestamp and the signature when they are not zero.
+func dtSignedPath(ts int64, sign string) string {
+	q := url.Values{"access_token": {"signed"}}
+	if ts != 0 {
+		q.Set("timestamp", strconv.FormatInt(ts, 10))
+	}
+	if sign != "" {
+		q.Set("sign", sign)
+	}
+	return "/robot/send?" + q.Encode()
+}
+
 func dtMarkdown(title, text string) map[string]any {
 	return map[string]any{"msgtype": "markdown", "markdown": map[string]any{"title": title, "text": text}}
 }
@@ -56,16 +69,7 @@ func TestDingTalkAnswers(t *testing.T) {
 			if lang == "en" {
 				d.SetLang("en")
 			}
-			signed := func(ts int64, sign string) string {
-				q := url.Values{"access_token": {"signed"}}
-				if ts != 0 {
-					q.Set("timestamp", strconv.FormatInt(ts, 10))
-				}
-				if sign != "" {
-					q.Set("sign", sign)
-				}
-				return d.URL() + "/robot/send?" + q.Encode()
-			}
+			signed := func(ts int64, sign string) string { return d.URL() + dtSignedPath(ts, sign) }
 			ok := dtMarkdown("详情 | t", "h")
 			for _, c := range []struct {
 				name string
@@ -189,16 +193,7 @@ func TestLeanDingTalk(t *testing.T) {
 	defer leanSrv.Close()
 
 	now := time.Now().UnixMilli()
-	signed := func(ts int64, sign string) string {
-		q := url.Values{"access_token": {"signed"}}
-		if ts != 0 {
-			q.Set("timestamp", strconv.FormatInt(ts, 10))
-		}
-		if sign != "" {
-			q.Set("sign", sign)
-		}
-		return "/robot/send?" + q.Encode()
-	}
+	signed := dtSignedPath
 	ok := dtMarkdown("详情 | t", "h")
 	var accepted []string
 	for _, c := range []struct {
