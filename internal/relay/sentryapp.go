@@ -98,7 +98,7 @@ func (h *Handler) sentryApp(w http.ResponseWriter, r *http.Request, rest string)
 		return
 	}
 	if what == "robots" {
-		opts := robotOptions(x, r.URL.Query().Get("projectSlug"), r.URL.Query().Get("query"), h.o.Render.Lang)
+		opts := robotOptions(x, h.o.Kinds, r.URL.Query().Get("projectSlug"), r.URL.Query().Get("query"), h.o.Render.Lang)
 		log.Info("sentry app robots listed", "project", r.URL.Query().Get("projectSlug"), "robots", len(opts))
 		writeJSON(w, http.StatusOK, opts)
 		return
@@ -147,7 +147,7 @@ func appAuth(x *config.Index, r *http.Request, pathToken string, body []byte) st
 // robotOptions are the robots of the current document as the robot select
 // shows them: "name (kind)", by id; the first robot of the project Sentry
 // names is the default. query filters by name or id.
-func robotOptions(x *config.Index, projectSlug, query, lang string) []selectOption {
+func robotOptions(x *config.Index, kinds *notifiers.Registry, projectSlug, query, lang string) []selectOption {
 	var def int64
 	if ps := x.ProjectsBySlug(strings.TrimSpace(projectSlug)); len(ps) > 0 && len(ps[0].RobotIDs) > 0 {
 		def = ps[0].RobotIDs[0]
@@ -162,7 +162,7 @@ func robotOptions(x *config.Index, projectSlug, query, lang string) []selectOpti
 			continue
 		}
 		kind := rb.Kind
-		if k := notifiers.Lookup(rb.Kind); k != nil && k.Label.In(lang) != "" {
+		if k := kinds.Lookup(rb.Kind); k != nil && k.Label.In(lang) != "" {
 			kind = k.Label.In(lang)
 		}
 		out = append(out, selectOption{Label: fmt.Sprintf("%s (%s)", rb.Name, kind), Value: id, Default: rb.ID == def})

@@ -21,7 +21,7 @@ func ruleIndex(t *testing.T) *config.Index {
                 "timezone": "Asia/Shanghai", "start": "2026-12-07"}],
  "projects": [
    {"id": 1, "name": "web", "slug": "web", "owner_ids": [1, 2], "robot_ids": [1], "schedule_id": 1, "mention_level": "fatal"},
-   {"id": 2, "name": "bare", "slug": "bare", "owner_ids": [1], "robot_ids": [1]}]}`))
+   {"id": 2, "name": "bare", "slug": "bare", "owner_ids": [1], "robot_ids": [1]}]}`), kinds)
 	if err != nil {
 		t.Fatal(err)
 	}
