@@ -14,7 +14,7 @@ import (
 
 // Codes on the wire: every message the API sends to the page carries a
 // stable code and its parameters beside the English text, and the page
-// words the code in the reader's language (web/static/i18n.js: "err.<code>"
+// words the code in the reader's language (web/static/i18n/<lang>.json: "err.<code>"
 // for errors and field errors, "fix.<code>" for what to do about a robot's
 // refusal, "drop.<code>" and "note.<code>" for alerts that were not sent).
 // TestEveryCodeHasWords checks that each code emitted here and in

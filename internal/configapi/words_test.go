@@ -1,10 +1,11 @@
 package configapi
 
 import (
+	"encoding/json"
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -13,36 +14,27 @@ import (
 	"testing"
 
 	"github.com/sentry-white/sentry-white/internal/notifiers"
+	"github.com/sentry-white/sentry-white/web"
 )
 
-// i18nKeys reads the keys of web/static/i18n.js, by language.
+// i18nKeys reads the page's strings (web/static/i18n/<lang>.json), by
+// language.
 func i18nKeys(t *testing.T) map[string]map[string]string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "web", "static", "i18n.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]map[string]string{}
-	line := regexp.MustCompile(`^\s*"([^"]+)":\s*"((?:[^"\\]|\\.)*)",?\s*$`)
-	lang := ""
-	for _, l := range strings.Split(string(b), "\n") {
-		switch strings.TrimSpace(l) {
-		case "zh: {":
-			lang = "zh"
-			continue
-		case "en: {":
-			lang = "en"
-			continue
+	for _, lang := range []string{"zh", "en"} {
+		b, err := fs.ReadFile(web.Files(), "i18n/"+lang+".json")
+		if err != nil {
+			t.Fatal(err)
 		}
-		if m := line.FindStringSubmatch(l); m != nil && lang != "" {
-			if out[lang] == nil {
-				out[lang] = map[string]string{}
-			}
-			out[lang][m[1]] = m[2]
+		m := map[string]string{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("i18n/%s.json: %v", lang, err)
 		}
+		out[lang] = m
 	}
 	if len(out["zh"]) < 100 || len(out["en"]) < 100 {
-		t.Fatalf("i18n.js read as %d Chinese and %d English texts", len(out["zh"]), len(out["en"]))
+		t.Fatalf("the strings read as %d Chinese and %d English texts", len(out["zh"]), len(out["en"]))
 	}
 	return out
 }
@@ -243,7 +235,7 @@ func emitted(t *testing.T) map[string][]string {
 }
 
 // TestEveryCodeHasWords: every code the server can send has a Chinese and
-// an English text in web/static/i18n.js, so the page never shows the
+// an English text in web/static/i18n/<lang>.json, so the page never shows the
 // server's English to a Chinese reader (nor the reverse).
 func TestEveryCodeHasWords(t *testing.T) {
 	texts := i18nKeys(t)
@@ -262,11 +254,6 @@ func TestEveryCodeHasWords(t *testing.T) {
 				t.Errorf("%s has no %s text (emitted at %s)", k, lang, codes[k][0])
 			}
 		}
-	}
-	// And the page has no regular expressions translating server prose.
-	b, _ := os.ReadFile(filepath.Join("..", "..", "web", "static", "i18n.js"))
-	if strings.Contains(string(b), "I18N_MESSAGES") {
-		t.Error("i18n.js still translates the server's English with patterns")
 	}
 }
 

@@ -1,12 +1,23 @@
 // sentry-white configurator page. Plain JavaScript, no build step: it talks
 // to the JSON API under /api/v1/ with the bearer token from the URL it was
 // opened with. Everything the server says comes as a code with parameters,
-// and is worded here from i18n.js in the reader's language; what is on the
-// page is drawn again when the language changes.
+// and is worded here from the strings in i18n/<lang>.json in the reader's
+// language; what is on the page is drawn again when the language changes.
 "use strict";
 
 (function () {
-  const I18N = window.I18N;
+  // The page's strings by language (i18n/zh.json, i18n/en.json), loaded
+  // before anything is drawn.
+  const I18N = { zh: {}, en: {} };
+  const LANGS = ["zh", "en"];
+
+  async function loadStrings() {
+    await Promise.all(LANGS.map(async (lang) => {
+      const res = await fetch("i18n/" + lang + ".json", { cache: "no-cache" });
+      if (!res.ok) throw new Error("i18n/" + lang + ".json: HTTP " + res.status);
+      I18N[lang] = await res.json();
+    }));
+  }
   const PAGES = ["projects", "owners", "robots", "organizations", "deliveries", "webhook", "import", "history", "settings"];
 
   const state = {
@@ -59,11 +70,19 @@
 
   // t words a key with params: {name} is a parameter; {n|one|other} is the
   // number n and the word for it (English plurals).
+  const missing = new Set();
+
   function t(key, params) {
     const dict = I18N[state.lang] || I18N.zh;
     let s = dict[key];
     if (s === undefined) s = I18N.zh[key];
-    if (s === undefined) return key;
+    if (s === undefined) {
+      // A key without words is a mistake of the page: say so once (the
+      // browser tests fail on it).
+      if (!missing.has(key)) console.error("no words for " + key);
+      missing.add(key);
+      return key;
+    }
     if (params) {
       s = s.replace(/\{(\w+)\|([^|}]*)\|([^}]*)\}/g, (m, k, one, other) => {
         if (params[k] === undefined) return m;
@@ -269,7 +288,7 @@
       n.textContent = t(n.dataset.i18n);
     });
     document.querySelectorAll("[data-i18n-html]").forEach((n) => {
-      n.innerHTML = t(n.dataset.i18nHtml); // static strings from i18n.js only
+      n.innerHTML = t(n.dataset.i18nHtml); // static strings from i18n/<lang>.json only
     });
     document.querySelectorAll("[data-i18n-aria-label]").forEach((n) => {
       n.setAttribute("aria-label", t(n.dataset.i18nAriaLabel));
@@ -1957,9 +1976,17 @@
 
   // What movein.js (import from the original, projects from Sentry) uses.
   window.SW = { state, api, t, el, msgBox, safe, toast, refresh, diffList, dangerBox, fillChecks, checkedIds, errText, fieldText, words, view, clearView,
-    listSep, kindLabel, confirmDialog, showErrors, clearErrors, ownerIdKinds };
+    listSep, kindLabel, confirmDialog, showErrors, clearErrors, ownerIdKinds, has };
+  // SW.ready settles once the strings are loaded: movein.js draws nothing
+  // before.
+  let stringsLoaded;
+  window.SW.ready = new Promise((resolve) => {
+    stringsLoaded = resolve;
+  });
 
-  function init() {
+  async function init() {
+    await loadStrings();
+    stringsLoaded();
     state.token = readToken();
     let lang = "";
     try {
@@ -1987,5 +2014,7 @@
     })();
   }
 
-  init();
+  init().catch((err) => {
+    document.body.prepend(el("p", { class: "msg fail", text: String(err) }));
+  });
 })();

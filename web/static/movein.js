@@ -14,7 +14,7 @@
 (function () {
   const SW = window.SW;
   if (!SW) return;
-  const { state, api, t, el, msgBox, safe, toast, refresh, diffList, dangerBox, confirmDialog, fillChecks, checkedIds, errText, fieldText, view, listSep, kindLabel, ownerIdKinds } = SW;
+  const { state, api, t, has, el, msgBox, safe, toast, refresh, diffList, dangerBox, confirmDialog, fillChecks, checkedIds, errText, fieldText, view, listSep, kindLabel, ownerIdKinds } = SW;
   const $ = (sel) => document.querySelector(sel);
 
   const mv = {
@@ -67,7 +67,7 @@
     const params = {
       rec: recordName(p.list, p.id, p.name),
       ref: p.ref_list ? recordName(p.ref_list, p.ref_id, "") : "",
-      reason: p.reason ? t("original.reason." + p.reason) : "",
+      reason: p.reason && has("original.reason." + p.reason) ? t("original.reason." + p.reason) : "",
       field: p.field || "",
       value: p.value || "",
       key: p.key || "",
@@ -77,8 +77,7 @@
       why: "",
     };
     if (p.code === "invalid" || p.code === "fixed") params.why = t("original.why." + p.reason, { n: p.count || 0 });
-    const s = t("original.problem." + p.code, params);
-    return s === "original.problem." + p.code ? p.message : s;
+    return has("original.problem." + p.code) ? t("original.problem." + p.code, params) : p.message;
   }
 
   function problemList(id, problems) {
@@ -272,10 +271,8 @@
 
   function sentryError(e) {
     const params = { host: e.host || "", org: e.org || "", status: e.status || "" };
-    let msg = t("sentryp.err." + e.code, params);
-    if (msg === "sentryp.err." + e.code) msg = e.message;
-    let fix = t("sentryp.fix." + e.code, params);
-    if (fix === "sentryp.fix." + e.code) fix = e.fix;
+    const msg = has("sentryp.err." + e.code) ? t("sentryp.err." + e.code, params) : e.message;
+    const fix = has("sentryp.fix." + e.code) ? t("sentryp.fix." + e.code, params) : e.fix;
     return msgBox("fail", msg, e.detail ? t("sentryp.said", { detail: e.detail }) : "", t("alert.fix", { fix }));
   }
 
@@ -488,6 +485,8 @@
   $("#sentryp-all").addEventListener("change", toggleAll);
   $("#sentryp-add").addEventListener("click", safe(addSentry));
 
-  renderSentry();
-  onPage(state.page);
+  SW.ready.then(() => {
+    renderSentry();
+    onPage(state.page);
+  });
 })();
