@@ -21,14 +21,30 @@ func read(t *testing.T, name string) string {
 
 func TestHandlerServesThePage(t *testing.T) {
 	h := Handler()
-	for _, p := range []string{"/", "/app.js", "/movein.js", "/app.css", "/i18n/zh.json", "/i18n/en.json", "/favicon.svg"} {
+	for p, ct := range map[string]string{
+		"/":                   "text/html; charset=utf-8",
+		"/js/main.js":         "text/javascript; charset=utf-8",
+		"/js/pages/robots.js": "text/javascript; charset=utf-8",
+		"/app.css":            "text/css; charset=utf-8",
+		"/i18n/zh.json":       "application/json",
+		"/i18n/en.json":       "application/json",
+		"/favicon.svg":        "image/svg+xml",
+	} {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest("GET", p, nil))
 		if w.Code != http.StatusOK {
 			t.Errorf("GET %s = %d", p, w.Code)
 		}
+		if got := w.Header().Get("Content-Type"); got != ct {
+			t.Errorf("GET %s: Content-Type %q, want %q", p, got, ct)
+		}
+		for h, want := range map[string]string{"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"} {
+			if got := w.Header().Get(h); got != want {
+				t.Errorf("GET %s: %s %q, want %q", p, h, got, want)
+			}
+		}
 		csp := w.Header().Get("Content-Security-Policy")
-		if !strings.Contains(csp, "default-src 'self'") || strings.Contains(csp, "unsafe-inline") {
+		if !strings.Contains(csp, "default-src 'self'") || !strings.Contains(csp, "script-src 'self';") || strings.Contains(csp, "unsafe-inline") {
 			t.Errorf("GET %s: CSP %q", p, csp)
 		}
 	}

@@ -139,7 +139,7 @@ func TestRunPrintsURLAndServes(t *testing.T) {
 			t.Errorf("the page is served without %s", h)
 		}
 	}
-	for _, f := range []string{"/app.js", "/app.css", "/i18n/zh.json", "/i18n/en.json", "/favicon.svg"} {
+	for _, f := range []string{"/js/main.js", "/app.css", "/i18n/zh.json", "/i18n/en.json", "/favicon.svg"} {
 		r, err := http.Get(in.base + f)
 		if err != nil {
 			t.Fatal(err)
