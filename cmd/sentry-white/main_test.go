@@ -131,7 +131,7 @@ func TestRunPrintsURLAndServes(t *testing.T) {
 	}
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), `id="nav-projects"`) {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), `src="js/main.js"`) {
 		t.Fatalf("GET / = %d", resp.StatusCode)
 	}
 	for _, h := range []string{"Content-Security-Policy", "X-Frame-Options", "Referrer-Policy"} {

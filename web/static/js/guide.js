@@ -9,7 +9,7 @@ import { t } from "./i18n.js";
 import { progress, state } from "./data.js";
 import { openForm } from "./form.js";
 import { current, go } from "./nav.js";
-import { testProject } from "./pages/projects.js";
+import { testProject } from "../pages/projects.js";
 
 export function renderGuide() {
   const d = state.data;

@@ -2,11 +2,12 @@
 // keeps the token, switches the language and the page, and draws the pages
 // again when the document was read again. Plain ES modules, no build step.
 //
-// PAGES is the registry: each name is a module pages/<name>.js whose
-// default export is the page: {name, icon, separator, init(), render(),
-// load(), keepOnLanguage} (see docs/architecture.md, "How to add a page").
+// PAGES is the registry, in the navigation's order: each name is a page,
+// the module pages/<name>.js (its default export: {name, icon, separator,
+// init(), render(), load(), keepOnLanguage}) and its markup
+// pages/<name>.html. See docs/architecture.md, "How to add a page".
 
-import { $, addCounters, filterChecks, hideBanner, showBanner } from "./dom.js";
+import { $, addCounters, el, filterChecks, hideBanner, showBanner } from "./dom.js";
 import { api, safe, session } from "./api.js";
 import { lang, load as loadStrings, setLang, t } from "./i18n.js";
 import { onProgress, onRefresh, refresh } from "./data.js";
@@ -57,9 +58,34 @@ function bind() {
   addCounters(document);
 }
 
+// loadPage reads a page's module and markup.
+async function loadPage(name) {
+  const [mod, res] = await Promise.all([import(`../pages/${name}.js`), fetch(`pages/${name}.html`, { cache: "no-cache" })]);
+  if (!res.ok) throw new Error(`pages/${name}.html: HTTP ${res.status}`);
+  return { page: mod.default, markup: await res.text() };
+}
+
+// place puts a page in the shell: its link in the navigation, its section
+// in main (the dialogs of its markup at the end of the body).
+function place(page, markup) {
+  const icon = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  icon.setAttribute("class", "nav-icon");
+  icon.setAttribute("viewBox", "0 0 24 24");
+  icon.setAttribute("aria-hidden", "true");
+  icon.setAttribute("focusable", "false");
+  icon.innerHTML = page.icon || ""; // static markup of the page's module
+  $("#nav-pages").append(el("li", { class: page.separator ? "nav-sep" : null },
+    el("a", { href: "#" + page.name, id: "nav-" + page.name, "data-page": page.name }, icon, el("span", { "data-i18n": "nav." + page.name }))));
+  const section = el("section", { id: "page-" + page.name, class: "page", "aria-labelledby": page.name + "-title", hidden: true });
+  section.innerHTML = markup; // the page's own file, never data
+  for (const dlg of section.querySelectorAll(":scope > dialog")) document.body.append(dlg);
+  $("#main").append(section);
+}
+
 async function init() {
-  const [, modules] = await Promise.all([loadStrings(), Promise.all(PAGES.map((name) => import(`./pages/${name}.js`)))]);
-  register(modules.map((m) => m.default));
+  const [, loaded] = await Promise.all([loadStrings(), Promise.all(PAGES.map(loadPage))]);
+  for (const { page, markup } of loaded) place(page, markup);
+  register(loaded.map((l) => l.page));
   for (const p of all()) if (p.init) p.init();
   bind();
   session.token = readToken();

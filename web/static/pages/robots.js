@@ -2,13 +2,13 @@
 // signing secret and keyword; a test alert per robot. The kinds and their
 // inputs come from the API.
 
-import { $, el, setVal, val } from "../dom.js";
-import { actionButton, api, safe } from "../api.js";
-import { labelText, t } from "../i18n.js";
-import { kindLabel, kindOf, kindTag, meta } from "../kinds.js";
-import { state, usedBy } from "../data.js";
-import { confirmDelete, entityForm, openForm, secretPlaceholder } from "../form.js";
-import { runTest } from "../alerts.js";
+import { $, el, setVal, val } from "../js/dom.js";
+import { actionButton, api, safe } from "../js/api.js";
+import { labelText, t } from "../js/i18n.js";
+import { kindLabel, kindOf, kindTag, meta } from "../js/kinds.js";
+import { state, usedBy } from "../js/data.js";
+import { confirmDelete, entityForm, openForm, secretPlaceholder } from "../js/form.js";
+import { runTest } from "../js/alerts.js";
 
 function render() {
   const rows = state.data.robots.map((r) => el("tr", { id: "robot-row-" + r.id },

@@ -2,16 +2,16 @@
 // of each robot's message, and the notice that the store holds the
 // original sentry-white's data.
 
-import { $, checkedIds, clearView, el, fillChecks, msgBox, setChecks, setVal, tags, val, view } from "../dom.js";
-import { actionButton, api, errText, fieldText, safe, words } from "../api.js";
-import { listSep, t } from "../i18n.js";
-import { kindColour, kindLabel, kindTag, meta, ownerDetail } from "../kinds.js";
-import { byId, state } from "../data.js";
-import { confirmDelete, confirmDialog, entityForm, openForm } from "../form.js";
-import { runTest } from "../alerts.js";
-import { go } from "../nav.js";
-import { detect, detectedHere, renderNotice } from "../original.js";
-import { markdown, messageBubble } from "../markdown.js";
+import { $, checkedIds, clearView, el, fillChecks, msgBox, setChecks, setVal, tags, val, view } from "../js/dom.js";
+import { actionButton, api, errText, fieldText, safe, words } from "../js/api.js";
+import { listSep, t } from "../js/i18n.js";
+import { kindColour, kindLabel, kindTag, meta, ownerDetail } from "../js/kinds.js";
+import { byId, state } from "../js/data.js";
+import { confirmDelete, confirmDialog, entityForm, openForm } from "../js/form.js";
+import { runTest } from "../js/alerts.js";
+import { go } from "../js/nav.js";
+import { detect, detectedHere, renderNotice } from "../js/original.js";
+import { markdown, messageBubble } from "../js/markdown.js";
 
 let previewProject = null;
 

@@ -2,11 +2,11 @@
 // each alert, the integration's Client Secret; and adding projects from
 // Sentry (sentryprojects.js).
 
-import { $, el, setVal } from "../dom.js";
-import { actionButton } from "../api.js";
-import { t } from "../i18n.js";
-import { state, usedBy } from "../data.js";
-import { confirmDelete, entityForm, openForm } from "../form.js";
+import { $, el, setVal } from "../js/dom.js";
+import { actionButton } from "../js/api.js";
+import { t } from "../js/i18n.js";
+import { state, usedBy } from "../js/data.js";
+import { confirmDelete, entityForm, openForm } from "../js/form.js";
 import * as sentryProjects from "./sentryprojects.js";
 
 function render() {

@@ -2,12 +2,12 @@
 // ones in red and asked twice), and import the original sentry-white's
 // data (original.js).
 
-import { $, clearView, el, msgBox, view } from "../dom.js";
-import { api, errText, fieldText, safe } from "../api.js";
-import { t } from "../i18n.js";
-import { dangerItems, diffList, refresh } from "../data.js";
-import { confirmDialog } from "../form.js";
-import { confirmOriginal, loadOriginal } from "../original.js";
+import { $, clearView, el, msgBox, view } from "../js/dom.js";
+import { api, errText, fieldText, safe } from "../js/api.js";
+import { t } from "../js/i18n.js";
+import { dangerItems, diffList, refresh } from "../js/data.js";
+import { confirmDialog } from "../js/form.js";
+import { confirmOriginal, loadOriginal } from "../js/original.js";
 
 const pending = { text: null, etag: null, dangers: [] }; // the import shown
 

@@ -1,12 +1,12 @@
 // 负责人 Owners: name, mobile and, per robot kind that mentions by a user
 // id, that id (the inputs come from the kinds' description).
 
-import { $, addCounters, el } from "../dom.js";
-import { actionButton } from "../api.js";
-import { labelText, t } from "../i18n.js";
-import { kindLabel, ownerIdKinds } from "../kinds.js";
-import { state, usedBy } from "../data.js";
-import { confirmDelete, entityForm, openForm } from "../form.js";
+import { $, addCounters, el } from "../js/dom.js";
+import { actionButton } from "../js/api.js";
+import { labelText, t } from "../js/i18n.js";
+import { kindLabel, ownerIdKinds } from "../js/kinds.js";
+import { state, usedBy } from "../js/data.js";
+import { confirmDelete, entityForm, openForm } from "../js/form.js";
 
 function render() {
   const rows = state.data.owners.map((o) => {

@@ -2,13 +2,13 @@
 // token), copying it, a new token, and asking the relay whether it is
 // deployed and serves the saved version.
 
-import { $, clearView, el, msgBox, setVal, toast, val, view } from "../dom.js";
-import { api, errText, safe, session, words } from "../api.js";
-import { fmtTime, t } from "../i18n.js";
-import { markProgress, refresh } from "../data.js";
-import { clearErrors, confirmDialog, showErrors } from "../form.js";
-import { current } from "../nav.js";
-import { loadWebhookCard } from "../original.js";
+import { $, clearView, el, msgBox, setVal, toast, val, view } from "../js/dom.js";
+import { api, errText, safe, session, words } from "../js/api.js";
+import { fmtTime, t } from "../js/i18n.js";
+import { markProgress, refresh } from "../js/data.js";
+import { clearErrors, confirmDialog, showErrors } from "../js/form.js";
+import { current } from "../js/nav.js";
+import { loadWebhookCard } from "../js/original.js";
 
 function notes(data) {
   const out = [];

@@ -2,14 +2,14 @@
 // newest first), filtered by project, robot and result; a failure can be
 // re-sent, and a webhook the relay refused says why and what to do.
 
-import { $, clearView, el, httpLink, msgBox, val, view } from "../dom.js";
-import { actionButton, api, errText, safe, words } from "../api.js";
-import { fmtTime, has, listSep, t } from "../i18n.js";
-import { kindTag } from "../kinds.js";
-import { state } from "../data.js";
-import { confirmDialog } from "../form.js";
-import { failDetail, fixLine } from "../alerts.js";
-import { go } from "../nav.js";
+import { $, clearView, el, httpLink, msgBox, val, view } from "../js/dom.js";
+import { actionButton, api, errText, safe, words } from "../js/api.js";
+import { fmtTime, has, listSep, t } from "../js/i18n.js";
+import { kindTag } from "../js/kinds.js";
+import { state } from "../js/data.js";
+import { confirmDialog } from "../js/form.js";
+import { failDetail, fixLine } from "../js/alerts.js";
+import { go } from "../js/nav.js";
 import { newProject } from "./projects.js";
 
 // names are the projects (slug → name) and robots of the configuration

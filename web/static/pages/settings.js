@@ -1,12 +1,12 @@
 // 设置 Settings: where the configuration is kept (through the relay, a
 // folder, OSS), the relay URL and the language; the connection test.
 
-import { $, clearView, el, msgBox, setVal, val, view } from "../dom.js";
-import { api, fieldText, safe } from "../api.js";
-import { lang, t } from "../i18n.js";
-import { refresh, state } from "../data.js";
-import { clearErrors, fillSecret, refuseMasks, secretSource, secretValue, showErrors } from "../form.js";
-import { switchLanguage } from "../nav.js";
+import { $, clearView, el, msgBox, setVal, val, view } from "../js/dom.js";
+import { api, fieldText, safe } from "../js/api.js";
+import { lang, t } from "../js/i18n.js";
+import { refresh, state } from "../js/data.js";
+import { clearErrors, fillSecret, refuseMasks, secretSource, secretValue, showErrors } from "../js/form.js";
+import { switchLanguage } from "../js/nav.js";
 
 const FIELDS = ["folder", "oss_endpoint", "oss_region", "oss_bucket", "oss_prefix", "oss_access_key_id", "oss_access_key_secret", "relay_url", "relay_admin_key"];
 const STORE_KINDS = ["relay", "folder", "oss"];

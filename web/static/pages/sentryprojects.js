@@ -2,11 +2,11 @@
 // token kept on this computer, list an organization's Sentry projects, add
 // several at once and flag configured slugs Sentry does not know.
 
-import { $, checkedIds, el, fillChecks, msgBox, toast } from "../dom.js";
-import { api, errText, fieldText, safe } from "../api.js";
-import { has, listSep, t } from "../i18n.js";
-import { kindLabel, ownerDetail } from "../kinds.js";
-import { refresh, state } from "../data.js";
+import { $, checkedIds, el, fillChecks, msgBox, toast } from "../js/dom.js";
+import { api, errText, fieldText, safe } from "../js/api.js";
+import { has, listSep, t } from "../js/i18n.js";
+import { kindLabel, ownerDetail } from "../js/kinds.js";
+import { refresh, state } from "../js/data.js";
 
 const sp = { orgId: 0, tokenFor: 0, token: null, list: null, listFor: 0, selected: new Set(), names: new Map(), unknown: [] };
 

@@ -2,11 +2,11 @@
 // each did; what restoring the version before it would change, and the
 // restore (risky changes asked a second time, in red).
 
-import { $, el, msgBox, view } from "../dom.js";
-import { actionButton, api, errText, session } from "../api.js";
-import { fmtTime, has, t } from "../i18n.js";
-import { dangerBox, diffList, refresh } from "../data.js";
-import { confirmDialog } from "../form.js";
+import { $, el, msgBox, view } from "../js/dom.js";
+import { actionButton, api, errText, session } from "../js/api.js";
+import { fmtTime, has, t } from "../js/i18n.js";
+import { dangerBox, diffList, refresh } from "../js/data.js";
+import { confirmDialog } from "../js/form.js";
 
 function saveText(v) {
   const s = v.save;
