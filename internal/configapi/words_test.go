@@ -13,7 +13,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/web"
 )
 
@@ -62,7 +61,6 @@ func emitted(t *testing.T) map[string][]string {
 		index    int
 		prefixes []string
 	}{
-		"fixFor":         {0, []string{"fix."}},
 		"failureFix":     {1, []string{"fix."}},
 		"dropFor":        {0, []string{"drop."}},
 		"ignoredCode":    {0, []string{"drop.ignored_"}},
@@ -71,7 +69,7 @@ func emitted(t *testing.T) map[string][]string {
 		"refusalCause":   {0, []string{"refusal.", "refusal.fix."}},
 	}
 	// The namespace of "code" members and code variables, by function.
-	codeSpace := map[string]string{"checkStore": "test.", "testSettings": "test.", "relayCheck": "relay.", "fixFor": "fix.", "failureFix": "fix."}
+	codeSpace := map[string]string{"checkStore": "test.", "testSettings": "test.", "relayCheck": "relay.", "failureFix": "fix."}
 	memberSpace := map[string]string{"warning_code": "warn.", "history_error_code": "err.", "note_code": "drop."}
 	out := map[string][]string{}
 	add := func(key, where string) { out[key] = append(out[key], where) }
@@ -190,9 +188,6 @@ func emitted(t *testing.T) map[string][]string {
 			})
 		}
 	}
-	for _, code := range fixTexts {
-		add("fix."+code, "fixTexts")
-	}
 	// Codes of other packages the page words: Sentry's refusals
 	// (sentryapi.Code…) and the import report of the original
 	// (original.Code…, Why…, Reason…), by the prefix of their constants.
@@ -270,100 +265,6 @@ func TestEnglishPlurals(t *testing.T) {
 	for _, k := range keys {
 		if m := bad.FindString(texts["en"][k]); m != "" && !strings.Contains(m, "bytes") {
 			t.Errorf("%s: %q puts a count before a plural as is", k, m)
-		}
-	}
-}
-
-// TestFixTextsAreCoded: every explanation a robot kind gives for its
-// vendor's codes (probed with each code its source names and the vendors'
-// messages, in English and Chinese) is coded in fixTexts, so the page can
-// word it in either language.
-func TestFixTextsAreCoded(t *testing.T) {
-	codes := map[int]bool{0: true, -1: true}
-	dirs, _ := filepath.Glob(filepath.Join("..", "notify", "*"))
-	dirs = append(dirs, filepath.Join("..", "notify"), filepath.Join("..", "dispatch"))
-	fset := token.NewFileSet()
-	// Fixes written out: the fix… constants and the Fix of an error.
-	fixed := map[string]string{}
-	for _, dir := range dirs {
-		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
-		for _, file := range files {
-			if strings.HasSuffix(file, "_test.go") {
-				continue
-			}
-			f, err := parser.ParseFile(fset, file, nil, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ast.Inspect(f, func(n ast.Node) bool {
-				str := func(e ast.Expr) {
-					if b, ok := e.(*ast.BasicLit); ok && b.Kind == token.STRING {
-						if v, err := strconv.Unquote(b.Value); err == nil && v != "" {
-							fixed[v] = fset.Position(b.Pos()).String()
-						}
-					}
-				}
-				if vs, ok := n.(*ast.ValueSpec); ok {
-					for i, name := range vs.Names {
-						if strings.HasPrefix(name.Name, "fix") && i < len(vs.Values) {
-							str(vs.Values[i])
-						}
-					}
-				}
-				if kv, ok := n.(*ast.KeyValueExpr); ok {
-					if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "Fix" {
-						str(kv.Value)
-					}
-				}
-				if cc, ok := n.(*ast.CaseClause); ok {
-					for _, e := range cc.List {
-						if b, ok := e.(*ast.BasicLit); ok && b.Kind == token.INT {
-							if v, err := strconv.Atoi(b.Value); err == nil {
-								codes[v] = true
-							}
-						}
-						if u, ok := e.(*ast.UnaryExpr); ok && u.Op == token.SUB {
-							if b, ok := u.X.(*ast.BasicLit); ok && b.Kind == token.INT {
-								if v, err := strconv.Atoi(b.Value); err == nil {
-									codes[-v] = true
-								}
-							}
-						}
-					}
-				}
-				return true
-			})
-		}
-	}
-	if len(codes) < 20 || len(fixed) < 5 {
-		t.Fatalf("found only %d vendor codes and %d fixes in internal/notify", len(codes), len(fixed))
-	}
-	for text, where := range fixed {
-		coded := fixTexts[text] != ""
-		for _, k := range notifiers.All() {
-			coded = coded || fixTexts[fixKey(k, text)] != ""
-		}
-		if !coded {
-			t.Errorf("%s: the fix %q is not coded in fixTexts", where, text)
-		}
-	}
-	msgs := []string{"", "invalid timestamp", "timestamp", "sign not match", "sign", "keywords not in content", "关键词不匹配",
-		"ip 1.2.3.4 not in whitelist", "白名单", "too many request", "frequency limited",
-		"description:机器人发送签名不匹配;solution:请确认签名和生成签名的时间戳必须都要传递",
-		"description:机器人发送签名过期;solution:请保持发送的时间戳在timestampms之内",
-		"description:关键词不匹配;solution:请联系群管理员查看此机器人的关键词"}
-	reported := map[string]bool{}
-	for _, k := range notifiers.All() {
-		if k.Explain == nil {
-			continue
-		}
-		for code := range codes {
-			for _, m := range msgs {
-				if fix := k.Explain(code, m); fix != "" && fixTexts[fixKey(k, fix)] == "" && !reported[fix] {
-					reported[fix] = true
-					t.Errorf("%s: the explanation of code %d (%q) is not coded in fixTexts: %q", k.Name, code, m, fix)
-				}
-			}
 		}
 	}
 }

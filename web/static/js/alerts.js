@@ -4,11 +4,12 @@ import { msgBox, view } from "./dom.js";
 import { api, errText, words } from "./api.js";
 import { listSep, t } from "./i18n.js";
 import { markProgress } from "./data.js";
+import { kindFix } from "./kinds.js";
 
-// fixLine says what to do about a robot's refusal (r: a result of the
-// API).
+// fixLine says what to do about a robot's refusal (r: a result or a
+// delivery of the API): in the words of the robot's kind, else the page's.
 export function fixLine(r) {
-  const fix = words("fix.", r.fix_code, r.fix_params, r.fix);
+  const fix = kindFix(r.kind, r.fix_code, r.fix_params) || words("fix.", r.fix_code, r.fix_params, r.fix);
   return fix ? t("alert.fix", { fix }) : "";
 }
 

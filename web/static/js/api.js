@@ -53,7 +53,7 @@ export async function api(method, path, body, opts) {
 }
 
 // wordParams puts a code's parameters into words: entity names, kind
-// names and labels, lists, times and limits.
+// names and labels, lists and times.
 function wordParams(params) {
   const out = {};
   for (const [k, v] of Object.entries(params || {})) {
@@ -64,7 +64,6 @@ function wordParams(params) {
     else if (k === "keys") out[k] = (Array.isArray(v) ? v : [v]).map(ownerIdLabel).join(lang() === "zh" ? "或" : " or ");
     else if (k === "cause") out[k] = has("test." + v) ? t("test." + v) : v;
     else if (k === "time") out[k] = fmtTime(v);
-    else if (k === "limits") out[k] = v.map((l) => t("limit.per", { n: l.n, per: l.seconds === 1 ? t("limit.second") : l.seconds === 60 ? t("limit.minute") : t("limit.seconds", { n: l.seconds }) })).join(listSep());
     else if (v && typeof v === "object" && !Array.isArray(v) && (v.zh !== undefined || v.en !== undefined)) out[k] = labelText(v);
     else if (Array.isArray(v)) out[k] = v.join(", ");
     else out[k] = v;
@@ -76,11 +75,7 @@ function wordParams(params) {
 // with its parameters; without words for it, the server's English
 // (fallback).
 export function words(prefix, code, params, fallback) {
-  if (code && has(prefix + code)) {
-    const p = wordParams(params);
-    if (prefix === "fix." && code === "rate_limited") p.block = params && params.block_minutes ? t("fix.rate_limited.block", { n: params.block_minutes }) : "";
-    return t(prefix + code, p);
-  }
+  if (code && has(prefix + code)) return t(prefix + code, wordParams(params));
   return fallback || "";
 }
 

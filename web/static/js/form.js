@@ -236,7 +236,11 @@ export function entityForm(spec) {
     ev.preventDefault();
     safe(() => submitForm(spec.kind))();
   });
-  $(`#${spec.kind}-dialog`).addEventListener("close", () => {
+  const dlg = $(`#${spec.kind}-dialog`);
+  dlg.addEventListener("close", () => {
+    // A close event still queued from the form closed before fires after
+    // the form was opened again: it ends nothing then.
+    if (dlg.open) return;
     if (editing && editing.kind === spec.kind) editing = null;
     clearErrors(spec.kind);
   });

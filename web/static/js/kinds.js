@@ -1,9 +1,9 @@
 // The robot kinds, as the API describes them (GET /api/v1/meta, also in
-// the snapshot): labels, inputs and the owner id each mentions by. The
-// page names no kind itself.
+// the snapshot): labels, inputs, the owner id each mentions by, and each
+// kind's own words for the fixes it gives. The page names no kind itself.
 
 import { el } from "./dom.js";
-import { labelText } from "./i18n.js";
+import { format, labelText, lang } from "./i18n.js";
 
 export const meta = { kinds: [], levels: ["debug", "info", "warning", "error", "fatal"], default_keyword: "详情" };
 
@@ -48,4 +48,12 @@ export function ownerIdLabel(key) {
 // else the first user id.
 export function ownerDetail(o) {
   return o.mobile || ownerIdKinds().map((k) => o[k.owner_id.key]).find(Boolean) || "";
+}
+
+// kindFix words a fix a robot of kind gave (its code and parameters) in the
+// kind's own words (Kind.Fixes), or "" when the kind has none for it.
+export function kindFix(kind, code, params) {
+  const k = kindOf(kind);
+  const w = k && k.fixes && code ? k.fixes[code] : null;
+  return w ? format(w[lang()] || w.zh || "", params) : "";
 }
