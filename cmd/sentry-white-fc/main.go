@@ -123,7 +123,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Docs:     docs,
 		Logger:   log,
 		Render:   render.Options{Zone: zone, Lang: *lang},
-		Dispatch: dispatch.Options{Senders: notifiers.Senders(getenv, nil), Spool: *spoolDir},
+		Dispatch: dispatch.Options{Senders: notifiers.Senders(getenv, nil), Spool: *spoolDir, Store: loc.Identity()},
 		History:  hist,
 		FC:       fc,
 		SelfURL:  *selfURL,
@@ -180,7 +180,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if hist != nil && fc {
 		_ = hist.Flush(shutdown)
 	}
-	log.Info("relay stopped", "queued", disp.Queued(), "spool", *spoolDir)
+	log.Info("relay stopped", "queued", disp.Queued(), "spool", disp.SpoolFolder())
 	return err
 }
 

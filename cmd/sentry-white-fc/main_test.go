@@ -161,15 +161,7 @@ func TestDefaultAddr(t *testing.T) {
 // TestBinary builds and execs the real program, as the acceptance checks
 // and FC do, and stops it with SIGTERM.
 func TestBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "sentry-white-fc")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := builtRelay(t)
 	dt := robottest.NewDingTalk(robottest.DingTalkRobot{Token: "example-access-token", Secret: exampleSecret, Keywords: []string{"详情"}})
 	defer dt.Close()
 	dir := exampleStore(t)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -307,14 +308,14 @@ func (l *loader) runStorm(n int) (report.Run, error) {
 	if serr := p.stop(30 * time.Second); serr != nil && err == nil {
 		err = fmt.Errorf("%s: %v", name, serr)
 	}
-	if entries, derr := os.ReadDir(spool); derr == nil {
-		for _, e := range entries {
-			// One file per alert; budget.json holds the robots' budgets.
-			if n := e.Name(); strings.HasSuffix(n, ".json") && n != "budget.json" {
-				x.Spooled++
-			}
+	// One file per alert, in the store's folder of the spool (at its top
+	// for an older relay); budget.json holds the robots' budgets.
+	_ = filepath.WalkDir(spool, func(_ string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() && strings.HasSuffix(e.Name(), ".json") && e.Name() != "budget.json" {
+			x.Spooled++
 		}
-	}
+		return nil
+	})
 	x.LogWarns, x.LogLines = countLog(p.logPath)
 	l.print(x)
 	return x, err

@@ -148,18 +148,12 @@ func latestResends(ctx context.Context, l *deliveries.Log, recs []deliveries.Rec
 			oldest = r.Time
 		}
 	}
-	out := map[string]deliveries.Record{}
 	if oldest.IsZero() {
-		return out
+		return map[string]deliveries.Record{}
 	}
-	later, err := l.List(ctx, deliveries.Filter{Since: oldest})
+	out, err := l.Resends(ctx, oldest)
 	if err != nil {
-		return out
-	}
-	for _, r := range later { // newest first: keep the first seen
-		if _, seen := out[r.ResendOf]; r.ResendOf != "" && !seen {
-			out[r.ResendOf] = r
-		}
+		return map[string]deliveries.Record{}
 	}
 	return out
 }

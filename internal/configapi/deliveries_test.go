@@ -378,3 +378,42 @@ func TestDeliveriesListsRefusals(t *testing.T) {
 		t.Errorf("re-sending a refusal: %v", m)
 	}
 }
+
+// TestDeliveriesFailureOutlivesARefusalFlood (#30.4): a stranger's flood
+// of refused webhooks (recorded 20 a minute) never pushes a failure out:
+// listed under "failed", it opens and re-sends for the whole retention,
+// and the unfiltered list still shows the deliveries.
+func TestDeliveriesFailureOutlivesARefusalFlood(t *testing.T) {
+	e := newEnv(t, robottest.DingTalkRobot{Token: "tok-good", Secret: "SECgood0123456789", Keywords: []string{"紧急"}})
+	setupAlert(t, e, "紧急")
+	now := time.Now()
+	failed := deliveries.Record{ID: "d-fail", Time: now.Add(-3 * time.Hour), RequestID: "req-1", Project: "mall-api", ProjectName: "商城后台",
+		RobotID: 1, Robot: "研发告警群", Kind: "dingtalk", Result: deliveries.Failed, Code: 310000, Error: "keywords not in content",
+		Fix: "the robot's keyword must appear in every message", Attempts: 1, LatencyMS: 80, Title: failedAlert().Heading,
+		Link: failedAlert().Link, Level: "error", Message: failedAlert()}
+	recs := []deliveries.Record{failed}
+	for i := range 1500 { // 75 minutes of the relay's cap of 20 a minute
+		recs = append(recs, deliveries.Record{ID: fmt.Sprintf("r-%04d", i), Time: now.Add(-time.Duration(i) * 3 * time.Second),
+			Result: deliveries.Refused, Cause: "token_wrong", Status: 401, Project: "mall-api", Error: "the token is wrong"})
+	}
+	e.seed(recs...)
+
+	if got := ids(e.deliveryList("?result=failed")); !slices.Equal(got, []string{"d-fail"}) {
+		t.Fatalf("failed: %v", got)
+	}
+	if all := ids(e.deliveryList("")); !slices.Contains(all, "d-fail") {
+		t.Errorf("the unfiltered list lost the failure behind %d refusals", len(all))
+	}
+	if v := e.must(http.StatusOK, "GET", "/api/v1/deliveries/d-fail", nil); v["resendable"] != true || v["message"] == nil {
+		t.Errorf("open: %v", v)
+	}
+	if m := e.must(http.StatusOK, "POST", "/api/v1/deliveries/d-fail/resend", map[string]any{}); m["ok"] != true {
+		t.Fatalf("re-send: %v", m)
+	}
+	if v := e.must(http.StatusOK, "GET", "/api/v1/deliveries/d-fail", nil); v["resent"] == nil {
+		t.Errorf("after the re-send the failure does not say so: %v", v)
+	}
+	if n := len(e.ding.Messages()); n != 1 {
+		t.Errorf("%d messages, want the one re-send", n)
+	}
+}

@@ -1,7 +1,9 @@
 // Package deliveries keeps the delivery history: one record per message a
-// robot accepted or finally refused, and per webhook the relay refused, in
-// daily JSON-lines objects under <prefix>v1/deliveries/ (appended, cheap on
-// OSS), kept for seven days. Failed records carry the message so the
+// robot accepted or finally refused, in daily JSON-lines objects under
+// <prefix>v1/deliveries/ (appended, cheap on OSS), and per webhook the
+// relay refused, apart under <prefix>v1/deliveries/refused/, so that a
+// stranger's flood of refused webhooks never pushes a delivery out; both
+// kept for seven days. Failed records carry the message so the
 // configurator can re-send it.
 package deliveries
 
@@ -13,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -82,6 +85,11 @@ const KeepDays = 7
 // MaxList bounds a listing.
 const MaxList = 1000
 
+// MaxRefusedListed bounds the refused webhooks an unfiltered listing adds
+// to its deliveries (a listing of refusals alone shows up to its limit):
+// whoever can reach the relay can add refusals, never push deliveries out.
+const MaxRefusedListed = 100
+
 // Log appends records to a store backend.
 type Log struct {
 	B      store.Backend
@@ -124,7 +132,15 @@ func (l *Log) now() time.Time {
 
 func (l *Log) dir() string { return l.Prefix + "v1/deliveries/" }
 
-func (l *Log) key(day string) string { return l.dir() + day + ".jsonl" }
+func (l *Log) refusedDir() string { return l.dir() + "refused/" }
+
+// key is the object a record of day goes to: refused webhooks apart.
+func (l *Log) key(r *Record, day string) string {
+	if r.Result == Refused {
+		return l.refusedDir() + day + ".jsonl"
+	}
+	return l.dir() + day + ".jsonl"
+}
 
 // Add buffers a record; Flush writes it.
 func (l *Log) Add(r Record) {
@@ -208,15 +224,15 @@ func (l *Log) Flush(ctx context.Context) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	byDay := map[string]*bytes.Buffer{}
-	var days []string
-	for i, r := range recs {
-		day := r.Time.UTC().Format("2006-01-02")
-		b := byDay[day]
+	byKey := map[string]*bytes.Buffer{}
+	var keys []string
+	for i := range recs {
+		key := l.key(&recs[i], recs[i].Time.UTC().Format("2006-01-02"))
+		b := byKey[key]
 		if b == nil {
 			b = bytes.NewBuffer(make([]byte, 0, 384*len(recs))) // a delivered record's line is about 300 bytes
-			byDay[day] = b
-			days = append(days, day)
+			byKey[key] = b
+			keys = append(keys, key)
 		}
 		line, err := appendRecord(b.AvailableBuffer(), &recs[i])
 		if err != nil {
@@ -226,23 +242,36 @@ func (l *Log) Flush(ctx context.Context) error {
 		b.WriteByte('\n')
 	}
 	var errs []error
-	for _, day := range days {
-		if err := l.append(ctx, l.key(day), byDay[day].Bytes()); err != nil {
+	for _, key := range keys {
+		if err := l.append(ctx, key, byKey[key].Bytes()); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		// Keep them for the next flush rather than lose them.
 		l.mu.Lock()
-		l.buf = append(recs, l.buf...)
-		if len(l.buf) > 10*MaxList {
-			l.buf = l.buf[len(l.buf)-10*MaxList:]
-		}
+		l.buf = keepNewest(append(recs, l.buf...), 10*MaxList)
 		l.mu.Unlock()
 		return fmt.Errorf("delivery history: %w", err)
 	}
 	l.prune(ctx)
 	return nil
+}
+
+// keepNewest bounds records waiting for a store that fails to n, dropping
+// the oldest refused webhooks first: refusals never push out deliveries.
+func keepNewest(recs []Record, n int) []Record {
+	for i := 0; len(recs) > n && i < len(recs); {
+		if recs[i].Result == Refused {
+			recs = slices.Delete(recs, i, i+1)
+			continue
+		}
+		i++
+	}
+	if len(recs) > n {
+		recs = recs[len(recs)-n:]
+	}
+	return recs
 }
 
 func (l *Log) append(ctx context.Context, key string, data []byte) error {
@@ -276,17 +305,83 @@ func (l *Log) prune(ctx context.Context) {
 	}
 	l.prunedOn = today
 	l.mu.Unlock()
-	keys, err := l.B.List(ctx, l.dir())
+	days, err := l.days(ctx)
 	if err != nil {
 		return
 	}
 	oldest := l.now().UTC().AddDate(0, 0, -KeepDays+1).Format("2006-01-02")
-	for _, k := range keys {
-		day := strings.TrimSuffix(strings.TrimPrefix(k, l.dir()), ".jsonl")
-		if day < oldest {
-			_ = l.B.Delete(ctx, k)
+	for _, d := range days {
+		if d.day < oldest {
+			for _, k := range []string{d.deliveries, d.refused} {
+				if k != "" {
+					_ = l.B.Delete(ctx, k)
+				}
+			}
 		}
 	}
+}
+
+// day is one day of the history: the objects of its deliveries and of its
+// refused webhooks ("" when there is none).
+type day struct{ day, deliveries, refused string }
+
+// days lists the days stored, newest first.
+func (l *Log) days(ctx context.Context) ([]day, error) {
+	keys, err := l.B.List(ctx, l.dir())
+	if err != nil {
+		return nil, err
+	}
+	byDay := map[string]*day{}
+	for _, k := range keys {
+		rest := strings.TrimPrefix(k, l.dir())
+		refused := false
+		if r, ok := strings.CutPrefix(rest, "refused/"); ok {
+			rest, refused = r, true
+		}
+		name, ok := strings.CutSuffix(rest, ".jsonl")
+		if !ok || strings.Contains(name, "/") {
+			continue
+		}
+		d := byDay[name]
+		if d == nil {
+			d = &day{day: name}
+			byDay[name] = d
+		}
+		if refused {
+			d.refused = k
+		} else {
+			d.deliveries = k
+		}
+	}
+	out := make([]day, 0, len(byDay))
+	for _, d := range byDay {
+		out = append(out, *d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].day > out[j].day })
+	return out, nil
+}
+
+// lines calls fn with each line of the object key, in the order written,
+// until fn returns false. A missing object has none.
+func (l *Log) lines(ctx context.Context, key string, fn func(line []byte) bool) error {
+	if key == "" {
+		return nil
+	}
+	obj, err := l.B.Get(ctx, key, "")
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(obj.Data))
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	for sc.Scan() {
+		if !fn(sc.Bytes()) {
+			break
+		}
+	}
+	return nil
 }
 
 // Filter selects records.
@@ -298,57 +393,146 @@ type Filter struct {
 	Limit   int // 0 means MaxList
 }
 
-// List returns the newest records first, at most f.Limit.
+// List returns the newest records first, at most f.Limit. Deliveries and
+// refused webhooks are counted apart: without a result filter the list
+// holds up to f.Limit deliveries and, among them by time, up to
+// MaxRefusedListed refusals, so refusals never push deliveries out.
 func (l *Log) List(ctx context.Context, f Filter) ([]Record, error) {
 	limit := f.Limit
 	if limit <= 0 || limit > MaxList {
 		limit = MaxList
 	}
-	keys, err := l.B.List(ctx, l.dir())
+	days, err := l.days(ctx)
 	if err != nil {
 		return nil, err
 	}
-	sort.Sort(sort.Reverse(sort.StringSlice(keys)))
-	var out []Record
-	for _, k := range keys {
-		obj, err := l.B.Get(ctx, k, "")
-		if err != nil {
-			continue
+	refusedLimit := 0
+	switch f.Result {
+	case "":
+		refusedLimit = min(limit, MaxRefusedListed)
+	case Refused:
+		refusedLimit = limit
+	}
+	deliveryLimit := limit
+	if f.Result == Refused {
+		deliveryLimit = 0
+	}
+	since := ""
+	if !f.Since.IsZero() {
+		since = f.Since.UTC().Format("2006-01-02")
+	}
+	var dels, refs []Record
+	for _, d := range days {
+		needD, needR := len(dels) < deliveryLimit, len(refs) < refusedLimit
+		if !needD && !needR || d.day < since {
+			break
 		}
-		var day []Record
-		sc := bufio.NewScanner(bytes.NewReader(obj.Data))
-		sc.Buffer(make([]byte, 64<<10), 4<<20)
-		for sc.Scan() {
+		var dayD, dayR []Record
+		keep := func(line []byte) bool {
 			var r Record
-			if json.Unmarshal(sc.Bytes(), &r) != nil {
-				continue // a torn line from an interrupted append
+			if json.Unmarshal(line, &r) != nil || !f.matches(&r) {
+				return true // a torn line from an interrupted append
 			}
-			if (f.Project == "" || r.Project == f.Project) && (f.Robot == "" || r.Robot == f.Robot) &&
-				(f.Result == "" || r.Result == f.Result) && (f.Since.IsZero() || !r.Time.Before(f.Since)) {
-				day = append(day, r)
+			if r.Result == Refused {
+				dayR = append(dayR, r)
+			} else {
+				dayD = append(dayD, r)
+			}
+			return true
+		}
+		// An older version kept a day's refusals with its deliveries.
+		if needD || needR && d.refused == "" {
+			if err := l.lines(ctx, d.deliveries, keep); err != nil {
+				continue
 			}
 		}
-		sort.SliceStable(day, func(i, j int) bool { return day[i].Time.After(day[j].Time) })
-		out = append(out, day...)
-		if len(out) >= limit {
-			return out[:limit], nil
+		if needR {
+			if err := l.lines(ctx, d.refused, keep); err != nil {
+				continue
+			}
+		}
+		dels, refs = append(dels, newestFirst(dayD)...), append(refs, newestFirst(dayR)...)
+	}
+	dels, refs = dels[:min(len(dels), deliveryLimit)], refs[:min(len(refs), refusedLimit)]
+	out := make([]Record, 0, len(dels)+len(refs))
+	for len(dels) > 0 || len(refs) > 0 {
+		if len(refs) == 0 || len(dels) > 0 && !dels[0].Time.Before(refs[0].Time) {
+			out, dels = append(out, dels[0]), dels[1:]
+		} else {
+			out, refs = append(out, refs[0]), refs[1:]
 		}
 	}
 	return out, nil
 }
 
-// Get returns the record with id (the newest one with that id).
+func (f *Filter) matches(r *Record) bool {
+	return (f.Project == "" || r.Project == f.Project) && (f.Robot == "" || r.Robot == f.Robot) &&
+		(f.Result == "" || r.Result == f.Result) && (f.Since.IsZero() || !r.Time.Before(f.Since))
+}
+
+func newestFirst(recs []Record) []Record {
+	sort.SliceStable(recs, func(i, j int) bool { return recs[i].Time.After(recs[j].Time) })
+	return recs
+}
+
+// Get returns the record with id (the newest one with that id), looking
+// through the whole history, however many records it holds.
 func (l *Log) Get(ctx context.Context, id string) (Record, error) {
-	recs, err := l.List(ctx, Filter{})
+	days, err := l.days(ctx)
 	if err != nil {
 		return Record{}, err
 	}
-	for _, r := range recs {
-		if r.ID == id {
-			return r, nil
+	quoted, _ := json.Marshal(id)
+	var found *Record
+	for _, d := range days {
+		for _, k := range []string{d.deliveries, d.refused} {
+			err := l.lines(ctx, k, func(line []byte) bool {
+				var r Record
+				if bytes.Contains(line, quoted) && json.Unmarshal(line, &r) == nil && r.ID == id &&
+					(found == nil || !r.Time.Before(found.Time)) {
+					found = &r
+				}
+				return true
+			})
+			if err != nil {
+				return Record{}, err
+			}
+		}
+		if found != nil {
+			return *found, nil
 		}
 	}
 	return Record{}, fmt.Errorf("delivery %q: %w", id, store.ErrNotFound)
+}
+
+// Resends maps each record re-sent since since to the newest record that
+// re-sent it (ResendOf), looking through every delivery since then.
+func (l *Log) Resends(ctx context.Context, since time.Time) (map[string]Record, error) {
+	days, err := l.days(ctx)
+	if err != nil {
+		return nil, err
+	}
+	from := since.UTC().Format("2006-01-02")
+	marker := []byte(`"resend_of":`)
+	out := map[string]Record{}
+	for _, d := range days {
+		if d.day < from {
+			break
+		}
+		err := l.lines(ctx, d.deliveries, func(line []byte) bool {
+			var r Record
+			if bytes.Contains(line, marker) && json.Unmarshal(line, &r) == nil && r.ResendOf != "" {
+				if prev, ok := out[r.ResendOf]; !ok || r.Time.After(prev.Time) {
+					out[r.ResendOf] = r
+				}
+			}
+			return true
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // Run flushes every interval, and as soon as FlushAt records wait, until

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -188,5 +189,67 @@ func TestConcurrentFlushesShareAppends(t *testing.T) {
 	got, err := l.List(ctx, Filter{})
 	if err != nil || len(got) != 3 || l.Pending() != 0 {
 		t.Errorf("%d records listed, %d pending, %v", len(got), l.Pending(), err)
+	}
+}
+
+// TestRefusalsAreKeptApart (#30.4): refused webhooks go to their own daily
+// objects and are pruned with the rest; an unfiltered list adds at most
+// MaxRefusedListed of them to the deliveries; refusals an older version
+// kept with the deliveries are still listed; a store that fails drops
+// refusals before deliveries.
+func TestRefusalsAreKeptApart(t *testing.T) {
+	b := store.NewFile(t.TempDir())
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	l := New(b, "api/", nil)
+	l.Now = func() time.Time { return now }
+	ctx := context.Background()
+	// An older version's day: a refusal among the deliveries.
+	legacy := `{"id":"old-r","time":"2026-11-24T09:00:00Z","project":"x","robot_id":0,"robot":"","kind":"","result":"refused","latency_ms":0,"cause":"token_wrong"}` + "\n"
+	if _, err := b.Put(ctx, "api/v1/deliveries/2026-11-24.jsonl", []byte(legacy), nil); err != nil {
+		t.Fatal(err)
+	}
+	l.Add(Record{ID: "fail", Time: now.Add(-time.Hour), Result: Failed, Message: &notify.Message{Heading: "x"}})
+	for i := range 300 {
+		l.Add(Record{ID: fmt.Sprintf("r%03d", i), Time: now.Add(-time.Duration(i) * time.Second), Result: Refused, Cause: "token_wrong"})
+	}
+	if err := l.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	keys, _ := b.List(ctx, "api/v1/deliveries/")
+	if !slices.Equal(keys, []string{"api/v1/deliveries/2026-11-24.jsonl", "api/v1/deliveries/2026-11-25.jsonl", "api/v1/deliveries/refused/2026-11-25.jsonl"}) {
+		t.Errorf("keys %v", keys)
+	}
+	all, err := l.List(ctx, Filter{})
+	if err != nil || len(all) != 1+MaxRefusedListed || !slices.ContainsFunc(all, func(r Record) bool { return r.ID == "fail" }) {
+		t.Errorf("unfiltered: %d records, %v", len(all), err)
+	}
+	refused, _ := l.List(ctx, Filter{Result: Refused})
+	if len(refused) != 301 || refused[0].ID != "r000" || refused[300].ID != "old-r" {
+		t.Errorf("refused: %d records", len(refused))
+	}
+	if r, err := l.Get(ctx, "old-r"); err != nil || r.Cause != "token_wrong" {
+		t.Errorf("Get(old-r) = %+v, %v", r, err)
+	}
+	// A week later both kinds of objects are pruned.
+	now = now.AddDate(0, 0, KeepDays+1)
+	l.Add(Record{ID: "late", Result: Delivered})
+	if err := l.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if keys, _ := b.List(ctx, "api/v1/deliveries/"); len(keys) != 1 {
+		t.Errorf("after pruning: %v", keys)
+	}
+	// Waiting for a failing store: refusals go first.
+	var recs []Record
+	for i := range 10 {
+		res := Refused
+		if i%2 == 0 {
+			res = Failed
+		}
+		recs = append(recs, Record{ID: fmt.Sprint(i), Result: res})
+	}
+	kept := keepNewest(recs, 6)
+	if len(kept) != 6 || slices.ContainsFunc(kept[:5], func(r Record) bool { return r.Result == Refused }) {
+		t.Errorf("kept %+v", kept)
 	}
 }

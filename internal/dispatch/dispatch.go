@@ -98,6 +98,14 @@ type Job struct {
 	// another invocation can render it again from the document it reads
 	// (a hand-off); opaque here, and not spooled.
 	Source any `json:"-"`
+	// Sending is set in the job's spool file before its message is posted,
+	// and cleared when it goes back to the queue: a job found so at a start
+	// was under way when the relay stopped, and the robot may have it.
+	Sending bool `json:"sending,omitempty"`
+	// PossibleRepeat marks a job the robot may already have (a send under
+	// way when the relay stopped, or stopped at the answer on Function
+	// Compute): it is sent again, saying 可能重复 / possible repeat.
+	PossibleRepeat bool `json:"possible_repeat,omitempty"`
 
 	// answered is set once Sentry was told the job continues (202): from
 	// then on a transient failure is retried in the background instead of
@@ -194,6 +202,12 @@ type Options struct {
 	// Spool is a directory for jobs accepted but not yet delivered; "" keeps
 	// them in memory only.
 	Spool string
+	// Store names the configuration store (document) the jobs are made for,
+	// e.g. file:/srv/sentry-white-data or oss://bucket/api/. With it, the
+	// store's jobs and budgets are kept in a folder of their own in Spool,
+	// locked while the dispatcher runs; what other stores left there is
+	// never sent, counted or deleted, only reported (Foreign).
+	Store string
 	// Background runs a worker per robot that sends queued jobs when the
 	// budget allows (a plain server). Without it, queued jobs wait for
 	// Drain (Function Compute, where nothing may run after the answer).
@@ -235,10 +249,14 @@ type Dispatcher struct {
 	// clock. With a fake clock, busy == 0 means nothing moves until the
 	// clock does (tests settle on it instead of sleeping).
 	busy atomic.Int64
-	// budgetsDirty is set when a robot's budget changed since it was last
-	// saved; budgetsSaved is when it was.
-	budgetsDirty bool
-	budgetsSaved time.Time
+	// saveMu orders budget saves: a later snapshot is never overwritten
+	// by an earlier one.
+	saveMu sync.Mutex
+	// saveFailing is set while the budgets cannot be saved (reported, and
+	// retried by saveRetry).
+	saveFailing bool
+	saveErr     error
+	saveRetry   func() bool
 	// spentAt is the start after a crash: for one window from then, every
 	// robot is taken to have spent its budget (zero otherwise).
 	spentAt time.Time
@@ -320,15 +338,34 @@ func New(o Options) (*Dispatcher, error) {
 	}
 	d := &Dispatcher{o: o, clock: o.Clock, log: o.Logger, robots: map[int64]*robotState{}, stop: make(chan struct{})}
 	if o.Spool != "" {
-		sp, jobs, budgets, crashed := openSpool(o.Spool)
+		sp, jobs, budgets, crashed, err := openSpool(o.Spool, o.Store)
+		if err != nil {
+			return nil, err
+		}
 		d.spool = sp
+		for _, f := range sp.foreign {
+			store := f.Store
+			if store == "" {
+				store = "not named (spooled by an older version)"
+			}
+			d.log.Warn("the spool folder holds alerts of another store; this relay leaves them alone (a relay on that store sends them)",
+				"folder", f.Folder, "store", store, "alerts", f.Alerts)
+		}
 		if err := sp.Err(); err != nil {
 			d.log.Error("spool unusable: alerts that must wait for a robot cannot be saved and are refused (503) until it is fixed",
 				"spool", o.Spool, "error", err.Error())
 		}
 		d.restoreBudgets(budgets, jobs, crashed)
+		// Saved at once, unmarked as complete: should this run crash, the
+		// next start knows it, whatever was sent or spooled meanwhile.
+		d.saveBudgets(false)
 		for _, j := range jobs {
 			j.spooled = true
+			if j.Sending {
+				// Under way when the last run stopped: the robot may have
+				// it. Sent again (at least once), saying so.
+				j.Sending, j.PossibleRepeat = false, true
+			}
 			_ = d.enqueue(j, false)
 		}
 		if len(jobs) > 0 {
@@ -381,29 +418,48 @@ func (d *Dispatcher) spend(st *robotState, at time.Time) {
 	slices.SortFunc(st.sent, time.Time.Compare)
 }
 
-// saveBudgets writes the robots' budgets to the spool, at most once a
-// second, and at Close (final), marked complete: what a restart needs to
-// stay under the limits.
-func (d *Dispatcher) saveBudgets(final bool) {
+// saveBudgets writes the robots' budgets to the spool; clean marks them
+// complete (Close). It runs at the start (so that the next start knows
+// whether this run crashed), when a robot is blocked, and at Close: after a
+// crash every robot is taken to have spent its budget anyway, so a send
+// needs no save of its own. A failed save is logged, shown by Health and
+// tried again until it succeeds.
+func (d *Dispatcher) saveBudgets(clean bool) {
 	if d.spool == nil {
 		return
 	}
+	d.saveMu.Lock()
+	defer d.saveMu.Unlock()
 	d.mu.Lock()
 	now := d.clock.Now()
-	if !final && (!d.budgetsDirty || now.Sub(d.budgetsSaved) < time.Second) {
-		d.mu.Unlock()
-		return
-	}
 	out := make(map[int64]savedBudget, len(d.robots))
 	for id, st := range d.robots {
 		if len(st.sent) > 0 || st.blockedUntil.After(now) {
 			out[id] = savedBudget{Kind: st.kind, Sent: slices.Clone(st.sent), BlockedUntil: st.blockedUntil}
 		}
 	}
-	d.budgetsDirty, d.budgetsSaved = false, now
 	d.mu.Unlock()
-	if err := d.spool.saveBudgets(out, final); err != nil {
-		d.log.Error("robot budgets not saved to the spool", "error", err.Error())
+	err := d.spool.saveBudgets(out, clean)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err == nil {
+		if d.saveFailing {
+			d.log.Info("robot budgets saved to the spool again")
+		}
+		d.saveFailing, d.saveErr = false, nil
+		return
+	}
+	if !d.saveFailing {
+		d.log.Error("robot budgets not saved to the spool; trying again every 5 s", "error", err.Error())
+	}
+	d.saveFailing, d.saveErr = true, err
+	if d.saveRetry == nil && !d.closed {
+		d.saveRetry = d.clock.AfterFunc(5*time.Second, func() {
+			d.mu.Lock()
+			d.saveRetry = nil
+			d.mu.Unlock()
+			d.saveBudgets(false)
+		})
 	}
 }
 
@@ -418,6 +474,9 @@ func (d *Dispatcher) Health() string {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.saveFailing {
+		return "the robots' rate budgets cannot be saved (a restart would not know them): " + d.saveErr.Error()
+	}
 	if !d.foldedAt.IsZero() && d.clock.Now().Sub(d.foldedAt) < 10*time.Minute {
 		return fmt.Sprintf("a robot's queue reached %d alerts; further alerts are counted in its next digest", d.o.MaxQueue)
 	}
@@ -505,7 +564,6 @@ func (d *Dispatcher) take(st *robotState, now time.Time, n int) bool {
 	for range n {
 		st.sent = append(st.sent, now)
 	}
-	d.budgetsDirty = true
 	return true
 }
 
@@ -619,13 +677,16 @@ func (d *Dispatcher) detach(jobs []*Job, outs []Outcome, mu *sync.Mutex, finishe
 	for _, i := range spool {
 		j := jobs[i]
 		if snapshot[i].Status == Pending {
-			if err := d.spoolJob(j); err != nil {
+			if err := d.spoolJob(j, true); err != nil {
 				d.log.Error("spool write failed; the alert is still being sent", "job", j.ID, "error", err.Error())
 			}
 			continue
 		}
 		// Requeued on Function Compute: the robot may have taken it
-		// already (at least once).
+		// already (at least once), so it goes again saying so.
+		j.spoolMu.Lock() // its send may still be reading it
+		j.PossibleRepeat = true
+		j.spoolMu.Unlock()
 		if err := d.enqueue(j, true); err != nil {
 			snapshot[i] = d.unsaved(j, err, d.clock.Now())
 		} else {
@@ -681,6 +742,12 @@ func (d *Dispatcher) send(ctx context.Context, jobs []*Job) sent {
 		}
 		return sent{res: notify.Result{Err: e}}
 	}
+	j.spoolMu.Lock()
+	repeat := j.PossibleRepeat
+	j.spoolMu.Unlock()
+	if len(jobs) == 1 && repeat && len(msg.Digest) == 0 {
+		msg = msg.MarkPossibleRepeat() // a digest marks its lines (DigestItems)
+	}
 	s := d.o.Senders[r.Kind]
 	if s == nil || d.o.Kind(r.Kind) == nil {
 		return sent{robot: r, msg: msg, res: notify.Result{Err: &notify.Error{Robot: r.Name, Kind: r.Kind,
@@ -698,7 +765,6 @@ func (d *Dispatcher) settle(jobs []*Job, sn sent) Outcome {
 		d.mu.Lock()
 		d.state(j).answered(j.takenAt, now, j.taken)
 		j.taken = 0
-		d.budgetsDirty = true
 		d.mu.Unlock()
 	}
 	alerts := 0
@@ -715,8 +781,8 @@ func (d *Dispatcher) settle(jobs []*Job, sn sent) Outcome {
 		d.mu.Lock()
 		st := d.state(jobs[0])
 		st.blockedUntil = now.Add(block)
-		d.budgetsDirty = true
 		d.mu.Unlock()
+		d.saveBudgets(false) // a restart must not send to a blocked robot
 		d.log.Warn("robot is rate limited; alerts wait for a digest", "robot", res.Err.Robot, "code", res.Err.Code,
 			"until", now.Add(block).UTC().Format(time.RFC3339))
 		return d.requeue(jobs, out)
@@ -796,6 +862,8 @@ func (d *Dispatcher) enqueue(j *Job, persist bool) error {
 				into = p
 				into.Repeats += 1 + j.Repeats
 				into.Folded += j.Folded
+				// The robot may have one of them: the line says so.
+				into.PossibleRepeat = into.PossibleRepeat || j.PossibleRepeat
 				break
 			}
 		}
@@ -817,7 +885,7 @@ func (d *Dispatcher) enqueue(j *Job, persist bool) error {
 		// is saved with it, since those are other alerts.
 		d.finish(j)
 		if folded && into.spooled {
-			if err := d.spoolJob(into); err != nil {
+			if err := d.spoolJob(into, false); err != nil {
 				d.log.Error("spool write failed for a folded count", "job", into.ID, "error", err.Error())
 			}
 		}
@@ -825,7 +893,7 @@ func (d *Dispatcher) enqueue(j *Job, persist bool) error {
 	}
 	d.mu.Unlock()
 	if persist {
-		if err := d.spoolJob(j); err != nil {
+		if err := d.spoolJob(j, false); err != nil {
 			if !d.o.RequeueInFlight {
 				return err
 			}
@@ -894,7 +962,6 @@ func (d *Dispatcher) next(st *robotState, now time.Time) ([]*Job, time.Duration)
 		st.sent = append(st.sent, now)
 	}
 	batch[0].takenAt, batch[0].taken = now, cost
-	d.budgetsDirty = true
 	return batch, 0
 }
 
@@ -937,6 +1004,15 @@ func (d *Dispatcher) work(st *robotState) {
 func (d *Dispatcher) sendBatch(batch []*Job) Outcome {
 	ctx, cancel := context.WithTimeout(context.Background(), d.o.SendTimeout)
 	defer cancel()
+	// Marked in the spool before the post: should the relay stop before
+	// the answer, the next start knows the robot may have the message.
+	for _, j := range batch {
+		if j.spooled {
+			if err := d.spoolJob(j, true); err != nil {
+				d.log.Error("spool write failed before a send; after a crash the alert would go again unmarked", "job", j.ID, "error", err.Error())
+			}
+		}
+	}
 	out := d.settle(batch, d.send(ctx, batch))
 	d.log.Info("queued alerts sent", "robot_id", batch[0].RobotID, "alerts", len(batch), "result", out.Status)
 	return out
@@ -988,6 +1064,24 @@ func (d *Dispatcher) drain(ctx context.Context, block bool) error {
 	}
 }
 
+// SpoolFolder is the folder this dispatcher keeps its store's jobs and
+// budgets in ("" without a spool).
+func (d *Dispatcher) SpoolFolder() string {
+	if d.spool == nil {
+		return ""
+	}
+	return d.spool.dir
+}
+
+// Foreign lists the alerts the spool folder held at the start for other
+// stores (or from an older version, store unknown): left alone.
+func (d *Dispatcher) Foreign() []ForeignSpool {
+	if d.spool == nil {
+		return nil
+	}
+	return slices.Clone(d.spool.foreign)
+}
+
 // Queued returns the number of jobs waiting for budget.
 func (d *Dispatcher) Queued() int {
 	d.mu.Lock()
@@ -1007,9 +1101,16 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 		d.closed = true
 		close(d.stop)
 	}
+	if d.saveRetry != nil {
+		d.saveRetry()
+		d.saveRetry = nil
+	}
 	d.mu.Unlock()
 	err := d.Wait(ctx)
 	d.saveBudgets(true)
+	if d.spool != nil {
+		d.spool.release()
+	}
 	return err
 }
 
@@ -1026,8 +1127,8 @@ func (d *Dispatcher) Wait(ctx context.Context) error {
 }
 
 // spoolJob saves j in the spool (a no-op without one, or for a job already
-// settled).
-func (d *Dispatcher) spoolJob(j *Job) error {
+// settled), marked as being sent or not.
+func (d *Dispatcher) spoolJob(j *Job, sending bool) error {
 	if d.spool == nil {
 		return nil
 	}
@@ -1036,11 +1137,11 @@ func (d *Dispatcher) spoolJob(j *Job) error {
 	if j.settled {
 		return nil // delivered meanwhile: a file now would be sent again at a restart
 	}
+	j.Sending = sending
 	err := d.spool.put(j)
 	if err == nil {
 		j.spooled = true
 	}
-	d.saveBudgets(false)
 	return err
 }
 

@@ -196,6 +196,14 @@ func (e *env) settle(t *testing.T) {
 	}
 }
 
+// crash ends d as a killed process would: its spool folder's lock is
+// dropped, and nothing is saved.
+func crash(d *Dispatcher) {
+	if d.spool != nil {
+		d.spool.release()
+	}
+}
+
 func TestStormOf200AlertsInOneMinute(t *testing.T) {
 	e := newEnv(t, t.TempDir(), true)
 	for i := 0; i < 200; i++ {
@@ -274,12 +282,12 @@ func TestBlockedRobotCollectsIntoDigest(t *testing.T) {
 	}
 }
 
-// TestTransientFailuresDeliveredExactlyOnce: the robot fails the first
+// TestTransientFailuresDeliveredOnce: the robot fails the first
 // attempts (5xx, then a hang past the client's timeout). The answer comes
 // within the budget (pending), and the alert is delivered exactly once:
 // in the same delivery's retries, or in a background round after more
 // failures.
-func TestTransientFailuresDeliveredExactlyOnce(t *testing.T) {
+func TestTransientFailuresDeliveredOnce(t *testing.T) {
 	e := newEnv(t, "", true)
 	e.d.o.Senders["dingtalk"] = &dingtalk.Notifier{Base: e.robot.URL(), Now: e.clock.Now, Client: &http.Client{Timeout: 200 * time.Millisecond}}
 	e.robot.FailNext(robottest.Fault500, robottest.FaultTimeout)
@@ -333,6 +341,7 @@ func TestSpoolSurvivesRestart(t *testing.T) {
 		t.Errorf("spool file mode %v, want 0600", info.Mode().Perm())
 	}
 	// A new process finds them and drains them once the block is over.
+	crash(e.d)
 	d2, err := New(Options{Senders: map[string]notify.Sender{"dingtalk": &dingtalk.Notifier{Base: e.robot.URL(), Now: e.clock.Now}},
 		Resolve: e.dir.resolve, Clock: e.clock, Spool: dir})
 	if err != nil {
@@ -601,6 +610,7 @@ func TestNoSpoolFileOutlivesADeliveredAlert(t *testing.T) {
 	if files := spoolFiles(dir); len(files) != 0 {
 		t.Fatalf("%d spool files for delivered alerts", len(files))
 	}
+	crash(e.d)
 	d2, err := New(Options{Senders: e.d.o.Senders, Resolve: e.dir.resolve, Clock: e.clock, Spool: dir})
 	if err != nil {
 		t.Fatal(err)
@@ -633,6 +643,7 @@ func TestBudgetSurvivesRestart(t *testing.T) {
 			default:
 				_ = e.d.Close(context.Background())
 			}
+			crash(e.d)
 			e.clock.Advance(10 * time.Second)
 			d2, err := New(Options{Senders: e.d.o.Senders, Resolve: e.dir.resolve, Clock: e.clock, Spool: dir})
 			if err != nil {
@@ -751,5 +762,219 @@ func staleBudget(t *testing.T, dir string, n int) {
 	}
 	if err := os.WriteFile(p, b, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCrashWithNothingSpooledKeepsTheBudget (#30.3): a run that sent
+// everything at once and spooled nothing, then crashed, still leaves the
+// next start knowing it crashed: every robot waits one window.
+func TestCrashWithNothingSpooledKeepsTheBudget(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnv(t, dir, false)
+	for i := 0; i < 15; i++ {
+		if out := e.d.Submit(context.Background(), []*Job{job(i)}, time.Now().Add(5*time.Second)); out[0].Status != Delivered {
+			t.Fatalf("alert %d: %s", i, out[0].Status)
+		}
+	}
+	if files := spoolFiles(dir); len(files) != 0 {
+		t.Fatalf("spooled %v", files)
+	}
+	crash(e.d)
+	d2, err := New(Options{Senders: e.d.o.Senders, Resolve: e.dir.resolve, Clock: e.clock, Spool: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 15; i < 30; i++ {
+		if out := d2.Submit(context.Background(), []*Job{job(i)}, time.Now().Add(5*time.Second)); out[0].Status != Queued {
+			t.Fatalf("alert %d after the crash: %s, want queued for one window", i, out[0].Status)
+		}
+	}
+	e.clock.Advance(61 * time.Second)
+	if err := d2.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n, rej := len(e.robot.Messages()), e.robot.Rejected(); n != 16 || len(rej) != 0 {
+		t.Fatalf("%d messages (15 and a digest), rejected %v", n, rej)
+	}
+}
+
+// TestFailedBudgetSaveIsRetried (#30.3): a robot's block that cannot be
+// saved is reported (log, Health) and saved once the spool works again.
+func TestFailedBudgetSaveIsRetried(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnv(t, dir, false)
+	// budget.json cannot be replaced while a folder holds its name.
+	budget := filepath.Join(dir, budgetFile)
+	if err := os.Remove(budget); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(budget, "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	e.robot.FailNext(robottest.FaultNoCode) // the robot blocks
+	if out := e.d.Submit(context.Background(), []*Job{job(1)}, time.Now().Add(5*time.Second)); out[0].Status != Queued {
+		t.Fatalf("blocked: %s", out[0].Status)
+	}
+	if h := e.d.Health(); !strings.Contains(h, "budgets cannot be saved") {
+		t.Errorf("Health() = %q", h)
+	}
+	if err := os.RemoveAll(budget); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(5 * time.Second)
+	if h := e.d.Health(); h != "" {
+		t.Errorf("after the retry Health() = %q", h)
+	}
+	b, err := os.ReadFile(budget)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved map[int64]savedBudget
+	if err := json.Unmarshal(b, &saved); err != nil || !saved[robot.ID].BlockedUntil.After(e.clock.Now()) {
+		t.Errorf("saved %s (%v): the block is missing", b, err)
+	}
+}
+
+// TestSpoolFolderPerStore (#30.11): in one spool folder each store's jobs
+// and budgets are its own: a dispatcher of another store neither sends,
+// counts nor deletes them, and reports them (as it does job files an older
+// version left at the top); a second dispatcher of the same store cannot
+// share the folder.
+func TestSpoolFolderPerStore(t *testing.T) {
+	root := t.TempDir()
+	e := newEnv(t, "", false)
+	opts := func(store string) Options {
+		return Options{Senders: e.d.o.Senders, Resolve: e.dir.resolve, Clock: e.clock, Spool: root, Store: store}
+	}
+	a, err := New(opts("file:/srv/team-a/api/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.robot.FailNext(robottest.FaultNoCode) // blocked: both wait
+	a.Submit(context.Background(), []*Job{job(1)}, time.Now().Add(5*time.Second))
+	a.Submit(context.Background(), []*Job{job(2)}, time.Now().Add(5*time.Second))
+	if a.Queued() != 2 {
+		t.Fatalf("team A queued %d", a.Queued())
+	}
+	crash(a)
+	if err := os.WriteFile(filepath.Join(root, "0123.json"), []byte(`{"id":"0123","robot_id":1}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	b, err := New(opts("oss://team-b/api/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := b.Queued(); n != 0 {
+		t.Errorf("team B requeued %d of team A's jobs", n)
+	}
+	other := b.Foreign()
+	if len(other) != 2 || other[0].Store != "file:/srv/team-a/api/" || other[0].Alerts != 2 || other[1].Store != "" || other[1].Alerts != 1 {
+		t.Errorf("Foreign() = %+v", other)
+	}
+	if out := b.Submit(context.Background(), []*Job{job(3)}, time.Now().Add(5*time.Second)); out[0].Status != Delivered {
+		t.Errorf("team B's first alert: %s (team A's budget counted?)", out[0].Status)
+	}
+	if err := b.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(spoolFiles(a.SpoolFolder())); n != 2 {
+		t.Errorf("team A's folder holds %d jobs after team B ran", n)
+	}
+
+	a2, err := New(opts("file:/srv/team-a/api/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a2.Close(context.Background())
+	if a2.Queued() != 2 {
+		t.Errorf("team A, started again, requeued %d", a2.Queued())
+	}
+	if _, err := New(opts("file:/srv/team-a/api/")); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Errorf("a second dispatcher on team A's folder: %v", err)
+	}
+}
+
+// gate is a robot that takes a message and never answers until released;
+// entered, if set, hears of each message taken.
+type gate struct{ release, entered chan struct{} }
+
+func (g *gate) Send(ctx context.Context, r *config.Robot, m *notify.Message) error {
+	if g.entered != nil {
+		select {
+		case g.entered <- struct{}{}:
+		default: // heard of already
+		}
+	}
+	select {
+	case <-g.release:
+	case <-ctx.Done():
+	}
+	return fmt.Errorf("connection reset")
+}
+
+// TestSendUnderWayAtACrashIsMarked (#30.7): a send still under way when
+// the answer was due is marked in the spool as being sent; after a crash
+// it goes again (at least once) and says 可能重复, since the robot may
+// have it.
+func TestSendUnderWayAtACrashIsMarked(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnv(t, dir, true)
+	g := &gate{release: make(chan struct{})}
+	defer close(g.release)
+	real := e.d.o.Senders["dingtalk"]
+	e.d.o.Senders = map[string]notify.Sender{"dingtalk": g}
+	out := e.d.Submit(context.Background(), []*Job{job(1)}, time.Now().Add(20*time.Millisecond))
+	if out[0].Status != Pending {
+		t.Fatalf("a send under way at the answer: %s", out[0].Status)
+	}
+	files := spoolFiles(dir)
+	if len(files) != 1 {
+		t.Fatalf("spool %v", files)
+	}
+	if b, _ := os.ReadFile(files[0]); !strings.Contains(string(b), `"sending":true`) {
+		t.Errorf("the spool file does not say the job is being sent: %s", b)
+	}
+	crash(e.d)
+	d2, err := New(Options{Senders: map[string]notify.Sender{"dingtalk": real}, Resolve: e.dir.resolve, Clock: e.clock, Spool: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(61 * time.Second) // after a crash, a window
+	if err := d2.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	msgs := e.robot.Messages()
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "可能重复") || !strings.Contains(msgs[0].Text, "Error #001") {
+		t.Fatalf("after the restart: %+v", msgs)
+	}
+}
+
+// TestQueuedSendIsMarkedBeforeThePost (#30.7): a queued alert's spool file
+// says it is being sent before its message is posted, and says so no more
+// when it goes back to the queue.
+func TestQueuedSendIsMarkedBeforeThePost(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnv(t, dir, true)
+	e.robot.FailNext(robottest.FaultNoCode) // blocked for ten minutes
+	if out := e.d.Submit(context.Background(), []*Job{job(1)}, time.Now().Add(5*time.Second)); out[0].Status != Queued {
+		t.Fatalf("%s", out[0].Status)
+	}
+	files := spoolFiles(dir)
+	if b, _ := os.ReadFile(files[0]); len(files) != 1 || strings.Contains(string(b), `"sending"`) {
+		t.Fatalf("a queued job's file: %s", b)
+	}
+	g := &gate{release: make(chan struct{}), entered: make(chan struct{}, 1)}
+	e.d.o.Senders = map[string]notify.Sender{"dingtalk": g}
+	e.settle(t)
+	e.clock.Advance(11 * time.Minute)
+	<-g.entered
+	if b, _ := os.ReadFile(files[0]); !strings.Contains(string(b), `"sending":true`) {
+		t.Errorf("the file of a job being sent: %s", b)
+	}
+	close(g.release) // a transient failure: back to the queue
+	e.settle(t)
+	if b, _ := os.ReadFile(files[0]); strings.Contains(string(b), `"sending"`) {
+		t.Errorf("the file of a job back in the queue: %s", b)
 	}
 }

@@ -72,6 +72,35 @@ func (m *Message) LinkLabel() string {
 	return "查看详情"
 }
 
+// PossibleRepeatMark goes before the title of a message the group may
+// already have: its first send got no answer (a timeout, or the relay
+// stopped while it was under way), so it is sent again rather than risk
+// losing it.
+func PossibleRepeatMark(lang string) string {
+	if lang == "en" {
+		return "(possible repeat) "
+	}
+	return "（可能重复）"
+}
+
+// MarkPossibleRepeat returns a copy of m that says it may be a repeat: its
+// title and heading carry PossibleRepeatMark and a first field says why. A
+// message already marked is returned as it is.
+func (m *Message) MarkPossibleRepeat() *Message {
+	mark := PossibleRepeatMark(m.Lang)
+	if strings.HasPrefix(m.Title, mark) {
+		return m
+	}
+	c := *m
+	c.Title, c.Heading = mark+m.Title, mark+m.Heading
+	why := Field{Label: "可能重复", Value: "上一次发送没有得到机器人的回答（超时，或中继在发送时停止），这条可能已经在群里"}
+	if m.Lang == "en" {
+		why = Field{Label: "Possible repeat", Value: "the last send got no answer from the robot (a timeout, or the relay stopped while sending); the group may already have this alert"}
+	}
+	c.Fields = append([]Field{why}, m.Fields...)
+	return &c
+}
+
 // Mobiles lists the mentions' mobile numbers.
 func (m *Message) Mobiles() []string {
 	var out []string
@@ -278,11 +307,13 @@ func Deliver(ctx context.Context, s Sender, r *config.Robot, m *Message, p Polic
 		}
 		if last.Timeout {
 			// The robot may have posted it: one more try at most, so a slow
-			// robot does not fill the group with copies.
+			// robot does not fill the group with copies, and that one says
+			// it may be a repeat.
 			if timedOut {
 				return Result{Attempts: n, Err: last}
 			}
 			timedOut = true
+			m = m.MarkPossibleRepeat()
 		}
 		if !last.Retry || n >= p.Attempts || ctx.Err() != nil {
 			return Result{Attempts: n, Err: last}

@@ -13,10 +13,12 @@ import (
 type scripted struct {
 	errs  []error
 	calls int
+	sent  []*Message
 }
 
 func (s *scripted) Send(ctx context.Context, r *config.Robot, m *Message) error {
 	s.calls++
+	s.sent = append(s.sent, m)
 	if len(s.errs) == 0 {
 		return nil
 	}
@@ -64,6 +66,34 @@ func TestDeliverPolicy(t *testing.T) {
 	cancel()
 	if res := Deliver(ctx, &scripted{errs: []error{retry, retry}}, r, &Message{}, Policy{Attempts: 4, Base: time.Millisecond}); res.Attempts != 1 {
 		t.Errorf("a cancelled context must stop retries: %d attempts", res.Attempts)
+	}
+}
+
+// TestTimeoutRetrySaysPossibleRepeat (#30.7): the robot may have posted a
+// message that timed out, so its one retry says 可能重复 / possible repeat;
+// a retry after a plain failure does not.
+func TestTimeoutRetrySaysPossibleRepeat(t *testing.T) {
+	p := Policy{Attempts: 4, Sleep: func(context.Context, time.Duration) error { return nil }}
+	for _, lang := range []string{"zh", "en"} {
+		m := &Message{Title: "详情 | 商城后台: TypeError", Heading: "TypeError", Lang: lang, Fields: []Field{{Label: "项目", Value: "商城后台"}}}
+		s := &scripted{errs: []error{&Error{Retry: true, Msg: "busy"}, &Error{Retry: true, Timeout: true}}}
+		if res := Deliver(context.Background(), s, &config.Robot{Name: "r"}, m, p); res.Err != nil || len(s.sent) != 3 {
+			t.Fatalf("%s: %d sends, %v", lang, len(s.sent), res.Err)
+		}
+		mark := PossibleRepeatMark(lang)
+		if s.sent[1] != m || strings.Contains(s.sent[1].Title, mark) {
+			t.Errorf("%s: the retry after a busy answer is marked: %q", lang, s.sent[1].Title)
+		}
+		last := s.sent[2]
+		if !strings.HasPrefix(last.Title, mark) || !strings.HasPrefix(last.Heading, mark) || len(last.Fields) != 2 || last.Fields[1].Label != "项目" {
+			t.Errorf("%s: the retry after a timeout reads %q %q %+v", lang, last.Title, last.Heading, last.Fields)
+		}
+		if m.Title != "详情 | 商城后台: TypeError" || len(m.Fields) != 1 {
+			t.Errorf("%s: the caller's message was changed: %+v", lang, m)
+		}
+		if again := last.MarkPossibleRepeat(); again != last {
+			t.Errorf("%s: marked twice", lang)
+		}
 	}
 }
 

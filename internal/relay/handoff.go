@@ -64,8 +64,11 @@ type handoffJob struct {
 	RepeatKey string    `json:"repeat_key,omitempty"`
 	// Repeated counts the repeats collapsed before the alert (its
 	// message says so).
-	Repeated int           `json:"repeated,omitempty"`
-	Event    *sentry.Event `json:"event"`
+	Repeated int `json:"repeated,omitempty"`
+	// PossibleRepeat: the robot may have it already (a send stopped at
+	// the answer); it goes out marked 可能重复 / possible repeat.
+	PossibleRepeat bool          `json:"possible_repeat,omitempty"`
+	Event          *sentry.Event `json:"event"`
 }
 
 // toHandoff is j as a hand-off carries it; false when j has no Source
@@ -76,7 +79,8 @@ func toHandoff(j *dispatch.Job) (handoffJob, bool) {
 		return handoffJob{}, false
 	}
 	return handoffJob{ID: j.ID, RequestID: j.RequestID, ProjectID: j.ProjectID, RobotID: j.RobotID, Created: j.Created,
-		Tries: j.Tries, Repeats: j.Repeats, Folded: j.Folded, RepeatKey: j.RepeatKey, Repeated: src.Repeated, Event: src.Event}, true
+		Tries: j.Tries, Repeats: j.Repeats, Folded: j.Folded, RepeatKey: j.RepeatKey, Repeated: src.Repeated,
+		PossibleRepeat: j.PossibleRepeat, Event: src.Event}, true
 }
 
 // handoffMaxIDs bounds the hand-off ids remembered within handoffMaxAge.
@@ -258,6 +262,7 @@ func (h *Handler) handoff(w http.ResponseWriter, r *http.Request) {
 			j.ID = hj.ID
 		}
 		j.Tries, j.Repeats, j.Folded, j.RepeatKey = max(hj.Tries, 0), max(hj.Repeats, 0), max(hj.Folded, 0), hj.RepeatKey
+		j.PossibleRepeat = hj.PossibleRepeat
 		jobs = append(jobs, j)
 	}
 	_ = h.disp.Enqueue(jobs)

@@ -286,6 +286,10 @@ func (h *Handler) deployCheck(w http.ResponseWriter, r *http.Request) {
 		if health != "" {
 			body["delivery"] = health
 		}
+		if other := h.disp.Foreign(); len(other) > 0 {
+			body["spool"] = map[string]any{"folder": h.disp.SpoolFolder(), "other_stores": other,
+				"note": "the spool folder holds alerts spooled for other stores (or by an older version): this relay neither sends, counts nor deletes them; a relay on that store sends them"}
+		}
 	}
 	if state != "ok" {
 		msg := health

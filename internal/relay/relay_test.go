@@ -25,6 +25,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
+	"github.com/sentry-white/sentry-white/internal/plan"
 	"github.com/sentry-white/sentry-white/internal/render"
 	"github.com/sentry-white/sentry-white/internal/robottest"
 	"github.com/sentry-white/sentry-white/internal/sentry"
@@ -863,6 +864,30 @@ func TestHandOffAcceptedOnceAndRenderedAgain(t *testing.T) {
 	}
 	if n := len(e.robot.Messages()); n != 1 {
 		t.Errorf("%d messages after the replay, want 1", n)
+	}
+}
+
+// TestHandOffKeepsPossibleRepeat: a send stopped at the answer on FC may
+// have reached the robot; handed off, it still goes out marked.
+func TestHandOffKeepsPossibleRepeat(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.FC = true })
+	body := `{"id":"handoffpossiblerepeat0000000001","jobs":[{"id":"job-r","robot_id":1,"project_id":1,"possible_repeat":true,
+		"event":{"Title":"NullPointerException","Level":"error","ProjectSlugs":["mall-api"]}}]}`
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	req := httptest.NewRequest(http.MethodPost, handoffPath, strings.NewReader(body))
+	req.Header.Set("X-Sentry-White-Timestamp", ts)
+	req.Header.Set("X-Sentry-White-Signature", handoffSignature(token, ts, []byte(body)))
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("hand-off: %d %s", rec.Code, rec.Body)
+	}
+	msgs := e.robot.Messages()
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, notify.PossibleRepeatMark("zh")) {
+		t.Fatalf("messages %+v, want one marked %q", msgs, notify.PossibleRepeatMark("zh"))
+	}
+	if hj, ok := toHandoff(&dispatch.Job{PossibleRepeat: true, Source: &plan.Source{Event: &sentry.Event{Title: "x"}}}); !ok || !hj.PossibleRepeat {
+		t.Errorf("toHandoff dropped the mark: %+v", hj)
 	}
 }
 

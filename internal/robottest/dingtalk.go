@@ -98,8 +98,13 @@ type DingTalk struct {
 	PerMinute int
 	Block     time.Duration
 	// Latency delays every answer, like a slow robot API (SetLatency
-	// changes it while the stand-in serves).
+	// changes it while the stand-in serves); a client that gives up before
+	// has sent nothing.
 	Latency time.Duration
+	// AnswerLatency holds the answer after the robot took the message:
+	// the group has it whether or not the client waits for the answer
+	// (SetAnswerLatency changes it while the stand-in serves).
+	AnswerLatency time.Duration
 
 	mu       sync.Mutex
 	robots   map[string]DingTalkRobot
@@ -166,6 +171,14 @@ func (d *DingTalk) SetLatency(l time.Duration) {
 	d.Latency = l
 }
 
+// SetAnswerLatency changes how long the answer is held after the message
+// was taken.
+func (d *DingTalk) SetAnswerLatency(l time.Duration) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.AnswerLatency = l
+}
+
 // FailNext makes the next requests fail with the given faults, in order.
 func (d *DingTalk) FailNext(f ...Fault) {
 	d.mu.Lock()
@@ -207,6 +220,28 @@ func (d *DingTalk) answer(w http.ResponseWriter, code int, msg string) {
 // the message type and the keyword, in that order, each refusal answered
 // with the errcode and the text DingTalk gives (in Lang).
 func (d *DingTalk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	d.mu.Lock()
+	hold := d.AnswerLatency
+	d.mu.Unlock()
+	if hold <= 0 {
+		d.serve(w, r)
+		return
+	}
+	rec := httptest.NewRecorder()
+	d.serve(rec, r)
+	select {
+	case <-time.After(hold):
+	case <-r.Context().Done():
+		return // the message was taken all the same
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
+}
+
+func (d *DingTalk) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	d.mu.Lock()
 	latency := d.Latency

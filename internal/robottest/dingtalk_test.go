@@ -130,3 +130,28 @@ func TestDingTalkSetNow(t *testing.T) {
 		t.Errorf("two hours later: %v", a)
 	}
 }
+
+// TestDingTalkAnswerLatency: with AnswerLatency the group has the message
+// though the client gave up before the answer; with Latency it does not.
+func TestDingTalkAnswerLatency(t *testing.T) {
+	d := NewDingTalk(DingTalkRobot{Token: "t", Keywords: []string{"详情"}})
+	defer d.Close()
+	body := `{"msgtype": "text", "text": {"content": "详情"}}`
+	post := func() error {
+		c := &http.Client{Timeout: 500 * time.Millisecond}
+		resp, err := c.Post(d.URL()+"/robot/send?access_token=t", "application/json", strings.NewReader(body))
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	d.SetLatency(3 * time.Second)
+	if err := post(); err == nil || len(d.Messages()) != 0 {
+		t.Fatalf("Latency: %v, %d messages; want a timeout and none", err, len(d.Messages()))
+	}
+	d.SetLatency(0)
+	d.SetAnswerLatency(3 * time.Second)
+	if err := post(); err == nil || len(d.Messages()) != 1 {
+		t.Fatalf("AnswerLatency: %v, %d messages; want a timeout and the message taken", err, len(d.Messages()))
+	}
+}

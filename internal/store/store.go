@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -116,6 +117,27 @@ func (l Location) String() string {
 		return "relay+" + l.URL
 	}
 	return "file:" + l.Dir
+}
+
+// Identity names the document this location holds, the same however it
+// is written: a folder by its absolute path (symbolic links resolved), a
+// bucket by its name, not by the endpoint (the internal and the public one
+// reach the same bucket), each with its prefix. The relay's spool keeps
+// each store's alerts apart by it.
+func (l Location) Identity() string {
+	switch l.Scheme {
+	case "file":
+		dir, err := filepath.Abs(l.Dir)
+		if err != nil {
+			dir = l.Dir
+		} else if real, err := filepath.EvalSymlinks(dir); err == nil {
+			dir = real
+		}
+		return "file:" + strings.TrimSuffix(filepath.ToSlash(dir), "/") + "/" + l.Prefix
+	case "oss":
+		return "oss://" + l.Bucket + "/" + l.Prefix
+	}
+	return l.String()
 }
 
 // ConfigKey is the key of the configuration document under prefix.
