@@ -76,6 +76,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	mode := fs.String("mode", envOr(getenv, "SENTRY_WHITE_MODE", "auto"), "server, fc, or auto (fc when FC_FUNCTION_NAME is set) (env SENTRY_WHITE_MODE)")
 	spoolDir := fs.String("spool", envOr(getenv, "SENTRY_WHITE_SPOOL", defaultSpool(onFC)), "folder for alerts accepted but not yet delivered (env SENTRY_WHITE_SPOOL)")
 	selfURL := fs.String("self-url", getenv("SENTRY_WHITE_SELF_URL"), "on FC: this function's HTTP trigger URL, for handing queued alerts to an asynchronous invocation (env SENTRY_WHITE_SELF_URL)")
+	tick := fs.Duration("tick", durEnv(getenv, "SENTRY_WHITE_TICK", 30*time.Second), "as a server: how often timed work (handoff notices, alerts held through quiet hours) is looked at; 0 turns it off (env SENTRY_WHITE_TICK; on FC the timer trigger calls POST /invoke instead)")
 	history := fs.Bool("history", envOr(getenv, "SENTRY_WHITE_HISTORY", "on") != "off", "record deliveries in the store under <prefix>v1/deliveries/ (env SENTRY_WHITE_HISTORY=off to disable)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -127,6 +128,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		History:  hist,
 		FC:       fc,
 		SelfURL:  *selfURL,
+		Store:    backend,
+		Prefix:   loc.Prefix,
 	})
 	if err != nil {
 		return err
@@ -163,14 +166,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	srv := newServer(handler, fc, getenv)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	// Timed work: a ticker as a server; on FC the timer trigger's POST
+	// /invoke (deploy/s.yaml), since nothing may run between requests.
+	tickCtx, stopTicks := context.WithCancel(context.Background())
+	ticked := make(chan struct{})
+	if r := h.Timed(); r != nil && !fc && *tick > 0 {
+		go func() { r.Run(tickCtx, *tick); close(ticked) }()
+	} else {
+		close(ticked)
+	}
 	select {
 	case err := <-errc:
+		stopTicks()
+		<-ticked
 		return err
 	case <-ctx.Done():
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutdown)
+	stopTicks()
+	<-ticked
 	// Drain: finish in-flight sends and send what the budgets allow now;
 	// alerts still waiting for a robot's budget stay in the spool.
 	_ = disp.Close(shutdown)

@@ -357,6 +357,7 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 		out["dropped"], out["dropped_code"], out["dropped_params"] = text, code, params
 	}
 	out["mentions_suppressed"] = len(p.OwnerIDs) > 0 && !route.Mentions(p, ev)
+	out["now"] = alertNow(x, p, ev.Level, time.Now()) // whom it rings now; held or silent in quiet hours
 	var robots []any
 	for i, j := range pl.Jobs {
 		t := pl.Targets[i]

@@ -9,18 +9,21 @@ package configapi
 // against the lists. A robot kind words its own fixes (notify.Kind.Fixes).
 var codes = map[string][]string{
 	// Errors and field errors.
-	"err.": {"admin_key_required", "admin_key_short", "already_configured", "already_resent", "bad_url", "body_object",
+	"err.": {
+		"admin_key_required", "admin_key_short", "already_configured", "already_resent", "bad_url", "body_object",
 		"body_shape", "body_unreadable", "busy", "choose_project", "content_type", "convert", "delivery_not_found",
-		"document_empty", "document_exists", "document_object", "filter_limit", "filter_result", "filter_since",
-		"folder_path", "history_unwritten", "host", "invalid_document", "json_type", "lang", "mobile_taken", "no_endpoint",
-		"no_message", "no_original", "no_relay_url", "no_slug", "no_token", "not_document", "not_failed", "not_found",
-		"org_slug_required", "origin", "original_changed", "oss_bucket", "oss_endpoint", "oss_endpoint_required",
-		"oss_prefix", "oss_region", "oss_region_required", "path_id", "payload", "project_slug", "projects_body",
-		"ref_missing", "referenced", "relay_url", "relay_url_extra", "relay_url_http", "relay_url_invalid",
-		"relay_url_required", "required", "robot_changed", "robot_deleted", "secret_masked", "secret_prefix",
-		"secret_unused", "sentry_token_alone", "sentry_token_required", "sentry_url", "settings_write", "slug_taken",
-		"stale", "store", "store_closed", "store_kind", "token", "token_body", "token_taken", "too_large", "too_long",
-		"url_body", "url_unknown", "validation", "version_invalid", "version_json"},
+		"document_empty", "document_exists", "document_object", "filter_level", "filter_limit", "filter_result",
+		"filter_since", "folder_path", "history_unwritten", "host", "invalid_document", "json_type", "lang",
+		"mobile_taken", "no_endpoint", "no_message", "no_original", "no_relay_url", "no_slug", "no_token",
+		"not_document", "not_failed", "not_found", "org_slug_required", "origin", "original_changed", "oss_bucket",
+		"oss_endpoint", "oss_endpoint_required", "oss_prefix", "oss_region", "oss_region_required", "path_id",
+		"path_index", "payload", "project_slug", "projects_body", "ref_missing", "referenced", "relay_url",
+		"relay_url_extra", "relay_url_http", "relay_url_invalid", "relay_url_required", "required", "robot_changed",
+		"robot_deleted", "schedule_invalid", "schedule_object", "secret_masked", "secret_prefix", "secret_unused",
+		"sentry_token_alone", "sentry_token_required", "sentry_url", "settings_write", "slug_taken", "stale",
+		"store", "store_closed", "store_kind", "timeline_days", "timeline_from", "token", "token_body",
+		"token_taken", "too_large", "too_long", "url_body", "url_unknown", "validation", "version_invalid",
+		"version_json"},
 	// Risky changes of an import, a restore or a save.
 	"danger.": {"removes_most", "robot_unlinked", "secret_changed", "secret_cleared", "token_changed"},
 	// Why a test alert or a preview sent nothing (note_code, dropped_code).

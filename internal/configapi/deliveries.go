@@ -45,9 +45,9 @@ func deliveryFilter(r *http.Request, now time.Time) (deliveries.Filter, error) {
 	switch f.Result {
 	case "", "all":
 		f.Result = ""
-	case deliveries.Delivered, deliveries.Failed, deliveries.Refused:
+	case deliveries.Delivered, deliveries.Failed, deliveries.Refused, deliveries.Held:
 	default:
-		return f, badRequest("result", "filter_result", kv{"value": f.Result}, "result must be delivered, failed, refused or empty for all, not %q", f.Result)
+		return f, badRequest("result", "filter_result", kv{"value": f.Result}, "result must be delivered, failed, refused, held or empty for all, not %q", f.Result)
 	}
 	if v := strings.TrimSpace(q.Get("since")); v != "" {
 		if t, err := time.Parse(time.RFC3339, v); err == nil {
@@ -88,6 +88,15 @@ func deliveryView(rec deliveries.Record, robots map[int64]*config.Robot, resends
 	}
 	if rec.ResendOf != "" {
 		v["resend_of"] = rec.ResendOf
+	}
+	if rec.Result == deliveries.Held {
+		// Held through its project's quiet hours: until when, and whether
+		// its digest went out (a later record with its id).
+		v["held_until"] = rec.HeldUntil
+		if rs, ok := resends[heldKey(rec.ID)]; ok {
+			v["released"] = map[string]any{"time": rs.Time, "result": rs.Result, "digest": rs.Digest}
+		}
+		return v
 	}
 	if rec.Result == deliveries.Refused {
 		// A webhook the relay refused: why, and what Sentry sent.
@@ -139,21 +148,37 @@ func (s *Server) currentRobots(ctx context.Context) map[int64]*config.Robot {
 	return m
 }
 
+// heldKey is where latestResends keeps the outcome of the held alert id.
+func heldKey(id string) string { return "held:" + id }
+
 // latestResends maps each failed record among recs to the newest record
-// that re-sent it.
+// that re-sent it, and each held one (under heldKey) to its outcome.
 func latestResends(ctx context.Context, l *deliveries.Log, recs []deliveries.Record) map[string]deliveries.Record {
-	var oldest time.Time
+	var oldest, oldestHeld time.Time
+	held := map[string]bool{}
 	for _, r := range recs {
-		if r.Result == deliveries.Failed && (oldest.IsZero() || r.Time.Before(oldest)) {
+		switch {
+		case r.Result == deliveries.Failed && (oldest.IsZero() || r.Time.Before(oldest)):
 			oldest = r.Time
+		case r.Result == deliveries.Held:
+			held[r.ID] = true
+			if oldestHeld.IsZero() || r.Time.Before(oldestHeld) {
+				oldestHeld = r.Time
+			}
 		}
 	}
-	if oldest.IsZero() {
-		return map[string]deliveries.Record{}
+	out := map[string]deliveries.Record{}
+	if !oldest.IsZero() {
+		if rs, err := l.Resends(ctx, oldest); err == nil {
+			out = rs
+		}
 	}
-	out, err := l.Resends(ctx, oldest)
-	if err != nil {
-		return map[string]deliveries.Record{}
+	if len(held) > 0 {
+		if rel, err := l.Outcomes(ctx, oldestHeld, held); err == nil {
+			for id, r := range rel {
+				out[heldKey(id)] = r
+			}
+		}
 	}
 	return out
 }

@@ -120,7 +120,7 @@ func keepToken(d, stored *config.Document) string {
 
 func counts(d *config.Document) map[string]int {
 	return map[string]int{"organizations": len(d.Organizations), "owners": len(d.Owners),
-		"robots": len(d.Robots), "projects": len(d.Projects)}
+		"robots": len(d.Robots), "projects": len(d.Projects), "schedules": len(d.Schedules)}
 }
 
 // replacing reads the document a request is about to replace whole: the
@@ -334,7 +334,7 @@ func robotDangers(cur, next *config.Document) []danger {
 // change is one difference between two documents. Secret fields are named,
 // never shown.
 type change struct {
-	Kind   string   `json:"kind"` // organizations, owners, robots, projects or document
+	Kind   string   `json:"kind"` // organizations, owners, robots, projects, schedules or document
 	ID     int64    `json:"id,omitempty"`
 	Name   string   `json:"name,omitempty"`
 	Op     string   `json:"op"` // added, removed or changed
@@ -351,17 +351,18 @@ func diff(old, new *config.Document) []change {
 	out = append(out, diffList(owners, old, new)...)
 	out = append(out, diffList(robots, old, new)...)
 	out = append(out, diffList(projects, old, new)...)
+	out = append(out, diffList(schedules, old, new)...)
 	return out
 }
 
 func diffTop(old, new *config.Document) []change {
 	strip := func(d *config.Document) map[string]json.RawMessage {
 		c := *d
-		c.Organizations, c.Owners, c.Robots, c.Projects = nil, nil, nil, nil
+		c.Organizations, c.Owners, c.Robots, c.Projects, c.Schedules = nil, nil, nil, nil, nil
 		m := map[string]json.RawMessage{}
 		b, _ := json.Marshal(c)
 		_ = json.Unmarshal(b, &m)
-		for _, k := range []string{"organizations", "owners", "robots", "projects"} {
+		for _, k := range []string{"organizations", "owners", "robots", "projects", "schedules"} {
 			delete(m, k)
 		}
 		return m

@@ -276,9 +276,12 @@ func deleteEntity[T any](s *Server, e *entity[T], w http.ResponseWriter, r *http
 			names := make([]string, len(refs))
 			for j, rf := range refs {
 				names[j] = fmt.Sprintf("%s (%s, id %d)", rf.Name, rf.Slug, rf.ID)
+				if rf.Kind == "schedules" {
+					names[j] = fmt.Sprintf("schedule %s (id %d)", rf.Name, rf.ID)
+				}
 			}
 			return nil, &apiError{Status: http.StatusConflict, Code: "referenced", Params: kv{"what": e.one, "name": e.name(v), "n": len(refs)},
-				Msg: fmt.Sprintf("%s %q is used by %d project(s): %s; delete with ?force=1 to remove it from them too",
+				Msg: fmt.Sprintf("%s %q is used by %d project(s) or schedule(s): %s; delete with ?force=1 to remove it from them too",
 					e.one, e.name(v), len(refs), strings.Join(names, ", ")),
 				Extra: map[string]any{"referenced_by": refs}}
 		}
@@ -342,12 +345,13 @@ var owners = &entity[config.Owner]{
 				out = append(out, projectRef(&d.Projects[i]))
 			}
 		}
-		return out
+		return append(out, scheduleRefs(d, id, false)...)
 	},
 	unref: func(d *config.Document, id int64) {
 		for i := range d.Projects {
 			d.Projects[i].OwnerIDs = slices.DeleteFunc(d.Projects[i].OwnerIDs, func(x int64) bool { return x == id })
 		}
+		unrefSchedules(d, id, false)
 	},
 	normalize: func(v *config.Owner) {
 		v.Name = strings.TrimSpace(v.Name)
@@ -388,12 +392,13 @@ var robots = &entity[config.Robot]{
 				out = append(out, projectRef(&d.Projects[i]))
 			}
 		}
-		return out
+		return append(out, scheduleRefs(d, id, true)...)
 	},
 	unref: func(d *config.Document, id int64) {
 		for i := range d.Projects {
 			d.Projects[i].RobotIDs = slices.DeleteFunc(d.Projects[i].RobotIDs, func(x int64) bool { return x == id })
 		}
+		unrefSchedules(d, id, true)
 	},
 	normalize: func(v *config.Robot) {
 		v.Name = strings.TrimSpace(v.Name)
@@ -447,6 +452,7 @@ var projects = &entity[config.Project]{
 		v.Environments = envs
 		v.MinLevel = strings.ToLower(strings.TrimSpace(v.MinLevel))
 		v.MentionLevel = strings.ToLower(strings.TrimSpace(v.MentionLevel))
+		normalizeTimed(v)
 	},
 	check: func(d *config.Document, i int) []*config.FieldError {
 		p := &d.Projects[i]
@@ -480,6 +486,7 @@ func (s *Server) snapshot(w http.ResponseWriter, r *http.Request) {
 		"owners":            owners.masked(d.Owners),
 		"robots":            robots.masked(d.Robots),
 		"projects":          projects.masked(d.Projects),
+		"schedules":         schedules.masked(d.Schedules),
 		"meta":              s.metaData(),
 	})
 }
@@ -497,6 +504,7 @@ func (s *Server) metaData() map[string]any {
 		"kinds":           kinds,
 		"levels":          config.Levels,
 		"default_keyword": config.DefaultKeyword,
+		"oncall":          oncallMeta,
 	}
 }
 

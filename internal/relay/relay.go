@@ -29,6 +29,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/render"
 	"github.com/sentry-white/sentry-white/internal/sentry"
 	"github.com/sentry-white/sentry-white/internal/store"
+	"github.com/sentry-white/sentry-white/internal/timed"
 )
 
 // MaxBody is the largest webhook body accepted (contract §4).
@@ -73,6 +74,12 @@ type Options struct {
 
 	// History records deliveries; nil keeps none.
 	History *deliveries.Log
+	// Store and Prefix are where timed work keeps its state: alerts held
+	// through quiet hours and the claims of handoff notices and digests
+	// (package timed). Without a Store there is no timed work, and an
+	// alert a project's quiet hours would hold goes out at once without @.
+	Store  store.Backend
+	Prefix string
 	// FC is set on Function Compute, where the instance may be frozen once
 	// the answer is sent: history is written before answering, and alerts
 	// that must wait are handed to an asynchronous invocation of SelfURL.
@@ -88,8 +95,9 @@ type Handler struct {
 	log      *slog.Logger
 	plan     *plan.Planner
 	disp     *dispatch.Dispatcher
-	refusals refusalLimit // refused webhooks recorded in the history
-	handoffs *nonce.Set   // hand-off ids accepted (FC), each once
+	timed    *timed.Runner // nil without a store
+	refusals refusalLimit  // refused webhooks recorded in the history
+	handoffs *nonce.Set    // hand-off ids accepted (FC), each once
 }
 
 // New returns a relay handler and the dispatcher it delivers with. The
@@ -114,7 +122,7 @@ func New(o Options) (*Handler, error) {
 	h := &Handler{o: o, log: o.Logger, handoffs: nonce.NewSet(handoffMaxIDs),
 		plan: plan.New(plan.Options{Render: o.Render, MaxHookAge: o.MaxHookAge, DedupeTTL: o.DedupeTTL, Now: o.Now, KeepSource: o.FC})}
 	do := o.Dispatch
-	do.Resolve, do.OnFinal = plan.Resolver(o.Docs), h.record
+	do.Resolve, do.OnFinal = plan.ResolverAt(o.Docs, o.Now), h.record
 	do.Background, do.RequeueInFlight = !o.FC, o.FC
 	if do.Logger == nil {
 		do.Logger = o.Logger
@@ -124,11 +132,20 @@ func New(o Options) (*Handler, error) {
 		return nil, err
 	}
 	h.disp = d
+	if o.Store != nil {
+		h.timed = timed.New(timed.Options{Docs: o.Docs, Store: o.Store, Prefix: o.Prefix, Send: d, History: o.History,
+			Render: o.Render, Now: o.Now, Logger: o.Logger})
+	}
 	return h, nil
 }
 
 // Dispatcher is the dispatcher the handler delivers with.
 func (h *Handler) Dispatcher() *dispatch.Dispatcher { return h.disp }
+
+// Timed is the runner of the relay's timed work (handoff notices, held
+// alerts), nil without a store. A server ticks it (Run); on Function
+// Compute the timer trigger's POST /invoke does.
+func (h *Handler) Timed() *timed.Runner { return h.timed }
 
 // Wait blocks until deliveries that outlived their requests finish, or ctx
 // ends.
@@ -167,6 +184,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case "/initialize", "/pre-stop":
 		h.lifecycle(w, r)
+		return
+	case invokePath:
+		h.invoke(w, r)
 		return
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": "not found: the webhook URL is / or /webhook"})
@@ -342,6 +362,8 @@ type outcome struct {
 	Fix                 string `json:"fix,omitempty"`
 	Pending             bool   `json:"pending,omitempty"`
 	Status              string `json:"status"`
+	// HeldUntil is when the project's quiet hours end, for a held alert.
+	HeldUntil string `json:"held_until,omitempty"`
 }
 
 // webhook takes a Sentry webhook: read and authorize it, plan it, submit
@@ -368,7 +390,17 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, refusal.status, refusal.body(line.rid))
 		return
 	}
-	if pl.Outcome != plan.Send {
+	held := h.hold(ctx, pl, line.rid)
+	if pl.Outcome == plan.Held && len(pl.Jobs) == 0 {
+		line.reason, line.status, line.robots = pl.Reason, http.StatusOK, len(held)
+		if h.o.FC {
+			h.beforeFreeze(ctx, h.log.With("request_id", line.rid))
+		}
+		writeJSON(w, http.StatusOK, &answerBody{Status: plan.Held, RequestID: line.rid, Delivered: held, Reason: pl.Reason})
+		h.logHook(ctx, &line, "webhook held")
+		return
+	}
+	if pl.Outcome != plan.Send && pl.Outcome != plan.Held {
 		line.reason = pl.Reason
 		h.logHook(ctx, &line, "webhook "+pl.Outcome)
 		writeJSON(w, http.StatusOK, map[string]any{"status": pl.Outcome, pl.Outcome: true, "reason": pl.Reason,
@@ -388,6 +420,7 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 	results := h.disp.Submit(plan.WithDocument(ctx, x), pl.Jobs, start.Add(budget))
 	status, resp := h.answer(pl, results, line.rid)
+	resp.Delivered = append(resp.Delivered, held...)
 	if status != http.StatusOK && status != http.StatusAccepted {
 		h.plan.Release(pl) // not delivered: Sentry sending it again is no copy
 	}
@@ -491,6 +524,9 @@ func (h *Handler) answer(pl *plan.Plan, results []dispatch.Outcome, rid string) 
 		t := pl.Targets[i]
 		o := outcome{Robot: t.Robot.Name, Kind: t.Robot.Kind, Project: res.Job.Project, PayloadOrganization: res.Job.PayloadOrg,
 			Mentions: len(t.Owners), Attempts: res.Attempts, Status: res.Status}
+		if res.Job.Silent {
+			o.Mentions = 0
+		}
 		switch res.Status {
 		case dispatch.Failed:
 			o.Code, o.Error, o.Fix = res.Err.Code, res.Err.Error(), res.Err.Fix.String()

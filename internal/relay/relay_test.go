@@ -782,33 +782,18 @@ func TestFCLifecycleHooks(t *testing.T) {
 // frozen or destroyed instance loses nothing.
 func TestFCHandsOffSlowSends(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.FC = true; o.LegacyBudget = 30 * time.Millisecond })
-	var body []byte
-	var hdr http.Header
-	self := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hdr = r.Header.Clone()
-		body, _ = io.ReadAll(r.Body)
-		w.WriteHeader(http.StatusAccepted)
-	}))
-	defer self.Close()
-	e.h.o.SelfURL = self.URL
+	self := handOffTo(t, e)
 	e.robot.SetLatency(500 * time.Millisecond)
 	code, a := e.post("?token="+token, testdata(t, "legacy_saas.json"))
-	if code != http.StatusAccepted || body == nil {
-		t.Fatalf("got %d %+v; hand-off %v", code, a, body != nil)
+	if code != http.StatusAccepted || self.body == nil {
+		t.Fatalf("got %d %+v; hand-off %v", code, a, self.body != nil)
 	}
 	var hb handoffBody
-	if err := json.Unmarshal(body, &hb); err != nil || len(hb.Jobs) != 2 {
+	if err := json.Unmarshal(self.body, &hb); err != nil || len(hb.Jobs) != 2 {
 		t.Fatalf("hand-off carries %d jobs (%v), want both robots'", len(hb.Jobs), err)
 	}
 	e.robot.SetLatency(0)
-	other := mustNew(t, Options{Docs: e.h.o.Docs, Dispatch: e.h.o.Dispatch, FC: true})
-	req := httptest.NewRequest(http.MethodPost, handoffPath, bytes.NewReader(body))
-	req.Header = hdr
-	rec := httptest.NewRecorder()
-	other.ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK {
-		t.Fatalf("hand-off invocation: %d %s", rec.Code, rec.Body)
-	}
+	self.run(t, e)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := e.h.Wait(ctx); err != nil {

@@ -387,14 +387,7 @@ func TestKeywordExactlyAsConfigured(t *testing.T) {
 			m.Keyword = c.Keyword
 			m.Title = "商城后台: TypeError"
 			m.Heading = "TypeError in job " + c.Keyword + " (*_`[x](y)`_*)"
-			b, err := Body(m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got markdownBody
-			if err := json.Unmarshal(b, &got); err != nil {
-				t.Fatal(err)
-			}
+			got := bodyOf(t, m)
 			if !strings.Contains(got.Markdown.Title, c.Keyword) || !strings.Contains(got.Markdown.Text, c.Keyword) {
 				t.Errorf("keyword %q: title %q, text:\n%s", c.Keyword, got.Markdown.Title, got.Markdown.Text)
 			}
@@ -446,27 +439,45 @@ func TestGoldenEscapes(t *testing.T) {
 		},
 		Mentions: []notify.Mention{{Name: "张三", Mobile: "13800138000"}}}
 	for name, m := range map[string]*notify.Message{"escapes": alert, "digest": digest} {
-		body, err := Body(m)
-		if err != nil {
+		checkGolden(t, name, bodyOf(t, m).golden())
+	}
+}
+
+// bodyOf is the request body of m, decoded.
+func bodyOf(t *testing.T, m *notify.Message) markdownBody {
+	t.Helper()
+	raw, err := Body(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b markdownBody
+	if err := json.Unmarshal(raw, &b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// golden is b as the golden files hold it: the title, the text and the
+// mobiles mentioned.
+func (b markdownBody) golden() string {
+	return "title: " + b.Markdown.Title + "\n\n" + b.Markdown.Text + "\n\natMobiles: " + strings.Join(b.At.AtMobiles, ",") + "\n"
+}
+
+// checkGolden compares a rendered message with testdata/<name>.golden,
+// which go test -update rewrites.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	golden := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		var b markdownBody
-		if err := json.Unmarshal(body, &b); err != nil {
-			t.Fatal(err)
-		}
-		got := "title: " + b.Markdown.Title + "\n\n" + b.Markdown.Text + "\n\natMobiles: " + strings.Join(b.At.AtMobiles, ",") + "\n"
-		golden := filepath.Join("testdata", name+".golden")
-		if *update {
-			if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run go test -update)", err)
-		}
-		if got != string(want) {
-			t.Errorf("rendered message differs from %s:\n%s", golden, got)
-		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("rendered message differs from %s:\n%s", golden, got)
 	}
 }
