@@ -13,7 +13,6 @@ import (
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
-	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/plan"
 	"github.com/sentry-white/sentry-white/internal/store"
@@ -73,7 +72,7 @@ func deliveryFilter(r *http.Request, now time.Time) (deliveries.Filter, error) {
 // deliveryView is a record as the API shows it: without the message (GET
 // /deliveries/{id} adds it), with a fix in words for a failure, whether it
 // can be re-sent, and the latest re-send of it.
-func deliveryView(rec deliveries.Record, robots map[int64]*config.Robot, resends map[string]deliveries.Record) map[string]any {
+func (s *Server) deliveryView(rec deliveries.Record, robots map[int64]*config.Robot, resends map[string]deliveries.Record) map[string]any {
 	v := map[string]any{
 		"id": rec.ID, "time": rec.Time, "project": rec.Project, "project_name": rec.ProjectName,
 		"robot_id": rec.RobotID, "robot": rec.Robot, "kind": rec.Kind, "result": rec.Result,
@@ -115,7 +114,7 @@ func deliveryView(rec deliveries.Record, robots map[int64]*config.Robot, resends
 		if rb := robots[rec.RobotID]; rb != nil && rb.Kind == rec.Kind {
 			robot = rb
 		}
-		fix, code, params := recordFix(rec, robot)
+		fix, code, params := s.recordFix(rec, robot)
 		if fix != "" {
 			v["fix"], v["fix_code"] = fix, code
 			if len(params) > 0 {
@@ -204,7 +203,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 	resends := latestResends(r.Context(), l, recs)
 	list := make([]map[string]any, len(recs))
 	for i, rec := range recs {
-		list[i] = deliveryView(rec, robots, resends)
+		list[i] = s.deliveryView(rec, robots, resends)
 	}
 	limit := f.Limit
 	if limit == 0 {
@@ -240,9 +239,9 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := deliveryView(rec, s.currentRobots(r.Context()), latestResends(r.Context(), l, []deliveries.Record{rec}))
+	v := s.deliveryView(rec, s.currentRobots(r.Context()), latestResends(r.Context(), l, []deliveries.Record{rec}))
 	if rec.Message != nil {
-		v["message"] = messageView(rec.Message)
+		v["message"] = s.messageView(rec.Message)
 	}
 	writeJSON(w, http.StatusOK, v)
 }
@@ -331,7 +330,7 @@ func (s *Server) resendDelivery(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("delivery re-sent", "delivery", rec.ID, "robot", robot.Name, "kind", robot.Kind, "ok", res.OK,
 		"code", res.Code, "attempts", res.Attempts)
 	l.Add(next)
-	answer := map[string]any{"ok": res.OK, "result": res, "record": deliveryView(next, nil, nil)}
+	answer := map[string]any{"ok": res.OK, "result": res, "record": s.deliveryView(next, nil, nil)}
 	if err := l.Flush(r.Context()); err != nil {
 		answer["history_error"] = "the outcome was not added to the delivery history: " + describeStoreError(err)
 		answer["history_error_code"], answer["history_error_params"] = "history_unwritten", kv{"cause": storeErrorCode(err), "detail": notify.Redact(err.Error())}
@@ -345,11 +344,11 @@ func (s *Server) resendDelivery(w http.ResponseWriter, r *http.Request) {
 // English only: for it, the robot kind explains the robot's answer code
 // again (for the robot as configured now), else the English is shown as it
 // is; a record without a fix gets what its answer code suggests.
-func recordFix(rec deliveries.Record, robot *config.Robot) (text, code string, params kv) {
+func (s *Server) recordFix(rec deliveries.Record, robot *config.Robot) (text, code string, params kv) {
 	if rec.FixCode != "" {
 		return rec.Fix, rec.FixCode, rec.FixParams
 	}
-	if k := notifiers.Lookup(rec.Kind); rec.Code != 0 && k != nil && k.Explain != nil {
+	if k := s.kinds.Lookup(rec.Kind); rec.Code != 0 && k != nil && k.Explain != nil {
 		if f := k.Explain(rec.Code, answerText(rec), robot == nil || robot.Secret != ""); f != nil {
 			return f.String(), f.Code, f.Params
 		}

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/sentry-white/sentry-white/internal/config"
-	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/route"
 	"github.com/sentry-white/sentry-white/internal/sentry"
@@ -91,17 +90,17 @@ func ignoredCode(ev *sentry.Event) (string, kv) {
 
 // robotProblems checks a robot against its kind's description: a secret
 // for a kind that signs with none, or one without the kind's prefix.
-func robotProblems(r *config.Robot, field string) []*config.FieldError {
-	k := notifiers.Lookup(r.Kind)
-	s := r.Secret.Reveal()
-	if k == nil || s == "" {
+func (s *Server) robotProblems(r *config.Robot, field string) []*config.FieldError {
+	k := s.kinds.Lookup(r.Kind)
+	secret := r.Secret.Reveal()
+	if k == nil || secret == "" {
 		return nil
 	}
 	switch {
 	case k.Secret == nil:
 		return []*config.FieldError{fieldErr(field+".secret", "secret_unused", kv{"kind": k.Label},
 			"%s robots have no signing secret; leave it empty", k.Label.En)}
-	case k.Secret.Prefix != "" && !strings.HasPrefix(s, k.Secret.Prefix):
+	case k.Secret.Prefix != "" && !strings.HasPrefix(secret, k.Secret.Prefix):
 		return []*config.FieldError{fieldErr(field+".secret", "secret_prefix", kv{"kind": k.Label, "prefix": k.Secret.Prefix},
 			"a %s signing secret starts with %s; copy it from the robot's security settings again", k.Label.En, k.Secret.Prefix)}
 	}
@@ -111,7 +110,7 @@ func robotProblems(r *config.Robot, field string) []*config.FieldError {
 // recode replaces the kinds' own rules about robots (config's code
 // "kind_rule", in English only) by robotProblems' coded ones when they
 // name the same field.
-func recode(d *config.Document, fes []*config.FieldError) []*config.FieldError {
+func (s *Server) recode(d *config.Document, fes []*config.FieldError) []*config.FieldError {
 	var coded map[string]*config.FieldError
 	for _, f := range fes {
 		if f.Code != "kind_rule" {
@@ -120,7 +119,7 @@ func recode(d *config.Document, fes []*config.FieldError) []*config.FieldError {
 		if coded == nil {
 			coded = map[string]*config.FieldError{}
 			for i := range d.Robots {
-				for _, c := range robotProblems(&d.Robots[i], fmt.Sprintf("robots[%d]", i)) {
+				for _, c := range s.robotProblems(&d.Robots[i], fmt.Sprintf("robots[%d]", i)) {
 					coded[c.Field] = c
 				}
 			}

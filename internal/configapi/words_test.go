@@ -2,6 +2,7 @@ package configapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"net/http/httptest"
 	"regexp"
@@ -10,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/sentry-white/sentry-white/internal/config"
-	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/original"
 	"github.com/sentry-white/sentry-white/internal/relay"
@@ -160,7 +160,7 @@ func checkCodes(t *testing.T, path string, w *httptest.ResponseRecorder) {
 				case k == "warning_code":
 					check("webhook.warn."+s, k)
 				case k == "fix_code":
-					if kind, _ := v["kind"].(string); kind == "" || notifiers.Lookup(kind) == nil || notifiers.Lookup(kind).Fixes[s] == (notify.Text{}) {
+					if kind := testKinds.Lookup(fmt.Sprint(v["kind"])); kind == nil || kind.Fixes[s] == (notify.Text{}) {
 						check("fix."+s, k)
 					}
 				case k == "cause" && v["result"] == "refused":
