@@ -87,6 +87,7 @@ type Server struct {
 	linkBase string
 	fault    Fault
 	reqs     []Request
+	acting   *acting // issues and members (issues.go)
 }
 
 // New starts a stand-in serving at the root, like sentry.io.
@@ -202,6 +203,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(http.StatusNotFound)
 		_, _ = w.Write([]byte("<!DOCTYPE html><html><head><title>Page Not Found</title></head><body><h1>Not Found</h1></body></html>"))
+		return
+	}
+	if s.serveActing(w, r, path) {
 		return
 	}
 	parts := strings.Split(strings.Trim(path, "/"), "/")
