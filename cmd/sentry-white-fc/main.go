@@ -31,6 +31,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/relay"
 	"github.com/sentry-white/sentry-white/internal/render"
+	"github.com/sentry-white/sentry-white/internal/sentryapi"
 	"github.com/sentry-white/sentry-white/internal/store"
 )
 
@@ -127,6 +128,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		History:  hist,
 		FC:       fc,
 		SelfURL:  *selfURL,
+		// Action links: Sentry's API with a bound per call (env
+		// SENTRY_WHITE_SENTRY_TIMEOUT), and the marks of actions in the
+		// store.
+		Sentry: &sentryapi.Client{Timeout: durEnv(getenv, "SENTRY_WHITE_SENTRY_TIMEOUT", 8*time.Second)},
+		Store:  backend,
+		Prefix: loc.Prefix,
 	})
 	if err != nil {
 		return err

@@ -27,7 +27,9 @@ func TestAppendRecord(t *testing.T) {
 		{Time: time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("far", 25*3600))}}
 	withMsg := full
 	withMsg.Message = &notify.Message{Title: "t", Fields: []notify.Field{{Label: "l", Value: odd}}}
-	recs = append(recs, withMsg)
+	withAction := full
+	withAction.Result, withAction.Action = Acted, &Action{Action: "take", OrganizationID: 1, Issue: "42", Who: odd, Outcome: ActionDone, SentryStatus: 200, Answer: odd}
+	recs = append(recs, withMsg, withAction)
 	for i, r := range recs {
 		want, werr := json.Marshal(&r)
 		got, gerr := appendRecord([]byte("prefix"), &r)
