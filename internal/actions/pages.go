@@ -129,6 +129,7 @@ var tmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin">
 <meta name="robots" content="noindex, nofollow">
+<link rel="icon" href="data:,">
 <title>{{.Title.First}} · 哨兵小白</title>
 <style>
 *{box-sizing:border-box}
