@@ -148,7 +148,7 @@ func afterSubmit(tb *tab, expr string) {
 	tb.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		ok, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`document.readyState === "complete" && !document.getElementById("act-form") && (` + expr + `)`))
+		ok, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`document.readyState === "complete" && !document.getElementById("act-form") && (`+expr+`)`))
 		if err == nil && ok {
 			return
 		}
