@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -189,11 +190,7 @@ func (c *Client) call(ctx context.Context, op, method, sentryURL, org, token, id
 	if err != nil {
 		return nil, err
 	}
-	token = strings.TrimSpace(token)
-	if t, ok := strings.CutPrefix(token, "Bearer "); ok {
-		token = strings.TrimSpace(t)
-	}
-	if token == "" {
+	if token = bearerToken(token); token == "" {
 		return nil, &Error{Code: CodeNoToken, Host: base.Host, Org: org, Msg: "no Sentry token is set for this organization",
 			Fix: "set the organization's api_token to an internal integration's token with " + permission(op)}
 	}
@@ -203,39 +200,19 @@ func (c *Client) call(ctx context.Context, op, method, sentryURL, org, token, id
 	} else if cursor != "" {
 		u += "?cursor=" + url.QueryEscape(cursor)
 	}
-	timeout := c.Timeout
-	if timeout <= 0 {
-		timeout = 20 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var rd io.Reader
+	var data []byte
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
+		if data, err = json.Marshal(body); err != nil {
 			return nil, err
 		}
-		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	resp, raw, err := c.send(ctx, method, u, token, data, base.Host, org, maxAnswer)
 	if err != nil {
-		return nil, &Error{Code: CodeBadURL, Host: base.Host, Org: org, Msg: "the request to Sentry cannot be built: " + err.Error(),
-			Fix: "check the organization's Sentry URL and slug"}
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "sentry-white")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.httpClient().Do(req)
-	if err != nil {
-		return nil, explain(netError(ctx, err, base.Host, org, timeout), op, id)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
-	if err != nil {
-		return nil, explain(netError(ctx, err, base.Host, org, timeout), op, id)
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, explain(e, op, id)
+		}
+		return nil, err
 	}
 	isJSON := jsonType(resp.Header.Get("Content-Type"))
 	if resp.StatusCode != http.StatusOK {
@@ -251,6 +228,54 @@ func (c *Client) call(ctx context.Context, op, method, sentryURL, org, token, id
 			Fix: "the Sentry URL may point at a login page, a proxy or something other than Sentry: use the address you open Sentry with"}
 	}
 	return resp.Header, nil
+}
+
+// bearerToken is a token as pasted, without spaces around it or a
+// "Bearer " before it.
+func bearerToken(token string) string {
+	token = strings.TrimSpace(token)
+	if t, ok := strings.CutPrefix(token, "Bearer "); ok {
+		token = strings.TrimSpace(t)
+	}
+	return token
+}
+
+// send sends one request with the token to Sentry at u, bounded by the
+// client's timeout, and returns the answer (its body closed) with at most
+// limit+1 bytes of its body. A request that gets no answer is an *Error
+// (netError).
+func (c *Client) send(ctx context.Context, method, u, token string, body []byte, host, org string, limit int) (*http.Response, []byte, error) {
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = 20 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return nil, nil, &Error{Code: CodeBadURL, Host: host, Org: org, Msg: "the request to Sentry cannot be built: " + err.Error(),
+			Fix: "check the organization's Sentry URL and slug"}
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "sentry-white")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.httpClient().Do(req)
+	if err != nil {
+		return nil, nil, netError(ctx, err, host, org, timeout)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
+	if err != nil {
+		return nil, nil, netError(ctx, err, host, org, timeout)
+	}
+	return resp, raw, nil
 }
 
 // fieldErrors reads a validation answer, {"assignedTo": ["…"]}, as one

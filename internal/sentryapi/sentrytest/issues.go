@@ -242,6 +242,22 @@ func (s *Server) serveActing(w http.ResponseWriter, r *http.Request, path string
 	return true
 }
 
+// cursorOffset reads a page's cursor, "value:offset:is_prev" as Sentry's
+// offset paginator writes it; a cursor it cannot read is answered 400.
+func cursorOffset(w http.ResponseWriter, r *http.Request) (int, bool) {
+	c := r.URL.Query().Get("cursor")
+	if c == "" {
+		return 0, true
+	}
+	f := strings.Split(c, ":")
+	n, err := strconv.Atoi(f[min(1, len(f)-1)])
+	if len(f) != 3 || err != nil || n < 0 {
+		detail(w, http.StatusBadRequest, "Invalid cursor parameter.")
+		return 0, false
+	}
+	return n, true
+}
+
 // fail answers with a fault, reporting whether there was one.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, f Fault) bool {
 	switch {
@@ -300,15 +316,9 @@ func (s *Server) serveMembers(w http.ResponseWriter, r *http.Request, org string
 	if per <= 0 {
 		per = 100
 	}
-	offset := 0
-	if c := r.URL.Query().Get("cursor"); c != "" {
-		f := strings.Split(c, ":")
-		n, err := strconv.Atoi(f[min(1, len(f)-1)])
-		if len(f) != 3 || err != nil || n < 0 {
-			detail(w, http.StatusBadRequest, "Invalid cursor parameter.")
-			return
-		}
-		offset = n
+	offset, ok := cursorOffset(w, r)
+	if !ok {
+		return
 	}
 	end := min(offset+per, len(list))
 	page := []Member{}

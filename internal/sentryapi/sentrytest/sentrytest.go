@@ -180,21 +180,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.reqs = append(s.reqs, Request{Method: r.Method, Host: r.Host, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Authorization: r.Header.Get("Authorization")})
 	f := s.fault
 	s.mu.Unlock()
-	switch {
-	case f.Hang:
-		select {
-		case <-r.Context().Done():
-		case <-s.closed:
-		}
-		return
-	case f.Status != 0:
-		ct := f.ContentType
-		if ct == "" {
-			ct = "application/json"
-		}
-		w.Header().Set("Content-Type", ct)
-		w.WriteHeader(f.Status)
-		_, _ = w.Write([]byte(f.Body))
+	if s.fail(w, r, f) {
 		return
 	}
 
@@ -245,16 +231,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.SliceStable(projects, func(i, j int) bool { return projects[i].Slug < projects[j].Slug })
 
-	// Cursors are "value:offset:is_prev", as Sentry's offset paginator.
-	offset := 0
-	if c := r.URL.Query().Get("cursor"); c != "" {
-		f := strings.Split(c, ":")
-		n, err := strconv.Atoi(f[min(1, len(f)-1)])
-		if len(f) != 3 || err != nil || n < 0 {
-			detail(w, http.StatusBadRequest, "Invalid cursor parameter.")
-			return
-		}
-		offset = n
+	offset, ok := cursorOffset(w, r)
+	if !ok {
+		return
 	}
 	if per <= 0 {
 		per = 100
