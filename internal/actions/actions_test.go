@@ -459,3 +459,22 @@ func TestEcho(t *testing.T) {
 		t.Error("an echo after the window")
 	}
 }
+
+// TestEnglishFirst: with the relay's language English, the pages say
+// everything in English first, Chinese second; the follow-up says who
+// acted in English.
+func TestEnglishFirst(t *testing.T) {
+	e := newEnv(t)
+	e.h.o.Lang = "en"
+	path := e.link(actlink.Resolve, 1, e.week())
+	_, page, _ := e.get(path)
+	if !strings.Contains(page, `<html lang="en">`) || !strings.Contains(page, `<span lang="en">Resolve this issue</span><span class="alt" lang="zh-CN">解决这个问题</span>`) {
+		t.Errorf("page:\n%s", page)
+	}
+	if code, page, _ := e.post(path, url.Values{"ft": {e.formToken(path)}, "who": {"1"}}); code != 200 || !strings.Contains(page, `<span lang="en">Resolved</span>`) {
+		t.Fatalf("%d\n%s", code, page)
+	}
+	if told := e.tolds(); len(told) != 1 || told[0].Actor != "张三, from the chat" {
+		t.Errorf("told %+v", told)
+	}
+}
