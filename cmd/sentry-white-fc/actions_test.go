@@ -16,6 +16,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/actlink"
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/deliveries"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/robottest"
 	"github.com/sentry-white/sentry-white/internal/sentryapi/sentrytest"
 	"github.com/sentry-white/sentry-white/internal/store"
@@ -71,7 +72,7 @@ func startActingRelay(t *testing.T) *actingRelay {
 		t.Fatal(err)
 	}
 	var err error
-	if a.doc, err = config.Parse([]byte(a.document(a.base))); err != nil {
+	if a.doc, err = config.Parse([]byte(a.document(a.base)), notifiers.Default().Document()); err != nil {
 		t.Fatal(err)
 	}
 	return a

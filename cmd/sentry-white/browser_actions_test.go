@@ -47,9 +47,10 @@ func TestBrowserActionConfirmPage(t *testing.T) {
 
 	dir := t.TempDir()
 	backend := store.NewFile(dir)
-	docs := docstore.NewCache(backend, store.ConfigKey("api/"), -1)
+	kinds := notifiers.Default()
+	docs := docstore.NewCache(backend, store.ConfigKey("api/"), -1, kinds.Document())
 	getenv := func(k string) string { return map[string]string{"SENTRY_WHITE_DINGTALK_API": ding.URL()}[k] }
-	h, err := relay.New(relay.Options{Docs: docs, Dispatch: dispatch.Options{Senders: notifiers.Senders(getenv, nil), Spool: t.TempDir()},
+	h, err := relay.New(relay.Options{Docs: docs, Kinds: kinds, Dispatch: dispatch.Options{Senders: kinds.Senders(getenv, nil), Spool: t.TempDir()},
 		History: deliveries.New(backend, "api/", nil), Store: backend, Prefix: "api/", Sentry: &sentryapi.Client{Timeout: 5 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +65,7 @@ func TestBrowserActionConfirmPage(t *testing.T) {
 			{ID: 2, Name: "李四", Mobile: "13900139000"}},
 		Robots:   []config.Robot{{ID: 1, Name: "研发告警群", Kind: "dingtalk", AccessToken: robotToken, Keyword: "详情"}},
 		Projects: []config.Project{{ID: 1, Name: "商城后台", Slug: "mall-api", OrganizationID: 1, OwnerIDs: []int64{1, 2}, RobotIDs: []int64{1}}}}
-	if _, err := docstore.NewDocs(backend, "api/").Save(context.Background(), doc, ""); err != nil {
+	if _, err := docstore.NewDocs(backend, "api/", kinds.Document()).Save(context.Background(), doc, ""); err != nil {
 		t.Fatal(err)
 	}
 	key := actlink.Key(doc, &doc.Organizations[0])

@@ -17,7 +17,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/actlink"
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/deliveries"
-	_ "github.com/sentry-white/sentry-white/internal/notifiers"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/sentry"
 	"github.com/sentry-white/sentry-white/internal/sentryapi"
 	"github.com/sentry-white/sentry-white/internal/sentryapi/sentrytest"
@@ -72,7 +72,7 @@ func newEnv(t *testing.T) *env {
 		Robots:   []config.Robot{{ID: 1, Name: "群", Kind: "dingtalk", AccessToken: "dt"}},
 		Projects: []config.Project{{ID: 1, Name: "商城后台", Slug: "mall-api", OrganizationID: 1, OwnerIDs: []int64{1, 2, 3}, RobotIDs: []int64{1}}},
 	}
-	if err := e.doc.Validate(); err != nil {
+	if err := e.doc.Validate(notifiers.Default().Document()); err != nil {
 		t.Fatal(err)
 	}
 	e.keyOrg1 = actlink.Key(e.doc, &e.doc.Organizations[0])

@@ -33,6 +33,10 @@ const (
 	// project, a bad signature, a body it could not read): no robot was
 	// involved; Cause says why.
 	Refused = "refused"
+	// Held is an alert held through its project's quiet hours (mode hold):
+	// kept in the store until HeldUntil, then sent in one digest, recorded
+	// again under the same ID as delivered.
+	Held = "held"
 	// Acted is an action taken from the chat through an alert's link
 	// (resolve, ignore, take): who, what, when and Sentry's answer, in
 	// Action. No robot was involved; the follow-up it posted is recorded
@@ -100,6 +104,8 @@ type Record struct {
 	Digest              int             `json:"digest,omitempty"`    // alerts merged into this message
 	ResendOf            string          `json:"resend_of,omitempty"` // the failed record this one re-sent
 	Message             *notify.Message `json:"message,omitempty"`   // kept on failures for re-sending
+	// HeldUntil is when the quiet hours that hold a held alert end.
+	HeldUntil time.Time `json:"held_until,omitzero"`
 	// Action is an action taken from the chat (Result Acted).
 	Action *Action `json:"action,omitempty"`
 
@@ -426,7 +432,7 @@ func (l *Log) lines(ctx context.Context, key string, fn func(line []byte) bool) 
 type Filter struct {
 	Project string // slug
 	Robot   string // name
-	Result  string // delivered, failed, refused or action
+	Result  string // delivered, failed, refused, held or action
 	Since   time.Time
 	Limit   int // 0 means MaxList
 }
@@ -546,12 +552,18 @@ func (l *Log) Get(ctx context.Context, id string) (Record, error) {
 // Resends maps each record re-sent since since to the newest record that
 // re-sent it (ResendOf), looking through every delivery since then.
 func (l *Log) Resends(ctx context.Context, since time.Time) (map[string]Record, error) {
+	return l.newestBy(ctx, since, []byte(`"resend_of":`), func(r *Record) string { return r.ResendOf })
+}
+
+// newestBy maps key(r) to the newest record r with that key, among the
+// deliveries since since whose line holds marker (a quick filter before
+// decoding); records whose key is "" are left out.
+func (l *Log) newestBy(ctx context.Context, since time.Time, marker []byte, key func(r *Record) string) (map[string]Record, error) {
 	days, err := l.days(ctx)
 	if err != nil {
 		return nil, err
 	}
 	from := since.UTC().Format("2006-01-02")
-	marker := []byte(`"resend_of":`)
 	out := map[string]Record{}
 	for _, d := range days {
 		if d.day < from {
@@ -559,9 +571,11 @@ func (l *Log) Resends(ctx context.Context, since time.Time) (map[string]Record, 
 		}
 		err := l.lines(ctx, d.deliveries, func(line []byte) bool {
 			var r Record
-			if bytes.Contains(line, marker) && json.Unmarshal(line, &r) == nil && r.ResendOf != "" {
-				if prev, ok := out[r.ResendOf]; !ok || r.Time.After(prev.Time) {
-					out[r.ResendOf] = r
+			if bytes.Contains(line, marker) && json.Unmarshal(line, &r) == nil {
+				if k := key(&r); k != "" {
+					if prev, ok := out[k]; !ok || r.Time.After(prev.Time) {
+						out[k] = r
+					}
 				}
 			}
 			return true

@@ -16,7 +16,7 @@ import (
 // encoding/json refuses, a Record with members this writer does not know)
 // go through json.Marshal.
 func appendRecord(dst []byte, r *Record) ([]byte, error) {
-	if r.Message != nil || r.Action != nil || !plainTime(r.Time) || math.IsNaN(r.LatencyMS) || math.IsInf(r.LatencyMS, 0) || recordMembers != knownMembers {
+	if r.Message != nil || r.Action != nil || !plainTime(r.Time) || !r.HeldUntil.IsZero() && !plainTime(r.HeldUntil) || math.IsNaN(r.LatencyMS) || math.IsInf(r.LatencyMS, 0) || recordMembers != knownMembers {
 		b, err := json.Marshal(r)
 		return append(dst, b...), err
 	}
@@ -49,6 +49,11 @@ func appendRecord(dst []byte, r *Record) ([]byte, error) {
 	b = optString(b, `,"level":`, r.Level)
 	b = optInt(b, `,"digest":`, r.Digest)
 	b = optString(b, `,"resend_of":`, r.ResendOf)
+	if !r.HeldUntil.IsZero() {
+		b = append(b, `,"held_until":"`...)
+		b = r.HeldUntil.AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
+	}
 	b = optString(b, `,"cause":`, r.Cause)
 	b = optInt(b, `,"status":`, r.Status)
 	b = optString(b, `,"resource":`, r.Resource)
@@ -61,7 +66,7 @@ func appendRecord(dst []byte, r *Record) ([]byte, error) {
 // how many Record has. A member added to Record without teaching
 // appendRecord sends every record through json.Marshal (and fails
 // TestAppendRecord) instead of losing it.
-const knownMembers = 27
+const knownMembers = 28
 
 var recordMembers = reflect.TypeFor[Record]().NumField()
 

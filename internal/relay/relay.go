@@ -25,6 +25,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/dispatch"
 	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/nonce"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/plan"
 	"github.com/sentry-white/sentry-white/internal/render"
@@ -32,6 +33,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/sentry"
 	"github.com/sentry-white/sentry-white/internal/sentryapi"
 	"github.com/sentry-white/sentry-white/internal/store"
+	"github.com/sentry-white/sentry-white/internal/timed"
 )
 
 // MaxBody is the largest webhook body accepted (contract §4).
@@ -50,12 +52,16 @@ type Docs interface {
 
 // Options configure a Handler.
 type Options struct {
-	Docs   Docs
+	Docs Docs
+	// Kinds are the robot kinds it sends to (required): what a message
+	// costs a robot, and its budget.
+	Kinds  *notifiers.Registry
 	Logger *slog.Logger
 	Render render.Options
 	// Dispatch configures the dispatcher that delivers the messages (rate
 	// budgets, digests, retries, spool): its Senders, Spool, Policy… The
-	// relay sets its Resolve (jobs addressed from the current document),
+	// relay sets its Kind (from Kinds), Resolve (jobs addressed from the
+	// current document),
 	// OnFinal (outcomes logged and recorded), Background and
 	// RequeueInFlight (from FC).
 	Dispatch dispatch.Options
@@ -76,6 +82,15 @@ type Options struct {
 
 	// History records deliveries; nil keeps none.
 	History *deliveries.Log
+	// Store and Prefix are where timed work keeps its state: alerts held
+	// through quiet hours and the claims of handoff notices and digests
+	// (package timed), and the marks of actions taken from the chat
+	// (package actions), so every instance knows them. Without a Store
+	// there is no timed work, an alert a project's quiet hours would hold
+	// goes out at once without @, and actions are known to this process
+	// only.
+	Store  store.Backend
+	Prefix string
 	// FC is set on Function Compute, where the instance may be frozen once
 	// the answer is sent: history is written before answering, and alerts
 	// that must wait are handed to an asynchronous invocation of SelfURL.
@@ -87,11 +102,6 @@ type Options struct {
 	// Sentry is Sentry's API for action links (package actions); nil
 	// means a sentryapi.Client with an 8 s timeout per call.
 	Sentry actions.Sentry
-	// Store and Prefix keep the marks of actions taken from the chat
-	// (package actions), so every instance knows them; nil keeps them in
-	// this process only.
-	Store  store.Backend
-	Prefix string
 }
 
 // Handler serves the relay's HTTP interface.
@@ -100,8 +110,9 @@ type Handler struct {
 	log      *slog.Logger
 	plan     *plan.Planner
 	disp     *dispatch.Dispatcher
-	refusals refusalLimit // refused webhooks recorded in the history
-	handoffs *nonce.Set   // hand-off ids accepted (FC), each once
+	timed    *timed.Runner // nil without a store
+	refusals refusalLimit  // refused webhooks recorded in the history
+	handoffs *nonce.Set    // hand-off ids accepted (FC), each once
 	acts     *actions.Handler
 }
 
@@ -109,6 +120,9 @@ type Handler struct {
 // dispatcher's background work starts with its Start (or the first
 // webhook), once the caller has wired everything.
 func New(o Options) (*Handler, error) {
+	if o.Kinds == nil {
+		return nil, errors.New("relay: no robot kinds")
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -125,9 +139,9 @@ func New(o Options) (*Handler, error) {
 		o.Client = &http.Client{Timeout: 5 * time.Second}
 	}
 	h := &Handler{o: o, log: o.Logger, handoffs: nonce.NewSet(handoffMaxIDs),
-		plan: plan.New(plan.Options{Render: o.Render, MaxHookAge: o.MaxHookAge, DedupeTTL: o.DedupeTTL, Now: o.Now, KeepSource: o.FC})}
+		plan: plan.New(plan.Options{Kind: o.Kinds.Lookup, Render: o.Render, MaxHookAge: o.MaxHookAge, DedupeTTL: o.DedupeTTL, Now: o.Now, KeepSource: o.FC})}
 	do := o.Dispatch
-	do.Resolve, do.OnFinal = plan.Resolver(o.Docs), h.record
+	do.Kind, do.Resolve, do.OnFinal = o.Kinds.Lookup, plan.ResolverAt(o.Docs, o.Now), h.record
 	do.Background, do.RequeueInFlight = !o.FC, o.FC
 	if do.Logger == nil {
 		do.Logger = o.Logger
@@ -137,6 +151,10 @@ func New(o Options) (*Handler, error) {
 		return nil, err
 	}
 	h.disp = d
+	if o.Store != nil {
+		h.timed = timed.New(timed.Options{Docs: o.Docs, Store: o.Store, Prefix: o.Prefix, Send: d, Kind: o.Kinds.Lookup, History: o.History,
+			Render: o.Render, Now: o.Now, Logger: o.Logger})
+	}
 	if o.Sentry == nil {
 		o.Sentry = &sentryapi.Client{Timeout: 8 * time.Second}
 	}
@@ -147,6 +165,11 @@ func New(o Options) (*Handler, error) {
 
 // Dispatcher is the dispatcher the handler delivers with.
 func (h *Handler) Dispatcher() *dispatch.Dispatcher { return h.disp }
+
+// Timed is the runner of the relay's timed work (handoff notices, held
+// alerts), nil without a store. A server ticks it (Run); on Function
+// Compute the timer trigger's POST /invoke does.
+func (h *Handler) Timed() *timed.Runner { return h.timed }
 
 // Wait blocks until deliveries that outlived their requests finish, or ctx
 // ends.
@@ -189,6 +212,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case "/initialize", "/pre-stop":
 		h.lifecycle(w, r)
+		return
+	case invokePath:
+		h.invoke(w, r)
 		return
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": "not found: the webhook URL is / or /webhook"})
@@ -364,6 +390,8 @@ type outcome struct {
 	Fix                 string `json:"fix,omitempty"`
 	Pending             bool   `json:"pending,omitempty"`
 	Status              string `json:"status"`
+	// HeldUntil is when the project's quiet hours end, for a held alert.
+	HeldUntil string `json:"held_until,omitempty"`
 }
 
 // webhook takes a Sentry webhook: read and authorize it, plan it, submit
@@ -395,7 +423,17 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 			pl.Outcome, pl.Reason = plan.Ignored, fmt.Sprintf("Sentry's webhook of a change %s made from the chat: the relay already told the group", who)
 		}
 	}
-	if pl.Outcome != plan.Send {
+	held := h.hold(ctx, pl, line.rid)
+	if pl.Outcome == plan.Held && len(pl.Jobs) == 0 {
+		line.reason, line.status, line.robots = pl.Reason, http.StatusOK, len(held)
+		if h.o.FC {
+			h.beforeFreeze(ctx, h.log.With("request_id", line.rid))
+		}
+		writeJSON(w, http.StatusOK, &answerBody{Status: plan.Held, RequestID: line.rid, Delivered: held, Reason: pl.Reason})
+		h.logHook(ctx, &line, "webhook held")
+		return
+	}
+	if pl.Outcome != plan.Send && pl.Outcome != plan.Held {
 		line.reason = pl.Reason
 		h.logHook(ctx, &line, "webhook "+pl.Outcome)
 		writeJSON(w, http.StatusOK, map[string]any{"status": pl.Outcome, pl.Outcome: true, "reason": pl.Reason,
@@ -415,6 +453,7 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 	results := h.disp.Submit(plan.WithDocument(ctx, x), pl.Jobs, start.Add(budget))
 	status, resp := h.answer(pl, results, line.rid)
+	resp.Delivered = append(resp.Delivered, held...)
 	if status != http.StatusOK && status != http.StatusAccepted {
 		h.plan.Release(pl) // not delivered: Sentry sending it again is no copy
 	}
@@ -557,6 +596,9 @@ func (h *Handler) answer(pl *plan.Plan, results []dispatch.Outcome, rid string) 
 		t := pl.Targets[i]
 		o := outcome{Robot: t.Robot.Name, Kind: t.Robot.Kind, Project: res.Job.Project, PayloadOrganization: res.Job.PayloadOrg,
 			Mentions: len(t.Owners), Attempts: res.Attempts, Status: res.Status}
+		if res.Job.Silent {
+			o.Mentions = 0
+		}
 		switch res.Status {
 		case dispatch.Failed:
 			o.Code, o.Error, o.Fix = res.Err.Code, res.Err.Error(), res.Err.Fix

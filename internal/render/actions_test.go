@@ -13,7 +13,7 @@ import (
 
 	"github.com/sentry-white/sentry-white/internal/actlink"
 	"github.com/sentry-white/sentry-white/internal/config"
-	_ "github.com/sentry-white/sentry-white/internal/notifiers"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/notify/dingtalk"
 	"github.com/sentry-white/sentry-white/internal/notify/feishu"
@@ -32,7 +32,7 @@ func actionsDoc(t *testing.T) *config.Document {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := config.Parse(b)
+	d, err := config.Parse(b, notifiers.Default().Document())
 	if err != nil {
 		t.Fatal(err)
 	}
