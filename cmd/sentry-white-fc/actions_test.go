@@ -46,11 +46,7 @@ func startActingRelay(t *testing.T) *actingRelay {
 	t.Helper()
 	s := sentrytest.New()
 	t.Cleanup(s.Close)
-	s.AddToken(actAPIToken, sentrytest.Token{Scopes: []string{"event:write", "member:read"}})
-	s.AddIssue("acme", sentrytest.Issue{ID: actIssue, Title: "TypeError: Cannot read properties of undefined (reading 'price')",
-		Project: sentrytest.IssueProject{ID: "1", Slug: "mall-api", Name: "mall-api"}})
-	s.AddMember("acme", sentrytest.Member{Email: "zhangsan@example.com", Name: "张三",
-		User: &sentrytest.MemberUser{ID: "42", Username: "zhangsan", Email: "zhangsan@example.com", Name: "张三", IsActive: true}})
+	s.AddExample("acme", actAPIToken, "TypeError: Cannot read properties of undefined (reading 'price')")
 	a := &actingRelay{t: t, sentry: s,
 		dt: robottest.NewDingTalk(robottest.DingTalkRobot{Token: "dt-token", Secret: exampleSecret, Keywords: []string{"详情"}}),
 		wc: robottest.NewWeCom("wc-key"),

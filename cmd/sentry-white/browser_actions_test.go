@@ -37,11 +37,7 @@ func TestBrowserActionConfirmPage(t *testing.T) {
 	const token = "sntrys_browser_0123456789abcdef0123456789abcdef"
 	sn := sentrytest.New()
 	t.Cleanup(sn.Close)
-	sn.AddToken(token, sentrytest.Token{Scopes: []string{"event:write", "member:read"}})
-	sn.AddIssue("acme", sentrytest.Issue{ID: "4567890123", Title: "TypeError: Cannot read properties of undefined (reading 'price') 价格为空",
-		Project: sentrytest.IssueProject{ID: "1", Slug: "mall-api", Name: "mall-api"}})
-	sn.AddMember("acme", sentrytest.Member{Email: "zhangsan@example.com", Name: "张三",
-		User: &sentrytest.MemberUser{ID: "42", Username: "zhangsan", Email: "zhangsan@example.com", Name: "张三", IsActive: true}})
+	sn.AddExample("acme", token, "TypeError: Cannot read properties of undefined (reading 'price') 价格为空")
 	ding := robottest.NewDingTalk(robottest.DingTalkRobot{Token: robotToken, Keywords: []string{"详情"}})
 	t.Cleanup(ding.Close)
 

@@ -53,11 +53,7 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	s := sentrytest.New()
 	t.Cleanup(s.Close)
-	s.AddToken(apiToken, sentrytest.Token{Scopes: []string{"event:write", "member:read"}})
-	s.AddIssue("acme", sentrytest.Issue{ID: issueID, Title: "TypeError: Cannot read properties of undefined (reading 'price')",
-		Project: sentrytest.IssueProject{ID: "1", Slug: "mall-api", Name: "mall-api"}})
-	s.AddMember("acme", sentrytest.Member{Email: "zhangsan@example.com", Name: "张三",
-		User: &sentrytest.MemberUser{ID: "42", Username: "zhangsan", Email: "zhangsan@example.com", Name: "张三", IsActive: true}})
+	s.AddExample("acme", apiToken, "TypeError: Cannot read properties of undefined (reading 'price')")
 	e := &env{t: t, sentry: s, logs: &bytes.Buffer{}}
 	e.doc = &config.Document{Schema: 1, WebhookToken: "tok", RelayURL: "https://alerts.example.com",
 		Organizations: []config.Organization{

@@ -25,10 +25,8 @@ func actingEnv(t *testing.T) (*testEnv, *sentrytest.Server) {
 	e := newEnv(t)
 	sn := sentrytest.New()
 	t.Cleanup(sn.Close)
-	sn.AddToken(actToken, sentrytest.Token{Scopes: []string{"event:write", "member:read"}})
+	sn.AddExample("acme", actToken, "TypeError")
 	sn.AddToken("no-members", sentrytest.Token{Scopes: []string{"event:write"}})
-	sn.AddMember("acme", sentrytest.Member{Email: "zhangsan@example.com", Name: "张三",
-		User: &sentrytest.MemberUser{ID: "42", Username: "zhangsan", Email: "zhangsan@example.com", Name: "张三", IsActive: true}})
 	sn.AddMember("acme", sentrytest.Member{Email: "invited@example.com", Pending: true})
 	e.must(http.StatusCreated, "POST", "/api/v1/organizations", map[string]any{"name": "公司", "sentry_url": sn.URL, "slug": "acme", "api_token": actToken})
 	e.must(http.StatusCreated, "POST", "/api/v1/owners", map[string]any{"name": "张三", "mobile": "13800138000", "sentry_user": "zhangsan@example.com"})

@@ -16,11 +16,8 @@ func actingStandIn(t *testing.T) *sentrytest.Server {
 	t.Helper()
 	s := sentrytest.New()
 	t.Cleanup(s.Close)
-	s.AddToken(token, sentrytest.Token{Scopes: []string{"event:write", "member:read"}})
+	s.AddExample("acme", token, "TypeError: price")
 	s.AddToken("readonly", sentrytest.Token{Scopes: []string{"event:read"}})
-	s.AddIssue("acme", sentrytest.Issue{ID: "4567890123", Title: "TypeError: price", Project: sentrytest.IssueProject{ID: "1", Slug: "mall-api", Name: "mall-api"}})
-	s.AddMember("acme", sentrytest.Member{Email: "zhangsan@example.com", Name: "张三",
-		User: &sentrytest.MemberUser{ID: "42", Username: "zhangsan", Email: "zhangsan@example.com", Name: "张三", IsActive: true}})
 	s.AddMember("acme", sentrytest.Member{Email: "invited@example.com", Pending: true})
 	return s
 }

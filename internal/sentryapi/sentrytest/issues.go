@@ -139,6 +139,21 @@ func (s *Server) AddIssue(org string, is Issue) {
 	s.knowOrg(org)
 }
 
+// ExampleIssue is the issue AddExample adds: the one of the repo's
+// legacy_saas.json payload.
+const ExampleIssue = "4567890123"
+
+// AddExample gives organization org what the tests act on: issue
+// ExampleIssue of project mall-api with title, unresolved and unassigned;
+// member 张三 (user 42, username zhangsan, zhangsan@example.com); and token,
+// which may change issues (event:write) and list members (member:read).
+func (s *Server) AddExample(org, token, title string) {
+	s.AddToken(token, Token{Scopes: []string{"event:write", "member:read"}})
+	s.AddIssue(org, Issue{ID: ExampleIssue, Title: title, Project: IssueProject{ID: "1", Slug: "mall-api", Name: "mall-api"}})
+	s.AddMember(org, Member{Email: "zhangsan@example.com", Name: "张三",
+		User: &MemberUser{ID: "42", Username: "zhangsan", Email: "zhangsan@example.com", Name: "张三", IsActive: true}})
+}
+
 // knowOrg makes org an organization of the stand-in (without projects).
 func (s *Server) knowOrg(org string) {
 	if _, ok := s.orgs[org]; !ok {
