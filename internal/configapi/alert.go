@@ -93,7 +93,8 @@ type result struct {
 	Detail   string   `json:"detail,omitempty"` // the robot's own answer, or the transport error
 	Error    string   `json:"error,omitempty"`
 	Fix      string   `json:"fix,omitempty"`
-	// FixCode and FixParams say Fix for the page ("fix.<code>").
+	// FixCode and FixParams say Fix for the page: in the words of the
+	// robot's kind (Kind.Fixes), else "fix.<code>".
 	FixCode   string `json:"fix_code,omitempty"`
 	FixParams kv     `json:"fix_params,omitempty"`
 	Message   string `json:"message"` // the outcome in words
@@ -159,7 +160,7 @@ func (s *Server) describe(robot *config.Robot, msg *notify.Message, r notify.Res
 		return res
 	}
 	res.Code, res.Detail, res.Error = r.Err.Code, r.Err.Msg, r.Err.Error()
-	res.Fix, res.FixCode, res.FixParams = s.failureFix(r.Err, robot)
+	res.Fix, res.FixCode, res.FixParams = failureFix(r.Err)
 	res.Message = fmt.Sprintf("%s did not accept the message: %s", robot.Name, r.Err.Msg)
 	if res.Fix != "" {
 		res.Message += ". What to do: " + res.Fix

@@ -88,22 +88,26 @@ type Record struct {
 	ProjectName string    `json:"project_name,omitempty"`
 	// PayloadOrganization is the organization the webhook named when it is
 	// not the project's: the project was found by its slug alone.
-	PayloadOrganization string          `json:"payload_organization,omitempty"`
-	RobotID             int64           `json:"robot_id"`
-	Robot               string          `json:"robot"`
-	Kind                string          `json:"kind"`
-	Result              string          `json:"result"`
-	Code                int             `json:"code,omitempty"`
-	Error               string          `json:"error,omitempty"`
-	Fix                 string          `json:"fix,omitempty"`
-	Attempts            int             `json:"attempts,omitempty"`
-	LatencyMS           float64         `json:"latency_ms"`
-	Title               string          `json:"title,omitempty"`
-	Link                string          `json:"link,omitempty"`
-	Level               string          `json:"level,omitempty"`
-	Digest              int             `json:"digest,omitempty"`    // alerts merged into this message
-	ResendOf            string          `json:"resend_of,omitempty"` // the failed record this one re-sent
-	Message             *notify.Message `json:"message,omitempty"`   // kept on failures for re-sending
+	PayloadOrganization string `json:"payload_organization,omitempty"`
+	RobotID             int64  `json:"robot_id"`
+	Robot               string `json:"robot"`
+	Kind                string `json:"kind"`
+	Result              string `json:"result"`
+	Code                int    `json:"code,omitempty"`
+	Error               string `json:"error,omitempty"`
+	Fix                 string `json:"fix,omitempty"`
+	// FixCode and FixParams are Fix coded (notify.Fix): the configurator
+	// words it from the robot kind's words.
+	FixCode   string          `json:"fix_code,omitempty"`
+	FixParams map[string]any  `json:"fix_params,omitempty"`
+	Attempts  int             `json:"attempts,omitempty"`
+	LatencyMS float64         `json:"latency_ms"`
+	Title     string          `json:"title,omitempty"`
+	Link      string          `json:"link,omitempty"`
+	Level     string          `json:"level,omitempty"`
+	Digest    int             `json:"digest,omitempty"`    // alerts merged into this message
+	ResendOf  string          `json:"resend_of,omitempty"` // the failed record this one re-sent
+	Message   *notify.Message `json:"message,omitempty"`   // kept on failures for re-sending
 	// HeldUntil is when the quiet hours that hold a held alert end.
 	HeldUntil time.Time `json:"held_until,omitzero"`
 	// Action is an action taken from the chat (Result Acted).

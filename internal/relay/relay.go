@@ -601,10 +601,10 @@ func (h *Handler) answer(pl *plan.Plan, results []dispatch.Outcome, rid string) 
 		}
 		switch res.Status {
 		case dispatch.Failed:
-			o.Code, o.Error, o.Fix = res.Err.Code, res.Err.Error(), res.Err.Fix
+			o.Code, o.Error, o.Fix = res.Err.Code, res.Err.Error(), res.Err.Fix.String()
 			failed = append(failed, o.Error)
 		case dispatch.Unsaved:
-			o.Error, o.Fix = res.Err.Msg, res.Err.Fix
+			o.Error, o.Fix = res.Err.Msg, res.Err.Fix.String()
 			unsaved = append(unsaved, t.Robot.Name)
 		case dispatch.Queued, dispatch.Pending:
 			o.Pending, waiting = true, true

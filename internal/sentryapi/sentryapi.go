@@ -65,6 +65,10 @@ const (
 	CodeLoopback     = "loopback" // the Sentry URL's name resolves to this computer; not asked
 )
 
+// Codes are the codes an Error has, all of them.
+var Codes = []string{CodeBadURL, CodeNoToken, CodeUnauthorized, CodeForbidden, CodeNotFound, CodeRateLimited, CodeServer,
+	CodeBadRequest, CodeNetwork, CodeTimeout, CodeNotJSON, CodeTooManyPages, CodeRedirect, CodeLoopback}
+
 // Error is a failed request, explained.
 type Error struct {
 	Code   string `json:"code"`
