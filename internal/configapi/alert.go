@@ -356,10 +356,14 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 		out["dropped"], out["dropped_code"], out["dropped_params"] = text, code, params
 	}
 	out["mentions_suppressed"] = len(p.OwnerIDs) > 0 && !route.Mentions(p, ev)
+	out["action_links"] = actionLinksInfo(x, p, ev, sampled)
 	out["now"] = alertNow(x, p, ev.Level, time.Now()) // whom it rings now; held or silent in quiet hours
 	var robots []any
 	for i, j := range pl.Jobs {
 		t := pl.Targets[i]
+		if sampled {
+			previewActions(x, t, ev, &j.Message)
+		}
 		msg := plan.AddressTarget(t, j)
 		rb := map[string]any{"robot_id": t.Robot.ID, "robot": t.Robot.Name, "kind": t.Robot.Kind,
 			"keyword": t.Robot.EffectiveKeyword(), "mentions": s.mentionNames(msg)}
@@ -380,6 +384,7 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		rb["message"] = s.messageView(msg)
+		rb["actions"] = actionsView(msg)
 		robots = append(robots, rb)
 	}
 	if robots != nil {

@@ -43,6 +43,11 @@ var codes = map[string][]string{
 		"open", "public_endpoint", "relay_store", "relay_unreachable", "unreachable", "wrong_region"},
 	// A preview of another project's payload.
 	"warn.": {"other_project"},
+	// Why a preview's messages carry no action links (action_links.off_code).
+	"links.off.": {"no_relay_url", "no_organization", "no_api_token", "follow_up", "no_issue"},
+	// An action taken from the chat in the history: what, and how it went.
+	"action.kind.":    {"resolve", "ignore", "take"},
+	"action.outcome.": {"done", "already", "refused", "unknown"},
 	// A relay URL Sentry may not reach.
 	"webhook.warn.": {"loopback", "plain_http", "private"},
 }

@@ -37,6 +37,8 @@ var integrationPermissions = []permission{
 		Why: "lists the organization's projects, to add them in the configurator"},
 	{Resource: "Issue & Event", Access: "Read & Write", Scopes: []string{"event:read", "event:write"},
 		Why: "read: each alert's facts (counts, users, first seen, state, assignee); write: acting on the issue from the chat (resolve, assign)"},
+	{Resource: "Member", Access: "Read", Scopes: []string{"member:read"},
+		Why: "“I'll take it” from the chat assigns the issue to the owner's Sentry user, matched among the organization's members; the configurator lists them"},
 	{Resource: "Organization", Access: "Read", Scopes: []string{"org:read"}, Optional: true,
 		Why: "the organization's region host (us.sentry.io, de.sentry.io), so the relay asks it directly; without it sentry.io answers for the region"},
 }

@@ -31,7 +31,9 @@ func TestAppendRecord(t *testing.T) {
 	withMsg.Message = &notify.Message{Title: "t", Fields: []notify.Field{{Label: "l", Value: odd}}}
 	withParams := full
 	withParams.FixParams = map[string]any{"n": 20, "what": odd}
-	recs = append(recs, withMsg, withParams)
+	withAction := full
+	withAction.Result, withAction.Action = Acted, &Action{Action: "take", OrganizationID: 1, Issue: "42", Who: odd, Outcome: ActionDone, SentryStatus: 200, Answer: odd}
+	recs = append(recs, withMsg, withParams, withAction)
 	for i, r := range recs {
 		want, werr := json.Marshal(&r)
 		got, gerr := appendRecord([]byte("prefix"), &r)

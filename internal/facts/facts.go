@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -101,7 +102,7 @@ type hold struct {
 func (r *Reader) init() {
 	r.once.Do(func() {
 		if r.Client == nil {
-			r.Client = &sentryapi.Client{}
+			r.Client = &sentryapi.Client{Timeout: fetchTimeout}
 		}
 		r.cache, r.flights, r.busy = map[string]cached{}, map[string]*flight{}, map[string]int{}
 		r.regions, r.holds = map[string]region{}, map[string]hold{}
@@ -191,7 +192,7 @@ func (r *Reader) Add(ctx context.Context, org *config.Organization, ev *sentry.E
 func (r *Reader) fetch(orgKey, key string, api *url.URL, slug, id, token string, f *flight) {
 	ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
 	defer cancel()
-	is, err := r.Client.Issue(ctx, api, slug, id, token)
+	is, err := r.Client.Issue(ctx, api.String(), slug, token, id)
 	now := r.now()
 	r.mu.Lock()
 	delete(r.flights, key)
@@ -265,14 +266,14 @@ func (r *Reader) prune(now time.Time) {
 
 // apply writes what Sentry said of the issue into ev.
 func apply(ev *sentry.Event, is *sentryapi.Issue) {
-	if is.Count > 0 {
-		ev.Count = int64(is.Count)
+	if n, err := strconv.ParseInt(strings.TrimSpace(is.Count), 10, 64); err == nil && n > 0 {
+		ev.Count = n // a string in Sentry's answer
 	}
 	if is.UserCount > 0 {
-		ev.UserCount = int64(is.UserCount)
+		ev.UserCount = is.UserCount
 	}
-	if !is.FirstSeen.IsZero() {
-		ev.FirstSeen = is.FirstSeen.Time
+	if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(is.FirstSeen)); err == nil {
+		ev.FirstSeen = t.UTC()
 	}
 	if st := sentry.IssueState(is.Status, is.Substatus); st != "" {
 		ev.IssueState = st

@@ -20,8 +20,9 @@ func standIn(t *testing.T) (*sentrytest.Server, *config.Organization) {
 	t.Cleanup(s.Close)
 	s.AddToken(tok, sentrytest.Token{Scopes: []string{"event:read", "org:read"}})
 	for _, id := range []string{"1", "2", "3", "4"} {
-		s.AddIssue("acme", sentrytest.Issue{ID: id, ShortID: "MALL-" + id, Title: "t", Status: "unresolved", Substatus: "regressed",
-			Count: "42", UserCount: 7, FirstSeen: "2026-11-20T08:00:00Z", AssignedTo: &sentrytest.Actor{Type: "team", ID: "3", Name: "backend"}})
+		regressed := "regressed"
+		s.AddIssue("acme", sentrytest.Issue{ID: id, ShortID: "MALL-" + id, Title: "t", Status: "unresolved", Substatus: &regressed,
+			Count: "42", UserCount: 7, FirstSeen: "2026-11-20T08:00:00Z", AssignedTo: &sentrytest.Assignee{Type: "team", ID: "3", Name: "backend"}})
 	}
 	return s, &config.Organization{ID: 1, Name: "acme", SentryURL: s.URL, Slug: "acme", APIToken: tok}
 }

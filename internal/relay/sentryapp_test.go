@@ -158,8 +158,9 @@ func factsEnv(t *testing.T, timeout time.Duration) (*env, *sentrytest.Server, *d
 	sn := sentrytest.New()
 	t.Cleanup(sn.Close)
 	sn.AddToken("sntrys_relay_test", sentrytest.Token{Scopes: []string{"event:read"}})
-	sn.AddIssue("acme", sentrytest.Issue{ID: "1170820242", ShortID: "MALL-API-3K", Title: "Error", Status: "unresolved", Substatus: "regressed",
-		Count: "57", UserCount: 9, FirstSeen: "2026-11-20T08:00:00Z", AssignedTo: &sentrytest.Actor{Type: "user", ID: "7", Name: "Jane Doe"}})
+	regressed := "regressed"
+	sn.AddIssue("acme", sentrytest.Issue{ID: "1170820242", ShortID: "MALL-API-3K", Title: "Error", Status: "unresolved", Substatus: &regressed,
+		Count: "57", UserCount: 9, FirstSeen: "2026-11-20T08:00:00Z", AssignedTo: &sentrytest.Assignee{Type: "user", ID: "7", Name: "Jane Doe"}})
 	var hist *deliveries.Log
 	e := newEnv(t, func(o *Options) {
 		o.Facts = &facts.Reader{Timeout: timeout}

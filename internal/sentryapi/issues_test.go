@@ -1,8 +1,8 @@
 package sentryapi
 
 import (
-	"net/url"
-	"slices"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -10,97 +10,151 @@ import (
 	"github.com/sentry-white/sentry-white/internal/sentryapi/sentrytest"
 )
 
-func sampleIssue() sentrytest.Issue {
-	return sentrytest.Issue{ID: "4567", ShortID: "MALL-API-3K", Title: "TypeError: x", Level: "error", Status: "unresolved",
-		Substatus: "escalating", Count: "128", UserCount: 17, FirstSeen: "2026-11-20T08:00:00.123000Z", LastSeen: "2026-11-25T06:21:51Z",
-		Project:    sentrytest.IssueProject{ID: "2", Slug: "mall-api", Name: "mall-api"},
-		AssignedTo: &sentrytest.Actor{Type: "user", ID: "7", Name: "Jane Doe", Email: "jane@example.com"}}
+// actingStandIn has one issue and two members in acme; token may read and
+// change issues and list members.
+func actingStandIn(t *testing.T) *sentrytest.Server {
+	t.Helper()
+	s := sentrytest.New()
+	t.Cleanup(s.Close)
+	s.AddExample("acme", token, "TypeError: price")
+	s.AddToken("readonly", sentrytest.Token{Scopes: []string{"event:read"}})
+	s.AddMember("acme", sentrytest.Member{Email: "invited@example.com", Pending: true})
+	return s
 }
 
-// TestIssueFacts reads an issue's facts as Sentry answers them (count a
-// string, userCount a number) from the organization's API.
-func TestIssueFacts(t *testing.T) {
-	s := standIn(t, "")
-	s.AddToken("facts", sentrytest.Token{Scopes: []string{"event:read"}})
-	s.AddIssue("acme", sampleIssue())
-	base, _ := url.Parse(s.URL)
-	is, err := (&Client{}).Issue(t.Context(), base, "acme", "4567", "facts")
-	if err != nil {
-		t.Fatal(err)
+func TestIssueReadAndUpdate(t *testing.T) {
+	s := actingStandIn(t)
+	c := &Client{}
+	is, err := c.Issue(t.Context(), s.URL, "acme", token, "4567890123")
+	if err != nil || is.Title != "TypeError: price" || is.Status != "unresolved" || is.Project.Slug != "mall-api" || is.AssignedTo != nil {
+		t.Fatalf("Issue = %+v, %v", is, err)
 	}
-	if is.ShortID != "MALL-API-3K" || is.Count != 128 || is.UserCount != 17 || is.Substatus != "escalating" || is.Status != "unresolved" ||
-		!is.FirstSeen.Equal(time.Date(2026, 11, 20, 8, 0, 0, 123000000, time.UTC)) || is.AssignedTo == nil || is.AssignedTo.Name != "Jane Doe" {
-		t.Errorf("%+v", is)
+	is, err = c.UpdateIssue(t.Context(), s.URL, "acme", token, "4567890123", IssueUpdate{Status: "ignored", StatusDetails: &StatusDetails{IgnoreDuration: 60}})
+	if err != nil || is.Status != "ignored" || is.Substatus != "archived_until_condition_met" || is.StatusDetails.IgnoreUntil == "" {
+		t.Fatalf("ignore = %+v, %v", is, err)
 	}
-	if r := s.Requests(); r[0].Path != "/api/0/organizations/acme/issues/4567/" || r[0].Authorization != "Bearer facts" {
-		t.Errorf("request %+v", r[0])
+	until, err := time.Parse(time.RFC3339, is.StatusDetails.IgnoreUntil)
+	if err != nil || time.Until(until) < 59*time.Minute || time.Until(until) > 61*time.Minute {
+		t.Errorf("ignored until %s (%v)", is.StatusDetails.IgnoreUntil, err)
 	}
-	// A token without event:read, an unknown issue.
-	_, err = (&Client{}).Issue(t.Context(), base, "acme", "4567", token) // project:read, org:read
-	if e := code(t, err); e.Code != CodeForbidden || !strings.Contains(e.Error(), "event:read") || !strings.Contains(e.Fix, "Issue & Event: Read") {
-		t.Errorf("no scope: %+v", e)
+	for _, who := range []string{"zhangsan@example.com", "ZhangSan", "42", "user:42"} {
+		is, err = c.UpdateIssue(t.Context(), s.URL, "acme", token, "4567890123", IssueUpdate{AssignedTo: who})
+		if err != nil || is.AssignedTo == nil || is.AssignedTo.ID != "42" || is.Status != "ignored" {
+			t.Fatalf("assign %s = %+v, %v", who, is, err)
+		}
 	}
-	_, err = (&Client{}).Issue(t.Context(), base, "acme", "1", "facts")
-	if e := code(t, err); e.Code != CodeNotFound {
+	if is, err = c.UpdateIssue(t.Context(), s.URL, "acme", token, "4567890123", IssueUpdate{Status: "resolved"}); err != nil || is.Status != "resolved" {
+		t.Fatalf("resolve = %+v, %v", is, err)
+	}
+	w := s.Writes()
+	if len(w) != 6 || w[0].Body["status"] != "ignored" || w[0].Body["statusDetails"].(map[string]any)["ignoreDuration"] != 60.0 ||
+		w[1].Body["assignedTo"] != "zhangsan@example.com" || len(w[5].Body) != 1 || w[5].Body["status"] != "resolved" {
+		t.Errorf("writes %+v", w)
+	}
+	for _, r := range s.Requests() {
+		if r.Path != "/api/0/organizations/acme/issues/4567890123/" || r.Authorization != "Bearer "+token {
+			t.Errorf("request %+v", r)
+		}
+	}
+}
+
+func TestMembers(t *testing.T) {
+	s := actingStandIn(t)
+	s.PerPage = 1
+	ms, err := (&Client{}).Members(t.Context(), s.URL, "acme", token)
+	if err != nil || len(ms) != 2 || ms[0].Email != "invited@example.com" || !ms[0].Pending || ms[1].User == nil || ms[1].User.ID != "42" {
+		t.Fatalf("Members = %+v, %v", ms, err)
+	}
+	if n := len(s.Requests()); n != 2 {
+		t.Errorf("%d requests for two pages", n)
+	}
+	for who, want := range map[string]bool{"42": true, "user:42": true, "ZHANGSAN@example.com": true, "zhangsan": true, "43": false, "": false, "lisi": false} {
+		if ms[1].Matches(who) != want {
+			t.Errorf("Matches(%q) = %v", who, !want)
+		}
+	}
+	if ms[0].Matches("invited@example.com") {
+		t.Error("an invitation not yet accepted matches: it cannot be assigned")
+	}
+}
+
+// TestActingErrorsAreExplained: each refusal says what happened and what to
+// do, naming the permission to add; the token never shows.
+func TestActingErrorsAreExplained(t *testing.T) {
+	s := actingStandIn(t)
+	c := &Client{Timeout: 300 * time.Millisecond}
+	ctx := t.Context()
+	resolve := IssueUpdate{Status: "resolved"}
+
+	e := code(t, second(c.UpdateIssue(ctx, s.URL, "acme", "readonly", "4567890123", resolve)))
+	if e.Code != CodeForbidden || !strings.Contains(e.Fix, "Issue & Event: Read & Write") || !strings.Contains(e.Fix, "event:write") {
+		t.Errorf("no event:write: %+v", e)
+	}
+	e = code(t, second(c.Members(ctx, s.URL, "acme", "readonly")))
+	if e.Code != CodeForbidden || !strings.Contains(e.Fix, "Member: Read") {
+		t.Errorf("no member:read: %+v", e)
+	}
+	e = code(t, second(c.Issue(ctx, s.URL, "acme", token, "999")))
+	if e.Code != CodeNotFound || !strings.Contains(e.Msg, "no issue 999") || !strings.Contains(e.Fix, "deleted or merged") {
 		t.Errorf("unknown issue: %+v", e)
 	}
+	e = code(t, second(c.Issue(ctx, s.URL, "acme", "wrong-token", "4567890123")))
+	if e.Code != CodeUnauthorized || !strings.Contains(e.Fix, "api_token") {
+		t.Errorf("wrong token: %+v", e)
+	}
+	e = code(t, second(c.UpdateIssue(ctx, s.URL, "acme", token, "4567890123", IssueUpdate{AssignedTo: "lisi@example.com"})))
+	if e.Code != CodeBadRequest || !strings.Contains(e.Detail, "assignedTo") || !strings.Contains(e.Fix, "member of the organization") {
+		t.Errorf("not a member: %+v", e)
+	}
+	e = code(t, second(c.UpdateIssue(ctx, s.URL, "acme", token, "4567890123", IssueUpdate{AssignedTo: "user:43"})))
+	if e.Code != CodeBadRequest || !strings.Contains(e.Detail, "not a member") {
+		t.Errorf("not a member by id: %+v", e)
+	}
+	e = code(t, second(c.UpdateIssue(ctx, s.URL, "acme", "", "4567890123", resolve)))
+	if e.Code != CodeNoToken || !strings.Contains(e.Fix, "event:write") {
+		t.Errorf("no token: %+v", e)
+	}
+	s.FailMethod(http.MethodPut, sentrytest.Fault{Status: http.StatusTooManyRequests, Body: `{"detail":"You are attempting to use this endpoint too frequently. Limit is 5 requests in 1 seconds"}`})
+	e = code(t, second(c.UpdateIssue(ctx, s.URL, "acme", token, "4567890123", resolve)))
+	if e.Code != CodeRateLimited || !strings.Contains(e.Fix, "nothing was changed") {
+		t.Errorf("429: %+v", e)
+	}
+	s.FailMethod(http.MethodPut, sentrytest.Fault{Hang: true})
+	e = code(t, second(c.UpdateIssue(ctx, s.URL, "acme", token, "4567890123", resolve)))
+	if e.Code != CodeTimeout || !strings.Contains(e.Fix, "may or may not") {
+		t.Errorf("timeout: %+v", e)
+	}
+	s.FailMethod(http.MethodPut, sentrytest.Fault{})
+	if len(s.Writes()) != 0 {
+		t.Errorf("a refused request changed the issue: %+v", s.Writes())
+	}
+	if is, _ := s.IssueOf("acme", "4567890123"); is.Status != "unresolved" || is.AssignedTo != nil {
+		t.Errorf("the issue changed: %+v", is)
+	}
+
+	// A narrowed token cannot reach the issue's project: 403, explained.
+	s.NarrowToken(token, sentrytest.TokenMore{Projects: []string{"other"}})
+	e = code(t, second(c.Issue(ctx, s.URL, "acme", token, "4567890123")))
+	if e.Code != CodeForbidden || !strings.Contains(e.Fix, "Issue & Event: Read") {
+		t.Errorf("no access to the project: %+v", e)
+	}
 }
 
-// TestAPIBase: a sentry.io organization's API is asked at the region its
-// details name, only an https sentry.io host; self-hosted at its own URL.
-func TestAPIBase(t *testing.T) {
-	for _, tc := range []struct{ sentry, region, want string }{
-		{"https://sentry.io", "https://de.sentry.io", "https://de.sentry.io"},
-		{"https://acme.sentry.io", "https://us.sentry.io", "https://us.sentry.io"},
-		{"https://sentry.io", "", "https://sentry.io"},
-		{"https://sentry.io", "http://us.sentry.io", "https://sentry.io"},
-		{"https://sentry.io", "https://evil.example", "https://sentry.io"},
-		{"https://sentry.io", "https://us.sentry.io.evil.example", "https://sentry.io"},
-		{"https://sentry.io", "https://user@us.sentry.io", "https://sentry.io"},
-		{"https://sentry.io", "https://us.sentry.io:8443", "https://sentry.io"},
-		{"https://sentry.example.com/sentry", "https://us.sentry.io", "https://sentry.example.com/sentry"},
-		{"http://127.0.0.1:9100", "http://127.0.0.1:9100", "http://127.0.0.1:9100"},
-	} {
-		base, err := BaseURL(tc.sentry)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := APIBase(base, tc.region).String(); got != tc.want {
-			t.Errorf("APIBase(%s, %s) = %s, want %s", tc.sentry, tc.region, got, tc.want)
-		}
+// TestUpdateRedirectKeepsTheToken: a PUT redirected to another origin is
+// not followed with the token (the same rule as the projects list).
+func TestUpdateRedirectKeepsTheToken(t *testing.T) {
+	other := actingStandIn(t)
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(redirector.Close)
+	e := code(t, second((&Client{}).UpdateIssue(t.Context(), redirector.URL, "acme", token, "4567890123", IssueUpdate{Status: "resolved"})))
+	if e.Code != CodeRedirect {
+		t.Errorf("a redirect: %+v", e)
+	}
+	for _, r := range other.Requests() {
+		t.Errorf("the token followed a redirect to %+v", r)
 	}
 }
 
-// TestCheckToken: what a token may do, as Sentry answers it — its scopes,
-// and the organization, projects and issues tried once each; a token
-// Sentry refuses is an error.
-func TestCheckToken(t *testing.T) {
-	s := standIn(t, "")
-	s.AddOrg("acme", sentrytest.Projects(2)...)
-	s.AddIssue("acme", sampleIssue())
-	s.AddToken("integration", sentrytest.Token{Scopes: []string{"org:read", "project:read", "event:write"}})
-	s.AddToken("projects-only", sentrytest.Token{Scopes: []string{"project:read"}})
-	c := &Client{}
-	chk, err := c.CheckToken(t.Context(), s.URL, "acme", "integration")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !chk.Facts || !chk.Import || !chk.Act || chk.APIURL != s.URL || !slices.Equal(chk.Scopes, []string{"org:read", "project:read", "event:write"}) ||
-		len(chk.Checks) != 3 || !chk.Checks[0].OK || !chk.Checks[1].OK || !chk.Checks[2].OK {
-		t.Errorf("%+v", chk)
-	}
-	chk, err = c.CheckToken(t.Context(), s.URL, "acme", "projects-only")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if chk.Facts || !chk.Import || chk.Act || chk.APIURL != "" || chk.Checks[0].OK || chk.Checks[2].OK ||
-		chk.Checks[2].Error.Code != CodeForbidden || chk.Checks[2].Scope != "event:read" {
-		t.Errorf("%+v", chk)
-	}
-	if _, err := c.CheckToken(t.Context(), s.URL, "acme", "wrong"); code(t, err).Code != CodeUnauthorized {
-		t.Errorf("wrong token: %v", err)
-	}
-	if _, err := c.CheckToken(t.Context(), s.URL, "acme", ""); code(t, err).Code != CodeNoToken {
-		t.Errorf("no token: %v", err)
-	}
-}
+func second[T any](_ T, err error) error { return err }

@@ -25,7 +25,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net"
 	"net/http"
@@ -239,11 +238,7 @@ func (c *Client) Projects(ctx context.Context, sentryURL, org, token string) ([]
 	if err != nil {
 		return nil, err
 	}
-	token = strings.TrimSpace(token)
-	if t, ok := strings.CutPrefix(token, "Bearer "); ok {
-		token = strings.TrimSpace(t)
-	}
-	if token == "" {
+	if token = bearerToken(token); token == "" {
 		return nil, &Error{Code: CodeNoToken, Host: base.Host, Org: org, Msg: "no Sentry auth token is set for this organization",
 			Fix: fmt.Sprintf("create one with the project:read scope (%s/settings/account/api/auth-tokens/, or an internal integration with Project: Read) and paste it", base)}
 	}
@@ -280,76 +275,29 @@ func (c *Client) Projects(ctx context.Context, sentryURL, org, token string) ([]
 // page fetches one page and returns its projects and the next cursor ("" on
 // the last page).
 func (c *Client) page(ctx context.Context, u, token, host, org string) ([]Project, string, error) {
-	var items []Project
-	hdr, err := c.get(ctx, u, token, host, org, listProjects, &items)
+	resp, body, err := c.send(ctx, http.MethodGet, u, token, nil, host, org, maxPage)
 	if err != nil {
 		return nil, "", err
 	}
-	return items, nextCursor(hdr.Values("Link")), nil
-}
-
-// call says what a request asks of Sentry, for its errors: what the token
-// is used for ("list the projects of %q"), the scope that allows it, and
-// what the answer should have been.
-type call struct {
-	what, scope, answer string
-}
-
-var (
-	listProjects = call{what: "list the projects of %q", scope: "project:read", answer: "Sentry's list of projects"}
-	readOrg      = call{what: "read the organization %q", scope: "org:read", answer: "Sentry's organization"}
-	readIssue    = call{what: "read the issues of %q", scope: "event:read", answer: "Sentry's issue"}
-	readIssues   = call{what: "list the issues of %q", scope: "event:read", answer: "Sentry's list of issues"}
-	readAuth     = call{what: "read its own scopes at %q", scope: "", answer: "Sentry's API index"}
-)
-
-// get asks Sentry for u with the token and decodes its JSON answer into
-// out. Every failure is an *Error in words.
-func (c *Client) get(ctx context.Context, u, token, host, org string, k call, out any) (http.Header, error) {
-	timeout := c.Timeout
-	if timeout <= 0 {
-		timeout = 20 * time.Second
-	}
-	if d, ok := ctx.Deadline(); ok && time.Until(d) < timeout {
-		timeout = max(time.Until(d), time.Millisecond) // the caller's budget, for the words of a timeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, &Error{Code: CodeBadURL, Host: host, Org: org, Msg: "the request to Sentry cannot be built: " + err.Error(),
-			Fix: "check the organization's Sentry URL and slug"}
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "sentry-white")
-	resp, err := c.httpClient().Do(req)
-	if err != nil {
-		return nil, netError(ctx, err, host, org, timeout)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPage+1))
-	if err != nil {
-		return nil, netError(ctx, err, host, org, timeout)
-	}
 	if len(body) > maxPage {
-		return nil, &Error{Code: CodeNotJSON, Status: resp.StatusCode, Host: host, Org: org,
+		return nil, "", &Error{Code: CodeNotJSON, Status: resp.StatusCode, Host: host, Org: org,
 			Msg: fmt.Sprintf("%s answered with more than %d MB", host, maxPage>>20), Fix: "check the Sentry URL"}
 	}
 	isJSON := jsonType(resp.Header.Get("Content-Type"))
 	if resp.StatusCode != http.StatusOK {
-		return nil, statusError(resp, body, isJSON, host, org, k)
+		return nil, "", statusError(resp, body, isJSON, host, org)
 	}
-	if !isJSON || json.Unmarshal(body, out) != nil {
+	var items []Project
+	if !isJSON || json.Unmarshal(body, &items) != nil {
 		what := resp.Header.Get("Content-Type")
 		if what == "" {
 			what = "no content type"
 		}
-		return nil, &Error{Code: CodeNotJSON, Status: resp.StatusCode, Host: host, Org: org,
-			Msg: fmt.Sprintf("%s answered with %s (%s), not %s", host, what, snippet(body), k.answer),
+		return nil, "", &Error{Code: CodeNotJSON, Status: resp.StatusCode, Host: host, Org: org,
+			Msg: fmt.Sprintf("%s answered with %s (%s), not Sentry's list of projects", host, what, snippet(body)),
 			Fix: "the Sentry URL may point at a login page, a proxy or something other than Sentry: use the address you open Sentry with (for sentry.io organizations https://sentry.io, or https://de.sentry.io in the EU)"}
 	}
-	return resp.Header, nil
+	return items, nextCursor(resp.Header.Values("Link")), nil
 }
 
 func jsonType(ct string) bool {
@@ -369,7 +317,7 @@ func snippet(b []byte) string {
 	return fmt.Sprintf("%q", s)
 }
 
-func statusError(resp *http.Response, body []byte, isJSON bool, host, org string, k call) *Error {
+func statusError(resp *http.Response, body []byte, isJSON bool, host, org string) *Error {
 	e := &Error{Status: resp.StatusCode, Host: host, Org: org}
 	var detail struct {
 		Detail any `json:"detail"`
@@ -401,10 +349,6 @@ func statusError(resp *http.Response, body []byte, isJSON bool, host, org string
 		e.Code = CodeUnauthorized
 		e.Msg = fmt.Sprintf("Sentry at %s refused the token (401%s)", host, said)
 		e.Fix = fmt.Sprintf("the token is wrong, expired or revoked: create an auth token with the project:read scope (https://%s/settings/account/api/auth-tokens/, or an internal integration with Project: Read) and paste it again", host)
-	case code == http.StatusForbidden && k.scope != listProjects.scope:
-		e.Code = CodeForbidden
-		e.Msg = fmt.Sprintf("Sentry at %s does not let this token "+k.what+" (403%s)", host, org, said)
-		e.Fix = fmt.Sprintf("the token needs the %s scope and access to the organization %q: give the internal integration of %q that permission (%s)", k.scope, org, org, permissionOf(k.scope))
 	case code == http.StatusForbidden:
 		e.Code = CodeForbidden
 		e.Msg = fmt.Sprintf("Sentry at %s does not let this token list the projects of %q (403%s)", host, org, said)

@@ -117,14 +117,14 @@ func serve(ctx context.Context, args []string, out io.Writer, ready chan<- strin
 	}
 	s := sentrytest.NewHandler(*prefix)
 	defer s.Close()
-	s.AddToken(*token, sentrytest.Token{Scopes: []string{"org:read", "project:read", "event:write", "member:read"}})
-	seed(s, *org, strings.Split(*projects, ","))
-
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
 	base := "http://" + ln.Addr().String() + strings.TrimRight(*prefix, "/")
+	s.URL = base
+	s.AddToken(*token, sentrytest.Token{Scopes: []string{"org:read", "project:read", "event:write", "member:read"}})
+	seed(s, *org, strings.Split(*projects, ","))
 	mux := http.NewServeMux()
 	mux.Handle("/_standin/", control(s))
 	mux.Handle("/", s)
@@ -158,16 +158,17 @@ func seed(s *sentrytest.Server, org string, slugs []string) {
 			continue
 		}
 		ps = append(ps, sentrytest.Project{ID: strconv.Itoa(4504812345678912 + i), Slug: slug, Name: slug, Platform: "javascript"})
+		regressed := "regressed"
 		s.AddIssue(org, sentrytest.Issue{ID: strconv.Itoa(1170820242 + i), ShortID: strings.ToUpper(slug) + "-3K",
 			Title: "TypeError: Cannot read properties of undefined (reading 'price')", Culprit: "/cart", Level: "error",
-			Status: "unresolved", Substatus: "regressed", Platform: "javascript", Count: "57", UserCount: 9,
+			Status: "unresolved", Substatus: &regressed, Count: "57", UserCount: 9,
 			FirstSeen: now.Add(-48 * time.Hour).Format(time.RFC3339Nano), LastSeen: now.Format(time.RFC3339Nano),
-			Project:    sentrytest.IssueProject{ID: strconv.Itoa(4504812345678912 + i), Name: slug, Slug: slug, Platform: "javascript"},
-			AssignedTo: &sentrytest.Actor{Type: "user", ID: "7", Name: "Jane Doe", Email: "jane@example.com"}})
+			Project:    sentrytest.IssueProject{ID: strconv.Itoa(4504812345678912 + i), Name: slug, Slug: slug},
+			AssignedTo: &sentrytest.Assignee{Type: "user", ID: "7", Name: "Jane Doe", Email: "jane@example.com"}})
 	}
 	s.AddOrg(org, ps...)
-	s.AddMember(org, sentrytest.Member{ID: "3", Email: "jane@example.com", Name: "Jane Doe", Role: "member",
-		User: sentrytest.MemberUser{ID: "7", Email: "jane@example.com", Name: "Jane Doe", Username: "jane"}})
+	s.AddMember(org, sentrytest.Member{Email: "jane@example.com", Name: "Jane Doe",
+		User: &sentrytest.MemberUser{ID: "7", Email: "jane@example.com", Name: "Jane Doe", Username: "jane", IsActive: true}})
 }
 
 // control is the stand-in's control API.
@@ -290,7 +291,7 @@ func send(ctx context.Context, args []string, out io.Writer) error {
 	case "issue_resolved":
 		ans, err = snd.Webhook(ctx, "issue", sentrytest.IssueBody("resolved", a, nil, "Jane Doe"))
 	case "issue_assigned":
-		ans, err = snd.Webhook(ctx, "issue", sentrytest.IssueBody("assigned", a, &sentrytest.Actor{Type: "user", ID: "7", Name: *assignee}, ""))
+		ans, err = snd.Webhook(ctx, "issue", sentrytest.IssueBody("assigned", a, &sentrytest.Assignee{Type: "user", ID: "7", Name: *assignee}, ""))
 	default:
 		return fmt.Errorf("send %q: the kinds are options, settings, event_alert, activity_alert, issue_resolved, issue_assigned", kind)
 	}

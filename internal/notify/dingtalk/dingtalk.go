@@ -508,6 +508,14 @@ func Text(m *notify.Message, mentions string) (head, tail string) {
 		}
 		t.WriteString(m.Keyword)
 	}
+	if acts := notify.ActionLine(m, Escape, escapeURL); acts != "" {
+		// One paragraph of links to the relay's confirm pages, before the
+		// mentions (an ActionCard would carry buttons, but cannot @).
+		if t.Len() > 0 {
+			t.WriteString("\n\n")
+		}
+		t.WriteString(acts)
+	}
 	if mentions != "" {
 		t.WriteString("\n\n" + mentions)
 	}

@@ -247,6 +247,9 @@ type div struct {
 type action struct {
 	Tag     string   `json:"tag"`
 	Actions []button `json:"actions"`
+	// Layout arranges the buttons on a narrow screen: "trisection" puts
+	// three in a row.
+	Layout string `json:"layout,omitempty"`
 }
 
 type button struct {
@@ -412,6 +415,15 @@ func tailElements(m *notify.Message) []any {
 		out = append(out, action{Tag: "action", Actions: []button{{
 			Tag: "button", Text: text{Tag: "plain_text", Content: label}, Type: "primary", URL: m.Link,
 		}}})
+	}
+	if len(m.Actions) > 0 {
+		// A row of buttons to the relay's confirm pages, under the
+		// mentions, which stay in their lark_md text.
+		row := action{Tag: "action", Layout: "trisection"}
+		for _, a := range m.Actions {
+			row.Actions = append(row.Actions, button{Tag: "button", Text: text{Tag: "plain_text", Content: a.Label}, Type: "default", URL: a.URL})
+		}
+		out = append(out, row)
 	}
 	return out
 }

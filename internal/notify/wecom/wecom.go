@@ -397,6 +397,14 @@ func Markdown(m *notify.Message) (head, tail string) {
 		}
 		t.WriteString(m.Keyword)
 	}
+	if acts := notify.ActionLine(m, Escape, escapeURL); acts != "" {
+		// A line of links to the relay's confirm pages: markdown keeps the
+		// <@userid> mentions, which a template card cannot carry.
+		if t.Len() > 0 {
+			t.WriteString("\n")
+		}
+		t.WriteString(acts)
+	}
 	var ats []string
 	for _, p := range m.Mentions {
 		if validUserID(p.ID(name)) {

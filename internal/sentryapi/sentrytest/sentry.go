@@ -216,7 +216,7 @@ func numeric(s string) string {
 
 // issueData is data.issue: the issue as Sentry's issue serializer writes
 // it, with its links.
-func issueData(a Alert, status, substatus string, assignee *Actor, count string, users int) map[string]any {
+func issueData(a Alert, status, substatus string, assignee *Assignee, count string, users int) map[string]any {
 	return map[string]any{
 		"url":         a.SentryURL + "/api/0/organizations/" + a.Org + "/issues/" + a.IssueID + "/",
 		"web_url":     a.SentryURL + "/organizations/" + a.Org + "/issues/" + a.IssueID + "/",
@@ -256,7 +256,7 @@ func ActivityAlertBody(a Alert, activity string) []byte {
 // IssueBody is an issue webhook whose action is resolved or assigned (to
 // assignee), caused by user (a person's name; "" for Sentry itself):
 // data.issue without links, as the workflow notification sends it.
-func IssueBody(action string, a Alert, assignee *Actor, user string) []byte {
+func IssueBody(action string, a Alert, assignee *Assignee, user string) []byte {
 	a.defaults()
 	is := issueData(a, "unresolved", "ongoing", assignee, "57", 9)
 	for _, k := range []string{"url", "web_url", "project_url"} {
