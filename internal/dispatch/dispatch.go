@@ -7,12 +7,9 @@ package dispatch
 
 import (
 	"context"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -51,141 +48,6 @@ func (d *Dispatcher) after(wait time.Duration, wake func()) (<-chan struct{}, fu
 	})
 	return ch, stop
 }
-
-// maxDigestJobs bounds the alerts one digest message accounts for, however
-// few issues they are.
-const maxDigestJobs = 5000
-
-// Job is one rendered alert for one robot. It names the robot and the
-// project by id and holds no credential: the robot, its keyword and the
-// owners to @-mention are looked up in the current configuration when the
-// job is sent (Resolver), so an edit reaches queued alerts, and spool files
-// and hand-offs carry no secret.
-type Job struct {
-	ID        string `json:"id"`
-	RequestID string `json:"request_id,omitempty"`
-	RobotID   int64  `json:"robot_id"`
-	// Kind is the robot's kind when the job was made, for its budget until
-	// the robot is looked up again.
-	Kind      string `json:"kind"`
-	ProjectID int64  `json:"project_id,omitempty"`
-	Project   string `json:"project"` // slug
-	// ProjectName is the project's display name.
-	ProjectName string `json:"project_name,omitempty"`
-	// PayloadOrg is the organization the webhook named when it is not the
-	// project's (the project was found by its slug alone).
-	PayloadOrg string `json:"payload_org,omitempty"`
-	// Message is the alert as rendered, without the robot's addressing
-	// (keyword, mentions), which the Resolver adds.
-	Message notify.Message `json:"message"`
-	// Cost is how many of the robot's messages the job takes (a kind's
-	// mentions by mobile need a second message).
-	Cost    int       `json:"cost,omitempty"`
-	Created time.Time `json:"created"`
-	// Tries counts background delivery rounds that failed transiently.
-	Tries     int       `json:"tries,omitempty"`
-	NotBefore time.Time `json:"not_before,omitempty"`
-	// Repeats counts later alerts of the same issue merged into this queued
-	// job, so a storm of one error holds one job, not thousands.
-	Repeats int `json:"repeats,omitempty"`
-	// Folded counts alerts of other issues folded into this job because
-	// its robot's queue was full: the digest reports them as a number.
-	Folded int `json:"folded,omitempty"`
-	// RepeatKey identifies the issue for the relay's repeat window (a
-	// hash, opaque here), so the window starts only once it is delivered.
-	RepeatKey string `json:"repeat_key,omitempty"`
-	// Source is what the message was rendered from, kept by the relay so
-	// another invocation can render it again from the document it reads
-	// (a hand-off); opaque here, and not spooled.
-	Source any `json:"-"`
-	// Sending is set in the job's spool file before its message is posted,
-	// and cleared when it goes back to the queue: a job found so at a start
-	// was under way when the relay stopped, and the robot may have it.
-	Sending bool `json:"sending,omitempty"`
-	// PossibleRepeat marks a job the robot may already have (a send under
-	// way when the relay stopped, or stopped at the answer on Function
-	// Compute): it is sent again, saying 可能重复 / possible repeat.
-	PossibleRepeat bool `json:"possible_repeat,omitempty"`
-
-	// answered is set once Sentry was told the job continues (202): from
-	// then on a transient failure is retried in the background instead of
-	// being reported.
-	answered atomic.Bool
-	// state is jobRunning while Submit's send is under way, then
-	// jobFinished, or jobRequeued when the deadline handed it to the queue.
-	state atomic.Int32
-
-	// spoolMu orders writing the job's spool file and settling it: a job
-	// settled (delivered, failed or merged) is never written again, so no
-	// file outlives a delivered alert to be sent again at a restart.
-	spoolMu sync.Mutex
-	// spooled is set once the job may have a spool file: a job delivered
-	// within its request never had one, and removing it anyway cost a
-	// syscall per webhook.
-	spooled bool
-	// settled is set once the job reached its end.
-	settled bool
-	// takenAt is when the budget was taken for the job's send, and taken
-	// how many messages it took (0 once the send's answer moved them).
-	takenAt time.Time
-	taken   int
-}
-
-// Job states while Submit sends it.
-const (
-	jobRunning int32 = iota
-	jobFinished
-	jobRequeued
-)
-
-// NewID returns a random job id: 24 hex digits (96 bits) from the
-// runtime's ChaCha8 generator, seeded from the system's entropy. Ids name
-// spool files and history records; they need to be unique, not secret, so
-// no system call per id.
-func NewID() string {
-	var b [12]byte
-	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
-	binary.LittleEndian.PutUint32(b[8:], rand.Uint32())
-	return hex.EncodeToString(b[:])
-}
-
-// Status of a job in an Outcome.
-const (
-	Delivered = "delivered" // the robot accepted it
-	Failed    = "failed"    // final failure: recorded, not retried
-	Queued    = "queued"    // over the robot's budget: it goes out in a digest
-	Pending   = "pending"   // still being delivered after the answer
-	// Unsaved: the job had to outlive the request and could not be saved
-	// (the spool cannot be written); it is dropped, and the caller must say
-	// so rather than claim the alert was accepted.
-	Unsaved = "unsaved"
-)
-
-// Outcome is what happened to a job.
-type Outcome struct {
-	Job *Job
-	// Robot is the robot as the job was sent to it, and Message what was
-	// sent (a digest for several jobs); nil when the job was not sent.
-	Robot    *config.Robot
-	Message  *notify.Message
-	Status   string
-	Attempts int
-	Err      *notify.Error
-	// Digest is how many jobs went out in the same message (1 for a plain
-	// message).
-	Digest int
-	At     time.Time
-	// Late is set on a final outcome that came after Submit answered for
-	// the job (it was queued, retried or still under way at the deadline):
-	// the outcomes Submit returned did not report it.
-	Late bool
-}
-
-// Resolver addresses jobs from the current configuration: it returns the
-// robot they go to (by the jobs' RobotID) and the message to send — the
-// job's own, or a digest of several, with the robot's keyword and the
-// owners to @-mention now. An error (the robot was deleted) fails the jobs.
-type Resolver func(ctx context.Context, jobs []*Job) (*config.Robot, *notify.Message, error)
 
 // Options configure a Dispatcher.
 type Options struct {
@@ -229,10 +91,6 @@ type Options struct {
 	MaxQueue int
 }
 
-// defaultMaxQueue bounds a robot's queue: 500 alerts are 25 minutes of a
-// DingTalk robot's budget, and at most a few MB of memory and spool.
-const defaultMaxQueue = 500
-
 // Dispatcher delivers jobs; it is safe for concurrent use.
 type Dispatcher struct {
 	o      Options
@@ -247,7 +105,7 @@ type Dispatcher struct {
 	// busy counts goroutines that may still change the queues or the
 	// robot's answers: sends under way and workers not blocked on the
 	// clock. With a fake clock, busy == 0 means nothing moves until the
-	// clock does (tests settle on it instead of sleeping).
+	// clock does (tests wait for it instead of sleeping).
 	busy atomic.Int64
 	// saveMu orders budget saves: a later snapshot is never overwritten
 	// by an earlier one.
@@ -274,10 +132,10 @@ type Dispatcher struct {
 // startWorker reports whether st needs a background worker now, and
 // counts it. Call with d.mu held.
 func (d *Dispatcher) startWorker(st *robotState) bool {
-	if !d.o.Background || !d.started || st.working || d.closed || len(st.pending) == 0 {
+	if !d.o.Background || !d.started || st.queue.working || d.closed || len(st.queue.pending) == 0 {
 		return false
 	}
-	st.working = true
+	st.queue.working = true
 	d.wg.Add(1)
 	d.busy.Add(1) // until the worker blocks on the clock or returns
 	return true
@@ -301,13 +159,13 @@ func (d *Dispatcher) Start() {
 	}
 }
 
+// robotState is what the dispatcher keeps per robot id: its rate budget
+// and its queue.
 type robotState struct {
-	id           int64
-	kind         string
-	sent         []time.Time // send times within the longest window
-	blockedUntil time.Time
-	pending      []*Job
-	working      bool
+	id     int64
+	kind   string // the robot's kind when it was first seen
+	budget budget
+	queue  queue
 }
 
 // New returns a dispatcher and requeues what its spool holds.
@@ -360,13 +218,12 @@ func New(o Options) (*Dispatcher, error) {
 		// next start knows it, whatever was sent or spooled meanwhile.
 		d.saveBudgets(false)
 		for _, j := range jobs {
-			j.spooled = true
 			if j.Sending {
 				// Under way when the last run stopped: the robot may have
 				// it. Sent again (at least once), saying so.
 				j.Sending, j.PossibleRepeat = false, true
 			}
-			_ = d.enqueue(j, false)
+			_ = d.enqueue(&task{job: j, spooled: true}, false)
 		}
 		if len(jobs) > 0 {
 			d.log.Info("requeued spooled alerts", "count", len(jobs))
@@ -385,7 +242,7 @@ func New(o Options) (*Dispatcher, error) {
 func (d *Dispatcher) restoreBudgets(saved map[int64]savedBudget, jobs []*Job, crashed bool) {
 	now := d.clock.Now()
 	for id, b := range saved {
-		st := &robotState{id: id, kind: b.Kind, sent: b.Sent, blockedUntil: b.BlockedUntil}
+		st := &robotState{id: id, kind: b.Kind, budget: budget{sent: b.Sent, blockedUntil: b.BlockedUntil}}
 		d.robots[id] = st
 	}
 	if crashed {
@@ -407,15 +264,7 @@ func (d *Dispatcher) restoreBudgets(saved map[int64]savedBudget, jobs []*Job, cr
 // spend takes st's whole budget at at, for each limit whose window has
 // not passed since. Call with d.mu held (or before the dispatcher runs).
 func (d *Dispatcher) spend(st *robotState, at time.Time) {
-	for _, l := range d.budget(st.kind).Limits {
-		if d.clock.Now().Sub(at) >= l.Per {
-			continue
-		}
-		for range l.N {
-			st.sent = append(st.sent, at)
-		}
-	}
-	slices.SortFunc(st.sent, time.Time.Compare)
+	st.budget.spendAll(at, d.clock.Now(), d.limits(st.kind).Limits)
 }
 
 // saveBudgets writes the robots' budgets to the spool; clean marks them
@@ -434,8 +283,8 @@ func (d *Dispatcher) saveBudgets(clean bool) {
 	now := d.clock.Now()
 	out := make(map[int64]savedBudget, len(d.robots))
 	for id, st := range d.robots {
-		if len(st.sent) > 0 || st.blockedUntil.After(now) {
-			out[id] = savedBudget{Kind: st.kind, Sent: slices.Clone(st.sent), BlockedUntil: st.blockedUntil}
+		if b := &st.budget; len(b.sent) > 0 || b.blockedUntil.After(now) {
+			out[id] = savedBudget{Kind: st.kind, Sent: slices.Clone(b.sent), BlockedUntil: b.blockedUntil}
 		}
 	}
 	d.mu.Unlock()
@@ -483,88 +332,28 @@ func (d *Dispatcher) Health() string {
 	return ""
 }
 
-// budget returns the limits of a robot kind; an unknown kind has none
+// limits returns the limits of a robot kind; an unknown kind has none
 // (its jobs fail when sent).
-func (d *Dispatcher) budget(kind string) notify.Budget {
+func (d *Dispatcher) limits(kind string) notify.Budget {
 	if k := d.o.Kind(kind); k != nil {
 		return k.Budget
 	}
 	return notify.Budget{DigestItems: 1}
 }
 
-// state returns the budget state of a robot, by id: limits follow the
-// robot through edits of its name or token. Call with d.mu held.
-func (d *Dispatcher) state(j *Job) *robotState {
-	st := d.robots[j.RobotID]
+// robot returns the state of a robot, by id: limits follow the robot
+// through edits of its name or token; kind is its kind when it is first
+// seen. Call with d.mu held.
+func (d *Dispatcher) robot(id int64, kind string) *robotState {
+	st := d.robots[id]
 	if st == nil {
-		st = &robotState{id: j.RobotID, kind: j.Kind}
-		d.robots[j.RobotID] = st
+		st = &robotState{id: id, kind: kind}
+		d.robots[id] = st
 		if !d.spentAt.IsZero() {
 			d.spend(st, d.spentAt) // first seen within a window of a crash
 		}
 	}
 	return st
-}
-
-// cost is how many of its robot's messages j takes.
-func cost(j *Job) int { return max(j.Cost, 1) }
-
-// wait returns how long until st may send n messages (0 means now). Call
-// with d.mu held.
-func (d *Dispatcher) wait(st *robotState, now time.Time, n int) time.Duration {
-	var w time.Duration
-	if now.Before(st.blockedUntil) {
-		w = st.blockedUntil.Sub(now)
-	}
-	b := d.budget(st.kind)
-	longest := time.Duration(0)
-	for _, l := range b.Limits {
-		longest = max(longest, l.Per)
-		// The (N-n+1)-th most recent send within the window must leave it.
-		k := 0
-		for i := len(st.sent) - 1; i >= 0; i-- {
-			if now.Sub(st.sent[i]) < l.Per {
-				k++
-				if k == l.N-n+1 {
-					w = max(w, st.sent[i].Add(l.Per).Sub(now))
-					break
-				}
-			}
-		}
-	}
-	// Forget sends older than the longest window.
-	i := 0
-	for i < len(st.sent) && now.Sub(st.sent[i]) >= longest {
-		i++
-	}
-	st.sent = st.sent[i:]
-	return w
-}
-
-// answered moves n sends taken at from to to, when the robot answered.
-// The robot counts a message when it receives it, somewhere between the
-// two: a window counted from the take let one message too many through
-// when an earlier send had been slow (TestBudgetCountsFromTheAnswer).
-// Call with d.mu held.
-func (st *robotState) answered(from, to time.Time, n int) {
-	for i := len(st.sent) - 1; i >= 0 && n > 0; i-- {
-		if st.sent[i].Equal(from) {
-			st.sent[i] = to
-			n--
-		}
-	}
-	slices.SortFunc(st.sent, time.Time.Compare)
-}
-
-// take records a send now if the budget allows it. Call with d.mu held.
-func (d *Dispatcher) take(st *robotState, now time.Time, n int) bool {
-	if d.wait(st, now, n) > 0 {
-		return false
-	}
-	for range n {
-		st.sent = append(st.sent, now)
-	}
-	return true
 }
 
 // Submit delivers jobs, each on its own goroutine, and waits until they are
@@ -580,7 +369,7 @@ func (d *Dispatcher) Submit(ctx context.Context, jobs []*Job, deadline time.Time
 		d.Start()
 	}
 	outs := make([]Outcome, len(jobs))
-	cancels := make([]context.CancelFunc, len(jobs))
+	tasks := make([]task, len(jobs))
 	done := make(chan int, len(jobs))
 	var mu sync.Mutex
 	running := 0
@@ -592,16 +381,15 @@ func (d *Dispatcher) Submit(ctx context.Context, jobs []*Job, deadline time.Time
 		if j.Created.IsZero() {
 			j.Created = now
 		}
+		t := &tasks[i]
+		t.job = j
 		d.mu.Lock()
-		st := d.state(j)
-		ok := len(st.pending) == 0 && d.take(st, now, cost(j))
-		if ok {
-			j.takenAt, j.taken = now, cost(j)
-		}
+		st := d.robot(j.RobotID, j.Kind)
+		ok := len(st.queue.pending) == 0 && st.budget.take(now, d.limits(st.kind).Limits, cost(j))
 		d.mu.Unlock()
 		if !ok {
-			if err := d.enqueue(j, true); err != nil {
-				outs[i] = d.unsaved(j, err, now)
+			if err := d.enqueue(t, true); err != nil {
+				outs[i] = d.refuseUnsaved(t, err, now)
 			} else {
 				outs[i] = Outcome{Job: j, Status: Queued, At: now}
 			}
@@ -611,34 +399,35 @@ func (d *Dispatcher) Submit(ctx context.Context, jobs []*Job, deadline time.Time
 		d.wg.Add(1)
 		d.busy.Add(1)
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.o.SendTimeout)
-		cancels[i] = cancel
+		t.cancel = cancel
 		go func() {
 			defer d.wg.Done()
 			defer cancel()
 			defer d.busy.Add(-1)
-			res := d.send(sctx, []*Job{j})
-			if !j.state.CompareAndSwap(jobRunning, jobFinished) {
-				done <- i // handed back to the queue at the deadline: the queue settles it
+			b := batch{tasks: []*task{t}, jobs: t.alone(), takenAt: now, taken: cost(j)}
+			res := d.send(sctx, b)
+			if !t.state.CompareAndSwap(sendRunning, sendReturned) {
+				done <- i // handed to the queue at the deadline: the queue applies its result
 				return
 			}
-			// Settled under mu: detach either reports this outcome or has
-			// marked the job answered for before it is settled (Late).
+			// Applied under mu: detach either reports this outcome or has
+			// marked the job answered for before it is applied (Late).
 			mu.Lock()
-			outs[i] = d.settle([]*Job{j}, res)
+			outs[i] = d.applyResult(b, res)
 			mu.Unlock()
 			done <- i
 		}()
 	}
 	timer := time.NewTimer(max(time.Until(deadline), 0))
 	defer timer.Stop()
-	finished := make([]bool, len(jobs))
+	returned := make([]bool, len(jobs))
 	for running > 0 {
 		select {
 		case i := <-done:
-			finished[i] = true
+			returned[i] = true
 			running--
 		case <-timer.C:
-			return d.detach(jobs, outs, &mu, finished, cancels, done, running)
+			return d.detach(tasks, outs, &mu, returned, done, running)
 		}
 	}
 	return outs
@@ -648,54 +437,53 @@ func (d *Dispatcher) Submit(ctx context.Context, jobs []*Job, deadline time.Time
 // Function Compute they are stopped and queued for a hand-off; elsewhere
 // they go on after the answer, saved to the spool first. A job that
 // cannot be saved is waited for instead.
-func (d *Dispatcher) detach(jobs []*Job, outs []Outcome, mu *sync.Mutex, finished []bool,
-	cancels []context.CancelFunc, done chan int, running int) []Outcome {
+func (d *Dispatcher) detach(tasks []task, outs []Outcome, mu *sync.Mutex, returned []bool,
+	done chan int, running int) []Outcome {
 	mu.Lock()
 	snapshot := slices.Clone(outs)
 	var wait, spool []int
-	for i, j := range jobs {
-		if snapshot[i].Status != "" || finished[i] {
+	for i := range tasks {
+		t := &tasks[i]
+		if snapshot[i].Status != "" || returned[i] {
 			continue
 		}
-		if d.o.RequeueInFlight && j.state.CompareAndSwap(jobRunning, jobRequeued) {
+		if d.o.RequeueInFlight && t.state.CompareAndSwap(sendRunning, sendRequeued) {
 			// Nothing may run after the answer here: stop the send; the
 			// job is queued for a hand-off below.
-			cancels[i]()
+			t.cancel()
 			spool = append(spool, i)
 			continue
 		}
 		if d.spool != nil && d.spool.Err() != nil {
-			wait = append(wait, i) // cannot be made durable: finish it now
+			wait = append(wait, i) // cannot be made durable: wait for it now
 			continue
 		}
 		// Answered for as pending: its outcome, when it comes, is Late.
-		j.answered.Store(true)
-		snapshot[i] = Outcome{Job: j, Status: Pending, At: d.clock.Now()}
+		t.answered.Store(true)
+		snapshot[i] = Outcome{Job: t.job, Status: Pending, At: d.clock.Now()}
 		spool = append(spool, i)
 	}
 	mu.Unlock()
 	for _, i := range spool {
-		j := jobs[i]
+		t := &tasks[i]
 		if snapshot[i].Status == Pending {
-			if err := d.spoolJob(j, true); err != nil {
-				d.log.Error("spool write failed; the alert is still being sent", "job", j.ID, "error", err.Error())
+			if err := t.save(d.spool, true); err != nil {
+				d.log.Error("spool write failed; the alert is still being sent", "job", t.job.ID, "error", err.Error())
 			}
 			continue
 		}
 		// Requeued on Function Compute: the robot may have taken it
 		// already (at least once), so it goes again saying so.
-		j.spoolMu.Lock() // its send may still be reading it
-		j.PossibleRepeat = true
-		j.spoolMu.Unlock()
-		if err := d.enqueue(j, true); err != nil {
-			snapshot[i] = d.unsaved(j, err, d.clock.Now())
+		t.markPossibleRepeat() // its send may still be reading it
+		if err := d.enqueue(t, true); err != nil {
+			snapshot[i] = d.refuseUnsaved(t, err, d.clock.Now())
 		} else {
-			snapshot[i] = Outcome{Job: j, Status: Pending, At: d.clock.Now()}
+			snapshot[i] = Outcome{Job: t.job, Status: Pending, At: d.clock.Now()}
 		}
 	}
 	for len(wait) > 0 && running > 0 {
 		i := <-done
-		finished[i] = true
+		returned[i] = true
 		running--
 		if k := slices.Index(wait, i); k >= 0 {
 			wait = slices.Delete(wait, k, k+1)
@@ -707,15 +495,26 @@ func (d *Dispatcher) detach(jobs []*Job, outs []Outcome, mu *sync.Mutex, finishe
 	return snapshot
 }
 
-// unsaved drops a job that had to wait but could not be saved, and says
-// so.
-func (d *Dispatcher) unsaved(j *Job, err error, now time.Time) Outcome {
-	d.finish(j)
+// refuseUnsaved ends a job that had to wait but could not be saved, and
+// says so: the caller must not claim it was accepted.
+func (d *Dispatcher) refuseUnsaved(t *task, err error, now time.Time) Outcome {
+	t.end(d.spool)
+	j := t.job
 	d.log.Error("an alert that must wait for its robot could not be saved; it is refused", "job", j.ID,
 		"robot_id", j.RobotID, "error", err.Error())
 	return Outcome{Job: j, Status: Unsaved, At: now, Err: &notify.Error{Robot: fmt.Sprintf("robot %d", j.RobotID), Kind: j.Kind,
 		Msg: "the alert must wait for the robot, but it cannot be saved for later: " + err.Error(),
 		Fix: "free disk space or fix the spool folder's permissions (SENTRY_WHITE_SPOOL); Sentry may send it again"}}
+}
+
+// batch is what one send carries: one job (Submit's) or a queue's digest
+// of several, all for one robot, and the budget taken for it (taken
+// messages at takenAt), moved to the robot's answer when it comes.
+type batch struct {
+	tasks   []*task
+	jobs    []*Job // the tasks' jobs, for the Resolver
+	takenAt time.Time
+	taken   int
 }
 
 // sent is what one send did.
@@ -725,9 +524,11 @@ type sent struct {
 	res   notify.Result
 }
 
-// send addresses jobs (one, or a digest's) from the current configuration
-// and posts the message to their robot, with the policy's retries.
-func (d *Dispatcher) send(ctx context.Context, jobs []*Job) sent {
+// send addresses b's jobs (one, or a digest's) from the current
+// configuration and posts the message to their robot, with the policy's
+// retries.
+func (d *Dispatcher) send(ctx context.Context, b batch) sent {
+	jobs := b.jobs
 	j := jobs[0]
 	r, msg, err := d.o.Resolve(ctx, jobs)
 	if err != nil {
@@ -737,10 +538,7 @@ func (d *Dispatcher) send(ctx context.Context, jobs []*Job) sent {
 		}
 		return sent{res: notify.Result{Err: e}}
 	}
-	j.spoolMu.Lock()
-	repeat := j.PossibleRepeat
-	j.spoolMu.Unlock()
-	if len(jobs) == 1 && repeat && len(msg.Digest) == 0 {
+	if len(jobs) == 1 && b.tasks[0].possibleRepeat() && len(msg.Digest) == 0 {
 		msg = msg.MarkPossibleRepeat() // a digest marks its lines (DigestItems)
 	}
 	s := d.o.Senders[r.Kind]
@@ -751,80 +549,83 @@ func (d *Dispatcher) send(ctx context.Context, jobs []*Job) sent {
 	return sent{robot: r, msg: msg, res: notify.Deliver(ctx, s, r, msg, d.o.Policy)}
 }
 
-// settle records what a send did to its jobs: delivered, failed, or back
-// in the queue.
-func (d *Dispatcher) settle(jobs []*Job, sn sent) Outcome {
+// applyResult applies what a send did to its batch: the robot's budget
+// counts the send from the answer, and the jobs are delivered or failed
+// (endAndReport), or go back to the queue (rate limited, or a transient
+// failure with background rounds left).
+func (d *Dispatcher) applyResult(b batch, sn sent) Outcome {
 	res := sn.res
 	now := d.clock.Now()
-	if j := jobs[0]; j.taken > 0 {
+	first := b.tasks[0].job
+	if b.taken > 0 {
 		d.mu.Lock()
-		d.state(j).answered(j.takenAt, now, j.taken)
-		j.taken = 0
+		d.robot(first.RobotID, first.Kind).budget.answeredAt(b.takenAt, now, b.taken)
 		d.mu.Unlock()
 	}
 	alerts := 0
-	for _, j := range jobs {
-		alerts += 1 + j.Repeats
+	for _, t := range b.tasks {
+		alerts += 1 + t.job.Repeats
 	}
-	out := Outcome{Job: jobs[0], Robot: sn.robot, Message: sn.msg, Attempts: res.Attempts, Err: res.Err, Digest: alerts, At: now,
-		Late: jobs[0].answered.Load()}
+	out := Outcome{Job: first, Robot: sn.robot, Message: sn.msg, Attempts: res.Attempts, Err: res.Err, Digest: alerts, At: now,
+		Late: b.tasks[0].answered.Load()}
 	switch {
 	case res.Err == nil:
 		out.Status = Delivered
 	case res.Err.RateLimited:
-		block := d.budget(jobs[0].Kind).Block
+		block := d.limits(first.Kind).Block
 		d.mu.Lock()
-		st := d.state(jobs[0])
-		st.blockedUntil = now.Add(block)
+		st := d.robot(first.RobotID, first.Kind)
+		st.budget.blockedUntil = now.Add(block)
 		d.mu.Unlock()
 		d.saveBudgets(false) // a restart must not send to a blocked robot
 		d.log.Warn("robot is rate limited; alerts wait for a digest", "robot", res.Err.Robot, "code", res.Err.Code,
 			"until", now.Add(block).UTC().Format(time.RFC3339))
-		return d.requeue(jobs, out)
-	case res.Err.Retry && !res.Err.Timeout && d.o.Background && jobs[0].answered.Load() && jobs[0].Tries+1 < d.o.MaxTries:
+		return d.requeue(b.tasks, out)
+	case res.Err.Retry && !res.Err.Timeout && d.o.Background && b.tasks[0].answered.Load() && first.Tries+1 < d.o.MaxTries:
 		// (A robot that timed out may have posted the message: no more
 		// rounds, so a slow robot does not get copies.)
-		for _, j := range jobs {
-			j.Tries++
-			j.NotBefore = now.Add(retryDelay(j.Tries))
+		for _, t := range b.tasks {
+			t.job.Tries++
+			t.job.NotBefore = now.Add(retryDelay(t.job.Tries))
 		}
-		return d.requeue(jobs, out)
+		return d.requeue(b.tasks, out)
 	default:
 		out.Status = Failed
 	}
-	d.final(jobs, out)
+	d.endAndReport(b.tasks, out)
 	return out
 }
 
-// final settles jobs for good and reports each one's outcome.
-func (d *Dispatcher) final(jobs []*Job, out Outcome) {
-	for _, j := range jobs {
-		d.finish(j)
+// endAndReport ends tasks for good (end) and reports each job's final
+// outcome, out, to OnFinal.
+func (d *Dispatcher) endAndReport(tasks []*task, out Outcome) {
+	for _, t := range tasks {
+		t.end(d.spool)
 		if d.o.OnFinal != nil {
 			o := out
-			o.Job = j
+			o.Job = t.job
 			d.o.OnFinal(o)
 		}
 	}
 }
 
-// requeue puts jobs back in their robot's queue after a send that must be
+// requeue puts tasks back in their robot's queue after a send that must be
 // tried again later. A job that cannot be saved for it is dropped: one
-// not yet answered for (inside Submit) is reported Unsaved; the others
+// not yet answered for (inside Submit) is refused (Unsaved); the others
 // fail, recorded.
-func (d *Dispatcher) requeue(jobs []*Job, out Outcome) Outcome {
+func (d *Dispatcher) requeue(tasks []*task, out Outcome) Outcome {
 	out.Status = Queued
-	for _, j := range jobs {
-		err := d.enqueue(j, true)
+	for _, t := range tasks {
+		err := d.enqueue(t, true)
 		switch {
 		case err == nil:
-		case len(jobs) == 1 && !j.answered.Load():
-			return d.unsaved(j, err, out.At)
+		case len(tasks) == 1 && !t.answered.Load():
+			return d.refuseUnsaved(t, err, out.At)
 		default:
 			o := out
-			o.Status, o.Err = Failed, &notify.Error{Robot: fmt.Sprintf("robot %d", j.RobotID), Kind: j.Kind,
+			o.Status, o.Err = Failed, &notify.Error{Robot: fmt.Sprintf("robot %d", t.job.RobotID), Kind: t.job.Kind,
 				Msg: "the alert had to wait for the robot and could not be saved for later: " + err.Error()}
-			d.final([]*Job{j}, o)
+			d.endAndReport([]*task{t}, o)
 		}
 	}
 	return out
@@ -840,36 +641,21 @@ func retryDelay(n int) time.Duration {
 	return min(d, 10*time.Minute)
 }
 
-// enqueue adds j to its robot's queue (and, with persist, the spool) and,
+// enqueue adds t to its robot's queue (and, with persist, the spool) and,
 // in background mode, makes sure a worker serves the robot. A repeat of an
 // issue already waiting only raises that job's count; past MaxQueue, an
 // alert of another issue is folded into the queue's last job as a count.
 // In server mode a job that cannot be saved is not queued: the error says
 // why (on Function Compute the hand-off, not the spool, keeps it).
-func (d *Dispatcher) enqueue(j *Job, persist bool) error {
+func (d *Dispatcher) enqueue(t *task, persist bool) error {
+	j := t.job
 	d.mu.Lock()
-	st := d.state(j)
-	var into *Job
-	folded := false
-	if j.NotBefore.IsZero() {
-		for _, p := range st.pending {
-			if p != j && p.NotBefore.IsZero() && p.Message.Heading == j.Message.Heading && p.Message.Link == j.Message.Link {
-				into = p
-				into.Repeats += 1 + j.Repeats
-				into.Folded += j.Folded
-				// The robot may have one of them: the line says so.
-				into.PossibleRepeat = into.PossibleRepeat || j.PossibleRepeat
-				break
-			}
-		}
-	}
-	if into == nil && len(st.pending) >= d.o.MaxQueue && !slices.Contains(st.pending, j) {
-		into = st.pending[len(st.pending)-1]
-		into.Folded += 1 + j.Repeats + j.Folded
-		folded = true
+	st := d.robot(j.RobotID, j.Kind)
+	into, folded := st.queue.merge(t, d.o.MaxQueue)
+	if folded {
 		if now := d.clock.Now(); now.Sub(d.foldedAt) > time.Minute {
 			d.log.Warn("a robot's queue is full: further alerts are counted in its next digest",
-				"robot_id", j.RobotID, "queued", len(st.pending))
+				"robot_id", j.RobotID, "queued", len(st.queue.pending))
 		}
 		d.foldedAt = d.clock.Now()
 	}
@@ -878,28 +664,26 @@ func (d *Dispatcher) enqueue(j *Job, persist bool) error {
 		// The waiting job carries the issue. A repeat's count lives in
 		// memory only (a crash loses the count, not the alert); a fold
 		// is saved with it, since those are other alerts.
-		d.finish(j)
+		t.end(d.spool)
 		if folded && into.spooled {
-			if err := d.spoolJob(into, false); err != nil {
-				d.log.Error("spool write failed for a folded count", "job", into.ID, "error", err.Error())
+			if err := into.save(d.spool, false); err != nil {
+				d.log.Error("spool write failed for a folded count", "job", into.job.ID, "error", err.Error())
 			}
 		}
 		return nil
 	}
 	d.mu.Unlock()
 	if persist {
-		if err := d.spoolJob(j, false); err != nil {
+		if err := t.save(d.spool, false); err != nil {
 			if !d.o.RequeueInFlight {
 				return err
 			}
 			d.log.Error("spool write failed; the alert waits in memory for its hand-off", "job", j.ID, "error", err.Error())
 		}
 	}
-	j.answered.Store(true) // from here the queue delivers it
+	t.answered.Store(true) // from here the queue delivers it
 	d.mu.Lock()
-	if !slices.Contains(st.pending, j) {
-		st.pending = append(st.pending, j)
-	}
+	st.queue.push(t)
 	start := d.startWorker(st)
 	d.mu.Unlock()
 	if start {
@@ -908,56 +692,27 @@ func (d *Dispatcher) enqueue(j *Job, persist bool) error {
 	return nil
 }
 
-// next takes the next batch of st's queue if the robot may send now, or
-// returns how long to wait. Call with d.mu held.
-func (d *Dispatcher) next(st *robotState, now time.Time) ([]*Job, time.Duration) {
-	if len(st.pending) == 0 {
-		return nil, 0
+// next takes the batch st's robot may send now, or returns how long to
+// wait for one. Call with d.mu held.
+func (d *Dispatcher) next(st *robotState, now time.Time) (batch, time.Duration) {
+	if len(st.queue.pending) == 0 {
+		return batch{}, 0
 	}
-	cost := 1
-	for _, j := range st.pending {
-		cost = max(cost, max(j.Cost, 1))
+	lim := d.limits(st.kind)
+	n := st.queue.cost()
+	if w := st.budget.wait(now, lim.Limits, n); w > 0 {
+		return batch{}, w
 	}
-	if w := d.wait(st, now, cost); w > 0 {
-		return nil, w
+	tasks, soonest := st.queue.take(now, lim.DigestItems)
+	if tasks == nil {
+		return batch{}, soonest
 	}
-	// Jobs waiting for a retry round stay back until their time.
-	var ready, later []*Job
-	var soonest time.Duration = -1
-	for _, j := range st.pending {
-		if now.Before(j.NotBefore) {
-			later = append(later, j)
-			if w := j.NotBefore.Sub(now); soonest < 0 || w < soonest {
-				soonest = w
-			}
-			continue
-		}
-		ready = append(ready, j)
+	st.budget.count(now, n)
+	jobs := make([]*Job, len(tasks))
+	for i, t := range tasks {
+		jobs[i] = t.job
 	}
-	if len(ready) == 0 {
-		return nil, soonest
-	}
-	// A digest lists up to DigestItems issues; repeats of an issue in it
-	// only raise its count, so a storm of one error fits one message.
-	type issue struct{ title, link string }
-	limit := max(d.budget(st.kind).DigestItems, 1)
-	seen := map[issue]bool{}
-	var batch, rest []*Job
-	for _, j := range ready {
-		k := issue{j.Message.Heading, j.Message.Link}
-		if !seen[k] && len(seen) == limit || len(batch) >= maxDigestJobs {
-			rest = append(rest, j)
-			continue
-		}
-		seen[k] = true
-		batch = append(batch, j)
-	}
-	st.pending = append(rest, later...)
-	for range cost {
-		st.sent = append(st.sent, now)
-	}
-	batch[0].takenAt, batch[0].taken = now, cost
-	return batch, 0
+	return batch{tasks: tasks, jobs: jobs, takenAt: now, taken: n}, 0
 }
 
 // work sends st's queue as the budget allows until it is empty.
@@ -967,14 +722,14 @@ func (d *Dispatcher) work(st *robotState) {
 	for {
 		d.mu.Lock()
 		now := d.clock.Now()
-		batch, wait := d.next(st, now)
-		if batch == nil && wait == 0 || d.closed {
-			st.working = false
+		b, wait := d.next(st, now)
+		if b.tasks == nil && wait == 0 || d.closed {
+			st.queue.working = false
 			d.mu.Unlock()
 			return
 		}
 		d.mu.Unlock()
-		if batch == nil {
+		if b.tasks == nil {
 			d.busy.Add(-1) // blocked on the clock from here; the wake counts it again
 			ch, stop := d.after(wait, func() { d.busy.Add(1) })
 			select {
@@ -986,30 +741,31 @@ func (d *Dispatcher) work(st *robotState) {
 					<-ch
 				}
 				d.mu.Lock()
-				st.working = false
+				st.queue.working = false
 				d.mu.Unlock()
 				return
 			}
 			continue
 		}
-		d.sendBatch(batch)
+		d.sendBatch(b)
 	}
 }
 
-func (d *Dispatcher) sendBatch(batch []*Job) Outcome {
+// sendBatch sends a batch taken from a queue and applies the result.
+func (d *Dispatcher) sendBatch(b batch) Outcome {
 	ctx, cancel := context.WithTimeout(context.Background(), d.o.SendTimeout)
 	defer cancel()
 	// Marked in the spool before the post: should the relay stop before
 	// the answer, the next start knows the robot may have the message.
-	for _, j := range batch {
-		if j.spooled {
-			if err := d.spoolJob(j, true); err != nil {
-				d.log.Error("spool write failed before a send; after a crash the alert would go again unmarked", "job", j.ID, "error", err.Error())
+	for _, t := range b.tasks {
+		if t.spooled {
+			if err := t.save(d.spool, true); err != nil {
+				d.log.Error("spool write failed before a send; after a crash the alert would go again unmarked", "job", t.job.ID, "error", err.Error())
 			}
 		}
 	}
-	out := d.settle(batch, d.send(ctx, batch))
-	d.log.Info("queued alerts sent", "robot_id", batch[0].RobotID, "alerts", len(batch), "result", out.Status)
+	out := d.applyResult(b, d.send(ctx, b))
+	d.log.Info("queued alerts sent", "robot_id", b.tasks[0].job.RobotID, "alerts", len(b.tasks), "result", out.Status)
 	return out
 }
 
@@ -1026,25 +782,25 @@ func (d *Dispatcher) drain(ctx context.Context, block bool) error {
 	for {
 		d.mu.Lock()
 		now := d.clock.Now()
-		var batch []*Job
+		var ready batch
 		var wait time.Duration = -1
 		for _, st := range d.robots {
-			if st.working {
+			if st.queue.working {
 				continue // a background worker serves it
 			}
 			b, w := d.next(st, now)
-			if b != nil {
-				batch = b
+			if b.tasks != nil {
+				ready = b
 				break
 			}
-			if len(st.pending) > 0 && (wait < 0 || w < wait) {
+			if len(st.queue.pending) > 0 && (wait < 0 || w < wait) {
 				wait = w
 			}
 		}
 		d.mu.Unlock()
 		switch {
-		case batch != nil:
-			d.sendBatch(batch)
+		case ready.tasks != nil:
+			d.sendBatch(ready)
 		case wait < 0 || !block:
 			return nil
 		default:
@@ -1083,7 +839,7 @@ func (d *Dispatcher) Queued() int {
 	defer d.mu.Unlock()
 	n := 0
 	for _, st := range d.robots {
-		n += len(st.pending)
+		n += len(st.queue.pending)
 	}
 	return n
 }
@@ -1121,62 +877,24 @@ func (d *Dispatcher) Wait(ctx context.Context) error {
 	}
 }
 
-// spoolJob saves j in the spool (a no-op without one, or for a job already
-// settled), marked as being sent or not.
-func (d *Dispatcher) spoolJob(j *Job, sending bool) error {
-	if d.spool == nil {
-		return nil
-	}
-	j.spoolMu.Lock()
-	defer j.spoolMu.Unlock()
-	if j.settled {
-		return nil // delivered meanwhile: a file now would be sent again at a restart
-	}
-	j.Sending = sending
-	err := d.spool.put(j)
-	if err == nil {
-		j.spooled = true
-	}
-	return err
-}
-
-// unspool removes j's spool file (the job lives on elsewhere: a hand-off).
-func (d *Dispatcher) unspool(j *Job) {
-	j.spoolMu.Lock()
-	defer j.spoolMu.Unlock()
-	if d.spool != nil && j.spooled {
-		d.spool.remove(j.ID)
-		j.spooled = false
-	}
-}
-
-// finish settles j for good: its spool file goes, and none is written
-// after.
-func (d *Dispatcher) finish(j *Job) {
-	j.spoolMu.Lock()
-	defer j.spoolMu.Unlock()
-	j.settled = true
-	if d.spool != nil && j.spooled {
-		d.spool.remove(j.ID)
-		j.spooled = false
-	}
-}
-
-// TakeQueued removes every queued job whose retry time has come and returns
-// them, e.g. to hand them to another invocation.
+// TakeQueued removes every queued job no background worker is serving,
+// their spool files too, and returns them, e.g. to hand them to another
+// invocation; Enqueue takes back those that stay.
 func (d *Dispatcher) TakeQueued() []*Job {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var out []*Job
+	var taken []*task
 	for _, st := range d.robots {
-		if st.working {
+		if st.queue.working {
 			continue
 		}
-		out = append(out, st.pending...)
-		st.pending = nil
+		taken = append(taken, st.queue.pending...)
+		st.queue.pending = nil
 	}
-	for _, j := range out {
-		d.unspool(j)
+	var out []*Job
+	for _, t := range taken {
+		t.unspool(d.spool)
+		out = append(out, t.job)
 	}
 	return out
 }
@@ -1186,11 +904,13 @@ func (d *Dispatcher) TakeQueued() []*Job {
 // save one (such a job is not queued, except on Function Compute).
 func (d *Dispatcher) Enqueue(jobs []*Job) error {
 	var first error
-	for _, j := range jobs {
+	tasks := make([]task, len(jobs))
+	for i, j := range jobs {
 		if j.ID == "" {
 			j.ID = NewID()
 		}
-		if err := d.enqueue(j, true); err != nil && first == nil {
+		tasks[i].job = j
+		if err := d.enqueue(&tasks[i], true); err != nil && first == nil {
 			first = err
 		}
 	}
