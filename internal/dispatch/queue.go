@@ -113,3 +113,99 @@ func (q *queue) take(now time.Time, digestItems int) ([]*task, time.Duration) {
 	q.pending = append(rest, later...)
 	return taken, 0
 }
+
+// enqueue adds t to its robot's queue (and, with persist, the spool) and,
+// in background mode, makes sure a worker serves the robot. A repeat of an
+// issue already waiting only raises that job's count; past MaxQueue, an
+// alert of another issue is folded into the queue's last job as a count.
+// In server mode a job that cannot be saved is not queued: the error says
+// why (on Function Compute the hand-off, not the spool, keeps it).
+func (d *Dispatcher) enqueue(t *task, persist bool) error {
+	j := t.job
+	d.mu.Lock()
+	st := d.robot(j.RobotID, j.Kind)
+	into, folded := st.queue.merge(t, d.o.MaxQueue)
+	if folded {
+		if now := d.clock.Now(); now.Sub(d.foldedAt) > time.Minute {
+			d.log.Warn("a robot's queue is full: further alerts are counted in its next digest",
+				"robot_id", j.RobotID, "queued", len(st.queue.pending))
+		}
+		d.foldedAt = d.clock.Now()
+	}
+	if into != nil {
+		d.mu.Unlock()
+		// The waiting job carries the issue. A repeat's count lives in
+		// memory only (a crash loses the count, not the alert); a fold
+		// is saved with it, since those are other alerts.
+		t.end(d.spool)
+		if folded && into.spooled {
+			if err := into.save(d.spool, false); err != nil {
+				d.log.Error("spool write failed for a folded count", "job", into.job.ID, "error", err.Error())
+			}
+		}
+		return nil
+	}
+	d.mu.Unlock()
+	if persist {
+		if err := t.save(d.spool, false); err != nil {
+			if !d.o.RequeueInFlight {
+				return err
+			}
+			d.log.Error("spool write failed; the alert waits in memory for its hand-off", "job", j.ID, "error", err.Error())
+		}
+	}
+	t.answered.Store(true) // from here the queue delivers it
+	d.mu.Lock()
+	st.queue.push(t)
+	start := d.startWorker(st)
+	d.mu.Unlock()
+	if start {
+		go d.work(st)
+	}
+	return nil
+}
+
+// next takes the batch st's robot may send now, or returns how long to
+// wait for one. Call with d.mu held.
+func (d *Dispatcher) next(st *robotState, now time.Time) (batch, time.Duration) {
+	if len(st.queue.pending) == 0 {
+		return batch{}, 0
+	}
+	lim := d.limits(st.kind)
+	n := st.queue.cost()
+	if w := st.budget.wait(now, lim.Limits, n); w > 0 {
+		return batch{}, w
+	}
+	tasks, soonest := st.queue.take(now, lim.DigestItems)
+	if tasks == nil {
+		return batch{}, soonest
+	}
+	st.budget.count(now, n)
+	jobs := make([]*Job, len(tasks))
+	for i, t := range tasks {
+		jobs[i] = t.job
+	}
+	return batch{tasks: tasks, jobs: jobs, takenAt: now, taken: n}, 0
+}
+
+// TakeQueued removes every queued job no background worker is serving,
+// their spool files too, and returns them, e.g. to hand them to another
+// invocation; Enqueue takes back those that stay.
+func (d *Dispatcher) TakeQueued() []*Job {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var taken []*task
+	for _, st := range d.robots {
+		if st.queue.working {
+			continue
+		}
+		taken = append(taken, st.queue.pending...)
+		st.queue.pending = nil
+	}
+	var out []*Job
+	for _, t := range taken {
+		t.unspool(d.spool)
+		out = append(out, t.job)
+	}
+	return out
+}
