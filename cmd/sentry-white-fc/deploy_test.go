@@ -103,6 +103,21 @@ func TestDeploySettingsAgree(t *testing.T) {
 		}
 	}
 
+	// The clock of timed work: a timer trigger calls POST /invoke every
+	// minute (internal/timed), and the README says so in both languages.
+	if !regexp.MustCompile(`(?m)^\s*triggerType: timer\s*(#.*)?$`).MatchString(y) {
+		t.Error("s.yaml has no timer trigger (handoff notices and held digests need it on FC)")
+	}
+	cron := strings.Trim(yamlValue(t, y, "cronExpression"), `"'`)
+	if cron != "@every 1m" {
+		t.Errorf("s.yaml's timer fires %q, want @every 1m", cron)
+	}
+	for _, want := range []string{"定时触发器，名称 `timer`", "Time Trigger (定时触发器), name `timer`"} {
+		if i := strings.Index(rd, want); i < 0 || !strings.Contains(rd[i:min(len(rd), i+400)], "`"+cron+"`") {
+			t.Errorf("the README's deploy guide does not say %q with %s (as deploy/s.yaml does)", want, cron)
+		}
+	}
+
 	// The README's console tables (Chinese and English) say the same.
 	for _, row := range []string{
 		"| 执行超时时间 | " + timeout + " 秒",

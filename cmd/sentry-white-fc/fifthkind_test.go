@@ -1,9 +1,10 @@
 package main
 
 // A fifth robot kind, defined here and nowhere else: a generic JSON
-// webhook. Registering it is all it takes for the document to accept its
-// robots, for the relay to deliver to them within the kind's own budget,
-// and for the conformance suite to check it like the vendors' kinds.
+// webhook. A registry listing it is all it takes for the document to
+// accept its robots, for the relay to deliver to them within the kind's
+// own budget, and for the conformance suite to check it like the vendors'
+// kinds.
 
 import (
 	"bytes"
@@ -50,10 +51,24 @@ var hookKind = &notify.Kind{
 		t, ok := strings.CutPrefix(u.Path, "/hooks/")
 		return t, ok && t != ""
 	},
-	Explain: func(code int, _ string) string { return hookFix[code] },
+	Fixes: hookFixes,
+	Explain: func(code int, _ string, _ bool) *notify.Fix {
+		if c, ok := hookFix[code]; ok {
+			return notify.NewFix(hookFixes, c, nil)
+		}
+		return nil
+	},
 }
 
-var hookFix = map[int]string{401: "the webhook token is unknown: copy it again", 403: "the signing secret does not match"}
+// hookFix codes what to do about the webhook's answer codes; hookFixes
+// words them.
+var (
+	hookFix   = map[int]string{401: "token", 403: "secret"}
+	hookFixes = map[string]notify.Text{
+		"token":  {Zh: "Webhook 令牌不认识：请重新复制", En: "the webhook token is unknown: copy it again"},
+		"secret": {Zh: "签名密钥不匹配", En: "the signing secret does not match"},
+	}
+)
 
 type hookSender struct {
 	base   string
@@ -99,7 +114,7 @@ func (s *hookSender) Send(ctx context.Context, r *config.Robot, m *notify.Messag
 		return nil
 	}
 	e.RateLimited = e.Code == 429
-	e.Fix = hookFix[e.Code]
+	e.Fix = hookKind.Explain(e.Code, "", r.Secret != "")
 	return e
 }
 
@@ -190,7 +205,7 @@ func (v *hookVendor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestFifthKind(t *testing.T) {
-	notifiers.Register(hookKind)
+	kinds := notifiers.New(append(notifiers.Default().All(), hookKind)...)
 
 	t.Run("conformance", func(t *testing.T) {
 		notifytest.Run(t, hookKind, func(*testing.T) notifytest.Vendor { return newHookVendor() })
@@ -200,11 +215,12 @@ func TestFifthKind(t *testing.T) {
 		hv := newHookVendor()
 		defer hv.Close()
 		doc := &config.Document{Schema: 1, WebhookToken: "tok",
-			Owners:   []config.Owner{{ID: 1, Name: "张三", IDs: map[string]string{"webhook": "zhang.san"}}},
+			Owners:   []config.Owner{{ID: 1, Name: "张三"}},
 			Robots:   []config.Robot{{ID: 1, Name: "通用", Kind: "webhook", AccessToken: "hook-signed", Secret: "hook-secret-0001"}},
 			Projects: []config.Project{{ID: 1, Name: "商城后台", Slug: "mall-api", OwnerIDs: []int64{1}, RobotIDs: []int64{1}}}}
+		kinds.Document().SetOwnerID(&doc.Owners[0], "webhook", "zhang.san")
 		dir := t.TempDir()
-		if _, err := docstore.NewDocs(store.NewFile(dir), "api/").Save(context.Background(), doc, ""); err != nil {
+		if _, err := docstore.NewDocs(store.NewFile(dir), "api/", kinds.Document()).Save(context.Background(), doc, ""); err != nil {
 			t.Fatal(err)
 		}
 		// The owner's id is stored under the member the kind names.
@@ -217,7 +233,7 @@ func TestFifthKind(t *testing.T) {
 		ready, done := make(chan string, 1), make(chan error, 1)
 		spool := t.TempDir()
 		go func() {
-			done <- run(ctx, []string{"-store", "file:" + dir, "-addr", "127.0.0.1:0", "-spool", spool},
+			done <- run(ctx, kinds, []string{"-store", "file:" + dir, "-addr", "127.0.0.1:0", "-spool", spool},
 				func(k string) string { return env[k] }, io.Discard, ready)
 		}()
 		defer func() { cancel(); <-done }()

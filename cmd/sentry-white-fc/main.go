@@ -31,6 +31,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/relay"
 	"github.com/sentry-white/sentry-white/internal/render"
+	"github.com/sentry-white/sentry-white/internal/sentryapi"
 	"github.com/sentry-white/sentry-white/internal/store"
 )
 
@@ -46,7 +47,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, nil); err != nil {
+	if err := run(ctx, notifiers.Default(), os.Args[1:], os.Getenv, os.Stdout, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "sentry-white-fc:", err)
 		os.Exit(1)
 	}
@@ -62,9 +63,10 @@ func defaultAddr(getenv func(string) string) string {
 	return "0.0.0.0:9000"
 }
 
-// run starts the relay and serves until ctx ends. When ready is non-nil it
-// receives the listening address (tests listen on :0).
-func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, ready chan<- string) error {
+// run starts the relay, sending to robots of kinds, and serves until ctx
+// ends. When ready is non-nil it receives the listening address (tests
+// listen on :0).
+func run(ctx context.Context, kinds *notifiers.Registry, args []string, getenv func(string) string, stdout io.Writer, ready chan<- string) error {
 	fs := flag.NewFlagSet("sentry-white-fc", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	storeLoc := fs.String("store", envOr(getenv, "SENTRY_WHITE_STORE", store.DefaultDir), "configuration store: file:DIR or oss://BUCKET/PREFIX (env SENTRY_WHITE_STORE; OSS_ENDPOINT, OSS_REGION, OSS_CNAME)")
@@ -76,6 +78,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	mode := fs.String("mode", envOr(getenv, "SENTRY_WHITE_MODE", "auto"), "server, fc, or auto (fc when FC_FUNCTION_NAME is set) (env SENTRY_WHITE_MODE)")
 	spoolDir := fs.String("spool", envOr(getenv, "SENTRY_WHITE_SPOOL", defaultSpool(onFC)), "folder for alerts accepted but not yet delivered (env SENTRY_WHITE_SPOOL)")
 	selfURL := fs.String("self-url", getenv("SENTRY_WHITE_SELF_URL"), "on FC: this function's HTTP trigger URL, for handing queued alerts to an asynchronous invocation (env SENTRY_WHITE_SELF_URL)")
+	tick := fs.Duration("tick", durEnv(getenv, "SENTRY_WHITE_TICK", 30*time.Second), "as a server: how often timed work (handoff notices, alerts held through quiet hours) is looked at; 0 turns it off (env SENTRY_WHITE_TICK; on FC the timer trigger calls POST /invoke instead)")
 	history := fs.Bool("history", envOr(getenv, "SENTRY_WHITE_HISTORY", "on") != "off", "record deliveries in the store under <prefix>v1/deliveries/ (env SENTRY_WHITE_HISTORY=off to disable)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -109,7 +112,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			*window = -1 // revalidate on every webhook: a stat
 		}
 	}
-	docs := docstore.NewCache(backend, store.ConfigKey(loc.Prefix), *window)
+	docs := docstore.NewCache(backend, store.ConfigKey(loc.Prefix), *window, kinds.Document())
 	var hist *deliveries.Log
 	if *history {
 		hist = deliveries.New(backend, loc.Prefix, log)
@@ -121,12 +124,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// handed to an asynchronous invocation instead (the relay sets that).
 	h, err := relay.New(relay.Options{
 		Docs:     docs,
+		Kinds:    kinds,
 		Logger:   log,
 		Render:   render.Options{Zone: zone, Lang: *lang},
-		Dispatch: dispatch.Options{Senders: notifiers.Senders(getenv, nil), Spool: *spoolDir, Store: loc.Identity()},
+		Dispatch: dispatch.Options{Senders: kinds.Senders(getenv, nil), Spool: *spoolDir, Store: loc.Identity()},
 		History:  hist,
 		FC:       fc,
 		SelfURL:  *selfURL,
+		Store:    backend,
+		Prefix:   loc.Prefix,
+		// Action links: Sentry's API with a bound per call (env
+		// SENTRY_WHITE_SENTRY_TIMEOUT).
+		Sentry: &sentryapi.Client{Timeout: durEnv(getenv, "SENTRY_WHITE_SENTRY_TIMEOUT", 8*time.Second)},
 	})
 	if err != nil {
 		return err
@@ -163,14 +172,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	srv := newServer(handler, fc, getenv)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	// Timed work: a ticker as a server; on FC the timer trigger's POST
+	// /invoke (deploy/s.yaml), since nothing may run between requests.
+	tickCtx, stopTicks := context.WithCancel(context.Background())
+	ticked := make(chan struct{})
+	if r := h.Timed(); r != nil && !fc && *tick > 0 {
+		go func() { r.Run(tickCtx, *tick); close(ticked) }()
+	} else {
+		close(ticked)
+	}
 	select {
 	case err := <-errc:
+		stopTicks()
+		<-ticked
 		return err
 	case <-ctx.Done():
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutdown)
+	stopTicks()
+	<-ticked
 	// Drain: finish in-flight sends and send what the budgets allow now;
 	// alerts still waiting for a robot's budget stay in the spool.
 	_ = disp.Close(shutdown)

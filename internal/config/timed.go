@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -113,13 +114,25 @@ func (p *Project) MentionMode() string {
 	return p.Mention
 }
 
-// Location loads a time zone name, "" meaning DefaultTimezone.
+// Location loads a time zone name, "" meaning DefaultTimezone. Zones
+// loaded are kept: the relay asks for a project's or a schedule's zone with
+// every alert, and time.LoadLocation reads the zone database each time.
 func Location(name string) (*time.Location, error) {
 	if strings.TrimSpace(name) == "" {
 		name = DefaultTimezone
 	}
-	return time.LoadLocation(name)
+	if loc, ok := locations.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	locations.Store(name, loc) // bounded by the zone database: only zones that load are kept
+	return loc, nil
 }
+
+var locations sync.Map // zone name → *time.Location
 
 // ParseClock reads a local time of day "HH:MM" as minutes after midnight;
 // "24:00" (1440) is accepted where allow24 is set (the end of a window).

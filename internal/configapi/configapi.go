@@ -65,7 +65,10 @@ type Options struct {
 	ConfigDir string
 	// Client posts test alerts; nil means notify.NewHTTPClient().
 	Client *http.Client
-	// Senders by robot kind; nil means notifiers.Senders(Getenv, Client).
+	// Kinds are the robot kinds the configurator offers and the document's
+	// robots may be of (required; notifiers.Default in the program).
+	Kinds *notifiers.Registry
+	// Senders by robot kind; nil means Kinds.Senders(Getenv, Client).
 	Senders map[string]notify.Sender
 	// Policy bounds a test alert's retries; zero means two attempts.
 	Policy notify.Policy
@@ -80,6 +83,8 @@ type Server struct {
 	hosts        map[string]bool
 	origins      map[string]bool
 	senders      map[string]notify.Sender
+	kinds        *notifiers.Registry
+	docKinds     config.Kinds // kinds.Document()
 	settingsPath string
 
 	mu     sync.Mutex
@@ -108,6 +113,9 @@ func New(o Options) (*Server, error) {
 	if o.Token == "" {
 		return nil, errors.New("configapi: a token is required")
 	}
+	if o.Kinds == nil {
+		return nil, errors.New("configapi: no robot kinds")
+	}
 	host, port, err := net.SplitHostPort(o.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("configapi: address %q: %w", o.Addr, err)
@@ -122,9 +130,10 @@ func New(o Options) (*Server, error) {
 		o.Client = notify.NewHTTPClient()
 	}
 	if o.Senders == nil {
-		o.Senders = notifiers.Senders(o.Getenv, o.Client)
+		o.Senders = o.Kinds.Senders(o.Getenv, o.Client)
 	}
-	s := &Server{o: o, log: o.Logger, senders: o.Senders, hosts: map[string]bool{}, origins: map[string]bool{}}
+	s := &Server{o: o, log: o.Logger, senders: o.Senders, kinds: o.Kinds, docKinds: o.Kinds.Document(),
+		hosts: map[string]bool{}, origins: map[string]bool{}}
 	for _, h := range []string{"127.0.0.1", "localhost", "[::1]"} {
 		s.hosts[h+":"+port] = true
 		s.origins["http://"+h+":"+port] = true
@@ -239,6 +248,7 @@ func (s *Server) routes() {
 	registerEntity(s, owners)
 	registerEntity(s, robots)
 	registerEntity(s, projects)
+	s.scheduleRoutes()
 	m.HandleFunc("GET /api/v1/snapshot", s.snapshot)
 	m.HandleFunc("GET /api/v1/meta", s.meta)
 	m.HandleFunc("GET /api/v1/settings", s.getSettings)
@@ -256,6 +266,9 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/v1/history/{id}/restore", s.restore)
 	m.HandleFunc("GET /api/v1/webhook", s.webhook)
 	m.HandleFunc("POST /api/v1/webhook-token/regenerate", s.regenerateToken)
+	m.HandleFunc("GET /api/v1/action-links", s.getActionLinks)
+	m.HandleFunc("PUT /api/v1/action-links", s.putActionLinks)
+	m.HandleFunc("POST /api/v1/action-links/rotate-key", s.rotateActionKey)
 	m.HandleFunc("POST /api/v1/relay-check", s.relayCheck)
 	m.HandleFunc("POST /api/v1/robots/recognize", s.recognize)
 	m.HandleFunc("POST /api/v1/robots/{id}/test", s.testRobot)
@@ -271,6 +284,7 @@ func (s *Server) routes() {
 	m.HandleFunc("DELETE /api/v1/organizations/{id}/sentry-token", s.deleteSentryToken)
 	m.HandleFunc("GET /api/v1/organizations/{id}/sentry-projects", s.listSentryProjects)
 	m.HandleFunc("POST /api/v1/organizations/{id}/sentry-projects", s.addSentryProjects)
+	m.HandleFunc("GET /api/v1/organizations/{id}/sentry-members", s.listSentryMembers)
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, errorBody(&apiError{Code: "no_endpoint", Params: kv{"method": r.Method, "path": r.URL.Path},
 			Msg: fmt.Sprintf("no API endpoint %s %s", r.Method, r.URL.Path)}))

@@ -44,9 +44,9 @@ func deliveryFilter(r *http.Request, now time.Time) (deliveries.Filter, error) {
 	switch f.Result {
 	case "", "all":
 		f.Result = ""
-	case deliveries.Delivered, deliveries.Failed, deliveries.Refused:
+	case deliveries.Delivered, deliveries.Failed, deliveries.Refused, deliveries.Held, deliveries.Acted:
 	default:
-		return f, badRequest("result", "filter_result", kv{"value": f.Result}, "result must be delivered, failed, refused or empty for all, not %q", f.Result)
+		return f, badRequest("result", "filter_result", kv{"value": f.Result}, "result must be delivered, failed, refused, held, action or empty for all, not %q", f.Result)
 	}
 	if v := strings.TrimSpace(q.Get("since")); v != "" {
 		if t, err := time.Parse(time.RFC3339, v); err == nil {
@@ -72,7 +72,7 @@ func deliveryFilter(r *http.Request, now time.Time) (deliveries.Filter, error) {
 // deliveryView is a record as the API shows it: without the message (GET
 // /deliveries/{id} adds it), with a fix in words for a failure, whether it
 // can be re-sent, and the latest re-send of it.
-func deliveryView(rec deliveries.Record, robots map[int64]*config.Robot, resends map[string]deliveries.Record) map[string]any {
+func (s *Server) deliveryView(rec deliveries.Record, robots map[int64]*config.Robot, resends map[string]deliveries.Record) map[string]any {
 	v := map[string]any{
 		"id": rec.ID, "time": rec.Time, "project": rec.Project, "project_name": rec.ProjectName,
 		"robot_id": rec.RobotID, "robot": rec.Robot, "kind": rec.Kind, "result": rec.Result,
@@ -88,6 +88,15 @@ func deliveryView(rec deliveries.Record, robots map[int64]*config.Robot, resends
 	if rec.ResendOf != "" {
 		v["resend_of"] = rec.ResendOf
 	}
+	if rec.Result == deliveries.Held {
+		// Held through its project's quiet hours: until when, and whether
+		// its digest went out (a later record with its id).
+		v["held_until"] = rec.HeldUntil
+		if rs, ok := resends[heldKey(rec.ID)]; ok {
+			v["released"] = map[string]any{"time": rs.Time, "result": rs.Result, "digest": rs.Digest}
+		}
+		return v
+	}
 	if rec.Result == deliveries.Refused {
 		// A webhook the relay refused: why, and what Sentry sent.
 		v["cause"], v["status"], v["error"], v["fix"] = rec.Cause, rec.Status, notify.Redact(rec.Error), rec.Fix
@@ -98,6 +107,14 @@ func deliveryView(rec deliveries.Record, robots map[int64]*config.Robot, resends
 		}
 		return v
 	}
+	if rec.Result == deliveries.Acted && rec.Action != nil {
+		// An action taken from the chat: who, what, Sentry's answer.
+		v["action"] = rec.Action
+		if rec.Error != "" {
+			v["error"], v["fix"] = notify.Redact(rec.Error), rec.Fix
+		}
+		return v
+	}
 	if rec.Result == deliveries.Failed {
 		// The recorded error ends with the fix; the fix is its own member.
 		v["code"], v["error"] = rec.Code, notify.Redact(strings.TrimSuffix(rec.Error, " ("+rec.Fix+")"))
@@ -105,11 +122,7 @@ func deliveryView(rec deliveries.Record, robots map[int64]*config.Robot, resends
 		if rb := robots[rec.RobotID]; rb != nil && rb.Kind == rec.Kind {
 			robot = rb
 		}
-		e := &notify.Error{Robot: rec.Robot, Kind: rec.Kind, Code: rec.Code, Msg: rec.Error, Fix: rec.Fix}
-		fix, code, params := "", "", kv(nil)
-		if rec.Fix != "" || rec.Code != 0 {
-			fix, code, params = failureFix(e, robot)
-		}
+		fix, code, params := s.recordFix(rec, robot)
 		if fix != "" {
 			v["fix"], v["fix_code"] = fix, code
 			if len(params) > 0 {
@@ -142,21 +155,37 @@ func (s *Server) currentRobots(ctx context.Context) map[int64]*config.Robot {
 	return m
 }
 
+// heldKey is where latestResends keeps the outcome of the held alert id.
+func heldKey(id string) string { return "held:" + id }
+
 // latestResends maps each failed record among recs to the newest record
-// that re-sent it.
+// that re-sent it, and each held one (under heldKey) to its outcome.
 func latestResends(ctx context.Context, l *deliveries.Log, recs []deliveries.Record) map[string]deliveries.Record {
-	var oldest time.Time
+	var oldest, oldestHeld time.Time
+	held := map[string]bool{}
 	for _, r := range recs {
-		if r.Result == deliveries.Failed && (oldest.IsZero() || r.Time.Before(oldest)) {
+		switch {
+		case r.Result == deliveries.Failed && (oldest.IsZero() || r.Time.Before(oldest)):
 			oldest = r.Time
+		case r.Result == deliveries.Held:
+			held[r.ID] = true
+			if oldestHeld.IsZero() || r.Time.Before(oldestHeld) {
+				oldestHeld = r.Time
+			}
 		}
 	}
-	if oldest.IsZero() {
-		return map[string]deliveries.Record{}
+	out := map[string]deliveries.Record{}
+	if !oldest.IsZero() {
+		if rs, err := l.Resends(ctx, oldest); err == nil {
+			out = rs
+		}
 	}
-	out, err := l.Resends(ctx, oldest)
-	if err != nil {
-		return map[string]deliveries.Record{}
+	if len(held) > 0 {
+		if rel, err := l.Outcomes(ctx, oldestHeld, held); err == nil {
+			for id, r := range rel {
+				out[heldKey(id)] = r
+			}
+		}
 	}
 	return out
 }
@@ -182,7 +211,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 	resends := latestResends(r.Context(), l, recs)
 	list := make([]map[string]any, len(recs))
 	for i, rec := range recs {
-		list[i] = deliveryView(rec, robots, resends)
+		list[i] = s.deliveryView(rec, robots, resends)
 	}
 	limit := f.Limit
 	if limit == 0 {
@@ -218,9 +247,9 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := deliveryView(rec, s.currentRobots(r.Context()), latestResends(r.Context(), l, []deliveries.Record{rec}))
+	v := s.deliveryView(rec, s.currentRobots(r.Context()), latestResends(r.Context(), l, []deliveries.Record{rec}))
 	if rec.Message != nil {
-		v["message"] = messageView(rec.Message)
+		v["message"] = s.messageView(rec.Message)
 	}
 	writeJSON(w, http.StatusOK, v)
 }
@@ -304,16 +333,49 @@ func (s *Server) resendDelivery(w http.ResponseWriter, r *http.Request) {
 	})
 	next.ResendOf = rec.ID
 	if fix := res.Fix; next.Result == deliveries.Failed && fix != "" {
-		next.Fix = fix
+		next.Fix, next.FixCode, next.FixParams = fix, res.FixCode, res.FixParams
 	}
 	s.log.Info("delivery re-sent", "delivery", rec.ID, "robot", robot.Name, "kind", robot.Kind, "ok", res.OK,
 		"code", res.Code, "attempts", res.Attempts)
 	l.Add(next)
-	answer := map[string]any{"ok": res.OK, "result": res, "record": deliveryView(next, nil, nil)}
+	answer := map[string]any{"ok": res.OK, "result": res, "record": s.deliveryView(next, nil, nil)}
 	if err := l.Flush(r.Context()); err != nil {
 		answer["history_error"] = "the outcome was not added to the delivery history: " + describeStoreError(err)
 		answer["history_error_code"], answer["history_error_params"] = "history_unwritten", kv{"cause": storeErrorCode(err), "detail": notify.Redact(err.Error())}
 		s.log.Warn("delivery history not written", "error", notify.Redact(err.Error()))
 	}
 	writeJSON(w, http.StatusOK, answer)
+}
+
+// recordFix says what to do about a recorded failure, in English and coded:
+// the fix recorded with it. A record of an earlier version kept its fix in
+// English only: for it, the robot kind explains the robot's answer code
+// again (for the robot as configured now), else the English is shown as it
+// is; a record without a fix gets what its answer code suggests.
+func (s *Server) recordFix(rec deliveries.Record, robot *config.Robot) (text, code string, params kv) {
+	if rec.FixCode != "" {
+		return rec.Fix, rec.FixCode, rec.FixParams
+	}
+	if k := s.kinds.Lookup(rec.Kind); rec.Code != 0 && k != nil && k.Explain != nil {
+		if f := k.Explain(rec.Code, answerText(rec), robot == nil || robot.Secret != ""); f != nil {
+			return f.String(), f.Code, f.Params
+		}
+	}
+	if rec.Fix != "" {
+		return rec.Fix, "text", kv{"text": rec.Fix}
+	}
+	if rec.Code != 0 {
+		return failureFix(&notify.Error{Code: rec.Code})
+	}
+	return "", "", nil
+}
+
+// answerText is the robot's own answer in a recorded error (`robot "x"
+// answered errcode 310000: keywords not in content (…)`).
+func answerText(rec deliveries.Record) string {
+	msg := rec.Error
+	if _, after, ok := strings.Cut(msg, fmt.Sprintf("errcode %d: ", rec.Code)); ok {
+		msg = after
+	}
+	return strings.TrimSuffix(msg, " ("+rec.Fix+")")
 }

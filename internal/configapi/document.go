@@ -64,7 +64,7 @@ var documentMembers = []string{"schema", "organizations", "owners", "robots", "p
 
 // parseUpload reads and validates an uploaded document: a schema-1
 // document with its four lists, valid as a whole.
-func parseUpload(w http.ResponseWriter, r *http.Request) (*config.Document, error) {
+func (s *Server) parseUpload(w http.ResponseWriter, r *http.Request) (*config.Document, error) {
 	raw, err := readBody(w, r, maxDocument)
 	if err != nil {
 		return nil, err
@@ -91,13 +91,13 @@ func parseUpload(w http.ResponseWriter, r *http.Request) (*config.Document, erro
 				Fields: []*config.FieldError{fieldErr("document", "not_document", kv{"missing": missing}, "has no %s", strings.Join(missing, ", "))}}
 		}
 	}
-	d, err := config.Parse(raw)
+	d, err := config.Parse(raw, s.docKinds)
 	if err != nil {
 		loose := config.Empty() // the robots, to word their kinds' rules
 		if json.Unmarshal(bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf")), loose) == nil {
-			loose.Normalize()
+			loose.Normalize(s.docKinds)
 		}
-		return nil, validation(recode(loose, config.Fields(err)))
+		return nil, validation(s.recode(loose, config.Fields(err)))
 	}
 	return d, nil
 }
@@ -120,7 +120,7 @@ func keepToken(d, stored *config.Document) string {
 
 func counts(d *config.Document) map[string]int {
 	return map[string]int{"organizations": len(d.Organizations), "owners": len(d.Owners),
-		"robots": len(d.Robots), "projects": len(d.Projects)}
+		"robots": len(d.Robots), "projects": len(d.Projects), "schedules": len(d.Schedules)}
 }
 
 // replacing reads the document a request is about to replace whole: the
@@ -143,7 +143,7 @@ func (s *Server) replacing(r *http.Request) (*docstore.Docs, *config.Document, s
 
 // importDocument replaces the whole document with a valid upload.
 func (s *Server) importDocument(w http.ResponseWriter, r *http.Request) {
-	d, err := parseUpload(w, r)
+	d, err := s.parseUpload(w, r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -157,6 +157,7 @@ func (s *Server) importDocument(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := keepToken(d, cur)
+	keepActionKey(d, cur)
 	newTag, err := docs.Save(r.Context(), d, tag)
 	if err != nil {
 		s.fail(w, r, err)
@@ -173,7 +174,7 @@ func (s *Server) importDocument(w http.ResponseWriter, r *http.Request) {
 
 // diffDocument validates an upload and says what importing it would change.
 func (s *Server) diffDocument(w http.ResponseWriter, r *http.Request) {
-	d, err := parseUpload(w, r)
+	d, err := s.parseUpload(w, r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -187,6 +188,7 @@ func (s *Server) diffDocument(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := keepToken(d, cur)
+	keepActionKey(d, cur)
 	changes := diff(cur, d)
 	w.Header().Set("ETag", outETag(tag))
 	body := map[string]any{"etag": outETag(tag), "changes": changes,
@@ -334,7 +336,7 @@ func robotDangers(cur, next *config.Document) []danger {
 // change is one difference between two documents. Secret fields are named,
 // never shown.
 type change struct {
-	Kind   string   `json:"kind"` // organizations, owners, robots, projects or document
+	Kind   string   `json:"kind"` // organizations, owners, robots, projects, schedules or document
 	ID     int64    `json:"id,omitempty"`
 	Name   string   `json:"name,omitempty"`
 	Op     string   `json:"op"` // added, removed or changed
@@ -351,17 +353,18 @@ func diff(old, new *config.Document) []change {
 	out = append(out, diffList(owners, old, new)...)
 	out = append(out, diffList(robots, old, new)...)
 	out = append(out, diffList(projects, old, new)...)
+	out = append(out, diffList(schedules, old, new)...)
 	return out
 }
 
 func diffTop(old, new *config.Document) []change {
 	strip := func(d *config.Document) map[string]json.RawMessage {
 		c := *d
-		c.Organizations, c.Owners, c.Robots, c.Projects = nil, nil, nil, nil
+		c.Organizations, c.Owners, c.Robots, c.Projects, c.Schedules = nil, nil, nil, nil, nil
 		m := map[string]json.RawMessage{}
 		b, _ := json.Marshal(c)
 		_ = json.Unmarshal(b, &m)
-		for _, k := range []string{"organizations", "owners", "robots", "projects"} {
+		for _, k := range []string{"organizations", "owners", "robots", "projects", "schedules"} {
 			delete(m, k)
 		}
 		return m
@@ -565,7 +568,7 @@ func (s *Server) restore(w http.ResponseWriter, r *http.Request) {
 	data, err := docs.ReadVersion(r.Context(), id)
 	var d *config.Document
 	if err == nil {
-		d, err = config.Parse(data)
+		d, err = config.Parse(data, s.docKinds)
 	}
 	newTag := ""
 	if err == nil {
@@ -573,6 +576,7 @@ func (s *Server) restore(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil {
 		keepToken(d, cur) // a version kept before a token was set gets the current one
+		keepActionKey(d, cur)
 		newTag, err = docs.Save(r.Context(), d, tag)
 	}
 	switch {

@@ -33,6 +33,50 @@ const (
 	// project, a bad signature, a body it could not read): no robot was
 	// involved; Cause says why.
 	Refused = "refused"
+	// Held is an alert held through its project's quiet hours (mode hold):
+	// kept in the store until HeldUntil, then sent in one digest, recorded
+	// again under the same ID as delivered.
+	Held = "held"
+	// Acted is an action taken from the chat through an alert's link
+	// (resolve, ignore, take): who, what, when and Sentry's answer, in
+	// Action. No robot was involved; the follow-up it posted is recorded
+	// apart, as a delivery.
+	Acted = "action"
+)
+
+// Action is what a person did from the chat, and how it went.
+type Action struct {
+	Action         string `json:"action"` // resolve, ignore, take
+	OrganizationID int64  `json:"organization_id"`
+	Organization   string `json:"organization,omitempty"` // its name
+	Issue          string `json:"issue"`                  // Sentry's issue id
+	ShortID        string `json:"short_id,omitempty"`
+	OwnerID        int64  `json:"owner_id,omitempty"`
+	Who            string `json:"who"`                   // the owner who acted, as the page named them
+	SentryUser     string `json:"sentry_user,omitempty"` // the assignee, for take
+	// Outcome: done (Sentry made the change), already (the issue already
+	// was so: nothing sent), refused (Sentry or the relay refused: nothing
+	// changed), unknown (no answer in time: Sentry may have made it).
+	Outcome string `json:"outcome"`
+	// SentryStatus is the HTTP status Sentry answered the change (or the
+	// read that decided it); 0 when Sentry was not reached.
+	SentryStatus int `json:"sentry_status,omitempty"`
+	// Answer is Sentry's answer in words: the issue's state after, or why
+	// it refused.
+	Answer string `json:"answer"`
+	// State is the issue's status after (resolved, ignored, unresolved).
+	State string `json:"state,omitempty"`
+	// FollowUp says how the group was told: "posted" (the relay's own
+	// follow-up), "off" (the project's follow-ups are off), or why not.
+	FollowUp string `json:"follow_up,omitempty"`
+}
+
+// Outcomes of an action.
+const (
+	ActionDone    = "done"
+	ActionAlready = "already"
+	ActionRefused = "refused"
+	ActionUnknown = "unknown"
 )
 
 // Record is one delivery.
@@ -44,22 +88,30 @@ type Record struct {
 	ProjectName string    `json:"project_name,omitempty"`
 	// PayloadOrganization is the organization the webhook named when it is
 	// not the project's: the project was found by its slug alone.
-	PayloadOrganization string          `json:"payload_organization,omitempty"`
-	RobotID             int64           `json:"robot_id"`
-	Robot               string          `json:"robot"`
-	Kind                string          `json:"kind"`
-	Result              string          `json:"result"`
-	Code                int             `json:"code,omitempty"`
-	Error               string          `json:"error,omitempty"`
-	Fix                 string          `json:"fix,omitempty"`
-	Attempts            int             `json:"attempts,omitempty"`
-	LatencyMS           float64         `json:"latency_ms"`
-	Title               string          `json:"title,omitempty"`
-	Link                string          `json:"link,omitempty"`
-	Level               string          `json:"level,omitempty"`
-	Digest              int             `json:"digest,omitempty"`    // alerts merged into this message
-	ResendOf            string          `json:"resend_of,omitempty"` // the failed record this one re-sent
-	Message             *notify.Message `json:"message,omitempty"`   // kept on failures for re-sending
+	PayloadOrganization string `json:"payload_organization,omitempty"`
+	RobotID             int64  `json:"robot_id"`
+	Robot               string `json:"robot"`
+	Kind                string `json:"kind"`
+	Result              string `json:"result"`
+	Code                int    `json:"code,omitempty"`
+	Error               string `json:"error,omitempty"`
+	Fix                 string `json:"fix,omitempty"`
+	// FixCode and FixParams are Fix coded (notify.Fix): the configurator
+	// words it from the robot kind's words.
+	FixCode   string          `json:"fix_code,omitempty"`
+	FixParams map[string]any  `json:"fix_params,omitempty"`
+	Attempts  int             `json:"attempts,omitempty"`
+	LatencyMS float64         `json:"latency_ms"`
+	Title     string          `json:"title,omitempty"`
+	Link      string          `json:"link,omitempty"`
+	Level     string          `json:"level,omitempty"`
+	Digest    int             `json:"digest,omitempty"`    // alerts merged into this message
+	ResendOf  string          `json:"resend_of,omitempty"` // the failed record this one re-sent
+	Message   *notify.Message `json:"message,omitempty"`   // kept on failures for re-sending
+	// HeldUntil is when the quiet hours that hold a held alert end.
+	HeldUntil time.Time `json:"held_until,omitzero"`
+	// Action is an action taken from the chat (Result Acted).
+	Action *Action `json:"action,omitempty"`
 
 	// A refused webhook: why (Cause: token_missing, token_wrong,
 	// unknown_project, signature, content_type, too_large, body, parse,
@@ -384,7 +436,7 @@ func (l *Log) lines(ctx context.Context, key string, fn func(line []byte) bool) 
 type Filter struct {
 	Project string // slug
 	Robot   string // name
-	Result  string // delivered or failed
+	Result  string // delivered, failed, refused, held or action
 	Since   time.Time
 	Limit   int // 0 means MaxList
 }
@@ -504,12 +556,18 @@ func (l *Log) Get(ctx context.Context, id string) (Record, error) {
 // Resends maps each record re-sent since since to the newest record that
 // re-sent it (ResendOf), looking through every delivery since then.
 func (l *Log) Resends(ctx context.Context, since time.Time) (map[string]Record, error) {
+	return l.newestBy(ctx, since, []byte(`"resend_of":`), func(r *Record) string { return r.ResendOf })
+}
+
+// newestBy maps key(r) to the newest record r with that key, among the
+// deliveries since since whose line holds marker (a quick filter before
+// decoding); records whose key is "" are left out.
+func (l *Log) newestBy(ctx context.Context, since time.Time, marker []byte, key func(r *Record) string) (map[string]Record, error) {
 	days, err := l.days(ctx)
 	if err != nil {
 		return nil, err
 	}
 	from := since.UTC().Format("2006-01-02")
-	marker := []byte(`"resend_of":`)
 	out := map[string]Record{}
 	for _, d := range days {
 		if d.day < from {
@@ -517,9 +575,11 @@ func (l *Log) Resends(ctx context.Context, since time.Time) (map[string]Record, 
 		}
 		err := l.lines(ctx, d.deliveries, func(line []byte) bool {
 			var r Record
-			if bytes.Contains(line, marker) && json.Unmarshal(line, &r) == nil && r.ResendOf != "" {
-				if prev, ok := out[r.ResendOf]; !ok || r.Time.After(prev.Time) {
-					out[r.ResendOf] = r
+			if bytes.Contains(line, marker) && json.Unmarshal(line, &r) == nil {
+				if k := key(&r); k != "" {
+					if prev, ok := out[k]; !ok || r.Time.After(prev.Time) {
+						out[k] = r
+					}
 				}
 			}
 			return true

@@ -61,6 +61,9 @@ type Job struct {
 	// RepeatKey identifies the issue for the relay's repeat window (a
 	// hash, opaque here), so the window starts only once it is delivered.
 	RepeatKey string `json:"repeat_key,omitempty"`
+	// Silent is set on an alert that came in its project's quiet hours
+	// (mode silent): it is sent without any @.
+	Silent bool `json:"silent,omitempty"`
 	// Source is what the message was rendered from, kept by the relay so
 	// another invocation can render it again from the document it reads
 	// (a hand-off); opaque here, and not spooled.

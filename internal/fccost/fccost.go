@@ -221,13 +221,13 @@ func (s Size) Cases() []Case {
 			Hours: 24 * days, Hour: Throughout(s.Webhook().times(busyPerHour)),
 		},
 		{
-			ZH:    "定时触发器每 1 分钟，没有告警（值班交接、免打扰摘要和升级提醒以后要用）",
-			EN:    "a timer trigger every minute, no alerts (for on-call handoffs, quiet-hours digests and escalations, to come)",
+			ZH:    "定时触发器每 1 分钟（deploy/s.yaml：值班交接通知、免打扰摘要），没有告警",
+			EN:    "a timer trigger every minute (deploy/s.yaml: on-call handoff notices, quiet-hours digests), no alerts",
 			Hours: 24 * days, Hour: Throughout(tick.times(60)),
 		},
 		{
-			ZH:    "定时触发器每 5 分钟，没有告警（每次都启动实例）",
-			EN:    "a timer trigger every 5 minutes, no alerts (each tick starts an instance)",
+			ZH:    "定时触发器每 5 分钟，没有告警（每次都启动实例；交接通知和摘要最多晚 5 分钟）",
+			EN:    "a timer trigger every 5 minutes, no alerts (each tick starts an instance; notices and digests up to 5 minutes late)",
 			Hours: 24 * days, Hour: s.alone(tick).times(12),
 		},
 	}

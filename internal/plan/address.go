@@ -3,7 +3,9 @@ package plan
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
+	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/deliveries"
@@ -33,7 +35,11 @@ func WithDocument(ctx context.Context, x *config.Index) context.Context {
 // from the current document — their robot by id, the robot's keyword, and
 // the owners their projects @-mention now — and merges several jobs into a
 // digest.
-func Resolver(docs Docs) dispatch.Resolver {
+func Resolver(docs Docs) dispatch.Resolver { return ResolverAt(docs, time.Now) }
+
+// ResolverAt is Resolver with now telling the time a job is sent at (who
+// is on duty then).
+func ResolverAt(docs Docs, now func() time.Time) dispatch.Resolver {
 	return func(ctx context.Context, jobs []*dispatch.Job) (*config.Robot, *notify.Message, error) {
 		j := jobs[0]
 		x, ok := ctx.Value(indexKey{}).(*config.Index)
@@ -44,52 +50,104 @@ func Resolver(docs Docs) dispatch.Resolver {
 					Msg: "the configuration cannot be read: " + notify.Redact(err.Error())}
 			}
 		}
-		return Address(x, jobs)
+		return AddressAt(x, jobs, now())
 	}
 }
 
-// Address returns the robot jobs go to in x, and their message: the job's
-// own, or a digest of several, carrying the robot's keyword and the
-// mentions of their projects' owners. A robot deleted from x is an error.
+// Address is AddressAt now.
 func Address(x *config.Index, jobs []*dispatch.Job) (*config.Robot, *notify.Message, error) {
+	return AddressAt(x, jobs, time.Now())
+}
+
+// AddressAt returns the robot jobs go to in x, and their message as sent
+// at now: the job's own, or a digest of several, carrying the robot's
+// keyword, the mentions their projects ring now (owners, the person on
+// duty, or both; nobody for an alert sent silently in quiet hours) and the
+// line naming who is on duty. A robot deleted from x is an error.
+func AddressAt(x *config.Index, jobs []*dispatch.Job, now time.Time) (*config.Robot, *notify.Message, error) {
 	j := jobs[0]
 	r := x.Robot(j.RobotID)
 	if r == nil {
 		return nil, nil, fmt.Errorf("robot %d was deleted from the configuration after the alert was accepted", j.RobotID)
 	}
-	lists := make([][]notify.Mention, 0, len(jobs))
-	for _, j := range jobs {
-		lists = append(lists, mentions(x, j))
-	}
+	lists, rings := ringing(x, jobs, now)
 	msg := &j.Message
 	if len(jobs) > 1 || j.Repeats > 0 || j.Folded > 0 {
 		items, alerts, more := dispatch.DigestItems(jobs)
 		msg = render.Digest(items, alerts, more, j.Message.Lang)
 	}
-	return r, render.Address(msg, r, render.MergeMentions(lists...)), nil
+	return r, address(msg, r, lists, rings), nil
+}
+
+// AddressHeld returns the robot and the message of jobs held for one robot
+// through quiet hours (mode hold), sent when the quiet ends at now: one
+// alert as it was rendered, marked held; several as one digest. A job the
+// robot may already have (PossibleRepeat) says so. They ring
+// whom their projects ring now. zone is the time zone of times in
+// messages.
+func AddressHeld(x *config.Index, jobs []*dispatch.Job, now time.Time, zone *time.Location) (*config.Robot, *notify.Message, error) {
+	j := jobs[0]
+	r := x.Robot(j.RobotID)
+	if r == nil {
+		return nil, nil, fmt.Errorf("robot %d was deleted from the configuration while its alerts were held", j.RobotID)
+	}
+	lists, rings := ringing(x, jobs, now)
+	var msg *notify.Message
+	if len(jobs) == 1 && j.Repeats == 0 {
+		c := j.Message
+		c.Fields = append(slices.Clip(c.Fields), render.HeldField(j.Created, now, zone, c.Lang))
+		msg = &c
+		if j.PossibleRepeat {
+			msg = msg.MarkPossibleRepeat()
+		}
+	} else {
+		items, alerts, more := dispatch.DigestItems(jobs)
+		msg = render.HeldDigest(items, alerts, more, j.Message.Lang)
+	}
+	return r, address(msg, r, lists, rings), nil
+}
+
+// ringing returns whom each job's alert @-mentions at now, and who its
+// project has on duty.
+func ringing(x *config.Index, jobs []*dispatch.Job, now time.Time) ([][]notify.Mention, []route.Ringing) {
+	lists := make([][]notify.Mention, 0, len(jobs))
+	var rings []route.Ringing
+	for _, j := range jobs {
+		p := x.Project(j.ProjectID)
+		if p == nil {
+			continue
+		}
+		r := route.Rings(x, p, j.Message.Level, now)
+		rings = append(rings, r)
+		if !j.Silent {
+			lists = append(lists, render.Mentions(r.Owners))
+		}
+	}
+	return lists, rings
+}
+
+// address returns msg as it goes to robot r: its keyword, the mentions,
+// and the line naming who is on duty when a project has a schedule.
+func address(msg *notify.Message, r *config.Robot, lists [][]notify.Mention, rings []route.Ringing) *notify.Message {
+	if f, ok := render.OnDutyField(rings, msg.Lang); ok {
+		c := *msg
+		c.Fields = append(slices.Clip(c.Fields), f)
+		msg = &c
+	}
+	return render.Address(msg, r, render.MergeMentions(lists...))
 }
 
 // AddressTarget returns j's message as it goes to its planned target t:
-// the robot's keyword and t's owners @-mentioned (the configurator's test
-// alert and preview, which plan for one project as it stands in the form).
+// the robot's keyword, the owners t rings @-mentioned (by the project's
+// mention and schedule, at the time it was planned) and who is on duty
+// (the configurator's test alert and preview, which plan for one project
+// as it stands in the form).
 func AddressTarget(t route.Target, j *dispatch.Job) *notify.Message {
-	return render.Address(&j.Message, t.Robot, render.Mentions(t.Owners))
-}
-
-// mentions returns whom j's alert @-mentions now: its project's owners,
-// unless the alert is below the project's mention level.
-func mentions(x *config.Index, j *dispatch.Job) []notify.Mention {
-	p := x.Project(j.ProjectID)
-	if p == nil || !route.MentionsAt(p, j.Message.Level) {
-		return nil
+	var rings []route.Ringing
+	if t.Ring != nil {
+		rings = []route.Ringing{*t.Ring}
 	}
-	owners := make([]*config.Owner, 0, len(p.OwnerIDs))
-	for _, id := range p.OwnerIDs {
-		if o := x.Owner(id); o != nil {
-			owners = append(owners, o)
-		}
-	}
-	return render.Mentions(owners)
+	return address(&j.Message, t.Robot, [][]notify.Mention{render.Mentions(t.Owners)}, rings)
 }
 
 // Record is the delivery history's record of a job's final outcome: what,
@@ -114,7 +172,10 @@ func Record(o dispatch.Outcome) deliveries.Record {
 		Level: j.Message.Level, Digest: o.Digest, ProjectName: j.ProjectName, PayloadOrganization: j.PayloadOrg,
 	}
 	if o.Err != nil {
-		rec.Result, rec.Code, rec.Error, rec.Fix = deliveries.Failed, o.Err.Code, o.Err.Error(), o.Err.Fix
+		rec.Result, rec.Code, rec.Error = deliveries.Failed, o.Err.Code, o.Err.Error()
+		if f := o.Err.Fix; f != nil {
+			rec.Fix, rec.FixCode, rec.FixParams = f.String(), f.Code, f.Params
+		}
 		m := *msg
 		rec.Message = &m
 	}

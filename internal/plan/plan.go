@@ -20,8 +20,8 @@ import (
 
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
-	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
+	"github.com/sentry-white/sentry-white/internal/quiet"
 	"github.com/sentry-white/sentry-white/internal/render"
 	"github.com/sentry-white/sentry-white/internal/route"
 	"github.com/sentry-white/sentry-white/internal/sentry"
@@ -34,6 +34,9 @@ const (
 	Filtered  = "filtered"  // the projects' filters drop it
 	Duplicate = "duplicate" // a copy of a webhook already planned
 	Collapsed = "collapsed" // a repeat inside the project's repeat window
+	// Held: every message is held through its project's quiet hours
+	// (Plan.Held); nothing is sent now.
+	Held = "held"
 )
 
 // ErrorKind classifies a webhook the planner refuses; the relay maps each
@@ -57,6 +60,10 @@ func (e *Error) Error() string { return e.Msg }
 
 // Options configure a Planner.
 type Options struct {
+	// Kind returns a robot kind's description, nil for a kind it does not
+	// know (required; the registry's Lookup): what a message costs a robot
+	// of the kind.
+	Kind   func(name string) *notify.Kind
 	Render render.Options
 	// MaxHookAge is the tolerance for Sentry-Hook-Timestamp on signed
 	// webhooks; 0 means 10 minutes.
@@ -78,8 +85,11 @@ type Planner struct {
 	repeats *repeats
 }
 
-// New returns a planner.
+// New returns a planner. It panics without Options.Kind.
 func New(o Options) *Planner {
+	if o.Kind == nil {
+		panic("plan: Options.Kind is required")
+	}
 	if o.MaxHookAge == 0 {
 		o.MaxHookAge = 10 * time.Minute
 	}
@@ -111,7 +121,18 @@ type Plan struct {
 	// Jobs[i] goes.
 	Jobs    []*dispatch.Job
 	Targets []route.Target
-	key     string // the duplicate key, released when delivery fails
+	// Held are the messages held through their project's quiet hours
+	// (mode hold): the caller keeps them in the store and they go out in
+	// one digest per robot when the quiet ends.
+	Held []Hold
+	key  string // the duplicate key, released when delivery fails
+}
+
+// Hold is a message held through its project's quiet hours until Until.
+type Hold struct {
+	Job    *dispatch.Job
+	Target route.Target
+	Until  time.Time
 }
 
 // Plan plans req against the document x. A webhook that cannot be taken
@@ -141,6 +162,8 @@ func (p *Planner) Plan(x *config.Index, req Request) (*Plan, error) {
 		return &Plan{Outcome: Duplicate, Reason: "this webhook was already delivered"}, nil
 	}
 	pl := &Plan{Outcome: Send, key: key}
+	now := p.o.Now()
+	ring(x, rp.Targets, ev.Level, now)
 	type repeat struct {
 		collapsed bool
 		n         int
@@ -156,19 +179,53 @@ func (p *Planner) Plan(x *config.Index, req Request) (*Plan, error) {
 		if r.collapsed {
 			continue
 		}
-		j := p.job(t, ev, r.n, req.RequestID, req.Received)
+		j := p.job(x, t, ev, r.n, req.RequestID, req.Received)
 		j.RepeatKey = r.key
 		if p.o.KeepSource {
 			j.Source = &Source{Event: render.Facts(ev), Repeated: r.n}
 		}
+		switch d, until := Quiet(t.Project, ev.Level, now); d {
+		case quiet.Hold:
+			// Held repeats of the issue are held too, and counted in the
+			// digest: no repeat window runs for a message not sent.
+			p.repeats.done(r.key, false, now)
+			pl.Held = append(pl.Held, Hold{Job: j, Target: t, Until: until})
+			continue
+		case quiet.Silent:
+			Silence(j, until, now, p.o.Render.Zone)
+		}
 		pl.Jobs = append(pl.Jobs, j)
 		pl.Targets = append(pl.Targets, t)
+	}
+	if len(pl.Jobs) == 0 && len(pl.Held) > 0 {
+		pl.Outcome, pl.Reason = Held, "the project's quiet hours hold the alert; it goes out in one digest when they end"
+		return pl, nil
 	}
 	if len(pl.Jobs) == 0 {
 		return &Plan{Outcome: Collapsed, key: key,
 			Reason: "a repeat of an issue already alerted within the project's repeat window; it is counted in the next message"}, nil
 	}
 	return pl, nil
+}
+
+// Quiet says what project p's quiet hours do at now to an alert of level
+// (deliver, hold or silent) and when the quiet ends.
+func Quiet(p *config.Project, level string, now time.Time) (quiet.Decision, time.Time) {
+	h, err := quiet.New(p.QuietHours)
+	if err != nil {
+		return quiet.Deliver, time.Time{} // not valid: the document layer refuses it
+	}
+	return h.Decide(now, level)
+}
+
+// ring works out whom each target rings at now (its project's mention and
+// schedule), for the answer and the preview; the message itself is
+// addressed when it is sent (Address).
+func ring(x *config.Index, ts []route.Target, level string, now time.Time) {
+	for i := range ts {
+		r := route.Rings(x, ts[i].Project, level, now)
+		ts[i].Ring, ts[i].Owners = &r, r.Owners
+	}
 }
 
 // route finds the projects a webhook goes to (contract §4): every project
@@ -310,8 +367,11 @@ func (p *Planner) ForProject(x *config.Index, ev *sentry.Event, prj *config.Proj
 		opt.Lang = lang
 	}
 	pl := &Plan{Outcome: Send}
+	ring(x, rp.Targets, ev.Level, p.o.Now())
 	for _, t := range rp.Targets {
-		pl.Jobs = append(pl.Jobs, NewJob("", t, render.Message(t, ev, opt), p.o.Now()))
+		msg := render.Message(t, ev, opt)
+		render.Actions(msg, x.Doc, t, ev, p.o.Now())
+		pl.Jobs = append(pl.Jobs, p.newJob("", t, msg, p.o.Now()))
 		pl.Targets = append(pl.Targets, t)
 	}
 	if len(pl.Jobs) == 0 {
@@ -321,13 +381,15 @@ func (p *Planner) ForProject(x *config.Index, ev *sentry.Event, prj *config.Proj
 }
 
 // job renders ev for target t, with the count of repeats collapsed
-// before it, as the dispatch job of one webhook.
-func (p *Planner) job(t route.Target, ev *sentry.Event, repeated int, rid string, created time.Time) *dispatch.Job {
+// before it and the action links x serves, as the dispatch job of one
+// webhook.
+func (p *Planner) job(x *config.Index, t route.Target, ev *sentry.Event, repeated int, rid string, created time.Time) *dispatch.Job {
 	msg := render.Message(t, ev, p.o.Render)
+	render.Actions(msg, x.Doc, t, ev, p.o.Now())
 	if repeated > 0 {
 		msg.Fields = append(msg.Fields, render.RepeatField(repeated, p.o.Render.Lang))
 	}
-	j := NewJob(rid, t, msg, created)
+	j := p.newJob(rid, t, msg, created)
 	j.PayloadOrg = t.PayloadOrg
 	return j
 }
@@ -338,6 +400,19 @@ func (p *Planner) job(t route.Target, ev *sentry.Event, repeated int, rid string
 type Source struct {
 	Event    *sentry.Event
 	Repeated int
+	// SilentUntil is set when the alert came in its project's quiet hours
+	// (mode silent), which end then: it is sent without any @.
+	SilentUntil time.Time
+}
+
+// Silence marks j as an alert that came in its project's quiet hours (mode
+// silent), which end at until: it goes without any @, and says so.
+func Silence(j *dispatch.Job, until, now time.Time, zone *time.Location) {
+	j.Silent = true
+	j.Message.Fields = append(j.Message.Fields, render.QuietField(until, now, zone, j.Message.Lang))
+	if src, ok := j.Source.(*Source); ok && src != nil {
+		src.SilentUntil = until
+	}
 }
 
 // Rerender makes the job for project projectID's alert src to robot
@@ -362,20 +437,23 @@ func (p *Planner) Rerender(x *config.Index, src *Source, projectID, robotID int6
 	}
 	for _, t := range rp.Targets {
 		if t.Robot.ID == robotID {
-			j := p.job(t, src.Event, max(src.Repeated, 0), rid, created)
+			j := p.job(x, t, src.Event, max(src.Repeated, 0), rid, created)
 			j.Source = src
+			if !src.SilentUntil.IsZero() {
+				Silence(j, src.SilentUntil, created, p.o.Render.Zone)
+			}
 			return j, nil
 		}
 	}
 	return nil, fmt.Errorf("project %q does not send to robot %d", prj.Slug, robotID)
 }
 
-// NewJob makes the dispatch job of one target's message: the robot and
+// newJob makes the dispatch job of one target's message: the robot and
 // project by id, the message without its addressing (Resolver adds the
 // robot's keyword and the mentions when it is sent).
-func NewJob(rid string, t route.Target, msg *notify.Message, created time.Time) *dispatch.Job {
+func (p *Planner) newJob(rid string, t route.Target, msg *notify.Message, created time.Time) *dispatch.Job {
 	cost := 1
-	if k := notifiers.Lookup(t.Robot.Kind); k != nil {
+	if k := p.o.Kind(t.Robot.Kind); k != nil {
 		cost = k.Messages(msg)
 	}
 	m := *msg

@@ -69,6 +69,9 @@ type handoffJob struct {
 	// the answer); it goes out marked 可能重复 / possible repeat.
 	PossibleRepeat bool          `json:"possible_repeat,omitempty"`
 	Event          *sentry.Event `json:"event"`
+	// SilentUntil marks an alert that came in its project's quiet hours
+	// (mode silent): it goes without any @.
+	SilentUntil time.Time `json:"silent_until,omitzero"`
 }
 
 // toHandoff is j as a hand-off carries it; false when j has no Source
@@ -80,7 +83,7 @@ func toHandoff(j *dispatch.Job) (handoffJob, bool) {
 	}
 	return handoffJob{ID: j.ID, RequestID: j.RequestID, ProjectID: j.ProjectID, RobotID: j.RobotID, Created: j.Created,
 		Tries: j.Tries, Repeats: j.Repeats, Folded: j.Folded, RepeatKey: j.RepeatKey, Repeated: src.Repeated,
-		PossibleRepeat: j.PossibleRepeat, Event: src.Event}, true
+		PossibleRepeat: j.PossibleRepeat, Event: src.Event, SilentUntil: src.SilentUntil}, true
 }
 
 // handoffMaxIDs bounds the hand-off ids remembered within handoffMaxAge.
@@ -248,7 +251,7 @@ func (h *Handler) handoff(w http.ResponseWriter, r *http.Request) {
 	}
 	jobs := make([]*dispatch.Job, 0, len(hb.Jobs))
 	for _, hj := range hb.Jobs {
-		src := &plan.Source{Repeated: hj.Repeated}
+		src := &plan.Source{Repeated: hj.Repeated, SilentUntil: hj.SilentUntil}
 		if hj.Event != nil {
 			src.Event = render.Facts(hj.Event)
 		}

@@ -19,16 +19,21 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sentry-white/sentry-white/internal/actions"
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
 	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/nonce"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/plan"
 	"github.com/sentry-white/sentry-white/internal/render"
+	"github.com/sentry-white/sentry-white/internal/route"
 	"github.com/sentry-white/sentry-white/internal/sentry"
+	"github.com/sentry-white/sentry-white/internal/sentryapi"
 	"github.com/sentry-white/sentry-white/internal/store"
+	"github.com/sentry-white/sentry-white/internal/timed"
 )
 
 // MaxBody is the largest webhook body accepted (contract §4).
@@ -47,12 +52,16 @@ type Docs interface {
 
 // Options configure a Handler.
 type Options struct {
-	Docs   Docs
+	Docs Docs
+	// Kinds are the robot kinds it sends to (required): what a message
+	// costs a robot, and its budget.
+	Kinds  *notifiers.Registry
 	Logger *slog.Logger
 	Render render.Options
 	// Dispatch configures the dispatcher that delivers the messages (rate
 	// budgets, digests, retries, spool): its Senders, Spool, Policy… The
-	// relay sets its Resolve (jobs addressed from the current document),
+	// relay sets its Kind (from Kinds), Resolve (jobs addressed from the
+	// current document),
 	// OnFinal (outcomes logged and recorded), Background and
 	// RequeueInFlight (from FC).
 	Dispatch dispatch.Options
@@ -73,6 +82,15 @@ type Options struct {
 
 	// History records deliveries; nil keeps none.
 	History *deliveries.Log
+	// Store and Prefix are where timed work keeps its state: alerts held
+	// through quiet hours and the claims of handoff notices and digests
+	// (package timed), and the marks of actions taken from the chat
+	// (package actions), so every instance knows them. Without a Store
+	// there is no timed work, an alert a project's quiet hours would hold
+	// goes out at once without @, and actions are known to this process
+	// only.
+	Store  store.Backend
+	Prefix string
 	// FC is set on Function Compute, where the instance may be frozen once
 	// the answer is sent: history is written before answering, and alerts
 	// that must wait are handed to an asynchronous invocation of SelfURL.
@@ -80,6 +98,10 @@ type Options struct {
 	SelfURL string
 	// Client posts the asynchronous hand-off; nil means a 5 s client.
 	Client *http.Client
+
+	// Sentry is Sentry's API for action links (package actions); nil
+	// means a sentryapi.Client with an 8 s timeout per call.
+	Sentry actions.Sentry
 }
 
 // Handler serves the relay's HTTP interface.
@@ -88,14 +110,19 @@ type Handler struct {
 	log      *slog.Logger
 	plan     *plan.Planner
 	disp     *dispatch.Dispatcher
-	refusals refusalLimit // refused webhooks recorded in the history
-	handoffs *nonce.Set   // hand-off ids accepted (FC), each once
+	timed    *timed.Runner // nil without a store
+	refusals refusalLimit  // refused webhooks recorded in the history
+	handoffs *nonce.Set    // hand-off ids accepted (FC), each once
+	acts     *actions.Handler
 }
 
 // New returns a relay handler and the dispatcher it delivers with. The
 // dispatcher's background work starts with its Start (or the first
 // webhook), once the caller has wired everything.
 func New(o Options) (*Handler, error) {
+	if o.Kinds == nil {
+		return nil, errors.New("relay: no robot kinds")
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -112,9 +139,9 @@ func New(o Options) (*Handler, error) {
 		o.Client = &http.Client{Timeout: 5 * time.Second}
 	}
 	h := &Handler{o: o, log: o.Logger, handoffs: nonce.NewSet(handoffMaxIDs),
-		plan: plan.New(plan.Options{Render: o.Render, MaxHookAge: o.MaxHookAge, DedupeTTL: o.DedupeTTL, Now: o.Now, KeepSource: o.FC})}
+		plan: plan.New(plan.Options{Kind: o.Kinds.Lookup, Render: o.Render, MaxHookAge: o.MaxHookAge, DedupeTTL: o.DedupeTTL, Now: o.Now, KeepSource: o.FC})}
 	do := o.Dispatch
-	do.Resolve, do.OnFinal = plan.Resolver(o.Docs), h.record
+	do.Kind, do.Resolve, do.OnFinal = o.Kinds.Lookup, plan.ResolverAt(o.Docs, o.Now), h.record
 	do.Background, do.RequeueInFlight = !o.FC, o.FC
 	if do.Logger == nil {
 		do.Logger = o.Logger
@@ -124,11 +151,25 @@ func New(o Options) (*Handler, error) {
 		return nil, err
 	}
 	h.disp = d
+	if o.Store != nil {
+		h.timed = timed.New(timed.Options{Docs: o.Docs, Store: o.Store, Prefix: o.Prefix, Send: d, Kind: o.Kinds.Lookup, History: o.History,
+			Render: o.Render, Now: o.Now, Logger: o.Logger})
+	}
+	if o.Sentry == nil {
+		o.Sentry = &sentryapi.Client{Timeout: 8 * time.Second}
+	}
+	h.acts = actions.New(actions.Options{Docs: o.Docs, Sentry: o.Sentry, Tell: h.tell, History: o.History,
+		Store: o.Store, Prefix: o.Prefix, Lang: o.Render.Lang, Zone: o.Render.Zone, FC: o.FC, Now: o.Now, Logger: o.Logger})
 	return h, nil
 }
 
 // Dispatcher is the dispatcher the handler delivers with.
 func (h *Handler) Dispatcher() *dispatch.Dispatcher { return h.disp }
+
+// Timed is the runner of the relay's timed work (handoff notices, held
+// alerts), nil without a store. A server ticks it (Run); on Function
+// Compute the timer trigger's POST /invoke does.
+func (h *Handler) Timed() *timed.Runner { return h.timed }
 
 // Wait blocks until deliveries that outlived their requests finish, or ctx
 // ends.
@@ -160,6 +201,10 @@ func (h *Handler) record(o dispatch.Outcome) {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if actions.Owns(r.URL.Path) {
+		h.acts.ServeHTTP(w, r.WithContext(h.withCredentials(r)))
+		return
+	}
 	switch r.URL.Path {
 	case "/", "/webhook", "/webhook/":
 	case handoffPath:
@@ -167,6 +212,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case "/initialize", "/pre-stop":
 		h.lifecycle(w, r)
+		return
+	case invokePath:
+		h.invoke(w, r)
 		return
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": "not found: the webhook URL is / or /webhook"})
@@ -342,6 +390,8 @@ type outcome struct {
 	Fix                 string `json:"fix,omitempty"`
 	Pending             bool   `json:"pending,omitempty"`
 	Status              string `json:"status"`
+	// HeldUntil is when the project's quiet hours end, for a held alert.
+	HeldUntil string `json:"held_until,omitempty"`
 }
 
 // webhook takes a Sentry webhook: read and authorize it, plan it, submit
@@ -368,7 +418,22 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, refusal.status, refusal.body(line.rid))
 		return
 	}
-	if pl.Outcome != plan.Send {
+	if pl.Outcome == plan.Send && ev.FollowUp() {
+		if who, echo := h.echo(ctx, x, pl, ev); echo {
+			pl.Outcome, pl.Reason = plan.Ignored, fmt.Sprintf("Sentry's webhook of a change %s made from the chat: the relay already told the group", who)
+		}
+	}
+	held := h.hold(ctx, pl, line.rid)
+	if pl.Outcome == plan.Held && len(pl.Jobs) == 0 {
+		line.reason, line.status, line.robots = pl.Reason, http.StatusOK, len(held)
+		if h.o.FC {
+			h.beforeFreeze(ctx, h.log.With("request_id", line.rid))
+		}
+		writeJSON(w, http.StatusOK, &answerBody{Status: plan.Held, RequestID: line.rid, Delivered: held, Reason: pl.Reason})
+		h.logHook(ctx, &line, "webhook held")
+		return
+	}
+	if pl.Outcome != plan.Send && pl.Outcome != plan.Held {
 		line.reason = pl.Reason
 		h.logHook(ctx, &line, "webhook "+pl.Outcome)
 		writeJSON(w, http.StatusOK, map[string]any{"status": pl.Outcome, pl.Outcome: true, "reason": pl.Reason,
@@ -388,6 +453,7 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 	results := h.disp.Submit(plan.WithDocument(ctx, x), pl.Jobs, start.Add(budget))
 	status, resp := h.answer(pl, results, line.rid)
+	resp.Delivered = append(resp.Delivered, held...)
 	if status != http.StatusOK && status != http.StatusAccepted {
 		h.plan.Release(pl) // not delivered: Sentry sending it again is no copy
 	}
@@ -400,6 +466,45 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 	line.answered(status, results, ev)
 	h.logHook(ctx, &line, "webhook answered")
+}
+
+// echo drops from pl the follow-ups that are Sentry's webhook of a change
+// the relay made from the chat (package actions), whose follow-up the
+// relay posted itself; it reports who made it when nothing is left.
+func (h *Handler) echo(ctx context.Context, x *config.Index, pl *plan.Plan, ev *sentry.Event) (string, bool) {
+	who := ""
+	left := pl.Drop(func(t route.Target) bool {
+		w, ok := h.acts.Echo(ctx, x, t.Project.OrganizationID, ev)
+		if ok {
+			who = w
+		}
+		return ok
+	})
+	return who, !left
+}
+
+// tell posts the follow-up of a change made from the chat (actions.Teller):
+// planned as a webhook's follow-up for the project, delivered within the
+// integration budget, the rest queued (on FC handed off).
+func (h *Handler) tell(ctx context.Context, x *config.Index, prj *config.Project, ev *sentry.Event) (string, error) {
+	jobs := h.plan.FollowUp(x, ev, prj, "")
+	if len(jobs) == 0 {
+		return "off", nil
+	}
+	results := h.disp.Submit(plan.WithDocument(ctx, x), jobs, h.o.Now().Add(h.o.IntegrationBudget))
+	if h.o.FC {
+		h.beforeFreeze(ctx, h.log)
+	}
+	var failed []string
+	for _, res := range results {
+		if res.Status == dispatch.Failed || res.Status == dispatch.Unsaved {
+			failed = append(failed, res.Err.Error())
+		}
+	}
+	if len(failed) > 0 {
+		return "", errors.New(strings.Join(failed, "; "))
+	}
+	return "posted", nil
 }
 
 // refusal is a webhook answered with an error.
@@ -491,12 +596,15 @@ func (h *Handler) answer(pl *plan.Plan, results []dispatch.Outcome, rid string) 
 		t := pl.Targets[i]
 		o := outcome{Robot: t.Robot.Name, Kind: t.Robot.Kind, Project: res.Job.Project, PayloadOrganization: res.Job.PayloadOrg,
 			Mentions: len(t.Owners), Attempts: res.Attempts, Status: res.Status}
+		if res.Job.Silent {
+			o.Mentions = 0
+		}
 		switch res.Status {
 		case dispatch.Failed:
-			o.Code, o.Error, o.Fix = res.Err.Code, res.Err.Error(), res.Err.Fix
+			o.Code, o.Error, o.Fix = res.Err.Code, res.Err.Error(), res.Err.Fix.String()
 			failed = append(failed, o.Error)
 		case dispatch.Unsaved:
-			o.Error, o.Fix = res.Err.Msg, res.Err.Fix
+			o.Error, o.Fix = res.Err.Msg, res.Err.Fix.String()
 			unsaved = append(unsaved, t.Robot.Name)
 		case dispatch.Queued, dispatch.Pending:
 			o.Pending, waiting = true, true

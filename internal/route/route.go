@@ -26,6 +26,9 @@ type Target struct {
 	// "sentry", an old link form); "" when they agree or the payload names
 	// none.
 	PayloadOrg string
+	// Ring is whom the target rings at the moment it was planned (Rings),
+	// when the planner asked; Owners then are Ring.Owners.
+	Ring *Ringing
 }
 
 // Skipped is a matched project whose filters dropped the event.

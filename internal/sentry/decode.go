@@ -2,12 +2,13 @@ package sentry
 
 import (
 	"encoding/binary"
-	"reflect"
 	"strings"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 )
+
+//go:generate go run ./internal/gen
 
 // The fast decoder. Every webhook body goes through it first: one pass
 // over the bytes that checks the JSON syntax as encoding/json does and
@@ -21,8 +22,73 @@ import (
 // member name that matches one of ours only through case folding or an
 // escape) makes it give up, and parseBody decodes that body with
 // encoding/json instead, as it always did: the results and errors of odd
-// bodies are unchanged, and TestFastDecodeSame / FuzzFastDecodeSame check
-// that both decoders agree wherever the fast one answers.
+// bodies are unchanged. The tests in decode_test.go and the fuzz tests
+// check that both decoders agree wherever the fast one answers.
+//
+// This file holds the scanner and the readers of the leaf types (flex,
+// when, list, tags); decode_gen.go, generated from the struct types by
+// internal/gen, holds one reader per struct. A member added to a struct
+// in types.go is read after go generate.
+
+// fastDecode fills w from body (a JSON object, trimmed) as json.Unmarshal
+// would; data reports whether the body has a "data" member. ok is false
+// when the fast decoder gives up.
+func fastDecode(body []byte, w *whole) (data, ok bool) {
+	s := &scan{b: body}
+	set := readWhole(s, w)
+	s.ws()
+	if s.i != len(s.b) {
+		s.fail() // data after the object
+	}
+	return set&hasData != 0, !s.bad
+}
+
+// pointer reads a value into a pointer as encoding/json does: null clears
+// it; any other value allocates it if needed and is read into it (a
+// struct's reader skips a value that is not an object).
+func pointer[T any](s *scan, p **T, read func(*scan, *T)) {
+	if s.peek() == 'n' {
+		s.literal("null")
+		*p = nil
+		return
+	}
+	if *p == nil {
+		*p = new(T)
+	}
+	read(s, *p)
+}
+
+// slice reads a value into a slice as encoding/json does: null clears it,
+// a value that is not an array leaves it, and each element is read into
+// the slice's element at its index, reused if the slice's capacity has one
+// (a value a struct's reader skips leaves the element as it was), the
+// slice cut to the array's length; an empty array gives an empty slice.
+func slice[T any](s *scan, p *[]T, read func(*scan, *T)) {
+	switch s.peek() {
+	case 'n':
+		s.literal("null")
+		*p = nil
+		return
+	case '[':
+	default:
+		s.skip()
+		return
+	}
+	out := (*p)[:0]
+	for n := 0; s.element(&n); {
+		if len(out) < cap(out) {
+			out = out[:len(out)+1]
+		} else {
+			var zero T
+			out = append(out, zero)
+		}
+		read(s, &out[len(out)-1])
+	}
+	if len(out) == 0 {
+		out = []T{}
+	}
+	*p = out
+}
 
 // scan is the decoder's position in the body.
 type scan struct {
@@ -31,6 +97,10 @@ type scan struct {
 	depth int
 	bad   bool // give up: the caller decodes with encoding/json
 }
+
+// maxName is the longest member name of ours (internal/gen refuses a
+// longer one).
+const maxName = 64
 
 // fail gives up and makes every further step a no-op.
 func (s *scan) fail() {
@@ -406,7 +476,7 @@ func (s *scan) isObject() bool {
 // checking its name does not match one of names (the struct's JSON names,
 // lower case) as encoding/json would match it: without regard to case.
 func (s *scan) other(k []byte, names map[string]bool) {
-	var buf [64]byte
+	var buf [maxName]byte
 	if len(k) > len(buf) {
 		s.skip() // longer than any name of ours
 		return
@@ -551,28 +621,4 @@ func (s *scan) tags(tl *tagList) {
 			*tl = append(*tl, [2]string{string(k), string(v)})
 		}
 	}
-}
-
-// jsonNames returns the JSON member names of struct type t, lower case:
-// the names a member of another case would still match.
-func jsonNames(v any) map[string]bool {
-	t := reflect.TypeOf(v)
-	names := map[string]bool{}
-	var walk func(t reflect.Type)
-	walk = func(t reflect.Type) {
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if f.Anonymous {
-				walk(f.Type)
-				continue
-			}
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name == "" {
-				name = f.Name
-			}
-			names[strings.ToLower(name)] = true
-		}
-	}
-	walk(t)
-	return names
 }

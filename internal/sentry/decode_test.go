@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -261,6 +262,66 @@ func TestHasSpecial(t *testing.T) {
 	for _, w := range []string{"\x80\x80\x80\x80\x80\x80\x80\x80", "\xff\xfe\x21\x23\x5b\x5d\x7f\x20", "中文字符"[:8]} {
 		if hasSpecial(binary.LittleEndian.Uint64([]byte(w))) {
 			t.Errorf("%q has nothing special", w)
+		}
+	}
+}
+
+// TestShapesLikeJSON: the shapes the generator supports beyond those the
+// types use today (a pointer to or a slice of a leaf type or a struct) are
+// read as encoding/json reads them, over a value that was there before.
+func TestShapesLikeJSON(t *testing.T) {
+	type shapes struct {
+		P  *flexString      `json:"p"`
+		T  *flexTime        `json:"t"`
+		L  []flexString     `json:"l"`
+		LL []flexStrings    `json:"ll"`
+		S  []exceptionValue `json:"s"`
+		Q  *exceptionValue  `json:"q"`
+	}
+	read := func(s *scan, v *shapes) {
+		for n := 0; s.member(&n); {
+			switch k := s.key(); string(k) {
+			case "p":
+				pointer(s, &v.P, (*scan).flex)
+			case "t":
+				pointer(s, &v.T, (*scan).when)
+			case "l":
+				slice(s, &v.L, (*scan).flex)
+			case "ll":
+				slice(s, &v.LL, (*scan).list)
+			case "s":
+				slice(s, &v.S, readExceptionValue)
+			case "q":
+				pointer(s, &v.Q, readExceptionValue)
+			default:
+				s.skip()
+			}
+		}
+	}
+	before := func() shapes {
+		p, q := flexString("old"), exceptionValue{Type: "old"}
+		return shapes{P: &p, L: []flexString{"old", "old"}, S: []exceptionValue{{Type: "old"}}, Q: &q}
+	}
+	for _, body := range []string{
+		`{}`,
+		`{"p":"x","t":1700000000.5,"l":["a",1,null,{"x":1},["y"]],"ll":["a",["b"," c "],null,5],"s":[{"type":"T"},"x",null,[1]],"q":{"value":"V"}}`,
+		`{"p":null,"t":null,"l":null,"ll":null,"s":null,"q":null}`,
+		`{"p":{"a":1},"t":"2024-01-02T03:04:05Z","l":"x","ll":{"a":1},"s":{"type":"T"},"q":"x"}`,
+		`{"p":[1],"t":[1],"l":[],"ll":[],"s":[],"q":[1]}`,
+		`{"p":7,"t":{"x":1},"l":[true],"ll":[[]],"s":[{}],"q":{}}`,
+	} {
+		want := before()
+		var typ *json.UnmarshalTypeError
+		if err := json.Unmarshal([]byte(body), &want); err != nil && !errors.As(err, &typ) {
+			t.Fatalf("%s: %v", body, err)
+		}
+		got := before()
+		s := &scan{b: []byte(body)}
+		read(s, &got)
+		if s.bad || !reflect.DeepEqual(got, want) {
+			gj, _ := json.Marshal(got)
+			wj, _ := json.Marshal(want)
+			t.Errorf("%s:\n fast %s\n json %s", body, gj, wj)
 		}
 	}
 }

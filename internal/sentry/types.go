@@ -218,7 +218,9 @@ func (fs *flexStrings) UnmarshalJSON(b []byte) error {
 
 // The structs below are what a webhook body is decoded into: only the
 // members the message and the routing read. encoding/json (the slow path)
-// and the fast decoder (decode.go) fill them alike.
+// and the fast decoder fill them alike. The fast decoder's reader of each
+// struct (decode_gen.go) is generated from them: after adding or changing
+// a member, run go generate ./internal/sentry.
 
 type metadata struct {
 	Type  flexString `json:"type"`

@@ -49,7 +49,7 @@ func fixture(t *testing.T) *config.Index {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := config.Parse(b)
+	d, err := config.Parse(b, config.Kinds{Kind.Rules()}) // full.json has DingTalk robots only
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +222,7 @@ func TestSendThroughStandIn(t *testing.T) {
 					if e == nil {
 						t.Fatal("accepted")
 					}
-					if e.Retry || res.Attempts != c.attempts || !strings.Contains(e.Fix, c.fix) || strings.Contains(e.Fix, c.not) {
+					if e.Retry || res.Attempts != c.attempts || !strings.Contains(e.Fix.String(), c.fix) || strings.Contains(e.Fix.String(), c.not) {
 						t.Errorf("errcode %d %q after %d attempts: retry %v fix %q; want %d attempts and a fix with %q (not %q)",
 							e.Code, e.Msg, res.Attempts, e.Retry, e.Fix, c.attempts, c.fix, c.not)
 					}
@@ -282,7 +282,7 @@ func TestExplain310000(t *testing.T) {
 		{"description:未知错误;solution:请稍后重试;", unknown},
 		{"", unknown},
 	} {
-		fix := Explain(310000, c.msg)
+		fix := Kind.Explain(310000, c.msg, true).String()
 		if !strings.Contains(fix, fixes[c.want]) {
 			t.Errorf("%q explained as %q; want %q", c.msg, fix, fixes[c.want])
 		}
@@ -292,8 +292,8 @@ func TestExplain310000(t *testing.T) {
 		}
 		// A robot with no secret refused for its signature, or for a
 		// timestamp it never sent, needs its SEC… secret.
-		_, _, resign, fix = explain(310000, c.msg, false)
-		if needs := c.want == sign || c.want == expired; needs != strings.Contains(fix, "needs its SEC… secret") || needs && resign {
+		_, _, resign, f := explain(310000, c.msg, false)
+		if needs := c.want == sign || c.want == expired; needs != strings.Contains(f.String(), "needs its SEC… secret") || needs && resign {
 			t.Errorf("%q for a robot without a secret: %q, resign %v", c.msg, fix, resign)
 		}
 	}
@@ -383,18 +383,11 @@ func TestEscapeRenders(t *testing.T) {
 func TestKeywordExactlyAsConfigured(t *testing.T) {
 	for _, c := range notifytest.KeywordClasses {
 		t.Run(c.Name, func(t *testing.T) {
-			m := notifytest.Message()
+			m := notifytest.Message(Kind)
 			m.Keyword = c.Keyword
 			m.Title = "商城后台: TypeError"
 			m.Heading = "TypeError in job " + c.Keyword + " (*_`[x](y)`_*)"
-			b, err := Body(m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got markdownBody
-			if err := json.Unmarshal(b, &got); err != nil {
-				t.Fatal(err)
-			}
+			got := bodyOf(t, m)
 			if !strings.Contains(got.Markdown.Title, c.Keyword) || !strings.Contains(got.Markdown.Text, c.Keyword) {
 				t.Errorf("keyword %q: title %q, text:\n%s", c.Keyword, got.Markdown.Title, got.Markdown.Text)
 			}
@@ -434,7 +427,7 @@ func TestSharedLoginNeverEscaped(t *testing.T) {
 // password that needs inline code and a digest (testdata/*.golden, go
 // test -update): what docs/message.md shows.
 func TestGoldenEscapes(t *testing.T) {
-	alert := notifytest.Message()
+	alert := notifytest.Message(Kind)
 	alert.Title = "详情 | 商城后台: TypeError: <Cart> *price* is_null"
 	alert.Heading = "TypeError: <Cart> *price* is_null [retry](javascript:x) a|b ~c~"
 	alert.Fields = append(alert.Fields, notify.Field{Label: "位置", Value: `app/cart_item.js in Cart.render \ _onClick`})
@@ -446,27 +439,45 @@ func TestGoldenEscapes(t *testing.T) {
 		},
 		Mentions: []notify.Mention{{Name: "张三", Mobile: "13800138000"}}}
 	for name, m := range map[string]*notify.Message{"escapes": alert, "digest": digest} {
-		body, err := Body(m)
-		if err != nil {
+		checkGolden(t, name, bodyOf(t, m).golden())
+	}
+}
+
+// bodyOf is the request body of m, decoded.
+func bodyOf(t *testing.T, m *notify.Message) markdownBody {
+	t.Helper()
+	raw, err := Body(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b markdownBody
+	if err := json.Unmarshal(raw, &b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// golden is b as the golden files hold it: the title, the text and the
+// mobiles mentioned.
+func (b markdownBody) golden() string {
+	return "title: " + b.Markdown.Title + "\n\n" + b.Markdown.Text + "\n\natMobiles: " + strings.Join(b.At.AtMobiles, ",") + "\n"
+}
+
+// checkGolden compares a rendered message with testdata/<name>.golden,
+// which go test -update rewrites.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	golden := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		var b markdownBody
-		if err := json.Unmarshal(body, &b); err != nil {
-			t.Fatal(err)
-		}
-		got := "title: " + b.Markdown.Title + "\n\n" + b.Markdown.Text + "\n\natMobiles: " + strings.Join(b.At.AtMobiles, ",") + "\n"
-		golden := filepath.Join("testdata", name+".golden")
-		if *update {
-			if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run go test -update)", err)
-		}
-		if got != string(want) {
-			t.Errorf("rendered message differs from %s:\n%s", golden, got)
-		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("rendered message differs from %s:\n%s", golden, got)
 	}
 }

@@ -86,6 +86,8 @@ type Server struct {
 	mu    sync.Mutex
 	reqs  []Request
 	fault Fault
+	// createMu makes a create (x-oss-forbid-overwrite) one step, as OSS does.
+	createMu sync.Mutex
 }
 
 // New starts a server holding the given (empty) buckets.
@@ -215,6 +217,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, cname bool) {
 		sw.status = 0
 	case f.Status != 0:
 		writeError(sw, r, f, rec.AccessKeyID)
+	case r.Method == http.MethodPut && strings.EqualFold(r.Header.Get("x-oss-forbid-overwrite"), "true"):
+		s.create(sw, r, rec.AccessKeyID)
 	default:
 		s.fake.ServeHTTP(sw, r)
 	}
@@ -222,6 +226,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, cname bool) {
 	s.mu.Lock()
 	s.reqs = append(s.reqs, rec)
 	s.mu.Unlock()
+}
+
+// create is a PutObject with x-oss-forbid-overwrite: true, which OSS
+// refuses, atomically, with 409 FileAlreadyExists when the key exists
+// (gofakes3 ignores the header). Claims of timed work rely on it.
+func (s *Server) create(w http.ResponseWriter, r *http.Request, akid string) {
+	s.createMu.Lock()
+	defer s.createMu.Unlock()
+	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if obj, err := s.Backend.HeadObject(bucket, key); err == nil {
+		obj.Contents.Close()
+		writeError(w, r, Fault{Status: http.StatusConflict, Code: "FileAlreadyExists"}, akid)
+		return
+	}
+	s.fake.ServeHTTP(w, r)
 }
 
 // writeError answers like OSS: error XML in the body, or for HEAD (no body)
@@ -239,6 +258,7 @@ func writeError(w http.ResponseWriter, r *http.Request, f Fault, akid string) {
 		"InvalidSecurityToken":    "The security token you provided is invalid.",
 		"SecurityTokenExpired":    "The security token you provided has expired.",
 		"RequestTimeTooSkewed":    "The difference between the request time and the current time is too large.",
+		"FileAlreadyExists":       "The object you specified already exists and can not be overwritten.",
 	}[f.Code]
 	ec := f.EC
 	if ec == "" {
