@@ -59,8 +59,11 @@ type Message struct {
 	Note     string  // a closing line, e.g. the shared Sentry login
 	Keyword  string  // the robot's keyword; every message carries it
 	Mentions []Mention
-	Digest   []DigestItem // non-empty for a digest of merged alerts
-	Lang     string       // "zh" (default) or "en"
+	// AtAll @-mentions everyone in the group (an alert rule's mention
+	// "all"): DingTalk's isAtAll, WeCom's @all, Feishu's <at id=all>.
+	AtAll  bool
+	Digest []DigestItem // non-empty for a digest of merged alerts
+	Lang   string       // "zh" (default) or "en"
 }
 
 // LinkLabel is the text of the link to Sentry. In Chinese it is 查看详情,

@@ -357,11 +357,14 @@ func Details(m *notify.Message) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// Mentions renders the @-mentions: <at id=…></at> for owners with an
-// open_id, and the names of the others in plain text (Feishu bots cannot
-// mention by mobile).
+// Mentions renders the @-mentions: <at id=all></at> for a message that
+// rings the whole group, <at id=…></at> for owners with an open_id, and the
+// names of the others in plain text (Feishu bots cannot mention by mobile).
 func Mentions(m *notify.Message) string {
 	var parts []string
+	if m.AtAll {
+		parts = append(parts, "<at id=all></at>")
+	}
 	for _, p := range m.Mentions {
 		switch {
 		case validID(p.ID(name)):

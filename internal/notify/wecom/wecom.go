@@ -124,7 +124,7 @@ func (n *Notifier) Send(ctx context.Context, r *config.Robot, m *notify.Message)
 // mention needs the text message by mobile, else 1. Rate limiters should
 // take that many from the robot's 20-a-minute budget.
 func Messages(m *notify.Message) int {
-	if len(mobileMentions(m)) > 0 {
+	if m != nil && m.AtAll || len(mobileMentions(m)) > 0 {
 		return 2
 	}
 	return 1
@@ -229,6 +229,7 @@ type textBody struct {
 	MsgType string `json:"msgtype"`
 	Text    struct {
 		Content             string   `json:"content"`
+		MentionedList       []string `json:"mentioned_list,omitempty"`
 		MentionedMobileList []string `json:"mentioned_mobile_list"`
 	} `json:"text"`
 }
@@ -252,16 +253,24 @@ func MarkdownBody(m *notify.Message) ([]byte, error) {
 }
 
 // TextBody renders the text message that @-mentions by mobile the owners who
-// have no WeCom userid, or returns nil when there is none. Its content is the
-// alert's title, within MaxText bytes.
+// have no WeCom userid, and everyone (mentioned_list ["@all"]) for a
+// message that rings the whole group, or returns nil when there is none of
+// either: markdown mentions neither. Its content is the alert's title,
+// within MaxText bytes.
 func TextBody(m *notify.Message) ([]byte, error) {
 	mobiles := mobileMentions(m)
-	if len(mobiles) == 0 {
+	if len(mobiles) == 0 && !m.AtAll {
 		return nil, nil
 	}
 	var b textBody
 	b.MsgType = "text"
 	b.Text.MentionedMobileList = mobiles
+	if b.Text.MentionedMobileList == nil {
+		b.Text.MentionedMobileList = []string{}
+	}
+	if m.AtAll {
+		b.Text.MentionedList = []string{"@all"}
+	}
 	title := strings.TrimSpace(m.Title)
 	if title == "" {
 		title = m.Heading
