@@ -57,6 +57,13 @@ var Kind = &notify.Kind{
 	},
 	ParseURL: parseURL,
 	Explain:  Explain,
+	Size: func(m *notify.Message) int {
+		b, err := body(m)
+		if err != nil {
+			return MaxBody + 1
+		}
+		return len(b)
+	},
 }
 
 const name = "dingtalk"
