@@ -391,6 +391,9 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	held := h.hold(ctx, pl, line.rid)
+	if pl.Outcome != plan.Send {
+		h.observe(ctx, x, ev, pl) // before the answer: an instance may be frozen after it
+	}
 	if pl.Outcome == plan.Held && len(pl.Jobs) == 0 {
 		line.reason, line.status, line.robots = pl.Reason, http.StatusOK, len(held)
 		if h.o.FC {
@@ -423,6 +426,8 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 	resp.Delivered = append(resp.Delivered, held...)
 	if status != http.StatusOK && status != http.StatusAccepted {
 		h.plan.Release(pl) // not delivered: Sentry sending it again is no copy
+	} else {
+		h.observe(ctx, x, ev, pl)
 	}
 	if h.o.FC {
 		h.beforeFreeze(ctx, h.log.With("request_id", line.rid))

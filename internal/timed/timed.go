@@ -59,7 +59,7 @@ type Work interface {
 }
 
 // Default is the timed work the relay does, in order.
-func Default() []Work { return []Work{&Handoffs{}, &HeldDigests{}} }
+func Default() []Work { return []Work{&Handoffs{}, &HeldDigests{}, &Escalations{}} }
 
 // Options configure a Runner.
 type Options struct {
@@ -89,6 +89,8 @@ type Runner struct {
 	cl claims
 	// held is what the runner knows of the held alerts in the store.
 	held heldLook
+	// esc is what it knows of escalations.
+	esc escLook
 	// backoff holds keys (robots, pieces) that failed, and until when they
 	// wait.
 	backoff map[string]backoff
@@ -108,6 +110,7 @@ func New(o Options) *Runner {
 	r := &Runner{o: o, log: o.Logger, instance: dispatch.NewID()[:12], backoff: map[string]backoff{}}
 	r.cl.r = r
 	r.held.stale = true // a previous run may have left some
+	r.esc.stale = true
 	return r
 }
 
@@ -143,6 +146,7 @@ func (r *Runner) Tick(ctx context.Context) (map[string]int, error) {
 	}
 	if r.cl.wrote {
 		r.cl.prune(ctx, t.Now) // whoever claims clears the old claims (of any process)
+		r.pruneEscalations(ctx, t.Now)
 	}
 	return done, nil
 }
