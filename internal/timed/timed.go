@@ -59,7 +59,7 @@ type Work interface {
 }
 
 // Default is the timed work the relay does, in order.
-func Default() []Work { return []Work{&Handoffs{}, &HeldDigests{}, &Escalations{}} }
+func Default() []Work { return []Work{&Handoffs{}, &HeldDigests{}, &Escalations{}, &Summaries{}} }
 
 // Options configure a Runner.
 type Options struct {
