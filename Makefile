@@ -41,11 +41,11 @@ fuzz:
 ## lint: go vet and gofmt
 lint:
 	$(GO) vet ./...
-	@out=$$(gofmt -l cmd internal web); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l cmd internal tools web); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 ## fc-zip: dist/sentry-white-fc.zip holding bootstrap (static linux/amd64)
 fc-zip:
-	$(GO) run ./cmd/fc-zip -o dist/sentry-white-fc.zip
+	$(GO) run ./tools/fc-zip -o dist/sentry-white-fc.zip
 
 ## dist: release binaries of the configurator for Windows, macOS, Linux, and the FC zip
 dist: fc-zip
@@ -61,7 +61,7 @@ screenshots:
 ## bench: Go benchmarks, the relay beside a direct-to-robot baseline and the relay of 534f2bd (5 rounds),
 ##        cold start, cost on FC; rewrites BENCHMARKS.md and the README's bench section (2-3 minutes)
 bench:
-	$(GO) run ./cmd/sentry-white-bench -o BENCHMARKS.md
+	$(GO) run ./tools/bench -o BENCHMARKS.md
 
 clean:
 	rm -rf bin dist

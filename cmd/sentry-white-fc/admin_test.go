@@ -36,7 +36,7 @@ func newConfigurator(t *testing.T, storeLoc string, env map[string]string) *conf
 			t.Fatalf("the configurator must run without OSS settings, got %s", k)
 		}
 	}
-	s, err := configapi.New(configapi.Options{Addr: cfgAddr, Token: cfgToken, Store: storeLoc, ConfigDir: t.TempDir(),
+	s, err := configapi.New(configapi.Options{Kinds: testKinds, Addr: cfgAddr, Token: cfgToken, Store: storeLoc, ConfigDir: t.TempDir(),
 		Getenv: func(k string) string { return env[k] }})
 	if err != nil {
 		t.Fatal(err)

@@ -1,9 +1,10 @@
 package main
 
 // A fifth robot kind, defined here and nowhere else: a generic JSON
-// webhook. Registering it is all it takes for the document to accept its
-// robots, for the relay to deliver to them within the kind's own budget,
-// and for the conformance suite to check it like the vendors' kinds.
+// webhook. A registry listing it is all it takes for the document to
+// accept its robots, for the relay to deliver to them within the kind's
+// own budget, and for the conformance suite to check it like the vendors'
+// kinds.
 
 import (
 	"bytes"
@@ -190,7 +191,7 @@ func (v *hookVendor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestFifthKind(t *testing.T) {
-	notifiers.Register(hookKind)
+	kinds := notifiers.New(append(notifiers.Default().All(), hookKind)...)
 
 	t.Run("conformance", func(t *testing.T) {
 		notifytest.Run(t, hookKind, func(*testing.T) notifytest.Vendor { return newHookVendor() })
@@ -200,11 +201,12 @@ func TestFifthKind(t *testing.T) {
 		hv := newHookVendor()
 		defer hv.Close()
 		doc := &config.Document{Schema: 1, WebhookToken: "tok",
-			Owners:   []config.Owner{{ID: 1, Name: "张三", IDs: map[string]string{"webhook": "zhang.san"}}},
+			Owners:   []config.Owner{{ID: 1, Name: "张三"}},
 			Robots:   []config.Robot{{ID: 1, Name: "通用", Kind: "webhook", AccessToken: "hook-signed", Secret: "hook-secret-0001"}},
 			Projects: []config.Project{{ID: 1, Name: "商城后台", Slug: "mall-api", OwnerIDs: []int64{1}, RobotIDs: []int64{1}}}}
+		kinds.Document().SetOwnerID(&doc.Owners[0], "webhook", "zhang.san")
 		dir := t.TempDir()
-		if _, err := docstore.NewDocs(store.NewFile(dir), "api/").Save(context.Background(), doc, ""); err != nil {
+		if _, err := docstore.NewDocs(store.NewFile(dir), "api/", kinds.Document()).Save(context.Background(), doc, ""); err != nil {
 			t.Fatal(err)
 		}
 		// The owner's id is stored under the member the kind names.
@@ -217,7 +219,7 @@ func TestFifthKind(t *testing.T) {
 		ready, done := make(chan string, 1), make(chan error, 1)
 		spool := t.TempDir()
 		go func() {
-			done <- run(ctx, []string{"-store", "file:" + dir, "-addr", "127.0.0.1:0", "-spool", spool},
+			done <- run(ctx, kinds, []string{"-store", "file:" + dir, "-addr", "127.0.0.1:0", "-spool", spool},
 				func(k string) string { return env[k] }, io.Discard, ready)
 		}()
 		defer func() { cancel(); <-done }()

@@ -31,7 +31,7 @@ func startRelay(t *testing.T, env map[string]string) (addr string, dt *robottest
 	ctx, cancel := context.WithCancel(context.Background())
 	ready, done := make(chan string, 1), make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-store", "file:" + dir, "-addr", "127.0.0.1:0", "-spool", spool},
+		done <- run(ctx, testKinds, []string{"-store", "file:" + dir, "-addr", "127.0.0.1:0", "-spool", spool},
 			func(k string) string { return all[k] }, io.Discard, ready)
 	}()
 	t.Cleanup(func() { cancel(); <-done })

@@ -30,7 +30,7 @@ func TestThreeRobotKinds(t *testing.T) {
 		Schema: 1, WebhookToken: "tok",
 		Organizations: []config.Organization{{ID: 1, Name: "org", SentryURL: "https://sentry.io", Slug: "acme"}},
 		Owners: []config.Owner{
-			{ID: 1, Name: "张三", Mobile: "13800138000", IDs: map[string]string{"wecom": "zhangsan", "feishu": "ou_zhangsan"}},
+			{ID: 1, Name: "张三", Mobile: "13800138000"},
 			{ID: 2, Name: "李四", Mobile: "13900139000"},
 		},
 		Robots: []config.Robot{
@@ -41,8 +41,11 @@ func TestThreeRobotKinds(t *testing.T) {
 		Projects: []config.Project{{ID: 1, Name: "商城后台", Slug: "mall-api", OrganizationID: 1, OwnerIDs: []int64{1, 2},
 			RobotIDs: []int64{1, 2, 3}, Environments: []string{"production"}, MentionLevel: "error"}},
 	}
+	kinds := testKinds.Document()
+	kinds.SetOwnerID(&doc.Owners[0], "wecom", "zhangsan")
+	kinds.SetOwnerID(&doc.Owners[0], "feishu", "ou_zhangsan")
 	dir := t.TempDir()
-	if _, err := docstore.NewDocs(store.NewFile(dir), "api/").Save(context.Background(), doc, ""); err != nil {
+	if _, err := docstore.NewDocs(store.NewFile(dir), "api/", testKinds.Document()).Save(context.Background(), doc, ""); err != nil {
 		t.Fatal(err)
 	}
 	env := map[string]string{"SENTRY_WHITE_DINGTALK_API": dt.URL(), "SENTRY_WHITE_WECOM_API": wc.URL(), "SENTRY_WHITE_FEISHU_API": fs.URL()}
@@ -51,7 +54,7 @@ func TestThreeRobotKinds(t *testing.T) {
 	done := make(chan error, 1)
 	spool := t.TempDir()
 	go func() {
-		done <- run(ctx, []string{"-store", "file:" + dir, "-addr", "127.0.0.1:0", "-spool", spool},
+		done <- run(ctx, testKinds, []string{"-store", "file:" + dir, "-addr", "127.0.0.1:0", "-spool", spool},
 			func(k string) string { return env[k] }, io.Discard, ready)
 	}()
 	// Stop the relay (and its last history flush) before the temporary

@@ -46,7 +46,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, nil); err != nil {
+	if err := run(ctx, notifiers.Default(), os.Args[1:], os.Getenv, os.Stdout, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "sentry-white-fc:", err)
 		os.Exit(1)
 	}
@@ -62,9 +62,10 @@ func defaultAddr(getenv func(string) string) string {
 	return "0.0.0.0:9000"
 }
 
-// run starts the relay and serves until ctx ends. When ready is non-nil it
-// receives the listening address (tests listen on :0).
-func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, ready chan<- string) error {
+// run starts the relay, sending to robots of kinds, and serves until ctx
+// ends. When ready is non-nil it receives the listening address (tests
+// listen on :0).
+func run(ctx context.Context, kinds *notifiers.Registry, args []string, getenv func(string) string, stdout io.Writer, ready chan<- string) error {
 	fs := flag.NewFlagSet("sentry-white-fc", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	storeLoc := fs.String("store", envOr(getenv, "SENTRY_WHITE_STORE", store.DefaultDir), "configuration store: file:DIR or oss://BUCKET/PREFIX (env SENTRY_WHITE_STORE; OSS_ENDPOINT, OSS_REGION, OSS_CNAME)")
@@ -110,7 +111,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			*window = -1 // revalidate on every webhook: a stat
 		}
 	}
-	docs := docstore.NewCache(backend, store.ConfigKey(loc.Prefix), *window)
+	docs := docstore.NewCache(backend, store.ConfigKey(loc.Prefix), *window, kinds.Document())
 	var hist *deliveries.Log
 	if *history {
 		hist = deliveries.New(backend, loc.Prefix, log)
@@ -122,9 +123,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// handed to an asynchronous invocation instead (the relay sets that).
 	h, err := relay.New(relay.Options{
 		Docs:     docs,
+		Kinds:    kinds,
 		Logger:   log,
 		Render:   render.Options{Zone: zone, Lang: *lang},
-		Dispatch: dispatch.Options{Senders: notifiers.Senders(getenv, nil), Spool: *spoolDir, Store: loc.Identity()},
+		Dispatch: dispatch.Options{Senders: kinds.Senders(getenv, nil), Spool: *spoolDir, Store: loc.Identity()},
 		History:  hist,
 		FC:       fc,
 		SelfURL:  *selfURL,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"io"
 	"net/http"
 	"os"
@@ -19,6 +20,10 @@ import (
 const exampleSecret = "SECa7f09b5ea245debd13fb7fe1993897008f6b44ddf80310d14f3de4d3f407221d"
 
 // exampleStore copies the example folder store that ships in the repo.
+
+// testKinds are the robot kinds of the tests, the programs' own.
+var testKinds = notifiers.Default()
+
 func exampleStore(t *testing.T) string {
 	t.Helper()
 	src, err := os.ReadFile("../../testdata/example-store/api/v1/config.json")
@@ -72,7 +77,7 @@ func TestRunOnFolderStore(t *testing.T) {
 	var logs bytes.Buffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-store", "file:" + dir, "-addr", "127.0.0.1:0", "-spool", t.TempDir()}, func(k string) string { return env[k] }, &logs, ready)
+		done <- run(ctx, testKinds, []string{"-store", "file:" + dir, "-addr", "127.0.0.1:0", "-spool", t.TempDir()}, func(k string) string { return env[k] }, &logs, ready)
 	}()
 	var addr string
 	select {
@@ -213,7 +218,7 @@ func TestUnwritableSpool(t *testing.T) {
 	var logs bytes.Buffer
 	dir := exampleStore(t)
 	go func() {
-		done <- run(ctx, []string{"-store", "file:" + dir, "-addr", "127.0.0.1:0", "-spool", filepath.Join(blocker, "spool")},
+		done <- run(ctx, testKinds, []string{"-store", "file:" + dir, "-addr", "127.0.0.1:0", "-spool", filepath.Join(blocker, "spool")},
 			func(k string) string { return env[k] }, &logs, ready)
 	}()
 	var addr string

@@ -328,7 +328,7 @@ func TestOnCallInThreeKinds(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready, done := make(chan string, 1), make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-store", "file:" + dir, "-addr", "127.0.0.1:0", "-spool", t.TempDir(), "-mode", "fc"},
+		done <- run(ctx, testKinds, []string{"-store", "file:" + dir, "-addr", "127.0.0.1:0", "-spool", t.TempDir(), "-mode", "fc"},
 			func(k string) string { return env[k] }, io.Discard, ready)
 	}()
 	defer func() { cancel(); <-done }()

@@ -93,7 +93,7 @@ func startOSSRelayEnv(t *testing.T, srv *osstest.Server, dt *robottest.DingTalk,
 	done := make(chan error, 1)
 	logs := &syncBuffer{}
 	args = append([]string{"-store", "oss://" + ossBucket + "/api/", "-addr", "127.0.0.1:0", "-spool", t.TempDir()}, args...)
-	go func() { done <- run(ctx, args, func(k string) string { return env[k] }, logs, ready) }()
+	go func() { done <- run(ctx, testKinds, args, func(k string) string { return env[k] }, logs, ready) }()
 	r := &ossRelay{logs: logs}
 	select {
 	case addr := <-ready:

@@ -250,7 +250,7 @@ func (tb *tab) save(kind string) {
 // stored reads the document from the configurator's folder store.
 func (in *instance) stored(t *testing.T) *config.Document {
 	t.Helper()
-	d, _, err := docstore.NewDocs(store.NewFile(in.dir), "").Load(context.Background())
+	d, _, err := docstore.NewDocs(store.NewFile(in.dir), "", testKinds.Document()).Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

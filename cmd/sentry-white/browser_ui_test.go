@@ -23,7 +23,6 @@ import (
 	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
 	"github.com/sentry-white/sentry-white/internal/docstore"
-	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/relay"
 	"github.com/sentry-white/sentry-white/internal/robottest"
 	"github.com/sentry-white/sentry-white/internal/store"
@@ -153,8 +152,9 @@ func startRelay(t *testing.T, dir string, env map[string]string) (*httptest.Serv
 	b := store.NewFile(dir)
 	hist := deliveries.New(b, store.DefaultPrefix, nil)
 	h, err := relay.New(relay.Options{
-		Docs:     docstore.NewCache(b, store.ConfigKey(store.DefaultPrefix), -1),
-		Dispatch: dispatch.Options{Senders: notifiers.Senders(func(k string) string { return env[k] }, nil)},
+		Kinds:    testKinds,
+		Docs:     docstore.NewCache(b, store.ConfigKey(store.DefaultPrefix), -1, testKinds.Document()),
+		Dispatch: dispatch.Options{Senders: testKinds.Senders(func(k string) string { return env[k] }, nil)},
 		History:  hist,
 	})
 	if err != nil {
@@ -328,7 +328,7 @@ func TestBrowserWebhookPageAndRelayCheck(t *testing.T) {
 	other := t.TempDir()
 	d := in.stored(t)
 	d.WebhookToken = "someone-elses-token-0123"
-	if _, err := docstore.NewDocs(store.NewFile(other), store.DefaultPrefix).Save(context.Background(), d, ""); err != nil {
+	if _, err := docstore.NewDocs(store.NewFile(other), store.DefaultPrefix, testKinds.Document()).Save(context.Background(), d, ""); err != nil {
 		t.Fatal(err)
 	}
 	srv2, _ := startRelay(t, other, nil)

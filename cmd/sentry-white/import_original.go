@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/sentry-white/sentry-white/internal/configapi"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
 )
 
 // importOriginal is `sentry-white import-original`: it converts the original
@@ -17,7 +18,7 @@ import (
 // when nothing could be read (no such data, the store unreachable) or the
 // write failed (contract §6). A document already there is replaced, and
 // kept in the history; -dry-run shows first what would be replaced.
-func importOriginal(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+func importOriginal(ctx context.Context, kinds *notifiers.Registry, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("sentry-white import-original", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	fs.Usage = func() {
@@ -43,7 +44,7 @@ func importOriginal(ctx context.Context, args []string, getenv func(string) stri
 	// The configurator's own API resolves the store (flag, environment,
 	// settings file) and does the import, so the command and the page
 	// behave the same. It serves nothing here.
-	api, err := configapi.New(configapi.Options{Addr: "127.0.0.1:0", Token: configapi.NewToken(), Getenv: getenv, Store: *storeLoc})
+	api, err := configapi.New(configapi.Options{Kinds: kinds, Addr: "127.0.0.1:0", Token: configapi.NewToken(), Getenv: getenv, Store: *storeLoc})
 	if err != nil {
 		return err
 	}

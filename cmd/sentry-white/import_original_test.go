@@ -18,7 +18,6 @@ import (
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
 	"github.com/sentry-white/sentry-white/internal/docstore"
-	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/original/originaltest"
 	"github.com/sentry-white/sentry-white/internal/relay"
 	"github.com/sentry-white/sentry-white/internal/robottest"
@@ -34,7 +33,7 @@ func importCmd(t *testing.T, env map[string]string, args ...string) (string, err
 		vars[k] = v
 	}
 	var out bytes.Buffer
-	err := run(context.Background(), append([]string{"import-original"}, args...), func(k string) string { return vars[k] }, &out, nil)
+	err := run(context.Background(), testKinds, append([]string{"import-original"}, args...), func(k string) string { return vars[k] }, &out, nil)
 	return out.String(), err
 }
 
@@ -65,7 +64,7 @@ func TestImportOriginalThenTheRelayDelivers(t *testing.T) {
 			t.Errorf("the output shows a secret %q", secret)
 		}
 	}
-	d, _, err := docstore.NewDocs(store.NewFile(dir), "api/").Load(t.Context())
+	d, _, err := docstore.NewDocs(store.NewFile(dir), "api/", testKinds.Document()).Load(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,8 +77,9 @@ func TestImportOriginalThenTheRelayDelivers(t *testing.T) {
 		robottest.DingTalkRobot{Token: originaltest.TokenCRM, Keywords: []string{"详情"}})
 	t.Cleanup(ding.Close)
 	h, err := relay.New(relay.Options{
-		Docs: docstore.NewCache(store.NewFile(dir), store.ConfigKey("api/"), time.Hour),
-		Dispatch: dispatch.Options{Senders: notifiers.Senders(func(k string) string {
+		Kinds: testKinds,
+		Docs:  docstore.NewCache(store.NewFile(dir), store.ConfigKey("api/"), time.Hour, testKinds.Document()),
+		Dispatch: dispatch.Options{Senders: testKinds.Senders(func(k string) string {
 			if k == "SENTRY_WHITE_DINGTALK_API" {
 				return ding.URL()
 			}
@@ -151,7 +151,7 @@ func TestImportOriginalThenTheRelayDelivers(t *testing.T) {
 
 	// A robot given its signing secret since: moving in again would clear
 	// it (the original's robots have none), and the command says so.
-	docs := docstore.NewDocs(store.NewFile(dir), "api/")
+	docs := docstore.NewDocs(store.NewFile(dir), "api/", testKinds.Document())
 	d, tag, err := docs.Load(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +182,7 @@ func TestImportOriginalCommandRefusals(t *testing.T) {
 	// only when nothing could be read, so it is replaced, and kept in the
 	// history; -dry-run says so first and writes nothing.
 	dir := originaltest.Folder(t)
-	docs := docstore.NewDocs(store.NewFile(dir), "api/")
+	docs := docstore.NewDocs(store.NewFile(dir), "api/", testKinds.Document())
 	d := config.Empty()
 	d.Owners = []config.Owner{{ID: 1, Name: "已有", Mobile: "13500135000"}}
 	if _, err := docs.Save(t.Context(), d, ""); err != nil {
@@ -260,7 +260,7 @@ func TestImportOriginalSkipsOddRecords(t *testing.T) {
 			t.Errorf("the output lacks %q:\n%s", want, out)
 		}
 	}
-	d, _, err := docstore.NewDocs(b, "api/").Load(t.Context())
+	d, _, err := docstore.NewDocs(b, "api/", testKinds.Document()).Load(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +287,7 @@ func TestImportOriginalCommandOnOSS(t *testing.T) {
 	if !ok {
 		t.Fatal("no api/v1/config.json in the bucket")
 	}
-	if d, err := config.Parse(raw); err != nil || len(d.Projects) != 3 {
+	if d, err := config.Parse(raw, testKinds.Document()); err != nil || len(d.Projects) != 3 {
 		t.Errorf("the bucket's document: %v", err)
 	}
 	// Refused keys: non-zero, the secret kept out.

@@ -26,13 +26,14 @@ import (
 	"github.com/pkg/browser"
 
 	"github.com/sentry-white/sentry-white/internal/configapi"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/web"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, nil); err != nil {
+	if err := run(ctx, notifiers.Default(), os.Args[1:], os.Getenv, os.Stdout, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "sentry-white:", err)
 		os.Exit(1)
 	}
@@ -48,11 +49,12 @@ var openBrowser = func(u string) error {
 	return browser.OpenURL(u)
 }
 
-// run serves the configurator until ctx ends. When ready is non-nil it
-// receives the listening address once the server accepts connections.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, ready chan<- string) error {
+// run serves the configurator, offering robots of kinds, until ctx ends.
+// When ready is non-nil it receives the listening address once the server
+// accepts connections.
+func run(ctx context.Context, kinds *notifiers.Registry, args []string, getenv func(string) string, stdout io.Writer, ready chan<- string) error {
 	if len(args) > 0 && args[0] == "import-original" {
-		return importOriginal(ctx, args[1:], getenv, stdout)
+		return importOriginal(ctx, kinds, args[1:], getenv, stdout)
 	}
 	fs := flag.NewFlagSet("sentry-white", flag.ContinueOnError)
 	fs.SetOutput(stdout)
@@ -88,6 +90,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	log := slog.New(slog.NewTextHandler(stdout, nil))
 	api, err := configapi.New(configapi.Options{
+		Kinds:  kinds,
 		Addr:   ln.Addr().String(),
 		Token:  token,
 		Getenv: getenv,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"io"
 	"net"
 	"net/http"
@@ -19,6 +20,9 @@ type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
+
+// testKinds are the robot kinds of the tests, the programs' own.
+var testKinds = notifiers.Default()
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
@@ -57,7 +61,7 @@ func start(t *testing.T, args []string, env map[string]string) *instance {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, args, func(k string) string { return vars[k] }, in.out, ready) }()
+	go func() { done <- run(ctx, testKinds, args, func(k string) string { return vars[k] }, in.out, ready) }()
 	select {
 	case in.addr = <-ready:
 	case err := <-done:
@@ -180,14 +184,14 @@ func TestRunPrintsURLAndServes(t *testing.T) {
 
 func TestRunRefusesOtherAddresses(t *testing.T) {
 	for _, addr := range []string{"0.0.0.0:7788", "192.0.2.1:7788", ":7788", "example.com:80", "7788"} {
-		err := run(t.Context(), []string{"-no-browser", "-addr", addr}, func(string) string { return "" }, io.Discard, nil)
+		err := run(t.Context(), testKinds, []string{"-no-browser", "-addr", addr}, func(string) string { return "" }, io.Discard, nil)
 		if err == nil {
 			t.Errorf("-addr %s accepted", addr)
 		} else if !strings.Contains(err.Error(), "127.0.0.1") {
 			t.Errorf("-addr %s: %v does not say what to use", addr, err)
 		}
 	}
-	if err := run(t.Context(), []string{"stray"}, func(string) string { return "" }, io.Discard, nil); err == nil {
+	if err := run(t.Context(), testKinds, []string{"stray"}, func(string) string { return "" }, io.Discard, nil); err == nil {
 		t.Error("a stray argument was accepted")
 	}
 }
@@ -202,7 +206,7 @@ func TestRunBusyPort(t *testing.T) {
 		t.Errorf("the default address was busy, yet serving on %s", in.addr)
 	}
 	// A port asked for explicitly is not replaced.
-	err := run(t.Context(), []string{"-no-browser", "-addr", defaultAddr}, func(string) string { return "" }, io.Discard, nil)
+	err := run(t.Context(), testKinds, []string{"-no-browser", "-addr", defaultAddr}, func(string) string { return "" }, io.Discard, nil)
 	if err == nil || !strings.Contains(err.Error(), "listen") {
 		t.Errorf("busy explicit port: %v", err)
 	}
@@ -220,7 +224,7 @@ func TestRunTokenAndBrowser(t *testing.T) {
 	done := make(chan error, 1)
 	env := map[string]string{"SENTRY_WHITE_CONFIG_DIR": t.TempDir(), "SENTRY_WHITE_STORE": "file:" + t.TempDir()}
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, out, ready)
+		done <- run(ctx, testKinds, []string{"-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, out, ready)
 	}()
 	<-ready
 	cancel()
@@ -240,7 +244,7 @@ func TestRunTokenAndBrowser(t *testing.T) {
 	out = &syncBuffer{}
 	ctx, cancel = context.WithCancel(t.Context())
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, out, ready)
+		done <- run(ctx, testKinds, []string{"-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, out, ready)
 	}()
 	<-ready
 	cancel()

@@ -79,18 +79,26 @@ type Owner struct {
 	ID     int64  `json:"id"`
 	Name   string `json:"name"`
 	Mobile string `json:"mobile"`
-	// IDs holds the person's user id per robot kind (kind → id), for kinds
-	// that mention by id. In JSON each lives in the member its kind names
-	// (KindRules.OwnerIDKey).
-	IDs map[string]string `json:"-"`
 	// SentryUser is the owner's Sentry user (email, username or numeric
 	// id), the one an "I'll take it" link assigns.
 	SentryUser string `json:"sentry_user,omitempty"`
-	Extra      Extra  `json:"-"`
+	// Extra holds the members this version does not know, and the ids of
+	// the person for the robot kinds that mention by id, each in the
+	// member its kind names (KindRules.OwnerIDKey): a JSON round trip
+	// keeps them all, of kinds this version knows or not.
+	Extra Extra `json:"-"`
+
+	// ids are the person's user ids by robot kind, read from their members
+	// by Kinds.NormalizeOwner (Parse, Normalize); Kinds.SetOwnerID sets one.
+	ids map[string]string
 }
 
 // UserID returns the owner's user id for a robot kind, or "".
-func (o *Owner) UserID(kind string) string { return o.IDs[kind] }
+func (o *Owner) UserID(kind string) string { return o.ids[kind] }
+
+// UserIDs returns the owner's user ids by robot kind (not to be changed),
+// nil when there are none.
+func (o *Owner) UserIDs() map[string]string { return o.ids }
 
 // Robot is a chat group robot that receives alerts.
 type Robot struct {
@@ -191,13 +199,13 @@ func (o *Owner) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*o = Owner(v)
-	o.IDs, o.Extra, err = takeOwnerIDs(extra)
-	return err
+	o.Extra = extra
+	return nil
 }
 
 func (o Owner) MarshalJSON() ([]byte, error) {
 	type plain Owner
-	return marshalKeeping(plain(o), putOwnerIDs(o.IDs, o.Extra))
+	return marshalKeeping(plain(o), o.Extra)
 }
 
 func (r *Robot) UnmarshalJSON(b []byte) error {
@@ -234,9 +242,10 @@ func (p Project) MarshalJSON() ([]byte, error) {
 	return marshalKeeping(plain(p), p.Extra)
 }
 
-// Parse decodes and validates a document. The error names the field at
-// fault: "projects[2].owner_ids: owner 7 does not exist".
-func Parse(data []byte) (*Document, error) {
+// Parse decodes, normalizes and validates a document whose robots are of
+// kinds. The error names the field at fault: "projects[2].owner_ids:
+// owner 7 does not exist".
+func Parse(data []byte, kinds Kinds) (*Document, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // tolerate a UTF-8 BOM from editors
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &FieldError{Field: "document", Msg: "is empty", Code: "empty"}
@@ -250,8 +259,8 @@ func Parse(data []byte) (*Document, error) {
 	if dec.More() {
 		return nil, &FieldError{Field: "document", Msg: "invalid JSON: data after the top-level object", Code: "json_trailing"}
 	}
-	d.Normalize()
-	if err := d.Validate(); err != nil {
+	d.Normalize(kinds)
+	if err := d.Validate(kinds); err != nil {
 		return nil, err
 	}
 	return &d, nil

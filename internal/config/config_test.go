@@ -18,7 +18,7 @@ func read(t testing.TB, name string) []byte {
 }
 
 func TestParseKeepsUnknownFields(t *testing.T) {
-	d, err := Parse(read(t, "full.json"))
+	d, err := Parse(read(t, "full.json"), testKinds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestParseKeepsUnknownFields(t *testing.T) {
 		}
 	}
 	// A second round trip is stable.
-	d2, err := Parse(out)
+	d2, err := Parse(out, testKinds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestParseKeepsUnknownFields(t *testing.T) {
 }
 
 func TestValidateNamesFields(t *testing.T) {
-	_, err := Parse(read(t, "invalid.json"))
+	_, err := Parse(read(t, "invalid.json"), testKinds)
 	if err == nil {
 		t.Fatal("invalid document accepted")
 	}
@@ -71,7 +71,7 @@ func TestValidateNamesFields(t *testing.T) {
 
 func TestValidateTable(t *testing.T) {
 	base := func() *Document {
-		d, err := Parse(read(t, "full.json"))
+		d, err := Parse(read(t, "full.json"), testKinds)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +86,7 @@ func TestValidateTable(t *testing.T) {
 		{"dup org id", func(d *Document) { d.Organizations[1].ID = 1 }, "organizations[1].id"},
 		{"zero id", func(d *Document) { d.Owners[0].ID = 0 }, "owners[0].id"},
 		{"bad sentry url", func(d *Document) { d.Organizations[0].SentryURL = "sentry.io" }, "organizations[0].sentry_url"},
-		{"owner nothing to mention", func(d *Document) { d.Owners[2].IDs = nil }, "owners[2].mobile"},
+		{"owner nothing to mention", func(d *Document) { testKinds.SetOwnerID(&d.Owners[2], "dingtalk", "") }, "owners[2].mobile"},
 		{"robot kind", func(d *Document) { d.Robots[0].Kind = "slack" }, "robots[0].kind"},
 		{"robot url as token", func(d *Document) {
 			d.Robots[0].AccessToken = "https://oapi.dingtalk.com/robot/send?access_token=abc"
@@ -106,7 +106,7 @@ func TestValidateTable(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := base()
 			tt.change(d)
-			err := d.Validate()
+			err := d.Validate(testKinds)
 			if err == nil {
 				t.Fatal("accepted")
 			}
@@ -119,7 +119,7 @@ func TestValidateTable(t *testing.T) {
 			}
 		})
 	}
-	if err := base().Validate(); err != nil {
+	if err := base().Validate(testKinds); err != nil {
 		t.Errorf("full.json: %v", err)
 	}
 }
@@ -132,19 +132,19 @@ func TestParseErrors(t *testing.T) {
 		{`{} {}`, "data after"},
 		{`{"schema": 1, "webhook_token": "has space"}`, "webhook_token"},
 	} {
-		_, err := Parse([]byte(tt.body))
+		_, err := Parse([]byte(tt.body), testKinds)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Parse(%q) = %v, want %q", tt.body, err, tt.want)
 		}
 	}
-	d, err := Parse([]byte(`{}`))
+	d, err := Parse([]byte(`{}`), testKinds)
 	if err != nil || d.Schema != 1 {
 		t.Errorf("Parse({}) = %+v, %v; want an empty schema-1 document", d, err)
 	}
 }
 
 func TestSecretsNeverPrint(t *testing.T) {
-	d, _ := Parse(read(t, "full.json"))
+	d, _ := Parse(read(t, "full.json"), testKinds)
 	r := d.Robots[0]
 	for _, s := range []string{r.Secret.String(), r.AccessToken.GoString()} {
 		if strings.Contains(s, "SEC") || strings.Contains(s, "abc123") {
@@ -161,7 +161,7 @@ func TestSecretsNeverPrint(t *testing.T) {
 }
 
 func TestIndex(t *testing.T) {
-	d, _ := Parse(read(t, "full.json"))
+	d, _ := Parse(read(t, "full.json"), testKinds)
 	x := NewIndex(d)
 	if got := len(x.ProjectsBySlug("MALL-API")); got != 2 {
 		t.Errorf("ProjectsBySlug = %d, want 2", got)
@@ -180,7 +180,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte(`{"schema":1,"projects":[{"id":1,"owner_ids":[1,1]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		d, err := Parse(data)
+		d, err := Parse(data, testKinds)
 		if err != nil {
 			return
 		}
@@ -188,7 +188,7 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			t.Fatalf("marshal a valid document: %v", err)
 		}
-		if _, err := Parse(out); err != nil {
+		if _, err := Parse(out, testKinds); err != nil {
 			t.Fatalf("a valid document does not survive a rewrite: %v\n%s", err, out)
 		}
 	})
@@ -202,7 +202,7 @@ func TestMinimalHandWrittenDocument(t *testing.T) {
 	  "robots": [{"id": 1, "access_token": "abc"}, {"id": 2, "kind": "DingTalk", "access_token": "def"}],
 	  "projects": [{"id": 1, "slug": "mall-api", "owner_ids": [1, 2], "robot_ids": [1, 2]}],
 	  "organizations": [{"id": 1, "slug": "acme"}]
-	}`))
+	}`), testKinds)
 	if err != nil {
 		t.Fatal(err)
 	}

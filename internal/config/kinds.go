@@ -1,15 +1,14 @@
 package config
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
-	"strings"
-	"sync"
 )
 
 // KindRules is what the document needs to know of one robot kind. The kind
-// registry (internal/notifiers) registers one per kind at start; the
-// document layer loops over them and names no kind itself.
+// registry (internal/notifiers) makes one per kind; the document layer loops
+// over them and names no kind itself.
 type KindRules struct {
 	// Name is the kind as a robot's "kind" member holds it (lower case).
 	Name string
@@ -25,64 +24,42 @@ type KindRules struct {
 	CheckRobot func(r *Robot) []*FieldError
 }
 
-var kinds struct {
-	sync.RWMutex
-	list []KindRules
-}
+// Kinds are the robot kinds a document may name, the default first: a
+// robot without a kind is of the first. The kind registry makes it; what
+// parses, normalizes or validates a document is given it.
+type Kinds []KindRules
 
-// RegisterKind adds (or replaces) a robot kind. The first kind registered
-// is the default: a robot without a kind is of that kind.
-func RegisterKind(k KindRules) {
-	kinds.Lock()
-	defer kinds.Unlock()
-	k.Name = strings.ToLower(k.Name)
-	for i := range kinds.list {
-		if kinds.list[i].Name == k.Name {
-			kinds.list[i] = k
-			return
-		}
-	}
-	kinds.list = append(kinds.list, k)
-}
-
-// Kinds returns the registered robot kinds' names, the default first.
-func Kinds() []string {
-	kinds.RLock()
-	defer kinds.RUnlock()
-	out := make([]string, len(kinds.list))
-	for i, k := range kinds.list {
+// Names returns the kinds' names, the default first.
+func (ks Kinds) Names() []string {
+	out := make([]string, len(ks))
+	for i, k := range ks {
 		out[i] = k.Name
 	}
 	return out
 }
 
-// DefaultKind is the kind of a robot whose document names none.
-func DefaultKind() string {
-	kinds.RLock()
-	defer kinds.RUnlock()
-	if len(kinds.list) == 0 {
+// Default is the kind of a robot whose document names none, "" when there
+// are no kinds.
+func (ks Kinds) Default() string {
+	if len(ks) == 0 {
 		return ""
 	}
-	return kinds.list[0].Name
+	return ks[0].Name
 }
 
-// kindRules returns the rules of kind, or false when it is not registered.
-func kindRules(kind string) (KindRules, bool) {
-	kinds.RLock()
-	defer kinds.RUnlock()
-	i := slices.IndexFunc(kinds.list, func(k KindRules) bool { return k.Name == kind })
+// Rules returns the rules of kind, or false when it is not one of ks.
+func (ks Kinds) Rules(kind string) (KindRules, bool) {
+	i := slices.IndexFunc(ks, func(k KindRules) bool { return k.Name == kind })
 	if i < 0 {
 		return KindRules{}, false
 	}
-	return kinds.list[i], true
+	return ks[i], true
 }
 
-// ownerIDKeys returns the owner members holding ids, by kind.
-func ownerIDKeys() []KindRules {
-	kinds.RLock()
-	defer kinds.RUnlock()
-	var out []KindRules
-	for _, k := range kinds.list {
+// withOwnerIDs returns the kinds whose owners carry ids.
+func (ks Kinds) withOwnerIDs() Kinds {
+	var out Kinds
+	for _, k := range ks {
 		if k.OwnerIDKey != "" {
 			out = append(out, k)
 		}
@@ -90,55 +67,93 @@ func ownerIDKeys() []KindRules {
 	return out
 }
 
-// OwnerIDKey returns the owner member that holds a person's id for kind.
-func OwnerIDKey(kind string) string {
-	k, _ := kindRules(kind)
-	return k.OwnerIDKey
-}
-
-// takeOwnerIDs moves the registered kinds' id members from extra into a
-// map by kind.
-func takeOwnerIDs(extra Extra) (map[string]string, Extra, error) {
-	var ids map[string]string
-	for _, k := range ownerIDKeys() {
-		raw, ok := extra[k.OwnerIDKey]
-		if !ok {
-			continue
-		}
-		var v *string
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return nil, extra, &FieldError{Field: k.OwnerIDKey, Msg: "must be a string", Code: "string"}
-		}
-		delete(extra, k.OwnerIDKey)
-		if v != nil && *v != "" {
-			if ids == nil {
-				ids = map[string]string{}
+// NormalizeOwner reads o's ids of the kinds ks from their members (Extra)
+// and writes the members the way the document keeps them: an empty id is
+// dropped, or kept when its kind writes it always (a null member is an
+// empty id). Members of kinds not in ks stay as they are, and so does a
+// member that is not a string (Validate reports it).
+func (ks Kinds) NormalizeOwner(o *Owner) {
+	o.ids = nil
+	for _, k := range ks.withOwnerIDs() {
+		id, ok := k.ownerID(o)
+		switch {
+		case !ok:
+		case id != "":
+			if o.ids == nil {
+				o.ids = map[string]string{}
 			}
-			ids[k.Name] = *v
+			o.ids[k.Name] = id // the member stays as it was written
+		default:
+			setOwnerID(o, k, "")
 		}
 	}
-	if len(extra) == 0 {
-		extra = nil
-	}
-	return ids, extra, nil
 }
 
-// putOwnerIDs returns extra with the ids written under their kinds'
-// members.
-func putOwnerIDs(ids map[string]string, extra Extra) Extra {
-	out := Extra{}
-	for k, v := range extra {
-		out[k] = v
+// SetOwnerID sets o's id for kind ("" for none) in its member, the way
+// NormalizeOwner keeps it. It does nothing for a kind not in ks or one that
+// mentions no one by id.
+func (ks Kinds) SetOwnerID(o *Owner, kind, id string) {
+	if k, ok := ks.Rules(kind); ok && k.OwnerIDKey != "" {
+		setOwnerID(o, k, id)
 	}
-	for _, k := range ownerIDKeys() {
-		v := ids[k.Name]
-		if v == "" && !k.OwnerIDAlways {
-			continue
+}
+
+func setOwnerID(o *Owner, k KindRules, id string) {
+	if id != "" {
+		if o.ids == nil {
+			o.ids = map[string]string{}
 		}
-		b, _ := json.Marshal(v)
-		out[k.OwnerIDKey] = b
+		o.ids[k.Name] = id
+	} else {
+		delete(o.ids, k.Name)
 	}
-	// Ids of kinds this version does not know stay where they were, in
-	// extra.
-	return out
+	if id == "" && !k.OwnerIDAlways {
+		delete(o.Extra, k.OwnerIDKey)
+		if len(o.Extra) == 0 {
+			o.Extra = nil
+		}
+		return
+	}
+	if o.Extra == nil {
+		o.Extra = Extra{}
+	}
+	o.Extra[k.OwnerIDKey], _ = json.Marshal(id)
+}
+
+// ownerID returns o's id for kind k from its member ("" when there is none
+// or it is null), or false when the member holds something else than a
+// string.
+func (k KindRules) ownerID(o *Owner) (string, bool) {
+	raw, ok := o.Extra[k.OwnerIDKey]
+	if !ok {
+		return "", true
+	}
+	var v *string
+	if json.Unmarshal(raw, &v) != nil {
+		return "", false
+	}
+	if v == nil {
+		return "", true
+	}
+	return *v, true
+}
+
+// jsonType names the JSON type of a value: string, number, object, array,
+// bool or null.
+func jsonType(raw json.RawMessage) string {
+	switch b := bytes.TrimSpace(raw); {
+	case len(b) == 0:
+		return "nothing"
+	case b[0] == '"':
+		return "string"
+	case b[0] == '{':
+		return "object"
+	case b[0] == '[':
+		return "array"
+	case b[0] == 't' || b[0] == 'f':
+		return "bool"
+	case b[0] == 'n':
+		return "null"
+	}
+	return "number"
 }

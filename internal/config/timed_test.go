@@ -9,7 +9,7 @@ import (
 // TestTimedMembers reads the contract §7 example: every member is typed,
 // unknown members inside the new objects are kept, and a rewrite is stable.
 func TestTimedMembers(t *testing.T) {
-	d, err := Parse(read(t, "timed.json"))
+	d, err := Parse(read(t, "timed.json"), testKinds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestTimedMembers(t *testing.T) {
 			t.Errorf("rewrite lost %s:\n%s", want, out)
 		}
 	}
-	d2, err := Parse(out)
+	d2, err := Parse(out, testKinds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestTimedMembers(t *testing.T) {
 		t.Errorf("round trip not stable:\n%s\n---\n%s", out, out2)
 	}
 	// A document without the members writes none of them.
-	plain, _ := Parse(read(t, "full.json"))
+	plain, _ := Parse(read(t, "full.json"), testKinds)
 	out3, _ := Marshal(plain)
 	for _, absent := range []string{"relay_url", "schedules", "api_token", "sentry_user", "mention\"", "quiet_hours", "escalation", "daily_digest"} {
 		if strings.Contains(string(out3), absent) {
@@ -70,7 +70,7 @@ func TestTimedMembers(t *testing.T) {
 
 func TestValidateTimed(t *testing.T) {
 	base := func() *Document {
-		d, err := Parse(read(t, "timed.json"))
+		d, err := Parse(read(t, "timed.json"), testKinds)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,7 +121,7 @@ func TestValidateTimed(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := base()
 			tt.change(d)
-			err := d.Validate()
+			err := d.Validate(testKinds)
 			if err == nil {
 				t.Fatal("accepted")
 			}
@@ -134,7 +134,7 @@ func TestValidateTimed(t *testing.T) {
 			}
 		})
 	}
-	if err := base().Validate(); err != nil {
+	if err := base().Validate(testKinds); err != nil {
 		t.Errorf("timed.json: %v", err)
 	}
 	// What the contract allows: a window ending at 24:00, a whole-day
@@ -143,7 +143,7 @@ func TestValidateTimed(t *testing.T) {
 	d.Projects[0].QuietHours.Windows = append(d.Projects[0].QuietHours.Windows,
 		QuietWindow{Days: []int{6, 7}, From: "00:00", To: "24:00"}, QuietWindow{Days: []int{7}, From: "12:00", To: "12:00"})
 	d.Schedules[0].Period, d.Schedules[0].HandoffWeekday, d.Schedules[0].Timezone = PeriodDay, 0, ""
-	if err := d.Validate(); err != nil {
+	if err := d.Validate(testKinds); err != nil {
 		t.Errorf("valid variants refused: %v", err)
 	}
 }

@@ -110,9 +110,10 @@ func userIDMatch(s string) bool {
 }
 
 // Normalize fills what a hand-written document may leave out: a robot
-// without a kind is of the default kind (DefaultKind), and kinds are
-// matched in lower case.
-func (d *Document) Normalize() {
+// without a kind is of the default kind (the first of kinds), and kinds
+// are matched in lower case. Owners' ids are kept as kinds write them
+// (Kinds.NormalizeOwner).
+func (d *Document) Normalize(kinds Kinds) {
 	if d.Schema == 0 {
 		d.Schema = SchemaVersion
 	}
@@ -120,7 +121,7 @@ func (d *Document) Normalize() {
 		r := &d.Robots[i]
 		r.Kind = strings.ToLower(strings.TrimSpace(r.Kind))
 		if r.Kind == "" {
-			r.Kind = DefaultKind()
+			r.Kind = kinds.Default()
 		}
 		if strings.TrimSpace(r.Name) == "" && r.ID > 0 {
 			r.Name = fmt.Sprintf("robot %d", r.ID)
@@ -129,13 +130,15 @@ func (d *Document) Normalize() {
 	// Names are for people; where one is missing, show what identifies it.
 	// Mobiles are taken as people write them (+86 138 0013 8000).
 	for i := range d.Owners {
-		if o := &d.Owners[i]; o.Mobile != "" {
+		o := &d.Owners[i]
+		if o.Mobile != "" {
 			o.Mobile = NormalizeMobile(o.Mobile)
 		}
-		if o := &d.Owners[i]; strings.TrimSpace(o.Name) == "" {
+		kinds.NormalizeOwner(o)
+		if strings.TrimSpace(o.Name) == "" {
 			o.Name = o.Mobile
-			for _, k := range Kinds() {
-				o.Name = firstNonEmpty(o.Name, o.IDs[k])
+			for _, k := range kinds {
+				o.Name = firstNonEmpty(o.Name, o.ids[k.Name])
 			}
 		}
 	}
@@ -234,9 +237,9 @@ func (v *validator) text(field, s string, required bool, max int) {
 	}
 }
 
-// Validate checks the whole document and returns FieldErrors naming every
-// field at fault, or nil.
-func (d *Document) Validate() error {
+// Validate checks the whole document, its robots and owners by the rules
+// of kinds, and returns FieldErrors naming every field at fault, or nil.
+func (d *Document) Validate(kinds Kinds) error {
 	v := &validator{}
 	if d.Schema != SchemaVersion {
 		v.add("schema", "schema", kv{"got": d.Schema, "want": SchemaVersion}, "is %d; this sentry-white reads schema %d", d.Schema, SchemaVersion)
@@ -272,8 +275,13 @@ func (d *Document) Validate() error {
 			v.add(f+".mobile", "mobile", kv{"value": o.Mobile}, "%q is not a mobile number (11 digits such as 13800138000, or +852-12345678)", o.Mobile)
 		}
 		reachable := o.Mobile != ""
-		for _, k := range ownerIDKeys() {
-			id := o.IDs[k.Name]
+		for _, k := range kinds.withOwnerIDs() {
+			id, ok := k.ownerID(&o)
+			if !ok {
+				got := jsonType(o.Extra[k.OwnerIDKey])
+				v.add(f+"."+k.OwnerIDKey, "json_type", kv{"got": got, "want": "string"}, "got a JSON %s, want a string", got)
+				continue
+			}
 			if id != "" && !userIDMatch(id) {
 				v.add(f+"."+k.OwnerIDKey, "user_id_chars", nil, "must not contain spaces, @, <, > or quotes")
 			}
@@ -281,7 +289,7 @@ func (d *Document) Validate() error {
 		}
 		if !reachable {
 			var keys []string
-			for _, k := range ownerIDKeys() {
+			for _, k := range kinds.withOwnerIDs() {
 				keys = append(keys, k.OwnerIDKey)
 			}
 			v.add(f+".mobile", "mobile_or_id", kv{"keys": keys}, "is required (or one of %s)", strings.Join(keys, ", "))
@@ -293,12 +301,12 @@ func (d *Document) Validate() error {
 		f := fmt.Sprintf("robots[%d]", i)
 		v.id(f, r.ID, robots, "robot")
 		v.text(f+".name", r.Name, false, MaxRobotName)
-		rules, known := kindRules(r.Kind)
+		rules, known := kinds.Rules(r.Kind)
 		if !known {
-			if len(Kinds()) == 0 {
-				v.add(f+".kind", "kind_unregistered", kv{"value": r.Kind}, "%q cannot be checked: no robot kinds are registered (import internal/notifiers)", r.Kind)
+			if len(kinds) == 0 {
+				v.add(f+".kind", "kind_unregistered", kv{"value": r.Kind}, "%q cannot be checked: no robot kinds were given", r.Kind)
 			} else {
-				v.add(f+".kind", "kind_unknown", kv{"value": r.Kind, "kinds": Kinds()}, "%q is not a robot kind; use one of %s", r.Kind, strings.Join(Kinds(), ", "))
+				v.add(f+".kind", "kind_unknown", kv{"value": r.Kind, "kinds": kinds.Names()}, "%q is not a robot kind; use one of %s", r.Kind, strings.Join(kinds.Names(), ", "))
 			}
 		}
 		tok := r.AccessToken.Reveal()

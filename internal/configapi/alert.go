@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
-	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/plan"
 	"github.com/sentry-white/sentry-white/internal/route"
@@ -103,7 +102,7 @@ type result struct {
 // planFor plans ev for project p alone with the relay's planner (as the
 // relay would deliver it to p's robots).
 func (s *Server) planFor(x *config.Index, ev *sentry.Event, p *config.Project, lang string) (*plan.Plan, *route.Plan, error) {
-	return plan.New(plan.Options{}).ForProject(x, ev, p, lang)
+	return plan.New(plan.Options{Kind: s.kinds.Lookup}).ForProject(x, ev, p, lang)
 }
 
 // deliver sends a plan's messages, each addressed to its target, through
@@ -139,10 +138,10 @@ func (s *Server) post(ctx context.Context, robot *config.Robot, msg *notify.Mess
 
 // describe says in words (and codes) what a delivery to robot did.
 func (s *Server) describe(robot *config.Robot, msg *notify.Message, r notify.Result) result {
-	res := result{RobotID: robot.ID, Robot: robot.Name, Kind: robot.Kind, Mentions: mentionNames(msg), Attempts: r.Attempts}
+	res := result{RobotID: robot.ID, Robot: robot.Name, Kind: robot.Kind, Mentions: s.mentionNames(msg), Attempts: r.Attempts}
 	if s.senders[robot.Kind] == nil {
 		var names []string
-		for _, k := range notifiers.All() {
+		for _, k := range s.kinds.All() {
 			names = append(names, k.Name)
 		}
 		res.Detail, res.Error = r.Err.Msg, r.Err.Error()
@@ -160,7 +159,7 @@ func (s *Server) describe(robot *config.Robot, msg *notify.Message, r notify.Res
 		return res
 	}
 	res.Code, res.Detail, res.Error = r.Err.Code, r.Err.Msg, r.Err.Error()
-	res.Fix, res.FixCode, res.FixParams = failureFix(r.Err, robot)
+	res.Fix, res.FixCode, res.FixParams = s.failureFix(r.Err, robot)
 	res.Message = fmt.Sprintf("%s did not accept the message: %s", robot.Name, r.Err.Msg)
 	if res.Fix != "" {
 		res.Message += ". What to do: " + res.Fix
@@ -168,11 +167,11 @@ func (s *Server) describe(robot *config.Robot, msg *notify.Message, r notify.Res
 	return res
 }
 
-func mentionNames(m *notify.Message) []string {
+func (s *Server) mentionNames(m *notify.Message) []string {
 	out := []string{}
 	for _, p := range m.Mentions {
 		id := p.Mobile
-		for _, k := range notifiers.All() {
+		for _, k := range s.kinds.All() {
 			if id == "" {
 				id = p.ID(k.Name)
 			}
@@ -362,8 +361,8 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 		t := pl.Targets[i]
 		msg := plan.AddressTarget(t, j)
 		rb := map[string]any{"robot_id": t.Robot.ID, "robot": t.Robot.Name, "kind": t.Robot.Kind,
-			"keyword": t.Robot.EffectiveKeyword(), "mentions": mentionNames(msg)}
-		bodies, err := requestBodies(t.Robot.Kind, msg)
+			"keyword": t.Robot.EffectiveKeyword(), "mentions": s.mentionNames(msg)}
+		bodies, err := s.requestBodies(t.Robot.Kind, msg)
 		switch {
 		case err != nil:
 			rb["error"] = err.Error()
@@ -379,7 +378,7 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 				rb["text"] = parsed.Markdown.Text + parsed.Markdown.Content
 			}
 		}
-		rb["message"] = messageView(msg)
+		rb["message"] = s.messageView(msg)
 		robots = append(robots, rb)
 	}
 	if robots != nil {
@@ -391,8 +390,8 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 // requestBodies are the exact request bodies a robot of kind receives for
 // m, in order (a kind may send a second message to @-mention by mobile),
 // unsigned: a signature is added when it is sent.
-func requestBodies(kind string, m *notify.Message) ([]json.RawMessage, error) {
-	k := notifiers.Lookup(kind)
+func (s *Server) requestBodies(kind string, m *notify.Message) ([]json.RawMessage, error) {
+	k := s.kinds.Lookup(kind)
 	if k == nil || k.Requests == nil {
 		return nil, nil
 	}
@@ -401,11 +400,11 @@ func requestBodies(kind string, m *notify.Message) ([]json.RawMessage, error) {
 
 // messageView is a rendered message as JSON: its parts, whatever the robot
 // kind.
-func messageView(m *notify.Message) map[string]any {
+func (s *Server) messageView(m *notify.Message) map[string]any {
 	fields := make([]map[string]string, len(m.Fields))
 	for i, f := range m.Fields {
 		fields[i] = map[string]string{"label": f.Label, "value": f.Value}
 	}
 	return map[string]any{"title": m.Title, "heading": m.Heading, "link": m.Link, "level": m.Level,
-		"fields": fields, "note": m.Note, "keyword": m.Keyword, "mentions": mentionNames(m)}
+		"fields": fields, "note": m.Note, "keyword": m.Keyword, "mentions": s.mentionNames(m)}
 }

@@ -65,7 +65,10 @@ type Options struct {
 	ConfigDir string
 	// Client posts test alerts; nil means notify.NewHTTPClient().
 	Client *http.Client
-	// Senders by robot kind; nil means notifiers.Senders(Getenv, Client).
+	// Kinds are the robot kinds the configurator offers and the document's
+	// robots may be of (required; notifiers.Default in the program).
+	Kinds *notifiers.Registry
+	// Senders by robot kind; nil means Kinds.Senders(Getenv, Client).
 	Senders map[string]notify.Sender
 	// Policy bounds a test alert's retries; zero means two attempts.
 	Policy notify.Policy
@@ -80,6 +83,8 @@ type Server struct {
 	hosts        map[string]bool
 	origins      map[string]bool
 	senders      map[string]notify.Sender
+	kinds        *notifiers.Registry
+	docKinds     config.Kinds // kinds.Document()
 	settingsPath string
 
 	mu     sync.Mutex
@@ -108,6 +113,9 @@ func New(o Options) (*Server, error) {
 	if o.Token == "" {
 		return nil, errors.New("configapi: a token is required")
 	}
+	if o.Kinds == nil {
+		return nil, errors.New("configapi: no robot kinds")
+	}
 	host, port, err := net.SplitHostPort(o.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("configapi: address %q: %w", o.Addr, err)
@@ -122,9 +130,10 @@ func New(o Options) (*Server, error) {
 		o.Client = notify.NewHTTPClient()
 	}
 	if o.Senders == nil {
-		o.Senders = notifiers.Senders(o.Getenv, o.Client)
+		o.Senders = o.Kinds.Senders(o.Getenv, o.Client)
 	}
-	s := &Server{o: o, log: o.Logger, senders: o.Senders, hosts: map[string]bool{}, origins: map[string]bool{}}
+	s := &Server{o: o, log: o.Logger, senders: o.Senders, kinds: o.Kinds, docKinds: o.Kinds.Document(),
+		hosts: map[string]bool{}, origins: map[string]bool{}}
 	for _, h := range []string{"127.0.0.1", "localhost", "[::1]"} {
 		s.hosts[h+":"+port] = true
 		s.origins["http://"+h+":"+port] = true

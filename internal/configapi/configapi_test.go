@@ -3,6 +3,7 @@ package configapi
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -35,6 +36,9 @@ type testEnv struct {
 	env    map[string]string
 }
 
+// testKinds are the robot kinds of the tests, the programs' own.
+var testKinds = notifiers.Default()
+
 func newEnv(t *testing.T, robots ...robottest.DingTalkRobot) *testEnv {
 	t.Helper()
 	e := &testEnv{t: t, dir: t.TempDir(), cfgDir: t.TempDir(), ding: robottest.NewDingTalk(robots...)}
@@ -46,7 +50,7 @@ func newEnv(t *testing.T, robots ...robottest.DingTalkRobot) *testEnv {
 
 func (e *testEnv) server(storeLoc string) *Server {
 	e.t.Helper()
-	s, err := New(Options{Addr: testAddr, Token: testToken, Store: storeLoc, Getenv: func(k string) string { return e.env[k] }})
+	s, err := New(Options{Kinds: testKinds, Addr: testAddr, Token: testToken, Store: storeLoc, Getenv: func(k string) string { return e.env[k] }})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -119,7 +123,7 @@ func decode(t *testing.T, w *httptest.ResponseRecorder) map[string]any {
 // stored reads the document from the folder store, real secrets included.
 func (e *testEnv) stored() *config.Document {
 	e.t.Helper()
-	d, _, err := docstore.NewDocs(store.NewFile(e.dir), "").Load(e.t.Context())
+	d, _, err := docstore.NewDocs(store.NewFile(e.dir), "", testKinds.Document()).Load(e.t.Context())
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -138,11 +142,14 @@ func fieldsOf(m map[string]any) []string {
 
 func TestNewRefusesNonLoopback(t *testing.T) {
 	for _, addr := range []string{"0.0.0.0:7788", "192.168.1.2:80", "example.com:80", "nonsense"} {
-		if _, err := New(Options{Addr: addr, Token: "x", ConfigDir: t.TempDir()}); err == nil {
+		if _, err := New(Options{Kinds: testKinds, Addr: addr, Token: "x", ConfigDir: t.TempDir()}); err == nil {
 			t.Errorf("New(%q) accepted a non-loopback address", addr)
 		}
 	}
-	if _, err := New(Options{Addr: testAddr, ConfigDir: t.TempDir()}); err == nil {
+	if _, err := New(Options{Addr: testAddr, Token: "x", ConfigDir: t.TempDir()}); err == nil {
+		t.Error("New without robot kinds accepted")
+	}
+	if _, err := New(Options{Kinds: testKinds, Addr: testAddr, ConfigDir: t.TempDir()}); err == nil {
 		t.Error("New without a token accepted")
 	}
 }
@@ -189,6 +196,38 @@ func TestAuthHostAndContentType(t *testing.T) {
 		if w := e.do("GET", p, nil, "Authorization", ""); w.Code != http.StatusUnauthorized {
 			t.Errorf("GET %s without token = %d, want 401", p, w.Code)
 		}
+	}
+}
+
+// TestOwnerIDMembers: an owner's ids are kept in the members their kinds
+// name, trimmed; an empty one goes, except the one earlier versions always
+// wrote; an id member of a kind this version does not know is kept.
+func TestOwnerIDMembers(t *testing.T) {
+	e := newEnv(t)
+	o := e.must(http.StatusCreated, "POST", "/api/v1/owners", map[string]any{"name": "张三", "mobile": "13800138000",
+		"wecom_user_id": " zhangsan ", "feishu_open_id": "", "future_user_id": "zs"})
+	if o["dingtalk_user_id"] != "" || o["wecom_user_id"] != "zhangsan" || o["future_user_id"] != "zs" {
+		t.Errorf("created %v", o)
+	}
+	if _, ok := o["feishu_open_id"]; ok {
+		t.Errorf("an empty id kept: %v", o)
+	}
+	docs := docstore.NewDocs(store.NewFile(e.dir), "", testKinds.Document())
+	obj, err := docs.B.Get(t.Context(), docs.Key(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"dingtalk_user_id": ""`, `"wecom_user_id": "zhangsan"`, `"future_user_id": "zs"`} {
+		if !strings.Contains(string(obj.Data), want) {
+			t.Errorf("stored document lacks %s:\n%s", want, obj.Data)
+		}
+	}
+	if d := e.stored(); d.Owners[0].UserID("wecom") != "zhangsan" {
+		t.Errorf("stored owner's ids %v", d.Owners[0].UserIDs())
+	}
+	p := e.must(http.StatusOK, "PATCH", "/api/v1/owners/1", map[string]any{"wecom_user_id": " "})
+	if _, ok := p["wecom_user_id"]; ok || p["dingtalk_user_id"] != "" || p["future_user_id"] != "zs" {
+		t.Errorf("patched %v", p)
 	}
 }
 
@@ -585,7 +624,7 @@ func TestImportExportDiff(t *testing.T) {
 	}
 	tag := w.Header().Get("ETag")
 
-	d, err := config.Parse(exported)
+	d, err := config.Parse(exported, testKinds.Document())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -866,7 +905,7 @@ func TestTokenFromURL(t *testing.T) {
 		{"abc123", "", ""},
 		{"https://example.com/nothing", "", ""},
 	} {
-		tok, kind, ok := tokenFromURL(tt.in)
+		tok, kind, ok := (&Server{kinds: testKinds}).tokenFromURL(tt.in)
 		if tok != tt.token || kind != tt.kind || ok != (tt.token != "") {
 			t.Errorf("tokenFromURL(%q) = %q %q %v", tt.in, tok, kind, ok)
 		}

@@ -72,7 +72,7 @@ func deliveryFilter(r *http.Request, now time.Time) (deliveries.Filter, error) {
 // deliveryView is a record as the API shows it: without the message (GET
 // /deliveries/{id} adds it), with a fix in words for a failure, whether it
 // can be re-sent, and the latest re-send of it.
-func deliveryView(rec deliveries.Record, robots map[int64]*config.Robot, resends map[string]deliveries.Record) map[string]any {
+func (s *Server) deliveryView(rec deliveries.Record, robots map[int64]*config.Robot, resends map[string]deliveries.Record) map[string]any {
 	v := map[string]any{
 		"id": rec.ID, "time": rec.Time, "project": rec.Project, "project_name": rec.ProjectName,
 		"robot_id": rec.RobotID, "robot": rec.Robot, "kind": rec.Kind, "result": rec.Result,
@@ -117,7 +117,7 @@ func deliveryView(rec deliveries.Record, robots map[int64]*config.Robot, resends
 		e := &notify.Error{Robot: rec.Robot, Kind: rec.Kind, Code: rec.Code, Msg: rec.Error, Fix: rec.Fix}
 		fix, code, params := "", "", kv(nil)
 		if rec.Fix != "" || rec.Code != 0 {
-			fix, code, params = failureFix(e, robot)
+			fix, code, params = s.failureFix(e, robot)
 		}
 		if fix != "" {
 			v["fix"], v["fix_code"] = fix, code
@@ -207,7 +207,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 	resends := latestResends(r.Context(), l, recs)
 	list := make([]map[string]any, len(recs))
 	for i, rec := range recs {
-		list[i] = deliveryView(rec, robots, resends)
+		list[i] = s.deliveryView(rec, robots, resends)
 	}
 	limit := f.Limit
 	if limit == 0 {
@@ -243,9 +243,9 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := deliveryView(rec, s.currentRobots(r.Context()), latestResends(r.Context(), l, []deliveries.Record{rec}))
+	v := s.deliveryView(rec, s.currentRobots(r.Context()), latestResends(r.Context(), l, []deliveries.Record{rec}))
 	if rec.Message != nil {
-		v["message"] = messageView(rec.Message)
+		v["message"] = s.messageView(rec.Message)
 	}
 	writeJSON(w, http.StatusOK, v)
 }
@@ -334,7 +334,7 @@ func (s *Server) resendDelivery(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("delivery re-sent", "delivery", rec.ID, "robot", robot.Name, "kind", robot.Kind, "ok", res.OK,
 		"code", res.Code, "attempts", res.Attempts)
 	l.Add(next)
-	answer := map[string]any{"ok": res.OK, "result": res, "record": deliveryView(next, nil, nil)}
+	answer := map[string]any{"ok": res.OK, "result": res, "record": s.deliveryView(next, nil, nil)}
 	if err := l.Flush(r.Context()); err != nil {
 		answer["history_error"] = "the outcome was not added to the delivery history: " + describeStoreError(err)
 		answer["history_error_code"], answer["history_error_params"] = "history_unwritten", kv{"cause": storeErrorCode(err), "detail": notify.Redact(err.Error())}

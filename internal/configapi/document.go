@@ -64,7 +64,7 @@ var documentMembers = []string{"schema", "organizations", "owners", "robots", "p
 
 // parseUpload reads and validates an uploaded document: a schema-1
 // document with its four lists, valid as a whole.
-func parseUpload(w http.ResponseWriter, r *http.Request) (*config.Document, error) {
+func (s *Server) parseUpload(w http.ResponseWriter, r *http.Request) (*config.Document, error) {
 	raw, err := readBody(w, r, maxDocument)
 	if err != nil {
 		return nil, err
@@ -91,13 +91,13 @@ func parseUpload(w http.ResponseWriter, r *http.Request) (*config.Document, erro
 				Fields: []*config.FieldError{fieldErr("document", "not_document", kv{"missing": missing}, "has no %s", strings.Join(missing, ", "))}}
 		}
 	}
-	d, err := config.Parse(raw)
+	d, err := config.Parse(raw, s.docKinds)
 	if err != nil {
 		loose := config.Empty() // the robots, to word their kinds' rules
 		if json.Unmarshal(bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf")), loose) == nil {
-			loose.Normalize()
+			loose.Normalize(s.docKinds)
 		}
-		return nil, validation(recode(loose, config.Fields(err)))
+		return nil, validation(s.recode(loose, config.Fields(err)))
 	}
 	return d, nil
 }
@@ -143,7 +143,7 @@ func (s *Server) replacing(r *http.Request) (*docstore.Docs, *config.Document, s
 
 // importDocument replaces the whole document with a valid upload.
 func (s *Server) importDocument(w http.ResponseWriter, r *http.Request) {
-	d, err := parseUpload(w, r)
+	d, err := s.parseUpload(w, r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -173,7 +173,7 @@ func (s *Server) importDocument(w http.ResponseWriter, r *http.Request) {
 
 // diffDocument validates an upload and says what importing it would change.
 func (s *Server) diffDocument(w http.ResponseWriter, r *http.Request) {
-	d, err := parseUpload(w, r)
+	d, err := s.parseUpload(w, r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -566,7 +566,7 @@ func (s *Server) restore(w http.ResponseWriter, r *http.Request) {
 	data, err := docs.ReadVersion(r.Context(), id)
 	var d *config.Document
 	if err == nil {
-		d, err = config.Parse(data)
+		d, err = config.Parse(data, s.docKinds)
 	}
 	newTag := ""
 	if err == nil {

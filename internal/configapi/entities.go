@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/sentry-white/sentry-white/internal/config"
-	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 )
 
@@ -26,9 +25,9 @@ type entity[T any] struct {
 	refs  func(d *config.Document, id int64) []ref
 	unref func(d *config.Document, id int64)
 	// normalize tidies what a person typed (spaces, a pasted URL).
-	normalize func(v *T)
+	normalize func(s *Server, v *T)
 	// check finds duplicates config.Validate does not, for list[i].
-	check func(d *config.Document, i int) []*config.FieldError
+	check func(s *Server, d *config.Document, i int) []*config.FieldError
 }
 
 // ref is something that refers to an entity.
@@ -100,7 +99,7 @@ func (e *entity[T]) at(i int, err error) error {
 // validate checks the document after list[i] changed. Errors about list[i]
 // come first, one per field; errors elsewhere that only restate a
 // duplicate already reported on list[i] are dropped.
-func (e *entity[T]) validate(d *config.Document, i int) error {
+func (e *entity[T]) validate(s *Server, d *config.Document, i int) error {
 	var fes []*config.FieldError
 	prefix := fmt.Sprintf("%s[%d]", e.kind, i)
 	// The relay can do without names (it shows the mobile or slug), but a
@@ -109,10 +108,10 @@ func (e *entity[T]) validate(d *config.Document, i int) error {
 		fes = append(fes, fieldErr(prefix+".name", "required", nil, "is required"))
 	}
 	if e.check != nil {
-		fes = append(fes, e.check(d, i)...)
+		fes = append(fes, e.check(s, d, i)...)
 	}
 	var other []*config.FieldError
-	for _, f := range recode(d, config.Fields(d.Validate())) {
+	for _, f := range s.recode(d, config.Fields(d.Validate(s.docKinds))) {
 		if f.Field == prefix || strings.HasPrefix(f.Field, prefix+".") || strings.HasPrefix(f.Field, prefix+"[") {
 			fes = append(fes, f)
 		} else {
@@ -206,10 +205,10 @@ func createEntity[T any](s *Server, e *entity[T], w http.ResponseWriter, r *http
 			return nil, e.at(len(*list), err)
 		}
 		*e.id(&v) = e.nextID(d)
-		e.normalize(&v)
+		e.normalize(s, &v)
 		*list = append(*list, v)
 		i := len(*list) - 1
-		if err := e.validate(d, i); err != nil {
+		if err := e.validate(s, d, i); err != nil {
 			return nil, err
 		}
 		*n = saveNote{Action: "create", Kind: e.kind, ID: *e.id(&v)}
@@ -240,9 +239,9 @@ func updateEntity[T any](s *Server, e *entity[T], w http.ResponseWriter, r *http
 			return nil, e.at(i, err)
 		}
 		*e.id(&v) = id
-		e.normalize(&v)
+		e.normalize(s, &v)
 		(*list)[i] = v
-		if err := e.validate(d, i); err != nil {
+		if err := e.validate(s, d, i); err != nil {
 			return nil, err
 		}
 		*n = saveNote{Action: "edit", Kind: e.kind, ID: id}
@@ -320,7 +319,7 @@ var organizations = &entity[config.Organization]{
 			}
 		}
 	},
-	normalize: func(v *config.Organization) {
+	normalize: func(_ *Server, v *config.Organization) {
 		v.Name = strings.TrimSpace(v.Name)
 		v.Slug = strings.TrimSpace(v.Slug)
 		v.Account = strings.TrimSpace(v.Account)
@@ -353,18 +352,15 @@ var owners = &entity[config.Owner]{
 		}
 		unrefSchedules(d, id, false)
 	},
-	normalize: func(v *config.Owner) {
+	normalize: func(s *Server, v *config.Owner) {
 		v.Name = strings.TrimSpace(v.Name)
 		v.Mobile = config.NormalizeMobile(v.Mobile)
-		for k, id := range v.IDs {
-			if id = strings.TrimSpace(id); id != "" {
-				v.IDs[k] = id
-			} else {
-				delete(v.IDs, k)
-			}
+		s.docKinds.NormalizeOwner(v)
+		for k, id := range v.UserIDs() {
+			s.docKinds.SetOwnerID(v, k, strings.TrimSpace(id))
 		}
 	},
-	check: func(d *config.Document, i int) []*config.FieldError {
+	check: func(_ *Server, d *config.Document, i int) []*config.FieldError {
 		o := &d.Owners[i]
 		if o.Mobile == "" {
 			return nil
@@ -400,23 +396,23 @@ var robots = &entity[config.Robot]{
 		}
 		unrefSchedules(d, id, true)
 	},
-	normalize: func(v *config.Robot) {
+	normalize: func(s *Server, v *config.Robot) {
 		v.Name = strings.TrimSpace(v.Name)
 		v.Kind = strings.ToLower(strings.TrimSpace(v.Kind))
 		tok := strings.TrimSpace(v.AccessToken.Reveal())
-		if t, kind, ok := tokenFromURL(tok); ok {
+		if t, kind, ok := s.tokenFromURL(tok); ok {
 			tok, v.Kind = t, kind // the URL says which chat tool it is
 		}
 		if v.Kind == "" {
-			v.Kind = config.DefaultKind()
+			v.Kind = s.docKinds.Default()
 		}
 		v.AccessToken = config.Secret(tok)
 		v.Secret = config.Secret(strings.TrimSpace(v.Secret.Reveal()))
 		v.Keyword = strings.TrimSpace(v.Keyword)
 	},
-	check: func(d *config.Document, i int) []*config.FieldError {
+	check: func(s *Server, d *config.Document, i int) []*config.FieldError {
 		r := &d.Robots[i]
-		if fes := robotProblems(r, fmt.Sprintf("robots[%d]", i)); len(fes) > 0 {
+		if fes := s.robotProblems(r, fmt.Sprintf("robots[%d]", i)); len(fes) > 0 {
 			return fes
 		}
 		for j := range d.Robots {
@@ -434,7 +430,7 @@ var projects = &entity[config.Project]{
 	list: func(d *config.Document) *[]config.Project { return &d.Projects },
 	id:   func(v *config.Project) *int64 { return &v.ID },
 	name: func(v *config.Project) string { return v.Name },
-	normalize: func(v *config.Project) {
+	normalize: func(_ *Server, v *config.Project) {
 		v.Name = strings.TrimSpace(v.Name)
 		v.Slug = strings.TrimSpace(v.Slug)
 		if v.OwnerIDs == nil {
@@ -454,7 +450,7 @@ var projects = &entity[config.Project]{
 		v.MentionLevel = strings.ToLower(strings.TrimSpace(v.MentionLevel))
 		normalizeTimed(v)
 	},
-	check: func(d *config.Document, i int) []*config.FieldError {
+	check: func(_ *Server, d *config.Document, i int) []*config.FieldError {
 		p := &d.Projects[i]
 		for j := range d.Projects {
 			q := &d.Projects[j]
@@ -495,7 +491,7 @@ func (s *Server) snapshot(w http.ResponseWriter, r *http.Request) {
 // (labels, inputs, limits), the levels and the default keyword.
 func (s *Server) metaData() map[string]any {
 	kinds := []*notify.Kind{}
-	for _, k := range notifiers.All() {
+	for _, k := range s.kinds.All() {
 		if s.senders[k.Name] != nil {
 			kinds = append(kinds, k)
 		}

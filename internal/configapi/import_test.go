@@ -97,7 +97,7 @@ func TestNeverWritesAnEmptyWebhookToken(t *testing.T) {
 	}
 	for _, v := range vs {
 		data, _ := docs.ReadVersion(context.Background(), v.ID)
-		if d, err := config.Parse(data); err == nil && d.WebhookToken == "" {
+		if d, err := config.Parse(data, testKinds.Document()); err == nil && d.WebhookToken == "" {
 			e.must(http.StatusOK, "POST", "/api/v1/history/"+v.ID+"/restore", map[string]any{})
 			if got := e.stored().WebhookToken; got != cur {
 				t.Errorf("restoring a version without a token stored %q, want %q", got, cur)

@@ -74,7 +74,7 @@ func (s *Server) convertOriginal(ctx context.Context) (d, cur *config.Document, 
 	if err != nil {
 		return nil, nil, "", nil, err
 	}
-	d, rep, err = original.Import(ctx, docs.B, docs.Prefix, original.Options{WebhookToken: cur.WebhookToken.Reveal()})
+	d, rep, err = original.Import(ctx, docs.B, docs.Prefix, original.Options{WebhookToken: cur.WebhookToken.Reveal(), Kinds: s.docKinds})
 	switch {
 	case errors.Is(err, original.ErrNotFound):
 		return nil, nil, "", nil, noOriginal(err)

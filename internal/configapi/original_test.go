@@ -211,7 +211,7 @@ func TestOriginalOnOSS(t *testing.T) {
 	if !ok {
 		t.Fatal("no api/v1/config.json in the bucket")
 	}
-	d, err := config.Parse(raw)
+	d, err := config.Parse(raw, testKinds.Document())
 	if err != nil || len(d.Projects) != 3 || d.Projects[0].Name != "商城后台" {
 		t.Fatalf("the bucket's document: %v %+v", err, d)
 	}

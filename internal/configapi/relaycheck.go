@@ -140,7 +140,7 @@ func (s *Server) recognize(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, badRequest("url", "url_body", nil, `send {"url": "…"}, a robot's webhook URL`))
 		return
 	}
-	tok, kind, ok := tokenFromURL(in)
+	tok, kind, ok := s.tokenFromURL(in)
 	out := map[string]any{"recognized": ok}
 	if ok {
 		out["kind"], out["token"] = kind, tok

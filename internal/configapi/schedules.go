@@ -75,7 +75,7 @@ var schedules = &entity[config.Schedule]{
 			}
 		}
 	},
-	normalize: normalizeSchedule,
+	normalize: func(_ *Server, v *config.Schedule) { normalizeSchedule(v) },
 }
 
 func normalizeSchedule(v *config.Schedule) {
@@ -328,7 +328,7 @@ func (s *Server) draftTimeline(w http.ResponseWriter, r *http.Request) {
 	} else {
 		d.Schedules[i] = v
 	}
-	if err := schedules.validate(d, i); err != nil {
+	if err := schedules.validate(s, d, i); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -361,7 +361,7 @@ func (s *Server) addOverride(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Schedules[i].Overrides = append(d.Schedules[i].Overrides, o)
 		normalizeSchedule(&d.Schedules[i])
-		if err := schedules.validate(d, i); err != nil {
+		if err := schedules.validate(s, d, i); err != nil {
 			return nil, err
 		}
 		*n = saveNote{Action: "edit", Kind: schedules.kind, ID: id}

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/sentry-white/sentry-white/internal/config"
-	"github.com/sentry-white/sentry-white/internal/notifiers"
 )
 
 // secretField is a JSON member holding a secret. Partial masks show a few
@@ -255,19 +254,19 @@ func jsonName(f reflect.StructField) string {
 // tokenFromURL takes a robot's webhook URL, as the chat tool shows it, and
 // returns the token in it and the robot kind the URL belongs to (each kind
 // recognises its own, notify.Kind.ParseURL).
-func tokenFromURL(s string) (token, kind string, ok bool) {
-	s = strings.TrimSpace(s)
-	if !strings.Contains(s, "://") {
-		if !strings.Contains(s, "/") && !strings.Contains(s, "?") {
+func (s *Server) tokenFromURL(in string) (token, kind string, ok bool) {
+	in = strings.TrimSpace(in)
+	if !strings.Contains(in, "://") {
+		if !strings.Contains(in, "/") && !strings.Contains(in, "?") {
 			return "", "", false
 		}
-		s = "https://" + s
+		in = "https://" + in
 	}
-	u, err := url.Parse(s)
+	u, err := url.Parse(in)
 	if err != nil {
 		return "", "", false
 	}
-	for _, k := range notifiers.All() {
+	for _, k := range s.kinds.All() {
 		if k.ParseURL == nil {
 			continue
 		}

@@ -125,7 +125,7 @@ func TestNoMaskedSecretReachesTheStore(t *testing.T) {
 		"organizations[0].client_secret": func(d *config.Document) { d.Organizations[0].ClientSecret = "c1c2…5d6" },
 		"webhook_token":                  func(d *config.Document) { d.WebhookToken = "3f9c0a…" },
 	} {
-		d, err := config.Parse([]byte(exported))
+		d, err := config.Parse([]byte(exported), testKinds.Document())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +138,7 @@ func TestNoMaskedSecretReachesTheStore(t *testing.T) {
 			}
 		}
 	}
-	docs := docstore.NewDocs(store.NewFile(e.dir), "")
+	docs := docstore.NewDocs(store.NewFile(e.dir), "", testKinds.Document())
 	d, tag, err := docs.Load(t.Context())
 	if err != nil {
 		t.Fatal(err)

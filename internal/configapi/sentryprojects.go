@@ -319,7 +319,7 @@ func (s *Server) addSentryProjects(w http.ResponseWriter, r *http.Request) {
 			}
 			p := config.Project{ID: next, Name: name, Slug: slug, OrganizationID: org.ID,
 				OwnerIDs: dedupe(body.OwnerIDs), RobotIDs: dedupe(body.RobotIDs)}
-			projects.normalize(&p)
+			projects.normalize(s, &p)
 			next++
 			have[strings.ToLower(slug)] = p.ID
 			created = append(created, p)

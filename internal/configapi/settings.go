@@ -281,39 +281,39 @@ func withScheme(s string) string {
 // else the settings file, else the default folder.
 func (s *Server) resolveStore() activeStore {
 	if v := strings.TrimSpace(s.o.Store); v != "" {
-		return openLocation(v, "flag", s.o.Getenv)
+		return s.openLocation(v, "flag", s.o.Getenv)
 	}
 	if v := strings.TrimSpace(s.o.Getenv("SENTRY_WHITE_STORE")); v != "" {
-		return openLocation(v, "env", s.o.Getenv)
+		return s.openLocation(v, "env", s.o.Getenv)
 	}
 	if s.set.saved {
-		return openSettings(s.set, s.o.Getenv)
+		return s.openSettings(s.set, s.o.Getenv)
 	}
-	return openLocation(store.DefaultDir, "default", s.o.Getenv)
+	return s.openLocation(store.DefaultDir, "default", s.o.Getenv)
 }
 
-func openLocation(v, source string, getenv func(string) string) activeStore {
+func (s *Server) openLocation(v, source string, getenv func(string) string) activeStore {
 	loc, err := store.ParseLocation(v)
 	if err != nil {
 		return activeStore{loc: v, source: source, err: err}
 	}
-	return open(loc, source, getenv)
+	return s.open(loc, source, getenv)
 }
 
-func openSettings(st Settings, getenv func(string) string) activeStore {
+func (s *Server) openSettings(st Settings, getenv func(string) string) activeStore {
 	loc, env, err := st.location(getenv)
 	if err != nil {
 		return activeStore{loc: st.StoreKind, source: "settings", err: err}
 	}
-	return open(loc, "settings", env)
+	return s.open(loc, "settings", env)
 }
 
-func open(loc store.Location, source string, getenv func(string) string) activeStore {
+func (s *Server) open(loc store.Location, source string, getenv func(string) string) activeStore {
 	b, err := store.Open(loc, getenv)
 	if err != nil {
 		return activeStore{loc: loc.String(), source: source, err: err}
 	}
-	return activeStore{docs: docstore.NewDocs(b, loc.Prefix), loc: loc.String(), source: source}
+	return activeStore{docs: docstore.NewDocs(b, loc.Prefix, s.docKinds), loc: loc.String(), source: source}
 }
 
 // effective is the saved settings, with the store fields describing the
@@ -423,7 +423,7 @@ func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
 	// Switch stores when the store fields changed, or when the store chosen
 	// here could not be opened before; the next request uses it.
 	if storeFieldsChanged(before, next) || (s.active.source == "settings" && s.active.err != nil) {
-		s.active = openSettings(next, s.o.Getenv)
+		s.active = s.openSettings(next, s.o.Getenv)
 	}
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, s.view())
@@ -465,7 +465,7 @@ func (s *Server) testSettings(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 20*time.Second)
 	defer cancel()
-	res := checkStore(ctx, loc, env)
+	res := s.checkStore(ctx, loc, env)
 	if res["ok"] != true {
 		s.log.Warn("connection test failed", "store", res["store"], "code", res["code"], "message", res["message"])
 	}
@@ -474,7 +474,7 @@ func (s *Server) testSettings(w http.ResponseWriter, r *http.Request) {
 
 // checkStore reads the document at loc and says what happened: ok, code
 // (the page words "test.<code>" with params) and the message in English.
-func checkStore(ctx context.Context, loc store.Location, env func(string) string) map[string]any {
+func (s *Server) checkStore(ctx context.Context, loc store.Location, env func(string) string) map[string]any {
 	params := kv{"store": loc.String()}
 	res := map[string]any{"store": loc.String(), "params": params}
 	b, err := store.Open(loc, env)
@@ -497,7 +497,7 @@ func checkStore(ctx context.Context, loc store.Location, env func(string) string
 		conn = "connected through the relay to " + served
 		res["served"], params["served"] = served, served
 	}
-	d, _, err := docstore.NewDocs(b, loc.Prefix).Load(ctx)
+	d, _, err := docstore.NewDocs(b, loc.Prefix, s.docKinds).Load(ctx)
 	switch {
 	case err == nil:
 		params["o"], params["w"], params["r"], params["p"] = len(d.Organizations), len(d.Owners), len(d.Robots), len(d.Projects)

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/sentry-white/sentry-white/internal/config"
-	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/route"
 	"github.com/sentry-white/sentry-white/internal/sentry"
@@ -62,8 +61,8 @@ var fixTexts = map[string]string{
 
 // fixFor codes what to do about a failed delivery to robot (nil when it is
 // no longer configured), whose explanation in English is text.
-func fixFor(e *notify.Error, text string, robot *config.Robot) (string, kv) {
-	k := notifiers.Lookup(e.Kind)
+func (s *Server) fixFor(e *notify.Error, text string, robot *config.Robot) (string, kv) {
+	k := s.kinds.Lookup(e.Kind)
 	code, params := fixTexts[fixKey(k, text)], kv{}
 	if k != nil {
 		params["kind"] = k.Label
@@ -110,13 +109,13 @@ func fixKey(k *notify.Kind, text string) string {
 // failureFix says what to do about a failed delivery, in English and as a
 // code: the sender's own fix, else the kind's explanation of the vendor's
 // code, else what the transport failure suggests.
-func failureFix(e *notify.Error, robot *config.Robot) (text, code string, params kv) {
+func (s *Server) failureFix(e *notify.Error, robot *config.Robot) (text, code string, params kv) {
 	text = e.Fix
-	if k := notifiers.Lookup(e.Kind); text == "" && e.Code != 0 && k != nil && k.Explain != nil {
+	if k := s.kinds.Lookup(e.Kind); text == "" && e.Code != 0 && k != nil && k.Explain != nil {
 		text = k.Explain(e.Code, e.Msg)
 	}
 	if text != "" {
-		code, params = fixFor(e, text, robot)
+		code, params = s.fixFor(e, text, robot)
 		return text, code, params
 	}
 	switch {
@@ -182,17 +181,17 @@ func ignoredCode(ev *sentry.Event) (string, kv) {
 
 // robotProblems checks a robot against its kind's description: a secret
 // for a kind that signs with none, or one without the kind's prefix.
-func robotProblems(r *config.Robot, field string) []*config.FieldError {
-	k := notifiers.Lookup(r.Kind)
-	s := r.Secret.Reveal()
-	if k == nil || s == "" {
+func (s *Server) robotProblems(r *config.Robot, field string) []*config.FieldError {
+	k := s.kinds.Lookup(r.Kind)
+	secret := r.Secret.Reveal()
+	if k == nil || secret == "" {
 		return nil
 	}
 	switch {
 	case k.Secret == nil:
 		return []*config.FieldError{fieldErr(field+".secret", "secret_unused", kv{"kind": k.Label},
 			"%s robots have no signing secret; leave it empty", k.Label.En)}
-	case k.Secret.Prefix != "" && !strings.HasPrefix(s, k.Secret.Prefix):
+	case k.Secret.Prefix != "" && !strings.HasPrefix(secret, k.Secret.Prefix):
 		return []*config.FieldError{fieldErr(field+".secret", "secret_prefix", kv{"kind": k.Label, "prefix": k.Secret.Prefix},
 			"a %s signing secret starts with %s; copy it from the robot's security settings again", k.Label.En, k.Secret.Prefix)}
 	}
@@ -202,7 +201,7 @@ func robotProblems(r *config.Robot, field string) []*config.FieldError {
 // recode replaces the kinds' own rules about robots (config's code
 // "kind_rule", in English only) by robotProblems' coded ones when they
 // name the same field.
-func recode(d *config.Document, fes []*config.FieldError) []*config.FieldError {
+func (s *Server) recode(d *config.Document, fes []*config.FieldError) []*config.FieldError {
 	var coded map[string]*config.FieldError
 	for _, f := range fes {
 		if f.Code != "kind_rule" {
@@ -211,7 +210,7 @@ func recode(d *config.Document, fes []*config.FieldError) []*config.FieldError {
 		if coded == nil {
 			coded = map[string]*config.FieldError{}
 			for i := range d.Robots {
-				for _, c := range robotProblems(&d.Robots[i], fmt.Sprintf("robots[%d]", i)) {
+				for _, c := range s.robotProblems(&d.Robots[i], fmt.Sprintf("robots[%d]", i)) {
 					coded[c.Field] = c
 				}
 			}

@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/sentry-white/sentry-white/internal/notifiers"
 )
 
 // i18nKeys reads the keys of web/static/i18n.js, by language.
@@ -353,7 +351,7 @@ func TestFixTextsAreCoded(t *testing.T) {
 	}
 	for text, where := range fixed {
 		coded := fixTexts[text] != ""
-		for _, k := range notifiers.All() {
+		for _, k := range testKinds.All() {
 			coded = coded || fixTexts[fixKey(k, text)] != ""
 		}
 		if !coded {
@@ -366,7 +364,7 @@ func TestFixTextsAreCoded(t *testing.T) {
 		"description:机器人发送签名过期;solution:请保持发送的时间戳在timestampms之内",
 		"description:关键词不匹配;solution:请联系群管理员查看此机器人的关键词"}
 	reported := map[string]bool{}
-	for _, k := range notifiers.All() {
+	for _, k := range testKinds.All() {
 		if k.Explain == nil {
 			continue
 		}

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
-	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 )
 
@@ -194,8 +193,9 @@ type Resolver func(ctx context.Context, jobs []*Job) (*config.Robot, *notify.Mes
 type Options struct {
 	// Senders post to robots, by kind.
 	Senders map[string]notify.Sender
-	// Kind returns a robot kind's description (budget); nil means the
-	// registry's (notifiers.Lookup). A job of an unknown kind fails.
+	// Kind returns a robot kind's description (budget), nil for a kind
+	// it does not know (required; the registry's Lookup). A job of an
+	// unknown kind fails.
 	Kind func(name string) *notify.Kind
 	// Resolve addresses jobs when they are sent (required).
 	Resolve Resolver
@@ -331,7 +331,7 @@ func New(o Options) (*Dispatcher, error) {
 		o.SendTimeout = 30 * time.Second
 	}
 	if o.Kind == nil {
-		o.Kind = notifiers.Lookup
+		return nil, errors.New("dispatch: no Kind")
 	}
 	if o.Resolve == nil {
 		return nil, errors.New("dispatch: no Resolver")

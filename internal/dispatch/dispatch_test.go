@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -34,6 +35,9 @@ type waiter struct {
 	f       func()
 	stopped bool
 }
+
+// kinds are the robot kinds of the tests, the programs' own.
+var kinds = notifiers.Default()
 
 func newFakeClock() *fakeClock {
 	return &fakeClock{now: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
@@ -162,6 +166,7 @@ func newEnv(t *testing.T, spool string, background bool) *env {
 	e.robot.Now = e.clock.Now
 	t.Cleanup(e.robot.Close)
 	d, err := New(Options{
+		Kind:       kinds.Lookup,
 		Senders:    map[string]notify.Sender{"dingtalk": &dingtalk.Notifier{Base: e.robot.URL(), Now: e.clock.Now}},
 		Resolve:    e.dir.resolve,
 		Clock:      e.clock,
@@ -342,7 +347,7 @@ func TestSpoolSurvivesRestart(t *testing.T) {
 	}
 	// A new process finds them and drains them once the block is over.
 	crash(e.d)
-	d2, err := New(Options{Senders: map[string]notify.Sender{"dingtalk": &dingtalk.Notifier{Base: e.robot.URL(), Now: e.clock.Now}},
+	d2, err := New(Options{Kind: kinds.Lookup, Senders: map[string]notify.Sender{"dingtalk": &dingtalk.Notifier{Base: e.robot.URL(), Now: e.clock.Now}},
 		Resolve: e.dir.resolve, Clock: e.clock, Spool: dir})
 	if err != nil {
 		t.Fatal(err)
@@ -404,7 +409,7 @@ func TestWeComMobileMentionsCostTwo(t *testing.T) {
 	wc.Now = clock.Now
 	defer wc.Close()
 	r := config.Robot{ID: 9, Name: "企业微信群", Kind: "wecom", AccessToken: "wk", Keyword: "详情"}
-	d, err := New(Options{Senders: map[string]notify.Sender{"wecom": &wecom.Notifier{Base: wc.URL()}},
+	d, err := New(Options{Kind: kinds.Lookup, Senders: map[string]notify.Sender{"wecom": &wecom.Notifier{Base: wc.URL()}},
 		Resolve: newDirectory(r).resolve, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
@@ -611,7 +616,7 @@ func TestNoSpoolFileOutlivesADeliveredAlert(t *testing.T) {
 		t.Fatalf("%d spool files for delivered alerts", len(files))
 	}
 	crash(e.d)
-	d2, err := New(Options{Senders: e.d.o.Senders, Resolve: e.dir.resolve, Clock: e.clock, Spool: dir})
+	d2, err := New(Options{Kind: kinds.Lookup, Senders: e.d.o.Senders, Resolve: e.dir.resolve, Clock: e.clock, Spool: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -645,7 +650,7 @@ func TestBudgetSurvivesRestart(t *testing.T) {
 			}
 			crash(e.d)
 			e.clock.Advance(10 * time.Second)
-			d2, err := New(Options{Senders: e.d.o.Senders, Resolve: e.dir.resolve, Clock: e.clock, Spool: dir})
+			d2, err := New(Options{Kind: kinds.Lookup, Senders: e.d.o.Senders, Resolve: e.dir.resolve, Clock: e.clock, Spool: dir})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -780,7 +785,7 @@ func TestCrashWithNothingSpooledKeepsTheBudget(t *testing.T) {
 		t.Fatalf("spooled %v", files)
 	}
 	crash(e.d)
-	d2, err := New(Options{Senders: e.d.o.Senders, Resolve: e.dir.resolve, Clock: e.clock, Spool: dir})
+	d2, err := New(Options{Kind: kinds.Lookup, Senders: e.d.o.Senders, Resolve: e.dir.resolve, Clock: e.clock, Spool: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -844,7 +849,7 @@ func TestSpoolFolderPerStore(t *testing.T) {
 	root := t.TempDir()
 	e := newEnv(t, "", false)
 	opts := func(store string) Options {
-		return Options{Senders: e.d.o.Senders, Resolve: e.dir.resolve, Clock: e.clock, Spool: root, Store: store}
+		return Options{Kind: kinds.Lookup, Senders: e.d.o.Senders, Resolve: e.dir.resolve, Clock: e.clock, Spool: root, Store: store}
 	}
 	a, err := New(opts("file:/srv/team-a/api/"))
 	if err != nil {
@@ -936,7 +941,7 @@ func TestSendUnderWayAtACrashIsMarked(t *testing.T) {
 		t.Errorf("the spool file does not say the job is being sent: %s", b)
 	}
 	crash(e.d)
-	d2, err := New(Options{Senders: map[string]notify.Sender{"dingtalk": real}, Resolve: e.dir.resolve, Clock: e.clock, Spool: dir})
+	d2, err := New(Options{Kind: kinds.Lookup, Senders: map[string]notify.Sender{"dingtalk": real}, Resolve: e.dir.resolve, Clock: e.clock, Spool: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,8 +22,11 @@ const DefaultWindow = 10 * time.Second
 // invalid document, the cache keeps serving the last good one and reports
 // the fault in Status.
 type Cache struct {
-	B      store.Backend
-	Key    string
+	B   store.Backend
+	Key string
+	// Kinds are the robot kinds the document's robots may be of (the
+	// registry's, notifiers.Registry.Document).
+	Kinds  config.Kinds
 	Window time.Duration    // 0 means DefaultWindow
 	Now    func() time.Time // nil means time.Now
 	// StaleReadTimeout bounds a revalidation made while a good document is
@@ -52,9 +55,10 @@ type freshDoc struct {
 	until time.Time
 }
 
-// NewCache returns a cache of the document at key in b.
-func NewCache(b store.Backend, key string, window time.Duration) *Cache {
-	return &Cache{B: b, Key: key, Window: window}
+// NewCache returns a cache of the document at key in b, whose robots are
+// of kinds.
+func NewCache(b store.Backend, key string, window time.Duration, kinds config.Kinds) *Cache {
+	return &Cache{B: b, Key: key, Window: window, Kinds: kinds}
 }
 
 func (c *Cache) now() time.Time {
@@ -151,7 +155,7 @@ func (c *Cache) refresh(ctx context.Context) error {
 		}
 		return c.lastErr
 	}
-	d, perr := config.Parse(obj.Data)
+	d, perr := config.Parse(obj.Data, c.Kinds)
 	if perr != nil {
 		c.lastErr, c.lastErrAt = fmt.Errorf("the document %s is invalid: %w", c.Key, perr), now
 		// Remember the bad ETag too, so an unchanged bad document is not

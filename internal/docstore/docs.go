@@ -25,16 +25,20 @@ const HistoryKeep = 20
 type Docs struct {
 	B      store.Backend
 	Prefix string
-	Keep   int              // previous versions kept; 0 means HistoryKeep
-	Now    func() time.Time // for tests; nil means time.Now
+	// Kinds are the robot kinds the document's robots may be of (the
+	// registry's, notifiers.Registry.Document).
+	Kinds config.Kinds
+	Keep  int              // previous versions kept; 0 means HistoryKeep
+	Now   func() time.Time // for tests; nil means time.Now
 }
 
-// NewDocs returns a document store over b with the given key prefix.
-func NewDocs(b store.Backend, prefix string) *Docs {
+// NewDocs returns a document store over b with the given key prefix, for
+// documents whose robots are of kinds.
+func NewDocs(b store.Backend, prefix string, kinds config.Kinds) *Docs {
 	if prefix == "" {
 		prefix = store.DefaultPrefix
 	}
-	return &Docs{B: b, Prefix: prefix}
+	return &Docs{B: b, Prefix: prefix, Kinds: kinds}
 }
 
 // Key is the document's key.
@@ -56,7 +60,7 @@ func (s *Docs) Load(ctx context.Context) (*config.Document, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	d, err := config.Parse(obj.Data)
+	d, err := config.Parse(obj.Data, s.Kinds)
 	if err != nil {
 		return nil, obj.ETag, fmt.Errorf("%s: %w", s.Key(), err)
 	}
@@ -81,7 +85,7 @@ func (s *Docs) Save(ctx context.Context, d *config.Document, etag string) (strin
 	if d.Schema == 0 {
 		d.Schema = config.SchemaVersion
 	}
-	if err := d.Validate(); err != nil {
+	if err := d.Validate(s.Kinds); err != nil {
 		return "", err
 	}
 	data, err := config.Marshal(d)
@@ -93,7 +97,7 @@ func (s *Docs) Save(ctx context.Context, d *config.Document, etag string) (strin
 
 // SaveRaw is Save for an encoded document, which must be valid.
 func (s *Docs) SaveRaw(ctx context.Context, data []byte, etag string) (string, error) {
-	if _, err := config.Parse(data); err != nil {
+	if _, err := config.Parse(data, s.Kinds); err != nil {
 		return "", err
 	}
 	prev, err := s.B.Get(ctx, s.Key(), "")

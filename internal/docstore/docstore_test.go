@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -22,6 +23,9 @@ const testBucket = "sentry-white-test"
 
 // Keys used by the tests; none may appear in an error.
 var envCreds = store.Credentials{AccessKeyID: "LTAI5tEnvKeyId0001", AccessKeySecret: "envSecretValue0001xyz"}
+
+// kinds are the robot kinds of the documents, the programs' own.
+var kinds = notifiers.Default().Document()
 
 func newOSSPair(t *testing.T) (*store.OSS, *osstest.Server) {
 	t.Helper()
@@ -71,7 +75,7 @@ func doc(name string) *config.Document {
 func TestDocsHistoryAndRestore(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s := NewDocs(store.NewFile(dir), "api/")
+	s := NewDocs(store.NewFile(dir), "api/", kinds)
 	clock := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	s.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
 	if d, tag, err := s.LoadOrEmpty(ctx); err != nil || tag != "" || len(d.Projects) != 0 {
@@ -140,12 +144,12 @@ func (s *slow) Get(ctx context.Context, key, inm string) (store.Object, error) {
 func TestCacheWindowAndFaults(t *testing.T) {
 	ctx := context.Background()
 	f := store.NewFile(t.TempDir())
-	docs := NewDocs(f, "api/")
+	docs := NewDocs(f, "api/", kinds)
 	tag, _ := docs.Save(ctx, doc("first"), "")
 	sl := &slow{Backend: f, hang: make(chan struct{})}
 	close(sl.hang) // not hanging yet
 	now := time.Now()
-	c := NewCache(sl, store.ConfigKey("api/"), 10*time.Second)
+	c := NewCache(sl, store.ConfigKey("api/"), 10*time.Second, kinds)
 	c.Now = func() time.Time { return now }
 	c.StaleReadTimeout = 50 * time.Millisecond
 	for i := 0; i < 100; i++ {
@@ -183,7 +187,7 @@ func TestCacheWindowAndFaults(t *testing.T) {
 		t.Errorf("Refresh = %v, want the schema fault (also when unchanged)", err)
 	}
 	// Cold start without a document.
-	empty := NewCache(store.NewFile(t.TempDir()), store.ConfigKey("api/"), 0)
+	empty := NewCache(store.NewFile(t.TempDir()), store.ConfigKey("api/"), 0, kinds)
 	if _, err := empty.Get(ctx); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("cold start without a document: %v", err)
 	}
@@ -215,11 +219,11 @@ func (f *flaky) Get(ctx context.Context, key, inm string) (store.Object, error) 
 func TestFailedReadIsNotACheck(t *testing.T) {
 	ctx := context.Background()
 	f := store.NewFile(t.TempDir())
-	docs := NewDocs(f, "api/")
+	docs := NewDocs(f, "api/", kinds)
 	tag, _ := docs.Save(ctx, doc("first"), "")
 	fl := &flaky{Backend: f}
 	now := time.Now()
-	c := NewCache(fl, store.ConfigKey("api/"), 10*time.Second)
+	c := NewCache(fl, store.ConfigKey("api/"), 10*time.Second, kinds)
 	c.Now = func() time.Time { return now }
 	if _, err := c.Get(ctx); err != nil {
 		t.Fatal(err)
@@ -247,7 +251,7 @@ func TestOSSDocs(t *testing.T) {
 	o, srv := newOSSPair(t)
 	ctx := context.Background()
 	clock := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	d := NewDocs(o, "api/")
+	d := NewDocs(o, "api/", kinds)
 	d.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
 
 	doc, tag, err := d.LoadOrEmpty(ctx)
@@ -330,7 +334,7 @@ func TestOSSCache(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	c := NewCache(o, store.ConfigKey("api/"), 10*time.Second)
+	c := NewCache(o, store.ConfigKey("api/"), 10*time.Second, kinds)
 	c.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 
 	x, err := c.Get(ctx)

@@ -56,8 +56,8 @@ type Input struct {
 
 // Kind describes one robot kind: everything the relay, the configurator
 // and the page need to know of it. Each internal/notify/<kind> package
-// exports one; the registry (internal/notifiers) lists them, and nothing
-// else names a kind.
+// exports one; the registry (internal/notifiers) lists them and is handed
+// to whatever needs the kinds, and nothing else names a kind.
 type Kind struct {
 	// Name is the kind as a robot's "kind" member holds it.
 	Name  string `json:"name"`

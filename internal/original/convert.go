@@ -30,6 +30,10 @@ type Options struct {
 	WebhookToken string
 	// SentryURL is the organizations' Sentry; "" means DefaultSentryURL.
 	SentryURL string
+	// Kinds are the robot kinds of the document made (the registry's,
+	// notifiers.Registry.Document); the original's robots are of the
+	// default kind, the first.
+	Kinds config.Kinds
 }
 
 // Import reads the original layout under prefix and converts it. It fails
@@ -147,6 +151,7 @@ func Convert(s *Snapshot, o Options) (*config.Document, *Report, error) {
 		}
 		name = clip(r, People, id, name, "name", name, 50)
 		d.Owners = append(d.Owners, config.Owner{ID: id, Name: name, Mobile: mobile})
+		o.Kinds.NormalizeOwner(&d.Owners[len(d.Owners)-1])
 		ownerOf[id] = id
 		byMobile[mobile] = id
 	}
@@ -178,8 +183,8 @@ func Convert(s *Snapshot, o Options) (*config.Document, *Report, error) {
 			name = fmt.Sprintf("robot %d", id)
 		}
 		name = clip(r, Robots, id, name, "name", name, 100)
-		// The original's robots are of the default kind (DingTalk).
-		d.Robots = append(d.Robots, config.Robot{ID: id, Name: name, Kind: config.DefaultKind(),
+		// The original's robots are of the default kind.
+		d.Robots = append(d.Robots, config.Robot{ID: id, Name: name, Kind: o.Kinds.Default(),
 			AccessToken: config.Secret(tok), Keyword: config.DefaultKeyword})
 		robotOf[id] = id
 		byToken[tok] = id
@@ -309,14 +314,14 @@ func Convert(s *Snapshot, o Options) (*config.Document, *Report, error) {
 		if !usedRobot[b.ID] {
 			r.add(Problem{Code: CodeUnused, Level: LevelInfo, List: Robots, ID: b.ID, Name: b.Name})
 		}
-		r.Created = append(r.Created, Created{Kind: "robots", ID: b.ID, Name: b.Name, Detail: "DingTalk, keyword " + b.Keyword})
+		r.Created = append(r.Created, Created{Kind: "robots", ID: b.ID, Name: b.Name, Detail: b.Kind + ", keyword " + b.Keyword})
 	}
 	for _, p := range d.Projects {
 		r.Created = append(r.Created, Created{Kind: "projects", ID: p.ID, Name: p.Name, Detail: p.Slug})
 	}
 	r.Counts = map[string]int{"organizations": len(d.Organizations), "owners": len(d.Owners), "robots": len(d.Robots), "projects": len(d.Projects)}
 	r.sortProblems()
-	if err := d.Validate(); err != nil {
+	if err := d.Validate(o.Kinds); err != nil {
 		return nil, r, fmt.Errorf("the converted document is invalid (a bug in the import; please report it): %w", err)
 	}
 	return d, r, nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,6 +22,10 @@ import (
 
 // has reports whether the report holds a problem with code about record
 // list/id, optionally naming refList/refID.
+
+// kinds are the robot kinds of the documents, the programs' own.
+var kinds = notifiers.Default().Document()
+
 func has(r *original.Report, code, list string, id int64, ref ...any) bool {
 	for _, p := range r.Problems {
 		if p.Code != code || p.List != list || p.ID != id {
@@ -47,7 +52,7 @@ func dump(r *original.Report) string {
 // dangling id named.
 func checkFixture(t *testing.T, d *config.Document, r *original.Report) {
 	t.Helper()
-	if err := d.Validate(); err != nil {
+	if err := d.Validate(kinds); err != nil {
 		t.Fatalf("invalid document: %v", err)
 	}
 	if len(d.WebhookToken) < 16 {
@@ -159,7 +164,7 @@ func checkFixture(t *testing.T, d *config.Document, r *original.Report) {
 
 func TestImportFolder(t *testing.T) {
 	dir := originaltest.Folder(t)
-	d, r, err := original.Import(t.Context(), store.NewFile(dir), "api/", original.Options{})
+	d, r, err := original.Import(t.Context(), store.NewFile(dir), "api/", original.Options{Kinds: kinds})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +210,7 @@ func TestImportOSS(t *testing.T) {
 	srv := osstest.New("sw-original")
 	t.Cleanup(srv.Close)
 	originaltest.SeedOSS(t, srv, "sw-original", "api/")
-	d, r, err := original.Import(t.Context(), ossBackend(t, srv, "oss://sw-original/api/"), "api/", original.Options{})
+	d, r, err := original.Import(t.Context(), ossBackend(t, srv, "oss://sw-original/api/"), "api/", original.Options{Kinds: kinds})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,17 +241,17 @@ func TestImportOSS(t *testing.T) {
 
 func TestNothingToRead(t *testing.T) {
 	dir := t.TempDir()
-	_, _, err := original.Import(t.Context(), store.NewFile(dir), "api/", original.Options{})
+	_, _, err := original.Import(t.Context(), store.NewFile(dir), "api/", original.Options{Kinds: kinds})
 	if !errors.Is(err, original.ErrNotFound) || !strings.Contains(err.Error(), "api/v1/projects") {
 		t.Fatalf("an empty folder: %v, want ErrNotFound naming the keys", err)
 	}
 	// A store of this sentry-white only (config.json, history) is not the
 	// original layout either.
 	b := store.NewFile(dir)
-	if _, err := docstore.NewDocs(b, "api/").Save(t.Context(), config.Empty(), ""); err != nil {
+	if _, err := docstore.NewDocs(b, "api/", kinds).Save(t.Context(), config.Empty(), ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := original.Import(t.Context(), b, "api/", original.Options{}); !errors.Is(err, original.ErrNotFound) {
+	if _, _, err := original.Import(t.Context(), b, "api/", original.Options{Kinds: kinds}); !errors.Is(err, original.ErrNotFound) {
 		t.Fatalf("a sentry-white store: %v, want ErrNotFound", err)
 	}
 	// Lists that are all unusable: nothing could be read.
@@ -255,7 +260,7 @@ func TestNothingToRead(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := original.Import(t.Context(), b, "api/", original.Options{}); !errors.Is(err, original.ErrNotFound) {
+	if _, _, err := original.Import(t.Context(), b, "api/", original.Options{Kinds: kinds}); !errors.Is(err, original.ErrNotFound) {
 		t.Fatalf("unreadable lists: %v, want ErrNotFound", err)
 	}
 }
@@ -264,14 +269,14 @@ func TestUnreachableStoreIsAnError(t *testing.T) {
 	srv := osstest.New("sw-original")
 	b := ossBackend(t, srv, "oss://sw-original/api/")
 	srv.Close()
-	_, _, err := original.Import(t.Context(), b, "api/", original.Options{})
+	_, _, err := original.Import(t.Context(), b, "api/", original.Options{Kinds: kinds})
 	if err == nil || errors.Is(err, original.ErrNotFound) || !errors.Is(err, store.ErrUnreachable) {
 		t.Fatalf("a closed endpoint: %v, want an unreachable store", err)
 	}
 	srv2 := osstest.New("sw-original")
 	t.Cleanup(srv2.Close)
 	srv2.Fail(osstest.Fault{Status: 403, Code: "InvalidAccessKeyId"})
-	_, _, err = original.Import(t.Context(), ossBackend(t, srv2, "oss://sw-original/api/"), "api/", original.Options{})
+	_, _, err = original.Import(t.Context(), ossBackend(t, srv2, "oss://sw-original/api/"), "api/", original.Options{Kinds: kinds})
 	if !errors.Is(err, store.ErrCredentials) || strings.Contains(err.Error(), "test-secret") {
 		t.Fatalf("refused keys: %v", err)
 	}
@@ -303,7 +308,7 @@ func TestUnreadableListFallsBackToRecords(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	d, r, err := original.Import(t.Context(), ossBackend(t, srv, "oss://bkt/api/"), "api/", original.Options{})
+	d, r, err := original.Import(t.Context(), ossBackend(t, srv, "oss://bkt/api/"), "api/", original.Options{Kinds: kinds})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +356,7 @@ func TestOddRecords(t *testing.T) {
 			{"id":5,"name":"","original_id":1},
 			{"id":6,"name":"ok","robot":{"id":4},"responsible_people_id":[4],"original_id":"2","deleted_at":null}]}`,
 	})
-	d, r, err := original.Import(t.Context(), b, "api/", original.Options{WebhookToken: "keep-this-token"})
+	d, r, err := original.Import(t.Context(), b, "api/", original.Options{WebhookToken: "keep-this-token", Kinds: kinds})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -476,7 +481,7 @@ func TestDeletedAt(t *testing.T) {
 		`"yes"`:                       true,
 	} {
 		b := put(t, map[string]string{"api/v1/responsible_people": `{"responsible_people":[{"id":1,"name":"x","phone":"13800138000","deleted_at":` + v + `}]}`})
-		d, r, err := original.Import(t.Context(), b, "api/", original.Options{})
+		d, r, err := original.Import(t.Context(), b, "api/", original.Options{Kinds: kinds})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -486,7 +491,7 @@ func TestDeletedAt(t *testing.T) {
 	}
 	// Absent means not deleted.
 	b := put(t, map[string]string{"api/v1/responsible_people": `{"responsible_people":[{"id":1,"phone":"13800138000"}]}`})
-	if d, _, err := original.Import(t.Context(), b, "api/", original.Options{}); err != nil || len(d.Owners) != 1 || d.Owners[0].Name != "13800138000" {
+	if d, _, err := original.Import(t.Context(), b, "api/", original.Options{Kinds: kinds}); err != nil || len(d.Owners) != 1 || d.Owners[0].Name != "13800138000" {
 		t.Errorf("no deleted_at: %v %+v", err, d)
 	}
 }

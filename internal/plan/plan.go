@@ -20,7 +20,6 @@ import (
 
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
-	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/quiet"
 	"github.com/sentry-white/sentry-white/internal/render"
@@ -61,6 +60,10 @@ func (e *Error) Error() string { return e.Msg }
 
 // Options configure a Planner.
 type Options struct {
+	// Kind returns a robot kind's description, nil for a kind it does not
+	// know (required; the registry's Lookup): what a message costs a robot
+	// of the kind.
+	Kind   func(name string) *notify.Kind
 	Render render.Options
 	// MaxHookAge is the tolerance for Sentry-Hook-Timestamp on signed
 	// webhooks; 0 means 10 minutes.
@@ -82,8 +85,11 @@ type Planner struct {
 	repeats *repeats
 }
 
-// New returns a planner.
+// New returns a planner. It panics without Options.Kind.
 func New(o Options) *Planner {
+	if o.Kind == nil {
+		panic("plan: Options.Kind is required")
+	}
 	if o.MaxHookAge == 0 {
 		o.MaxHookAge = 10 * time.Minute
 	}
@@ -367,7 +373,7 @@ func (p *Planner) ForProject(x *config.Index, ev *sentry.Event, prj *config.Proj
 	pl := &Plan{Outcome: Send}
 	ring(x, rp.Targets, ev.Level, p.o.Now())
 	for _, t := range rp.Targets {
-		pl.Jobs = append(pl.Jobs, NewJob("", t, render.Message(t, ev, opt), p.o.Now()))
+		pl.Jobs = append(pl.Jobs, p.newJob("", t, render.Message(t, ev, opt), p.o.Now()))
 		pl.Targets = append(pl.Targets, t)
 	}
 	if len(pl.Jobs) == 0 {
@@ -383,7 +389,7 @@ func (p *Planner) job(t route.Target, ev *sentry.Event, repeated int, rid string
 	if repeated > 0 {
 		msg.Fields = append(msg.Fields, render.RepeatField(repeated, p.o.Render.Lang))
 	}
-	j := NewJob(rid, t, msg, created)
+	j := p.newJob(rid, t, msg, created)
 	j.PayloadOrg = t.PayloadOrg
 	return j
 }
@@ -442,12 +448,12 @@ func (p *Planner) Rerender(x *config.Index, src *Source, projectID, robotID int6
 	return nil, fmt.Errorf("project %q does not send to robot %d", prj.Slug, robotID)
 }
 
-// NewJob makes the dispatch job of one target's message: the robot and
+// newJob makes the dispatch job of one target's message: the robot and
 // project by id, the message without its addressing (Resolver adds the
 // robot's keyword and the mentions when it is sent).
-func NewJob(rid string, t route.Target, msg *notify.Message, created time.Time) *dispatch.Job {
+func (p *Planner) newJob(rid string, t route.Target, msg *notify.Message, created time.Time) *dispatch.Job {
 	cost := 1
-	if k := notifiers.Lookup(t.Robot.Kind); k != nil {
+	if k := p.o.Kind(t.Robot.Kind); k != nil {
 		cost = k.Messages(msg)
 	}
 	m := *msg

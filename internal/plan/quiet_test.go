@@ -8,9 +8,16 @@ import (
 
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/sentry"
 )
+
+// registry is the robot kinds of the tests, the programs' own.
+var registry = notifiers.Default()
+
+// kinds is the registry as the document layer takes it.
+var kinds = registry.Document()
 
 // quietDoc: a weekly rotation 张三 → 李四 (Mondays 09:00 Shanghai from
 // 2026-12-07); project "hold" rings the person on duty and holds alerts
@@ -30,7 +37,7 @@ const quietDoc = `{"schema": 1,
 
 func quietIndex(t *testing.T) *config.Index {
 	t.Helper()
-	d, err := config.Parse([]byte(quietDoc))
+	d, err := config.Parse([]byte(quietDoc), kinds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +68,7 @@ func event(slug, level string) *sentry.Event {
 func TestQuietHoursPlan(t *testing.T) {
 	x := quietIndex(t)
 	now := at(t, "2026-12-08 23:30")
-	p := New(Options{Now: func() time.Time { return now }})
+	p := New(Options{Kind: registry.Lookup, Now: func() time.Time { return now }})
 	plan := func(slug, level string) *Plan {
 		t.Helper()
 		pl, err := p.Plan(x, Request{Event: event(slug, level), Received: now})

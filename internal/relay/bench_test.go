@@ -128,20 +128,16 @@ func benchHandler(b *testing.B, client *http.Client, robotURL string) *Handler {
 	fast := *dingtalk.Kind
 	fast.Budget = notify.Budget{Limits: []notify.Limit{{N: 1 << 20, Per: time.Minute}}, Block: time.Minute, DigestItems: 30}
 	backend := store.NewFile(b.TempDir())
-	if _, err := docstore.NewDocs(backend, "api/").Save(context.Background(), benchDoc(), ""); err != nil {
+	kinds := notifiers.New(append(notifiers.Default().All(), &fast)...)
+	if _, err := docstore.NewDocs(backend, "api/", kinds.Document()).Save(context.Background(), benchDoc(), ""); err != nil {
 		b.Fatal(err)
 	}
 	h, err := New(Options{
-		Docs: docstore.NewCache(backend, store.ConfigKey("api/"), time.Hour),
+		Docs:  docstore.NewCache(backend, store.ConfigKey("api/"), time.Hour, kinds.Document()),
+		Kinds: kinds,
 		Dispatch: dispatch.Options{
-			Senders: notifiers.Senders(func(k string) string { return map[string]string{"SENTRY_WHITE_DINGTALK_API": robotURL}[k] }, client),
-			Kind: func(name string) *notify.Kind {
-				if name == fast.Name {
-					return &fast
-				}
-				return notifiers.Lookup(name)
-			},
-			Policy: notify.DefaultPolicy,
+			Senders: kinds.Senders(func(k string) string { return map[string]string{"SENTRY_WHITE_DINGTALK_API": robotURL}[k] }, client),
+			Policy:  notify.DefaultPolicy,
 		},
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
 	})

@@ -67,12 +67,13 @@ func newRealEnv(t *testing.T) (*env, *robottest.DingTalk) {
 	e.robot = robottest.NewDingTalk(robots...)
 	t.Cleanup(e.robot.Close)
 	backend := store.NewFile(e.dir)
-	e.docs = docstore.NewDocs(backend, "api/")
+	e.docs = docstore.NewDocs(backend, "api/", kinds.Document())
 	if _, err := e.docs.Save(context.Background(), realDoc(), ""); err != nil {
 		t.Fatal(err)
 	}
 	e.h = mustNew(t, Options{
-		Docs: docstore.NewCache(backend, store.ConfigKey("api/"), time.Hour),
+		Docs:  docstore.NewCache(backend, store.ConfigKey("api/"), time.Hour, kinds.Document()),
+		Kinds: kinds,
 		Dispatch: dispatch.Options{
 			Senders: dingTalkAt(e.robot.URL()),
 			Policy:  notify.Policy{Attempts: 2, Base: time.Millisecond, Max: 2 * time.Millisecond},

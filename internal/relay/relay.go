@@ -24,6 +24,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/dispatch"
 	"github.com/sentry-white/sentry-white/internal/docstore"
 	"github.com/sentry-white/sentry-white/internal/nonce"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/plan"
 	"github.com/sentry-white/sentry-white/internal/render"
@@ -48,12 +49,16 @@ type Docs interface {
 
 // Options configure a Handler.
 type Options struct {
-	Docs   Docs
+	Docs Docs
+	// Kinds are the robot kinds it sends to (required): what a message
+	// costs a robot, and its budget.
+	Kinds  *notifiers.Registry
 	Logger *slog.Logger
 	Render render.Options
 	// Dispatch configures the dispatcher that delivers the messages (rate
 	// budgets, digests, retries, spool): its Senders, Spool, Policy… The
-	// relay sets its Resolve (jobs addressed from the current document),
+	// relay sets its Kind (from Kinds), Resolve (jobs addressed from the
+	// current document),
 	// OnFinal (outcomes logged and recorded), Background and
 	// RequeueInFlight (from FC).
 	Dispatch dispatch.Options
@@ -104,6 +109,9 @@ type Handler struct {
 // dispatcher's background work starts with its Start (or the first
 // webhook), once the caller has wired everything.
 func New(o Options) (*Handler, error) {
+	if o.Kinds == nil {
+		return nil, errors.New("relay: no robot kinds")
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -120,9 +128,9 @@ func New(o Options) (*Handler, error) {
 		o.Client = &http.Client{Timeout: 5 * time.Second}
 	}
 	h := &Handler{o: o, log: o.Logger, handoffs: nonce.NewSet(handoffMaxIDs),
-		plan: plan.New(plan.Options{Render: o.Render, MaxHookAge: o.MaxHookAge, DedupeTTL: o.DedupeTTL, Now: o.Now, KeepSource: o.FC})}
+		plan: plan.New(plan.Options{Kind: o.Kinds.Lookup, Render: o.Render, MaxHookAge: o.MaxHookAge, DedupeTTL: o.DedupeTTL, Now: o.Now, KeepSource: o.FC})}
 	do := o.Dispatch
-	do.Resolve, do.OnFinal = plan.ResolverAt(o.Docs, o.Now), h.record
+	do.Kind, do.Resolve, do.OnFinal = o.Kinds.Lookup, plan.ResolverAt(o.Docs, o.Now), h.record
 	do.Background, do.RequeueInFlight = !o.FC, o.FC
 	if do.Logger == nil {
 		do.Logger = o.Logger
@@ -133,7 +141,7 @@ func New(o Options) (*Handler, error) {
 	}
 	h.disp = d
 	if o.Store != nil {
-		h.timed = timed.New(timed.Options{Docs: o.Docs, Store: o.Store, Prefix: o.Prefix, Send: d, History: o.History,
+		h.timed = timed.New(timed.Options{Docs: o.Docs, Store: o.Store, Prefix: o.Prefix, Send: d, Kind: o.Kinds.Lookup, History: o.History,
 			Render: o.Render, Now: o.Now, Logger: o.Logger})
 	}
 	return h, nil

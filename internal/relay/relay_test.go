@@ -108,12 +108,13 @@ func newEnv(t *testing.T, mutate ...func(*Options)) *env {
 	)
 	t.Cleanup(e.robot.Close)
 	backend := store.NewFile(e.dir)
-	e.docs = docstore.NewDocs(backend, "api/")
+	e.docs = docstore.NewDocs(backend, "api/", kinds.Document())
 	if _, err := e.docs.Save(context.Background(), testDoc(), ""); err != nil {
 		t.Fatal(err)
 	}
 	o := Options{
-		Docs: docstore.NewCache(backend, store.ConfigKey("api/"), time.Hour),
+		Docs:  docstore.NewCache(backend, store.ConfigKey("api/"), time.Hour, kinds.Document()),
+		Kinds: kinds,
 		Dispatch: dispatch.Options{
 			Senders: dingTalkAt(e.robot.URL()),
 			Policy:  notify.Policy{Attempts: 4, Base: time.Millisecond, Max: 5 * time.Millisecond},
@@ -132,7 +133,7 @@ func newEnv(t *testing.T, mutate ...func(*Options)) *env {
 // dingTalkAt is every kind's sender, DingTalk's posting to base (a
 // stand-in).
 func dingTalkAt(base string) map[string]notify.Sender {
-	return notifiers.Senders(func(k string) string {
+	return kinds.Senders(func(k string) string {
 		if k == "SENTRY_WHITE_DINGTALK_API" {
 			return base
 		}
@@ -141,6 +142,9 @@ func dingTalkAt(base string) map[string]notify.Sender {
 }
 
 // mustNew wires a handler as the program does.
+// kinds are the robot kinds of the tests, the programs' own.
+var kinds = notifiers.Default()
+
 func mustNew(t testing.TB, o Options) *Handler {
 	t.Helper()
 	h, err := New(o)
@@ -563,7 +567,7 @@ func (c *credsRecorder) seen() bool {
 
 func newEnvNoDoc(t *testing.T) *httptest.Server {
 	backend := store.NewFile(t.TempDir())
-	h := mustNew(t, Options{Docs: docstore.NewCache(backend, store.ConfigKey("api/"), time.Hour)})
+	h := mustNew(t, Options{Docs: docstore.NewCache(backend, store.ConfigKey("api/"), time.Hour, kinds.Document()), Kinds: kinds})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv
@@ -740,7 +744,7 @@ func TestFCHandOff(t *testing.T) {
 		}
 	}
 	// Another instance runs the invocation.
-	other := mustNew(t, Options{Docs: e.h.o.Docs, Dispatch: e.h.o.Dispatch, FC: true})
+	other := mustNew(t, Options{Docs: e.h.o.Docs, Kinds: e.h.o.Kinds, Dispatch: e.h.o.Dispatch, FC: true})
 	replay := func(sig string) int {
 		req := httptest.NewRequest(http.MethodPost, handoffPath, bytes.NewReader(capturedBody))
 		req.Header.Set("X-Sentry-White-Timestamp", captured.Header.Get("X-Sentry-White-Timestamp"))

@@ -118,7 +118,7 @@ func handOffTo(t *testing.T, e *env) *selfInvocation {
 // answer 200.
 func (s *selfInvocation) run(t *testing.T, e *env) {
 	t.Helper()
-	other := mustNew(t, Options{Docs: e.h.o.Docs, Dispatch: e.h.o.Dispatch, FC: true})
+	other := mustNew(t, Options{Docs: e.h.o.Docs, Kinds: e.h.o.Kinds, Dispatch: e.h.o.Dispatch, FC: true})
 	req := httptest.NewRequest(http.MethodPost, handoffPath, bytes.NewReader(s.body))
 	req.Header = s.hdr
 	rec := httptest.NewRecorder()

@@ -15,7 +15,7 @@ import (
 func Mentions(owners []*config.Owner) []notify.Mention {
 	out := make([]notify.Mention, 0, len(owners))
 	for _, o := range owners {
-		out = append(out, notify.Mention{Name: o.Name, Mobile: o.Mobile, IDs: o.IDs})
+		out = append(out, notify.Mention{Name: o.Name, Mobile: o.Mobile, IDs: o.UserIDs()})
 	}
 	return out
 }

@@ -5,6 +5,7 @@
 package robottest
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -14,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,6 +50,11 @@ var dingTalkTexts = map[string][2]string{ // what → {zh, en}
 	"limit":     {"发送速度太快而限流", "send too fast, exceed 20 times per minute"},
 	"too long":  {"description:body 大小不合法;solution:请保持 body 大小在 20000bytes 以内;", "message too long, exceed 20000 bytes"},
 	"msgtype":   {"不支持的消息类型", "unsupported msgtype"},
+	// These come in one language only.
+	"method":       {"需要POST请求", "需要POST请求"},
+	"no token":     {"缺少参数 access_token", "缺少参数 access_token"},
+	"token":        {"token is not exist", "token is not exist"},
+	"content type": {"无效的HTTP HEADER Content-Type", "无效的HTTP HEADER Content-Type"},
 }
 
 // DingTalkMessage is one accepted message.
@@ -108,7 +115,10 @@ type DingTalk struct {
 	// (SetAnswerLatency changes it while the stand-in serves).
 	AnswerLatency time.Duration
 
-	mu       sync.Mutex
+	// lean is set for a stand-in in lean mode (NewLeanDingTalk).
+	lean *leanDingTalk
+
+	mu       sync.RWMutex
 	robots   map[string]DingTalkRobot
 	calls    map[string][]time.Time // token -> calls in the last minute
 	blocked  map[string]time.Time   // token -> blocked until
@@ -129,11 +139,45 @@ func NewDingTalk(robots ...DingTalkRobot) *DingTalk {
 	return d
 }
 
+// leanDingTalk is what a stand-in in lean mode needs besides the robots.
+type leanDingTalk struct {
+	latency time.Duration
+	taken   func(body []byte, in, out time.Time)
+	bufs    sync.Pool
+}
+
+// NewLeanDingTalk returns a DingTalk stand-in in lean mode, the meter of
+// load tests: it refuses what a sender can get wrong as DingTalk does and
+// with the same answers (the path and method, the token, the Content-Type,
+// the IP allow-list, the 加签 signature on the real clock, the body size
+// and the keyword, looked for in the raw body), but applies no rate limit,
+// keeps no message and takes no lock for a message it takes, so that it
+// costs the machine little next to the system it measures. After the
+// answer to a message it takes is on the wire, it calls taken (if not nil)
+// with the body, valid during the call only, and the times the request
+// came in and its answer went out. It waits latency before it answers.
+//
+// It is not serving: it is an http.Handler for a server of the caller's
+// (the load tool counts connections and requests in flight around it).
+// Rejected lists its refusals; Messages and Requests stay empty.
+func NewLeanDingTalk(latency time.Duration, taken func(body []byte, in, out time.Time), robots ...DingTalkRobot) *DingTalk {
+	d := &DingTalk{robots: map[string]DingTalkRobot{}, lean: &leanDingTalk{latency: latency, taken: taken}}
+	d.lean.bufs.New = func() any { return new(bytes.Buffer) }
+	for _, r := range robots {
+		d.robots[r.Token] = r
+	}
+	return d
+}
+
 // URL is the API base to give the relay (SENTRY_WHITE_DINGTALK_API).
 func (d *DingTalk) URL() string { return d.Server.URL }
 
-// Close stops the server.
-func (d *DingTalk) Close() { d.Server.Close() }
+// Close stops the server (a lean stand-in has none of its own).
+func (d *DingTalk) Close() {
+	if d.Server != nil {
+		d.Server.Close()
+	}
+}
 
 // AddRobot registers another robot.
 func (d *DingTalk) AddRobot(r DingTalkRobot) {
@@ -222,6 +266,10 @@ func (d *DingTalk) answer(w http.ResponseWriter, code int, msg string) {
 // the message type and the keyword, in that order, each refusal answered
 // with the errcode and the text DingTalk gives (in Lang).
 func (d *DingTalk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if d.lean != nil {
+		d.serveLean(w, r)
+		return
+	}
 	d.mu.Lock()
 	hold := d.AnswerLatency
 	d.mu.Unlock()
@@ -287,26 +335,26 @@ func (d *DingTalk) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method != http.MethodPost {
-		d.answer(w, 43002, "需要POST请求")
+		d.answer(w, 43002, d.text("method"))
 		return
 	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		d.answer(w, 40035, "缺少参数 access_token")
+		d.answer(w, 40035, d.text("no token"))
 		return
 	}
 	token := q.Get("access_token")
 	if token == "" {
-		d.answer(w, 40035, "缺少参数 access_token")
+		d.answer(w, 40035, d.text("no token"))
 		return
 	}
 	robot, ok := d.robots[token]
 	if !ok {
-		d.answer(w, 300005, "token is not exist")
+		d.answer(w, 300005, d.text("token"))
 		return
 	}
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		d.answer(w, 43004, "无效的HTTP HEADER Content-Type")
+		d.answer(w, 43004, d.text("content type"))
 		return
 	}
 	now := d.Now()
@@ -331,35 +379,13 @@ func (d *DingTalk) serve(w http.ResponseWriter, r *http.Request) {
 		d.answer(w, d.LimitCode, limited)
 		return
 	}
-	if len(robot.AllowIPs) > 0 {
-		ip := clientIP(r)
-		if !allowed(robot.AllowIPs, ip) {
-			d.answer(w, 310000, strings.Replace(d.text("ip"), "%s", ip.String(), 1))
-			return
-		}
+	if ip, ok := ipAllowed(robot, r); !ok {
+		d.answer(w, 310000, strings.Replace(d.text("ip"), "%s", ip, 1))
+		return
 	}
-	if robot.Secret != "" {
-		// A request without its sign or timestamp (a robot whose secret
-		// was not configured) is answered as a signature mismatch: the
-		// Chinese solution asks for both in the URL, and unsigned senders
-		// report "sign not match" (RayWangQvQ/BiliBiliTool#566,
-		// srcrs/UnicomTask#236, sunmh207/AI-Codereview-Gitlab#142/#196).
-		tsText, sign := q.Get("timestamp"), q.Get("sign")
-		if tsText == "" || sign == "" {
-			d.answer(w, 310000, d.text("sign"))
-			return
-		}
-		ts, err := strconv.ParseInt(tsText, 10, 64)
-		if err != nil || abs(now.UnixMilli()-ts) > 3600000 {
-			d.answer(w, 310000, d.text("timestamp"))
-			return
-		}
-		mac := hmac.New(sha256.New, []byte(robot.Secret))
-		mac.Write([]byte(strconv.FormatInt(ts, 10) + "\n" + robot.Secret))
-		if sign != base64.StdEncoding.EncodeToString(mac.Sum(nil)) {
-			d.answer(w, 310000, d.text("sign"))
-			return
-		}
+	if what := signProblem(robot, q, now); what != "" {
+		d.answer(w, 310000, d.text(what))
+		return
 	}
 	if len(body) > 20000 {
 		d.answer(w, 460101, d.text("too long"))
@@ -418,6 +444,123 @@ func (d *DingTalk) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	d.messages = append(d.messages, msg)
 	d.answer(w, 0, "ok")
+}
+
+// serveLean is ServeHTTP in lean mode: the checks of serve that a sender
+// can fail, in the same order, without the rate limit and the record.
+func (d *DingTalk) serveLean(w http.ResponseWriter, r *http.Request) {
+	in := time.Now()
+	l := d.lean
+	buf := l.bufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer l.bufs.Put(buf)
+	_, _ = buf.ReadFrom(io.LimitReader(r.Body, 1<<20))
+	if l.latency > 0 {
+		select {
+		case <-time.After(l.latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if r.URL.Path != "/robot/send" {
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	refuse := func(code int, what, ip string) {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		d.answer(w, code, strings.Replace(d.text(what), "%s", ip, 1))
+	}
+	if r.Method != http.MethodPost {
+		refuse(43002, "method", "")
+		return
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	token := q.Get("access_token")
+	if err != nil || token == "" {
+		refuse(40035, "no token", "")
+		return
+	}
+	d.mu.RLock()
+	robot, ok := d.robots[token]
+	d.mu.RUnlock()
+	if !ok {
+		refuse(300005, "token", "")
+		return
+	}
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		refuse(43004, "content type", "")
+		return
+	}
+	if ip, ok := ipAllowed(robot, r); !ok {
+		refuse(310000, "ip", ip)
+		return
+	}
+	if what := signProblem(robot, q, in); what != "" {
+		refuse(310000, what, "")
+		return
+	}
+	body := buf.Bytes()
+	if len(body) > 20000 {
+		refuse(460101, "too long", "")
+		return
+	}
+	if len(robot.Keywords) > 0 && !slices.ContainsFunc(robot.Keywords, func(k string) bool { return bytes.Contains(body, []byte(k)) }) {
+		refuse(310000, "keyword", "")
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json;charset=utf-8")
+	h.Set("Content-Length", answerOKLen)
+	_, _ = w.Write(answerOK)
+	// The answer is on the wire before taken runs, so what taken does is
+	// not counted as the robot's time.
+	w.(http.Flusher).Flush()
+	if l.taken != nil {
+		l.taken(body, in, time.Now())
+	}
+}
+
+var (
+	answerOK    = []byte(`{"errcode":0,"errmsg":"ok"}`)
+	answerOKLen = strconv.Itoa(len(answerOK))
+)
+
+// ipAllowed reports whether the request came from an address robot's
+// allow-list lets in, and the address.
+func ipAllowed(robot DingTalkRobot, r *http.Request) (string, bool) {
+	if len(robot.AllowIPs) == 0 {
+		return "", true
+	}
+	ip := clientIP(r)
+	return ip.String(), allowed(robot.AllowIPs, ip)
+}
+
+// signProblem says what is wrong with the 加签 of a request to robot at
+// now ("sign" or "timestamp"), "" when nothing is or the robot signs
+// nothing. A request without its sign or timestamp (a robot whose secret
+// was not configured) is answered as a signature mismatch: the Chinese
+// solution asks for both in the URL, and unsigned senders report "sign not
+// match" (RayWangQvQ/BiliBiliTool#566, srcrs/UnicomTask#236,
+// sunmh207/AI-Codereview-Gitlab#142/#196).
+func signProblem(robot DingTalkRobot, q url.Values, now time.Time) string {
+	if robot.Secret == "" {
+		return ""
+	}
+	tsText, sign := q.Get("timestamp"), q.Get("sign")
+	if tsText == "" || sign == "" {
+		return "sign"
+	}
+	ts, err := strconv.ParseInt(tsText, 10, 64)
+	if err != nil || abs(now.UnixMilli()-ts) > 3600000 {
+		return "timestamp"
+	}
+	mac := hmac.New(sha256.New, []byte(robot.Secret))
+	mac.Write([]byte(strconv.FormatInt(ts, 10) + "\n" + robot.Secret))
+	if sign != base64.StdEncoding.EncodeToString(mac.Sum(nil)) {
+		return "sign"
+	}
+	return ""
 }
 
 // clientIP is the address a request came from.

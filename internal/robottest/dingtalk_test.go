@@ -4,10 +4,15 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -18,6 +23,19 @@ func dtSign(secret string, ts int64) string {
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write([]byte(strconv.FormatInt(ts, 10) + "\n" + secret))
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// dtSignedPath is the path of a message to the robot "signed", with the
+// timestamp and the signature when they are not zero.
+func dtSignedPath(ts int64, sign string) string {
+	q := url.Values{"access_token": {"signed"}}
+	if ts != 0 {
+		q.Set("timestamp", strconv.FormatInt(ts, 10))
+	}
+	if sign != "" {
+		q.Set("sign", sign)
+	}
+	return "/robot/send?" + q.Encode()
 }
 
 func dtMarkdown(title, text string) map[string]any {
@@ -51,16 +69,7 @@ func TestDingTalkAnswers(t *testing.T) {
 			if lang == "en" {
 				d.SetLang("en")
 			}
-			signed := func(ts int64, sign string) string {
-				q := url.Values{"access_token": {"signed"}}
-				if ts != 0 {
-					q.Set("timestamp", strconv.FormatInt(ts, 10))
-				}
-				if sign != "" {
-					q.Set("sign", sign)
-				}
-				return d.URL() + "/robot/send?" + q.Encode()
-			}
+			signed := func(ts int64, sign string) string { return d.URL() + dtSignedPath(ts, sign) }
 			ok := dtMarkdown("详情 | t", "h")
 			for _, c := range []struct {
 				name string
@@ -153,5 +162,86 @@ func TestDingTalkAnswerLatency(t *testing.T) {
 	d.SetAnswerLatency(3 * time.Second)
 	if err := post(); err == nil || len(d.Messages()) != 1 {
 		t.Fatalf("AnswerLatency: %v, %d messages; want a timeout and the message taken", err, len(d.Messages()))
+	}
+}
+
+// TestLeanDingTalk: in lean mode the stand-in refuses a request a sender
+// got wrong with the same answer as in full mode, and reports each message
+// it takes to its taken function once the answer is out.
+func TestLeanDingTalk(t *testing.T) {
+	robots := []DingTalkRobot{
+		{Token: "signed", Secret: dtSecret, Keywords: []string{"详情"}},
+		{Token: "ip", AllowIPs: []string{"10.0.0.0/8"}},
+		{Token: "loopback", AllowIPs: []string{"192.0.2.1", "127.0.0.1"}, Keywords: []string{"sentry_alert"}},
+	}
+	full := NewDingTalk(robots...)
+	defer full.Close()
+	type take struct {
+		body    string
+		in, out time.Time
+	}
+	var (
+		mu    sync.Mutex
+		taken []take
+	)
+	lean := NewLeanDingTalk(0, func(body []byte, in, out time.Time) {
+		mu.Lock()
+		defer mu.Unlock()
+		taken = append(taken, take{string(body), in, out})
+	}, robots...)
+	leanSrv := httptest.NewServer(lean)
+	defer leanSrv.Close()
+
+	now := time.Now().UnixMilli()
+	signed := dtSignedPath
+	ok := dtMarkdown("详情 | t", "h")
+	var accepted []string
+	for _, c := range []struct {
+		name string
+		path string
+		body any
+	}{
+		{"signed", signed(now, dtSign(dtSecret, now)), ok},
+		{"no sign", signed(now, ""), ok},
+		{"wrong sign", signed(now, dtSign("SECother", now)), ok},
+		{"expired", signed(now-3600001, dtSign(dtSecret, now-3600001)), ok},
+		{"bad timestamp", "/robot/send?access_token=signed&timestamp=x&sign=y", ok},
+		{"keyword", signed(now, dtSign(dtSecret, now)), dtMarkdown("t", "h")},
+		{"ip", "/robot/send?access_token=ip", ok},
+		{"allowed address", "/robot/send?access_token=loopback", dtMarkdown("t", "sentry_alert")},
+		{"escaped keyword", "/robot/send?access_token=loopback", dtMarkdown("t", `sentry\_alert`)},
+		{"too long", signed(now, dtSign(dtSecret, now)), dtMarkdown("详情", strings.Repeat("x", 20000))},
+		{"unknown token", "/robot/send?access_token=nope", ok},
+		{"no token", "/robot/send", ok},
+	} {
+		fullStatus, fullAnswer := post(t, full.URL()+c.path, c.body)
+		leanStatus, leanAnswer := post(t, leanSrv.URL+c.path, c.body)
+		if leanStatus != fullStatus || !reflect.DeepEqual(leanAnswer, fullAnswer) {
+			t.Errorf("%s: lean answered HTTP %d %v, full HTTP %d %v", c.name, leanStatus, leanAnswer, fullStatus, fullAnswer)
+		}
+		if errcode(fullAnswer) == 0 {
+			b, _ := json.Marshal(c.body)
+			accepted = append(accepted, string(b))
+		}
+	}
+	if len(accepted) != 2 {
+		t.Fatalf("the full stand-in took %d messages, want 2", len(accepted))
+	}
+	leanSrv.Close() // waits for the handlers: taken runs after the answer is out
+	mu.Lock()
+	defer mu.Unlock()
+	if len(taken) != len(accepted) {
+		t.Fatalf("taken called %d times, want %d", len(taken), len(accepted))
+	}
+	for i, tk := range taken {
+		if tk.body != accepted[i] || tk.out.Before(tk.in) {
+			t.Errorf("taken #%d: %q from %v to %v, want %q", i, tk.body, tk.in, tk.out, accepted[i])
+		}
+	}
+	if got, want := lean.Rejected(), full.Rejected(); !slices.Equal(got, want) {
+		t.Errorf("lean refused %v, full %v", got, want)
+	}
+	if len(lean.Messages()) != 0 {
+		t.Error("a lean stand-in keeps no message")
 	}
 }

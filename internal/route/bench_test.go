@@ -22,7 +22,7 @@ func benchIndex(b *testing.B, n int) *config.Index {
 			Slug: fmt.Sprintf("proj-%04d", i), OrganizationID: int64(1 + i%2),
 			OwnerIDs: []int64{int64(i), int64(1 + i%n)}, RobotIDs: []int64{int64(i)}})
 	}
-	if err := d.Validate(); err != nil {
+	if err := d.Validate(kinds); err != nil {
 		b.Fatal(err)
 	}
 	return config.NewIndex(d)

@@ -24,7 +24,7 @@ func oncallIndex(t *testing.T) *config.Index {
    {"id": 2, "name": "oncall", "slug": "b", "owner_ids": [4, 1], "robot_ids": [1], "mention": "oncall", "schedule_id": 1},
    {"id": 3, "name": "both", "slug": "c", "owner_ids": [4, 2], "robot_ids": [1], "mention": "both", "schedule_id": 1,
     "mention_level": "error"},
-   {"id": 4, "name": "none", "slug": "d", "owner_ids": [4], "robot_ids": [1]}]}`))
+   {"id": 4, "name": "none", "slug": "d", "owner_ids": [4], "robot_ids": [1]}]}`), kinds)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,12 +3,16 @@ package route
 import (
 	"errors"
 	"fmt"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"strings"
 	"testing"
 
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/sentry"
 )
+
+// kinds are the robot kinds of the documents, the programs' own.
+var kinds = notifiers.Default().Document()
 
 func index(t *testing.T) *config.Index {
 	t.Helper()
@@ -28,7 +32,7 @@ func index(t *testing.T) *config.Index {
 			{ID: 4, Name: "quiet", Slug: "quiet", OwnerIDs: []int64{1}, RobotIDs: []int64{1}, FollowUps: &off},
 		},
 	}
-	if err := d.Validate(); err != nil {
+	if err := d.Validate(kinds); err != nil {
 		t.Fatal(err)
 	}
 	return config.NewIndex(d)
@@ -129,7 +133,7 @@ func TestCandidatesBySentryHost(t *testing.T) {
 			{ID: 2, Name: "b", Slug: "mall-api", OrganizationID: 2, RobotIDs: []int64{1}},
 		},
 	}
-	if err := d.Validate(); err != nil {
+	if err := d.Validate(kinds); err != nil {
 		t.Fatal(err)
 	}
 	x := config.NewIndex(d)
@@ -164,7 +168,7 @@ func TestUniqueSlugRoutesWhateverOrganization(t *testing.T) {
 		Robots:        []config.Robot{{ID: 1, Name: "r", Kind: "dingtalk", AccessToken: "t"}},
 		Projects:      []config.Project{{ID: 1, Name: "前端", Slug: "Front-End", OrganizationID: 1, RobotIDs: []int64{1}}},
 	}
-	if err := d.Validate(); err != nil {
+	if err := d.Validate(kinds); err != nil {
 		t.Fatal(err)
 	}
 	x := config.NewIndex(d)

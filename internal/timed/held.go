@@ -14,7 +14,6 @@ import (
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
-	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/plan"
 	"github.com/sentry-white/sentry-white/internal/store"
@@ -264,7 +263,7 @@ func (w *HeldDigests) robot(ctx context.Context, t *Tick, robot int64, refs []he
 	}
 	// A robot's digest lists up to its kind's DigestItems issues; the rest
 	// go in the next message.
-	if k := notifiers.Lookup(jobs[0].Kind); k != nil {
+	if k := t.Kind(jobs[0].Kind); k != nil {
 		if n := issues(jobs, k.Budget.DigestItems); n < len(jobs) {
 			_ = w.release(ctx, kept[n:], nil)
 			kept, jobs = kept[:n], jobs[:n]

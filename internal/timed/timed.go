@@ -69,6 +69,8 @@ type Options struct {
 	Store  store.Backend
 	Prefix string
 	Send   Sender
+	// Kind looks a robot kind up by name (the program's registry).
+	Kind func(name string) *notify.Kind
 	// History records held alerts and their delivery; nil keeps none.
 	History *deliveries.Log
 	// Render gives the language and time zone of messages.
@@ -189,6 +191,14 @@ func (t *Tick) Record(rec deliveries.Record) {
 	if t.r.o.History != nil {
 		t.r.o.History.Add(rec)
 	}
+}
+
+// Kind returns the robot kind named name, or nil.
+func (t *Tick) Kind(name string) *notify.Kind {
+	if t.r.o.Kind == nil {
+		return nil
+	}
+	return t.r.o.Kind(name)
 }
 
 // Log is the runner's logger.

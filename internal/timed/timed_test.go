@@ -13,6 +13,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/plan"
 	"github.com/sentry-white/sentry-white/internal/route"
@@ -43,13 +44,16 @@ func sh(s string) time.Time {
 	return t
 }
 
+// registry is the robot kinds of the tests, the programs' own.
+var registry = notifiers.Default()
+
 type fixedDocs struct{ x *config.Index }
 
 func (d fixedDocs) Get(context.Context) (*config.Index, error) { return d.x, nil }
 
 func index(t *testing.T, doc string) *config.Index {
 	t.Helper()
-	d, err := config.Parse([]byte(doc))
+	d, err := config.Parse([]byte(doc), registry.Document())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +136,7 @@ func newEnv(t *testing.T, doc string, now time.Time) *env {
 
 // runner is one relay process on e's store.
 func (e *env) runner() *Runner {
-	return New(Options{Docs: fixedDocs{e.x}, Store: e.store, Prefix: "api/", Send: e.send, History: e.hist,
+	return New(Options{Docs: fixedDocs{e.x}, Store: e.store, Prefix: "api/", Send: e.send, Kind: registry.Lookup, History: e.hist,
 		Now: e.clock.Now, Logger: slog.New(slog.NewTextHandler(e.logs, nil))})
 }
 

@@ -49,7 +49,7 @@ func fixture(t *testing.T) *config.Index {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := config.Parse(b)
+	d, err := config.Parse(b, config.Kinds{Kind.Rules()}) // full.json has DingTalk robots only
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,7 +383,7 @@ func TestEscapeRenders(t *testing.T) {
 func TestKeywordExactlyAsConfigured(t *testing.T) {
 	for _, c := range notifytest.KeywordClasses {
 		t.Run(c.Name, func(t *testing.T) {
-			m := notifytest.Message()
+			m := notifytest.Message(Kind)
 			m.Keyword = c.Keyword
 			m.Title = "商城后台: TypeError"
 			m.Heading = "TypeError in job " + c.Keyword + " (*_`[x](y)`_*)"
@@ -427,7 +427,7 @@ func TestSharedLoginNeverEscaped(t *testing.T) {
 // password that needs inline code and a digest (testdata/*.golden, go
 // test -update): what docs/message.md shows.
 func TestGoldenEscapes(t *testing.T) {
-	alert := notifytest.Message()
+	alert := notifytest.Message(Kind)
 	alert.Title = "详情 | 商城后台: TypeError: <Cart> *price* is_null"
 	alert.Heading = "TypeError: <Cart> *price* is_null [retry](javascript:x) a|b ~c~"
 	alert.Fields = append(alert.Fields, notify.Field{Label: "位置", Value: `app/cart_item.js in Cart.render \ _onClick`})

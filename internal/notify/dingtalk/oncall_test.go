@@ -23,7 +23,7 @@ func TestGoldenOnCall(t *testing.T) {
 	at := time.Date(2026, 12, 8, 23, 30, 0, 0, render.Shanghai)
 
 	handoff := render.Address(render.Handoff(sched, zs, ls, "zh"), robot, render.Mentions([]*config.Owner{zs}))
-	silent := notifytest.Message()
+	silent := notifytest.Message(Kind)
 	duty, _ := render.OnDutyField([]route.Ringing{{Schedule: sched, OnDuty: zs}}, "zh")
 	silent.Fields = append(silent.Fields, render.QuietField(at.Add(8*time.Hour+30*time.Minute), at, nil, "zh"), duty)
 	silent.Mentions = nil

@@ -85,7 +85,7 @@ func Run(t *testing.T, k *notify.Kind, newVendor func(t *testing.T) Vendor) {
 		v := newVendor(t)
 		defer v.Close()
 		r := v.Robot(false)
-		res := notify.Deliver(context.Background(), sender(v, 5*time.Second), r, Message(), policy)
+		res := notify.Deliver(context.Background(), sender(v, 5*time.Second), r, Message(k), policy)
 		if res.Err != nil || res.Attempts != 1 {
 			t.Fatalf("attempts %d, err %v", res.Attempts, res.Err)
 		}
@@ -99,7 +99,7 @@ func Run(t *testing.T, k *notify.Kind, newVendor func(t *testing.T) Vendor) {
 		v := newVendor(t)
 		defer v.Close()
 		v.FailNext(false)
-		res := notify.Deliver(context.Background(), sender(v, 5*time.Second), v.Robot(false), Message(), policy)
+		res := notify.Deliver(context.Background(), sender(v, 5*time.Second), v.Robot(false), Message(k), policy)
 		if res.Err != nil || res.Attempts != 2 || len(v.Accepted()) != 1 {
 			t.Fatalf("attempts %d, err %v, accepted %d", res.Attempts, res.Err, len(v.Accepted()))
 		}
@@ -110,7 +110,7 @@ func Run(t *testing.T, k *notify.Kind, newVendor func(t *testing.T) Vendor) {
 		defer v.Close()
 		v.FailNext(true)
 		v.FailNext(true)
-		res := notify.Deliver(context.Background(), sender(v, 150*time.Millisecond), v.Robot(false), Message(), policy)
+		res := notify.Deliver(context.Background(), sender(v, 150*time.Millisecond), v.Robot(false), Message(k), policy)
 		if res.Err == nil || !res.Err.Timeout || res.Attempts != 2 {
 			t.Fatalf("attempts %d, err %+v; want two timed-out attempts", res.Attempts, res.Err)
 		}
@@ -121,7 +121,7 @@ func Run(t *testing.T, k *notify.Kind, newVendor func(t *testing.T) Vendor) {
 		defer v.Close()
 		s, r := sender(v, 5*time.Second), v.Robot(false)
 		for i := 0; i < 200; i++ {
-			err := s.Send(context.Background(), r, Message())
+			err := s.Send(context.Background(), r, Message(k))
 			if err == nil {
 				continue
 			}
@@ -142,7 +142,7 @@ func Run(t *testing.T, k *notify.Kind, newVendor func(t *testing.T) Vendor) {
 		defer v.Close()
 		r := v.Robot(false)
 		r.AccessToken = "no-such-token-4711"
-		res := notify.Deliver(context.Background(), sender(v, 5*time.Second), r, Message(), policy)
+		res := notify.Deliver(context.Background(), sender(v, 5*time.Second), r, Message(k), policy)
 		if res.Err == nil || res.Err.Retry || res.Attempts != 1 || res.Err.Fix == "" {
 			t.Fatalf("attempts %d, err %+v; want one attempt, not retried, with a fix", res.Attempts, res.Err)
 		}
@@ -167,7 +167,7 @@ func Run(t *testing.T, k *notify.Kind, newVendor func(t *testing.T) Vendor) {
 						t.Skip("the stand-in is not a notifytest.KeywordVendor")
 					}
 					r := v.KeywordRobot(c.Keyword)
-					m := Message()
+					m := Message(k)
 					m.Keyword = c.Keyword
 					m.Title = "商城后台: job " + c.Keyword + " failed"
 					if !inTitle {
@@ -203,7 +203,7 @@ func Run(t *testing.T, k *notify.Kind, newVendor func(t *testing.T) Vendor) {
 			defer v.Close()
 			cleared := *v.Robot(true)
 			cleared.Secret = ""
-			res := notify.Deliver(context.Background(), sender(v, 5*time.Second), &cleared, Message(), policy)
+			res := notify.Deliver(context.Background(), sender(v, 5*time.Second), &cleared, Message(k), policy)
 			if res.Err == nil || res.Err.Retry || res.Err.Resign || res.Attempts != 1 {
 				t.Fatalf("attempts %d, err %+v; want one refusal, not retried or re-signed", res.Attempts, res.Err)
 			}
@@ -224,13 +224,13 @@ func Run(t *testing.T, k *notify.Kind, newVendor func(t *testing.T) Vendor) {
 			}
 			s := sender(v, 5*time.Second)
 			for i := 0; i < 3; i++ {
-				if err := s.Send(context.Background(), r, Message()); err != nil {
+				if err := s.Send(context.Background(), r, Message(k)); err != nil {
 					t.Fatalf("signed send %d: %v", i, err)
 				}
 			}
 			bad := *r
 			bad.Secret = config.Secret(k.Secret.Prefix + "0000wrong-secret-0000")
-			res := notify.Deliver(context.Background(), s, &bad, Message(), policy)
+			res := notify.Deliver(context.Background(), s, &bad, Message(k), policy)
 			if res.Err == nil || res.Err.Retry || res.Err.Fix == "" {
 				t.Fatalf("a wrong secret: %+v; want a refusal with a fix", res.Err)
 			}
@@ -242,7 +242,7 @@ func Run(t *testing.T, k *notify.Kind, newVendor func(t *testing.T) Vendor) {
 		v := newVendor(t)
 		defer v.Close()
 		r := v.Robot(false)
-		for name, m := range WorstCases() {
+		for name, m := range WorstCases(k) {
 			err := sender(v, 5*time.Second).Send(context.Background(), r, m)
 			if err != nil {
 				t.Errorf("%s: %v", name, err)
@@ -258,8 +258,8 @@ func Run(t *testing.T, k *notify.Kind, newVendor func(t *testing.T) Vendor) {
 				}
 			}
 		}
-		if n := len(v.Accepted()); n != len(WorstCases()) {
-			t.Errorf("%d of %d worst cases accepted", n, len(WorstCases()))
+		if n := len(v.Accepted()); n != len(WorstCases(k)) {
+			t.Errorf("%d of %d worst cases accepted", n, len(WorstCases(k)))
 		}
 		for _, a := range v.Accepted() {
 			if !strings.Contains(a, "详情") {
@@ -271,7 +271,7 @@ func Run(t *testing.T, k *notify.Kind, newVendor func(t *testing.T) Vendor) {
 	t.Run("no secret in transport errors", func(t *testing.T) {
 		r := &config.Robot{ID: 1, Name: "r", Kind: k.Name, AccessToken: "tok/en+with?odd=chars&x", Secret: "SECsecret+/value"}
 		s := k.New("http://127.0.0.1:1", &http.Client{Timeout: time.Second})
-		err := s.Send(context.Background(), r, Message())
+		err := s.Send(context.Background(), r, Message(k))
 		if err == nil {
 			t.Fatal("a send to a closed port succeeded")
 		}
@@ -291,27 +291,36 @@ func noSecret(t *testing.T, s string, r *config.Robot) {
 	}
 }
 
-// Message is a typical alert.
-func Message() *notify.Message {
+// Message is a typical alert to a robot of kind k, mentioning an owner by
+// mobile and by the kind's own id.
+func Message(k *notify.Kind) *notify.Message {
 	return &notify.Message{
 		Title: "详情 | 商城后台: TypeError", Heading: "TypeError: Cannot read properties of undefined",
 		Link: "https://acme.sentry.io/issues/42/", Level: "error", State: "triggered", Keyword: "详情",
-		Fields: []notify.Field{{Label: "项目", Value: "商城后台 (mall-api)"}, {Label: "环境", Value: "production"}},
-		Mentions: []notify.Mention{{Name: "张三", Mobile: "13800138000",
-			IDs: map[string]string{"dingtalk": "zhangsan", "wecom": "zhangsan", "feishu": "ou_zhangsan"}}},
+		Fields:   []notify.Field{{Label: "项目", Value: "商城后台 (mall-api)"}, {Label: "环境", Value: "production"}},
+		Mentions: []notify.Mention{{Name: "张三", Mobile: "13800138000", IDs: ownerID(k, "zhangsan")}},
 	}
 }
 
-// WorstCases are messages at or beyond what render produces, in text that
-// grows most under each vendor's escaping and JSON's: every one must still
-// be sent.
-func WorstCases() map[string]*notify.Message {
+// ownerID is a person's ids for kind k: id, after the prefix the kind's ids
+// start with; none when the kind mentions no one by id.
+func ownerID(k *notify.Kind, id string) map[string]string {
+	if k.OwnerID == nil {
+		return nil
+	}
+	return map[string]string{k.Name: k.OwnerID.Prefix + id}
+}
+
+// WorstCases are messages to a robot of kind k at or beyond what render
+// produces, in text that grows most under each vendor's escaping and
+// JSON's: every one must still be sent.
+func WorstCases(k *notify.Kind) map[string]*notify.Message {
 	grow := strings.Repeat("*_`[]<>&\"\\\u2028", 60)                              // escapes and JSON escapes
 	wide := strings.Repeat("错误堆栈", 400)                                           // 3-byte runes
 	link := "https://acme.sentry.io/issues/42/?q=" + strings.Repeat("a%20", 7500) // 30 KB
 	out := map[string]*notify.Message{}
 	for name, v := range map[string]string{"escapes": grow, "wide": wide} {
-		m := Message()
+		m := Message(k)
 		m.Heading = v
 		for i := 0; i < 20; i++ {
 			m.Fields = append(m.Fields, notify.Field{Label: "字段", Value: v})
@@ -319,16 +328,16 @@ func WorstCases() map[string]*notify.Message {
 		m.Note = v
 		out[name] = m
 	}
-	m := Message()
+	m := Message(k)
 	m.Link = link
 	out["long link"] = m
-	m = Message()
+	m = Message(k)
 	for i := 0; i < 600; i++ {
 		m.Mentions = append(m.Mentions, notify.Mention{Name: "负责人", Mobile: "139" + strings.Repeat("0", 8),
-			IDs: map[string]string{"dingtalk": "user-with-a-long-id", "wecom": "user_with_a_long_id", "feishu": "ou_0123456789abcdef0123456789abcdef"}})
+			IDs: ownerID(k, "0123456789abcdef0123456789abcdef")})
 	}
 	out["many mentions"] = m
-	m = Message()
+	m = Message(k)
 	for i := 0; i < 30; i++ {
 		m.Digest = append(m.Digest, notify.DigestItem{Project: "商城后台 (mall-api)", Title: grow, Link: link, Level: "error", Count: i + 1})
 	}

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/sentry-white/sentry-white/cmd/sentry-white-load/report"
+	"github.com/sentry-white/sentry-white/tools/load/report"
 )
 
 // floorSource is the smallest Go HTTP server that answers GET / as the

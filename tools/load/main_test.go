@@ -2,9 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -13,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sentry-white/sentry-white/internal/notify/dingtalk"
 	"github.com/sentry-white/sentry-white/internal/sentry"
 )
 
@@ -77,7 +75,8 @@ func TestPercentiles(t *testing.T) {
 }
 
 // TestStandIn: the stand-in accepts a signed message with the keyword,
-// refuses a bad signature, and records the hold time per webhook.
+// refuses a bad signature and an unknown token, and records the hold time
+// per webhook and its refusals.
 func TestStandIn(t *testing.T) {
 	s := newStandIn(3, 0)
 	defer s.Close()
@@ -94,7 +93,7 @@ func TestStandIn(t *testing.T) {
 		return b.String()
 	}
 	ts := time.Now().UnixMilli()
-	q := "access_token=" + robotToken(1) + "&timestamp=" + itoa(ts) + "&sign=" + urlEscape(sign(ts))
+	q := "access_token=" + robotToken(1) + "&timestamp=" + itoa(ts) + "&sign=" + urlEscape(dingtalk.Sign(robotSecret, ts))
 	if got := post(q, `{"msgtype":"markdown","markdown":{"text":"详情 https://x/issues/`+itoa(base+4)+`/"}}`); !strings.Contains(got, `"errcode":0`) {
 		t.Fatalf("signed message refused: %s", got)
 	}
@@ -110,17 +109,14 @@ func TestStandIn(t *testing.T) {
 	if got := post("access_token=nope", `{}`); !strings.Contains(got, "300005") {
 		t.Errorf("unknown token accepted: %s", got)
 	}
+	if n, r := s.messages.Load(), s.refused(); n != 1 || r != 2 {
+		t.Errorf("%d messages taken and %d refused, want 1 and 2", n, r)
+	}
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func urlEscape(s string) string { return url.QueryEscape(s) }
-
-func sign(ts int64) string {
-	mac := hmac.New(sha256.New, []byte(robotSecret))
-	mac.Write([]byte(strconv.FormatInt(ts, 10) + "\n" + robotSecret))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
-}
 
 // TestDirectRequest: the direct baseline's request for a webhook is
 // accepted by the stand-in (token, 加签 and keyword) and counted as that

@@ -5,7 +5,7 @@
 // same from Linux, macOS and Windows hosts (zip tools on Windows lose the
 // run bit; this does not).
 //
-//	go run ./cmd/fc-zip -o dist/sentry-white-fc.zip
+//	go run ./tools/fc-zip -o dist/sentry-white-fc.zip
 package main
 
 import (

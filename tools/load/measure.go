@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sentry-white/sentry-white/cmd/sentry-white-load/report"
+	"github.com/sentry-white/sentry-white/tools/load/report"
 )
 
 // procSampler follows a relay process during the measured phase: its CPU
@@ -70,7 +70,7 @@ func (l *loader) measure(p *proc, x *report.Run, c, n, warm int, request request
 		sampler  *procSampler
 	)
 	res := spec.run(client, func() {
-		oss0, conns0, refused0 = l.oss.Counts(), l.standin.conns.Load(), l.standin.refused.Load()
+		oss0, conns0, refused0 = l.oss.Counts(), l.standin.conns.Load(), l.standin.refused()
 		if p != nil {
 			sampler = startSampler(p)
 		}
@@ -86,7 +86,7 @@ func (l *loader) measure(p *proc, x *report.Run, c, n, warm int, request request
 	l.standin.settle(5 * time.Second)
 	x.Requests = l.oss.Counts().Sub(oss0)
 	x.RobotConns = l.standin.conns.Load() - conns0
-	x.Refused = l.standin.refused.Load() - refused0
+	x.Refused = l.standin.refused() - refused0
 	x.Unkeyed = l.standin.unkeyed.Swap(0)
 
 	x.Sent, x.Seconds = len(res.samples), res.elapsed.Seconds()

@@ -1,4 +1,4 @@
-// Command sentry-white-load measures the relay as it runs, side by side
+// Command load (the load tool) measures the relay as it runs, side by side
 // with the ceiling a relay can approach: it execs the relay binary (so
 // start-up time and memory are real) on an OSS store (gofakes3 on
 // loopback, counting every request), with a DingTalk stand-in on loopback
@@ -17,12 +17,12 @@
 //
 // Run it from the repository root:
 //
-//	go run ./cmd/sentry-white-load                 # everything, text report
-//	go run ./cmd/sentry-white-load -json out.json  # and the numbers as JSON
-//	go run ./cmd/sentry-white-load -rounds 1 -n 5000 -storm 0
+//	go run ./tools/load                 # everything, text report
+//	go run ./tools/load -json out.json  # and the numbers as JSON
+//	go run ./tools/load -rounds 1 -n 5000 -storm 0
 //
 // docs/benchmarks.md explains the method; make bench runs it through
-// cmd/sentry-white-bench, which writes BENCHMARKS.md.
+// tools/bench, which writes BENCHMARKS.md.
 package main
 
 import (
@@ -36,12 +36,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sentry-white/sentry-white/cmd/sentry-white-load/report"
+	"github.com/sentry-white/sentry-white/tools/load/report"
 )
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "sentry-white-load:", err)
+		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
 	}
 }
@@ -82,13 +82,13 @@ func (e *envList) Set(v string) error {
 }
 
 func parseFlags(args []string, out io.Writer) (*options, error) {
-	fs := flag.NewFlagSet("sentry-white-load", flag.ContinueOnError)
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(out)
 	o := &options{}
 	fs.StringVar(&o.relay, "relay", "", "relay binary to exec; default: the bootstrap of the FC zip (linux/amd64 hosts), else a fresh go build of ./cmd/sentry-white-fc")
 	fs.StringVar(&o.before, "before", "", "a second relay binary (a baseline) measured the same way, taking turns with the first")
 	fs.StringVar(&o.beforeName, "before-name", "before", "the baseline's name in the report (its revision)")
-	fs.StringVar(&o.zipPath, "zip", "", "an FC zip to measure (and take bootstrap from); default: build one with go run ./cmd/fc-zip")
+	fs.StringVar(&o.zipPath, "zip", "", "an FC zip to measure (and take bootstrap from); default: build one with go run ./tools/fc-zip")
 	fs.BoolVar(&o.buildZip, "build-zip", true, "build the FC zip when -zip is not given")
 	fs.StringVar(&o.testdata, "testdata", filepath.Join("testdata", "sentry"), "folder of the Sentry payloads used as templates")
 	fs.IntVar(&o.n, "n", 20000, "webhooks per run at concurrency -c (after the warm-up)")

@@ -1,5 +1,5 @@
-// Package report is what the load tool (cmd/sentry-white-load) measures
-// and writes with -json, and what the bench driver (cmd/sentry-white-bench)
+// Package report is what the load tool (tools/load) measures
+// and writes with -json, and what the bench driver (tools/bench)
 // reads back to write BENCHMARKS.md: one type for both.
 package report
 

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/sentry-white/sentry-white/cmd/sentry-white-load/report"
 	"github.com/sentry-white/sentry-white/internal/store/osstest"
+	"github.com/sentry-white/sentry-white/tools/load/report"
 )
 
 const bucket = "sentry-white-load"

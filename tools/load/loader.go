@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sentry-white/sentry-white/cmd/sentry-white-load/report"
 	"github.com/sentry-white/sentry-white/internal/store"
+	"github.com/sentry-white/sentry-white/tools/load/report"
 )
 
 // loader holds what the runs share.
@@ -88,8 +88,8 @@ func (l *loader) prepareBinaries(rep *report.Report) error {
 	zipPath := l.o.zipPath
 	if zipPath == "" && l.o.buildZip {
 		zipPath = filepath.Join(l.work, "sentry-white-fc.zip")
-		fmt.Fprintln(l.out, "building the FC zip: go run ./cmd/fc-zip")
-		if err := runCmd(context.Background(), nil, "go", "run", "github.com/sentry-white/sentry-white/cmd/fc-zip", "-o", zipPath); err != nil {
+		fmt.Fprintln(l.out, "building the FC zip: go run ./tools/fc-zip")
+		if err := runCmd(context.Background(), nil, "go", "run", "github.com/sentry-white/sentry-white/tools/fc-zip", "-o", zipPath); err != nil {
 			return err
 		}
 	}

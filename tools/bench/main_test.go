@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sentry-white/sentry-white/cmd/sentry-white-load/report"
 	"github.com/sentry-white/sentry-white/internal/fccost"
+	"github.com/sentry-white/sentry-white/tools/load/report"
 )
 
 func TestParseBench(t *testing.T) {

@@ -1,11 +1,11 @@
-// Command sentry-white-bench is make bench: it runs the Go benchmarks of
+// Command bench is make bench: it runs the Go benchmarks of
 // the relay's parts and of the whole handler, builds the FC zip and the
 // relay, builds the relay of a baseline commit from the git history, runs
-// the load tool (cmd/sentry-white-load) on both relays and on the
+// the load tool (tools/load) on both relays and on the
 // direct-to-robot baseline, and rewrites BENCHMARKS.md (and the README's
 // bench section) from the measured numbers.
 //
-//	go run ./cmd/sentry-white-bench -o BENCHMARKS.md
+//	go run ./tools/bench -o BENCHMARKS.md
 //
 // Run it from the repository root. It takes two to three minutes on two
 // cores.
@@ -27,8 +27,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sentry-white/sentry-white/cmd/sentry-white-load/report"
 	"github.com/sentry-white/sentry-white/internal/fccost"
+	"github.com/sentry-white/sentry-white/tools/load/report"
 )
 
 // benchPkgs are the packages whose Go benchmarks make bench runs.
@@ -40,7 +40,7 @@ const defaultBefore = "534f2bd"
 
 func main() {
 	if err := run(os.Args[1:], os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "sentry-white-bench:", err)
+		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
@@ -58,7 +58,7 @@ type options struct {
 }
 
 func run(args []string, log io.Writer) error {
-	fs := flag.NewFlagSet("sentry-white-bench", flag.ContinueOnError)
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(log)
 	o := &options{}
 	fs.StringVar(&o.out, "o", "BENCHMARKS.md", "the report to write")
@@ -118,7 +118,7 @@ func run(args []string, log io.Writer) error {
 	}
 	step(log, "load tool")
 	loadBin := filepath.Join(work, "sentry-white-load")
-	if err := goCmd(ctx, ".", nil, "build", "-o", loadBin, "./cmd/sentry-white-load"); err != nil {
+	if err := goCmd(ctx, ".", nil, "build", "-o", loadBin, "./tools/load"); err != nil {
 		return err
 	}
 	loadJSON := filepath.Join(work, "load.json")

@@ -2,9 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -14,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify/dingtalk"
 	"github.com/sentry-white/sentry-white/internal/plan"
 	"github.com/sentry-white/sentry-white/internal/sentry"
@@ -41,6 +39,10 @@ func buildDoc(n int) *config.Document {
 			AccessToken: config.Secret(robotToken(i)), Secret: robotSecret, Keyword: keyword})
 		d.Projects = append(d.Projects, config.Project{ID: id, Name: fmt.Sprintf("项目%d", i), Slug: projectSlug(i),
 			OrganizationID: 1, OwnerIDs: []int64{id, 1 + id%int64(n)}, RobotIDs: []int64{id}})
+	}
+	kinds := notifiers.Default().Document()
+	for i := range d.Owners {
+		kinds.NormalizeOwner(&d.Owners[i]) // the members a configurator writes
 	}
 	return d
 }
@@ -152,7 +154,7 @@ const sampleID = 777777777777777777
 // each one's robot message for doc with the relay's own code.
 func loadPayloads(dir string, doc *config.Document) ([]*payload, error) {
 	x := config.NewIndex(doc)
-	planner := plan.New(plan.Options{})
+	planner := plan.New(plan.Options{Kind: notifiers.Default().Lookup})
 	var out []*payload
 	for _, s := range payloadSpecs {
 		b, err := os.ReadFile(filepath.Join(dir, s.file))
@@ -202,8 +204,6 @@ func loadPayloads(dir string, doc *config.Document) ([]*payload, error) {
 // i, now.
 func signQuery(i int) string {
 	ts := time.Now().UnixMilli()
-	mac := hmac.New(sha256.New, []byte(robotSecret))
-	mac.Write([]byte(strconv.FormatInt(ts, 10) + "\n" + robotSecret))
 	return "access_token=" + robotToken(i) + "&timestamp=" + strconv.FormatInt(ts, 10) +
-		"&sign=" + url.QueryEscape(base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+		"&sign=" + url.QueryEscape(dingtalk.Sign(robotSecret, ts))
 }
