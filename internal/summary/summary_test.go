@@ -24,6 +24,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
+// registry is the robot kinds of the programs.
+var registry = notifiers.Default()
+
 const docFmt = `{"schema": 1, "webhook_token": "tok",
  "organizations": [{"id": 1, "name": "acme", "slug": "acme", "sentry_url": "https://acme.sentry.io"}],
  "owners": [{"id": 1, "name": "张三", "mobile": "13800138001"}],
@@ -34,7 +37,7 @@ const docFmt = `{"schema": 1, "webhook_token": "tok",
 
 func index(t *testing.T, kind string) *config.Index {
 	t.Helper()
-	d, err := config.Parse(fmt.Appendf(nil, docFmt, kind))
+	d, err := config.Parse(fmt.Appendf(nil, docFmt, kind), registry.Document())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +143,7 @@ func TestSummaryGolden(t *testing.T) {
 	for _, c := range []struct{ kind, lang string }{{"dingtalk", "zh"}, {"wecom", "zh"}, {"feishu", "zh"}, {"dingtalk", "en"}} {
 		t.Run(c.kind+"-"+c.lang, func(t *testing.T) {
 			x := index(t, c.kind)
-			k := notifiers.Lookup(c.kind)
+			k := registry.Lookup(c.kind)
 			m := Message(build(t, src, x, c.lang), x.Robot(1), k, c.lang)
 			if !k.Fits(m) {
 				t.Fatal("the summary does not fit")
@@ -194,7 +197,7 @@ func TestSummaryFitsWholeLines(t *testing.T) {
 	}
 	for _, kind := range []string{"dingtalk", "wecom", "feishu"} {
 		x := index(t, kind)
-		k := notifiers.Lookup(kind)
+		k := registry.Lookup(kind)
 		full := render.Summary(d, "zh")
 		m := Message(d, x.Robot(1), k, "zh")
 		if !k.Fits(m) {

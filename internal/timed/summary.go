@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
-	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/summary"
 )
@@ -80,7 +79,7 @@ func (w *Summaries) robot(ctx context.Context, t *Tick, rb *config.Robot) (int, 
 		_ = c.Release(ctx, 0)
 		return 0, fmt.Errorf("the summary for robot %q: %w", rb.Name, err)
 	}
-	msg := summary.Message(d, rb, notifiers.Lookup(rb.Kind), lang)
+	msg := summary.Message(d, rb, t.Kind(rb.Kind), lang)
 	if c.TakenOver {
 		msg = msg.MarkPossibleRepeat()
 	}
