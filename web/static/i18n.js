@@ -639,6 +639,7 @@ window.I18N = {
     "drop.ignored_comment": "Sentry 的评论通知不含告警",
     "drop.ignored_resource": "这个版本不认识 Sentry 的“{resource}”通知，它不含告警",
     "warn.other_project": "这段内容属于项目 {slugs}，不是 {slug}：中继不会把它发到这个项目",
+    "warn.no_issue_webhooks": "中继从未收到这个组织的 Sentry 问题（issue）通知，升级无法知道告警是否已有人处理（在 Sentry 里指派、解决或忽略）：每条告警都会一直升级到最后一步。请在 Sentry 内部集成的 Webhooks 中勾选 issue",
 
     "danger.title": "注意：这次导入有风险",
     "danger.token_changed": "Webhook 令牌会改变（{before} → {after}）：Sentry 里所有的 Webhook 地址会立即失效，直到换成新地址",
@@ -1393,6 +1394,7 @@ window.I18N = {
     "drop.ignored_comment": "Sentry's comment webhooks carry no alert",
     "drop.ignored_resource": "Sentry's “{resource}” webhooks carry no alert this version knows",
     "warn.other_project": "this payload is for project {slugs}, not {slug}: the relay would not route it to this project",
+    "warn.no_issue_webhooks": "the relay has never received an issue webhook from this organization, so escalation cannot know when someone takes an alert (assigned, resolved or ignored in Sentry): every alert escalates until its last step. Tick “issue” under Webhooks in the Sentry internal integration",
 
     "danger.title": "Careful: this import is risky",
     "danger.token_changed": "the webhook token changes ({before} → {after}): every webhook URL in Sentry stops working until it is replaced",
