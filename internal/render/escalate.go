@@ -60,7 +60,11 @@ func Escalated(m *notify.Message, idle time.Duration, s EscalationStep) *notify.
 	en := m.Lang == "en"
 	c := *m
 	mark := EscalationMark(idle, m.Lang)
-	c.Title, c.Heading = clip(mark+m.Title, 120), mark+m.Heading
+	title := mark + m.Title
+	if kw := m.Keyword; kw != "" && strings.HasPrefix(m.Title, kw+" | ") {
+		title = kw + " | " + mark + strings.TrimPrefix(m.Title, kw+" | ") // the keyword first, as every title has it
+	}
+	c.Title, c.Heading = clip(title, 120), mark+m.Heading
 	names := make([]string, 0, len(s.Names))
 	for _, n := range s.Names {
 		names = append(names, Text(n, 100))

@@ -156,9 +156,10 @@ func TestSummaryGolden(t *testing.T) {
 			for _, b := range bodies {
 				var v any
 				_ = json.Unmarshal(b, &v)
-				pretty, _ := json.MarshalIndent(v, "", "  ")
-				got.Write(pretty)
-				got.WriteByte('\n')
+				enc := json.NewEncoder(&got)
+				enc.SetEscapeHTML(false)
+				enc.SetIndent("", "  ")
+				_ = enc.Encode(v)
 			}
 			golden := filepath.Join("testdata", c.kind+"-"+c.lang+".golden")
 			if *update {

@@ -1,7 +1,13 @@
 package timed
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -382,5 +388,58 @@ func TestEscalationRetried(t *testing.T) {
 	msgs := e.send.messages()
 	if len(msgs) != 2 || !strings.HasPrefix(msgs[1].msg.Heading, notify.PossibleRepeatMark("zh")) {
 		t.Errorf("after the lease: %+v", msgs)
+	}
+}
+
+var updateGolden = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+// TestEscalationGolden: an escalation's first step (ringing the person on
+// duty) and its last (ringing everyone) as a DingTalk, a WeCom and a
+// Feishu robot receive them (request bodies, unsigned). -update rewrites
+// testdata/escalation-<kind>.golden.
+func TestEscalationGolden(t *testing.T) {
+	for _, kind := range []string{"dingtalk", "wecom", "feishu"} {
+		t.Run(kind, func(t *testing.T) {
+			doc := strings.Replace(escDoc, `"kind": "dingtalk", "access_token": "t1"`, fmt.Sprintf(`"kind": %q, "access_token": "t1"`, kind), 1)
+			doc = strings.Replace(doc, `"mobile": "13800138001"}`, `"mobile": "13800138001", "wecom_user_id": "zhangsan", "feishu_open_id": "ou_zhangsan"}`, 1)
+			x := index(t, doc)
+			t0 := sh("2026-12-15 10:00")
+			tk := &Tick{Now: t0.Add(15 * time.Minute), Doc: x, r: New(Options{Docs: fixedDocs{x}, Kind: registry.Lookup})}
+			p, rb := x.Project(1), x.Robot(1)
+			ev := alertEvent("mall", "4567890123", "error")
+			ev.Title, ev.Environment, ev.Culprit = "TypeError: Cannot read properties of undefined (reading 'price')", "production", "/cart"
+			c := &escalate.Chain{Project: 1, Org: 1, Issue: ev.IssueID, Created: t0, Started: t0, Level: "error", Robots: []int64{1}, Event: ev}
+			target, _ := escalationTarget(x, p, ev)
+			var got bytes.Buffer
+			for _, k := range []int{1, 3} {
+				tk.Now = t0.Add(time.Duration(15*k) * time.Minute)
+				bodies, err := registry.Lookup(kind).Requests(escalationMessage(tk, p, target, rb, c, k))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, b := range bodies {
+					var v any
+					_ = json.Unmarshal(b, &v)
+					enc := json.NewEncoder(&got)
+					enc.SetEscapeHTML(false)
+					enc.SetIndent("", "  ")
+					_ = enc.Encode(v)
+				}
+			}
+			golden := filepath.Join("testdata", "escalation-"+kind+".golden")
+			if *updateGolden {
+				_ = os.MkdirAll("testdata", 0o755)
+				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != string(want) {
+				t.Errorf("%s differs (go test -update to accept):\n%s", golden, got.String())
+			}
+		})
 	}
 }
