@@ -1,12 +1,13 @@
-// Package web holds the configurator's page: plain HTML, CSS and JavaScript
-// embedded in the binary, with no build step and nothing fetched from the
-// network.
+// Package web holds the configurator's page: plain HTML, CSS, JavaScript
+// modules and the strings as JSON, embedded in the binary, with no build
+// step and nothing fetched from the network.
 package web
 
 import (
 	"embed"
 	"io/fs"
 	"net/http"
+	"path"
 )
 
 //go:embed static
@@ -19,6 +20,18 @@ func Files() fs.FS {
 		panic(err) // the embedded tree always has static/
 	}
 	return sub
+}
+
+// types are the page's content types, by extension. They are set here, not
+// taken from the system's table: a browser runs a module script only when
+// it is served as JavaScript, and some systems (Windows' registry) map .js
+// to text/plain.
+var types = map[string]string{
+	".html": "text/html; charset=utf-8",
+	".js":   "text/javascript; charset=utf-8",
+	".json": "application/json",
+	".css":  "text/css; charset=utf-8",
+	".svg":  "image/svg+xml",
 }
 
 // Handler serves the page. Every answer forbids framing, inline scripts and
@@ -37,6 +50,9 @@ func Handler() http.Handler {
 			h.Set("Allow", "GET, HEAD")
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
+		}
+		if ct := types[path.Ext(r.URL.Path)]; ct != "" {
+			h.Set("Content-Type", ct)
 		}
 		files.ServeHTTP(w, r)
 	})

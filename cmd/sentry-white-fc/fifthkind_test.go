@@ -51,10 +51,24 @@ var hookKind = &notify.Kind{
 		t, ok := strings.CutPrefix(u.Path, "/hooks/")
 		return t, ok && t != ""
 	},
-	Explain: func(code int, _ string) string { return hookFix[code] },
+	Fixes: hookFixes,
+	Explain: func(code int, _ string, _ bool) *notify.Fix {
+		if c, ok := hookFix[code]; ok {
+			return notify.NewFix(hookFixes, c, nil)
+		}
+		return nil
+	},
 }
 
-var hookFix = map[int]string{401: "the webhook token is unknown: copy it again", 403: "the signing secret does not match"}
+// hookFix codes what to do about the webhook's answer codes; hookFixes
+// words them.
+var (
+	hookFix   = map[int]string{401: "token", 403: "secret"}
+	hookFixes = map[string]notify.Text{
+		"token":  {Zh: "Webhook 令牌不认识：请重新复制", En: "the webhook token is unknown: copy it again"},
+		"secret": {Zh: "签名密钥不匹配", En: "the signing secret does not match"},
+	}
+)
 
 type hookSender struct {
 	base   string
@@ -100,7 +114,7 @@ func (s *hookSender) Send(ctx context.Context, r *config.Robot, m *notify.Messag
 		return nil
 	}
 	e.RateLimited = e.Code == 429
-	e.Fix = hookFix[e.Code]
+	e.Fix = hookKind.Explain(e.Code, "", r.Secret != "")
 	return e
 }
 

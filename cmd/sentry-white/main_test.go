@@ -135,7 +135,7 @@ func TestRunPrintsURLAndServes(t *testing.T) {
 	}
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), `id="nav-projects"`) {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), `src="js/main.js"`) {
 		t.Fatalf("GET / = %d", resp.StatusCode)
 	}
 	for _, h := range []string{"Content-Security-Policy", "X-Frame-Options", "Referrer-Policy"} {
@@ -143,7 +143,7 @@ func TestRunPrintsURLAndServes(t *testing.T) {
 			t.Errorf("the page is served without %s", h)
 		}
 	}
-	for _, f := range []string{"/app.js", "/app.css", "/i18n.js", "/favicon.svg"} {
+	for _, f := range []string{"/js/main.js", "/app.css", "/i18n/zh.json", "/i18n/en.json", "/favicon.svg"} {
 		r, err := http.Get(in.base + f)
 		if err != nil {
 			t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -69,6 +70,17 @@ func TestValidateNamesFields(t *testing.T) {
 	}
 }
 
+// codesDeclared fails t for a field error whose code is not in Codes (the
+// list the configurator's page words).
+func codesDeclared(t *testing.T, err error) {
+	t.Helper()
+	for _, fe := range Fields(err) {
+		if !slices.Contains(Codes, fe.Code) {
+			t.Errorf("%s: the code %q is not in Codes", fe.Field, fe.Code)
+		}
+	}
+}
+
 func TestValidateTable(t *testing.T) {
 	base := func() *Document {
 		d, err := Parse(read(t, "full.json"), testKinds)
@@ -110,6 +122,7 @@ func TestValidateTable(t *testing.T) {
 			if err == nil {
 				t.Fatal("accepted")
 			}
+			codesDeclared(t, err)
 			found := false
 			for _, fe := range Fields(err) {
 				found = found || fe.Field == tt.field

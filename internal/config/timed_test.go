@@ -125,6 +125,7 @@ func TestValidateTimed(t *testing.T) {
 			if err == nil {
 				t.Fatal("accepted")
 			}
+			codesDeclared(t, err)
 			found := false
 			for _, fe := range Fields(err) {
 				found = found || fe.Field == tt.field

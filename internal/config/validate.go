@@ -215,6 +215,19 @@ const (
 	MaxKeyword          = 50
 )
 
+// Codes are the codes of the FieldErrors this package makes (Validate,
+// Parse, the §7 fields, the kinds' owner ids): programs and the
+// configurator's page tell problems apart by them, and the page words each
+// ("err.<code>" in web/static/i18n). A new code goes here too; the tests
+// of internal/config and of the configurator check that every code they
+// see is listed.
+var Codes = []string{"api_token", "clock", "date", "empty", "environment", "id_positive", "id_twice", "invalid_utf8",
+	"json", "json_trailing", "kind_rule", "kind_unknown", "kind_unregistered", "level", "local_time", "mention",
+	"mobile", "mobile_or_id", "no_spaces", "org_slug", "period", "project_slug", "project_slug_required", "quiet_mode",
+	"range", "range_order", "ref_missing", "ref_twice", "relay_url", "required", "schedule_required", "schema",
+	"sentry_url", "sentry_user", "slug_used", "step", "string", "timezone", "token_alone", "token_chars", "too_long",
+	"user_id_chars", "weekday"}
+
 type validator struct{ errs FieldErrors }
 
 // kv is a FieldError's parameters.
@@ -246,6 +259,9 @@ func (d *Document) Validate(kinds Kinds) error {
 	}
 	if t := d.WebhookToken.Reveal(); t != "" && !tokenMatch(t) {
 		v.add("webhook_token", "token_chars", nil, "may hold only letters, digits and . _ ~ - (at most 256)")
+	}
+	if k := d.ActionKey.Reveal(); k != "" && !tokenMatch(k) {
+		v.add("action_key", "token_chars", nil, "may hold only letters, digits and . _ ~ - (at most 256)")
 	}
 
 	orgs := map[int64]bool{}

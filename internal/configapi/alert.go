@@ -93,7 +93,8 @@ type result struct {
 	Detail   string   `json:"detail,omitempty"` // the robot's own answer, or the transport error
 	Error    string   `json:"error,omitempty"`
 	Fix      string   `json:"fix,omitempty"`
-	// FixCode and FixParams say Fix for the page ("fix.<code>").
+	// FixCode and FixParams say Fix for the page: in the words of the
+	// robot's kind (Kind.Fixes), else "fix.<code>".
 	FixCode   string `json:"fix_code,omitempty"`
 	FixParams kv     `json:"fix_params,omitempty"`
 	Message   string `json:"message"` // the outcome in words
@@ -159,7 +160,7 @@ func (s *Server) describe(robot *config.Robot, msg *notify.Message, r notify.Res
 		return res
 	}
 	res.Code, res.Detail, res.Error = r.Err.Code, r.Err.Msg, r.Err.Error()
-	res.Fix, res.FixCode, res.FixParams = s.failureFix(r.Err, robot)
+	res.Fix, res.FixCode, res.FixParams = failureFix(r.Err)
 	res.Message = fmt.Sprintf("%s did not accept the message: %s", robot.Name, r.Err.Msg)
 	if res.Fix != "" {
 		res.Message += ". What to do: " + res.Fix
@@ -355,6 +356,7 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 		out["dropped"], out["dropped_code"], out["dropped_params"] = text, code, params
 	}
 	out["mentions_suppressed"] = len(p.OwnerIDs) > 0 && !route.Mentions(p, ev)
+	out["action_links"] = actionLinksInfo(x, p, ev, sampled)
 	out["now"] = alertNow(x, p, ev.Level, time.Now()) // whom it rings now; held or silent in quiet hours
 	if v := s.escalationView(r.Context(), x, p, ev.Level, opt.Lang, time.Now()); v != nil {
 		out["escalation"] = v
@@ -362,7 +364,13 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 	var robots []any
 	for i, j := range pl.Jobs {
 		t := pl.Targets[i]
-		robots = append(robots, s.robotView(t.Robot, plan.AddressTarget(t, j)))
+		if sampled {
+			previewActions(x, t, ev, &j.Message)
+		}
+		msg := plan.AddressTarget(t, j)
+		rb := s.robotView(t.Robot, msg)
+		rb["actions"] = actionsView(msg)
+		robots = append(robots, rb)
 	}
 	if robots != nil {
 		out["robots"] = robots

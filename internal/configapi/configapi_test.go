@@ -94,6 +94,7 @@ func (e *testEnv) do(method, path string, body any, hdr ...string) *httptest.Res
 	}
 	w := httptest.NewRecorder()
 	e.s.ServeHTTP(w, req)
+	checkCodes(e.t, path, w)
 	return w
 }
 

@@ -44,9 +44,9 @@ func deliveryFilter(r *http.Request, now time.Time) (deliveries.Filter, error) {
 	switch f.Result {
 	case "", "all":
 		f.Result = ""
-	case deliveries.Delivered, deliveries.Failed, deliveries.Refused, deliveries.Held:
+	case deliveries.Delivered, deliveries.Failed, deliveries.Refused, deliveries.Held, deliveries.Acted:
 	default:
-		return f, badRequest("result", "filter_result", kv{"value": f.Result}, "result must be delivered, failed, refused, held or empty for all, not %q", f.Result)
+		return f, badRequest("result", "filter_result", kv{"value": f.Result}, "result must be delivered, failed, refused, held, action or empty for all, not %q", f.Result)
 	}
 	if v := strings.TrimSpace(q.Get("since")); v != "" {
 		if t, err := time.Parse(time.RFC3339, v); err == nil {
@@ -113,6 +113,14 @@ func (s *Server) deliveryView(rec deliveries.Record, robots map[int64]*config.Ro
 		}
 		return v
 	}
+	if rec.Result == deliveries.Acted && rec.Action != nil {
+		// An action taken from the chat: who, what, Sentry's answer.
+		v["action"] = rec.Action
+		if rec.Error != "" {
+			v["error"], v["fix"] = notify.Redact(rec.Error), rec.Fix
+		}
+		return v
+	}
 	if rec.Result == deliveries.Failed {
 		// The recorded error ends with the fix; the fix is its own member.
 		v["code"], v["error"] = rec.Code, notify.Redact(strings.TrimSuffix(rec.Error, " ("+rec.Fix+")"))
@@ -120,11 +128,7 @@ func (s *Server) deliveryView(rec deliveries.Record, robots map[int64]*config.Ro
 		if rb := robots[rec.RobotID]; rb != nil && rb.Kind == rec.Kind {
 			robot = rb
 		}
-		e := &notify.Error{Robot: rec.Robot, Kind: rec.Kind, Code: rec.Code, Msg: rec.Error, Fix: rec.Fix}
-		fix, code, params := "", "", kv(nil)
-		if rec.Fix != "" || rec.Code != 0 {
-			fix, code, params = s.failureFix(e, robot)
-		}
+		fix, code, params := s.recordFix(rec, robot)
 		if fix != "" {
 			v["fix"], v["fix_code"] = fix, code
 			if len(params) > 0 {
@@ -335,7 +339,7 @@ func (s *Server) resendDelivery(w http.ResponseWriter, r *http.Request) {
 	})
 	next.ResendOf = rec.ID
 	if fix := res.Fix; next.Result == deliveries.Failed && fix != "" {
-		next.Fix = fix
+		next.Fix, next.FixCode, next.FixParams = fix, res.FixCode, res.FixParams
 	}
 	s.log.Info("delivery re-sent", "delivery", rec.ID, "robot", robot.Name, "kind", robot.Kind, "ok", res.OK,
 		"code", res.Code, "attempts", res.Attempts)
@@ -347,4 +351,37 @@ func (s *Server) resendDelivery(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("delivery history not written", "error", notify.Redact(err.Error()))
 	}
 	writeJSON(w, http.StatusOK, answer)
+}
+
+// recordFix says what to do about a recorded failure, in English and coded:
+// the fix recorded with it. A record of an earlier version kept its fix in
+// English only: for it, the robot kind explains the robot's answer code
+// again (for the robot as configured now), else the English is shown as it
+// is; a record without a fix gets what its answer code suggests.
+func (s *Server) recordFix(rec deliveries.Record, robot *config.Robot) (text, code string, params kv) {
+	if rec.FixCode != "" {
+		return rec.Fix, rec.FixCode, rec.FixParams
+	}
+	if k := s.kinds.Lookup(rec.Kind); rec.Code != 0 && k != nil && k.Explain != nil {
+		if f := k.Explain(rec.Code, answerText(rec), robot == nil || robot.Secret != ""); f != nil {
+			return f.String(), f.Code, f.Params
+		}
+	}
+	if rec.Fix != "" {
+		return rec.Fix, "text", kv{"text": rec.Fix}
+	}
+	if rec.Code != 0 {
+		return failureFix(&notify.Error{Code: rec.Code})
+	}
+	return "", "", nil
+}
+
+// answerText is the robot's own answer in a recorded error (`robot "x"
+// answered errcode 310000: keywords not in content (…)`).
+func answerText(rec deliveries.Record) string {
+	msg := rec.Error
+	if _, after, ok := strings.Cut(msg, fmt.Sprintf("errcode %d: ", rec.Code)); ok {
+		msg = after
+	}
+	return strings.TrimSuffix(msg, " ("+rec.Fix+")")
 }

@@ -155,6 +155,64 @@ func TestDeliveriesListAndGet(t *testing.T) {
 	}
 }
 
+// TestDeliveriesFixCodes: a failure says what to do as a code the page
+// words (in the words of the robot's kind, GET /meta): the relay's
+// recorded fix code and parameters; for a record of an earlier version
+// (an English fix only), the kind's explanation of the recorded answer
+// code, for the robot as it is now; else the English as it was.
+func TestDeliveriesFixCodes(t *testing.T) {
+	e := newEnv(t)
+	setupAlert(t, e, "详情")
+	now := time.Now()
+	failed := func(id string, ago time.Duration, code int, errText, fix, fixCode string, params map[string]any) deliveries.Record {
+		return deliveries.Record{ID: id, Time: now.Add(-ago), Project: "mall-api", RobotID: 1, Robot: "研发告警群", Kind: "dingtalk",
+			Result: deliveries.Failed, Code: code, Error: errText, Fix: fix, FixCode: fixCode, FixParams: params, Message: failedAlert()}
+	}
+	e.seed(
+		failed("coded", time.Hour, 310000, `robot "研发告警群" answered errcode 310000: keywords not in content (set it)`, "set it", "keyword", map[string]any{"n": 3}),
+		failed("old-sign", 2*time.Hour, 310000, `robot "研发告警群" answered errcode 310000: sign not match (the old words)`, "the old words", "", nil),
+		failed("old-text", 3*time.Hour, 0, `robot "研发告警群": connection reset (check the robot's access_token)`, "check the robot's access_token", "", nil),
+		failed("no-fix", 4*time.Hour, 4711, `robot "研发告警群" answered errcode 4711: ?`, "", "", nil),
+	)
+	got := map[string]map[string]any{}
+	for _, d := range e.deliveryList("") {
+		got[d["id"].(string)] = d
+	}
+	for id, want := range map[string]struct {
+		code, fix string
+		params    map[string]any
+	}{
+		"coded":    {"keyword", "set it", map[string]any{"n": float64(3)}},
+		"old-sign": {"sign_mismatch", "the robot's 加签 secret does not match", nil},
+		"old-text": {"text", "check the robot's access_token", map[string]any{"text": "check the robot's access_token"}},
+		"no-fix":   {"errcode", "error code 4711", map[string]any{"code": float64(4711)}},
+	} {
+		d := got[id]
+		params, _ := d["fix_params"].(map[string]any)
+		if d["fix_code"] != want.code || !strings.Contains(fmt.Sprint(d["fix"]), want.fix) || fmt.Sprint(params) != fmt.Sprint(want.params) {
+			t.Errorf("%s: fix %q, fix_code %q, fix_params %v; want %q, %q, %v", id, d["fix"], d["fix_code"], params, want.fix, want.code, want.params)
+		}
+	}
+	// The same record once the robot's secret was cleared: it needs its
+	// secret again.
+	e.must(http.StatusOK, "PATCH", "/api/v1/robots/1", map[string]any{"secret": ""})
+	for _, d := range e.deliveryList("") {
+		if d["id"] == "old-sign" && d["fix_code"] != "secret_missing" {
+			t.Errorf("old-sign for a robot without its secret: %v", d["fix_code"])
+		}
+	}
+	// The page words the codes of a kind from the kind's own words.
+	meta := e.must(http.StatusOK, "GET", "/api/v1/meta", nil)
+	kinds, _ := meta["kinds"].([]any)
+	for _, k := range kinds {
+		k := k.(map[string]any)
+		fixes, _ := k["fixes"].(map[string]any)
+		if k["name"] == "dingtalk" && (fixes["keyword"] == nil || fixes["secret_missing"] == nil) {
+			t.Errorf("meta: the DingTalk kind words no keyword or secret_missing fix: %v", fixes)
+		}
+	}
+}
+
 func TestDeliveriesResend(t *testing.T) {
 	// The robot's keyword in DingTalk is 紧急: the first delivery, with
 	// 详情, was refused; the robot has been corrected since.

@@ -23,7 +23,7 @@ func errText(err error) string {
 }
 
 // apiError is an answer other than success: its stable Code and Params,
-// which the page words in the reader's language (web/static/i18n.js holds
+// which the page words in the reader's language (web/static/i18n/<lang>.json holds
 // a text for every code, "err.<code>"), and the English text. Fields name
 // the fields at fault, as document paths (projects[0].slug) or settings
 // names, each with its own code.

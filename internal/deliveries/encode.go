@@ -12,11 +12,11 @@ import (
 
 // appendRecord appends r as one JSON line's object, the bytes json.Marshal
 // makes of it, without reflection: what Flush writes for every delivery.
-// Records it does not write itself (a failure's message, a time or latency
-// encoding/json refuses, a Record with members this writer does not know)
-// go through json.Marshal.
+// Records it does not write itself (a failure's message or its fix's
+// parameters, an action, a time or latency encoding/json refuses, a Record
+// with members this writer does not know) go through json.Marshal.
 func appendRecord(dst []byte, r *Record) ([]byte, error) {
-	if r.Message != nil || !plainTime(r.Time) || !r.HeldUntil.IsZero() && !plainTime(r.HeldUntil) || math.IsNaN(r.LatencyMS) || math.IsInf(r.LatencyMS, 0) || recordMembers != knownMembers {
+	if r.Message != nil || r.FixParams != nil || r.Action != nil || !plainTime(r.Time) || !r.HeldUntil.IsZero() && !plainTime(r.HeldUntil) || math.IsNaN(r.LatencyMS) || math.IsInf(r.LatencyMS, 0) || recordMembers != knownMembers {
 		b, err := json.Marshal(r)
 		return append(dst, b...), err
 	}
@@ -41,6 +41,7 @@ func appendRecord(dst []byte, r *Record) ([]byte, error) {
 	b = optInt(b, `,"code":`, r.Code)
 	b = optString(b, `,"error":`, r.Error)
 	b = optString(b, `,"fix":`, r.Fix)
+	b = optString(b, `,"fix_code":`, r.FixCode)
 	b = optInt(b, `,"attempts":`, r.Attempts)
 	b = append(b, `,"latency_ms":`...)
 	b = appendFloat(b, r.LatencyMS)
@@ -68,7 +69,7 @@ func appendRecord(dst []byte, r *Record) ([]byte, error) {
 // how many Record has. A member added to Record without teaching
 // appendRecord sends every record through json.Marshal (and fails
 // TestAppendRecord) instead of losing it.
-const knownMembers = 29
+const knownMembers = 32
 
 var recordMembers = reflect.TypeFor[Record]().NumField()
 

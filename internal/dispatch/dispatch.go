@@ -718,8 +718,13 @@ func (d *Dispatcher) unsaved(j *Job, err error, now time.Time) Outcome {
 		"robot_id", j.RobotID, "error", err.Error())
 	return Outcome{Job: j, Status: Unsaved, At: now, Err: &notify.Error{Robot: fmt.Sprintf("robot %d", j.RobotID), Kind: j.Kind,
 		Msg: "the alert must wait for the robot, but it cannot be saved for later: " + err.Error(),
-		Fix: "free disk space or fix the spool folder's permissions (SENTRY_WHITE_SPOOL); Sentry may send it again"}}
+		Fix: spoolFix}}
 }
+
+// spoolFix is what to do about an alert the spool could not keep.
+var spoolFix = &notify.Fix{Code: "spool", Words: notify.Text{
+	Zh: "中继无法暂存这条告警：请腾出磁盘空间或修正暂存目录（SENTRY_WHITE_SPOOL）的权限；Sentry 可能会重发",
+	En: "free disk space or fix the spool folder's permissions (SENTRY_WHITE_SPOOL); Sentry may send it again"}}
 
 // sent is what one send did.
 type sent struct {

@@ -377,7 +377,7 @@ func TestConfigFaultFailsAtOnce(t *testing.T) {
 	bad := job(1)
 	bad.RobotID = 2
 	out := e.d.Submit(context.Background(), []*Job{bad}, time.Now().Add(5*time.Second))
-	if out[0].Status != Failed || out[0].Err.Code != 310000 || out[0].Err.Fix == "" {
+	if out[0].Status != Failed || out[0].Err.Code != 310000 || out[0].Err.Fix == nil {
 		t.Fatalf("outcome %+v", out[0])
 	}
 	if len(e.final) != 1 || e.final[0].Status != Failed {
@@ -569,7 +569,7 @@ func TestUnsavableAlertIsRefused(t *testing.T) {
 	// Over budget: refused.
 	e.robot.FailNext(robottest.FaultNoCode)
 	out = e.d.Submit(context.Background(), []*Job{job(2)}, time.Now().Add(5*time.Second))
-	if out[0].Status != Unsaved || out[0].Err == nil || out[0].Err.Fix == "" {
+	if out[0].Status != Unsaved || out[0].Err == nil || out[0].Err.Fix == nil {
 		t.Fatalf("an alert that must wait with no spool: %s %v, want unsaved", out[0].Status, out[0].Err)
 	}
 	out = e.d.Submit(context.Background(), []*Job{job(3)}, time.Now().Add(5*time.Second))

@@ -82,6 +82,11 @@ type Kind struct {
 	MentionsByMobile bool   `json:"mentions_by_mobile"`
 	// URLExample is what the vendor's webhook URL looks like.
 	URLExample string `json:"url_example"`
+	// Fixes words, by code, every fix the kind gives (Error.Fix from its
+	// senders, Explain) in both languages; {name} is a parameter of the
+	// fix. The configurator's page words the fixes of the kind's robots
+	// from these (GET /api/v1/meta).
+	Fixes map[string]Text `json:"fixes"`
 
 	// New returns the kind's sender posting to base through client.
 	New func(base string, client *http.Client) Sender `json:"-"`
@@ -94,9 +99,11 @@ type Kind struct {
 	// CheckRobot returns what is wrong with a robot of the kind, beyond a
 	// token every robot needs; fields are relative ("secret").
 	CheckRobot func(r *config.Robot) []*config.FieldError `json:"-"`
-	// Explain says in words what to do about an answer code of the
-	// vendor's (and its text), "" when it is not a configuration fault.
-	Explain func(code int, msg string) string `json:"-"`
+	// Explain says what to do about an answer code of the vendor's (and
+	// its text) to a robot that signs its requests (signed) or not; nil
+	// when it is not a configuration fault. The configurator explains with
+	// it the failures recorded without a fix code (by earlier versions).
+	Explain func(code int, msg string, signed bool) *Fix `json:"-"`
 	// Cost is how many of the robot's messages m takes; nil means 1.
 	Cost func(m *Message) int `json:"-"`
 	// Size is how many bytes of MaxBody m takes as it is, before Fit

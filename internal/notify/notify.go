@@ -64,6 +64,32 @@ type Message struct {
 	AtAll  bool
 	Digest []DigestItem // non-empty for a digest of merged alerts
 	Lang   string       // "zh" (default) or "en"
+	// Actions are the links that act on the issue from the chat (resolve,
+	// ignore for an hour, take it), in the order shown; none when the
+	// document serves no action links. Each kind shows them near the
+	// mentions, and they are never cut to fit.
+	Actions []Action `json:"Actions,omitempty"`
+}
+
+// Action is one link of a message that acts on its issue: the relay's
+// confirm page for it.
+type Action struct {
+	Label string
+	URL   string
+}
+
+// ActionLine renders m's actions as markdown links, "[label](url)"
+// separated by " · ", with esc making a label literal and escURL making a
+// link safe in the robot's markup; "" without actions.
+func ActionLine(m *Message, esc, escURL func(string) string) string {
+	var b strings.Builder
+	for i, a := range m.Actions {
+		if i > 0 {
+			b.WriteString(" · ")
+		}
+		b.WriteString("[" + esc(a.Label) + "](" + escURL(a.URL) + ")")
+	}
+	return b.String()
 }
 
 // LinkLabel is the text of the link to Sentry. In Chinese it is 查看详情,
@@ -129,8 +155,8 @@ type Error struct {
 	// Resign means the request should be signed again with a fresh
 	// timestamp once (a vendor's "invalid timestamp").
 	Resign bool
-	// Fix explains a configuration fault in plain words, when it is one.
-	Fix string
+	// Fix says what to do about a configuration fault, when it is one.
+	Fix *Fix
 	// Timeout means no answer came in time: the robot may have taken the
 	// message, so another attempt may post it twice.
 	Timeout bool
@@ -154,11 +180,61 @@ func (e *Error) Error() string {
 	if e.Msg != "" {
 		b.WriteString(": " + e.Msg)
 	}
-	if e.Fix != "" {
-		b.WriteString(" (" + e.Fix + ")")
+	if e.Fix != nil {
+		b.WriteString(" (" + e.Fix.String() + ")")
 	}
 	return b.String()
 }
+
+// Fix says what to do about a failed delivery: a stable code, the
+// parameters of its words, and its words in both languages, given by whoever
+// knows them (a robot kind for its vendor's answers, from Kind.Fixes; the
+// dispatcher for its spool). The configurator's page words a fix from its
+// code and parameters; the relay's answers and logs say it in English.
+type Fix struct {
+	Code   string         `json:"code"`
+	Params map[string]any `json:"params,omitempty"`
+	Words  Text           `json:"-"`
+}
+
+// NewFix is the fix code with params, worded from words (a kind's Fixes).
+func NewFix(words map[string]Text, code string, params map[string]any) *Fix {
+	return &Fix{Code: code, Params: params, Words: words[code]}
+}
+
+// In words f in lang ("en", else Chinese), {name} replaced by the
+// parameter name.
+func (f *Fix) In(lang string) string {
+	if f == nil {
+		return ""
+	}
+	s := f.Words.In(lang)
+	if len(f.Params) == 0 || !strings.Contains(s, "{") {
+		return s
+	}
+	var b strings.Builder
+	for {
+		open := strings.IndexByte(s, '{')
+		end := strings.IndexByte(s[open+1:], '}')
+		if open < 0 || end < 0 {
+			break
+		}
+		end += open + 1
+		b.WriteString(s[:open])
+		if v, ok := f.Params[s[open+1:end]]; ok {
+			fmt.Fprint(&b, v)
+		} else {
+			b.WriteString(s[open : end+1])
+		}
+		s = s[end+1:]
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+// String is f in English, as the relay's answers and logs say it ("" for
+// none).
+func (f *Fix) String() string { return f.In("en") }
 
 // AsError returns err as *Error, wrapping other errors as retryable
 // transport failures.

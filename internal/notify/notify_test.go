@@ -120,3 +120,27 @@ func TestIsTimeout(t *testing.T) {
 		t.Error("IsTimeout")
 	}
 }
+
+// TestFixWords: a fix is worded in either language with its parameters;
+// the English is what errors say.
+func TestFixWords(t *testing.T) {
+	words := map[string]Text{"limit": {Zh: "每分钟最多 {n} 条，{n} 条之后{x}", En: "{n} a minute, then {x}: {missing}"}}
+	f := NewFix(words, "limit", map[string]any{"n": 20, "x": "wait"})
+	if got, want := f.In("zh"), "每分钟最多 20 条，20 条之后wait"; got != want {
+		t.Errorf("In(zh) = %q, want %q", got, want)
+	}
+	if got, want := f.String(), "20 a minute, then wait: {missing}"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	if got := NewFix(words, "unknown", nil); got.Code != "unknown" || got.String() != "" {
+		t.Errorf("a code without words: %+v %q", got, got.String())
+	}
+	var none *Fix
+	if none.String() != "" || none.In("zh") != "" {
+		t.Error("a nil fix has words")
+	}
+	e := &Error{Robot: "r", Code: 7, Msg: "m", Fix: f}
+	if got, want := e.Error(), `robot "r" answered errcode 7: m (20 a minute, then wait: {missing})`; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}

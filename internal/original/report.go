@@ -28,6 +28,11 @@ const (
 	CodeNoSlug          = "no_slug"           // the organization has no Sentry slug (the original had none)
 )
 
+// Codes are the codes a Problem has, all of them.
+var Codes = []string{CodeMissingList, CodeListFromRecords, CodeUnreadable, CodeDeleted, CodeDuplicateID, CodeInvalid,
+	CodeFixed, CodeMerged, CodeDuplicateSlug, CodeDangling, CodeFallback, CodeNoRobot, CodeNoOwner, CodeUnused,
+	CodeDisagrees, CodeNotInList, CodeNoSlug}
+
 // Levels of a problem.
 const (
 	LevelSkipped = "skipped" // the record was not imported
@@ -42,6 +47,9 @@ const (
 	ReasonSkipped = "skipped" // the record could not be imported (see its own problem)
 )
 
+// Reasons are the reasons a reference dangles, all of them.
+var Reasons = []string{ReasonMissing, ReasonDeleted, ReasonSkipped}
+
 // Why a value cannot be used as it is (Reason of invalid and fixed).
 const (
 	WhyNotMobile      = "not_mobile"       // not a mobile number
@@ -54,6 +62,10 @@ const (
 	WhyTooLong        = "too_long"         // shortened to Count characters
 	WhyTooLongDropped = "too_long_dropped" // longer than Count characters: left out
 )
+
+// Whys are the reasons a value cannot be used as it is, all of them.
+var Whys = []string{WhyNotMobile, WhyNoPhone, WhyNotToken, WhyNoToken, WhyNoSlug, WhyNotSlug, WhyBadID, WhyTooLong,
+	WhyTooLongDropped}
 
 var whyText = map[string]string{
 	WhyNotMobile:      "not a mobile number",

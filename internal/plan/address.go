@@ -173,7 +173,10 @@ func Record(o dispatch.Outcome) deliveries.Record {
 		State: j.Message.State,
 	}
 	if o.Err != nil {
-		rec.Result, rec.Code, rec.Error, rec.Fix = deliveries.Failed, o.Err.Code, o.Err.Error(), o.Err.Fix
+		rec.Result, rec.Code, rec.Error = deliveries.Failed, o.Err.Code, o.Err.Error()
+		if f := o.Err.Fix; f != nil {
+			rec.Fix, rec.FixCode, rec.FixParams = f.String(), f.Code, f.Params
+		}
 		m := *msg
 		rec.Message = &m
 	}

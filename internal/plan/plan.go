@@ -183,7 +183,7 @@ func (p *Planner) Plan(x *config.Index, req Request) (*Plan, error) {
 		if r.collapsed {
 			continue
 		}
-		j := p.job(t, ev, r.n, req.RequestID, req.Received)
+		j := p.job(x, t, ev, r.n, req.RequestID, req.Received)
 		j.RepeatKey = r.key
 		if p.o.KeepSource {
 			j.Source = &Source{Event: render.Facts(ev), Repeated: r.n}
@@ -373,7 +373,9 @@ func (p *Planner) ForProject(x *config.Index, ev *sentry.Event, prj *config.Proj
 	pl := &Plan{Outcome: Send}
 	ring(x, rp.Targets, ev.Level, p.o.Now())
 	for _, t := range rp.Targets {
-		pl.Jobs = append(pl.Jobs, p.newJob("", t, render.Message(t, ev, opt), p.o.Now()))
+		msg := render.Message(t, ev, opt)
+		render.Actions(msg, x.Doc, t, ev, p.o.Now())
+		pl.Jobs = append(pl.Jobs, p.newJob("", t, msg, p.o.Now()))
 		pl.Targets = append(pl.Targets, t)
 	}
 	if len(pl.Jobs) == 0 {
@@ -383,9 +385,11 @@ func (p *Planner) ForProject(x *config.Index, ev *sentry.Event, prj *config.Proj
 }
 
 // job renders ev for target t, with the count of repeats collapsed
-// before it, as the dispatch job of one webhook.
-func (p *Planner) job(t route.Target, ev *sentry.Event, repeated int, rid string, created time.Time) *dispatch.Job {
+// before it and the action links x serves, as the dispatch job of one
+// webhook.
+func (p *Planner) job(x *config.Index, t route.Target, ev *sentry.Event, repeated int, rid string, created time.Time) *dispatch.Job {
 	msg := render.Message(t, ev, p.o.Render)
+	render.Actions(msg, x.Doc, t, ev, p.o.Now())
 	if repeated > 0 {
 		msg.Fields = append(msg.Fields, render.RepeatField(repeated, p.o.Render.Lang))
 	}
@@ -437,7 +441,7 @@ func (p *Planner) Rerender(x *config.Index, src *Source, projectID, robotID int6
 	}
 	for _, t := range rp.Targets {
 		if t.Robot.ID == robotID {
-			j := p.job(t, src.Event, max(src.Repeated, 0), rid, created)
+			j := p.job(x, t, src.Event, max(src.Repeated, 0), rid, created)
 			j.Source = src
 			if !src.SilentUntil.IsZero() {
 				Silence(j, src.SilentUntil, created, p.o.Render.Zone)

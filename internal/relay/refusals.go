@@ -2,8 +2,10 @@ package relay
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -87,6 +89,13 @@ var refusalFixes = map[string]string{
 	"parse":           "this is not a Sentry webhook: only Sentry should post to this URL",
 	"store":           "the relay cannot read its configuration: open the relay's URL (GET /) for the cause",
 	"refused":         "see the answer",
+}
+
+// RefusalCauses are the causes a refused webhook is recorded with, sorted
+// (the configurator's page words each: "refusal.<cause>" and
+// "refusal.fix.<cause>").
+func RefusalCauses() []string {
+	return slices.Sorted(maps.Keys(refusalFixes))
 }
 
 // refusalCause names why the webhook was refused, from its answer: status

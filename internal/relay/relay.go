@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sentry-white/sentry-white/internal/actions"
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
@@ -28,7 +29,9 @@ import (
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/plan"
 	"github.com/sentry-white/sentry-white/internal/render"
+	"github.com/sentry-white/sentry-white/internal/route"
 	"github.com/sentry-white/sentry-white/internal/sentry"
+	"github.com/sentry-white/sentry-white/internal/sentryapi"
 	"github.com/sentry-white/sentry-white/internal/store"
 	"github.com/sentry-white/sentry-white/internal/timed"
 )
@@ -81,8 +84,11 @@ type Options struct {
 	History *deliveries.Log
 	// Store and Prefix are where timed work keeps its state: alerts held
 	// through quiet hours and the claims of handoff notices and digests
-	// (package timed). Without a Store there is no timed work, and an
-	// alert a project's quiet hours would hold goes out at once without @.
+	// (package timed), and the marks of actions taken from the chat
+	// (package actions), so every instance knows them. Without a Store
+	// there is no timed work, an alert a project's quiet hours would hold
+	// goes out at once without @, and actions are known to this process
+	// only.
 	Store  store.Backend
 	Prefix string
 	// FC is set on Function Compute, where the instance may be frozen once
@@ -92,6 +98,10 @@ type Options struct {
 	SelfURL string
 	// Client posts the asynchronous hand-off; nil means a 5 s client.
 	Client *http.Client
+
+	// Sentry is Sentry's API for action links (package actions); nil
+	// means a sentryapi.Client with an 8 s timeout per call.
+	Sentry actions.Sentry
 }
 
 // Handler serves the relay's HTTP interface.
@@ -103,6 +113,7 @@ type Handler struct {
 	timed    *timed.Runner // nil without a store
 	refusals refusalLimit  // refused webhooks recorded in the history
 	handoffs *nonce.Set    // hand-off ids accepted (FC), each once
+	acts     *actions.Handler
 }
 
 // New returns a relay handler and the dispatcher it delivers with. The
@@ -144,6 +155,11 @@ func New(o Options) (*Handler, error) {
 		h.timed = timed.New(timed.Options{Docs: o.Docs, Store: o.Store, Prefix: o.Prefix, Send: d, Kind: o.Kinds.Lookup, History: o.History,
 			Render: o.Render, Now: o.Now, Logger: o.Logger})
 	}
+	if o.Sentry == nil {
+		o.Sentry = &sentryapi.Client{Timeout: 8 * time.Second}
+	}
+	h.acts = actions.New(actions.Options{Docs: o.Docs, Sentry: o.Sentry, Tell: h.tell, History: o.History,
+		Store: o.Store, Prefix: o.Prefix, Lang: o.Render.Lang, Zone: o.Render.Zone, FC: o.FC, Now: o.Now, Logger: o.Logger})
 	return h, nil
 }
 
@@ -185,6 +201,10 @@ func (h *Handler) record(o dispatch.Outcome) {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if actions.Owns(r.URL.Path) {
+		h.acts.ServeHTTP(w, r.WithContext(h.withCredentials(r)))
+		return
+	}
 	switch r.URL.Path {
 	case "/", "/webhook", "/webhook/":
 	case handoffPath:
@@ -398,6 +418,11 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, refusal.status, refusal.body(line.rid))
 		return
 	}
+	if pl.Outcome == plan.Send && ev.FollowUp() {
+		if who, echo := h.echo(ctx, x, pl, ev); echo {
+			pl.Outcome, pl.Reason = plan.Ignored, fmt.Sprintf("Sentry's webhook of a change %s made from the chat: the relay already told the group", who)
+		}
+	}
 	held := h.hold(ctx, pl, line.rid)
 	if pl.Outcome != plan.Send {
 		h.observe(ctx, x, ev, pl) // before the answer: an instance may be frozen after it
@@ -446,6 +471,45 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 	line.answered(status, results, ev)
 	h.logHook(ctx, &line, "webhook answered")
+}
+
+// echo drops from pl the follow-ups that are Sentry's webhook of a change
+// the relay made from the chat (package actions), whose follow-up the
+// relay posted itself; it reports who made it when nothing is left.
+func (h *Handler) echo(ctx context.Context, x *config.Index, pl *plan.Plan, ev *sentry.Event) (string, bool) {
+	who := ""
+	left := pl.Drop(func(t route.Target) bool {
+		w, ok := h.acts.Echo(ctx, x, t.Project.OrganizationID, ev)
+		if ok {
+			who = w
+		}
+		return ok
+	})
+	return who, !left
+}
+
+// tell posts the follow-up of a change made from the chat (actions.Teller):
+// planned as a webhook's follow-up for the project, delivered within the
+// integration budget, the rest queued (on FC handed off).
+func (h *Handler) tell(ctx context.Context, x *config.Index, prj *config.Project, ev *sentry.Event) (string, error) {
+	jobs := h.plan.FollowUp(x, ev, prj, "")
+	if len(jobs) == 0 {
+		return "off", nil
+	}
+	results := h.disp.Submit(plan.WithDocument(ctx, x), jobs, h.o.Now().Add(h.o.IntegrationBudget))
+	if h.o.FC {
+		h.beforeFreeze(ctx, h.log)
+	}
+	var failed []string
+	for _, res := range results {
+		if res.Status == dispatch.Failed || res.Status == dispatch.Unsaved {
+			failed = append(failed, res.Err.Error())
+		}
+	}
+	if len(failed) > 0 {
+		return "", errors.New(strings.Join(failed, "; "))
+	}
+	return "posted", nil
 }
 
 // refusal is a webhook answered with an error.
@@ -542,10 +606,10 @@ func (h *Handler) answer(pl *plan.Plan, results []dispatch.Outcome, rid string) 
 		}
 		switch res.Status {
 		case dispatch.Failed:
-			o.Code, o.Error, o.Fix = res.Err.Code, res.Err.Error(), res.Err.Fix
+			o.Code, o.Error, o.Fix = res.Err.Code, res.Err.Error(), res.Err.Fix.String()
 			failed = append(failed, o.Error)
 		case dispatch.Unsaved:
-			o.Error, o.Fix = res.Err.Msg, res.Err.Fix
+			o.Error, o.Fix = res.Err.Msg, res.Err.Fix.String()
 			unsaved = append(unsaved, t.Robot.Name)
 		case dispatch.Queued, dispatch.Pending:
 			o.Pending, waiting = true, true

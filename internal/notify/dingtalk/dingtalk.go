@@ -50,13 +50,17 @@ var Kind = &notify.Kind{
 		Help: notify.Text{Zh: "选填；没有手机号时用它 @", En: "optional; used to @ when there is no mobile"}},
 	MentionsByMobile: true,
 	URLExample:       "https://oapi.dingtalk.com/robot/send?access_token=…",
+	Fixes:            fixes,
 	New:              func(base string, c *http.Client) notify.Sender { return &Notifier{Base: base, Client: c} },
 	Requests: func(m *notify.Message) ([]json.RawMessage, error) {
 		b, err := Body(m)
 		return []json.RawMessage{b}, err
 	},
 	ParseURL: parseURL,
-	Explain:  Explain,
+	Explain: func(code int, msg string, signed bool) *notify.Fix {
+		_, _, _, f := explain(code, msg, signed)
+		return f
+	},
 	Size: func(m *notify.Message) int {
 		b, err := body(m)
 		if err != nil {
@@ -102,7 +106,7 @@ func (n *Notifier) Send(ctx context.Context, r *config.Robot, m *notify.Message)
 	}
 	u, err := n.endpoint(r)
 	if err != nil {
-		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: err.Error(), Fix: "check the robot's access_token"}
+		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: err.Error(), Fix: fix(fixCheckToken)}
 	}
 	c := n.Client
 	if c == nil {
@@ -267,71 +271,98 @@ func classify310000(msg string) refusal {
 	return refusedOther
 }
 
-// Fixes in words for DingTalk's security refusals.
+// What to do about DingTalk's refusals, by code.
 const (
-	fixSign      = "the robot's 加签 secret does not match: copy the SEC… secret from the robot's security settings again"
-	fixNoSecret  = "the robot has 加签 (signing) on, but no secret is set here: it needs its SEC… secret; copy it from the robot's security settings into the robot's secret"
-	fixClock     = "the robot rejected the signing time; check this machine's clock (DingTalk accepts one hour either way)"
-	fixKeyword   = "the robot's keyword must appear in every message; set it to 详情 or change the robot"
-	fixIP        = "the robot's IP allow-list does not include this server; use keyword or 加签 security instead"
-	fixRefused   = "the robot's security settings refused the message (keyword, 加签 or IP)"
-	fixTokenText = "the robot's access_token is wrong or the robot was deleted; copy it from the robot's webhook URL again"
+	fixCheckToken     = "check_token"
+	fixSignMismatch   = "sign_mismatch"
+	fixSecretMissing  = "secret_missing"
+	fixClock          = "clock"
+	fixKeyword        = "keyword"
+	fixIPAllowList    = "ip_allowlist"
+	fixSecurity       = "security"
+	fixTokenWrong     = "token_wrong"
+	fixRobotDisabled  = "robot_disabled"
+	fixGroupDissolved = "group_dissolved"
+	fixRobotRemoved   = "robot_removed"
+	fixRateLimited    = "rate_limited"
+	fixTooLong        = "too_long"
+	fixUnsafe         = "unsafe_content"
+	fixBadFormat      = "bad_format"
 )
+
+// fixes words them (Kind.Fixes).
+var fixes = map[string]notify.Text{
+	fixCheckToken: {Zh: "请检查机器人的 access_token", En: "check the robot's access_token"},
+	fixSignMismatch: {Zh: "加签密钥不匹配：请从机器人安全设置里重新复制 SEC 开头的密钥",
+		En: "the robot's 加签 secret does not match: copy the SEC… secret from the robot's security settings again"},
+	fixSecretMissing: {Zh: "这个机器人开启了加签，但这里没有填它的密钥：请从机器人安全设置里复制 SEC 开头的密钥，编辑机器人填上",
+		En: "the robot has 加签 (signing) on, but no secret is set here: it needs its SEC… secret; copy it from the robot's security settings into the robot's secret"},
+	fixClock: {Zh: "机器人拒绝了签名时间：请检查这台电脑的时钟（钉钉允许前后相差一小时）",
+		En: "the robot rejected the signing time; check this machine's clock (DingTalk accepts one hour either way)"},
+	fixKeyword: {Zh: "机器人的自定义关键词必须出现在每条消息里：把关键词设为“详情”，或在这里改成机器人设置的关键词",
+		En: "the robot's keyword must appear in every message; set it to 详情 or change the robot"},
+	fixIPAllowList: {Zh: "机器人的 IP 白名单不包含这台机器：请改用关键词或加签",
+		En: "the robot's IP allow-list does not include this server; use keyword or 加签 security instead"},
+	fixSecurity: {Zh: "机器人的安全设置拒绝了消息（关键词、加签或 IP）",
+		En: "the robot's security settings refused the message (keyword, 加签 or IP)"},
+	fixTokenWrong: {Zh: "access_token 不对，或机器人已被删除：请从机器人的 Webhook 地址重新复制",
+		En: "the robot's access_token is wrong or the robot was deleted; copy it from the robot's webhook URL again"},
+	fixRobotDisabled:  {Zh: "机器人已被停用：请在群的机器人设置里启用", En: "the robot is disabled; enable it in the group's robot settings"},
+	fixGroupDissolved: {Zh: "群已解散：请在其他群创建机器人", En: "the group was dissolved; create a robot in another group"},
+	fixRobotRemoved:   {Zh: "机器人已不在群里：请重新添加", En: "the robot is no longer in the group; add it again"},
+	fixRateLimited: {Zh: "钉钉机器人每分钟最多发 20 条消息，超过后会被限流 10 分钟",
+		En: "DingTalk allows 20 messages a minute per robot and then blocks it for 10 minutes"},
+	fixTooLong:   {Zh: "消息超过了钉钉的长度上限（20000 字节）", En: "the message is longer than DingTalk's 20000 bytes"},
+	fixUnsafe:    {Zh: "钉钉认为内容或链接不安全", En: "DingTalk flagged the content or a link as unsafe"},
+	fixBadFormat: {Zh: "钉钉拒绝了请求格式", En: "DingTalk refused the request format"},
+}
+
+func fix(code string) *notify.Fix { return notify.NewFix(fixes, code, nil) }
 
 // explain classifies a non-zero errcode (docs/chat-robots.md §1.6); signed says
 // whether the robot has a secret here. A signature or time refusal of a
 // robot without one means the robot signs on DingTalk's side: DingTalk
 // answers a request without sign and timestamp as a signature mismatch.
-func explain(code int, msg string, signed bool) (retry, limited, resign bool, fix string) {
+func explain(code int, msg string, signed bool) (retry, limited, resign bool, f *notify.Fix) {
 	switch code {
 	case -1:
-		return true, false, false, ""
+		return true, false, false, nil
 	case 310000:
 		switch classify310000(msg) {
 		case refusedSign:
 			if !signed {
-				return false, false, false, fixNoSecret
+				return false, false, false, fix(fixSecretMissing)
 			}
-			return false, false, false, fixSign
+			return false, false, false, fix(fixSignMismatch)
 		case refusedTimestamp:
 			if !signed {
-				return false, false, false, fixNoSecret
+				return false, false, false, fix(fixSecretMissing)
 			}
-			return false, false, true, fixClock
+			return false, false, true, fix(fixClock)
 		case refusedKeyword:
-			return false, false, false, fixKeyword
+			return false, false, false, fix(fixKeyword)
 		case refusedIP:
-			return false, false, false, fixIP
+			return false, false, false, fix(fixIPAllowList)
 		}
-		return false, false, false, fixRefused
+		return false, false, false, fix(fixSecurity)
 	case 300001, 300005, 400101, 40035:
-		return false, false, false, fixTokenText
+		return false, false, false, fix(fixTokenWrong)
 	case 400102:
-		return false, false, false, "the robot is disabled; enable it in the group's robot settings"
+		return false, false, false, fix(fixRobotDisabled)
 	case 400013:
-		return false, false, false, "the group was dissolved; create a robot in another group"
+		return false, false, false, fix(fixGroupDissolved)
 	case 400106:
-		return false, false, false, "the robot is no longer in the group; add it again"
+		return false, false, false, fix(fixRobotRemoved)
 	case 410100, 130101:
-		return false, true, false, "DingTalk allows 20 messages a minute per robot and then blocks it for 10 minutes"
+		return false, true, false, fix(fixRateLimited)
 	case 460101, 101002:
-		return false, false, false, "the message is longer than DingTalk's 20000 bytes"
+		return false, false, false, fix(fixTooLong)
 	case 430101, 430102, 430103, 430104:
-		return false, false, false, "DingTalk flagged the content or a link as unsafe"
+		return false, false, false, fix(fixUnsafe)
 	case 400105, 43002, 43004:
-		return false, false, false, "DingTalk refused the request format"
+		return false, false, false, fix(fixBadFormat)
 	}
-	return false, false, false, ""
-}
-
-// Explain returns the plain-words fix for a DingTalk errcode and errmsg, or
-// "" when it is not a configuration fault. It does not know the robot, so
-// a signature refusal is explained as a secret that does not match
-// (Classify, which knows, tells a robot without a secret that it needs
-// one).
-func Explain(code int, msg string) string {
-	_, _, _, fix := explain(code, msg, true)
-	return fix
+	return false, false, false, nil
 }
 
 // Body renders m as a DingTalk markdown request body of at most MaxBody
@@ -483,6 +514,14 @@ func Text(m *notify.Message, mentions string) (head, tail string) {
 			t.WriteString(keywordLabel(m.Lang))
 		}
 		t.WriteString(m.Keyword)
+	}
+	if acts := notify.ActionLine(m, Escape, escapeURL); acts != "" {
+		// One paragraph of links to the relay's confirm pages, before the
+		// mentions (an ActionCard would carry buttons, but cannot @).
+		if t.Len() > 0 {
+			t.WriteString("\n\n")
+		}
+		t.WriteString(acts)
 	}
 	if mentions != "" {
 		t.WriteString("\n\n" + mentions)

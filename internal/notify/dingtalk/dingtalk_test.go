@@ -222,7 +222,7 @@ func TestSendThroughStandIn(t *testing.T) {
 					if e == nil {
 						t.Fatal("accepted")
 					}
-					if e.Retry || res.Attempts != c.attempts || !strings.Contains(e.Fix, c.fix) || strings.Contains(e.Fix, c.not) {
+					if e.Retry || res.Attempts != c.attempts || !strings.Contains(e.Fix.String(), c.fix) || strings.Contains(e.Fix.String(), c.not) {
 						t.Errorf("errcode %d %q after %d attempts: retry %v fix %q; want %d attempts and a fix with %q (not %q)",
 							e.Code, e.Msg, res.Attempts, e.Retry, e.Fix, c.attempts, c.fix, c.not)
 					}
@@ -282,7 +282,7 @@ func TestExplain310000(t *testing.T) {
 		{"description:未知错误;solution:请稍后重试;", unknown},
 		{"", unknown},
 	} {
-		fix := Explain(310000, c.msg)
+		fix := Kind.Explain(310000, c.msg, true).String()
 		if !strings.Contains(fix, fixes[c.want]) {
 			t.Errorf("%q explained as %q; want %q", c.msg, fix, fixes[c.want])
 		}
@@ -292,8 +292,8 @@ func TestExplain310000(t *testing.T) {
 		}
 		// A robot with no secret refused for its signature, or for a
 		// timestamp it never sent, needs its SEC… secret.
-		_, _, resign, fix = explain(310000, c.msg, false)
-		if needs := c.want == sign || c.want == expired; needs != strings.Contains(fix, "needs its SEC… secret") || needs && resign {
+		_, _, resign, f := explain(310000, c.msg, false)
+		if needs := c.want == sign || c.want == expired; needs != strings.Contains(f.String(), "needs its SEC… secret") || needs && resign {
 			t.Errorf("%q for a robot without a secret: %q, resign %v", c.msg, fix, resign)
 		}
 	}

@@ -55,12 +55,16 @@ var Kind = &notify.Kind{
 	OwnerID: &notify.Input{Key: "feishu_open_id", Prefix: "ou_", Label: notify.Text{Zh: "飞书 open_id", En: "Feishu open_id"},
 		Help: notify.Text{Zh: "选填；飞书机器人只能按 open_id @（ou_ 开头）", En: "optional; Feishu bots can only mention by open_id (ou_…)"}},
 	URLExample: "https://open.feishu.cn/open-apis/bot/v2/hook/…",
+	Fixes:      fixes,
 	New:        func(base string, c *http.Client) notify.Sender { return &Notifier{Base: base, Client: c} },
 	Requests: func(m *notify.Message) ([]json.RawMessage, error) {
 		b, err := Body(m, "", 0)
 		return []json.RawMessage{b}, err
 	},
-	Explain: Explain,
+	Explain: func(code int, msg string, signed bool) *notify.Fix {
+		_, _, _, f := explain(code, msg, signed)
+		return f
+	},
 	// Signed: a timestamp and a signature of fixed length in the body.
 	Size: func(m *notify.Message) int {
 		b, err := build(m, "secret", 1700000000)
@@ -93,7 +97,7 @@ func (n *Notifier) Send(ctx context.Context, r *config.Robot, m *notify.Message)
 	}
 	token := r.AccessToken.Reveal()
 	if strings.TrimSpace(token) == "" {
-		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: "the bot has no hook token", Fix: fixToken}
+		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: "the bot has no hook token", Fix: fix(fixTokenWrong)}
 	}
 	var ts int64
 	secret := r.Secret.Reveal()
@@ -157,48 +161,67 @@ func Classify(r *config.Robot, status int, raw []byte) error {
 		return e
 	}
 	e.Msg = notify.Scrub(a.Msg, r.AccessToken.Reveal(), r.Secret.Reveal())
-	e.Retry, e.RateLimited, e.Resign, e.Fix = explain(e.Code, a.Msg)
-	if e.Code == 19021 && r.Secret.Reveal() == "" {
-		// The bot checks signatures and nothing was signed: no clock is
-		// wrong, and there is nothing to sign again with.
-		e.Resign, e.Fix = false, fixNoSecret
-	}
+	e.Retry, e.RateLimited, e.Resign, e.Fix = explain(e.Code, a.Msg, r.Secret.Reveal() != "")
 	return e
 }
 
-const fixNoSecret = "the bot has signature verification (签名校验) on, but no secret is set here: it needs its signing secret; copy it from the bot's security settings into the robot's secret"
+// What to do about Feishu's refusals, by code.
+const (
+	fixRateLimited   = "rate_limited"
+	fixBadRequest    = "bad_request"
+	fixTokenWrong    = "token_wrong"
+	fixSignOrClock   = "sign_or_clock"
+	fixSecretMissing = "secret_missing"
+	fixIPAllowList   = "ip_allowlist"
+	fixKeyword       = "keyword"
+)
 
-const fixToken = "the bot's hook token is wrong or the bot was removed: copy the part after /hook/ from the bot's webhook URL again"
+// fixes words them (Kind.Fixes).
+var fixes = map[string]notify.Text{
+	fixRateLimited: {Zh: "飞书机器人每秒最多发 5 条、每分钟最多发 100 条消息", En: "Feishu allows 5 messages a second and 100 a minute per bot"},
+	fixBadRequest:  {Zh: "飞书认为请求格式不对，或超过了 20 KB", En: "Feishu refused the request as malformed or larger than 20 KB"},
+	fixTokenWrong: {Zh: "Webhook token 不对，或机器人已被移除：请从机器人的 Webhook 地址重新复制 /hook/ 后面的部分",
+		En: "the bot's hook token is wrong or the bot was removed: copy the part after /hook/ from the bot's webhook URL again"},
+	fixSignOrClock: {Zh: "机器人拒绝了签名或签名时间：请从机器人安全设置里重新复制签名校验的密钥，并检查这台电脑的时钟",
+		En: "the bot refused the signature or its time: copy the signing secret (签名校验) from the bot's security settings again, and check this machine's clock"},
+	fixSecretMissing: {Zh: "这个机器人开启了签名校验，但这里没有填它的密钥：请从机器人安全设置里复制签名密钥，编辑机器人填上",
+		En: "the bot has signature verification (签名校验) on, but no secret is set here: it needs its signing secret; copy it from the bot's security settings into the robot's secret"},
+	fixIPAllowList: {Zh: "机器人的 IP 白名单不包含这台机器：请改用关键词或签名校验",
+		En: "the bot's IP allow-list does not include this server; use keyword or signing security instead"},
+	fixKeyword: {Zh: "机器人的自定义关键词必须出现在每条消息里：把关键词设为“详情”，或在这里改成机器人设置的关键词",
+		En: "the robot's keyword must appear in every message; set it to 详情 or change the robot"},
+}
 
-// explain classifies a non-zero code (docs/chat-robots.md §3).
-func explain(code int, msg string) (retry, limited, resign bool, fix string) {
+func fix(code string) *notify.Fix { return notify.NewFix(fixes, code, nil) }
+
+// explain classifies a non-zero code (docs/chat-robots.md §3); signed says
+// whether the bot has a secret here.
+func explain(code int, msg string, signed bool) (retry, limited, resign bool, f *notify.Fix) {
 	switch code {
 	case 11232, 11233:
 		// 11233 ("create message chat trigger rate limit") is the limit on
 		// messages created in a chat, reported by public senders.
-		return false, true, false, "Feishu allows 5 messages a second and 100 a minute per bot"
+		return false, true, false, fix(fixRateLimited)
 	case 9499:
 		if strings.Contains(strings.ToLower(msg), "too many") {
-			return false, true, false, "Feishu allows 5 messages a second and 100 a minute per bot"
+			return false, true, false, fix(fixRateLimited)
 		}
-		return false, false, false, "Feishu refused the request as malformed or larger than 20 KB"
+		return false, false, false, fix(fixBadRequest)
 	case 19001:
-		return false, false, false, fixToken
+		return false, false, false, fix(fixTokenWrong)
 	case 19021:
-		return false, false, true, "the bot refused the signature or its time: copy the signing secret (签名校验) from the bot's security settings again, and check this machine's clock"
+		if !signed {
+			// The bot checks signatures and nothing was signed: no clock
+			// is wrong, and there is nothing to sign again with.
+			return false, false, false, fix(fixSecretMissing)
+		}
+		return false, false, true, fix(fixSignOrClock)
 	case 19022:
-		return false, false, false, "the bot's IP allow-list does not include this server; use keyword or signing security instead"
+		return false, false, false, fix(fixIPAllowList)
 	case 19024:
-		return false, false, false, "the robot's keyword must appear in every message; set it to 详情 or change the robot"
+		return false, false, false, fix(fixKeyword)
 	}
-	return false, false, false, ""
-}
-
-// Explain returns the plain-words fix for a Feishu code and msg, or "" when
-// it is not a configuration fault.
-func Explain(code int, msg string) string {
-	_, _, _, fix := explain(code, msg)
-	return fix
+	return false, false, false, nil
 }
 
 type body struct {
@@ -232,6 +255,9 @@ type div struct {
 type action struct {
 	Tag     string   `json:"tag"`
 	Actions []button `json:"actions"`
+	// Layout arranges the buttons on a narrow screen: "trisection" puts
+	// three in a row.
+	Layout string `json:"layout,omitempty"`
 }
 
 type button struct {
@@ -400,6 +426,15 @@ func tailElements(m *notify.Message) []any {
 		out = append(out, action{Tag: "action", Actions: []button{{
 			Tag: "button", Text: text{Tag: "plain_text", Content: label}, Type: "primary", URL: m.Link,
 		}}})
+	}
+	if len(m.Actions) > 0 {
+		// A row of buttons to the relay's confirm pages, under the
+		// mentions, which stay in their lark_md text.
+		row := action{Tag: "action", Layout: "trisection"}
+		for _, a := range m.Actions {
+			row.Actions = append(row.Actions, button{Tag: "button", Text: text{Tag: "plain_text", Content: a.Label}, Type: "default", URL: a.URL})
+		}
+		out = append(out, row)
 	}
 	return out
 }

@@ -414,7 +414,7 @@ func TestClassify(t *testing.T) {
 				t.Fatalf("got %v, want a *notify.Error", err)
 			}
 			if e.Code != tc.code || e.Retry != tc.retry || e.RateLimited != tc.limited || e.Resign != tc.resign ||
-				(tc.fix == "") != (e.Fix == "") || !strings.Contains(e.Fix, tc.fix) {
+				(tc.fix == "") != (e.Fix == nil) || !strings.Contains(e.Fix.String(), tc.fix) {
 				t.Errorf("got code %d retry %v limited %v resign %v fix %q; want code %d retry %v limited %v resign %v fix ~%q",
 					e.Code, e.Retry, e.RateLimited, e.Resign, e.Fix, tc.code, tc.retry, tc.limited, tc.resign, tc.fix)
 			}
@@ -491,7 +491,7 @@ func TestSendConfigFaults(t *testing.T) {
 	var e *notify.Error
 
 	err := n.Send(ctx, robot(token, secret), message())
-	if !errors.As(err, &e) || e.Code != 19024 || !strings.Contains(e.Fix, "详情") {
+	if !errors.As(err, &e) || e.Code != 19024 || !strings.Contains(e.Fix.String(), "详情") {
 		t.Errorf("keyword missing: got %v, want 19024 with a fix", err)
 	}
 	err = n.Send(ctx, robot(token, "wrong-secret"), message())
@@ -501,16 +501,16 @@ func TestSendConfigFaults(t *testing.T) {
 	// A bot that checks signatures but has no secret here needs it; there
 	// is nothing to re-sign with and no clock to check.
 	err = n.Send(ctx, robot(token, ""), message())
-	if !errors.As(err, &e) || e.Code != 19021 || e.Resign || !strings.Contains(e.Fix, "needs its signing secret") || strings.Contains(e.Fix, "clock") {
+	if !errors.As(err, &e) || e.Code != 19021 || e.Resign || !strings.Contains(e.Fix.String(), "needs its signing secret") || strings.Contains(e.Fix.String(), "clock") {
 		t.Errorf("cleared secret: got %v (resign %v), want 19021 saying the bot needs its signing secret", err, e.Resign)
 	}
 	err = n.Send(ctx, robot("unknown", secret), message())
-	if !errors.As(err, &e) || e.Code != 19001 || e.Fix == "" {
+	if !errors.As(err, &e) || e.Code != 19001 || e.Fix == nil {
 		t.Errorf("unknown token: got %v, want 19001 with a fix", err)
 	}
 	before := f.Requests()
 	err = n.Send(ctx, robot(" ", secret), message())
-	if !errors.As(err, &e) || e.Fix == "" || f.Requests() != before {
+	if !errors.As(err, &e) || e.Fix == nil || f.Requests() != before {
 		t.Errorf("empty token: got %v, want a fix and no request", err)
 	}
 	if err := n.Send(ctx, nil, nil); err == nil {
@@ -527,7 +527,7 @@ func TestDeliverResignsOnceForAClockOff(t *testing.T) {
 	if res.Err == nil || res.Err.Code != 19021 || res.Attempts != 2 || f.Requests() != 2 {
 		t.Errorf("got %+v after %d requests, want 19021 after one re-sign (2 requests)", res, f.Requests())
 	}
-	if !strings.Contains(res.Err.Fix, "clock") {
+	if !strings.Contains(res.Err.Fix.String(), "clock") {
 		t.Errorf("fix %q does not mention the clock", res.Err.Fix)
 	}
 	// An unsigned bot ignores the clock.

@@ -7,6 +7,8 @@ package notifytest
 import (
 	"context"
 	"net/http"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +83,22 @@ func Run(t *testing.T, k *notify.Kind, newVendor func(t *testing.T) Vendor) {
 	}
 	policy := notify.Policy{Attempts: 3, Base: time.Millisecond, Max: time.Millisecond}
 
+	// The kind words every fix it gives in both languages, with the same
+	// parameters: the configurator's page shows them (Kind.Fixes).
+	t.Run("fixes are worded", func(t *testing.T) {
+		if len(k.Fixes) == 0 {
+			t.Fatal("the kind words no fix (Kind.Fixes)")
+		}
+		for code, w := range k.Fixes {
+			if code == "" || w.Zh == "" || w.En == "" {
+				t.Errorf("fix %q: %+v; want a code and words in both languages", code, w)
+			}
+			if zh, en := params(w.Zh), params(w.En); !slices.Equal(zh, en) {
+				t.Errorf("fix %q takes %v in Chinese and %v in English", code, zh, en)
+			}
+		}
+	})
+
 	t.Run("delivers", func(t *testing.T) {
 		v := newVendor(t)
 		defer v.Close()
@@ -143,9 +161,10 @@ func Run(t *testing.T, k *notify.Kind, newVendor func(t *testing.T) Vendor) {
 		r := v.Robot(false)
 		r.AccessToken = "no-such-token-4711"
 		res := notify.Deliver(context.Background(), sender(v, 5*time.Second), r, Message(k), policy)
-		if res.Err == nil || res.Err.Retry || res.Attempts != 1 || res.Err.Fix == "" {
+		if res.Err == nil || res.Err.Retry || res.Attempts != 1 || res.Err.Fix == nil {
 			t.Fatalf("attempts %d, err %+v; want one attempt, not retried, with a fix", res.Attempts, res.Err)
 		}
+		worded(t, k, res.Err.Fix)
 		noSecret(t, res.Err.Error(), r)
 	})
 
@@ -207,12 +226,13 @@ func Run(t *testing.T, k *notify.Kind, newVendor func(t *testing.T) Vendor) {
 			if res.Err == nil || res.Err.Retry || res.Err.Resign || res.Attempts != 1 {
 				t.Fatalf("attempts %d, err %+v; want one refusal, not retried or re-signed", res.Attempts, res.Err)
 			}
-			if fix := res.Err.Fix; !strings.Contains(fix, "secret") || strings.Contains(fix, "clock") {
+			if fix := res.Err.Fix.String(); !strings.Contains(fix, "secret") || strings.Contains(fix, "clock") {
 				t.Errorf("a cleared secret is explained as %q; want what to do about the secret", fix)
 			}
-			if k.Secret.Prefix != "" && !strings.Contains(res.Err.Fix, k.Secret.Prefix) {
+			if k.Secret.Prefix != "" && !strings.Contains(res.Err.Fix.String(), k.Secret.Prefix) {
 				t.Errorf("the fix %q does not say the secret starts with %s", res.Err.Fix, k.Secret.Prefix)
 			}
+			worded(t, k, res.Err.Fix)
 		})
 
 		t.Run("signs every request", func(t *testing.T) {
@@ -231,9 +251,10 @@ func Run(t *testing.T, k *notify.Kind, newVendor func(t *testing.T) Vendor) {
 			bad := *r
 			bad.Secret = config.Secret(k.Secret.Prefix + "0000wrong-secret-0000")
 			res := notify.Deliver(context.Background(), s, &bad, Message(k), policy)
-			if res.Err == nil || res.Err.Retry || res.Err.Fix == "" {
+			if res.Err == nil || res.Err.Retry || res.Err.Fix == nil {
 				t.Fatalf("a wrong secret: %+v; want a refusal with a fix", res.Err)
 			}
+			worded(t, k, res.Err.Fix)
 			noSecret(t, res.Err.Error(), &bad)
 		})
 	}
@@ -343,5 +364,26 @@ func WorstCases(k *notify.Kind) map[string]*notify.Message {
 	}
 	m.Heading = "限流期间合并的 30 条告警"
 	out["digest"] = m
+	return out
+}
+
+// worded checks that a fix the kind gave is one of its Fixes, with its
+// words.
+func worded(t *testing.T, k *notify.Kind, f *notify.Fix) {
+	t.Helper()
+	if w, ok := k.Fixes[f.Code]; !ok || w != f.Words {
+		t.Errorf("the fix %q is not worded in Kind.Fixes (%+v)", f.Code, f.Words)
+	}
+}
+
+var param = regexp.MustCompile(`\{(\w+)\}`)
+
+// params lists the {name} parameters of a text, sorted.
+func params(s string) []string {
+	var out []string
+	for _, m := range param.FindAllStringSubmatch(s, -1) {
+		out = append(out, m[1])
+	}
+	slices.Sort(out)
 	return out
 }

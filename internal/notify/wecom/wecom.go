@@ -51,6 +51,7 @@ var Kind = &notify.Kind{
 		Help: notify.Text{Zh: "选填；企业微信机器人用它 @（没有时按手机号 @）", En: "optional; WeCom robots mention by it (else by mobile)"}},
 	MentionsByMobile: true,
 	URLExample:       "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…",
+	Fixes:            fixes,
 	New:              func(base string, c *http.Client) notify.Sender { return &Notifier{Base: base, Client: c} },
 	Requests: func(m *notify.Message) ([]json.RawMessage, error) {
 		md, err := MarkdownBody(m)
@@ -79,8 +80,11 @@ var Kind = &notify.Kind{
 		}
 		return nil
 	},
-	Explain: func(code int, _ string) string { return Explain(code) },
-	Cost:    Messages,
+	Explain: func(code int, _ string, _ bool) *notify.Fix {
+		_, _, f := explain(code)
+		return f
+	},
+	Cost: Messages,
 }
 
 // Notifier posts to WeCom group robots. It is safe for concurrent use.
@@ -138,7 +142,7 @@ func Messages(m *notify.Message) int {
 func (n *Notifier) post(ctx context.Context, r *config.Robot, body []byte) error {
 	key := r.AccessToken.Reveal()
 	if strings.TrimSpace(key) == "" {
-		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: "the robot has no webhook key", Fix: fixKey}
+		return &notify.Error{Robot: r.Name, Kind: r.Kind, Msg: "the robot has no webhook key", Fix: fix(fixTokenWrong)}
 	}
 	base := n.Base
 	if base == "" {
@@ -185,42 +189,65 @@ func Classify(r *config.Robot, status int, raw []byte) error {
 	return e
 }
 
-const fixKey = "the robot's webhook key is wrong or the robot was removed: copy the key= value from the robot's webhook URL again"
+// What to do about WeCom's refusals, by code.
+const (
+	fixTokenWrong   = "token_wrong"
+	fixRateLimited  = "rate_limited"
+	fixPushOff      = "push_off"
+	fixRobotRemoved = "robot_removed"
+	fixTooLong      = "too_long"
+	fixBadParam     = "bad_param"
+	fixBadFormat    = "bad_format"
+	fixEmpty        = "empty_message"
+)
+
+// fixes words them (Kind.Fixes).
+var fixes = map[string]notify.Text{
+	fixTokenWrong: {Zh: "Webhook key 不对，或机器人已被移除：请从机器人的 Webhook 地址重新复制 key= 后面的部分",
+		En: "the robot's webhook key is wrong or the robot was removed: copy the key= value from the robot's webhook URL again"},
+	fixRateLimited: {Zh: "企业微信机器人每分钟最多发 20 条消息，其余的等到下一分钟再发",
+		En: "WeCom allows 20 messages a minute per robot; the rest wait for the next minute"},
+	fixPushOff: {Zh: "群里这个机器人的消息推送被关闭了：请在群机器人设置里重新开启，或添加新机器人并粘贴它的 Webhook 地址",
+		En: "the group's message push (消息推送) for this robot was turned off: re-enable it in the group's robot settings, or add a new robot and paste its webhook URL"},
+	fixRobotRemoved: {Zh: "机器人已不在群里：请把它重新加到群里，或添加新机器人并粘贴它的 Webhook 地址",
+		En: "the robot is no longer in the group: add the robot back to the group, or add a new robot and paste its webhook URL"},
+	fixTooLong: {Zh: "消息超过了企业微信的上限（markdown 4096 字节，文本 2048 字节）",
+		En: "the message is larger than WeCom accepts (markdown 4096 bytes, text 2048 bytes)"},
+	fixBadParam: {Zh: "企业微信拒绝了一个参数，或消息太长（markdown 4096 字节，文本 2048 字节）",
+		En: "WeCom refused a parameter or the message is too long (markdown 4096 bytes, text 2048)"},
+	fixBadFormat: {Zh: "企业微信拒绝了消息类型", En: "WeCom refused the message type"},
+	fixEmpty:     {Zh: "企业微信收到的是空消息", En: "WeCom received an empty message"},
+}
+
+func fix(code string) *notify.Fix { return notify.NewFix(fixes, code, nil) }
 
 // explain classifies a non-zero errcode (docs/chat-robots.md §2).
-func explain(code int) (retry, limited bool, fix string) {
+func explain(code int) (retry, limited bool, f *notify.Fix) {
 	switch code {
 	case -1:
-		return true, false, ""
+		return true, false, nil
 	case 45033:
 		// Too many requests at once: a retry shortly (the delivery
 		// policy's backoff) goes through.
-		return true, false, ""
+		return true, false, nil
 	case 45009:
-		return false, true, "WeCom allows 20 messages a minute per robot; the rest wait for the next minute"
+		return false, true, fix(fixRateLimited)
 	case 93000:
-		return false, false, fixKey
+		return false, false, fix(fixTokenWrong)
 	case 93004:
-		return false, false, "the group's message push (消息推送) for this robot was turned off: re-enable it in the group's robot settings, or add a new robot and paste its webhook URL"
+		return false, false, fix(fixPushOff)
 	case 93008:
-		return false, false, "the robot is no longer in the group: add the robot back to the group, or add a new robot and paste its webhook URL"
+		return false, false, fix(fixRobotRemoved)
 	case 45002:
-		return false, false, "the message is larger than WeCom accepts (markdown 4096 bytes, text 2048 bytes)"
+		return false, false, fix(fixTooLong)
 	case 40058:
-		return false, false, "WeCom refused a parameter or the message is too long (markdown 4096 bytes, text 2048)"
+		return false, false, fix(fixBadParam)
 	case 40008:
-		return false, false, "WeCom refused the message type"
+		return false, false, fix(fixBadFormat)
 	case 44004:
-		return false, false, "WeCom received an empty message"
+		return false, false, fix(fixEmpty)
 	}
-	return false, false, ""
-}
-
-// Explain returns the plain-words fix for a WeCom errcode, or "" when it is
-// not a configuration fault.
-func Explain(code int) string {
-	_, _, fix := explain(code)
-	return fix
+	return false, false, nil
 }
 
 type markdownBody struct {
@@ -378,6 +405,14 @@ func Markdown(m *notify.Message) (head, tail string) {
 			t.WriteString("关键词: ")
 		}
 		t.WriteString(m.Keyword)
+	}
+	if acts := notify.ActionLine(m, Escape, escapeURL); acts != "" {
+		// A line of links to the relay's confirm pages: markdown keeps the
+		// <@userid> mentions, which a template card cannot carry.
+		if t.Len() > 0 {
+			t.WriteString("\n")
+		}
+		t.WriteString(acts)
 	}
 	var ats []string
 	for _, p := range m.Mentions {

@@ -297,7 +297,7 @@ func TestClassify(t *testing.T) {
 			if !errors.As(err, &e) {
 				t.Fatalf("got %v, want a *notify.Error", err)
 			}
-			if e.Code != tc.code || e.Retry != tc.retry || e.RateLimited != tc.limited || (e.Fix != "") != tc.fix || e.Resign {
+			if e.Code != tc.code || e.Retry != tc.retry || e.RateLimited != tc.limited || (e.Fix != nil) != tc.fix || e.Resign {
 				t.Errorf("got code %d retry %v limited %v resign %v fix %q; want code %d retry %v limited %v fix %v",
 					e.Code, e.Retry, e.RateLimited, e.Resign, e.Fix, tc.code, tc.retry, tc.limited, tc.fix)
 			}
@@ -364,10 +364,10 @@ func TestSendErrors(t *testing.T) {
 
 	err := n.Send(ctx, robot("unknown-key"), message())
 	var e *notify.Error
-	if !errors.As(err, &e) || e.Code != 93000 || e.Fix == "" || e.Retry {
+	if !errors.As(err, &e) || e.Code != 93000 || e.Fix == nil || e.Retry {
 		t.Errorf("unknown key: got %v, want errcode 93000 with a fix", err)
 	}
-	if err := n.Send(ctx, robot(""), message()); !errors.As(err, &e) || e.Fix == "" || w.Requests() != 1 {
+	if err := n.Send(ctx, robot(""), message()); !errors.As(err, &e) || e.Fix == nil || w.Requests() != 1 {
 		t.Errorf("empty key: got %v after %d requests, want a fix and no request", err, w.Requests())
 	}
 	if err := n.Send(ctx, nil, nil); err == nil {
@@ -404,12 +404,12 @@ func TestGroupFaults(t *testing.T) {
 	} {
 		w.SetKeyState(key, c.state)
 		res := notify.Deliver(context.Background(), n, robot(key), m, p)
-		if res.Err == nil || res.Err.Code != c.code || res.Err.Retry || res.Attempts != 1 || !strings.Contains(res.Err.Fix, c.fix) {
+		if res.Err == nil || res.Err.Code != c.code || res.Err.Retry || res.Attempts != 1 || !strings.Contains(res.Err.Fix.String(), c.fix) {
 			t.Errorf("state %d: %+v after %d attempts; want errcode %d, not retried, a fix with %q", c.state, res.Err, res.Attempts, c.code, c.fix)
 		}
 	}
 	w.SetKeyState(key, robottest.KeyActive)
-	if fix := Explain(45002); !strings.Contains(fix, "4096 bytes") {
+	if fix := Kind.Explain(45002, "", false).String(); !strings.Contains(fix, "4096 bytes") {
 		t.Errorf("45002 explained as %q", fix)
 	}
 	w.FailNext(robottest.FaultConcurrency)

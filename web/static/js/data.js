@@ -1,0 +1,121 @@
+// The configuration document as the page holds it: its lists, the store it
+// came from, what changes between versions look like, and the guide's
+// progress in this browser. refresh reads it again and tells the pages.
+
+import { $, bannerKind, el, hideBanner, showBanner, tags } from "./dom.js";
+import { api, fieldText, errText, words } from "./api.js";
+import { has, t } from "./i18n.js";
+import { setMeta } from "./kinds.js";
+
+export const state = {
+  data: { organizations: [], owners: [], robots: [], projects: [] },
+  store: "",
+};
+
+const refreshed = [];
+const progressed = [];
+
+// onRefresh calls fn after every refresh (the lists were read again).
+export function onRefresh(fn) {
+  refreshed.push(fn);
+}
+
+// onProgress calls fn when the guide's progress changed.
+export function onProgress(fn) {
+  progressed.push(fn);
+}
+
+// refresh reads the document, the kinds and the store.
+export async function refresh() {
+  try {
+    const { data } = await api("GET", "/snapshot", undefined, { track: true });
+    state.data = { organizations: data.organizations, owners: data.owners, robots: data.robots, projects: data.projects };
+    setMeta(data.meta);
+    state.store = data.store;
+    $("#store-loc").textContent = data.store;
+    if (["store", "invalid", "network", "stale"].includes(bannerKind())) hideBanner();
+  } catch (err) {
+    if (err.status === 503) showBanner("store", () => t("banner.store", { msg: errText(err) }), true);
+    else if (err.data.code === "invalid_document") showBanner("invalid", () => t("banner.invalid", { msg: (err.data.fields || []).map((f) => f.field + ": " + fieldText(f)).join("；") }), true);
+    state.data = { organizations: [], owners: [], robots: [], projects: [] };
+    $("#store-loc").textContent = t("store.none");
+  }
+  for (const fn of refreshed) fn();
+}
+
+export function byId(list, id) {
+  return list.find((x) => x.id === id);
+}
+
+// projectsUsing lists the projects that use an entry.
+export function projectsUsing(kind, id) {
+  return state.data.projects.filter((p) => {
+    if (kind === "owner") return (p.owner_ids || []).includes(id);
+    if (kind === "robot") return (p.robot_ids || []).includes(id);
+    if (kind === "organization") return p.organization_id === id;
+    return false;
+  });
+}
+
+// usedBy shows the names of the projects that use an entry.
+export function usedBy(kind, id) {
+  const ps = projectsUsing(kind, id);
+  return ps.length ? tags(ps.map((p) => p.name)) : el("span", { class: "secondary", text: "—" });
+}
+
+// progress remembers, per store, what the guide cannot see in the lists:
+// a test alert that arrived and the webhook URL copied.
+export function progress() {
+  try {
+    return JSON.parse(localStorage.getItem("sw-guide:" + state.store) || "{}") || {};
+  } catch (e) {
+    return {};
+  }
+}
+
+export function markProgress(step) {
+  const p = progress();
+  if (p[step]) return;
+  p[step] = true;
+  try {
+    localStorage.setItem("sw-guide:" + state.store, JSON.stringify(p));
+  } catch (e) {
+    /* the guide then just stays */
+  }
+  for (const fn of progressed) fn();
+}
+
+// ---- changes between versions ----
+
+// diffList lists changes; those that dangers name are marked risky.
+export function diffList(changes, more, dangers) {
+  const items = changes.map((c) => {
+    let text = t("diff.kind." + c.kind);
+    if (c.id) text += " #" + c.id;
+    if (c.name) text += " " + c.name;
+    if (c.fields && c.fields.length) text += ": " + c.fields.join(", ");
+    const risky = (dangers || []).some((d) => d.params && d.params.list === c.kind && (d.params.id || 0) === (c.id || 0));
+    return el("li", { class: c.op + (risky ? " danger" : "") }, el("span", { class: "op", text: t("diff." + c.op) }), text);
+  });
+  if (more) items.push(el("li", { class: "more", text: t("history.more", { n: more }) }));
+  return el("ul", { class: "diff" }, items);
+}
+
+// dangerText words a risky change: the entry, the field, and its value
+// before → after (secrets masked by the server).
+function dangerText(d) {
+  const p = Object.assign({}, d.params);
+  if (p.field && has("field." + p.list + "." + p.field)) p.field = t("field." + p.list + "." + p.field);
+  for (const k of ["before", "after"]) if (p[k] === "") p[k] = t("danger.empty");
+  return words("danger.", d.code, p, d.message);
+}
+
+export function dangerItems(dangers) {
+  return (dangers || []).map((d) => el("li", { text: dangerText(d) }));
+}
+
+// dangerBox shows risky changes in red under a title.
+export function dangerBox(id, title, dangers) {
+  return el("div", { class: "msg fail danger", id }, el("p", null, el("strong", { text: title })),
+    el("ul", { class: "dangers", id: id + "-list" }, dangerItems(dangers)));
+}
