@@ -147,3 +147,66 @@ func TestEscalationThroughTheRelay(t *testing.T) {
 		t.Errorf("%d escalations after the restart, want still 2", n)
 	}
 }
+
+// TestActionLinkStopsTheEscalation: the relay as built with Sentry's
+// stand-in, acting from the chat: of two alerts of a project that
+// escalates after a minute, the one someone took with its "我来处理" link
+// is not escalated (the action recorded its acknowledgement); the other
+// is, and carries the links to take it. It shares its minute with the
+// other minute-long tests.
+func TestActionLinkStopsTheEscalation(t *testing.T) {
+	t.Parallel()
+	a := startActingRelay(t)
+	a.p.kill(t) // the relay again, ticking every second
+	env := []string{"SENTRY_WHITE_DINGTALK_API=" + a.dt.URL(), "SENTRY_WHITE_WECOM_API=" + a.wc.URL(),
+		"SENTRY_WHITE_FEISHU_API=" + a.fs.URL(), "SENTRY_WHITE_SENTRY_TIMEOUT=600ms", "SENTRY_WHITE_TICK=1s"}
+	a.p = startProc(t, env, "-store", "file:"+a.dir, "-addr", "127.0.0.1:0", "-spool", t.TempDir())
+	a.base = "http://" + a.p.addr
+	doc := strings.Replace(a.document(a.base), `"robot_ids": [1, 2, 3]}]}`,
+		`"robot_ids": [1], "escalation": {"after_minutes": 1, "steps": ["owners"]}}]}`, 1)
+	writeDoc(t, a.dir, doc)
+
+	taken := payload(t, "legacy_saas.json")
+	other := bytes.ReplaceAll(bytes.ReplaceAll(taken, []byte(actIssue), []byte("4567890124")),
+		[]byte("9f2c1b7d3a4e4c8b8e6f1a2b3c4d5e6f"), []byte("0f2c1b7d3a4e4c8b8e6f1a2b3c4d5e60"))
+	for _, body := range [][]byte{taken, other} {
+		if code, raw := post(t, a.base+"/?token=tok", body); code != http.StatusOK {
+			t.Fatalf("webhook: %d %s", code, raw)
+		}
+	}
+	sent := time.Now()
+	var take string
+	for _, m := range linkRE.FindAllStringSubmatch(a.dt.Messages()[0].Text, -1) {
+		if m[1] == "我来处理" {
+			take = m[2]
+		}
+	}
+	if code, page := a.act(take, "1"); code != http.StatusOK {
+		t.Fatalf("take: %d\n%s", code, page)
+	}
+	if acks, _ := os.ReadDir(filepath.Join(a.dir, "api", "v1", "acks", "1", actIssue)); len(acks) != 1 ||
+		!strings.HasSuffix(acks[0].Name(), "-action.json") {
+		t.Fatalf("the action's acknowledgement: %v", acks)
+	}
+	escalated := func() []robottest.DingTalkMessage {
+		var out []robottest.DingTalkMessage
+		for _, m := range a.dt.Messages() {
+			if strings.Contains(m.Text, "无人处理") {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	for len(escalated()) == 0 && time.Since(sent) < 75*time.Second {
+		time.Sleep(200 * time.Millisecond) // the relay ticks every second; polling the stand-in
+	}
+	time.Sleep(3 * time.Second) // three more ticks: the taken one must stay quiet
+	got := escalated()
+	if len(got) != 1 || !strings.Contains(got[0].Text, "/issues/4567890124/") || strings.Contains(got[0].Text, "/issues/"+actIssue+"/") {
+		t.Fatalf("want only the untaken issue escalated: %+v", got)
+	}
+	if !strings.Contains(got[0].Text, "提醒负责人：张三、王五") || len(linkRE.FindAllString(got[0].Text, -1)) != 3 ||
+		strings.Join(got[0].AtMobiles, ",") != "13800138000,13700137000" {
+		t.Errorf("the escalation rings the owners and carries the links to take it:\n%s", got[0].Text)
+	}
+}

@@ -392,11 +392,13 @@ func escalationTarget(x *config.Index, p *config.Project, ev *sentry.Event) (*ro
 }
 
 // escalationMessage is step k of chain c to robot rb: the alert rendered
-// again, marked, ringing the step's people (or everyone).
+// again (with its action links, as an alert), marked, ringing the step's
+// people (or everyone).
 func escalationMessage(t *Tick, p *config.Project, target *route.Target, rb *config.Robot, c *escalate.Chain, k int) *notify.Message {
 	tg := *target
 	tg.Robot = rb
 	m := render.Message(tg, c.Event, t.Render())
+	render.Actions(m, t.Doc.Doc, tg, c.Event, t.Now) // the links to take it, where the document serves them
 	step := p.Escalation.Steps[k-1]
 	s := render.EscalationStep{Step: step, N: k, Of: len(p.Escalation.Steps)}
 	var ring []*config.Owner
