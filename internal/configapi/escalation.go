@@ -161,7 +161,8 @@ func (s *Server) robotSummary(ctx context.Context, id int64, lang string) (*conf
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	src := summary.Sources{History: deliveries.New(docs.B, docs.Prefix, s.log), Acks: escalate.Store{B: docs.B, Prefix: docs.Prefix}}
+	src := summary.Sources{History: deliveries.New(docs.B, docs.Prefix, s.log), Acks: escalate.Store{B: docs.B, Prefix: docs.Prefix},
+		Sentry: sentryClient}
 	day, err := summary.Build(ctx, src, x, rb, from, to, now, lang)
 	if err != nil {
 		return nil, nil, nil, storeError(err)

@@ -99,8 +99,9 @@ type Options struct {
 	// Client posts the asynchronous hand-off; nil means a 5 s client.
 	Client *http.Client
 
-	// Sentry is Sentry's API for action links (package actions); nil
-	// means a sentryapi.Client with an 8 s timeout per call.
+	// Sentry is Sentry's API for action links (package actions) and the
+	// morning summary's issues still open; nil means a sentryapi.Client
+	// with an 8 s timeout per call.
 	Sentry actions.Sentry
 }
 
@@ -151,12 +152,12 @@ func New(o Options) (*Handler, error) {
 		return nil, err
 	}
 	h.disp = d
-	if o.Store != nil {
-		h.timed = timed.New(timed.Options{Docs: o.Docs, Store: o.Store, Prefix: o.Prefix, Send: d, Kind: o.Kinds.Lookup, History: o.History,
-			Render: o.Render, Now: o.Now, Logger: o.Logger})
-	}
 	if o.Sentry == nil {
 		o.Sentry = &sentryapi.Client{Timeout: 8 * time.Second}
+	}
+	if o.Store != nil {
+		h.timed = timed.New(timed.Options{Docs: o.Docs, Store: o.Store, Prefix: o.Prefix, Send: d, Kind: o.Kinds.Lookup, History: o.History,
+			Render: o.Render, Sentry: o.Sentry, Now: o.Now, Logger: o.Logger})
 	}
 	h.acts = actions.New(actions.Options{Docs: o.Docs, Sentry: o.Sentry, Tell: h.tell, History: o.History,
 		Store: o.Store, Prefix: o.Prefix, Lang: o.Render.Lang, Zone: o.Render.Zone, FC: o.FC, Now: o.Now, Logger: o.Logger})

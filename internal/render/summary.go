@@ -15,10 +15,12 @@ import (
 type DaySummary struct {
 	Day      time.Time // the day's local midnight
 	Projects []ProjectDay
-	// Unresolved are the day's issues still open; FromSentry tells that
-	// Sentry said so, else the notifications the relay received do.
-	Unresolved []SummaryIssue
-	FromSentry bool
+	// Unresolved are the day's issues still open. FromSentry tells that
+	// Sentry said of some, FromNotices that for some the notifications
+	// the relay received (Sentry's issue webhooks, action links) tell,
+	// Sentry not asked or not answering.
+	Unresolved              []SummaryIssue
+	FromSentry, FromNotices bool
 	// Held are the alerts held through quiet hours that day; Failed the
 	// deliveries to the robot that failed for good.
 	Held   int
@@ -123,10 +125,14 @@ func Summary(d *DaySummary, lang string) *notify.Message {
 	if n := len(d.Unresolved); n > 0 {
 		var v string
 		switch {
+		case en && d.FromSentry && d.FromNotices:
+			v = fmt.Sprintf("%d of yesterday's issues are still open (Sentry said so of some; of the others the issue webhooks and action links the relay received tell: Sentry was not asked, or did not answer)", n)
 		case en && d.FromSentry:
 			v = fmt.Sprintf("%d of yesterday's issues are still open in Sentry", n)
 		case en:
 			v = fmt.Sprintf("%d of yesterday's issues are still open, as far as the issue webhooks and action links the relay received tell (Sentry itself was not asked)", n)
+		case d.FromSentry && d.FromNotices:
+			v = fmt.Sprintf("昨日的问题中有 %d 个仍未解决（部分向 Sentry 查询；其余按中继收到的 Sentry 问题通知和操作链接判断：没有 api_token 或 Sentry 没有回答）", n)
 		case d.FromSentry:
 			v = fmt.Sprintf("昨日的问题中有 %d 个在 Sentry 中仍未解决", n)
 		default:

@@ -21,6 +21,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/render"
 	"github.com/sentry-white/sentry-white/internal/sentry"
+	"github.com/sentry-white/sentry-white/internal/sentryapi"
 )
 
 // Limits on the lists of a summary (a message cut to fit a robot lists
@@ -57,7 +58,24 @@ type Sources struct {
 	// Acks is where the relay records acknowledgements (package
 	// escalate); a zero Store reads none.
 	Acks escalate.Store
+	// Sentry reads an issue's state, for the issues of organizations with
+	// an api_token; nil asks Sentry nothing.
+	Sentry IssueReader
 }
+
+// IssueReader reads an issue from Sentry (sentryapi.Client).
+type IssueReader interface {
+	Issue(ctx context.Context, sentryURL, org, token, id string) (*sentryapi.Issue, error)
+}
+
+// Bounds on asking Sentry: the issues asked about, each read's time, and
+// all of them together (a summary never waits long for Sentry: an issue
+// not asked, or not answered, is judged by the notifications).
+const (
+	MaxAsked       = 20
+	askTimeout     = 5 * time.Second
+	askTotalBudget = 20 * time.Second
+)
 
 // issue is one issue's alerts to the robot in the day.
 type issue struct {
@@ -175,6 +193,8 @@ func Build(ctx context.Context, src Sources, x *config.Index, rb *config.Robot, 
 	// The issues still open: not resolved or ignored after their last
 	// alert, by a follow-up or an acknowledgement.
 	acks := ackLookup{src: src.Acks, x: x, byOrg: map[int64]map[string][]escalate.AckRef{}}
+	ask := asker{src: src.Sentry, x: x, started: time.Now()}
+	asked, told := 0, 0
 	var all []*issue
 	for _, is := range issues {
 		all = append(all, is)
@@ -187,24 +207,36 @@ func Build(ctx context.Context, src Sources, x *config.Index, rb *config.Robot, 
 		if len(p.Top) < TopPerProject {
 			p.Top = append(p.Top, summaryIssue(is, p.Name, ""))
 		}
-		if closed[is.key].After(is.last) {
-			continue
-		}
-		ackKind, err := acks.after(ctx, is, is.last)
-		if err != nil {
-			return nil, err
-		}
 		note := ""
-		switch {
-		case ackKind == escalate.AckResolved || ackKind == escalate.AckIgnored:
-			continue
-		case ackKind != "" || taken[is.key].After(is.last):
-			note = render.TakenNote(lang)
+		if open, assigned, ok := ask.state(ctx, is, &asked); ok {
+			told++
+			if !open {
+				continue
+			}
+			if assigned {
+				note = render.TakenNote(lang)
+			}
+		} else {
+			if closed[is.key].After(is.last) {
+				continue
+			}
+			ackKind, err := acks.after(ctx, is, is.last)
+			if err != nil {
+				return nil, err
+			}
+			switch {
+			case ackKind == escalate.AckResolved || ackKind == escalate.AckIgnored:
+				continue
+			case ackKind != "" || taken[is.key].After(is.last):
+				note = render.TakenNote(lang)
+			}
+			d.FromNotices = true
 		}
 		if len(d.Unresolved) < MaxListed {
 			d.Unresolved = append(d.Unresolved, summaryIssue(is, p.Name, note))
 		}
 	}
+	d.FromSentry = told > 0
 	d.Failed = d.Failed[:min(len(d.Failed), MaxListed)]
 	for _, p := range projects {
 		d.Projects = append(d.Projects, *p)
@@ -224,6 +256,38 @@ func latestOf(a, b time.Time) time.Time {
 
 func summaryIssue(is *issue, project, note string) render.SummaryIssue {
 	return render.SummaryIssue{Project: project, Title: is.title, Link: is.link, Level: is.level, Count: is.count, Note: note}
+}
+
+// asker asks Sentry what became of the day's issues: for an organization
+// with an api_token, up to MaxAsked issues within askTotalBudget.
+type asker struct {
+	src     IssueReader
+	x       *config.Index
+	started time.Time // on the wall clock, for the budget
+}
+
+// state reports whether Sentry says is is still open (unresolved), and
+// assigned; ok is false when Sentry was not asked or did not answer.
+func (a *asker) state(ctx context.Context, is *issue, asked *int) (open, assigned, ok bool) {
+	id := sentry.IssueIDFromURL(is.link)
+	if a.src == nil || id == "" || *asked >= MaxAsked || time.Since(a.started) > askTotalBudget {
+		return false, false, false
+	}
+	for _, p := range a.x.ProjectsBySlug(is.project) {
+		org := a.x.Organization(p.OrganizationID)
+		if org == nil || org.APIToken == "" || org.SentryURL == "" || org.Slug == "" {
+			continue
+		}
+		*asked++
+		cctx, cancel := context.WithTimeout(ctx, askTimeout)
+		got, err := a.src.Issue(cctx, org.SentryURL, org.Slug, org.APIToken.Reveal(), id)
+		cancel()
+		if err != nil {
+			return false, false, false
+		}
+		return got.Status == "unresolved" || got.Status == "", got.AssignedTo != nil, true
+	}
+	return false, false, false
 }
 
 // ackLookup finds the acknowledgements of issues, listing each

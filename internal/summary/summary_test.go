@@ -19,6 +19,8 @@ import (
 	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/render"
+	"github.com/sentry-white/sentry-white/internal/sentryapi"
+	"github.com/sentry-white/sentry-white/internal/sentryapi/sentrytest"
 	"github.com/sentry-white/sentry-white/internal/store"
 )
 
@@ -239,5 +241,46 @@ func TestMessageWithoutAKnownSize(t *testing.T) {
 	m := Message(d, x.Robot(1), k, "zh")
 	if !k.Fits(m) || len(m.Fields) < 2 || m.Fields[len(m.Fields)-1].Label != "更多" {
 		t.Errorf("%d lines, last %+v", len(m.Fields), m.Fields[len(m.Fields)-1])
+	}
+}
+
+// TestSummaryAsksSentry: for an organization with an api_token, what is
+// still open is Sentry's word (the Sentry stand-in): an issue the history
+// thinks open but Sentry has resolved is left out, one assigned in Sentry
+// is marked taken, and one Sentry does not answer for is judged by the
+// notifications, which the message says.
+func TestSummaryAsksSentry(t *testing.T) {
+	const token = "sntrys_summary_token"
+	s := sentrytest.New()
+	defer s.Close()
+	s.AddToken(token, sentrytest.Token{Scopes: []string{"event:read"}})
+	mall := sentrytest.IssueProject{ID: "1", Slug: "mall", Name: "mall"}
+	s.AddIssue("acme", sentrytest.Issue{ID: "101", Title: "TypeError", Project: mall,
+		AssignedTo: &sentrytest.Assignee{Type: "user", ID: "42", Name: "张三"}})
+	s.AddIssue("acme", sentrytest.Issue{ID: "103", Title: "KeyError", Project: mall, Status: "resolved"})
+	doc := strings.Replace(fmt.Sprintf(docFmt, "dingtalk"), `"sentry_url": "https://acme.sentry.io"`,
+		fmt.Sprintf(`"sentry_url": %q, "api_token": %q`, s.URL, token), 1)
+	d, err := config.Parse([]byte(doc), registry.Document())
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := config.NewIndex(d)
+	src := recordedDay(t)
+	src.Sentry = &sentryapi.Client{}
+	day := build(t, src, x, "zh")
+	var open []string
+	for _, u := range day.Unresolved {
+		open = append(open, u.Title+"|"+u.Note)
+	}
+	// 101 assigned in Sentry; 103 resolved there; 201 unknown to Sentry (404).
+	if want := "TypeError: Cannot read properties of undefined (reading 'items')|有人跟进,NotFound: /about|"; strings.Join(open, ",") != want {
+		t.Errorf("still open:\n got %s\nwant %s", strings.Join(open, ","), want)
+	}
+	if !day.FromSentry || !day.FromNotices {
+		t.Errorf("FromSentry %v, FromNotices %v: want both", day.FromSentry, day.FromNotices)
+	}
+	m := Message(day, x.Robot(1), registry.Lookup("dingtalk"), "zh")
+	if !strings.Contains(m.Fields[4].Value, "部分向 Sentry 查询") {
+		t.Errorf("the open line does not say where it knows from: %+v", m.Fields[4])
 	}
 }

@@ -73,7 +73,7 @@ func (w *Summaries) robot(ctx context.Context, t *Tick, rb *config.Robot) (int, 
 		return 0, err
 	}
 	lang := t.Render().Lang
-	d, err := summary.Build(ctx, summary.Sources{History: t.r.o.History, Acks: t.r.escStore()}, t.Doc, rb, from, to, t.Now, lang)
+	d, err := summary.Build(ctx, summary.Sources{History: t.r.o.History, Acks: t.r.escStore(), Sentry: t.r.o.Sentry}, t.Doc, rb, from, to, t.Now, lang)
 	if err != nil {
 		t.Failed(key)
 		_ = c.Release(ctx, 0)

@@ -32,6 +32,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/render"
 	"github.com/sentry-white/sentry-white/internal/store"
+	"github.com/sentry-white/sentry-white/internal/summary"
 )
 
 // Docs supplies the current configuration document.
@@ -75,6 +76,9 @@ type Options struct {
 	History *deliveries.Log
 	// Render gives the language and time zone of messages.
 	Render render.Options
+	// Sentry reads issues, for the morning summary's "still open" of an
+	// organization with an api_token; nil asks Sentry nothing.
+	Sentry summary.IssueReader
 	Now    func() time.Time
 	Logger *slog.Logger
 	// Works is the timed work done; nil means Default().
