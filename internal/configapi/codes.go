@@ -44,7 +44,7 @@ var codes = map[string][]string{
 	// A preview of another project's payload.
 	// A preview of another project's payload; escalation that cannot know
 	// when an alert is taken (no issue webhook from the organization).
-	"warn.": {"other_project", "no_issue_webhooks"},
+	"warn.": {"other_project", "no_issue_webhooks", "no_issue_webhooks_links"},
 	// Why a preview's messages carry no action links (action_links.off_code).
 	"links.off.": {"no_relay_url", "no_organization", "no_api_token", "follow_up", "no_issue"},
 	// An action taken from the chat in the history: what, and how it went.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sentry-white/sentry-white/internal/actlink"
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/escalate"
@@ -33,10 +34,12 @@ func (s *Server) escalationRoutes() {
 
 // escalationView says what project p's escalation does for an alert of
 // level at now: each step, whom it rings now and when after the alert;
-// the plan in words (lang); and a warning when the project's organization
-// has never sent the relay an issue webhook (then the relay cannot know an
-// alert was assigned, resolved or ignored in Sentry, and escalates every
-// alert until its steps end). nil when the project does not escalate.
+// the plan in words (lang); whether the relay can learn that an alert was
+// taken (an issue webhook received from the project's organization, or
+// action links in its alerts) — without either the relay sends no
+// escalation (it would ring everyone for every alert) — and a warning
+// while the organization never sent an issue webhook. nil when the
+// project does not escalate.
 func (s *Server) escalationView(ctx context.Context, x *config.Index, p *config.Project, level, lang string, now time.Time) map[string]any {
 	e := p.Escalation
 	if e == nil || len(e.Steps) == 0 {
@@ -85,16 +88,28 @@ func (s *Server) escalationView(ctx context.Context, x *config.Index, p *config.
 			out["issue_webhooks_error"] = "the store cannot be read: " + describeStoreError(err)
 		case last.IsZero():
 			out["issue_webhooks"] = nil
-			org := "the project's organization"
-			if o := x.Organization(p.OrganizationID); o != nil {
-				org = fmt.Sprintf("organization %q", o.Name)
+			org := x.Organization(p.OrganizationID)
+			name := "the project's organization"
+			if org != nil {
+				name = fmt.Sprintf("organization %q", org.Name)
 			}
-			out["warning"] = fmt.Sprintf("the relay has never received an issue webhook from %s, so escalation cannot know when "+
-				"someone takes an alert (assigned, resolved or ignored in Sentry): every alert would escalate until its steps end. "+
-				"Tick \"issue\" under Webhooks in the Sentry internal integration", org)
-			out["warning_code"], out["warning_params"] = "no_issue_webhooks", kv{"organization_id": p.OrganizationID}
+			links := actlink.Enabled(x.Doc, org)
+			out["active"] = links
+			if links {
+				out["warning"] = fmt.Sprintf("the relay has never received an issue webhook from %s, so escalation knows only of "+
+					"the action links used from the chat, not of an alert assigned, resolved or ignored in Sentry. "+
+					"Tick \"issue\" under Webhooks in the Sentry internal integration", name)
+				out["warning_code"] = "no_issue_webhooks_links"
+			} else {
+				out["warning"] = fmt.Sprintf("the relay has never received an issue webhook from %s, and its alerts carry no action "+
+					"links, so escalation cannot know when someone takes an alert: it sends none (it would ring everyone for every alert). "+
+					"Tick \"issue\" under Webhooks in the Sentry internal integration", name)
+				out["warning_code"] = "no_issue_webhooks"
+			}
+			out["warning_params"] = kv{"organization_id": p.OrganizationID}
 		default:
 			out["issue_webhooks"] = map[string]any{"last": last.UTC().Format(time.RFC3339)}
+			out["active"] = true
 		}
 	}
 	return out

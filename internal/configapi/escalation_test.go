@@ -52,12 +52,20 @@ func TestEscalationInPlainWords(t *testing.T) {
 		asList(steps[1].(map[string]any)["rings"])[0].(map[string]any)["name"] != "王五" {
 		t.Errorf("steps = %v", steps)
 	}
-	if v["warning_code"] != "no_issue_webhooks" || !strings.Contains(v["warning"].(string), "never received an issue webhook") {
-		t.Errorf("no warning without issue webhooks: %v", v)
+	if v["warning_code"] != "no_issue_webhooks" || !strings.Contains(v["warning"].(string), "never received an issue webhook") || v["active"] != false {
+		t.Errorf("without issue webhooks or action links escalation is off, and says so: %v", v)
 	}
 	en := e.must(http.StatusOK, "GET", "/api/v1/projects/1/escalation?lang=en", nil)["escalation"].(map[string]any)
 	if w := en["words"]; w != "if nobody takes it in 15 minutes, ring the person on duty (张三), then the owners (王五), then everyone in the group (alerts at error or above); each next step 15 minutes later" {
 		t.Errorf("English words = %q", w)
+	}
+	// With action links (relay_url and the organization's api_token) it
+	// escalates, knowing only of the links used.
+	e.must(http.StatusOK, "PATCH", "/api/v1/organizations/1", map[string]any{"api_token": "sntrys_escalation_test"})
+	e.must(http.StatusOK, "PUT", "/api/v1/action-links", map[string]any{"relay_url": "https://alerts.example.com"})
+	v = e.must(http.StatusOK, "GET", "/api/v1/projects/1/escalation", nil)["escalation"].(map[string]any)
+	if v["warning_code"] != "no_issue_webhooks_links" || v["active"] != true {
+		t.Errorf("with action links: %v", v)
 	}
 	// The relay records an issue webhook of organization 1.
 	at := time.Date(2026, 12, 15, 2, 0, 0, 0, time.UTC)
@@ -66,7 +74,8 @@ func TestEscalationInPlainWords(t *testing.T) {
 	}
 	p := e.must(http.StatusOK, "POST", "/api/v1/projects/1/preview", map[string]any{})
 	v, _ = p["escalation"].(map[string]any)
-	if v == nil || v["warning"] != nil || v["issue_webhooks"].(map[string]any)["last"] != "2026-12-15T02:00:00Z" || v["applies"] != true {
+	if v == nil || v["warning"] != nil || v["issue_webhooks"].(map[string]any)["last"] != "2026-12-15T02:00:00Z" || v["applies"] != true ||
+		v["active"] != true {
 		t.Errorf("preview's escalation after an issue webhook: %v", v)
 	}
 	// A project without escalation says so.

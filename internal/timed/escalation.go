@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sentry-white/sentry-white/internal/actlink"
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
@@ -85,6 +86,8 @@ type escLook struct {
 	seen map[int64]time.Time
 	// pruned is when this process last removed old chains.
 	pruned time.Time
+	// hooks are the organizations known to send issue webhooks.
+	hooks map[int64]bool
 }
 
 // chainState is a chain this process read, and how far it knows it went.
@@ -237,6 +240,14 @@ func (w *Escalations) chain(ctx context.Context, t *Tick, ref escalate.Ref) (int
 		}
 		return 0, times[k], nil
 	}
+	switch known, err := w.canKnow(ctx, t, p, c); {
+	case err != nil:
+		return 0, t.Now.Add(30 * time.Second), err
+	case !known:
+		t.Log().Warn("escalation not sent: the relay could not know whether someone took the alert (its organization never sent "+
+			"an issue webhook, and its alerts carry no action links)", "project", p.Slug, "issue", c.Issue, "organization_id", p.OrganizationID)
+		return 0, time.Time{}, w.end(ctx, t, st, "no way to know it was taken: no issue webhooks, no action links")
+	}
 	n, err := w.step(ctx, t, st, p, k, times[k-1])
 	switch {
 	case st.done >= len(times):
@@ -245,6 +256,35 @@ func (w *Escalations) chain(ctx context.Context, t *Tick, ref escalate.Ref) (int
 		return n, times[k], err
 	}
 	return n, t.Now.Add(30 * time.Second), err // not all robots had it: try again
+}
+
+// canKnow reports whether the relay can learn that project p's alert of
+// chain c was taken: its organization has sent an issue webhook (Sentry
+// tells of assignments, resolutions, ignores), or its alerts carry action
+// links. Without either, escalating would ring everyone for every alert:
+// the chain ends instead, and the configurator says why.
+func (w *Escalations) canKnow(ctx context.Context, t *Tick, p *config.Project, c *escalate.Chain) (bool, error) {
+	if org := t.Doc.Organization(p.OrganizationID); actlink.Enabled(t.Doc.Doc, org) && actlink.ValidIssue(c.Issue) {
+		return true, nil
+	}
+	l := &t.r.esc
+	l.mu.Lock()
+	known := l.hooks[p.OrganizationID]
+	l.mu.Unlock()
+	if known {
+		return true, nil
+	}
+	last, err := t.r.escStore().LastIssueWebhook(ctx, p.OrganizationID)
+	if err != nil || last.IsZero() {
+		return false, err
+	}
+	l.mu.Lock()
+	if l.hooks == nil {
+		l.hooks = map[int64]bool{}
+	}
+	l.hooks[p.OrganizationID] = true
+	l.mu.Unlock()
+	return true, nil
 }
 
 // step sends step k of a chain to each of its robots that still exists,
@@ -447,6 +487,12 @@ func (r *Runner) Observe(ctx context.Context, x *config.Index, ev *sentry.Event,
 	now := r.o.Now()
 	if ev.Resource == sentry.ResourceIssue {
 		for _, org := range orgsOf(pl.Projects, nil) {
+			r.esc.mu.Lock()
+			if r.esc.hooks == nil {
+				r.esc.hooks = map[int64]bool{}
+			}
+			r.esc.hooks[org] = true
+			r.esc.mu.Unlock()
 			if r.sawIssueWebhook(org, now) {
 				if err := es.SawIssueWebhook(ctx, org, now); err != nil {
 					r.log.Warn("the issue webhook could not be recorded", "organization_id", org, "error", notify.Redact(err.Error()))

@@ -77,6 +77,17 @@ func followUp(x *config.Index, p int64) *plan.Plan {
 	return &plan.Plan{Outcome: plan.Filtered, Projects: []*config.Project{x.Project(p)}}
 }
 
+// escEnv is an env on escDoc whose organization has sent an issue
+// webhook: the relay can know when an alert is taken.
+func escEnv(t *testing.T, now time.Time) *env {
+	t.Helper()
+	e := newEnv(t, escDoc, now)
+	if err := (escalate.Store{B: e.store, Prefix: "api/"}).SawIssueWebhook(context.Background(), 1, now.Add(-24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
 func observe(r *Runner, x *config.Index, ev *sentry.Event, pl *plan.Plan) {
 	r.Observe(context.Background(), x, ev, pl)
 }
@@ -88,7 +99,7 @@ func observe(r *Runner, x *config.Index, ev *sentry.Event, pl *plan.Plan) {
 // alerts of the issue start nothing.
 func TestEscalationSteps(t *testing.T) {
 	t0 := sh("2026-12-15 10:00")
-	e := newEnv(t, escDoc, t0)
+	e := escEnv(t, t0)
 	r := e.runner()
 	observe(r, e.x, alertEvent("mall", "501", "error"), delivered(e.x, 1, alertEvent("mall", "501", "error")))
 	e.clock.Add(5 * time.Minute)
@@ -177,7 +188,7 @@ func TestEscalationSteps(t *testing.T) {
 // nothing about acknowledgements.
 func TestEscalationStopsWhenTaken(t *testing.T) {
 	t0 := sh("2026-12-15 10:00")
-	e := newEnv(t, escDoc, t0)
+	e := escEnv(t, t0)
 	r := e.runner()
 	for _, id := range []string{"601", "602", "603"} {
 		observe(r, e.x, alertEvent("mall", id, "error"), delivered(e.x, 1, alertEvent("mall", id, "error")))
@@ -273,7 +284,7 @@ func TestEscalationWebhookCost(t *testing.T) {
 // at all.
 func TestEscalationTicksAreCheap(t *testing.T) {
 	t0 := sh("2026-12-15 10:00")
-	e := newEnv(t, escDoc, t0)
+	e := escEnv(t, t0)
 	r := e.runner()
 	tick(t, r) // the first look
 	ev := alertEvent("mall", "901", "error")
@@ -289,7 +300,7 @@ func TestEscalationTicksAreCheap(t *testing.T) {
 // clock when they end (the escalation comes after_minutes after the held
 // digest); a silent alert's step due in the quiet waits for its end.
 func TestEscalationQuietHours(t *testing.T) {
-	e := newEnv(t, escDoc, sh("2026-12-15 23:00"))
+	e := escEnv(t, sh("2026-12-15 23:00"))
 	r := e.runner()
 	until := sh("2026-12-16 08:00")
 	heldEv := alertEvent("pay", "1001", "error")
@@ -323,7 +334,7 @@ func TestEscalationQuietHours(t *testing.T) {
 // EscalationCatchUp sends none and ends the chain.
 func TestEscalationCatchUp(t *testing.T) {
 	t0 := sh("2026-12-15 10:00")
-	e := newEnv(t, escDoc, t0)
+	e := escEnv(t, t0)
 	ev := alertEvent("mall", "1101", "error")
 	observe(e.runner(), e.x, ev, delivered(e.x, 1, ev))
 	e.clock.Set(t0.Add(50 * time.Minute))
@@ -353,7 +364,7 @@ func TestEscalationCatchUp(t *testing.T) {
 // possible repeat.
 func TestEscalationRetried(t *testing.T) {
 	t0 := sh("2026-12-15 10:00")
-	e := newEnv(t, escDoc, t0)
+	e := escEnv(t, t0)
 	r := e.runner()
 	ev := alertEvent("mall", "1201", "error")
 	observe(r, e.x, ev, delivered(e.x, 1, ev))
@@ -441,5 +452,38 @@ func TestEscalationGolden(t *testing.T) {
 				t.Errorf("%s differs (go test -update to accept):\n%s", golden, got.String())
 			}
 		})
+	}
+}
+
+// TestEscalationNeedsAWayToKnow: an organization that never sent an issue
+// webhook, and whose alerts carry no action links, gets no escalation:
+// the relay could not know the alert was taken, so it would ring everyone
+// for every alert; the chain ends, logged. Once the organization sends
+// one, the next alerts escalate.
+func TestEscalationNeedsAWayToKnow(t *testing.T) {
+	t0 := sh("2026-12-15 10:00")
+	e := newEnv(t, escDoc, t0)
+	r := e.runner()
+	ev := alertEvent("mall", "1301", "error")
+	observe(r, e.x, ev, delivered(e.x, 1, ev))
+	e.clock.Set(t0.Add(15 * time.Minute))
+	tick(t, r)
+	if n := len(e.send.messages()); n != 0 {
+		t.Fatalf("%d escalations without a way to know about acknowledgements", n)
+	}
+	if !strings.Contains(e.logs.String(), "the relay could not know whether someone took the alert") {
+		t.Errorf("not logged:\n%s", e.logs)
+	}
+	if keys, _ := e.store.List(context.Background(), "api/v1/escalations/1/1301/"); len(keys) != 2 {
+		t.Errorf("the chain is not ended: %v", keys)
+	}
+	// Sentry sends an issue webhook (another issue's): the next alerts escalate.
+	observe(r, e.x, issueEvent("mall", "1302", sentry.StateResolved), followUp(e.x, 1))
+	ev2 := alertEvent("mall", "1303", "error")
+	observe(r, e.x, ev2, delivered(e.x, 1, ev2))
+	e.clock.Add(15 * time.Minute)
+	tick(t, e.runner()) // another process: it reads the organization's record
+	if msgs := e.send.messages(); len(msgs) != 1 || !strings.Contains(msgs[0].msg.Heading, "1303") {
+		t.Errorf("after an issue webhook: %+v", msgs)
 	}
 }
