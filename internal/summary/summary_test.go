@@ -18,6 +18,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/escalate"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
+	"github.com/sentry-white/sentry-white/internal/notify/notifytest"
 	"github.com/sentry-white/sentry-white/internal/render"
 	"github.com/sentry-white/sentry-white/internal/sentryapi"
 	"github.com/sentry-white/sentry-white/internal/sentryapi/sentrytest"
@@ -154,28 +155,7 @@ func TestSummaryGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got bytes.Buffer
-			for _, b := range bodies {
-				var v any
-				_ = json.Unmarshal(b, &v)
-				enc := json.NewEncoder(&got)
-				enc.SetEscapeHTML(false)
-				enc.SetIndent("", "  ")
-				_ = enc.Encode(v)
-			}
-			golden := filepath.Join("testdata", c.kind+"-"+c.lang+".golden")
-			if *update {
-				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.String() != string(want) {
-				t.Errorf("%s differs (go test -update to accept):\n%s", golden, got.String())
-			}
+			notifytest.Golden(t, filepath.Join("testdata", c.kind+"-"+c.lang+".golden"), notifytest.Bodies(bodies...), *update)
 		})
 	}
 }

@@ -1,12 +1,9 @@
 package timed
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,6 +15,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/dispatch"
 	"github.com/sentry-white/sentry-white/internal/escalate"
 	"github.com/sentry-white/sentry-white/internal/notify"
+	"github.com/sentry-white/sentry-white/internal/notify/notifytest"
 	"github.com/sentry-white/sentry-white/internal/plan"
 	"github.com/sentry-white/sentry-white/internal/route"
 	"github.com/sentry-white/sentry-white/internal/sentry"
@@ -421,36 +419,16 @@ func TestEscalationGolden(t *testing.T) {
 			ev.Title, ev.Environment, ev.Culprit = "TypeError: Cannot read properties of undefined (reading 'price')", "production", "/cart"
 			c := &escalate.Chain{Project: 1, Org: 1, Issue: ev.IssueID, Created: t0, Started: t0, Level: "error", Robots: []int64{1}, Event: ev}
 			target, _ := escalationTarget(x, p, ev)
-			var got bytes.Buffer
+			var got []byte
 			for _, k := range []int{1, 3} {
 				tk.Now = t0.Add(time.Duration(15*k) * time.Minute)
 				bodies, err := registry.Lookup(kind).Requests(escalationMessage(tk, p, target, rb, c, k))
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, b := range bodies {
-					var v any
-					_ = json.Unmarshal(b, &v)
-					enc := json.NewEncoder(&got)
-					enc.SetEscapeHTML(false)
-					enc.SetIndent("", "  ")
-					_ = enc.Encode(v)
-				}
+				got = append(got, notifytest.Bodies(bodies...)...)
 			}
-			golden := filepath.Join("testdata", "escalation-"+kind+".golden")
-			if *updateGolden {
-				_ = os.MkdirAll("testdata", 0o755)
-				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.String() != string(want) {
-				t.Errorf("%s differs (go test -update to accept):\n%s", golden, got.String())
-			}
+			notifytest.Golden(t, filepath.Join("testdata", "escalation-"+kind+".golden"), got, *updateGolden)
 		})
 	}
 }
