@@ -249,6 +249,7 @@ func (s *Server) routes() {
 	registerEntity(s, robots)
 	registerEntity(s, projects)
 	s.scheduleRoutes()
+	s.escalationRoutes()
 	m.HandleFunc("GET /api/v1/snapshot", s.snapshot)
 	m.HandleFunc("GET /api/v1/meta", s.meta)
 	m.HandleFunc("GET /api/v1/settings", s.getSettings)

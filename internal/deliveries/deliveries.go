@@ -120,6 +120,12 @@ type Record struct {
 	HeldUntil time.Time `json:"held_until,omitzero"`
 	// Action is an action taken from the chat (Result Acted).
 	Action *Action `json:"action,omitempty"`
+	// State is the alert's state as its message shows it (new, regressed,
+	// resolved, triggered, …), for the morning summary.
+	State string `json:"state,omitempty"`
+	// Escalation is the step (1, 2, …) of an escalation this message was:
+	// the alert posted again because nobody took it.
+	Escalation int `json:"escalation,omitempty"`
 
 	// A refused webhook: why (Cause: token_missing, token_wrong,
 	// unknown_project, signature, content_type, too_large, body, parse,

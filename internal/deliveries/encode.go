@@ -57,6 +57,8 @@ func appendRecord(dst []byte, r *Record) ([]byte, error) {
 		b = r.HeldUntil.AppendFormat(b, time.RFC3339Nano)
 		b = append(b, '"')
 	}
+	b = optString(b, `,"state":`, r.State)
+	b = optInt(b, `,"escalation":`, r.Escalation)
 	b = optString(b, `,"cause":`, r.Cause)
 	b = optInt(b, `,"status":`, r.Status)
 	b = optString(b, `,"resource":`, r.Resource)
@@ -69,7 +71,7 @@ func appendRecord(dst []byte, r *Record) ([]byte, error) {
 // how many Record has. A member added to Record without teaching
 // appendRecord sends every record through json.Marshal (and fails
 // TestAppendRecord) instead of losing it.
-const knownMembers = 32
+const knownMembers = 34
 
 var recordMembers = reflect.TypeFor[Record]().NumField()
 

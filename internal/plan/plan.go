@@ -138,7 +138,11 @@ type Plan struct {
 	// (mode hold): the caller keeps them in the store and they go out in
 	// one digest per robot when the quiet ends.
 	Held []Hold
-	key  string // the duplicate key, released when delivery fails
+	// Projects are the projects the webhook was routed to (its signature
+	// and token checked), whatever the outcome after routing: escalations
+	// record acknowledgements for them even when follow-ups are filtered.
+	Projects []*config.Project
+	key      string // the duplicate key, released when delivery fails
 }
 
 // Hold is a message held through its project's quiet hours until Until.
@@ -173,14 +177,14 @@ func (p *Planner) PlanContext(ctx context.Context, x *config.Index, req Request)
 		for _, s := range rp.Skipped {
 			reasons = append(reasons, fmt.Sprintf("%s: %s", s.Project.Slug, s.Reason))
 		}
-		return &Plan{Outcome: Filtered, Reason: strings.Join(reasons, "; ")}, nil
+		return &Plan{Outcome: Filtered, Reason: strings.Join(reasons, "; "), Projects: rp.Projects}, nil
 	}
 	key := dedupeKey(ev, req.Body, rp.Projects, x.Version, signed)
 	if key != "" && !p.seen.add(key, p.o.Now()) {
-		return &Plan{Outcome: Duplicate, Reason: "this webhook was already delivered"}, nil
+		return &Plan{Outcome: Duplicate, Reason: "this webhook was already delivered", Projects: rp.Projects}, nil
 	}
 	ev, facts := p.facts(ctx, ev, rp.Targets)
-	pl := &Plan{Outcome: Send, key: key}
+	pl := &Plan{Outcome: Send, key: key, Projects: rp.Projects}
 	now := p.o.Now()
 	ring(x, rp.Targets, ev.Level, now)
 	type repeat struct {
@@ -221,7 +225,7 @@ func (p *Planner) PlanContext(ctx context.Context, x *config.Index, req Request)
 		return pl, nil
 	}
 	if len(pl.Jobs) == 0 {
-		return &Plan{Outcome: Collapsed, key: key,
+		return &Plan{Outcome: Collapsed, key: key, Projects: rp.Projects,
 			Reason: "a repeat of an issue already alerted within the project's repeat window; it is counted in the next message"}, nil
 	}
 	return pl, nil

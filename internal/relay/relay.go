@@ -102,8 +102,9 @@ type Options struct {
 	// organization's api_token) before it is rendered; nil adds none.
 	Facts plan.Facts
 
-	// Sentry is Sentry's API for action links (package actions); nil
-	// means a sentryapi.Client with an 8 s timeout per call.
+	// Sentry is Sentry's API for action links (package actions) and the
+	// morning summary's issues still open; nil means a sentryapi.Client
+	// with an 8 s timeout per call.
 	Sentry actions.Sentry
 }
 
@@ -154,12 +155,12 @@ func New(o Options) (*Handler, error) {
 		return nil, err
 	}
 	h.disp = d
-	if o.Store != nil {
-		h.timed = timed.New(timed.Options{Docs: o.Docs, Store: o.Store, Prefix: o.Prefix, Send: d, Kind: o.Kinds.Lookup, History: o.History,
-			Render: o.Render, Now: o.Now, Logger: o.Logger})
-	}
 	if o.Sentry == nil {
 		o.Sentry = &sentryapi.Client{Timeout: 8 * time.Second}
+	}
+	if o.Store != nil {
+		h.timed = timed.New(timed.Options{Docs: o.Docs, Store: o.Store, Prefix: o.Prefix, Send: d, Kind: o.Kinds.Lookup, History: o.History,
+			Render: o.Render, Sentry: o.Sentry, Now: o.Now, Logger: o.Logger})
 	}
 	h.acts = actions.New(actions.Options{Docs: o.Docs, Sentry: o.Sentry, Tell: h.tell, History: o.History,
 		Store: o.Store, Prefix: o.Prefix, Lang: o.Render.Lang, Zone: o.Render.Zone, FC: o.FC, Now: o.Now, Logger: o.Logger})
@@ -431,6 +432,9 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	held := h.hold(ctx, pl, line.rid)
+	if pl.Outcome != plan.Send {
+		h.observe(ctx, x, ev, pl) // before the answer: an instance may be frozen after it
+	}
 	if pl.Outcome == plan.Held && len(pl.Jobs) == 0 {
 		line.reason, line.status, line.robots = pl.Reason, http.StatusOK, len(held)
 		if h.o.FC {
@@ -463,6 +467,8 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 	resp.Delivered = append(resp.Delivered, held...)
 	if status != http.StatusOK && status != http.StatusAccepted {
 		h.plan.Release(pl) // not delivered: Sentry sending it again is no copy
+	} else {
+		h.observe(ctx, x, ev, pl)
 	}
 	if h.o.FC {
 		h.beforeFreeze(ctx, h.log.With("request_id", line.rid))

@@ -61,6 +61,13 @@ var Kind = &notify.Kind{
 		_, _, _, f := explain(code, msg, signed)
 		return f
 	},
+	Size: func(m *notify.Message) int {
+		b, err := body(m)
+		if err != nil {
+			return MaxBody + 1
+		}
+		return len(b)
+	},
 }
 
 const name = "dingtalk"

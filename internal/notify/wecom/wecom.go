@@ -69,6 +69,11 @@ var Kind = &notify.Kind{
 		k := u.Query().Get("key")
 		return k, k != ""
 	},
+	// The markdown content's limit is the one a message can exceed.
+	Size: func(m *notify.Message) int {
+		c, _ := markdownContent(m)
+		return len(c)
+	},
 	CheckRobot: func(r *config.Robot) []*config.FieldError {
 		if r.Secret != "" {
 			return []*config.FieldError{{Field: "secret", Msg: "WeCom robots have no signing secret; leave it empty"}}
@@ -265,11 +270,7 @@ type textBody struct {
 // stays within MaxMarkdown bytes (notify.Fit shortens the details; the
 // keyword and the <@userid> mentions stay).
 func MarkdownBody(m *notify.Message) ([]byte, error) {
-	content, err := notify.Fit(MaxMarkdown, m, func(m *notify.Message) ([]byte, error) {
-		head, tail := Markdown(m)
-		// JSON turns each invalid byte into a 3-byte U+FFFD: measure what is sent.
-		return []byte(strings.ToValidUTF8(head+tail, "\uFFFD")), nil
-	})
+	content, err := notify.Fit(MaxMarkdown, m, markdownContent)
 	if err != nil {
 		return nil, err
 	}
@@ -277,6 +278,14 @@ func MarkdownBody(m *notify.Message) ([]byte, error) {
 	b.MsgType = "markdown"
 	b.Markdown.Content = string(content)
 	return notify.EncodeJSON(&b)
+}
+
+// markdownContent is the content of m's markdown message, as sent: JSON
+// turns each invalid byte into a 3-byte U+FFFD, so that is what is
+// measured.
+func markdownContent(m *notify.Message) ([]byte, error) {
+	head, tail := Markdown(m)
+	return []byte(strings.ToValidUTF8(head+tail, "\uFFFD")), nil
 }
 
 // TextBody renders the text message that @-mentions by mobile the owners who
