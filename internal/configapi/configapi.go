@@ -286,6 +286,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/organizations/{id}/sentry-projects", s.listSentryProjects)
 	m.HandleFunc("POST /api/v1/organizations/{id}/sentry-projects", s.addSentryProjects)
 	m.HandleFunc("GET /api/v1/organizations/{id}/sentry-members", s.listSentryMembers)
+	m.HandleFunc("POST /api/v1/organizations/{id}/api-token/check", s.checkAPIToken)
+	m.HandleFunc("GET /api/v1/sentry-integration", s.sentryIntegration)
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, errorBody(&apiError{Code: "no_endpoint", Params: kv{"method": r.Method, "path": r.URL.Path},
 			Msg: fmt.Sprintf("no API endpoint %s %s", r.Method, r.URL.Path)}))

@@ -88,6 +88,12 @@ func (s *Server) deliveryView(rec deliveries.Record, robots map[int64]*config.Ro
 	if rec.ResendOf != "" {
 		v["resend_of"] = rec.ResendOf
 	}
+	if rec.Rule != "" {
+		v["rule"] = rec.Rule
+	}
+	if rec.Facts != "" {
+		v["facts"] = rec.Facts
+	}
 	if rec.State != "" {
 		v["state"] = rec.State
 	}

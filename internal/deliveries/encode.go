@@ -50,6 +50,8 @@ func appendRecord(dst []byte, r *Record) ([]byte, error) {
 	b = optString(b, `,"level":`, r.Level)
 	b = optInt(b, `,"digest":`, r.Digest)
 	b = optString(b, `,"resend_of":`, r.ResendOf)
+	b = optString(b, `,"rule":`, r.Rule)
+	b = optString(b, `,"facts":`, r.Facts)
 	if !r.HeldUntil.IsZero() {
 		b = append(b, `,"held_until":"`...)
 		b = r.HeldUntil.AppendFormat(b, time.RFC3339Nano)
@@ -69,7 +71,7 @@ func appendRecord(dst []byte, r *Record) ([]byte, error) {
 // how many Record has. A member added to Record without teaching
 // appendRecord sends every record through json.Marshal (and fails
 // TestAppendRecord) instead of losing it.
-const knownMembers = 32
+const knownMembers = 34
 
 var recordMembers = reflect.TypeFor[Record]().NumField()
 

@@ -43,6 +43,14 @@ type Job struct {
 	// Message is the alert as rendered, without the robot's addressing
 	// (keyword, mentions), which the Resolver adds.
 	Message notify.Message `json:"message"`
+	// Mention is the alert rule's mention (owners, oncall, all, none) the
+	// Resolver rings instead of the project's way; "" for the project's.
+	Mention string `json:"mention,omitempty"`
+	// Rule and Facts are for the delivery history: what the alert rule's
+	// settings decided, and whether Sentry's facts were added (or why
+	// not); opaque here.
+	Rule  string `json:"rule,omitempty"`
+	Facts string `json:"facts,omitempty"`
 	// Cost is how many of the robot's messages the job takes (a kind's
 	// mentions by mobile need a second message).
 	Cost    int       `json:"cost,omitempty"`

@@ -98,6 +98,9 @@ type Options struct {
 	SelfURL string
 	// Client posts the asynchronous hand-off; nil means a 5 s client.
 	Client *http.Client
+	// Facts adds Sentry's facts about an alert's issue (read with the
+	// organization's api_token) before it is rendered; nil adds none.
+	Facts plan.Facts
 
 	// Sentry is Sentry's API for action links (package actions) and the
 	// morning summary's issues still open; nil means a sentryapi.Client
@@ -140,7 +143,7 @@ func New(o Options) (*Handler, error) {
 		o.Client = &http.Client{Timeout: 5 * time.Second}
 	}
 	h := &Handler{o: o, log: o.Logger, handoffs: nonce.NewSet(handoffMaxIDs),
-		plan: plan.New(plan.Options{Kind: o.Kinds.Lookup, Render: o.Render, MaxHookAge: o.MaxHookAge, DedupeTTL: o.DedupeTTL, Now: o.Now, KeepSource: o.FC})}
+		plan: plan.New(plan.Options{Kind: o.Kinds.Lookup, Render: o.Render, MaxHookAge: o.MaxHookAge, DedupeTTL: o.DedupeTTL, Now: o.Now, KeepSource: o.FC, Facts: o.Facts})}
 	do := o.Dispatch
 	do.Kind, do.Resolve, do.OnFinal = o.Kinds.Lookup, plan.ResolverAt(o.Docs, o.Now), h.record
 	do.Background, do.RequeueInFlight = !o.FC, o.FC
@@ -204,6 +207,10 @@ func (h *Handler) record(o dispatch.Outcome) {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if actions.Owns(r.URL.Path) {
 		h.acts.ServeHTTP(w, r.WithContext(h.withCredentials(r)))
+		return
+	}
+	if i := strings.LastIndex(r.URL.Path, sentryAppPath); i >= 0 {
+		h.sentryApp(w, r, r.URL.Path[i+len(sentryAppPath):])
 		return
 	}
 	switch r.URL.Path {
@@ -407,7 +414,7 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 	if refusal == nil {
 		line.event(ev)
 		var err error
-		if pl, err = h.plan.Plan(x, plan.Request{Event: ev, Body: body.b, Header: r.Header, RequestID: line.rid, Received: start}); err != nil {
+		if pl, err = h.plan.PlanContext(ctx, x, plan.Request{Event: ev, Body: body.b, Header: r.Header, RequestID: line.rid, Received: start}); err != nil {
 			refusal = planRefusal(err)
 		}
 	}
