@@ -718,6 +718,10 @@ func TestMakeRunPassesStoreOnlyWhenSet(t *testing.T) {
 	if out := dry("STORE=file:./elsewhere"); !strings.Contains(out, "-store file:./elsewhere") {
 		t.Errorf("make run STORE=… does not pass it:\n%s", out)
 	}
+	// (#28.8) Flags of the program's own.
+	if out := dry("ARGS=-no-browser -addr 127.0.0.1:7799"); !strings.Contains(out, "./cmd/sentry-white -no-browser -addr 127.0.0.1:7799") {
+		t.Errorf("make run ARGS=… does not pass them:\n%s", out)
+	}
 }
 
 // TestBrowserStoreChoiceSurvivesRestart (#16.10): a folder chosen on 设置
