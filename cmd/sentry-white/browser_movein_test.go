@@ -94,7 +94,7 @@ func TestBrowserImportFromTheOriginal(t *testing.T) {
 	tb.waitFor(`!document.getElementById("movein-webhook").hidden && document.getElementById("movein-webhook-url").textContent.includes("token=")`)
 	card := tb.text("movein-webhook")
 	if !strings.Contains(card, "Callback URLs") || !strings.Contains(card, "?token=") ||
-		!strings.Contains(card, "https://sentry-white-relay.cn-hangzhou.fcapp.run?token="+d.WebhookToken.Reveal()) {
+		!strings.Contains(card, "https://sentry-white-relay.cn-hangzhou.fcapp.run/?token="+d.WebhookToken.Reveal()) {
 		t.Errorf("the webhook card reads %q", card)
 	}
 	tb.screenshot(shots, "webhook-after-import", "zh")
@@ -104,7 +104,7 @@ func TestBrowserImportFromTheOriginal(t *testing.T) {
 	tb.page("projects")
 	tb.waitFor(`document.getElementById("project-row-3") !== null && document.getElementById("movein-notice").hidden`)
 	tb.do(chromedp.Click(chromedp.ID("project-test-3")))
-	tb.waitFor(`document.querySelector("#projects-result .msg.ok, #projects-result .msg.fail") !== null`)
+	tb.waitFor(`document.querySelector("#project-status-3 .msg.ok, #project-status-3 .msg.fail") !== null`)
 	msgs := ding.Messages()
 	if len(msgs) != 1 || msgs[0].Token != originaltest.TokenDev || !slices.Equal(msgs[0].AtMobiles, []string{"13800138000", "13900139000"}) || !msgs[0].Mentioned {
 		t.Errorf("the test alert: %+v (rejected %v)", msgs, ding.Rejected())

@@ -306,7 +306,7 @@ func TestBrowserWebhookPageAndRelayCheck(t *testing.T) {
 	tb.fill("webhook-relay_url", srv.URL)
 	tb.do(chromedp.Click(chromedp.ID("webhook-relay-save")))
 	tb.waitFor(`document.getElementById("webhook-url").value.startsWith("http://127.0.0.1:")`)
-	if u := eval[string](tb, `document.getElementById("webhook-url").value`); u != srv.URL+"?token="+tok {
+	if u := eval[string](tb, `document.getElementById("webhook-url").value`); u != srv.URL+"/?token="+tok {
 		t.Errorf("the webhook URL reads %q", u)
 	}
 	if n := tb.text("webhook-notes"); !strings.Contains(n, "Sentry 访问不到它") {
@@ -360,14 +360,14 @@ func TestBrowserSignedRobotWithoutSecret(t *testing.T) {
 	tb.open()
 	tb.page("robots")
 	tb.do(chromedp.Click(chromedp.ID("robot-test-1")))
-	tb.waitFor(`document.querySelector("#robots-result .msg.fail") !== null`)
-	r := tb.text("robots-result")
+	tb.waitFor(`document.querySelector("#robot-status-1 .msg.fail") !== null`)
+	r := tb.text("robot-status-1")
 	if !strings.Contains(r, "开启了加签") || !strings.Contains(r, "SEC 开头的密钥") || strings.Contains(r, "时钟") {
 		t.Errorf("a signed robot without its secret reads %q", r)
 	}
 	tb.do(chromedp.Click(chromedp.ID("lang-toggle")))
-	tb.waitFor(`document.getElementById("robots-result").textContent.includes("What to do")`)
-	if r := tb.text("robots-result"); !strings.Contains(r, "needs its SEC… secret") || strings.Contains(r, "clock") || strings.Contains(r, "开启了加签") {
+	tb.waitFor(`document.getElementById("robot-status-1").textContent.includes("What to do")`)
+	if r := tb.text("robot-status-1"); !strings.Contains(r, "needs its SEC… secret") || strings.Contains(r, "clock") || strings.Contains(r, "开启了加签") {
 		t.Errorf("in English it reads %q", r)
 	}
 	if n := len(ding.Messages()); n != 0 {
@@ -394,8 +394,8 @@ func TestBrowserWordsFromCodes(t *testing.T) {
 
 	// A test alert refused for the keyword.
 	tb.do(chromedp.Click(chromedp.ID("project-test-1")))
-	tb.waitFor(`document.querySelector("#projects-result .msg.fail") !== null`)
-	if r := tb.text("projects-result"); !strings.Contains(r, "关键词必须出现在每条消息里") || strings.Contains(r, "keyword must appear") {
+	tb.waitFor(`document.querySelector("#project-status-1 .msg.fail") !== null`)
+	if r := tb.text("project-status-1"); !strings.Contains(r, "关键词必须出现在每条消息里") || strings.Contains(r, "keyword must appear") {
 		t.Errorf("the refusal reads %q", r)
 	}
 	// Settings errors, next to their fields.
@@ -419,7 +419,7 @@ func TestBrowserWordsFromCodes(t *testing.T) {
 	tb.do(chromedp.Click(chromedp.ID("settings-store_kind-folder")))
 	tb.page("projects")
 	// (The robot's own answer, which may be Chinese, is shown as it is.)
-	if r := tb.text("projects-result"); !strings.Contains(r, "keyword must appear in every message") || strings.Contains(r, "关键词必须") || strings.Contains(r, "怎么办") {
+	if r := tb.text("project-status-1"); !strings.Contains(r, "keyword must appear in every message") || strings.Contains(r, "关键词必须") || strings.Contains(r, "怎么办") {
 		t.Errorf("after the switch the refusal reads %q", r)
 	}
 
@@ -493,8 +493,8 @@ func TestBrowserFirstRunFollowingThePage(t *testing.T) {
 
 	// 4. The test alert, from the guide.
 	tb.do(chromedp.Click(chromedp.ID("guide-go-test")))
-	tb.waitFor(`document.querySelector("#projects-result .msg.ok, #projects-result .msg.fail") !== null`)
-	if r := tb.text("projects-result"); !strings.Contains(r, "已发送到") {
+	tb.waitFor(`document.querySelector("#project-status-1 .msg.ok, #project-status-1 .msg.fail") !== null`)
+	if r := tb.text("project-status-1"); !strings.Contains(r, "已发送到") {
 		t.Fatalf("the test alert reads %q", r)
 	}
 	if msgs := ding.Messages(); len(msgs) != 1 || !msgs[0].Mentioned {
@@ -625,6 +625,7 @@ const clippedActions = `(() => {
 		if (w.scrollWidth > w.clientWidth + 1) bad.push("table " + w.querySelector("table").id + " " + w.scrollWidth + ">" + w.clientWidth);
 		const wr = w.getBoundingClientRect();
 		w.querySelectorAll("td.actions button").forEach((b) => {
+			if (!b.getClientRects().length) return; // in a closed menu
 			const r = b.getBoundingClientRect();
 			if (r.right > wr.right + 1 || r.left < wr.left - 1 || r.right > window.innerWidth) bad.push(b.id);
 		});
@@ -873,7 +874,7 @@ func TestBrowserPreviewAsTheGroupSees(t *testing.T) {
 	in.api(t, "POST", "/api/v1/projects", map[string]any{"name": "商城后台", "slug": "mall-api", "organization_id": 1, "owner_ids": []int{1}, "robot_ids": []int{1, 2}})
 	tb := newTab(t, in)
 	tb.open()
-	tb.do(chromedp.Click(chromedp.ID("project-preview-1")))
+	tb.do(act("project-preview-1"))
 	tb.waitFor(`document.getElementById("preview-bubble-1") !== null`)
 	for i := 0; i < 2; i++ {
 		b := fmt.Sprintf("preview-bubble-%d", i)
@@ -962,8 +963,8 @@ func TestBrowserHistorySaysWhatChanged(t *testing.T) {
 		}
 	}
 	tb.do(chromedp.Click(chromedp.ID("history-diff-3")))
-	tb.waitFor(`!document.getElementById("history-detail").hidden`)
-	tb.waitFor(`(() => { const r = document.getElementById("history-detail").getBoundingClientRect(); return r.top >= 0 && r.top < window.innerHeight })()`)
+	tb.waitFor(`document.getElementById("history-detail-3") !== null`)
+	tb.waitFor(`(() => { const r = document.getElementById("history-detail-3").getBoundingClientRect(); return r.top >= 0 && r.top < window.innerHeight })()`)
 	tb.do(chromedp.Click(chromedp.ID("lang-toggle")))
 	tb.waitFor(`document.getElementById("history-save-2").textContent.startsWith("Edited robot #1")`)
 }
