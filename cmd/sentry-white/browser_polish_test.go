@@ -253,6 +253,7 @@ const overflow = `(() => {
 	const W = window.innerWidth;
 	if (document.documentElement.scrollWidth > W) bad.push("page " + document.documentElement.scrollWidth + ">" + W);
 	const page = document.querySelector(".page:not([hidden])");
+	if (!page) return bad.join("; ");
 	page.querySelectorAll(".btn-primary").forEach((b) => {
 		if (!b.getClientRects().length || b.closest("[popover]")) return;
 		const r = b.getBoundingClientRect();

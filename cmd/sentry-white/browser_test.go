@@ -592,22 +592,26 @@ var updateShots = flag.Bool("update", false, "rewrite docs/screenshots/*.png")
 // laptop, and a phone (390 px).
 var shotHeights = map[int64]int64{1280: 800, 390: 844}
 
-// screenshot captures the window at each width (1280 px when none is
-// given; the test's own size again afterwards), after checking that nothing
+// screenshot captures the window at each width given (then the test's own
+// size again), or as it is when none is, after checking that nothing
 // overflows and no action is clipped, and with -update saves it to
-// dir/<name>-<lang>.png (1280 px) or dir/<name>-<lang>-<width>.png.
+// dir/<name>-<lang>.png (1280 px, or the window as it is) or
+// dir/<name>-<lang>-<width>.png.
 func (tb *tab) screenshot(dir, name, lang string, widths ...int64) {
 	tb.t.Helper()
 	if len(widths) == 0 {
-		widths = []int64{1280}
+		widths = []int64{0}
+	} else {
+		defer tb.do(chromedp.EmulateViewport(tb.w, tb.h))
 	}
-	defer tb.do(chromedp.EmulateViewport(tb.w, tb.h))
 	for _, w := range widths {
 		file := name + "-" + lang
-		if w != 1280 {
+		if w != 1280 && w != 0 {
 			file += fmt.Sprintf("-%d", w)
 		}
-		tb.do(chromedp.EmulateViewport(w, shotHeights[w]))
+		if w != 0 {
+			tb.do(chromedp.EmulateViewport(w, shotHeights[w]))
+		}
 		if bad := eval[string](tb, clippedActions); bad != "" {
 			tb.t.Errorf("screenshot %s: actions do not fit: %s", file, bad)
 		}
@@ -691,13 +695,13 @@ func TestBrowserLanguagesAndScreenshots(t *testing.T) {
 		tb.page("projects")
 		tb.do(chromedp.Click(chromedp.ID("project-test-1")))
 		tb.waitFor(`document.querySelector("#project-status-1 .msg.ok") !== null`)
-		tb.screenshot(shots, "test-alert", lang)
+		tb.screenshot(shots, "test-alert", lang, 1280)
 		tb.do(act("project-preview-1"))
 		tb.waitFor(`document.getElementById("preview-robot-0") !== null`)
-		tb.screenshot(shots, "preview", lang)
+		tb.screenshot(shots, "preview", lang, 1280)
 		tb.do(chromedp.Click(chromedp.ID("preview-close")))
 		tb.do(chromedp.Click(chromedp.ID("project-edit-2")), chromedp.WaitVisible(chromedp.ID("project-name")))
-		tb.screenshot(shots, "project-form", lang)
+		tb.screenshot(shots, "project-form", lang, 1280)
 		tb.do(chromedp.Click(chromedp.ID("project-cancel")))
 		tb.waitFor(`!document.getElementById("project-dialog").open`)
 	}

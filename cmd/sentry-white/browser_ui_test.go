@@ -238,10 +238,10 @@ func TestBrowserRefusedWebhooks(t *testing.T) {
 	if !strings.Contains(rows, "acme.sentry.io/issues/") {
 		t.Errorf("the refused rows do not show the link sent as text: %s", rows)
 	}
-	tb.screenshot(shotsDir(t), "deliveries-refused", "zh")
+	tb.screenshot(shotsDir(t), "deliveries-refused", "zh", 1280)
 	tb.do(chromedp.Click(chromedp.ID("lang-toggle")))
 	tb.waitFor(`document.getElementById("deliveries-rows").textContent.includes("The token in the webhook URL is wrong")`)
-	tb.screenshot(shotsDir(t), "deliveries-refused", "en")
+	tb.screenshot(shotsDir(t), "deliveries-refused", "en", 1280)
 	tb.do(chromedp.Click(chromedp.ID("lang-toggle")))
 	tb.waitFor(`document.getElementById("deliveries-rows").textContent.includes("Webhook 地址里的令牌不对")`)
 	// The filter shows refusals alone.
@@ -320,8 +320,14 @@ func TestBrowserWebhookPageAndRelayCheck(t *testing.T) {
 	if !strings.Contains(r, "中继已部署") || !strings.Contains(r, "一致") || !strings.Contains(r, strings.Trim(etag, `"`)) {
 		t.Errorf("the relay check reads %q (version %s)", r, etag)
 	}
-	eval[bool](tb, `document.getElementById("toast").classList.remove("show"), document.getElementById("webhook-check-result").scrollIntoView({ block: "center" }), true`)
-	tb.screenshot(shotsDir(t), "relay-check", "zh")
+	eval[bool](tb, `(() => {
+		const toast = document.getElementById("toast");
+		toast.style.transition = "none";
+		toast.classList.remove("show");
+		document.getElementById("webhook-check-result").scrollIntoView({ block: "center" });
+		return true;
+	})()`)
+	tb.screenshot(shotsDir(t), "relay-check", "zh", 1280)
 	eval[bool](tb, `window.scrollTo(0, 0), true`)
 
 	// A relay that serves another store does not know this token.

@@ -82,7 +82,7 @@ function relayCheckView(d) {
   if (d.error) lines.push(el("p", { class: "detail", text: t("relay.error") }));
   if (d.delivery) lines.push(el("p", { class: "detail", text: t("relay.delivery") }));
   if (d.warning_code) lines.push(el("p", { class: "detail", text: t("webhook.warn." + d.warning_code) }));
-  lines.push(rawAnswer([d.message, d.detail, d.error, d.delivery].filter(Boolean).join("\n")));
+  if (!d.ok || d.error || d.delivery) lines.push(rawAnswer([d.message, d.detail, d.error, d.delivery].filter(Boolean).join("\n")));
   return msgBox(kind, ...lines);
 }
 
