@@ -39,6 +39,16 @@ func (in *instance) settingsLanguage(t *testing.T, want, after string) {
 	}
 }
 
+// editRow changes one field of an entry through its form (its row's
+// 编辑), saves, and waits until the row shows the new value.
+func (tb *tab) editRow(kind string, id int, field, value string) {
+	tb.t.Helper()
+	tb.do(act(fmt.Sprintf("%s-edit-%d", kind, id)), chromedp.WaitVisible(chromedp.ID(kind+"-"+field)))
+	tb.fill(kind+"-"+field, value)
+	tb.save(kind)
+	tb.waitFor(fmt.Sprintf(`document.getElementById("%s-row-%d").textContent.includes(%q)`, kind, id, value))
+}
+
 // TestBrowserRowStatus (#28.3): a test alert's result is its row's (✓/✗,
 // the time, the words), cleared when the row is edited or the store
 // changes; nothing page-wide stays behind.
@@ -54,10 +64,7 @@ func TestBrowserRowStatus(t *testing.T) {
 	tb.do(chromedp.Click(chromedp.ID("robot-test-1")))
 	tb.waitFor(`document.querySelector("#page-robots .msg.fail") !== null`)
 	// The robot is fixed: its keyword is 紧急 now.
-	tb.do(act("robot-edit-1"), chromedp.WaitVisible(chromedp.ID("robot-keyword")))
-	tb.fill("robot-keyword", "紧急")
-	tb.save("robot")
-	tb.waitFor(`document.getElementById("robot-row-1").textContent.includes("紧急")`)
+	tb.editRow("robot", 1, "keyword", "紧急")
 	if eval[bool](tb, `document.querySelector("#page-robots .msg.fail") !== null`) {
 		t.Errorf("after the robot was fixed the page still says it failed: %q", tb.text("page-robots"))
 	}
@@ -84,10 +91,7 @@ func TestBrowserRowStatus(t *testing.T) {
 	tb.waitFor(`document.documentElement.lang === "zh-CN"`)
 
 	// Editing the project clears its status.
-	tb.do(act("project-edit-1"), chromedp.WaitVisible(chromedp.ID("project-name")))
-	tb.fill("project-name", "商城后台（改）")
-	tb.save("project")
-	tb.waitFor(`document.getElementById("project-row-1").textContent.includes("（改）")`)
+	tb.editRow("project", 1, "name", "商城后台（改）")
 	if eval[bool](tb, `document.getElementById("project-status-1") !== null`) {
 		t.Errorf("the status stays after the project was edited: %q", tb.text("project-status-1"))
 	}

@@ -851,6 +851,10 @@ func TestBrowserRobotAndOwnerInputs(t *testing.T) {
 	tb.do(chromedp.SendKeys(chromedp.ID("robot-access_token"), "https://example.com/hooks/abc"))
 	tb.waitFor(`document.getElementById("robot-access_token-error").textContent.includes("不是已知机器人的 Webhook 地址")`)
 	tb.clear("robot-access_token")
+	// Typing waits until the page has taken the error back from the cleared
+	// input: chromedp reads an input's attributes unlocked while it types
+	// (a data race with the page removing aria-invalid).
+	tb.waitFor(`!document.getElementById("robot-access_token").hasAttribute("aria-invalid")`)
 	tb.do(chromedp.SendKeys(chromedp.ID("robot-access_token"), "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7b2c-4e1d-9f3a-5c8e2d7b1a4f"))
 	tb.waitFor(`document.getElementById("robot-kind").value === "wecom" && document.getElementById("robot-access_token-error").textContent === ""`)
 	tb.save("robot")
