@@ -52,10 +52,14 @@ func readAlertOptions(w http.ResponseWriter, r *http.Request) (alertOptions, err
 	return o, nil
 }
 
-// sample returns the sample alert as project p of org would receive it:
-// its slug and name, a link built from the organization, and a level and
-// environment its filters let through.
-func sample(p *config.Project, org *config.Organization) *sentry.Event {
+// testTitle marks the sample alert's title in the message's language.
+var testTitle = map[string]string{"zh": "sentry-white 测试告警 · ", "en": "sentry-white test alert · "}
+
+// sample returns the sample alert as project p of org would receive it in
+// lang (zh or en; "" is zh, the relay's default): its slug and name, a link
+// built from the organization, and a level and environment its filters let
+// through.
+func sample(p *config.Project, org *config.Organization, lang string) *sentry.Event {
 	ev, err := sentry.Parse(sampleEvent, nil)
 	if err != nil {
 		panic("configapi: the embedded sample event does not parse: " + err.Error())
@@ -67,7 +71,10 @@ func sample(p *config.Project, org *config.Organization) *sentry.Event {
 		ev.OrgSlug = org.Slug
 	}
 	ev.URL, ev.IssueID = "", "" // link to the organization's issues, not to a made-up one
-	ev.Title = "sentry-white 测试告警 test alert · " + ev.Title
+	if lang != "en" {
+		lang = "zh"
+	}
+	ev.Title = testTitle[lang] + ev.Title
 	ev.Rules = []string{"sentry-white test"}
 	ev.Time = time.Now()
 	ev.FirstSeen = time.Time{}
@@ -237,7 +244,7 @@ func (s *Server) testRobot(w http.ResponseWriter, r *http.Request) {
 	}
 	p.RobotIDs = []int64{id}
 	p.Environments, p.MinLevel, p.MentionLevel, p.FollowUps = nil, "", "", nil
-	ev := sample(&p, x.Organization(p.OrganizationID))
+	ev := sample(&p, x.Organization(p.OrganizationID), opt.Lang)
 	pl, _, err := s.planFor(x, ev, &p, opt.Lang)
 	if err != nil {
 		s.fail(w, r, err)
@@ -255,7 +262,7 @@ func (s *Server) testProject(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ev := sample(p, x.Organization(p.OrganizationID))
+	ev := sample(p, x.Organization(p.OrganizationID), opt.Lang)
 	pl, rp, err := s.planFor(x, ev, p, opt.Lang)
 	if err != nil {
 		s.fail(w, r, err)
@@ -316,7 +323,7 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 	var ev *sentry.Event
 	sampled := len(opt.Payload) == 0 || string(opt.Payload) == "null"
 	if sampled {
-		ev = sample(p, x.Organization(p.OrganizationID))
+		ev = sample(p, x.Organization(p.OrganizationID), opt.Lang)
 	} else {
 		h := http.Header{}
 		if opt.Resource != "" {

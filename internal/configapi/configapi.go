@@ -470,7 +470,8 @@ func newToken() string {
 // NewToken returns a random token for the API (32 hex digits).
 func NewToken() string { return newToken() }
 
-// webhookURL adds ?token= to the relay URL.
+// webhookURL adds ?token= to the relay URL: <relay>/?token=…, the path the
+// relay serves webhooks on (a relay URL without a path gets its /).
 func webhookURL(relay, token string) string {
 	relay = strings.TrimSpace(relay)
 	if relay == "" {
@@ -479,6 +480,9 @@ func webhookURL(relay, token string) string {
 	u, err := url.Parse(relay)
 	if err != nil {
 		return ""
+	}
+	if u.Path == "" {
+		u.Path = "/"
 	}
 	if token != "" {
 		q := u.Query()

@@ -5,7 +5,7 @@
 import { $, clearView, el, hideBanner, msgBox, setVal, toast, val, view } from "./dom.js";
 import { api, errText, fieldText, safe, session } from "./api.js";
 import { listSep, t } from "./i18n.js";
-import { byId, dangerItems, projectsUsing, refresh, state } from "./data.js";
+import { byId, clearTest, dangerItems, projectsUsing, refresh, state } from "./data.js";
 
 // ---- the confirmation dialog ----
 
@@ -341,6 +341,7 @@ async function submitForm(kind) {
   try {
     if (id) await api("PUT", `${spec.path}/${id}`, body, { ifMatch: session.etag, track: true });
     else await api("POST", spec.path, body, { track: true });
+    if (id) clearTest(kind, id); // its last test alert spoke of it as it was
     await refresh(); // the lists are current by the time the dialog closes
     $(`#${kind}-dialog`).close();
     toast(t("common.saved"));
@@ -366,6 +367,7 @@ async function doDelete(spec, item, force) {
   const box = $(`#${spec.list}-result`);
   try {
     await api("DELETE", `${spec.path}/${item.id}${force ? "?force=1" : ""}`, undefined, { ifMatch: session.etag, track: true });
+    clearTest(spec.kind, item.id);
     toast(t("common.deleted"));
     clearView(box);
     await refresh();

@@ -2,18 +2,20 @@
 // of each robot's message, and the notice that the store holds the
 // original sentry-white's data.
 
-import { $, checkedIds, clearView, el, fillChecks, msgBox, setChecks, setVal, tags, val, view } from "../js/dom.js";
-import { actionButton, api, errText, fieldText, safe, words } from "../js/api.js";
+import { $, checkedIds, clearView, el, fillChecks, fillTable, msgBox, rawAnswer, rowActions, searchBox, setChecks, setVal, tags, val, view } from "../js/dom.js";
+import { actionButton, api, errText, fieldText, jsonWhere, safe, words } from "../js/api.js";
 import { listSep, t } from "../js/i18n.js";
 import { kindColour, kindLabel, kindTag, meta, ownerDetail } from "../js/kinds.js";
 import { byId, state } from "../js/data.js";
 import { confirmDelete, confirmDialog, entityForm, openForm } from "../js/form.js";
-import { runTest } from "../js/alerts.js";
+import { runTest, statusRow } from "../js/alerts.js";
 import { go } from "../js/nav.js";
 import { detect, detectedHere, renderNotice } from "../js/original.js";
 import { markdown, messageBubble } from "../js/markdown.js";
 
 let previewProject = null;
+
+let filterRows = () => 0;
 
 function render() {
   const { projects, owners, robots, organizations } = state.data;
@@ -27,21 +29,25 @@ function render() {
     if (p.mention_level) filters.push(t("projects.filter.mention", { v: p.mention_level }));
     if (p.follow_ups === false) filters.push(t("projects.filter.nofollow"));
     if (p.repeat_window_seconds) filters.push(t("projects.filter.repeat", { v: p.repeat_window_seconds }));
-    return el("tr", { id: "project-row-" + p.id },
+    const search = [p.name, p.slug, org ? org.name : "", ...ownerNames, ...robotNames].join(" ").toLowerCase();
+    return [el("tr", { id: "project-row-" + p.id, class: "row", "data-search": search },
       el("td", { class: "name" }, el("strong", { text: p.name }), el("div", null, el("code", { class: "slug", text: p.slug })),
         org ? el("div", { class: "secondary", text: org.name }) : null),
-      el("td", { class: "wrap" }, tags(ownerNames)),
-      el("td", { class: "wrap" }, tags(robotNames)),
+      el("td", { class: "wrap" }, ownerNames.length ? tags(ownerNames) : el("span", { class: "secondary", text: t("projects.noowner") })),
+      // A project without a robot never alerts: said, not a dash.
+      el("td", { class: "wrap" }, robotNames.length ? tags(robotNames) : el("span", { class: "warn-text", id: "project-norobot-" + p.id, text: t("projects.norobot") })),
       el("td", { class: "wrap" }, filters.length ? tags(filters) : el("span", { class: "secondary", text: t("projects.nofilter") })),
-      el("td", { class: "actions" },
-        el("div", { class: "action-group" },
-          actionButton(t("projects.test"), "project-test-" + p.id, t("projects.test") + " " + p.name, () => testProject(p), "btn btn-small btn-primary"),
-          actionButton(t("projects.preview"), "project-preview-" + p.id, t("projects.preview") + " " + p.name, () => openPreview(p)),
-          actionButton(t("common.edit"), "project-edit-" + p.id, t("common.edit") + " " + p.name, () => openForm("project", p)),
-          actionButton(t("common.delete"), "project-delete-" + p.id, t("common.delete") + " " + p.name, () => confirmDelete("project", p), "btn btn-small btn-link"))));
+      el("td", { class: "actions" }, rowActions("project-" + p.id, t("common.more", { name: p.name }),
+        [actionButton(t("projects.test"), "project-test-" + p.id, t("projects.test") + " " + p.name, () => testProject(p), "btn btn-small btn-primary"),
+          actionButton(t("common.edit"), "project-edit-" + p.id, t("common.edit") + " " + p.name, () => openForm("project", p))],
+        [actionButton(t("projects.preview"), "project-preview-" + p.id, t("projects.preview") + " " + p.name, () => openPreview(p)),
+          actionButton(t("common.delete"), "project-delete-" + p.id, t("common.delete") + " " + p.name, () => confirmDelete("project", p), "btn btn-small btn-link")]))),
+    statusRow("project", p.id)];
   });
-  $("#projects-rows").replaceChildren(...rows);
+  fillTable($("#projects-rows"), rows);
+  filterRows();
   $("#projects-empty").hidden = projects.length > 0;
+  $("#projects-search-box").hidden = projects.length < 6 && !$("#projects-search").value;
   renderNotice();
   if (state.store && !detectedHere()) {
     safe(async () => {
@@ -123,7 +129,7 @@ export function newProject(preset) {
 
 export async function testProject(p) {
   await go("projects");
-  return runTest($("#project-test-" + p.id), $("#projects-result"), `/projects/${p.id}/test`, false);
+  return runTest("project", p.id, `/projects/${p.id}/test`, $("#project-test-" + p.id));
 }
 
 async function openPreview(p) {
@@ -148,7 +154,7 @@ async function runPreview() {
     try {
       body.payload = JSON.parse(text);
     } catch (e) {
-      errBox.textContent = t("import.notjson", { msg: e.message });
+      errBox.textContent = t("preview.notjson", { where: jsonWhere(text, e) });
       $("#preview-payload").setAttribute("aria-invalid", "true");
       return;
     }
@@ -185,7 +191,7 @@ function previewParts(data) {
       el("h3", null, r.robot, " ", kindTag(r.kind)),
       el("p", { class: "hint" }, t("preview.keyword", { kw: r.keyword }), " · ",
         r.mentions && r.mentions.length ? t("preview.mentions", { list: r.mentions.join(listSep()) }) : t("preview.nomention")));
-    if (r.error) box.append(msgBox("fail", r.error));
+    if (r.error) box.append(msgBox("fail", t("preview.error"), rawAnswer(r.error)));
     box.append(el("p", { class: "preview-as", text: t("preview.as") }),
       el("div", { class: "chat " + kindColour(r.kind), id: "preview-chat-" + i },
         el("div", { class: "chat-avatar", "aria-hidden": "true", text: (r.robot || "?").slice(0, 1) }),
@@ -205,6 +211,7 @@ export default {
   init() {
     entityForm(form);
     $("#projects-new").addEventListener("click", () => openForm("project"));
+    filterRows = searchBox($("#projects-search"), $("#projects-rows"), $("#projects-nomatch"));
     $("#preview-run").addEventListener("click", safe(runPreview));
     $("#movein-notice-go").addEventListener("click", () => {
       $("#movein-notice").hidden = true;
