@@ -433,6 +433,7 @@ const form = {
       setVal("schedule-timezone", tz);
       setVal("schedule-start", todayIn(tz));
     }
+    $("#schedule-timezone").placeholder = meta.oncall.default_timezone;
     setVal("schedule-handoff_weekday", String(item ? item.handoff_weekday || 0 : isoWeekday(wall(todayIn(meta.oncall.default_timezone)))));
     fillChecks($("#schedule-robots"), "schedule-robot-", state.data.robots, item ? item.robot_ids || [] : [], (r) => kindLabel(r.kind), "schedule.robots.empty");
     drawOrder();
@@ -626,9 +627,6 @@ export default {
     });
     document.querySelectorAll('input[name="override-kind"]').forEach((n) => n.addEventListener("change", overrideKindChanged));
     $("#override-owner_id").addEventListener("change", showSwap);
-    $("#override-from").addEventListener("change", () => {
-      if (overrideKind() === "swap") overrideKindChanged();
-    });
     $("#override-dialog").addEventListener("close", () => clearErrors("override"));
   },
   render,
