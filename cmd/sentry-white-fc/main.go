@@ -31,6 +31,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/relay"
 	"github.com/sentry-white/sentry-white/internal/render"
+	"github.com/sentry-white/sentry-white/internal/sentryapi"
 	"github.com/sentry-white/sentry-white/internal/store"
 )
 
@@ -132,6 +133,9 @@ func run(ctx context.Context, kinds *notifiers.Registry, args []string, getenv f
 		SelfURL:  *selfURL,
 		Store:    backend,
 		Prefix:   loc.Prefix,
+		// Action links: Sentry's API with a bound per call (env
+		// SENTRY_WHITE_SENTRY_TIMEOUT).
+		Sentry: &sentryapi.Client{Timeout: durEnv(getenv, "SENTRY_WHITE_SENTRY_TIMEOUT", 8*time.Second)},
 	})
 	if err != nil {
 		return err

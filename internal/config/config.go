@@ -52,7 +52,12 @@ type Document struct {
 	RelayURL string `json:"relay_url,omitempty"`
 	// Schedules are the on-call rotations (contract §7).
 	Schedules []Schedule `json:"schedules,omitempty"`
-	Extra     Extra      `json:"-"`
+	// ActionKey signs the action links of every organization (package
+	// actlink); absent, each organization's links are signed with a key
+	// derived from its api_token. The configurator writes a new one to
+	// invalidate every link sent.
+	ActionKey Secret `json:"action_key,omitempty"`
+	Extra     Extra  `json:"-"`
 }
 
 // Organization is a Sentry account or organization (the seed's 组织信息).

@@ -82,6 +82,7 @@ func (d *Document) Secrets() []string {
 		}
 	}
 	add(d.WebhookToken)
+	add(d.ActionKey)
 	for _, o := range d.Organizations {
 		add(o.Password)
 		add(o.ClientSecret)

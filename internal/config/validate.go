@@ -260,6 +260,9 @@ func (d *Document) Validate(kinds Kinds) error {
 	if t := d.WebhookToken.Reveal(); t != "" && !tokenMatch(t) {
 		v.add("webhook_token", "token_chars", nil, "may hold only letters, digits and . _ ~ - (at most 256)")
 	}
+	if k := d.ActionKey.Reveal(); k != "" && !tokenMatch(k) {
+		v.add("action_key", "token_chars", nil, "may hold only letters, digits and . _ ~ - (at most 256)")
+	}
 
 	orgs := map[int64]bool{}
 	for i, o := range d.Organizations {

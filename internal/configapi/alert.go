@@ -356,36 +356,51 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 		out["dropped"], out["dropped_code"], out["dropped_params"] = text, code, params
 	}
 	out["mentions_suppressed"] = len(p.OwnerIDs) > 0 && !route.Mentions(p, ev)
+	out["action_links"] = actionLinksInfo(x, p, ev, sampled)
 	out["now"] = alertNow(x, p, ev.Level, time.Now()) // whom it rings now; held or silent in quiet hours
+	if v := s.escalationView(r.Context(), x, p, ev.Level, opt.Lang, time.Now()); v != nil {
+		out["escalation"] = v
+	}
 	var robots []any
 	for i, j := range pl.Jobs {
 		t := pl.Targets[i]
-		msg := plan.AddressTarget(t, j)
-		rb := map[string]any{"robot_id": t.Robot.ID, "robot": t.Robot.Name, "kind": t.Robot.Kind,
-			"keyword": t.Robot.EffectiveKeyword(), "mentions": s.mentionNames(msg)}
-		bodies, err := s.requestBodies(t.Robot.Kind, msg)
-		switch {
-		case err != nil:
-			rb["error"] = err.Error()
-		case len(bodies) > 0:
-			rb["body"], rb["bodies"] = bodies[0], bodies
-			var parsed struct {
-				Markdown struct {
-					Text    string `json:"text"`
-					Content string `json:"content"`
-				} `json:"markdown"`
-			}
-			if json.Unmarshal(bodies[0], &parsed) == nil {
-				rb["text"] = parsed.Markdown.Text + parsed.Markdown.Content
-			}
+		if sampled {
+			previewActions(x, t, ev, &j.Message)
 		}
-		rb["message"] = s.messageView(msg)
+		msg := plan.AddressTarget(t, j)
+		rb := s.robotView(t.Robot, msg)
+		rb["actions"] = actionsView(msg)
 		robots = append(robots, rb)
 	}
 	if robots != nil {
 		out["robots"] = robots
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// robotView is what robot rb receives for msg: its request bodies (the
+// first's markdown text), the message's parts and whom it mentions.
+func (s *Server) robotView(rb *config.Robot, msg *notify.Message) map[string]any {
+	v := map[string]any{"robot_id": rb.ID, "robot": rb.Name, "kind": rb.Kind,
+		"keyword": rb.EffectiveKeyword(), "mentions": s.mentionNames(msg)}
+	bodies, err := s.requestBodies(rb.Kind, msg)
+	switch {
+	case err != nil:
+		v["error"] = err.Error()
+	case len(bodies) > 0:
+		v["body"], v["bodies"] = bodies[0], bodies
+		var parsed struct {
+			Markdown struct {
+				Text    string `json:"text"`
+				Content string `json:"content"`
+			} `json:"markdown"`
+		}
+		if json.Unmarshal(bodies[0], &parsed) == nil {
+			v["text"] = parsed.Markdown.Text + parsed.Markdown.Content
+		}
+	}
+	v["message"] = s.messageView(msg)
+	return v
 }
 
 // requestBodies are the exact request bodies a robot of kind receives for

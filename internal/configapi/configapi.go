@@ -249,6 +249,7 @@ func (s *Server) routes() {
 	registerEntity(s, robots)
 	registerEntity(s, projects)
 	s.scheduleRoutes()
+	s.escalationRoutes()
 	m.HandleFunc("GET /api/v1/snapshot", s.snapshot)
 	m.HandleFunc("GET /api/v1/meta", s.meta)
 	m.HandleFunc("GET /api/v1/settings", s.getSettings)
@@ -266,6 +267,9 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/v1/history/{id}/restore", s.restore)
 	m.HandleFunc("GET /api/v1/webhook", s.webhook)
 	m.HandleFunc("POST /api/v1/webhook-token/regenerate", s.regenerateToken)
+	m.HandleFunc("GET /api/v1/action-links", s.getActionLinks)
+	m.HandleFunc("PUT /api/v1/action-links", s.putActionLinks)
+	m.HandleFunc("POST /api/v1/action-links/rotate-key", s.rotateActionKey)
 	m.HandleFunc("POST /api/v1/relay-check", s.relayCheck)
 	m.HandleFunc("POST /api/v1/robots/recognize", s.recognize)
 	m.HandleFunc("POST /api/v1/robots/{id}/test", s.testRobot)
@@ -281,6 +285,7 @@ func (s *Server) routes() {
 	m.HandleFunc("DELETE /api/v1/organizations/{id}/sentry-token", s.deleteSentryToken)
 	m.HandleFunc("GET /api/v1/organizations/{id}/sentry-projects", s.listSentryProjects)
 	m.HandleFunc("POST /api/v1/organizations/{id}/sentry-projects", s.addSentryProjects)
+	m.HandleFunc("GET /api/v1/organizations/{id}/sentry-members", s.listSentryMembers)
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, errorBody(&apiError{Code: "no_endpoint", Params: kv{"method": r.Method, "path": r.URL.Path},
 			Msg: fmt.Sprintf("no API endpoint %s %s", r.Method, r.URL.Path)}))

@@ -44,9 +44,9 @@ func deliveryFilter(r *http.Request, now time.Time) (deliveries.Filter, error) {
 	switch f.Result {
 	case "", "all":
 		f.Result = ""
-	case deliveries.Delivered, deliveries.Failed, deliveries.Refused, deliveries.Held:
+	case deliveries.Delivered, deliveries.Failed, deliveries.Refused, deliveries.Held, deliveries.Acted:
 	default:
-		return f, badRequest("result", "filter_result", kv{"value": f.Result}, "result must be delivered, failed, refused, held or empty for all, not %q", f.Result)
+		return f, badRequest("result", "filter_result", kv{"value": f.Result}, "result must be delivered, failed, refused, held, action or empty for all, not %q", f.Result)
 	}
 	if v := strings.TrimSpace(q.Get("since")); v != "" {
 		if t, err := time.Parse(time.RFC3339, v); err == nil {
@@ -88,6 +88,12 @@ func (s *Server) deliveryView(rec deliveries.Record, robots map[int64]*config.Ro
 	if rec.ResendOf != "" {
 		v["resend_of"] = rec.ResendOf
 	}
+	if rec.State != "" {
+		v["state"] = rec.State
+	}
+	if rec.Escalation > 0 {
+		v["escalation"] = rec.Escalation // the step of an escalation this message was
+	}
 	if rec.Result == deliveries.Held {
 		// Held through its project's quiet hours: until when, and whether
 		// its digest went out (a later record with its id).
@@ -104,6 +110,14 @@ func (s *Server) deliveryView(rec deliveries.Record, robots map[int64]*config.Ro
 			if s != "" {
 				v[k] = s
 			}
+		}
+		return v
+	}
+	if rec.Result == deliveries.Acted && rec.Action != nil {
+		// An action taken from the chat: who, what, Sentry's answer.
+		v["action"] = rec.Action
+		if rec.Error != "" {
+			v["error"], v["fix"] = notify.Redact(rec.Error), rec.Fix
 		}
 		return v
 	}

@@ -157,6 +157,7 @@ func (s *Server) importDocument(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := keepToken(d, cur)
+	keepActionKey(d, cur)
 	newTag, err := docs.Save(r.Context(), d, tag)
 	if err != nil {
 		s.fail(w, r, err)
@@ -187,6 +188,7 @@ func (s *Server) diffDocument(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := keepToken(d, cur)
+	keepActionKey(d, cur)
 	changes := diff(cur, d)
 	w.Header().Set("ETag", outETag(tag))
 	body := map[string]any{"etag": outETag(tag), "changes": changes,
@@ -574,6 +576,7 @@ func (s *Server) restore(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil {
 		keepToken(d, cur) // a version kept before a token was set gets the current one
+		keepActionKey(d, cur)
 		newTag, err = docs.Save(r.Context(), d, tag)
 	}
 	switch {

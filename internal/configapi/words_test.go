@@ -155,7 +155,13 @@ func checkCodes(t *testing.T, path string, w *httptest.ResponseRecorder) {
 					check("drop."+s, k)
 				case k == "history_error_code":
 					check("err."+s, k)
-				case k == "warning_code" && strings.Contains(path, "/preview"):
+				case k == "off_code":
+					check("links.off."+s, k)
+				case k == "outcome" && in == "action":
+					check("action.outcome."+s, k)
+				case k == "action" && in == "action":
+					check("action.kind."+s, k)
+				case k == "warning_code" && (strings.Contains(path, "/preview") || strings.Contains(path, "/escalation")):
 					check("warn."+s, k)
 				case k == "warning_code":
 					check("webhook.warn."+s, k)

@@ -37,6 +37,46 @@ const (
 	// kept in the store until HeldUntil, then sent in one digest, recorded
 	// again under the same ID as delivered.
 	Held = "held"
+	// Acted is an action taken from the chat through an alert's link
+	// (resolve, ignore, take): who, what, when and Sentry's answer, in
+	// Action. No robot was involved; the follow-up it posted is recorded
+	// apart, as a delivery.
+	Acted = "action"
+)
+
+// Action is what a person did from the chat, and how it went.
+type Action struct {
+	Action         string `json:"action"` // resolve, ignore, take
+	OrganizationID int64  `json:"organization_id"`
+	Organization   string `json:"organization,omitempty"` // its name
+	Issue          string `json:"issue"`                  // Sentry's issue id
+	ShortID        string `json:"short_id,omitempty"`
+	OwnerID        int64  `json:"owner_id,omitempty"`
+	Who            string `json:"who"`                   // the owner who acted, as the page named them
+	SentryUser     string `json:"sentry_user,omitempty"` // the assignee, for take
+	// Outcome: done (Sentry made the change), already (the issue already
+	// was so: nothing sent), refused (Sentry or the relay refused: nothing
+	// changed), unknown (no answer in time: Sentry may have made it).
+	Outcome string `json:"outcome"`
+	// SentryStatus is the HTTP status Sentry answered the change (or the
+	// read that decided it); 0 when Sentry was not reached.
+	SentryStatus int `json:"sentry_status,omitempty"`
+	// Answer is Sentry's answer in words: the issue's state after, or why
+	// it refused.
+	Answer string `json:"answer"`
+	// State is the issue's status after (resolved, ignored, unresolved).
+	State string `json:"state,omitempty"`
+	// FollowUp says how the group was told: "posted" (the relay's own
+	// follow-up), "off" (the project's follow-ups are off), or why not.
+	FollowUp string `json:"follow_up,omitempty"`
+}
+
+// Outcomes of an action.
+const (
+	ActionDone    = "done"
+	ActionAlready = "already"
+	ActionRefused = "refused"
+	ActionUnknown = "unknown"
 )
 
 // Record is one delivery.
@@ -70,6 +110,14 @@ type Record struct {
 	Message   *notify.Message `json:"message,omitempty"`   // kept on failures for re-sending
 	// HeldUntil is when the quiet hours that hold a held alert end.
 	HeldUntil time.Time `json:"held_until,omitzero"`
+	// Action is an action taken from the chat (Result Acted).
+	Action *Action `json:"action,omitempty"`
+	// State is the alert's state as its message shows it (new, regressed,
+	// resolved, triggered, …), for the morning summary.
+	State string `json:"state,omitempty"`
+	// Escalation is the step (1, 2, …) of an escalation this message was:
+	// the alert posted again because nobody took it.
+	Escalation int `json:"escalation,omitempty"`
 
 	// A refused webhook: why (Cause: token_missing, token_wrong,
 	// unknown_project, signature, content_type, too_large, body, parse,
@@ -394,7 +442,7 @@ func (l *Log) lines(ctx context.Context, key string, fn func(line []byte) bool) 
 type Filter struct {
 	Project string // slug
 	Robot   string // name
-	Result  string // delivered, failed, refused or held
+	Result  string // delivered, failed, refused, held or action
 	Since   time.Time
 	Limit   int // 0 means MaxList
 }

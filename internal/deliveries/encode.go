@@ -13,10 +13,10 @@ import (
 // appendRecord appends r as one JSON line's object, the bytes json.Marshal
 // makes of it, without reflection: what Flush writes for every delivery.
 // Records it does not write itself (a failure's message or its fix's
-// parameters, a time or latency encoding/json refuses, a Record with
-// members this writer does not know) go through json.Marshal.
+// parameters, an action, a time or latency encoding/json refuses, a Record
+// with members this writer does not know) go through json.Marshal.
 func appendRecord(dst []byte, r *Record) ([]byte, error) {
-	if r.Message != nil || r.FixParams != nil || !plainTime(r.Time) || !r.HeldUntil.IsZero() && !plainTime(r.HeldUntil) || math.IsNaN(r.LatencyMS) || math.IsInf(r.LatencyMS, 0) || recordMembers != knownMembers {
+	if r.Message != nil || r.FixParams != nil || r.Action != nil || !plainTime(r.Time) || !r.HeldUntil.IsZero() && !plainTime(r.HeldUntil) || math.IsNaN(r.LatencyMS) || math.IsInf(r.LatencyMS, 0) || recordMembers != knownMembers {
 		b, err := json.Marshal(r)
 		return append(dst, b...), err
 	}
@@ -55,6 +55,8 @@ func appendRecord(dst []byte, r *Record) ([]byte, error) {
 		b = r.HeldUntil.AppendFormat(b, time.RFC3339Nano)
 		b = append(b, '"')
 	}
+	b = optString(b, `,"state":`, r.State)
+	b = optInt(b, `,"escalation":`, r.Escalation)
 	b = optString(b, `,"cause":`, r.Cause)
 	b = optInt(b, `,"status":`, r.Status)
 	b = optString(b, `,"resource":`, r.Resource)
@@ -67,7 +69,7 @@ func appendRecord(dst []byte, r *Record) ([]byte, error) {
 // how many Record has. A member added to Record without teaching
 // appendRecord sends every record through json.Marshal (and fails
 // TestAppendRecord) instead of losing it.
-const knownMembers = 29
+const knownMembers = 32
 
 var recordMembers = reflect.TypeFor[Record]().NumField()
 

@@ -59,8 +59,37 @@ type Message struct {
 	Note     string  // a closing line, e.g. the shared Sentry login
 	Keyword  string  // the robot's keyword; every message carries it
 	Mentions []Mention
-	Digest   []DigestItem // non-empty for a digest of merged alerts
-	Lang     string       // "zh" (default) or "en"
+	// AtAll @-mentions everyone in the group (an alert rule's mention
+	// "all"): DingTalk's isAtAll, WeCom's @all, Feishu's <at id=all>.
+	AtAll  bool
+	Digest []DigestItem // non-empty for a digest of merged alerts
+	Lang   string       // "zh" (default) or "en"
+	// Actions are the links that act on the issue from the chat (resolve,
+	// ignore for an hour, take it), in the order shown; none when the
+	// document serves no action links. Each kind shows them near the
+	// mentions, and they are never cut to fit.
+	Actions []Action `json:"Actions,omitempty"`
+}
+
+// Action is one link of a message that acts on its issue: the relay's
+// confirm page for it.
+type Action struct {
+	Label string
+	URL   string
+}
+
+// ActionLine renders m's actions as markdown links, "[label](url)"
+// separated by " · ", with esc making a label literal and escURL making a
+// link safe in the robot's markup; "" without actions.
+func ActionLine(m *Message, esc, escURL func(string) string) string {
+	var b strings.Builder
+	for i, a := range m.Actions {
+		if i > 0 {
+			b.WriteString(" · ")
+		}
+		b.WriteString("[" + esc(a.Label) + "](" + escURL(a.URL) + ")")
+	}
+	return b.String()
 }
 
 // LinkLabel is the text of the link to Sentry. In Chinese it is 查看详情,

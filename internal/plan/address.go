@@ -170,6 +170,7 @@ func Record(o dispatch.Outcome) deliveries.Record {
 		Robot: robot, Kind: kind, Result: deliveries.Delivered, Attempts: o.Attempts,
 		LatencyMS: float64(o.At.Sub(j.Created).Microseconds()) / 1000, Title: j.Message.Heading, Link: j.Message.Link,
 		Level: j.Message.Level, Digest: o.Digest, ProjectName: j.ProjectName, PayloadOrganization: j.PayloadOrg,
+		State: j.Message.State,
 	}
 	if o.Err != nil {
 		rec.Result, rec.Code, rec.Error = deliveries.Failed, o.Err.Code, o.Err.Error()

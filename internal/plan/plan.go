@@ -125,7 +125,11 @@ type Plan struct {
 	// (mode hold): the caller keeps them in the store and they go out in
 	// one digest per robot when the quiet ends.
 	Held []Hold
-	key  string // the duplicate key, released when delivery fails
+	// Projects are the projects the webhook was routed to (its signature
+	// and token checked), whatever the outcome after routing: escalations
+	// record acknowledgements for them even when follow-ups are filtered.
+	Projects []*config.Project
+	key      string // the duplicate key, released when delivery fails
 }
 
 // Hold is a message held through its project's quiet hours until Until.
@@ -155,13 +159,13 @@ func (p *Planner) Plan(x *config.Index, req Request) (*Plan, error) {
 		for _, s := range rp.Skipped {
 			reasons = append(reasons, fmt.Sprintf("%s: %s", s.Project.Slug, s.Reason))
 		}
-		return &Plan{Outcome: Filtered, Reason: strings.Join(reasons, "; ")}, nil
+		return &Plan{Outcome: Filtered, Reason: strings.Join(reasons, "; "), Projects: rp.Projects}, nil
 	}
 	key := dedupeKey(ev, req.Body, rp.Projects, x.Version, signed)
 	if key != "" && !p.seen.add(key, p.o.Now()) {
-		return &Plan{Outcome: Duplicate, Reason: "this webhook was already delivered"}, nil
+		return &Plan{Outcome: Duplicate, Reason: "this webhook was already delivered", Projects: rp.Projects}, nil
 	}
-	pl := &Plan{Outcome: Send, key: key}
+	pl := &Plan{Outcome: Send, key: key, Projects: rp.Projects}
 	now := p.o.Now()
 	ring(x, rp.Targets, ev.Level, now)
 	type repeat struct {
@@ -179,7 +183,7 @@ func (p *Planner) Plan(x *config.Index, req Request) (*Plan, error) {
 		if r.collapsed {
 			continue
 		}
-		j := p.job(t, ev, r.n, req.RequestID, req.Received)
+		j := p.job(x, t, ev, r.n, req.RequestID, req.Received)
 		j.RepeatKey = r.key
 		if p.o.KeepSource {
 			j.Source = &Source{Event: render.Facts(ev), Repeated: r.n}
@@ -202,7 +206,7 @@ func (p *Planner) Plan(x *config.Index, req Request) (*Plan, error) {
 		return pl, nil
 	}
 	if len(pl.Jobs) == 0 {
-		return &Plan{Outcome: Collapsed, key: key,
+		return &Plan{Outcome: Collapsed, key: key, Projects: rp.Projects,
 			Reason: "a repeat of an issue already alerted within the project's repeat window; it is counted in the next message"}, nil
 	}
 	return pl, nil
@@ -369,7 +373,9 @@ func (p *Planner) ForProject(x *config.Index, ev *sentry.Event, prj *config.Proj
 	pl := &Plan{Outcome: Send}
 	ring(x, rp.Targets, ev.Level, p.o.Now())
 	for _, t := range rp.Targets {
-		pl.Jobs = append(pl.Jobs, p.newJob("", t, render.Message(t, ev, opt), p.o.Now()))
+		msg := render.Message(t, ev, opt)
+		render.Actions(msg, x.Doc, t, ev, p.o.Now())
+		pl.Jobs = append(pl.Jobs, p.newJob("", t, msg, p.o.Now()))
 		pl.Targets = append(pl.Targets, t)
 	}
 	if len(pl.Jobs) == 0 {
@@ -379,9 +385,11 @@ func (p *Planner) ForProject(x *config.Index, ev *sentry.Event, prj *config.Proj
 }
 
 // job renders ev for target t, with the count of repeats collapsed
-// before it, as the dispatch job of one webhook.
-func (p *Planner) job(t route.Target, ev *sentry.Event, repeated int, rid string, created time.Time) *dispatch.Job {
+// before it and the action links x serves, as the dispatch job of one
+// webhook.
+func (p *Planner) job(x *config.Index, t route.Target, ev *sentry.Event, repeated int, rid string, created time.Time) *dispatch.Job {
 	msg := render.Message(t, ev, p.o.Render)
+	render.Actions(msg, x.Doc, t, ev, p.o.Now())
 	if repeated > 0 {
 		msg.Fields = append(msg.Fields, render.RepeatField(repeated, p.o.Render.Lang))
 	}
@@ -433,7 +441,7 @@ func (p *Planner) Rerender(x *config.Index, src *Source, projectID, robotID int6
 	}
 	for _, t := range rp.Targets {
 		if t.Robot.ID == robotID {
-			j := p.job(t, src.Event, max(src.Repeated, 0), rid, created)
+			j := p.job(x, t, src.Event, max(src.Repeated, 0), rid, created)
 			j.Source = src
 			if !src.SilentUntil.IsZero() {
 				Silence(j, src.SilentUntil, created, p.o.Render.Zone)

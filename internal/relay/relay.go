@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sentry-white/sentry-white/internal/actions"
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
@@ -28,7 +29,9 @@ import (
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/plan"
 	"github.com/sentry-white/sentry-white/internal/render"
+	"github.com/sentry-white/sentry-white/internal/route"
 	"github.com/sentry-white/sentry-white/internal/sentry"
+	"github.com/sentry-white/sentry-white/internal/sentryapi"
 	"github.com/sentry-white/sentry-white/internal/store"
 	"github.com/sentry-white/sentry-white/internal/timed"
 )
@@ -81,8 +84,11 @@ type Options struct {
 	History *deliveries.Log
 	// Store and Prefix are where timed work keeps its state: alerts held
 	// through quiet hours and the claims of handoff notices and digests
-	// (package timed). Without a Store there is no timed work, and an
-	// alert a project's quiet hours would hold goes out at once without @.
+	// (package timed), and the marks of actions taken from the chat
+	// (package actions), so every instance knows them. Without a Store
+	// there is no timed work, an alert a project's quiet hours would hold
+	// goes out at once without @, and actions are known to this process
+	// only.
 	Store  store.Backend
 	Prefix string
 	// FC is set on Function Compute, where the instance may be frozen once
@@ -92,6 +98,11 @@ type Options struct {
 	SelfURL string
 	// Client posts the asynchronous hand-off; nil means a 5 s client.
 	Client *http.Client
+
+	// Sentry is Sentry's API for action links (package actions) and the
+	// morning summary's issues still open; nil means a sentryapi.Client
+	// with an 8 s timeout per call.
+	Sentry actions.Sentry
 }
 
 // Handler serves the relay's HTTP interface.
@@ -103,6 +114,7 @@ type Handler struct {
 	timed    *timed.Runner // nil without a store
 	refusals refusalLimit  // refused webhooks recorded in the history
 	handoffs *nonce.Set    // hand-off ids accepted (FC), each once
+	acts     *actions.Handler
 }
 
 // New returns a relay handler and the dispatcher it delivers with. The
@@ -140,10 +152,15 @@ func New(o Options) (*Handler, error) {
 		return nil, err
 	}
 	h.disp = d
+	if o.Sentry == nil {
+		o.Sentry = &sentryapi.Client{Timeout: 8 * time.Second}
+	}
 	if o.Store != nil {
 		h.timed = timed.New(timed.Options{Docs: o.Docs, Store: o.Store, Prefix: o.Prefix, Send: d, Kind: o.Kinds.Lookup, History: o.History,
-			Render: o.Render, Now: o.Now, Logger: o.Logger})
+			Render: o.Render, Sentry: o.Sentry, Now: o.Now, Logger: o.Logger})
 	}
+	h.acts = actions.New(actions.Options{Docs: o.Docs, Sentry: o.Sentry, Tell: h.tell, History: o.History,
+		Store: o.Store, Prefix: o.Prefix, Lang: o.Render.Lang, Zone: o.Render.Zone, FC: o.FC, Now: o.Now, Logger: o.Logger})
 	return h, nil
 }
 
@@ -185,6 +202,10 @@ func (h *Handler) record(o dispatch.Outcome) {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if actions.Owns(r.URL.Path) {
+		h.acts.ServeHTTP(w, r.WithContext(h.withCredentials(r)))
+		return
+	}
 	switch r.URL.Path {
 	case "/", "/webhook", "/webhook/":
 	case handoffPath:
@@ -398,7 +419,15 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, refusal.status, refusal.body(line.rid))
 		return
 	}
+	if pl.Outcome == plan.Send && ev.FollowUp() {
+		if who, echo := h.echo(ctx, x, pl, ev); echo {
+			pl.Outcome, pl.Reason = plan.Ignored, fmt.Sprintf("Sentry's webhook of a change %s made from the chat: the relay already told the group", who)
+		}
+	}
 	held := h.hold(ctx, pl, line.rid)
+	if pl.Outcome != plan.Send {
+		h.observe(ctx, x, ev, pl) // before the answer: an instance may be frozen after it
+	}
 	if pl.Outcome == plan.Held && len(pl.Jobs) == 0 {
 		line.reason, line.status, line.robots = pl.Reason, http.StatusOK, len(held)
 		if h.o.FC {
@@ -431,6 +460,8 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 	resp.Delivered = append(resp.Delivered, held...)
 	if status != http.StatusOK && status != http.StatusAccepted {
 		h.plan.Release(pl) // not delivered: Sentry sending it again is no copy
+	} else {
+		h.observe(ctx, x, ev, pl)
 	}
 	if h.o.FC {
 		h.beforeFreeze(ctx, h.log.With("request_id", line.rid))
@@ -441,6 +472,45 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 	line.answered(status, results, ev)
 	h.logHook(ctx, &line, "webhook answered")
+}
+
+// echo drops from pl the follow-ups that are Sentry's webhook of a change
+// the relay made from the chat (package actions), whose follow-up the
+// relay posted itself; it reports who made it when nothing is left.
+func (h *Handler) echo(ctx context.Context, x *config.Index, pl *plan.Plan, ev *sentry.Event) (string, bool) {
+	who := ""
+	left := pl.Drop(func(t route.Target) bool {
+		w, ok := h.acts.Echo(ctx, x, t.Project.OrganizationID, ev)
+		if ok {
+			who = w
+		}
+		return ok
+	})
+	return who, !left
+}
+
+// tell posts the follow-up of a change made from the chat (actions.Teller):
+// planned as a webhook's follow-up for the project, delivered within the
+// integration budget, the rest queued (on FC handed off).
+func (h *Handler) tell(ctx context.Context, x *config.Index, prj *config.Project, ev *sentry.Event) (string, error) {
+	jobs := h.plan.FollowUp(x, ev, prj, "")
+	if len(jobs) == 0 {
+		return "off", nil
+	}
+	results := h.disp.Submit(plan.WithDocument(ctx, x), jobs, h.o.Now().Add(h.o.IntegrationBudget))
+	if h.o.FC {
+		h.beforeFreeze(ctx, h.log)
+	}
+	var failed []string
+	for _, res := range results {
+		if res.Status == dispatch.Failed || res.Status == dispatch.Unsaved {
+			failed = append(failed, res.Err.Error())
+		}
+	}
+	if len(failed) > 0 {
+		return "", errors.New(strings.Join(failed, "; "))
+	}
+	return "posted", nil
 }
 
 // refusal is a webhook answered with an error.

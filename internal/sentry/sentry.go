@@ -686,6 +686,10 @@ func orgFromParsed(u *url.URL) (org, project string) {
 	return "", ""
 }
 
+// IssueIDFromURL returns the numeric issue id of a link to a Sentry issue
+// (…/issues/<id>/…), or "".
+func IssueIDFromURL(raw string) string { return issueIDFromURL(raw) }
+
 func issueIDFromURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {

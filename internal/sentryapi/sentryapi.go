@@ -25,7 +25,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net"
 	"net/http"
@@ -239,11 +238,7 @@ func (c *Client) Projects(ctx context.Context, sentryURL, org, token string) ([]
 	if err != nil {
 		return nil, err
 	}
-	token = strings.TrimSpace(token)
-	if t, ok := strings.CutPrefix(token, "Bearer "); ok {
-		token = strings.TrimSpace(t)
-	}
-	if token == "" {
+	if token = bearerToken(token); token == "" {
 		return nil, &Error{Code: CodeNoToken, Host: base.Host, Org: org, Msg: "no Sentry auth token is set for this organization",
 			Fix: fmt.Sprintf("create one with the project:read scope (%s/settings/account/api/auth-tokens/, or an internal integration with Project: Read) and paste it", base)}
 	}
@@ -280,28 +275,9 @@ func (c *Client) Projects(ctx context.Context, sentryURL, org, token string) ([]
 // page fetches one page and returns its projects and the next cursor ("" on
 // the last page).
 func (c *Client) page(ctx context.Context, u, token, host, org string) ([]Project, string, error) {
-	timeout := c.Timeout
-	if timeout <= 0 {
-		timeout = 20 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	resp, body, err := c.send(ctx, http.MethodGet, u, token, nil, host, org, maxPage)
 	if err != nil {
-		return nil, "", &Error{Code: CodeBadURL, Host: host, Org: org, Msg: "the request to Sentry cannot be built: " + err.Error(),
-			Fix: "check the organization's Sentry URL and slug"}
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "sentry-white")
-	resp, err := c.httpClient().Do(req)
-	if err != nil {
-		return nil, "", netError(ctx, err, host, org, timeout)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPage+1))
-	if err != nil {
-		return nil, "", netError(ctx, err, host, org, timeout)
+		return nil, "", err
 	}
 	if len(body) > maxPage {
 		return nil, "", &Error{Code: CodeNotJSON, Status: resp.StatusCode, Host: host, Org: org,

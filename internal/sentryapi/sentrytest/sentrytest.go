@@ -87,6 +87,7 @@ type Server struct {
 	linkBase string
 	fault    Fault
 	reqs     []Request
+	acting   *acting // issues and members (issues.go)
 }
 
 // New starts a stand-in serving at the root, like sentry.io.
@@ -179,21 +180,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.reqs = append(s.reqs, Request{Method: r.Method, Host: r.Host, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Authorization: r.Header.Get("Authorization")})
 	f := s.fault
 	s.mu.Unlock()
-	switch {
-	case f.Hang:
-		select {
-		case <-r.Context().Done():
-		case <-s.closed:
-		}
-		return
-	case f.Status != 0:
-		ct := f.ContentType
-		if ct == "" {
-			ct = "application/json"
-		}
-		w.Header().Set("Content-Type", ct)
-		w.WriteHeader(f.Status)
-		_, _ = w.Write([]byte(f.Body))
+	if s.fail(w, r, f) {
 		return
 	}
 
@@ -202,6 +189,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(http.StatusNotFound)
 		_, _ = w.Write([]byte("<!DOCTYPE html><html><head><title>Page Not Found</title></head><body><h1>Not Found</h1></body></html>"))
+		return
+	}
+	if s.serveActing(w, r, path) {
 		return
 	}
 	parts := strings.Split(strings.Trim(path, "/"), "/")
@@ -241,16 +231,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.SliceStable(projects, func(i, j int) bool { return projects[i].Slug < projects[j].Slug })
 
-	// Cursors are "value:offset:is_prev", as Sentry's offset paginator.
-	offset := 0
-	if c := r.URL.Query().Get("cursor"); c != "" {
-		f := strings.Split(c, ":")
-		n, err := strconv.Atoi(f[min(1, len(f)-1)])
-		if len(f) != 3 || err != nil || n < 0 {
-			detail(w, http.StatusBadRequest, "Invalid cursor parameter.")
-			return
-		}
-		offset = n
+	offset, ok := cursorOffset(w, r)
+	if !ok {
+		return
 	}
 	if per <= 0 {
 		per = 100
