@@ -26,8 +26,8 @@ import (
 // and a phone.
 var widths = []int{1280, 390}
 
-// viewport sets the tab's window width (and a height that suits it).
-func (tb *tab) viewport(w int) {
+// atWidth sets the tab's window width (and a height that suits it).
+func (tb *tab) atWidth(w int) {
 	tb.t.Helper()
 	h := 800
 	if w < 600 {
@@ -109,7 +109,7 @@ func testSchedules(t *testing.T, width int) {
 	day := func(n int) time.Time { return monday.AddDate(0, 0, n) }
 
 	tb := newTab(t, in)
-	tb.viewport(width)
+	tb.atWidth(width)
 	tb.open()
 	tb.page("schedules")
 	if e := tb.text("schedules-empty"); !strings.Contains(e, "还没有值班表") {
@@ -292,7 +292,7 @@ func testQuietHours(t *testing.T, width int) {
 		"escalation": map[string]any{"after_minutes": 15, "steps": []string{"owners"}}})
 
 	tb := newTab(t, in)
-	tb.viewport(width)
+	tb.atWidth(width)
 	tb.open()
 	tb.waitFor(`document.getElementById("project-row-1") !== null`)
 
@@ -410,7 +410,7 @@ func TestBrowserHeldDeliveries(t *testing.T) {
 	}
 	for _, w := range widths {
 		tb := newTab(t, in)
-		tb.viewport(w)
+		tb.atWidth(w)
 		tb.open()
 		tb.page("deliveries")
 		tb.waitFor(`document.getElementById("delivery-held-h-now") !== null`)
