@@ -662,13 +662,23 @@ func TestBrowserLanguagesAndScreenshots(t *testing.T) {
 	in.api(t, "POST", "/api/v1/projects", map[string]any{"name": "支付服务", "slug": "pay-service", "organization_id": 1, "owner_ids": []int{2},
 		"robot_ids": []int{1, 2}, "environments": []string{"production"}, "min_level": "error", "mention_level": "fatal"})
 	in.api(t, "PUT", "/api/v1/settings", map[string]any{"relay_url": "https://sentry-white-relay.cn-hangzhou.fcapp.run"})
+	// A weekly rotation with a cover next week; 支付服务 rings whoever is
+	// on duty and holds what comes at night.
+	monday := thisMonday(shanghai(t))
+	in.api(t, "POST", "/api/v1/schedules", map[string]any{"name": "后端值班", "owner_ids": []int{1, 2}, "period": "week", "handoff": "09:00",
+		"handoff_weekday": 1, "start": monday.AddDate(0, 0, -7).Format("2006-01-02"), "robot_ids": []int{1},
+		"overrides": []any{map[string]any{"owner_id": 2, "from": monday.AddDate(0, 0, 10).Format("2006-01-02") + "T09:00", "to": monday.AddDate(0, 0, 12).Format("2006-01-02") + "T09:00"}}})
+	in.api(t, "PATCH", "/api/v1/projects/2", map[string]any{"mention": "oncall", "schedule_id": 1,
+		"quiet_hours": map[string]any{"bypass_level": "fatal", "windows": []any{map[string]any{"days": []int{1, 2, 3, 4, 5}, "from": "22:00", "to": "08:00"},
+			map[string]any{"days": []int{6, 7}, "from": "00:00", "to": "00:00"}}}})
 
 	tb := newTab(t, in)
 	tb.open()
-	pages := []string{"projects", "owners", "robots", "organizations", "webhook", "import", "history", "settings"}
+	pages := []string{"projects", "owners", "schedules", "robots", "organizations", "webhook", "import", "history", "settings"}
 	ready := map[string]string{
 		"projects":      `document.getElementById("project-row-2") !== null`,
 		"owners":        `document.getElementById("owner-row-2") !== null`,
+		"schedules":     `document.getElementById("schedule-cal-1") !== null`,
 		"robots":        `document.getElementById("robot-row-2") !== null`,
 		"organizations": `document.getElementById("organization-row-1") !== null`,
 		"webhook":       `document.getElementById("webhook-url").value.includes("token=")`,
@@ -704,6 +714,15 @@ func TestBrowserLanguagesAndScreenshots(t *testing.T) {
 		tb.screenshot(shots, "project-form", lang, 1280)
 		tb.do(chromedp.Click(chromedp.ID("project-cancel")))
 		tb.waitFor(`!document.getElementById("project-dialog").open`)
+		tb.do(chromedp.Click(chromedp.ID("project-edit-2")), chromedp.WaitVisible(chromedp.ID("project-name")))
+		tb.do(chromedp.ScrollIntoView(chromedp.ID("project-oncall")))
+		tb.screenshot(shots, "project-oncall", lang)
+		tb.do(chromedp.Click(chromedp.ID("project-cancel")))
+		tb.waitFor(`!document.getElementById("project-dialog").open`)
+		tb.do(chromedp.Click(chromedp.ID("project-preview-2")))
+		tb.waitFor(`document.getElementById("preview-now") !== null`)
+		tb.screenshot(shots, "preview-now", lang)
+		tb.do(chromedp.Click(chromedp.ID("preview-close")))
 	}
 	if got := tb.text("nav-projects"); !strings.HasSuffix(got, "项目") || eval[string](tb, "document.documentElement.lang") != "zh-CN" {
 		t.Errorf("default language: nav %q", got)

@@ -9,7 +9,7 @@ import { has, t } from "./i18n.js";
 import { setMeta } from "./kinds.js";
 
 export const state = {
-  data: { organizations: [], owners: [], robots: [], projects: [] },
+  data: { organizations: [], owners: [], robots: [], projects: [], schedules: [] },
   store: "",
 };
 
@@ -30,7 +30,7 @@ export function onProgress(fn) {
 export async function refresh() {
   try {
     const { data } = await api("GET", "/snapshot", undefined, { track: true });
-    state.data = { organizations: data.organizations, owners: data.owners, robots: data.robots, projects: data.projects };
+    state.data = { organizations: data.organizations, owners: data.owners, robots: data.robots, projects: data.projects, schedules: data.schedules || [] };
     setMeta(data.meta);
     if (state.store !== data.store) storeChanged();
     state.store = data.store;
@@ -39,7 +39,7 @@ export async function refresh() {
   } catch (err) {
     if (err.status === 503) showBanner("store", () => t("banner.store", { msg: errText(err) }), true);
     else if (err.data.code === "invalid_document") showBanner("invalid", () => t("banner.invalid", { msg: (err.data.fields || []).map((f) => f.field + ": " + fieldText(f)).join("；") }), true);
-    state.data = { organizations: [], owners: [], robots: [], projects: [] };
+    state.data = { organizations: [], owners: [], robots: [], projects: [], schedules: [] };
     if (state.store) storeChanged();
     state.store = "";
     $("#store-loc").textContent = t("store.none");
@@ -102,6 +102,17 @@ export function projectsUsing(kind, id) {
     if (kind === "owner") return (p.owner_ids || []).includes(id);
     if (kind === "robot") return (p.robot_ids || []).includes(id);
     if (kind === "organization") return p.organization_id === id;
+    if (kind === "schedule") return p.schedule_id === id;
+    return false;
+  });
+}
+
+// schedulesUsing lists the schedules that use an owner (in the rotation or
+// an override) or a robot (told at a handoff).
+export function schedulesUsing(kind, id) {
+  return (state.data.schedules || []).filter((s) => {
+    if (kind === "owner") return (s.owner_ids || []).includes(id) || (s.overrides || []).some((o) => o.owner_id === id);
+    if (kind === "robot") return (s.robot_ids || []).includes(id);
     return false;
   });
 }

@@ -15,7 +15,7 @@ import { addSecretToggles, editingDialog, reloadKeepingInput } from "./form.js";
 import { all, current, load, onRender, onShow, register, rememberLanguage, render, show, switchLanguage, wordAgain } from "./nav.js";
 import { renderGuide } from "./guide.js";
 
-const PAGES = ["projects", "owners", "robots", "organizations", "deliveries", "webhook", "import", "history", "settings"];
+const PAGES = ["projects", "owners", "schedules", "robots", "organizations", "deliveries", "webhook", "import", "history", "settings"];
 
 // readToken takes the token from the URL the page was opened with (and
 // removes it from the address bar), else from this tab's storage.

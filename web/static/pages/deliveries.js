@@ -23,14 +23,16 @@ function fmtLatency(ms) {
   return ms < 1000 ? Math.round(ms) + " ms" : (ms / 1000).toFixed(1) + " s";
 }
 
+const RESULTS = ["failed", "refused", "held"]; // and delivered
+const MARKS = { delivered: "✓ ", failed: "✕ ", refused: "⊘ ", held: "◷ " };
+
 function resultLabel(result) {
-  return t("deliveries.result." + (["failed", "refused"].includes(result) ? result : "delivered"));
+  return t("deliveries.result." + (RESULTS.includes(result) ? result : "delivered"));
 }
 
 function resultBadge(result) {
-  const cls = ["failed", "refused"].includes(result) ? result : "delivered";
-  return el("span", { class: "tag result-" + cls },
-    el("span", { "aria-hidden": "true", text: cls === "delivered" ? "✓ " : cls === "failed" ? "✕ " : "⊘ " }), resultLabel(result));
+  const cls = RESULTS.includes(result) ? result : "delivered";
+  return el("span", { class: "tag result-" + cls }, el("span", { "aria-hidden": "true", text: MARKS[cls] }), resultLabel(result));
 }
 
 function filter() {
@@ -127,13 +129,38 @@ function refusedRow(d) {
     el("td", { class: "actions" }, action));
 }
 
+// heldRow is an alert held through its project's quiet hours: until when,
+// and once its digest went out, what became of it (also a row of its own,
+// with the same id).
+function heldRow(d) {
+  const result = [resultBadge(d.result), el("div", { class: "delivery-held", text: t("deliveries.held.until", { time: fmtTime(d.held_until) }) })];
+  const r = d.released;
+  if (r) {
+    const key = r.result === "failed" ? "deliveries.held.failed" : "deliveries.held.released";
+    result.push(el("div", { class: r.result === "failed" ? "delivery-fix" : "secondary", text: t(key, { time: fmtTime(r.time), n: r.digest || 1 }) }));
+  } else {
+    result.push(el("div", { class: "secondary", text: t("deliveries.held.waiting") }));
+  }
+  return el("tr", { id: "delivery-held-" + d.id, class: "delivery held", "data-result": d.result, "data-released": r ? r.result : null },
+    el("td", { class: "nowrap" }, el("time", { datetime: d.time, text: fmtTime(d.time) })),
+    el("td", { class: "delivery-who" }, el("strong", { text: d.project_name || d.project }), d.project_name ? el("div", null, el("code", { text: d.project })) : null,
+      el("div", { class: "robot" }, el("span", { text: d.robot + " " }), kindTag(d.kind))),
+    el("td", { class: "delivery-alert" }, el("div", { text: d.title || "—" }), d.level ? el("span", { class: "tag", text: d.level }) : null, httpLink(d.link, t("deliveries.open"))),
+    el("td", { class: "delivery-result" }, result),
+    el("td", { class: "actions" }));
+}
+
 function renderRows(data, filtered) {
   const index = new Map(data.deliveries.map((d) => [d.id, d]));
+  // The outcome of a held alert has its id: the row says it was held.
+  const held = new Set(data.deliveries.filter((d) => d.result === "held").map((d) => d.id));
   const rows = data.deliveries.map((d) => {
     if (d.result === "refused") return refusedRow(d);
+    if (d.result === "held") return heldRow(d);
     const failed = d.result === "failed";
     const result = [resultBadge(d.result)];
     if (d.resend_of) result.push(el("span", { class: "tag", text: t("deliveries.resendOf") }));
+    if (held.has(d.id)) result.push(el("span", { class: "tag", text: t("deliveries.afterQuiet") }));
     if (d.digest) result.push(el("span", { class: "tag", text: t("deliveries.digest", { n: d.digest }) }));
     if (d.attempts > 1) result.push(el("div", { class: "secondary", text: t("deliveries.attempts", { n: d.attempts }) }));
     if (failed) {

@@ -12,8 +12,14 @@ import { runTest, statusRow } from "../js/alerts.js";
 import { go } from "../js/nav.js";
 import { detect, detectedHere, renderNotice } from "../js/original.js";
 import { markdown, messageBubble } from "../js/markdown.js";
+import { nowView, oncallSection } from "./project-oncall.js";
+
+// The form's sections beyond its own fields, each with its fieldsets (see
+// project-oncall.js): a further setting is one more module in this list.
+const sections = [oncallSection];
 
 let previewProject = null;
+let editedProject = null; // the project the form was filled with (null: a new one)
 
 let filterRows = () => 0;
 
@@ -29,6 +35,7 @@ function render() {
     if (p.mention_level) filters.push(t("projects.filter.mention", { v: p.mention_level }));
     if (p.follow_ups === false) filters.push(t("projects.filter.nofollow"));
     if (p.repeat_window_seconds) filters.push(t("projects.filter.repeat", { v: p.repeat_window_seconds }));
+    for (const s of sections) filters.push(...s.tags(p));
     const search = [p.name, p.slug, org ? org.name : "", ...ownerNames, ...robotNames].join(" ").toLowerCase();
     return [el("tr", { id: "project-row-" + p.id, class: "row", "data-search": search },
       el("td", { class: "name" }, el("strong", { text: p.name }), el("div", null, el("code", { class: "slug", text: p.slug })),
@@ -90,6 +97,8 @@ const form = {
       if (preset.slug) setVal("project-slug", preset.slug);
       if (preset.name) setVal("project-name", preset.name);
     }
+    editedProject = item;
+    for (const s of sections) s.fill(item, preset);
   },
   collect(body) {
     body.organization_id = Number(val("project-organization_id")) || 0;
@@ -101,6 +110,10 @@ const form = {
     body.follow_ups = $("#project-follow_ups").checked ? null : false;
     const rw = val("project-repeat_window_seconds").trim();
     body.repeat_window_seconds = rw === "" ? 0 : Number(rw);
+    for (const s of sections) s.collect(body);
+    // A save replaces the project: members no field of this form shows
+    // (settings a later version edits) are sent back as they are.
+    for (const [k, v] of Object.entries(editedProject || {})) if (k !== "id" && !(k in body)) body[k] = v;
   },
   put(k, v) {
     if (k === "owner_ids") setChecks("#project-owners", v);
@@ -108,8 +121,11 @@ const form = {
     else if (k === "organization_id") setVal("project-organization_id", String(v));
     else if (k === "environments") setVal("project-environments", v.join(", "));
     else if (k === "follow_ups") $("#project-follow_ups").checked = v !== false;
-    else return false;
+    else return sections.some((s) => s.put(k, v));
     return true;
+  },
+  relabel() {
+    for (const s of sections) s.relabel();
   },
   // Saving a project without robots or owners asks first.
   async check(body) {
@@ -163,7 +179,7 @@ async function runPreview() {
   view(out, () => el("p", { class: "hint", text: t("common.loading") }));
   try {
     const { data } = await api("POST", `/projects/${p.id}/preview`, body);
-    view(out, () => previewParts(data));
+    view(out, () => previewParts(data, p));
   } catch (err) {
     if (err.data.fields && err.data.fields.length) {
       errBox.textContent = fieldText(err.data.fields[0]);
@@ -175,7 +191,7 @@ async function runPreview() {
   }
 }
 
-function previewParts(data) {
+function previewParts(data, p) {
   const parts = [];
   const ev = data.event || {};
   parts.push(el("p", null, el("strong", { text: ev.title || "" }), " ",
@@ -183,6 +199,7 @@ function previewParts(data) {
     ev.environment ? el("span", { class: "tag", text: ev.environment }) : null,
     data.sample ? el("span", { class: "tag", text: t("preview.sample") }) : null));
   if (data.warning) parts.push(msgBox("warn", words("warn.", data.warning_code, data.warning_params, data.warning)));
+  if (data.now) parts.push(nowView(data.now, p));
   if (data.dropped) parts.push(msgBox("warn", t("preview.dropped", { reason: words("drop.", data.dropped_code, data.dropped_params, data.dropped) })));
   if (data.mentions_suppressed) parts.push(msgBox("info", t("preview.suppressed")));
   if (!data.robots.length && !data.dropped) parts.push(msgBox("info", t("preview.norobot")));
@@ -210,6 +227,7 @@ export default {
   icon: '<path d="M3 6.5A1.5 1.5 0 0 1 4.5 5H9l2 2h8.5A1.5 1.5 0 0 1 21 8.5v9a1.5 1.5 0 0 1-1.5 1.5h-15A1.5 1.5 0 0 1 3 17.5z"/>',
   init() {
     entityForm(form);
+    for (const s of sections) s.init();
     $("#projects-new").addEventListener("click", () => openForm("project"));
     filterRows = searchBox($("#projects-search"), $("#projects-rows"), $("#projects-nomatch"));
     $("#preview-run").addEventListener("click", safe(runPreview));
