@@ -983,3 +983,35 @@ func TestQueuedSendIsMarkedBeforeThePost(t *testing.T) {
 		t.Errorf("the file of a job back in the queue: %s", b)
 	}
 }
+
+// TestConcurrentFoldsKeepEveryCount: alerts arriving at once at a full
+// queue are folded into its last job while that job's spool file is being
+// written: every count reaches the digest, and (under -race) no fold reads
+// the job while another changes it.
+func TestConcurrentFoldsKeepEveryCount(t *testing.T) {
+	dir := t.TempDir()
+	e := newEnv(t, dir, false)
+	e.d.o.MaxQueue = 2
+	e.robot.FailNext(robottest.FaultNoCode) // blocked
+	e.d.Submit(context.Background(), []*Job{job(0)}, time.Now().Add(5*time.Second))
+	var wg sync.WaitGroup
+	for i := 1; i < 60; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.d.Submit(context.Background(), []*Job{job(i)}, time.Now().Add(5*time.Second))
+		}()
+	}
+	wg.Wait()
+	if n := e.d.Queued(); n != 2 {
+		t.Fatalf("%d queued, want the cap of 2", n)
+	}
+	e.clock.Advance(11 * time.Minute)
+	if err := e.d.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	msgs := e.robot.Messages()
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "60 条告警") {
+		t.Fatalf("%d messages: %+v", len(msgs), msgs)
+	}
+}

@@ -44,17 +44,21 @@ func (q *queue) merge(t *task, max int) (into *task, folded bool) {
 	if j.NotBefore.IsZero() {
 		for _, p := range q.pending {
 			if pj := p.job; pj != j && pj.NotBefore.IsZero() && issueOf(pj) == issueOf(j) {
+				p.mu.Lock() // its spool file may be being written
 				pj.Repeats += 1 + j.Repeats
 				pj.Folded += j.Folded
 				// The robot may have one of them: the line says so.
 				pj.PossibleRepeat = pj.PossibleRepeat || j.PossibleRepeat
+				p.mu.Unlock()
 				return p, false
 			}
 		}
 	}
 	if len(q.pending) >= max && !q.holds(j) {
 		into = q.pending[len(q.pending)-1]
+		into.mu.Lock()
 		into.job.Folded += 1 + j.Repeats + j.Folded
+		into.mu.Unlock()
 		return into, true
 	}
 	return nil, false
@@ -124,25 +128,7 @@ func (d *Dispatcher) enqueue(t *task, persist bool) error {
 	j := t.job
 	d.mu.Lock()
 	st := d.robot(j.RobotID, j.Kind)
-	into, folded := st.queue.merge(t, d.o.MaxQueue)
-	if folded {
-		if now := d.clock.Now(); now.Sub(d.foldedAt) > time.Minute {
-			d.log.Warn("a robot's queue is full: further alerts are counted in its next digest",
-				"robot_id", j.RobotID, "queued", len(st.queue.pending))
-		}
-		d.foldedAt = d.clock.Now()
-	}
-	if into != nil {
-		d.mu.Unlock()
-		// The waiting job carries the issue. A repeat's count lives in
-		// memory only (a crash loses the count, not the alert); a fold
-		// is saved with it, since those are other alerts.
-		t.end(d.spool)
-		if folded && into.spooled {
-			if err := into.save(d.spool, false); err != nil {
-				d.log.Error("spool write failed for a folded count", "job", into.job.ID, "error", err.Error())
-			}
-		}
+	if d.join(st, t) {
 		return nil
 	}
 	d.mu.Unlock()
@@ -156,6 +142,11 @@ func (d *Dispatcher) enqueue(t *task, persist bool) error {
 	}
 	t.answered.Store(true) // from here the queue delivers it
 	d.mu.Lock()
+	// Alerts that came meanwhile may have filled the queue, or brought
+	// this issue: the queue's cap and one job per issue hold all the same.
+	if d.join(st, t) {
+		return nil
+	}
 	st.queue.push(t)
 	start := d.startWorker(st)
 	d.mu.Unlock()
@@ -163,6 +154,35 @@ func (d *Dispatcher) enqueue(t *task, persist bool) error {
 		go d.work(st)
 	}
 	return nil
+}
+
+// join merges t into a job waiting in st's queue, if one takes it, and
+// then unlocks d.mu and ends t (its spool file, if any, removed; the
+// waiting job's saved again when a fold changed it). Call with d.mu held;
+// it stays held when join returns false.
+func (d *Dispatcher) join(st *robotState, t *task) bool {
+	into, folded := st.queue.merge(t, d.o.MaxQueue)
+	if folded {
+		if now := d.clock.Now(); now.Sub(d.foldedAt) > time.Minute {
+			d.log.Warn("a robot's queue is full: further alerts are counted in its next digest",
+				"robot_id", t.job.RobotID, "queued", len(st.queue.pending))
+		}
+		d.foldedAt = d.clock.Now()
+	}
+	if into == nil {
+		return false
+	}
+	d.mu.Unlock()
+	// The waiting job carries the issue. A repeat's count lives in
+	// memory only (a crash loses the count, not the alert); a fold
+	// is saved with it, since those are other alerts.
+	t.end(d.spool)
+	if folded {
+		if err := into.resave(d.spool); err != nil {
+			d.log.Error("spool write failed for a folded count", "job", into.job.ID, "error", err.Error())
+		}
+	}
+	return true
 }
 
 // next takes the batch st's robot may send now, or returns how long to

@@ -67,6 +67,17 @@ func (t *task) save(sp *spool, sending bool) error {
 	return err
 }
 
+// resave writes the job's spool file again if it has one (its counts
+// changed): a job that was never saved stays so.
+func (t *task) resave(sp *spool) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if sp == nil || t.ended || !t.spooled {
+		return nil
+	}
+	return sp.put(t.job)
+}
+
 // unspool removes the job's spool file: the job lives on elsewhere (a
 // hand-off), and may be saved again if it comes back.
 func (t *task) unspool(sp *spool) {
