@@ -111,7 +111,7 @@ func TestIntegrationPathEndToEnd(t *testing.T) {
 	form := cfg.must(http.StatusOK, "GET", "/api/v1/sentry-integration", nil)
 	webhook := form["webhook_url"].(string)
 	uris := form["uris"].(map[string]any)
-	if webhook != relayURL+"?token="+hookToken || uris["robots"] != "/sentry-app/"+hookToken+"/robots" ||
+	if webhook != relayURL+"/?token="+hookToken || uris["robots"] != "/sentry-app/"+hookToken+"/robots" ||
 		!strings.Contains(form["schema_text"].(string), `"uri": "/sentry-app/`+hookToken+`/settings"`) {
 		t.Fatalf("the integration's form: %v", form)
 	}

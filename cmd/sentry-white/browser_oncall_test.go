@@ -249,7 +249,7 @@ func testSchedules(t *testing.T, width int) {
 	// that a project does), before anything is sent.
 	if width >= 600 {
 		tb.page("owners")
-		tb.do(chromedp.Click(chromedp.ID("owner-delete-3")), chromedp.WaitVisible(chromedp.ID("confirm-ok")))
+		tb.do(act("owner-delete-3"), chromedp.WaitVisible(chromedp.ID("confirm-ok")))
 		if q := tb.text("confirm-text"); !strings.Contains(q, "值班表“后端值班”") || strings.Contains(q, "这些项目") {
 			t.Errorf("deleting 王五 asks %q", q)
 		}
@@ -334,7 +334,7 @@ func testQuietHours(t *testing.T, width int) {
 	}
 
 	// If an alert came now: it rings 李四, held until the window ends.
-	tb.do(chromedp.Click(chromedp.ID("project-preview-1")))
+	tb.do(act("project-preview-1"))
 	tb.waitFor(`document.getElementById("preview-now") !== null`)
 	if r := tb.text("preview-now-rung"); !strings.Contains(r, "当前值班的人：李四") {
 		t.Errorf("the preview rings %q", r)
@@ -360,7 +360,7 @@ func testQuietHours(t *testing.T, width int) {
 	if m := in.stored(t).Projects[0].QuietHours.Mode; m != "silent" {
 		t.Errorf("stored mode %q", m)
 	}
-	tb.do(chromedp.Click(chromedp.ID("project-preview-1")))
+	tb.do(act("project-preview-1"))
 	tb.waitFor(`document.getElementById("preview-now") !== null && document.getElementById("preview-now").dataset.decision === "silent"`)
 	if s := tb.text("preview-now-quiet"); !strings.Contains(s, "不 @ 任何人") {
 		t.Errorf("the silent preview reads %q", s)
