@@ -488,7 +488,7 @@ func TestBrowserExplainEditDeleteAndStale(t *testing.T) {
 
 	// Delete an owner a project uses: the page says who and asks.
 	tb.page("owners")
-	tb.do(chromedp.Click(chromedp.ID("owner-delete-1")))
+	tb.do(act("owner-delete-1"))
 	tb.waitFor(`document.getElementById("confirm-dialog").open`)
 	if q := tb.text("confirm-text"); !strings.Contains(q, "商城后台") {
 		t.Errorf("the confirmation reads %q", q)
@@ -498,7 +498,7 @@ func TestBrowserExplainEditDeleteAndStale(t *testing.T) {
 	if len(in.stored(t).Owners) != 1 {
 		t.Fatal("cancel deleted the owner")
 	}
-	tb.do(chromedp.Click(chromedp.ID("owner-delete-1")))
+	tb.do(act("owner-delete-1"))
 	tb.waitFor(`document.getElementById("confirm-dialog").open`)
 	tb.do(chromedp.Click(chromedp.ID("confirm-ok")))
 	tb.waitFor(`document.getElementById("owner-row-1") === null`)
@@ -719,10 +719,13 @@ func TestBrowserLanguagesAndScreenshots(t *testing.T) {
 		tb.screenshot(shots, "project-oncall", lang)
 		tb.do(chromedp.Click(chromedp.ID("project-cancel")))
 		tb.waitFor(`!document.getElementById("project-dialog").open`)
-		tb.do(chromedp.Click(chromedp.ID("project-preview-2")))
+		tb.do(act("project-preview-2"))
 		tb.waitFor(`document.getElementById("preview-now") !== null`)
 		tb.screenshot(shots, "preview-now", lang)
-		tb.do(chromedp.Click(chromedp.ID("preview-close")))
+		// The close button is far down the dialog's own scroll: pressed as
+		// a keyboard user would, so that no scrolling decides the click.
+		tb.do(chromedp.Focus(chromedp.ID("preview-close")), chromedp.KeyEvent("\r"))
+		tb.waitFor(`!document.getElementById("preview-dialog").open`)
 	}
 	if got := tb.text("nav-projects"); !strings.HasSuffix(got, "项目") || eval[string](tb, "document.documentElement.lang") != "zh-CN" {
 		t.Errorf("default language: nav %q", got)
