@@ -19,7 +19,6 @@ import (
 
 	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/robottest"
-	"github.com/sentry-white/sentry-white/internal/store"
 )
 
 func TestBrowserEscalation(t *testing.T) {
@@ -112,13 +111,18 @@ func testEscalation(t *testing.T, width int) {
 		t.Errorf("the preview's warning %q", c)
 	}
 	tb.noSideways("the preview")
-	// In English, worded again from the same answer.
+	tb.do(chromedp.Click(chromedp.ID("preview-close")))
+	// In English (the header's button is out of reach while a dialog is open).
 	tb.do(chromedp.Click(chromedp.ID("lang-toggle")))
-	tb.waitFor(`document.getElementById("preview-escalation-sentence").textContent.startsWith("If nobody")`)
+	tb.waitFor(`document.getElementById("projects-title").textContent === "Projects"`)
+	tb.do(act("project-preview-1"))
+	tb.waitFor(`document.getElementById("preview-escalation-sentence") !== null && document.getElementById("preview-escalation-sentence").textContent.startsWith("If nobody")`)
 	if s := tb.text("preview-escalation-sentence"); s != "If nobody takes it within 10 min, ring the person on duty (张三); if still nobody 10 min later, ring everyone in the group (@all)." {
 		t.Errorf("the English preview reads %q", s)
 	}
 	tb.do(chromedp.Click(chromedp.ID("preview-close")))
+	tb.do(chromedp.Click(chromedp.ID("lang-toggle")))
+	tb.waitFor(`document.getElementById("projects-title").textContent === "项目"`)
 
 	// The person on duty needs a schedule: said in the plan at once, and by
 	// the server next to the schedule when saved without one.
@@ -127,7 +131,7 @@ func testEscalation(t *testing.T, width int) {
 		t.Error("the form does not show the saved escalation")
 	}
 	tb.choose("project-schedule_id", "0")
-	tb.waitFor(`document.getElementById("project-escalation-plan-sentence").textContent.includes("no schedule chosen")`)
+	tb.waitFor(`document.getElementById("project-escalation-plan-sentence").textContent.includes("还没选值班表")`)
 	tb.do(chromedp.Click(chromedp.ID("project-save")))
 	tb.waitFor(`document.getElementById("project-schedule_id-error").textContent !== ""`)
 	// Turned off, it is removed.
@@ -138,6 +142,19 @@ func testEscalation(t *testing.T, width int) {
 		t.Errorf("after turning escalation off: %+v", p)
 	}
 	tb.noSideways("the projects page")
+}
+
+// seed writes delivery records into the configurator's folder store, as
+// the relay would have.
+func (in *instance) seed(t *testing.T, recs ...deliveries.Record) {
+	t.Helper()
+	h := in.history()
+	for _, r := range recs {
+		h.Add(r)
+	}
+	if err := h.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // yesterdayNoon is noon yesterday in Shanghai, inside the summary's day.
@@ -153,15 +170,13 @@ func TestBrowserMorningSummary(t *testing.T) {
 	in.api(t, "POST", "/api/v1/robots", map[string]any{"name": "研发告警群", "access_token": robotToken, "secret": robotSecret})
 	in.api(t, "POST", "/api/v1/projects", map[string]any{"name": "商城后台", "slug": "mall-api", "robot_ids": []int{1}})
 	noon := yesterdayNoon(t)
-	h := deliveries.New(store.NewFile(in.dir), store.DefaultPrefix, nil)
+	var day []deliveries.Record
 	for i, title := range []string{"TypeError: 购物车为空", "TypeError: 购物车为空", "TimeoutError: 支付超时"} {
-		h.Add(deliveries.Record{ID: fmt.Sprint("y", i), Time: noon.Add(time.Duration(i) * time.Minute), Project: "mall-api", ProjectName: "商城后台",
+		day = append(day, deliveries.Record{ID: fmt.Sprint("y", i), Time: noon.Add(time.Duration(i) * time.Minute), Project: "mall-api", ProjectName: "商城后台",
 			RobotID: 1, Robot: "研发告警群", Kind: "dingtalk", Result: deliveries.Delivered, Attempts: 1, Title: title, Level: "error",
 			State: "new", Link: fmt.Sprintf("https://acme.sentry.io/issues/%d/", 100+len(title))})
 	}
-	if err := h.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	in.seed(t, day...)
 	sent := 0
 	for _, w := range widths {
 		tb := newTab(t, in)
@@ -261,8 +276,7 @@ func TestBrowserActionsAndEscalations(t *testing.T) {
 		edit(&r)
 		return r
 	}
-	h := deliveries.New(store.NewFile(in.dir), store.DefaultPrefix, nil)
-	for _, r := range []deliveries.Record{
+	in.seed(t,
 		rec("alert", 40*time.Minute, func(r *deliveries.Record) { r.State = "new" }),
 		rec("esc1", 25*time.Minute, func(r *deliveries.Record) { r.State, r.Escalation = "new", 1 }),
 		rec("esc2", 10*time.Minute, func(r *deliveries.Record) { r.State, r.Escalation = "new", 2 }),
@@ -279,19 +293,14 @@ func TestBrowserActionsAndEscalations(t *testing.T) {
 				Answer: "the issue is now unresolved", State: "unresolved", FollowUp: "posted"}
 		}),
 		rec("follow", 4*time.Minute, func(r *deliveries.Record) { r.State = "assigned" }),
-	} {
-		h.Add(r)
-	}
-	if err := h.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	)
 	for _, w := range widths {
 		tb := newTab(t, in)
 		tb.atWidth(w)
 		tb.open()
 		tb.page("deliveries")
 		tb.waitFor(`document.getElementById("delivery-action-took") !== null`)
-		if s := tb.visibleText("delivery-action-took"); !strings.Contains(s, "张三 在群里点了“我来处理”") || !strings.Contains(s, "已分配给 zhangsan@example.com") ||
+		if s := tb.visibleText("delivery-action-took"); !strings.Contains(s, "张三 在群里点了“我来处理”") || !strings.Contains(s, "分配给 zhangsan@example.com") ||
 			!strings.Contains(s, "群里已收到跟进消息") || !strings.Contains(s, "MALL-1A") {
 			t.Errorf("the action row reads %q", s)
 		}
@@ -311,6 +320,10 @@ func TestBrowserActionsAndEscalations(t *testing.T) {
 		}
 		if s := tb.text("delivery-row-follow"); !strings.Contains(s, "已有人处理：在 Sentry 里分配了") {
 			t.Errorf("the follow-up reads %q", s)
+		}
+		// The alert itself says it was taken after, by the first that took it.
+		if s := tb.text("delivery-row-alert"); !strings.Contains(s, "之后有人处理了") || !strings.Contains(s, "张三 在群里点了“我来处理”") {
+			t.Errorf("the alert's row reads %q", s)
 		}
 		for _, f := range []struct {
 			result string

@@ -218,8 +218,30 @@ function escalationLine(d) {
   return t("deliveries.escalation.why", { k: d.escalation, n: e.after_minutes * d.escalation, whom: t("esc.step." + step) });
 }
 
+// takenLater maps each issue link to the first time it was taken (an
+// action from the chat that went through, or a follow-up of an issue
+// resolved, assigned or ignored in Sentry), so an alert's row can say that
+// someone took it after.
+function takenLater(list) {
+  const out = new Map();
+  for (const d of list) {
+    if (!d.link) continue;
+    let how = "";
+    const a = d.action;
+    if (d.result === "action" && a && (a.outcome === "done" || a.outcome === "already")) {
+      how = t("deliveries.taken.by", { who: a.who || "?", what: t("deliveries.action.what." + (["resolve", "ignore", "take"].includes(a.action) ? a.action : "other"), { action: a.action }) });
+    } else if (d.result === "delivered" && ["resolved", "assigned", "ignored", "archived"].includes(d.state)) {
+      how = t("deliveries.taken." + (d.state === "archived" ? "ignored" : d.state));
+    }
+    const seen = out.get(d.link);
+    if (how && (!seen || new Date(d.time) < new Date(seen.time))) out.set(d.link, { time: d.time, how });
+  }
+  return out;
+}
+
 function renderRows(data, filtered) {
   const index = new Map(data.deliveries.map((d) => [d.id, d]));
+  const taken = takenLater(data.deliveries);
   // The outcome of a held alert has its id: the row says it was held.
   const held = new Set(data.deliveries.filter((d) => d.result === "held").map((d) => d.id));
   const rows = data.deliveries.map((d) => {
@@ -237,6 +259,9 @@ function renderRows(data, filtered) {
     }
     if (["resolved", "assigned", "ignored", "archived"].includes(d.state)) {
       result.push(el("span", { class: "tag tag-taken", text: t("deliveries.taken." + (d.state === "archived" ? "ignored" : d.state)) }));
+    } else {
+      const later = d.link && taken.get(d.link);
+      if (later && new Date(later.time) > new Date(d.time)) result.push(el("div", { class: "delivery-taken", text: t("deliveries.taken.later", { time: fmtTime(later.time), how: later.how }) }));
     }
     if (d.attempts > 1) result.push(el("div", { class: "secondary", text: t("deliveries.attempts", { n: d.attempts }) }));
     if (failed) {

@@ -15,7 +15,7 @@
 import { $, checkedIds, el, msgBox, setVal, val } from "../js/dom.js";
 import { api, safe } from "../js/api.js";
 import { listSep, t } from "../js/i18n.js";
-import { meta } from "../js/kinds.js";
+import { levelOptions } from "../js/kinds.js";
 import { byId, state } from "../js/data.js";
 
 const STEPS = ["oncall", "owners", "all"];
@@ -49,7 +49,7 @@ export function planParts(plan, idPrefix) {
   return [
     el("p", { id: idPrefix + "-sentence", class: "escalation-sentence", text: sentence }),
     el("ol", { class: "escalation-timeline", id: idPrefix + "-timeline" },
-      plan.steps.map((s, i) => el("li", null, el("span", { class: "escalation-at", text: t("esc.at", { n: n * (i + 1) }) }), " ", stepText(s)))),
+      plan.steps.map((s, i) => el("li", null, el("span", { class: "escalation-at", text: t("esc.at", { n: n * (i + 1) }) }), stepText(s)))),
     el("p", { class: "hint", id: idPrefix + "-level", text: plan.min_level ? t("esc.level", { level: plan.min_level }) : t("esc.level.any") }),
     el("p", { class: "hint", text: t("esc.stops") }),
   ];
@@ -122,10 +122,8 @@ function addStep() {
   drawSteps();
 }
 
-function levelOptions(selected) {
-  const sel = document.getElementById("project-escalation.min_level");
-  sel.replaceChildren(el("option", { value: "", text: t("esc.level.option.any") }), ...meta.levels.map((l) => el("option", { value: l, text: l })));
-  sel.value = selected || "";
+function minLevelOptions(selected) {
+  levelOptions(document.getElementById("project-escalation.min_level"), t("esc.level.option.any"), selected);
 }
 
 function showBody() {
@@ -202,7 +200,7 @@ async function loadAck(item) {
 function setEscalation(e, item) {
   $("#project-escalation-on").checked = !!e;
   setVal("project-escalation.after_minutes", e ? e.after_minutes : DEFAULT_MINUTES);
-  levelOptions(e ? e.min_level : "error");
+  minLevelOptions(e ? e.min_level : "error");
   steps = e && e.steps ? e.steps.slice() : (item && item.schedule_id ? ["oncall", "owners", "all"] : ["owners", "all"]);
   drawSteps();
   showBody();
@@ -251,7 +249,7 @@ export const escalationSection = {
     return true;
   },
   relabel() {
-    levelOptions(val("project-escalation.min_level"));
+    minLevelOptions(val("project-escalation.min_level"));
     drawSteps();
     drawAck();
   },

@@ -5,7 +5,7 @@
 import { $, checkedIds, clearView, el, fillChecks, fillTable, msgBox, rowActions, searchBox, setChecks, setVal, tags, val, view } from "../js/dom.js";
 import { actionButton, api, errText, fieldText, jsonWhere, safe, words } from "../js/api.js";
 import { t } from "../js/i18n.js";
-import { kindLabel, meta, ownerDetail } from "../js/kinds.js";
+import { kindLabel, levelOptions, ownerDetail } from "../js/kinds.js";
 import { byId, state } from "../js/data.js";
 import { confirmDelete, confirmDialog, entityForm, openForm } from "../js/form.js";
 import { runTest, statusRow } from "../js/alerts.js";
@@ -67,13 +67,6 @@ function render() {
 
 // ---- the form ----
 
-function levelOptions(select, selected) {
-  const opts = [el("option", { value: "", text: t("project.level.any") })];
-  for (const l of meta.levels) opts.push(el("option", { value: l, text: l }));
-  select.replaceChildren(...opts);
-  select.value = selected || "";
-}
-
 const form = {
   kind: "project",
   path: "/projects",
@@ -88,8 +81,8 @@ const form = {
     fillChecks($("#project-owners"), "project-owner-", d.owners, item ? item.owner_ids || [] : [], ownerDetail, "project.owners.empty");
     fillChecks($("#project-robots"), "project-robot-", d.robots, item ? item.robot_ids || [] : d.robots.length === 1 ? [d.robots[0].id] : [], (r) => kindLabel(r.kind), "project.robots.empty");
     setVal("project-environments", item && item.environments ? item.environments.join(", ") : "");
-    levelOptions($("#project-min_level"), item && item.min_level);
-    levelOptions($("#project-mention_level"), item && item.mention_level);
+    levelOptions($("#project-min_level"), t("project.level.any"), item && item.min_level);
+    levelOptions($("#project-mention_level"), t("project.level.any"), item && item.mention_level);
     $("#project-follow_ups").checked = !item || item.follow_ups !== false;
     setVal("project-repeat_window_seconds", item && item.repeat_window_seconds ? item.repeat_window_seconds : 0);
     const filtered = item && ((item.environments && item.environments.length) || item.min_level || item.mention_level || item.follow_ups === false || item.repeat_window_seconds);
