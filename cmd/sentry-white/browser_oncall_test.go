@@ -8,7 +8,6 @@ package main
 // where none of these pages scrolls sideways.
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -19,7 +18,6 @@ import (
 
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/deliveries"
-	"github.com/sentry-white/sentry-white/internal/store"
 )
 
 // widths are the window widths the on-call pages are checked at: a laptop
@@ -394,20 +392,14 @@ func TestBrowserHeldDeliveries(t *testing.T) {
 	in.api(t, "POST", "/api/v1/robots", map[string]any{"name": "研发告警群", "access_token": robotToken, "secret": robotSecret})
 	now := time.Now().Truncate(time.Second)
 	night := now.Add(-10 * time.Hour)
-	h := deliveries.New(store.NewFile(in.dir), store.DefaultPrefix, nil)
-	for _, r := range []deliveries.Record{
-		{ID: "h-night", Time: night, Project: "mall-api", ProjectName: "商城后台", RobotID: 1, Robot: "研发告警群", Kind: "dingtalk",
+	in.seed(t,
+		deliveries.Record{ID: "h-night", Time: night, Project: "mall-api", ProjectName: "商城后台", RobotID: 1, Robot: "研发告警群", Kind: "dingtalk",
 			Result: deliveries.Held, Title: "TypeError at night", Level: "error", HeldUntil: night.Add(8 * time.Hour)},
-		{ID: "h-night", Time: night.Add(8 * time.Hour), Project: "mall-api", ProjectName: "商城后台", RobotID: 1, Robot: "研发告警群", Kind: "dingtalk",
+		deliveries.Record{ID: "h-night", Time: night.Add(8 * time.Hour), Project: "mall-api", ProjectName: "商城后台", RobotID: 1, Robot: "研发告警群", Kind: "dingtalk",
 			Result: deliveries.Delivered, Attempts: 1, Title: "商城后台：2 条告警", Level: "error", Digest: 2},
-		{ID: "h-now", Time: now.Add(-time.Minute), Project: "mall-api", ProjectName: "商城后台", RobotID: 1, Robot: "研发告警群", Kind: "dingtalk",
+		deliveries.Record{ID: "h-now", Time: now.Add(-time.Minute), Project: "mall-api", ProjectName: "商城后台", RobotID: 1, Robot: "研发告警群", Kind: "dingtalk",
 			Result: deliveries.Held, Title: "TimeoutError just now", Level: "error", HeldUntil: now.Add(time.Hour)},
-	} {
-		h.Add(r)
-	}
-	if err := h.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	)
 	for _, w := range widths {
 		tb := newTab(t, in)
 		tb.atWidth(w)

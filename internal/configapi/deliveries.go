@@ -44,9 +44,9 @@ func deliveryFilter(r *http.Request, now time.Time) (deliveries.Filter, error) {
 	switch f.Result {
 	case "", "all":
 		f.Result = ""
-	case deliveries.Delivered, deliveries.Failed, deliveries.Refused, deliveries.Held, deliveries.Acted:
+	case deliveries.Delivered, deliveries.Failed, deliveries.Refused, deliveries.Held, deliveries.Acted, deliveries.Escalations, deliveries.Taken:
 	default:
-		return f, badRequest("result", "filter_result", kv{"value": f.Result}, "result must be delivered, failed, refused, held, action or empty for all, not %q", f.Result)
+		return f, badRequest("result", "filter_result", kv{"value": f.Result}, "result must be delivered, failed, refused, held, action, escalation, taken or empty for all, not %q", f.Result)
 	}
 	if v := strings.TrimSpace(q.Get("since")); v != "" {
 		if t, err := time.Parse(time.RFC3339, v); err == nil {

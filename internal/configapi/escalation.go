@@ -81,6 +81,18 @@ func (s *Server) escalationView(ctx context.Context, x *config.Index, p *config.
 		"applies": e.MinLevel == "" || config.LevelRank(level) >= config.LevelRank(e.MinLevel),
 		"level":   level,
 	}
+	for k, v := range s.acknowledgements(ctx, x, p) {
+		out[k] = v
+	}
+	return out
+}
+
+// acknowledgements says whether the relay can learn that an alert of
+// project p was taken (an issue webhook received from its organization, or
+// action links in its alerts), and warns while the organization never sent
+// an issue webhook. Empty when the store cannot be opened.
+func (s *Server) acknowledgements(ctx context.Context, x *config.Index, p *config.Project) map[string]any {
+	out := map[string]any{}
 	if docs, err := s.docs(); err == nil {
 		last, err := escalate.Store{B: docs.B, Prefix: docs.Prefix}.LastIssueWebhook(ctx, p.OrganizationID)
 		switch {
@@ -141,8 +153,10 @@ func (s *Server) projectEscalation(w http.ResponseWriter, r *http.Request) {
 		level = p.Escalation.MinLevel
 	}
 	v := s.escalationView(r.Context(), config.NewIndex(d), p, level, lang, time.Now())
+	// Whether the relay can know an alert was taken, also while the project
+	// does not escalate yet: the form warns before escalation is turned on.
 	writeJSON(w, http.StatusOK, map[string]any{"project": map[string]any{"id": p.ID, "name": p.Name, "slug": p.Slug},
-		"escalates": v != nil, "escalation": v})
+		"escalates": v != nil, "escalation": v, "acknowledgements": s.acknowledgements(r.Context(), config.NewIndex(d), p)})
 }
 
 // robotSummary makes robot id's morning summary of yesterday, as it would

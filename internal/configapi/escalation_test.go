@@ -55,6 +55,9 @@ func TestEscalationInPlainWords(t *testing.T) {
 	if v["warning_code"] != "no_issue_webhooks" || !strings.Contains(v["warning"].(string), "never received an issue webhook") || v["active"] != false {
 		t.Errorf("without issue webhooks or action links escalation is off, and says so: %v", v)
 	}
+	if a, _ := m["acknowledgements"].(map[string]any); a == nil || a["warning_code"] != "no_issue_webhooks" || a["active"] != false {
+		t.Errorf("acknowledgements = %v", m["acknowledgements"])
+	}
 	en := e.must(http.StatusOK, "GET", "/api/v1/projects/1/escalation?lang=en", nil)["escalation"].(map[string]any)
 	if w := en["words"]; w != "if nobody takes it in 15 minutes, ring the person on duty (张三), then the owners (王五), then everyone in the group (alerts at error or above); each next step 15 minutes later" {
 		t.Errorf("English words = %q", w)
@@ -80,8 +83,15 @@ func TestEscalationInPlainWords(t *testing.T) {
 	}
 	// A project without escalation says so.
 	e.must(http.StatusCreated, "POST", "/api/v1/projects", map[string]any{"name": "官网", "slug": "site", "robot_ids": []int{1}})
-	if m := e.must(http.StatusOK, "GET", "/api/v1/projects/2/escalation", nil); m["escalates"] != false || m["escalation"] != nil {
+	m = e.must(http.StatusOK, "GET", "/api/v1/projects/2/escalation", nil)
+	if m["escalates"] != false || m["escalation"] != nil {
 		t.Errorf("no escalation: %v", m)
+	}
+	// Before escalation is turned on, the form can say whether the relay
+	// could know an alert was taken: project 2 has no organization, which
+	// never sent an issue webhook.
+	if a, _ := m["acknowledgements"].(map[string]any); a == nil || a["warning_code"] != "no_issue_webhooks" {
+		t.Errorf("acknowledgements without escalation = %v", m["acknowledgements"])
 	}
 	if p := e.must(http.StatusOK, "POST", "/api/v1/projects/2/preview", map[string]any{}); p["escalation"] != nil {
 		t.Errorf("preview of a project without escalation: %v", p["escalation"])

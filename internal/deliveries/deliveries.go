@@ -450,9 +450,13 @@ func (l *Log) lines(ctx context.Context, key string, fn func(line []byte) bool) 
 type Filter struct {
 	Project string // slug
 	Robot   string // name
-	Result  string // delivered, failed, refused, held or action
-	Since   time.Time
-	Limit   int // 0 means MaxList
+	// Result is delivered, failed, refused, held or action; or one of the
+	// listings across results: escalation (the messages an escalation
+	// posted again), taken (an alert taken: an action from the chat, or a
+	// follow-up saying Sentry's issue was resolved, assigned or ignored).
+	Result string
+	Since  time.Time
+	Limit  int // 0 means MaxList
 }
 
 // List returns the newest records first, at most f.Limit. Deliveries and
@@ -527,9 +531,37 @@ func (l *Log) List(ctx context.Context, f Filter) ([]Record, error) {
 	return out, nil
 }
 
+// Listings across results (Filter.Result).
+const (
+	Escalations = "escalation"
+	Taken       = "taken"
+)
+
 func (f *Filter) matches(r *Record) bool {
 	return (f.Project == "" || r.Project == f.Project) && (f.Robot == "" || r.Robot == f.Robot) &&
-		(f.Result == "" || r.Result == f.Result) && (f.Since.IsZero() || !r.Time.Before(f.Since))
+		f.matchesResult(r) && (f.Since.IsZero() || !r.Time.Before(f.Since))
+}
+
+func (f *Filter) matchesResult(r *Record) bool {
+	switch f.Result {
+	case "":
+		return true
+	case Escalations:
+		return r.Escalation > 0
+	case Taken:
+		return r.Result == Acted || r.Result == Delivered && IsTakenState(r.State)
+	}
+	return r.Result == f.Result
+}
+
+// IsTakenState reports whether a message's state says its issue was taken
+// in Sentry (a follow-up: resolved, assigned, ignored or archived).
+func IsTakenState(state string) bool {
+	switch state {
+	case "resolved", "assigned", "ignored", "archived":
+		return true
+	}
+	return false
 }
 
 func newestFirst(recs []Record) []Record {

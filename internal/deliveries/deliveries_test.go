@@ -253,3 +253,48 @@ func TestRefusalsAreKeptApart(t *testing.T) {
 		t.Errorf("kept %+v", kept)
 	}
 }
+
+// TestListingsAcrossResults: escalation lists the messages an escalation
+// posted again, taken the actions from the chat and the follow-ups saying
+// the issue was taken in Sentry.
+func TestListingsAcrossResults(t *testing.T) {
+	b := store.NewFile(t.TempDir())
+	ctx := context.Background()
+	l := New(b, "api/", nil)
+	now := time.Now()
+	for i, r := range []Record{
+		{ID: "alert", Result: Delivered, State: "new"},
+		{ID: "step1", Result: Delivered, State: "new", Escalation: 1},
+		{ID: "step2-failed", Result: Failed, Escalation: 2},
+		{ID: "act", Result: Acted, Action: &Action{Action: "take", Who: "张三", Outcome: ActionDone}},
+		{ID: "assigned", Result: Delivered, State: "assigned"},
+		{ID: "resolved-failed", Result: Failed, State: "resolved"},
+		{ID: "refused", Result: Refused, Cause: "token_wrong"},
+	} {
+		r.Time = now.Add(time.Duration(i-10) * time.Minute)
+		l.Add(r)
+	}
+	if err := l.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(result string) string {
+		got, err := l.List(ctx, Filter{Result: result})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range got {
+			out = append(out, r.ID)
+		}
+		return strings.Join(out, " ")
+	}
+	if got := ids(Escalations); got != "step2-failed step1" {
+		t.Errorf("escalation lists %q", got)
+	}
+	if got := ids(Taken); got != "assigned act" {
+		t.Errorf("taken lists %q", got)
+	}
+	if got := ids(Acted); got != "act" {
+		t.Errorf("action lists %q", got)
+	}
+}

@@ -52,7 +52,8 @@ function resultParts(data, showProject, when) {
 // statusParts words a row's last test alert.
 function statusParts(e, showProject) {
   if (e.sending) return [msgBox("info", t("common.sending"))];
-  const when = t("status.when", { time: fmtClock(e.time) });
+  // What was sent, when it was not a test alert (a morning summary).
+  const when = t("status.when", { time: fmtClock(e.time) }) + (e.what ? t("status.what." + e.what) : "");
   if (e.err) return [msgBox("fail", "✗ " + when + errText(e.err))];
   return resultParts(e.data, showProject, when);
 }
@@ -81,22 +82,24 @@ function drawStatus(kind, id) {
 
 // runTest sends a test alert of a robot or a project (kind, id: POST path)
 // and shows what happened under its row; btn says it is sending meanwhile.
-export async function runTest(kind, id, path, btn) {
+// what names another message sent the same way (“summary”: a robot's
+// morning summary), said in the row's status.
+export async function runTest(kind, id, path, btn, what) {
   const old = btn ? btn.textContent : "";
   if (btn) {
     btn.disabled = true;
     btn.textContent = t("common.sending");
   }
-  setTest(kind, id, { sending: true });
+  setTest(kind, id, { sending: true, what });
   drawStatus(kind, id);
   try {
     const { data } = await api("POST", path, {});
     // The guide's step 4 is a test alert that reached a group once there is
     // a project (step 3).
-    if (data.results.some((r) => r.ok) && state.data.projects.length) markProgress("tested");
-    setTest(kind, id, { time: new Date(), data });
+    if (!what && data.results.some((r) => r.ok) && state.data.projects.length) markProgress("tested");
+    setTest(kind, id, { time: new Date(), data, what });
   } catch (err) {
-    setTest(kind, id, { time: new Date(), err });
+    setTest(kind, id, { time: new Date(), err, what });
   } finally {
     drawStatus(kind, id);
     const b = btn && btn.isConnected ? btn : document.getElementById(btn ? btn.id : "");

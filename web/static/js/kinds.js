@@ -21,6 +21,13 @@ export function setMeta(m) {
   meta.oncall = m.oncall || meta.oncall;
 }
 
+// levelOptions fills a select with Sentry's levels after a first choice
+// of none (its words: noneText), and selects one.
+export function levelOptions(select, noneText, selected) {
+  select.replaceChildren(el("option", { value: "", text: noneText }), ...meta.levels.map((l) => el("option", { value: l, text: l })));
+  select.value = selected || "";
+}
+
 export function kindOf(name) {
   return meta.kinds.find((k) => k.name === name);
 }

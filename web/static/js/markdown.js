@@ -1,7 +1,9 @@
 // The markdown the chat tools take (headings, quotes, lists, bold, links,
 // @-mentions), shown safely: DOM nodes only, never HTML from the message.
 
-import { el, safeURL } from "./dom.js";
+import { el, msgBox, rawAnswer, safeURL } from "./dom.js";
+import { listSep, t } from "./i18n.js";
+import { kindColour, kindTag } from "./kinds.js";
 
 function decodeEntities(s) {
   return s.replace(/&(amp|lt|gt|quot|#39|#x27|nbsp);/g, (m, e) => ({ amp: "&", lt: "<", gt: ">", quot: "\"", "#39": "'", "#x27": "'", nbsp: " " }[e]));
@@ -68,4 +70,26 @@ export function messageBubble(m, title) {
   if (link) out.push(el("p", null, el("a", { href: link, target: "_blank", rel: "noopener noreferrer", text: m.keyword || "Sentry" })));
   if (m.mentions && m.mentions.length) out.push(el("p", { class: "md-at", text: m.mentions.map((x) => "@" + x).join(" ") }));
   return out;
+}
+
+// chatPreview shows one robot's message of a preview (POST
+// /projects/{id}/preview's robots[i], GET /robots/{id}/summary's preview)
+// as the group sees it, in a chat bubble of the robot's kind, with the
+// exact request one click away; its elements are named <prefix>-robot-i,
+// <prefix>-chat-i, <prefix>-bubble-i, <prefix>-json-i.
+export function chatPreview(r, prefix, i) {
+  const box = el("div", { class: "preview-robot", id: `${prefix}-robot-${i}` },
+    el("h3", null, r.robot, " ", kindTag(r.kind)),
+    el("p", { class: "hint" }, t("preview.keyword", { kw: r.keyword }), " · ",
+      r.mentions && r.mentions.length ? t("preview.mentions", { list: r.mentions.join(listSep()) }) : t("preview.nomention")));
+  if (r.error) box.append(msgBox("fail", t("preview.error"), rawAnswer(r.error)));
+  box.append(el("p", { class: "preview-as", text: t("preview.as") }),
+    el("div", { class: "chat " + kindColour(r.kind), id: `${prefix}-chat-${i}` },
+      el("div", { class: "chat-avatar", "aria-hidden": "true", text: (r.robot || "?").slice(0, 1) }),
+      el("div", { class: "chat-body" },
+        el("div", { class: "chat-name", text: r.robot }),
+        el("div", { class: "chat-bubble", id: `${prefix}-bubble-${i}` }, r.text ? markdown(r.text) : messageBubble(r.message, r.title)))));
+  const json = r.bodies ? (r.bodies.length === 1 ? r.bodies[0] : r.bodies) : r.message;
+  box.append(el("details", { class: "preview-raw" }, el("summary", { text: t("preview.raw") }), el("pre", { class: "preview-json", id: `${prefix}-json-${i}`, text: JSON.stringify(json, null, 2) })));
+  return box;
 }

@@ -23,8 +23,8 @@ function fmtLatency(ms) {
   return ms < 1000 ? Math.round(ms) + " ms" : (ms / 1000).toFixed(1) + " s";
 }
 
-const RESULTS = ["failed", "refused", "held"]; // and delivered
-const MARKS = { delivered: "✓ ", failed: "✕ ", refused: "⊘ ", held: "◷ " };
+const RESULTS = ["failed", "refused", "held", "action"]; // and delivered
+const MARKS = { delivered: "✓ ", failed: "✕ ", refused: "⊘ ", held: "◷ ", action: "☞ " };
 
 function resultLabel(result) {
   return t("deliveries.result." + (RESULTS.includes(result) ? result : "delivered"));
@@ -150,18 +150,119 @@ function heldRow(d) {
     el("td", { class: "actions" }));
 }
 
+// ---- acting from the chat, escalations, alerts taken (#23, #25) ----
+
+// actionText words what a person did from the chat and how it went:
+// Sentry's change, the issue already so, Sentry's refusal (by its status),
+// or no answer in time.
+function actionText(a) {
+  const what = t("deliveries.action.what." + (["resolve", "ignore", "take"].includes(a.action) ? a.action : "other"), { action: a.action });
+  const head = t("deliveries.action.head", { who: a.who || "?", what });
+  let how;
+  if (a.outcome === "done") how = t("deliveries.action.done." + (["resolve", "ignore", "take"].includes(a.action) ? a.action : "other"), { user: a.sentry_user || a.who || "" });
+  else if (a.outcome === "already") how = t("deliveries.action.already", { state: stateWord(a.state) });
+  else if (a.outcome === "unknown") how = t("deliveries.action.unknown");
+  else how = refusalText(a);
+  return { head, how };
+}
+
+function stateWord(state) {
+  return state && has("deliveries.state." + state) ? t("deliveries.state." + state) : state || "?";
+}
+
+// refusalText says why Sentry (or the relay) refused an action, and what
+// to do.
+function refusalText(a) {
+  const st = a.sentry_status || 0;
+  if (!st && a.action === "take" && /member list/.test(a.answer || "")) return t("deliveries.action.refused.member", { user: a.sentry_user || "?" });
+  const known = [401, 403, 404, 429].includes(st) ? String(st) : st >= 500 ? "5xx" : st ? "other" : "unreached";
+  return t("deliveries.action.refused." + known, { status: st });
+}
+
+function followUpText(f) {
+  if (!f) return "";
+  if (f === "posted" || f === "off") return t("deliveries.action.followup." + f);
+  return t("deliveries.action.followup.not");
+}
+
+function actionRow(d) {
+  const a = d.action || {};
+  const { head, how } = actionText(a);
+  const cls = a.outcome === "done" || a.outcome === "already" ? "ok" : a.outcome === "unknown" ? "warn" : "fail";
+  const result = [resultBadge(d.result),
+    el("div", { class: "delivery-action", text: head }),
+    el("div", { class: "delivery-action-outcome " + cls, "data-outcome": a.outcome, text: (cls === "ok" ? "✓ " : cls === "fail" ? "✕ " : "? ") + how })];
+  const f = followUpText(a.follow_up);
+  if (f) result.push(el("div", { class: "secondary", text: f }));
+  // Sentry's answer and the relay's words, as they came.
+  result.push(rawAnswer([a.answer, d.error && d.error !== a.answer ? d.error : "", d.fix, a.follow_up && !["posted", "off"].includes(a.follow_up) ? a.follow_up : ""].filter(Boolean).join("\n")));
+  return el("tr", { id: "delivery-action-" + d.id, class: "delivery action", "data-result": d.result, "data-outcome": a.outcome },
+    el("td", { class: "nowrap" }, el("time", { datetime: d.time, text: fmtTime(d.time) })),
+    el("td", { class: "delivery-who" }, d.project ? el("strong", { text: d.project_name || d.project }) : null,
+      d.project_name ? el("div", null, el("code", { text: d.project })) : null,
+      el("div", { class: "secondary", text: t("deliveries.action.where", { org: a.organization || "—" }) })),
+    el("td", { class: "delivery-alert" }, el("div", { text: d.title || a.short_id || t("deliveries.action.issue", { issue: a.issue || "?" }) }),
+      d.level ? el("span", { class: "tag", text: d.level }) : null,
+      a.short_id ? el("span", { class: "tag", text: a.short_id }) : null, httpLink(d.link, t("deliveries.open"))),
+    el("td", { class: "delivery-result" }, result),
+    el("td", { class: "actions" }));
+}
+
+// escalationLine says whom step k of an escalation rang, after how long
+// nobody took the alert, as the project's escalation says now.
+function escalationLine(d) {
+  const p = state.data.projects.find((x) => x.slug === d.project);
+  const e = p && p.escalation;
+  const step = e && e.steps && e.steps[d.escalation - 1];
+  if (!step) return t("deliveries.escalation.unknown", { k: d.escalation });
+  return t("deliveries.escalation.why", { k: d.escalation, n: e.after_minutes * d.escalation, whom: t("esc.step." + step) });
+}
+
+// takenLater maps each issue link to the first time it was taken (an
+// action from the chat that went through, or a follow-up of an issue
+// resolved, assigned or ignored in Sentry), so an alert's row can say that
+// someone took it after.
+function takenLater(list) {
+  const out = new Map();
+  for (const d of list) {
+    if (!d.link) continue;
+    let how = "";
+    const a = d.action;
+    if (d.result === "action" && a && (a.outcome === "done" || a.outcome === "already")) {
+      how = t("deliveries.taken.by", { who: a.who || "?", what: t("deliveries.action.what." + (["resolve", "ignore", "take"].includes(a.action) ? a.action : "other"), { action: a.action }) });
+    } else if (d.result === "delivered" && ["resolved", "assigned", "ignored", "archived"].includes(d.state)) {
+      how = t("deliveries.taken." + (d.state === "archived" ? "ignored" : d.state));
+    }
+    const seen = out.get(d.link);
+    if (how && (!seen || new Date(d.time) < new Date(seen.time))) out.set(d.link, { time: d.time, how });
+  }
+  return out;
+}
+
 function renderRows(data, filtered) {
   const index = new Map(data.deliveries.map((d) => [d.id, d]));
+  const taken = takenLater(data.deliveries);
   // The outcome of a held alert has its id: the row says it was held.
   const held = new Set(data.deliveries.filter((d) => d.result === "held").map((d) => d.id));
   const rows = data.deliveries.map((d) => {
     if (d.result === "refused") return refusedRow(d);
     if (d.result === "held") return heldRow(d);
+    if (d.result === "action") return actionRow(d);
     const failed = d.result === "failed";
     const result = [resultBadge(d.result)];
     if (d.resend_of) result.push(el("span", { class: "tag", text: t("deliveries.resendOf") }));
     if (held.has(d.id)) result.push(el("span", { class: "tag", text: t("deliveries.afterQuiet") }));
     if (d.digest) result.push(el("span", { class: "tag", text: t("deliveries.digest", { n: d.digest }) }));
+    if (d.escalation) {
+      result.push(el("span", { class: "tag tag-escalation", text: t("deliveries.escalation.tag", { k: d.escalation }) }),
+        el("div", { class: "delivery-escalation", text: escalationLine(d) }));
+    }
+    if (["resolved", "assigned", "ignored", "archived"].includes(d.state)) {
+      result.push(el("span", { class: "tag tag-taken", text: t("deliveries.taken." + (d.state === "archived" ? "ignored" : d.state)) }));
+    } else {
+      const later = d.link && taken.get(d.link);
+      if (later && new Date(later.time) > new Date(d.time)) result.push(el("div", { class: "delivery-taken", text: t("deliveries.taken.later", { time: fmtTime(later.time), how: later.how }) }));
+    }
     if (d.attempts > 1) result.push(el("div", { class: "secondary", text: t("deliveries.attempts", { n: d.attempts }) }));
     if (failed) {
       result.push(el("div", { class: "secondary delivery-error", text: failText("deliveries.refusedBy", d) }));

@@ -12,7 +12,7 @@
 import { $, el, setVal, val } from "../js/dom.js";
 import { api, safe } from "../js/api.js";
 import { listSep, t } from "../js/i18n.js";
-import { meta } from "../js/kinds.js";
+import { levelOptions, meta } from "../js/kinds.js";
 import { byId, state } from "../js/data.js";
 import { crossesMidnight, timezoneList, wall, wallTime, weekdayName, windowText } from "../js/oncall.js";
 
@@ -111,9 +111,7 @@ function quietMode() {
 }
 
 function bypassOptions(selected) {
-  const sel = document.getElementById("project-quiet_hours.bypass_level");
-  sel.replaceChildren(el("option", { value: "", text: t("project.quiet.bypass.none") }), ...meta.levels.map((l) => el("option", { value: l, text: l })));
-  sel.value = selected || "";
+  levelOptions(document.getElementById("project-quiet_hours.bypass_level"), t("project.quiet.bypass.none"), selected);
 }
 
 function showQuiet() {

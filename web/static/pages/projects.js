@@ -2,21 +2,22 @@
 // of each robot's message, and the notice that the store holds the
 // original sentry-white's data.
 
-import { $, checkedIds, clearView, el, fillChecks, fillTable, msgBox, rawAnswer, rowActions, searchBox, setChecks, setVal, tags, val, view } from "../js/dom.js";
+import { $, checkedIds, clearView, el, fillChecks, fillTable, msgBox, rowActions, searchBox, setChecks, setVal, tags, val, view } from "../js/dom.js";
 import { actionButton, api, errText, fieldText, jsonWhere, safe, words } from "../js/api.js";
-import { listSep, t } from "../js/i18n.js";
-import { kindColour, kindLabel, kindTag, meta, ownerDetail } from "../js/kinds.js";
+import { t } from "../js/i18n.js";
+import { kindLabel, levelOptions, ownerDetail } from "../js/kinds.js";
 import { byId, state } from "../js/data.js";
 import { confirmDelete, confirmDialog, entityForm, openForm } from "../js/form.js";
 import { runTest, statusRow } from "../js/alerts.js";
 import { go } from "../js/nav.js";
 import { detect, detectedHere, renderNotice } from "../js/original.js";
-import { markdown, messageBubble } from "../js/markdown.js";
+import { chatPreview } from "../js/markdown.js";
 import { nowView, oncallSection } from "./project-oncall.js";
+import { escalationSection, previewView as escalationPreview } from "./project-escalation.js";
 
 // The form's sections beyond its own fields, each with its fieldsets (see
 // project-oncall.js): a further setting is one more module in this list.
-const sections = [oncallSection];
+const sections = [oncallSection, escalationSection];
 
 let previewProject = null;
 let editedProject = null; // the project the form was filled with (null: a new one)
@@ -66,13 +67,6 @@ function render() {
 
 // ---- the form ----
 
-function levelOptions(select, selected) {
-  const opts = [el("option", { value: "", text: t("project.level.any") })];
-  for (const l of meta.levels) opts.push(el("option", { value: l, text: l }));
-  select.replaceChildren(...opts);
-  select.value = selected || "";
-}
-
 const form = {
   kind: "project",
   path: "/projects",
@@ -87,8 +81,8 @@ const form = {
     fillChecks($("#project-owners"), "project-owner-", d.owners, item ? item.owner_ids || [] : [], ownerDetail, "project.owners.empty");
     fillChecks($("#project-robots"), "project-robot-", d.robots, item ? item.robot_ids || [] : d.robots.length === 1 ? [d.robots[0].id] : [], (r) => kindLabel(r.kind), "project.robots.empty");
     setVal("project-environments", item && item.environments ? item.environments.join(", ") : "");
-    levelOptions($("#project-min_level"), item && item.min_level);
-    levelOptions($("#project-mention_level"), item && item.mention_level);
+    levelOptions($("#project-min_level"), t("project.level.any"), item && item.min_level);
+    levelOptions($("#project-mention_level"), t("project.level.any"), item && item.mention_level);
     $("#project-follow_ups").checked = !item || item.follow_ups !== false;
     setVal("project-repeat_window_seconds", item && item.repeat_window_seconds ? item.repeat_window_seconds : 0);
     const filtered = item && ((item.environments && item.environments.length) || item.min_level || item.mention_level || item.follow_ups === false || item.repeat_window_seconds);
@@ -200,25 +194,11 @@ function previewParts(data, p) {
     data.sample ? el("span", { class: "tag", text: t("preview.sample") }) : null));
   if (data.warning) parts.push(msgBox("warn", words("warn.", data.warning_code, data.warning_params, data.warning)));
   if (data.now) parts.push(nowView(data.now, p));
+  if (data.escalation) parts.push(escalationPreview(data.escalation));
   if (data.dropped) parts.push(msgBox("warn", t("preview.dropped", { reason: words("drop.", data.dropped_code, data.dropped_params, data.dropped) })));
   if (data.mentions_suppressed) parts.push(msgBox("info", t("preview.suppressed")));
   if (!data.robots.length && !data.dropped) parts.push(msgBox("info", t("preview.norobot")));
-  data.robots.forEach((r, i) => {
-    const box = el("div", { class: "preview-robot", id: "preview-robot-" + i },
-      el("h3", null, r.robot, " ", kindTag(r.kind)),
-      el("p", { class: "hint" }, t("preview.keyword", { kw: r.keyword }), " · ",
-        r.mentions && r.mentions.length ? t("preview.mentions", { list: r.mentions.join(listSep()) }) : t("preview.nomention")));
-    if (r.error) box.append(msgBox("fail", t("preview.error"), rawAnswer(r.error)));
-    box.append(el("p", { class: "preview-as", text: t("preview.as") }),
-      el("div", { class: "chat " + kindColour(r.kind), id: "preview-chat-" + i },
-        el("div", { class: "chat-avatar", "aria-hidden": "true", text: (r.robot || "?").slice(0, 1) }),
-        el("div", { class: "chat-body" },
-          el("div", { class: "chat-name", text: r.robot }),
-          el("div", { class: "chat-bubble", id: "preview-bubble-" + i }, r.text ? markdown(r.text) : messageBubble(r.message, r.title)))));
-    const json = r.bodies ? (r.bodies.length === 1 ? r.bodies[0] : r.bodies) : r.message;
-    box.append(el("details", { class: "preview-raw" }, el("summary", { text: t("preview.raw") }), el("pre", { class: "preview-json", id: "preview-json-" + i, text: JSON.stringify(json, null, 2) })));
-    parts.push(box);
-  });
+  data.robots.forEach((r, i) => parts.push(chatPreview(r, "preview", i)));
   return parts;
 }
 

@@ -9,10 +9,11 @@ import { kindLabel, kindOf, kindTag, meta } from "../js/kinds.js";
 import { state, usedBy } from "../js/data.js";
 import { confirmDelete, entityForm, openForm, secretPlaceholder } from "../js/form.js";
 import { runTest, statusRow } from "../js/alerts.js";
+import { digestForm, digestLine, initSummary, previewSummary, sendSummary } from "./robot-summary.js";
 
 function render() {
   const rows = state.data.robots.map((r) => [el("tr", { id: "robot-row-" + r.id, class: "row" },
-    el("td", { class: "name" }, el("strong", { text: r.name })),
+    el("td", { class: "name" }, el("strong", { text: r.name }), digestLine(r)),
     el("td", null, kindTag(r.kind)),
     el("td", null, el("span", { class: "masked", text: r.access_token || "—" })),
     el("td", null, el("span", { class: "masked", text: r.secret || "—" })),
@@ -21,7 +22,9 @@ function render() {
     el("td", { class: "actions" }, rowActions("robot-" + r.id, t("common.more", { name: r.name }),
       [actionButton(t("robots.test"), "robot-test-" + r.id, t("robots.test") + " " + r.name, () => testRobot(r), "btn btn-small btn-primary"),
         actionButton(t("common.edit"), "robot-edit-" + r.id, t("common.edit") + " " + r.name, () => openForm("robot", r))],
-      [actionButton(t("common.delete"), "robot-delete-" + r.id, t("common.delete") + " " + r.name, () => confirmDelete("robot", r), "btn btn-small btn-link")]))),
+      [actionButton(t("robots.summary.preview"), "robot-summary-preview-" + r.id, t("robots.summary.preview.label", { name: r.name }), () => previewSummary(r)),
+        actionButton(t("robots.summary.send"), "robot-summary-send-" + r.id, t("robots.summary.send.label", { name: r.name }), () => sendSummary(r)),
+        actionButton(t("common.delete"), "robot-delete-" + r.id, t("common.delete") + " " + r.name, () => confirmDelete("robot", r), "btn btn-small btn-link")]))),
   statusRow("robot", r.id)]);
   fillTable($("#robots-rows"), rows);
   $("#robots-empty").hidden = state.data.robots.length > 0;
@@ -100,6 +103,8 @@ function checkSecretLive() {
   }
 }
 
+let editedRobot = null; // the robot the form was filled with (null: a new one)
+
 const form = {
   kind: "robot",
   path: "/robots",
@@ -109,14 +114,22 @@ const form = {
     $("#robot-kind").replaceChildren(...meta.kinds.map((k) => el("option", { value: k.name, text: labelText(k.label) })));
   },
   fill(item) {
+    editedRobot = item;
     $("#robot-kind").value = item ? item.kind : (meta.kinds[0] || {}).name || "";
     if (!item) setVal("robot-keyword", meta.default_keyword);
     $("#robot-access_token-note").textContent = "";
     showKindInputs();
+    digestForm.fill(item);
   },
   collect(body) {
     if ($("#robot-secret-field").hidden) body.secret = "";
+    digestForm.collect(body);
+    // A save replaces the robot: members no field of this form shows
+    // (settings a later version edits) are sent back as they are; the
+    // secrets are the fields' own (left out, they keep the saved value).
+    for (const [k, v] of Object.entries(editedRobot || {})) if (k !== "id" && !(k in body) && !["access_token", "secret"].includes(k)) body[k] = v;
   },
+  put: (k, v) => digestForm.put(k, v),
   relabel: showKindInputs,
 };
 
@@ -125,6 +138,8 @@ export default {
   icon: '<rect x="4.5" y="8" width="15" height="11" rx="2.5"/><path d="M12 4.5V8M9.5 13v.5M14.5 13v.5M2.5 12.5v2M21.5 12.5v2"/>',
   init() {
     entityForm(form);
+    digestForm.init();
+    initSummary();
     $("#robots-new").addEventListener("click", () => openForm("robot"));
     $("#robot-kind").addEventListener("change", safe(showKindInputs));
     let recognizeTimer = 0;
