@@ -13,6 +13,7 @@ import { go } from "../js/nav.js";
 import { detect, detectedHere, renderNotice } from "../js/original.js";
 import { markdown, messageBubble } from "../js/markdown.js";
 import { nowView, oncallSection } from "./project-oncall.js";
+import { linksOff, robotLinks } from "../js/links.js";
 
 // The form's sections beyond its own fields, each with its fieldsets (see
 // project-oncall.js): a further setting is one more module in this list.
@@ -203,6 +204,7 @@ function previewParts(data, p) {
   if (data.dropped) parts.push(msgBox("warn", t("preview.dropped", { reason: words("drop.", data.dropped_code, data.dropped_params, data.dropped) })));
   if (data.mentions_suppressed) parts.push(msgBox("info", t("preview.suppressed")));
   if (!data.robots.length && !data.dropped) parts.push(msgBox("info", t("preview.norobot")));
+  parts.push(linksOff(data.action_links));
   data.robots.forEach((r, i) => {
     const box = el("div", { class: "preview-robot", id: "preview-robot-" + i },
       el("h3", null, r.robot, " ", kindTag(r.kind)),
@@ -215,6 +217,7 @@ function previewParts(data, p) {
         el("div", { class: "chat-body" },
           el("div", { class: "chat-name", text: r.robot }),
           el("div", { class: "chat-bubble", id: "preview-bubble-" + i }, r.text ? markdown(r.text) : messageBubble(r.message, r.title)))));
+    box.append(robotLinks(data.action_links, r, i) || "");
     const json = r.bodies ? (r.bodies.length === 1 ? r.bodies[0] : r.bodies) : r.message;
     box.append(el("details", { class: "preview-raw" }, el("summary", { text: t("preview.raw") }), el("pre", { class: "preview-json", id: "preview-json-" + i, text: JSON.stringify(json, null, 2) })));
     parts.push(box);

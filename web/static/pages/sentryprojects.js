@@ -94,12 +94,15 @@ async function removeToken() {
 }
 
 // sentryError words what went wrong asking Sentry; what Sentry (or the
-// server, for a failure it has no code for) said is the raw answer.
-function sentryError(e) {
+// server, for a failure it has no code for) said is the raw answer. prefix
+// names the strings of another question to Sentry (token, members): its
+// own words for a code first, then the project list's.
+export function sentryError(e, prefix) {
   const params = { host: e.host || "", org: e.org || "", status: e.status || "" };
-  const known = has("sentryp.err." + e.code);
-  const msg = t("sentryp.err." + (known ? e.code : "error"), params);
-  const fix = t("sentryp.fix." + (has("sentryp.fix." + e.code) ? e.code : "error"), params);
+  const key = (part, code) => [prefix, "sentryp"].filter(Boolean).map((p) => `${p}.${part}.${code}`).find(has);
+  const known = !!key("err", e.code);
+  const msg = t(key("err", e.code) || key("err", "error"), params);
+  const fix = t(key("fix", e.code) || key("fix", "error"), params);
   return msgBox("fail", msg, t("alert.fix", { fix }), rawAnswer([e.detail, known ? "" : e.message].filter(Boolean).join("\n")));
 }
 
