@@ -14,7 +14,8 @@ let editingOrg = 0; // the organization the form edits (0: a new one)
 
 // checkView words what a token may do (POST …/api-token/check).
 function checkView(d) {
-  if (!d.ok) return sentryProjects.sentryError(d.error, "token");
+  // Sentry's index, asked first, names no organization: the answer's does.
+  if (!d.ok) return sentryProjects.sentryError({ ...d.error, org: d.error.org || (d.organization && d.organization.slug) }, "token");
   const c = d.check;
   const all = c.facts && c.import && c.act;
   const can = (what) => el("p", { class: c[what] ? "can" : "cannot", id: "organization-api_token-" + what, text: t((c[what] ? "token.can." : "token.cannot.") + what) });

@@ -57,8 +57,12 @@ function rowView(r) {
 
 // loadIntegration reads the form's values and draws them (again in
 // another language).
+let asked = 0; // the latest question: an earlier answer arriving later is not drawn
+
 export async function loadIntegration() {
+  const mine = ++asked;
   const { data } = await api("GET", "/sentry-integration");
+  if (mine !== asked) return;
   info = data;
   view($("#integ-rows"), () => rows(info).map(rowView));
 }

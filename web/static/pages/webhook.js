@@ -22,9 +22,13 @@ function notes(data) {
   return out;
 }
 
+let asked = 0; // the latest read: an earlier answer arriving later is not drawn
+
 async function loadWebhook() {
   clearErrors("webhook");
+  const mine = ++asked;
   const { data } = await api("GET", "/webhook");
+  if (mine !== asked) return;
   setVal("webhook-relay_url", data.relay_url);
   setVal("webhook-url", data.url);
   setVal("webhook-token", data.token);
