@@ -334,7 +334,7 @@ func testQuietHours(t *testing.T, width int) {
 	}
 
 	// If an alert came now: it rings 李四, held until the window ends.
-	tb.do(chromedp.Click(chromedp.ID("project-preview-1")))
+	tb.do(act("project-preview-1"))
 	tb.waitFor(`document.getElementById("preview-now") !== null`)
 	if r := tb.text("preview-now-rung"); !strings.Contains(r, "当前值班的人：李四") {
 		t.Errorf("the preview rings %q", r)
@@ -360,7 +360,7 @@ func testQuietHours(t *testing.T, width int) {
 	if m := in.stored(t).Projects[0].QuietHours.Mode; m != "silent" {
 		t.Errorf("stored mode %q", m)
 	}
-	tb.do(chromedp.Click(chromedp.ID("project-preview-1")))
+	tb.do(act("project-preview-1"))
 	tb.waitFor(`document.getElementById("preview-now") !== null && document.getElementById("preview-now").dataset.decision === "silent"`)
 	if s := tb.text("preview-now-quiet"); !strings.Contains(s, "不 @ 任何人") {
 		t.Errorf("the silent preview reads %q", s)
