@@ -719,7 +719,7 @@ func TestBrowserLanguagesAndScreenshots(t *testing.T) {
 		tb.screenshot(shots, "project-oncall", lang)
 		tb.do(chromedp.Click(chromedp.ID("project-cancel")))
 		tb.waitFor(`!document.getElementById("project-dialog").open`)
-		tb.do(chromedp.Click(chromedp.ID("project-preview-2")))
+		tb.do(act("project-preview-2"))
 		tb.waitFor(`document.getElementById("preview-now") !== null`)
 		tb.screenshot(shots, "preview-now", lang)
 		tb.do(chromedp.Click(chromedp.ID("preview-close")))

@@ -62,7 +62,7 @@ async function loadToken() {
   if (sp.tokenFor !== org.id) return;
   sp.token = data;
   // Worded again when the language changes.
-  view(status, () => (data.token_set ? t("sentryp.token.saved", { token: data.token }) : t("sentryp.token.none")));
+  view(status, () => (data.token_set ? t("sentryp.token.saved", { token: data.token }) : t(data.api_token_set ? "sentryp.token.org" : "sentryp.token.none")));
   $("#sentryp-token-remove").hidden = !data.token_set;
 }
 
