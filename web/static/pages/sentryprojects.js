@@ -283,7 +283,9 @@ export function render() {
   fillOrgs();
   renderList();
   const org = sentryOrg();
-  if (org && (sp.tokenFor !== org.id || before !== sp.orgId || sp.token === null)) safe(loadToken)();
+  // Read again when the organization's own token came or went.
+  const orgToken = !!(org && org.api_token);
+  if (org && (sp.tokenFor !== org.id || before !== sp.orgId || sp.token === null || !!sp.token.api_token_set !== orgToken)) safe(loadToken)();
 }
 
 export function init() {
