@@ -59,6 +59,19 @@ func atEachWidth(t *testing.T, test func(t *testing.T, width int)) {
 	}
 }
 
+// editFirst opens page in a tab at width with the edit form of its entry
+// 1 (of kind).
+func editFirst(t *testing.T, in *instance, width int, page, kind string) *tab {
+	t.Helper()
+	tb := newTab(t, in)
+	tb.atWidth(width)
+	tb.open()
+	tb.page(page)
+	tb.do(act(kind + "-edit-1"))
+	tb.waitFor(fmt.Sprintf(`document.getElementById(%q).open`, kind+"-dialog"))
+	return tb
+}
+
 // integrationRows are the values of Sentry's form the page offers to copy.
 var integrationRows = []string{"name", "webhook_url", "alert_rule_action", "schema", "perm-project", "perm-issue_event",
 	"perm-member", "perm-organization", "perm-other", "webhooks"}
@@ -173,12 +186,7 @@ func testOrganizationToken(t *testing.T, width int) {
 
 	in := start(t, nil, nil)
 	in.api(t, "POST", "/api/v1/organizations", map[string]any{"name": "公司", "sentry_url": sn.URL, "slug": "acme"})
-	tb := newTab(t, in)
-	tb.atWidth(width)
-	tb.open()
-	tb.page("organizations")
-	tb.do(act("organization-edit-1"))
-	tb.waitFor(`document.getElementById("organization-dialog").open`)
+	tb := editFirst(t, in, width, "organizations", "organization")
 	check := func(want string) string {
 		t.Helper()
 		tb.do(chromedp.Click(chromedp.ID("organization-api_token-check")))
@@ -275,12 +283,7 @@ func testOwnerSentryUser(t *testing.T, width int) {
 	in := start(t, nil, nil)
 	in.api(t, "POST", "/api/v1/organizations", map[string]any{"name": "公司", "sentry_url": sn.URL, "slug": "acme", "api_token": token})
 	in.api(t, "POST", "/api/v1/owners", map[string]any{"name": "张三", "mobile": ownerMobile})
-	tb := newTab(t, in)
-	tb.atWidth(width)
-	tb.open()
-	tb.page("owners")
-	tb.do(act("owner-edit-1"))
-	tb.waitFor(`document.getElementById("owner-dialog").open`)
+	tb := editFirst(t, in, width, "owners", "owner")
 	tb.do(chromedp.Click(chromedp.ID("owner-sentry-pick")))
 	tb.waitFor(`!document.getElementById("owner-sentry-members").hidden || document.querySelector("#owner-sentry-status .msg.fail") !== null`)
 	if s := tb.text("owner-sentry-status"); !strings.Contains(s, "位成员") {
