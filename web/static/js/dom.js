@@ -343,3 +343,26 @@ export function addCounters(root) {
     update();
   });
 }
+
+// ---- copying ----
+
+// copyText puts text on the clipboard; where the browser refuses the
+// clipboard API (no permission, not a secure context) it copies through a
+// selected, hidden text box.
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return;
+  } catch (e) {
+    /* the old way below */
+  }
+  const box = el("textarea", { readonly: true, "aria-hidden": "true", class: "copy-buffer" });
+  box.value = text;
+  document.body.append(box);
+  box.select();
+  try {
+    document.execCommand("copy");
+  } finally {
+    box.remove();
+  }
+}

@@ -1,5 +1,6 @@
 // The getting-started guide (开始使用): owner → robot → project → test
-// alert → webhook URL, one working button per step, on every page until
+// alert → Sentry's internal integration (the Webhook page's values to
+// copy), one working button per step, on every page until
 // every step is done (a test alert delivered and the URL copied are
 // remembered in the browser, per store).
 
@@ -11,6 +12,15 @@ import { openForm } from "./form.js";
 import { current, go } from "./nav.js";
 import { testProject } from "../pages/projects.js";
 
+// focusIntegration leads to the internal integration's values: the relay
+// URL first when there is none yet.
+function focusIntegration() {
+  const relay = $("#webhook-relay_url");
+  const first = relay.value ? $("#integ-copy-name") : relay;
+  $("#integ-card").scrollIntoView({ block: "start" });
+  if (first) first.focus();
+}
+
 export function renderGuide() {
   const d = state.data;
   const p = progress();
@@ -20,7 +30,7 @@ export function renderGuide() {
     { id: "project", text: t("guide.project"), done: d.projects.length > 0, go: () => { go("projects"); openForm("project"); } },
     { id: "test", text: t("guide.test"), done: !!p.tested, go: d.projects.length ? () => testProject(d.projects[0]) : null,
       label: d.projects.length ? t("projects.test") : t("guide.test.need") },
-    { id: "webhook", text: t("guide.webhook"), done: !!p.copied, go: () => go("webhook").then(() => $("#webhook-copy").focus()), label: t("guide.webhook.copy") },
+    { id: "webhook", text: t("guide.webhook"), done: !!p.copied, go: () => go("webhook").then(focusIntegration), label: t("guide.webhook.copy") },
   ];
   // A step is done when what it asks is there and every step before it is
   // done: a robot's test alert before any project does not tick step 4.

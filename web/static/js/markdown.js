@@ -77,7 +77,7 @@ export function messageBubble(m, title) {
 // as the group sees it, in a chat bubble of the robot's kind, with the
 // exact request one click away; its elements are named <prefix>-robot-i,
 // <prefix>-chat-i, <prefix>-bubble-i, <prefix>-json-i.
-export function chatPreview(r, prefix, i) {
+export function chatPreview(r, prefix, i, extra) {
   const box = el("div", { class: "preview-robot", id: `${prefix}-robot-${i}` },
     el("h3", null, r.robot, " ", kindTag(r.kind)),
     el("p", { class: "hint" }, t("preview.keyword", { kw: r.keyword }), " · ",
@@ -89,6 +89,7 @@ export function chatPreview(r, prefix, i) {
       el("div", { class: "chat-body" },
         el("div", { class: "chat-name", text: r.robot }),
         el("div", { class: "chat-bubble", id: `${prefix}-bubble-${i}` }, r.text ? markdown(r.text) : messageBubble(r.message, r.title)))));
+  if (extra) box.append(extra);
   const json = r.bodies ? (r.bodies.length === 1 ? r.bodies[0] : r.bodies) : r.message;
   box.append(el("details", { class: "preview-raw" }, el("summary", { text: t("preview.raw") }), el("pre", { class: "preview-json", id: `${prefix}-json-${i}`, text: JSON.stringify(json, null, 2) })));
   return box;

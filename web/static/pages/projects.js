@@ -14,6 +14,7 @@ import { detect, detectedHere, renderNotice } from "../js/original.js";
 import { chatPreview } from "../js/markdown.js";
 import { nowView, oncallSection } from "./project-oncall.js";
 import { escalationSection, previewView as escalationPreview } from "./project-escalation.js";
+import { linksOff, robotLinks } from "../js/links.js";
 
 // The form's sections beyond its own fields, each with its fieldsets (see
 // project-oncall.js): a further setting is one more module in this list.
@@ -198,7 +199,8 @@ function previewParts(data, p) {
   if (data.dropped) parts.push(msgBox("warn", t("preview.dropped", { reason: words("drop.", data.dropped_code, data.dropped_params, data.dropped) })));
   if (data.mentions_suppressed) parts.push(msgBox("info", t("preview.suppressed")));
   if (!data.robots.length && !data.dropped) parts.push(msgBox("info", t("preview.norobot")));
-  data.robots.forEach((r, i) => parts.push(chatPreview(r, "preview", i)));
+  parts.push(linksOff(data.action_links));
+  data.robots.forEach((r, i) => parts.push(chatPreview(r, "preview", i, robotLinks(data.action_links, r, i))));
   return parts;
 }
 

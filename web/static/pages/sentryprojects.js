@@ -62,7 +62,7 @@ async function loadToken() {
   if (sp.tokenFor !== org.id) return;
   sp.token = data;
   // Worded again when the language changes.
-  view(status, () => (data.token_set ? t("sentryp.token.saved", { token: data.token }) : t("sentryp.token.none")));
+  view(status, () => (data.token_set ? t("sentryp.token.saved", { token: data.token }) : t(data.api_token_set ? "sentryp.token.org" : "sentryp.token.none")));
   $("#sentryp-token-remove").hidden = !data.token_set;
 }
 
@@ -94,12 +94,15 @@ async function removeToken() {
 }
 
 // sentryError words what went wrong asking Sentry; what Sentry (or the
-// server, for a failure it has no code for) said is the raw answer.
-function sentryError(e) {
+// server, for a failure it has no code for) said is the raw answer. prefix
+// names the strings of another question to Sentry (token, members): its
+// own words for a code first, then the project list's.
+export function sentryError(e, prefix) {
   const params = { host: e.host || "", org: e.org || "", status: e.status || "" };
-  const known = has("sentryp.err." + e.code);
-  const msg = t("sentryp.err." + (known ? e.code : "error"), params);
-  const fix = t("sentryp.fix." + (has("sentryp.fix." + e.code) ? e.code : "error"), params);
+  const key = (part, code) => [prefix, "sentryp"].filter(Boolean).map((p) => `${p}.${part}.${code}`).find(has);
+  const known = !!key("err", e.code);
+  const msg = t(key("err", e.code) || key("err", "error"), params);
+  const fix = t(key("fix", e.code) || key("fix", "error"), params);
   return msgBox("fail", msg, t("alert.fix", { fix }), rawAnswer([e.detail, known ? "" : e.message].filter(Boolean).join("\n")));
 }
 
@@ -280,7 +283,9 @@ export function render() {
   fillOrgs();
   renderList();
   const org = sentryOrg();
-  if (org && (sp.tokenFor !== org.id || before !== sp.orgId || sp.token === null)) safe(loadToken)();
+  // Read again when the organization's own token came or went.
+  const orgToken = !!(org && org.api_token);
+  if (org && (sp.tokenFor !== org.id || before !== sp.orgId || sp.token === null || !!sp.token.api_token_set !== orgToken)) safe(loadToken)();
 }
 
 export function init() {

@@ -1,14 +1,18 @@
 // Webhook 接入: the URL to paste into Sentry (the relay URL and the
 // token), copying it, a new token, and asking the relay whether it is
-// deployed and serves the saved version.
+// deployed and serves the saved version; then, leading, the values of
+// Sentry's internal integration (webhook-integration.js), acting from the
+// chat (webhook-act.js), and the legacy plugin for projects that have it.
 
-import { $, clearView, el, msgBox, rawAnswer, setVal, toast, val, view } from "../js/dom.js";
+import { $, clearView, copyText, el, msgBox, rawAnswer, setVal, toast, val, view } from "../js/dom.js";
 import { api, errText, safe, session, words } from "../js/api.js";
 import { fmtTime, t } from "../js/i18n.js";
 import { markProgress, refresh } from "../js/data.js";
 import { clearErrors, confirmDialog, showErrors } from "../js/form.js";
 import { current } from "../js/nav.js";
 import { loadWebhookCard } from "../js/original.js";
+import { loadIntegration } from "./webhook-integration.js";
+import { loadActionLinks, rotateKey, saveRelayURL } from "./webhook-act.js";
 
 function notes(data) {
   const out = [];
@@ -18,9 +22,13 @@ function notes(data) {
   return out;
 }
 
+let asked = 0; // the latest read: an earlier answer arriving later is not drawn
+
 async function loadWebhook() {
   clearErrors("webhook");
+  const mine = ++asked;
   const { data } = await api("GET", "/webhook");
+  if (mine !== asked) return;
   setVal("webhook-relay_url", data.relay_url);
   setVal("webhook-url", data.url);
   setVal("webhook-token", data.token);
@@ -28,6 +36,7 @@ async function loadWebhook() {
   $("#webhook-copy").disabled = !data.url;
   $("#webhook-check").disabled = !data.relay_url;
   view($("#webhook-notes"), () => notes(data));
+  await Promise.all([loadIntegration(), loadActionLinks(data.relay_url)]);
 }
 
 async function saveRelay() {
@@ -43,13 +52,7 @@ async function saveRelay() {
 }
 
 async function copyWebhook() {
-  const input = $("#webhook-url");
-  try {
-    await navigator.clipboard.writeText(input.value);
-  } catch (e) {
-    input.select();
-    document.execCommand("copy");
-  }
+  await copyText($("#webhook-url").value);
   markProgress("copied");
   view($("#webhook-status"), () => t("webhook.copied"));
 }
@@ -114,6 +117,11 @@ export default {
     $("#webhook-copy").addEventListener("click", safe(copyWebhook));
     $("#webhook-regenerate").addEventListener("click", safe(regenerate));
     $("#webhook-check").addEventListener("click", safe(checkRelay));
+    $("#act-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      safe(saveRelayURL)();
+    });
+    $("#act-rotate").addEventListener("click", safe(rotateKey));
   },
   render() {
     if (current() === "webhook") safe(loadWebhookCard)();
