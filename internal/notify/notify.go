@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
+	"github.com/sentry-white/sentry-white/internal/tlsroots"
 )
 
 // Field is one labelled line of an alert. Value is plain text; each sender
@@ -367,6 +368,7 @@ func NewHTTPClient() *http.Client {
 	// Robot APIs answer a few dozen bytes of JSON: no gzip to ask for or
 	// unwrap.
 	t.DisableCompression = true
+	tlsroots.Apply(t) // the system's roots read at the first handshake, few of them parsed
 	return &http.Client{Transport: t, Timeout: 6 * time.Second}
 }
 

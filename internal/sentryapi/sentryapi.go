@@ -33,6 +33,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sentry-white/sentry-white/internal/tlsroots"
 )
 
 // Project is one Sentry project as the projects endpoint lists it.
@@ -112,6 +114,7 @@ func (c *Client) httpClient() *http.Client {
 			t.TLSHandshakeTimeout = 10 * time.Second
 			t.ResponseHeaderTimeout = 20 * time.Second
 			t.DialContext = (&dialer{lookup: c.lookup}).DialContext
+			tlsroots.Apply(t)
 			c.own = &http.Client{Transport: t}
 		})
 		hc = c.own

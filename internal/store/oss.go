@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+
+	"github.com/sentry-white/sentry-white/internal/tlsroots"
 )
 
 // Errors an OSS backend wraps so callers can say which step failed; test
@@ -300,6 +302,7 @@ func NewOSS(cfg OSSConfig) (*OSS, error) {
 		MaxIdleConns:          32,
 		MaxIdleConnsPerHost:   16,
 	}
+	tlsroots.Apply(tr) // the system's roots read at the first handshake, few of them parsed
 	hc := &http.Client{
 		Transport: tr,
 		// OSS never redirects a signed request; following one would send
