@@ -214,3 +214,155 @@ func marshalKeeping(v any, extra Extra) ([]byte, error) {
 	}
 	return append(out, '}'), nil
 }
+
+// The entries of the document's four lists as types without methods: the
+// document is decoded in one pass of encoding/json into them (decodeLists),
+// instead of a pass per entry through its UnmarshalJSON.
+type (
+	wireDocument     Document
+	wireOrganization Organization
+	wireOwner        Owner
+	wireRobot        Robot
+	wireProject      Project
+)
+
+// listNames are the JSON names of the document's lists of entries.
+var listNames = []string{"organizations", "owners", "robots", "projects"}
+
+// decodeLists decodes a document as Document.UnmarshalJSON does, with one
+// pass of encoding/json over the whole of b, and then finds the unknown
+// members of the document and of each entry of its lists by a scan of b
+// (json.Unmarshal has checked it): for a document of 1,000 projects a
+// quarter of the CPU time of decoding it entry by entry. ok is false for
+// anything the scan does not follow as encoding/json does (a member name
+// written with an escape, or matching a list's name only by case or
+// through Unicode folding) and for any error: the caller decodes b entry
+// by entry then, errors included.
+func decodeLists(b []byte) (d Document, ok bool) {
+	var w struct {
+		wireDocument
+		Organizations []wireOrganization `json:"organizations"`
+		Owners        []wireOwner        `json:"owners"`
+		Robots        []wireRobot        `json:"robots"`
+		Projects      []wireProject      `json:"projects"`
+	}
+	if json.Unmarshal(b, &w) != nil {
+		return Document{}, false
+	}
+	lists, ok := listValues(b)
+	if !ok {
+		return Document{}, false
+	}
+	d = Document(w.wireDocument)
+	if d.Extra, ok = unknownMembers(b, knownKeys(reflect.TypeOf(w.wireDocument))); !ok {
+		return Document{}, false
+	}
+	if d.Organizations, ok = entries(lists[0], w.Organizations, func(e wireOrganization, x Extra) Organization {
+		e.Extra = x
+		return Organization(e)
+	}); !ok {
+		return Document{}, false
+	}
+	if d.Owners, ok = entries(lists[1], w.Owners, func(e wireOwner, x Extra) Owner { e.Extra = x; return Owner(e) }); !ok {
+		return Document{}, false
+	}
+	if d.Robots, ok = entries(lists[2], w.Robots, func(e wireRobot, x Extra) Robot { e.Extra = x; return Robot(e) }); !ok {
+		return Document{}, false
+	}
+	if d.Projects, ok = entries(lists[3], w.Projects, func(e wireProject, x Extra) Project { e.Extra = x; return Project(e) }); !ok {
+		return Document{}, false
+	}
+	return d, true
+}
+
+// listValues finds the value of each of listNames among the members of
+// the object b (the last one of a name, as encoding/json keeps it); nil
+// for a list b does not have.
+func listValues(b []byte) (vals [4][]byte, ok bool) {
+	i := skipSpace(b, 0)
+	if bytes.HasPrefix(b[i:], []byte("null")) {
+		return vals, true
+	}
+	if i >= len(b) || b[i] != '{' {
+		return vals, false
+	}
+	for i++; ; {
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return vals, false
+		}
+		switch b[i] {
+		case '}':
+			return vals, true
+		case ',':
+			i++
+			continue
+		case '"':
+		default:
+			return vals, false
+		}
+		start := i
+		i = skipString(b, i)
+		key := b[start+1 : i-1]
+		if i = skipSpace(b, i); i >= len(b) || b[i] != ':' {
+			return vals, false
+		}
+		i = skipSpace(b, i+1)
+		vstart := i
+		if i = skipValue(b, i); i < 0 {
+			return vals, false
+		}
+		if bytes.IndexByte(key, '\\') >= 0 {
+			return vals, false
+		}
+		for n, name := range listNames {
+			switch {
+			case string(key) == name:
+				vals[n] = b[vstart:i]
+			case strings.EqualFold(string(key), name):
+				return vals, false // encoding/json takes it for the list: not followed here
+			}
+		}
+		for _, c := range key {
+			if c >= 0x80 {
+				return vals, false // Unicode folding may match a name
+			}
+		}
+	}
+}
+
+// entries makes the list of the array value (nil for null or absent)
+// from its entries as decoded, each with its unknown members.
+func entries[W any, T any](value []byte, decoded []W, make1 func(W, Extra) T) ([]T, bool) {
+	if decoded == nil {
+		return nil, true
+	}
+	out := make([]T, 0, len(decoded))
+	known := knownKeys(reflect.TypeFor[W]())
+	i := skipSpace(value, 0)
+	if i >= len(value) || value[i] != '[' {
+		return nil, false
+	}
+	for i++; ; {
+		i = skipSpace(value, i)
+		if i >= len(value) {
+			return nil, false
+		}
+		switch value[i] {
+		case ']':
+			return out, len(out) == len(decoded)
+		case ',':
+			i++
+			continue
+		}
+		start := i
+		if i = skipValue(value, i); i < 0 || len(out) == len(decoded) {
+			return nil, false
+		}
+		extra, ok := unknownMembers(value[start:i], known)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, make1(decoded[len(out)], extra))
+	}
+}
