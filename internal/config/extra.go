@@ -107,8 +107,12 @@ func unknownMembers(data []byte, known map[string]bool) (extra Extra, ok bool) {
 		if i = skipValue(data, i); i < 0 {
 			return nil, false
 		}
+		escaped := bytes.IndexByte(key, '\\') >= 0
+		if !escaped && known[string(key[1:len(key)-1])] {
+			continue // no string made for a known name
+		}
 		name := string(key[1 : len(key)-1])
-		if bytes.IndexByte(key, '\\') >= 0 && json.Unmarshal(key, &name) != nil {
+		if escaped && json.Unmarshal(key, &name) != nil {
 			return nil, false
 		}
 		if known[name] {

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -314,8 +315,8 @@ func (d *Document) Validate(kinds Kinds) error {
 			v.add(f+".mobile", "mobile", kv{"value": o.Mobile}, "%q is not a mobile number (11 digits such as 13800138000, or +852-12345678)", o.Mobile)
 		}
 		reachable := o.Mobile != ""
-		for _, k := range kinds.withOwnerIDs() {
-			id, ok := k.ownerID(&o)
+		for k := range kinds.withOwnerIDs() {
+			id, ok := k.ownerID(&d.Owners[i])
 			if !ok {
 				got := jsonType(o.Extra[k.OwnerIDKey])
 				v.add(f+"."+k.OwnerIDKey, "json_type", kv{"got": got, "want": "string"}, "got a JSON %s, want a string", got)
@@ -328,7 +329,7 @@ func (d *Document) Validate(kinds Kinds) error {
 		}
 		if !reachable {
 			var keys []string
-			for _, k := range kinds.withOwnerIDs() {
+			for k := range kinds.withOwnerIDs() {
 				keys = append(keys, k.OwnerIDKey)
 			}
 			v.add(f+".mobile", "mobile_or_id", kv{"keys": keys}, "is required (or one of %s)", strings.Join(keys, ", "))
@@ -430,14 +431,12 @@ func (v *validator) id(field string, id int64, seen map[int64]bool, what string)
 }
 
 func (v *validator) refs(field string, ids []int64, exist map[int64]bool, what string) {
-	dup := map[int64]bool{}
-	for _, id := range ids {
+	for i, id := range ids {
 		switch {
 		case !exist[id]:
 			v.add(field, "ref_missing", kv{"what": what, "id": id}, "%s %d does not exist", what, id)
-		case dup[id]:
+		case slices.Contains(ids[:i], id): // lists of a few ids: no map for each
 			v.add(field, "ref_twice", kv{"what": what, "id": id}, "%s %d is listed twice", what, id)
 		}
-		dup[id] = true
 	}
 }
