@@ -2,8 +2,10 @@
 GO      ?= go
 # STORE is the store `make run` and `make relay` use; unset, the configurator
 # uses the store chosen on its settings page (else ./sentry-white-data) and
-# the relay ./sentry-white-data.
+# the relay ./sentry-white-data. ARGS adds flags of the program's own:
+# make run ARGS=-no-browser, make relay ARGS='-lang en'.
 STORE   ?=
+ARGS    ?=
 FUZZTIME ?= 10s
 export CGO_ENABLED ?= 0
 
@@ -15,13 +17,14 @@ all: build
 build:
 	$(GO) build -o bin/ ./cmd/...
 
-## run: the configurator (the store chosen on its settings page, or STORE=…); prints the loopback URL
+## run: the configurator (the store chosen on its settings page, or STORE=…; flags in ARGS=…, e.g.
+##      ARGS=-no-browser); prints the loopback URL
 run:
-	$(GO) run ./cmd/sentry-white$(if $(STORE), -store $(STORE))
+	$(GO) run ./cmd/sentry-white$(if $(STORE), -store $(STORE))$(if $(ARGS), $(ARGS))
 
-## relay: the relay on the local folder store, or STORE=… (port 9000)
+## relay: the relay on the local folder store, or STORE=… (port 9000; flags in ARGS=…)
 relay:
-	$(GO) run ./cmd/sentry-white-fc -store $(or $(STORE),file:./sentry-white-data) -addr 127.0.0.1:9000
+	$(GO) run ./cmd/sentry-white-fc -store $(or $(STORE),file:./sentry-white-data) -addr 127.0.0.1:9000$(if $(ARGS), $(ARGS))
 
 ## test: vet, every test under the race detector (browser tests included), a short fuzz of each parser
 ##       (and of the field types of the real Sentry bodies in testdata/sentry/real)
@@ -54,7 +57,8 @@ dist: fc-zip
 	GOOS=darwin  GOARCH=amd64 $(GO) build -trimpath -ldflags "-s -w" -o dist/sentry-white-darwin-amd64 ./cmd/sentry-white
 	GOOS=linux   GOARCH=amd64 $(GO) build -trimpath -ldflags "-s -w" -o dist/sentry-white-linux-amd64 ./cmd/sentry-white
 
-## screenshots: rewrite docs/screenshots/*.png from the browser tests (needs Chromium)
+## screenshots: rewrite docs/screenshots/*.png from the browser tests (needs Chromium): every page
+##              in both languages at 1280 px (<page>-<lang>.png) and at 390 px (<page>-<lang>-390.png)
 screenshots:
 	$(GO) test -count=1 -run '^TestBrowser' ./cmd/sentry-white -update
 

@@ -40,6 +40,7 @@ func crashAlert(slug string, n int) []byte {
 // about a minute: after a crash the robots wait one window, as DingTalk's
 // would.
 func TestCrashAndRestartDeliversAtLeastOnce(t *testing.T) {
+	t.Parallel() // a minute and more of waiting, beside the other long tests
 	dt := robottest.NewDingTalk(robottest.DingTalkRobot{Token: "token-a", Keywords: []string{"详情"}},
 		robottest.DingTalkRobot{Token: "token-b", Keywords: []string{"详情"}})
 	defer dt.Close()

@@ -27,8 +27,10 @@ import (
 	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
 	"github.com/sentry-white/sentry-white/internal/docstore"
+	"github.com/sentry-white/sentry-white/internal/facts"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"github.com/sentry-white/sentry-white/internal/notify"
+	"github.com/sentry-white/sentry-white/internal/plan"
 	"github.com/sentry-white/sentry-white/internal/relay"
 	"github.com/sentry-white/sentry-white/internal/render"
 	"github.com/sentry-white/sentry-white/internal/sentryapi"
@@ -80,6 +82,7 @@ func run(ctx context.Context, kinds *notifiers.Registry, args []string, getenv f
 	selfURL := fs.String("self-url", getenv("SENTRY_WHITE_SELF_URL"), "on FC: this function's HTTP trigger URL, for handing queued alerts to an asynchronous invocation (env SENTRY_WHITE_SELF_URL)")
 	tick := fs.Duration("tick", durEnv(getenv, "SENTRY_WHITE_TICK", 30*time.Second), "as a server: how often timed work (handoff notices, alerts held through quiet hours) is looked at; 0 turns it off (env SENTRY_WHITE_TICK; on FC the timer trigger calls POST /invoke instead)")
 	history := fs.Bool("history", envOr(getenv, "SENTRY_WHITE_HISTORY", "on") != "off", "record deliveries in the store under <prefix>v1/deliveries/ (env SENTRY_WHITE_HISTORY=off to disable)")
+	factsTimeout := fs.Duration("facts-timeout", durEnv(getenv, "SENTRY_WHITE_FACTS_TIMEOUT", facts.DefaultTimeout), "how long an alert waits for Sentry's facts about its issue (organizations with an api_token); 0 turns the look-up off (env SENTRY_WHITE_FACTS_TIMEOUT)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -122,6 +125,10 @@ func run(ctx context.Context, kinds *notifiers.Registry, args []string, getenv f
 	// reports what it cannot save until the folder works again. On FC
 	// nothing may run after the answer: sends still under way then are
 	// handed to an asynchronous invocation instead (the relay sets that).
+	var sentryFacts plan.Facts
+	if *factsTimeout > 0 {
+		sentryFacts = &facts.Reader{Timeout: *factsTimeout}
+	}
 	h, err := relay.New(relay.Options{
 		Docs:     docs,
 		Kinds:    kinds,
@@ -136,6 +143,7 @@ func run(ctx context.Context, kinds *notifiers.Registry, args []string, getenv f
 		// Action links: Sentry's API with a bound per call (env
 		// SENTRY_WHITE_SENTRY_TIMEOUT).
 		Sentry: &sentryapi.Client{Timeout: durEnv(getenv, "SENTRY_WHITE_SENTRY_TIMEOUT", 8*time.Second)},
+		Facts:  sentryFacts,
 	})
 	if err != nil {
 		return err

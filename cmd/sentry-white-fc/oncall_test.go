@@ -140,6 +140,7 @@ func TestOnCallRingsThePersonOnDuty(t *testing.T) {
 // takes about a minute: the window's end, and the robot's rate window
 // after the crash.
 func TestQuietHours(t *testing.T) {
+	t.Parallel() // a minute of waiting, beside the other long tests
 	dt := robottest.NewDingTalk(robottest.DingTalkRobot{Token: "tok-hold", Keywords: []string{"详情"}},
 		robottest.DingTalkRobot{Token: "tok-silent", Keywords: []string{"详情"}})
 	defer dt.Close()

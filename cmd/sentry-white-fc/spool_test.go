@@ -17,9 +17,8 @@ import (
 	"github.com/sentry-white/sentry-white/internal/robottest"
 )
 
-// The built relay, once per test run: the crash and spool tests exec it as
-// the acceptance checks and FC do.
-var built struct {
+// builtBinary is a program built once per test run.
+type builtBinary struct {
 	once sync.Once
 	dir  string
 	bin  string
@@ -27,33 +26,44 @@ var built struct {
 	out  []byte
 }
 
+// The built relay, once per test run: the crash and spool tests exec it as
+// the acceptance checks and FC do; and the Sentry stand-in
+// (tools/sentry-standin), as a person runs it.
+var built, builtStandinBin builtBinary
+
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if built.dir != "" {
-		_ = os.RemoveAll(built.dir)
+	for _, b := range []*builtBinary{&built, &builtStandinBin} {
+		if b.dir != "" {
+			_ = os.RemoveAll(b.dir)
+		}
 	}
 	os.Exit(code)
 }
 
 // builtRelay builds the relay (once) and returns the binary's path.
-func builtRelay(t *testing.T) string {
+func builtRelay(t *testing.T) string { return buildOnce(t, &built, ".", "sentry-white-fc") }
+
+// buildOnce builds package pkg into b's folder as name, once for the
+// package's tests, and returns the binary's path.
+func buildOnce(t *testing.T, b *builtBinary, pkg, name string) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	built.once.Do(func() {
-		if built.dir, built.err = os.MkdirTemp("", "sentry-white-fc-test-"); built.err != nil {
+	b.once.Do(func() {
+		if b.dir, b.err = os.MkdirTemp("", name+"-test-"); b.err != nil {
 			return
 		}
-		built.bin = filepath.Join(built.dir, "sentry-white-fc")
-		build := exec.Command("go", "build", "-o", built.bin, ".")
+		b.bin = filepath.Join(b.dir, name)
+		build := exec.Command("go", "build", "-o", b.bin, pkg)
 		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		built.out, built.err = build.CombinedOutput()
+		b.out, b.err = build.CombinedOutput()
 	})
-	if built.err != nil {
-		t.Fatalf("build: %v\n%s", built.err, built.out)
+	if b.err != nil {
+		t.Fatalf("build: %v\n%s", b.err, b.out)
 	}
-	return built.bin
+	return b.bin
 }
 
 // proc is a running relay binary and what it logged.

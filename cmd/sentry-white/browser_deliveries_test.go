@@ -201,7 +201,7 @@ func TestBrowserDeliveries(t *testing.T) {
 		t.Errorf("stored re-send %+v, %v", recs, err)
 	}
 	eval[bool](tb, "window.scrollTo(0, 0), true")
-	tb.screenshot(shots, "deliveries", "zh")
+	tb.screenshot(shots, "deliveries", "zh", 1280, 390)
 
 	// In English: re-send the 502 failure.
 	tb.do(chromedp.Click(chromedp.ID("lang-toggle")))
@@ -221,6 +221,6 @@ func TestBrowserDeliveries(t *testing.T) {
 		t.Errorf("the English failed row reads %s", s)
 	}
 	eval[bool](tb, "window.scrollTo(0, 0), true")
-	tb.screenshot(shots, "deliveries", "en")
+	tb.screenshot(shots, "deliveries", "en", 1280, 390)
 	tb.do(chromedp.Click(chromedp.ID("lang-toggle")))
 }

@@ -17,13 +17,16 @@ import (
 	"github.com/sentry-white/sentry-white/internal/sentryapi/sentrytest"
 )
 
+// screenshotsDir is docs/screenshots, found when the tests start: a test
+// that changes its folder (t.Chdir) still writes there.
+var screenshotsDir, screenshotsErr = filepath.Abs(filepath.Join("..", "..", "docs", "screenshots"))
+
 func shotsDir(t *testing.T) string {
 	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", "..", "docs", "screenshots"))
-	if err != nil {
-		t.Fatal(err)
+	if screenshotsErr != nil {
+		t.Fatal(screenshotsErr)
 	}
-	return dir
+	return screenshotsDir
 }
 
 func TestBrowserImportFromTheOriginal(t *testing.T) {
@@ -77,7 +80,7 @@ func TestBrowserImportFromTheOriginal(t *testing.T) {
 	if st := tb.text("original-status"); !strings.Contains(st, "1 个组织、3 个负责人、2 个机器人、3 个项目") {
 		t.Errorf("the status reads %q", st)
 	}
-	tb.screenshot(shots, "import-original", "zh")
+	tb.screenshot(shots, "import-original", "zh", 1280)
 
 	tb.do(chromedp.Click(chromedp.ID("original-confirm")))
 	tb.waitFor(`document.querySelector("#original-result .msg.ok") !== null`)
@@ -94,17 +97,17 @@ func TestBrowserImportFromTheOriginal(t *testing.T) {
 	tb.waitFor(`!document.getElementById("movein-webhook").hidden && document.getElementById("movein-webhook-url").textContent.includes("token=")`)
 	card := tb.text("movein-webhook")
 	if !strings.Contains(card, "Callback URLs") || !strings.Contains(card, "?token=") ||
-		!strings.Contains(card, "https://sentry-white-relay.cn-hangzhou.fcapp.run?token="+d.WebhookToken.Reveal()) {
+		!strings.Contains(card, "https://sentry-white-relay.cn-hangzhou.fcapp.run/?token="+d.WebhookToken.Reveal()) {
 		t.Errorf("the webhook card reads %q", card)
 	}
-	tb.screenshot(shots, "webhook-after-import", "zh")
+	tb.screenshot(shots, "webhook-after-import", "zh", 1280)
 
 	// The imported project sends a test alert to its imported robot, with
 	// its imported owners' @.
 	tb.page("projects")
 	tb.waitFor(`document.getElementById("project-row-3") !== null && document.getElementById("movein-notice").hidden`)
 	tb.do(chromedp.Click(chromedp.ID("project-test-3")))
-	tb.waitFor(`document.querySelector("#projects-result .msg.ok, #projects-result .msg.fail") !== null`)
+	tb.waitFor(`document.querySelector("#project-status-3 .msg.ok, #project-status-3 .msg.fail") !== null`)
 	msgs := ding.Messages()
 	if len(msgs) != 1 || msgs[0].Token != originaltest.TokenDev || !slices.Equal(msgs[0].AtMobiles, []string{"13800138000", "13900139000"}) || !msgs[0].Mentioned {
 		t.Errorf("the test alert: %+v (rejected %v)", msgs, ding.Rejected())
@@ -216,7 +219,7 @@ func TestBrowserAddProjectsFromSentry(t *testing.T) {
 	if b := tb.text("sentryp-add"); !strings.Contains(b, "2") {
 		t.Errorf("the add button reads %q", b)
 	}
-	tb.screenshot(shots, "sentry-projects", "zh")
+	tb.screenshot(shots, "sentry-projects", "zh", 1280)
 	tb.do(chromedp.Click(chromedp.ID("sentryp-add")))
 	tb.waitFor(`document.getElementById("sentryp-result").textContent.includes("已添加 2 个项目")`)
 	d := in.stored(t)
@@ -252,7 +255,7 @@ func TestBrowserAddProjectsFromSentry(t *testing.T) {
 	if res := tb.text("sentryp-result"); !strings.Contains(res, "3 of them are configured") {
 		t.Errorf("English count %q", res)
 	}
-	tb.screenshot(shots, "sentry-projects", "en")
+	tb.screenshot(shots, "sentry-projects", "en", 1280)
 	if reqs := sn.Requests(); len(reqs) < 7 {
 		t.Errorf("%d requests to Sentry, want the three pages twice and the refused one", len(reqs))
 	} else {

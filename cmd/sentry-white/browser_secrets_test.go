@@ -222,7 +222,7 @@ func TestBrowserRiskyImportAndRestore(t *testing.T) {
 	// Restoring the version before the import gives the secret back: one
 	// confirmation.
 	tb.page("history")
-	tb.do(chromedp.WaitVisible(chromedp.ID("history-row-0")))
+	tb.do(chromedp.WaitVisible(chromedp.ID("history-row-0")), chromedp.Click(chromedp.ID("history-diff-0")))
 	tb.ask("history-restore-0")
 	tb.do(chromedp.Click(chromedp.ID("confirm-ok")))
 	tb.waitFor(`document.querySelector("#history-result .msg.ok") !== null`)
@@ -231,6 +231,7 @@ func TestBrowserRiskyImportAndRestore(t *testing.T) {
 	}
 	// Restoring the import again clears it: a second confirmation, in red.
 	tb.waitFor(`(document.getElementById("history-save-0") || {textContent: ""}).textContent.includes("恢复历史版本")`)
+	tb.do(chromedp.Click(chromedp.ID("history-diff-0")))
 	tb.ask("history-restore-0")
 	tb.do(chromedp.Click(chromedp.ID("confirm-ok")))
 	tb.waitFor(`document.getElementById("confirm-dialog").open && document.querySelectorAll("#confirm-dangers li").length > 0`)

@@ -238,10 +238,10 @@ func TestBrowserRefusedWebhooks(t *testing.T) {
 	if !strings.Contains(rows, "acme.sentry.io/issues/") {
 		t.Errorf("the refused rows do not show the link sent as text: %s", rows)
 	}
-	tb.screenshot(shotsDir(t), "deliveries-refused", "zh")
+	tb.screenshot(shotsDir(t), "deliveries-refused", "zh", 1280)
 	tb.do(chromedp.Click(chromedp.ID("lang-toggle")))
 	tb.waitFor(`document.getElementById("deliveries-rows").textContent.includes("The token in the webhook URL is wrong")`)
-	tb.screenshot(shotsDir(t), "deliveries-refused", "en")
+	tb.screenshot(shotsDir(t), "deliveries-refused", "en", 1280)
 	tb.do(chromedp.Click(chromedp.ID("lang-toggle")))
 	tb.waitFor(`document.getElementById("deliveries-rows").textContent.includes("Webhook 地址里的令牌不对")`)
 	// The filter shows refusals alone.
@@ -306,7 +306,7 @@ func TestBrowserWebhookPageAndRelayCheck(t *testing.T) {
 	tb.fill("webhook-relay_url", srv.URL)
 	tb.do(chromedp.Click(chromedp.ID("webhook-relay-save")))
 	tb.waitFor(`document.getElementById("webhook-url").value.startsWith("http://127.0.0.1:")`)
-	if u := eval[string](tb, `document.getElementById("webhook-url").value`); u != srv.URL+"?token="+tok {
+	if u := eval[string](tb, `document.getElementById("webhook-url").value`); u != srv.URL+"/?token="+tok {
 		t.Errorf("the webhook URL reads %q", u)
 	}
 	if n := tb.text("webhook-notes"); !strings.Contains(n, "Sentry 访问不到它") {
@@ -320,8 +320,14 @@ func TestBrowserWebhookPageAndRelayCheck(t *testing.T) {
 	if !strings.Contains(r, "中继已部署") || !strings.Contains(r, "一致") || !strings.Contains(r, strings.Trim(etag, `"`)) {
 		t.Errorf("the relay check reads %q (version %s)", r, etag)
 	}
-	eval[bool](tb, `document.getElementById("toast").classList.remove("show"), document.getElementById("webhook-check-result").scrollIntoView({ block: "center" }), true`)
-	tb.screenshot(shotsDir(t), "relay-check", "zh")
+	eval[bool](tb, `(() => {
+		const toast = document.getElementById("toast");
+		toast.style.transition = "none";
+		toast.classList.remove("show");
+		document.getElementById("webhook-check-result").scrollIntoView({ block: "center" });
+		return true;
+	})()`)
+	tb.screenshot(shotsDir(t), "relay-check", "zh", 1280)
 	eval[bool](tb, `window.scrollTo(0, 0), true`)
 
 	// A relay that serves another store does not know this token.
@@ -360,14 +366,14 @@ func TestBrowserSignedRobotWithoutSecret(t *testing.T) {
 	tb.open()
 	tb.page("robots")
 	tb.do(chromedp.Click(chromedp.ID("robot-test-1")))
-	tb.waitFor(`document.querySelector("#robots-result .msg.fail") !== null`)
-	r := tb.text("robots-result")
+	tb.waitFor(`document.querySelector("#robot-status-1 .msg.fail") !== null`)
+	r := tb.text("robot-status-1")
 	if !strings.Contains(r, "开启了加签") || !strings.Contains(r, "SEC 开头的密钥") || strings.Contains(r, "时钟") {
 		t.Errorf("a signed robot without its secret reads %q", r)
 	}
 	tb.do(chromedp.Click(chromedp.ID("lang-toggle")))
-	tb.waitFor(`document.getElementById("robots-result").textContent.includes("What to do")`)
-	if r := tb.text("robots-result"); !strings.Contains(r, "needs its SEC… secret") || strings.Contains(r, "clock") || strings.Contains(r, "开启了加签") {
+	tb.waitFor(`document.getElementById("robot-status-1").textContent.includes("What to do")`)
+	if r := tb.text("robot-status-1"); !strings.Contains(r, "needs its SEC… secret") || strings.Contains(r, "clock") || strings.Contains(r, "开启了加签") {
 		t.Errorf("in English it reads %q", r)
 	}
 	if n := len(ding.Messages()); n != 0 {
@@ -394,8 +400,8 @@ func TestBrowserWordsFromCodes(t *testing.T) {
 
 	// A test alert refused for the keyword.
 	tb.do(chromedp.Click(chromedp.ID("project-test-1")))
-	tb.waitFor(`document.querySelector("#projects-result .msg.fail") !== null`)
-	if r := tb.text("projects-result"); !strings.Contains(r, "关键词必须出现在每条消息里") || strings.Contains(r, "keyword must appear") {
+	tb.waitFor(`document.querySelector("#project-status-1 .msg.fail") !== null`)
+	if r := tb.text("project-status-1"); !strings.Contains(r, "关键词必须出现在每条消息里") || strings.Contains(r, "keyword must appear") {
 		t.Errorf("the refusal reads %q", r)
 	}
 	// Settings errors, next to their fields.
@@ -419,7 +425,7 @@ func TestBrowserWordsFromCodes(t *testing.T) {
 	tb.do(chromedp.Click(chromedp.ID("settings-store_kind-folder")))
 	tb.page("projects")
 	// (The robot's own answer, which may be Chinese, is shown as it is.)
-	if r := tb.text("projects-result"); !strings.Contains(r, "keyword must appear in every message") || strings.Contains(r, "关键词必须") || strings.Contains(r, "怎么办") {
+	if r := tb.text("project-status-1"); !strings.Contains(r, "keyword must appear in every message") || strings.Contains(r, "关键词必须") || strings.Contains(r, "怎么办") {
 		t.Errorf("after the switch the refusal reads %q", r)
 	}
 
@@ -493,8 +499,8 @@ func TestBrowserFirstRunFollowingThePage(t *testing.T) {
 
 	// 4. The test alert, from the guide.
 	tb.do(chromedp.Click(chromedp.ID("guide-go-test")))
-	tb.waitFor(`document.querySelector("#projects-result .msg.ok, #projects-result .msg.fail") !== null`)
-	if r := tb.text("projects-result"); !strings.Contains(r, "已发送到") {
+	tb.waitFor(`document.querySelector("#project-status-1 .msg.ok, #project-status-1 .msg.fail") !== null`)
+	if r := tb.text("project-status-1"); !strings.Contains(r, "已发送到") {
 		t.Fatalf("the test alert reads %q", r)
 	}
 	if msgs := ding.Messages(); len(msgs) != 1 || !msgs[0].Mentioned {
@@ -625,6 +631,7 @@ const clippedActions = `(() => {
 		if (w.scrollWidth > w.clientWidth + 1) bad.push("table " + w.querySelector("table").id + " " + w.scrollWidth + ">" + w.clientWidth);
 		const wr = w.getBoundingClientRect();
 		w.querySelectorAll("td.actions button").forEach((b) => {
+			if (!b.getClientRects().length) return; // in a closed menu
 			const r = b.getBoundingClientRect();
 			if (r.right > wr.right + 1 || r.left < wr.left - 1 || r.right > window.innerWidth) bad.push(b.id);
 		});
@@ -717,6 +724,10 @@ func TestMakeRunPassesStoreOnlyWhenSet(t *testing.T) {
 	}
 	if out := dry("STORE=file:./elsewhere"); !strings.Contains(out, "-store file:./elsewhere") {
 		t.Errorf("make run STORE=… does not pass it:\n%s", out)
+	}
+	// (#28.8) Flags of the program's own.
+	if out := dry("ARGS=-no-browser -addr 127.0.0.1:7799"); !strings.Contains(out, "./cmd/sentry-white -no-browser -addr 127.0.0.1:7799") {
+		t.Errorf("make run ARGS=… does not pass them:\n%s", out)
 	}
 }
 
@@ -840,6 +851,10 @@ func TestBrowserRobotAndOwnerInputs(t *testing.T) {
 	tb.do(chromedp.SendKeys(chromedp.ID("robot-access_token"), "https://example.com/hooks/abc"))
 	tb.waitFor(`document.getElementById("robot-access_token-error").textContent.includes("不是已知机器人的 Webhook 地址")`)
 	tb.clear("robot-access_token")
+	// Typing waits until the page has taken the error back from the cleared
+	// input: chromedp reads an input's attributes unlocked while it types
+	// (a data race with the page removing aria-invalid).
+	tb.waitFor(`!document.getElementById("robot-access_token").hasAttribute("aria-invalid")`)
 	tb.do(chromedp.SendKeys(chromedp.ID("robot-access_token"), "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7b2c-4e1d-9f3a-5c8e2d7b1a4f"))
 	tb.waitFor(`document.getElementById("robot-kind").value === "wecom" && document.getElementById("robot-access_token-error").textContent === ""`)
 	tb.save("robot")
@@ -869,7 +884,7 @@ func TestBrowserPreviewAsTheGroupSees(t *testing.T) {
 	in.api(t, "POST", "/api/v1/projects", map[string]any{"name": "商城后台", "slug": "mall-api", "organization_id": 1, "owner_ids": []int{1}, "robot_ids": []int{1, 2}})
 	tb := newTab(t, in)
 	tb.open()
-	tb.do(chromedp.Click(chromedp.ID("project-preview-1")))
+	tb.do(act("project-preview-1"))
 	tb.waitFor(`document.getElementById("preview-bubble-1") !== null`)
 	for i := 0; i < 2; i++ {
 		b := fmt.Sprintf("preview-bubble-%d", i)
@@ -958,8 +973,8 @@ func TestBrowserHistorySaysWhatChanged(t *testing.T) {
 		}
 	}
 	tb.do(chromedp.Click(chromedp.ID("history-diff-3")))
-	tb.waitFor(`!document.getElementById("history-detail").hidden`)
-	tb.waitFor(`(() => { const r = document.getElementById("history-detail").getBoundingClientRect(); return r.top >= 0 && r.top < window.innerHeight })()`)
+	tb.waitFor(`document.getElementById("history-detail-3") !== null`)
+	tb.waitFor(`(() => { const r = document.getElementById("history-detail-3").getBoundingClientRect(); return r.top >= 0 && r.top < window.innerHeight })()`)
 	tb.do(chromedp.Click(chromedp.ID("lang-toggle")))
 	tb.waitFor(`document.getElementById("history-save-2").textContent.startsWith("Edited robot #1")`)
 }

@@ -31,10 +31,10 @@ func TestBrowserRobotTestExplainsChineseRefusals(t *testing.T) {
 	tb.page("robots")
 	testAlert := func() string {
 		t.Helper()
-		eval[bool](tb, `document.getElementById("robots-result").replaceChildren(), true`)
+		eval[bool](tb, `(document.getElementById("robot-status-1") || document.createElement("p")).remove(), true`)
 		tb.do(chromedp.Click(chromedp.ID("robot-test-1")))
-		tb.waitFor(`document.querySelector("#robots-result .msg.fail, #robots-result .msg.ok") !== null`)
-		return tb.text("robots-result")
+		tb.waitFor(`document.querySelector("#robot-status-1 .msg.fail, #robot-status-1 .msg.ok") !== null`)
+		return tb.text("robot-status-1")
 	}
 	for _, c := range []struct {
 		name  string
@@ -72,7 +72,7 @@ func TestBrowserRobotTestExplainsChineseRefusals(t *testing.T) {
 
 	// All right again: delivered.
 	in.api(t, "PATCH", "/api/v1/robots/1", map[string]any{"secret": robotSecret})
-	if res := testAlert(); !strings.Contains(res, "研发告警群") || eval[bool](tb, `document.querySelector("#robots-result .msg.ok") === null`) {
+	if res := testAlert(); !strings.Contains(res, "研发告警群") || eval[bool](tb, `document.querySelector("#robot-status-1 .msg.ok") === null`) {
 		t.Errorf("after the fixes: %q", res)
 	}
 	if n := len(ding.Messages()); n != 1 {

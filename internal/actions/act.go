@@ -13,6 +13,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/deliveries"
 	"github.com/sentry-white/sentry-white/internal/dispatch"
+	"github.com/sentry-white/sentry-white/internal/escalate"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/render"
 	"github.com/sentry-white/sentry-white/internal/sentry"
@@ -72,6 +73,9 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request, t *target) {
 	mu.Lock()
 	res := h.act(r.Context(), t, owner)
 	mu.Unlock()
+	if res.outcome == deliveries.ActionDone || res.outcome == deliveries.ActionAlready {
+		h.acknowledge(r.Context(), t, owner)
+	}
 	rec := h.record(t, owner, res, start)
 	if h.o.History != nil {
 		h.o.History.Add(rec)
@@ -84,6 +88,18 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request, t *target) {
 	h.log.Info("action", "org", t.org.ID, "project", t.link.Project, "issue", t.link.Issue, "action", t.link.Action,
 		"owner", owner.ID, "outcome", res.outcome, "sentry_status", rec.Action.SentryStatus, "follow_up", res.followUp)
 	h.result(w, t, owner, res)
+}
+
+// acknowledge stops the issue's escalation (package escalate): someone
+// took it from the chat. Without a store there is no escalation to stop.
+func (h *Handler) acknowledge(ctx context.Context, t *target, owner *config.Owner) {
+	if h.o.Store == nil {
+		return
+	}
+	if err := escalate.Ack(ctx, h.o.Store, h.o.Prefix, t.org.ID, t.link.Issue, owner.Name); err != nil {
+		h.log.Warn("the action's acknowledgement could not be recorded; the issue may still escalate", "org", t.org.ID,
+			"issue", t.link.Issue, "error", notify.Redact(err.Error()))
+	}
 }
 
 func lockIndex(org int64, issue string) int {

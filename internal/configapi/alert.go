@@ -52,10 +52,14 @@ func readAlertOptions(w http.ResponseWriter, r *http.Request) (alertOptions, err
 	return o, nil
 }
 
-// sample returns the sample alert as project p of org would receive it:
-// its slug and name, a link built from the organization, and a level and
-// environment its filters let through.
-func sample(p *config.Project, org *config.Organization) *sentry.Event {
+// testTitle marks the sample alert's title in the message's language.
+var testTitle = map[string]string{"zh": "sentry-white 测试告警 · ", "en": "sentry-white test alert · "}
+
+// sample returns the sample alert as project p of org would receive it in
+// lang (zh or en; "" is zh, the relay's default): its slug and name, a link
+// built from the organization, and a level and environment its filters let
+// through.
+func sample(p *config.Project, org *config.Organization, lang string) *sentry.Event {
 	ev, err := sentry.Parse(sampleEvent, nil)
 	if err != nil {
 		panic("configapi: the embedded sample event does not parse: " + err.Error())
@@ -67,7 +71,10 @@ func sample(p *config.Project, org *config.Organization) *sentry.Event {
 		ev.OrgSlug = org.Slug
 	}
 	ev.URL, ev.IssueID = "", "" // link to the organization's issues, not to a made-up one
-	ev.Title = "sentry-white 测试告警 test alert · " + ev.Title
+	if lang != "en" {
+		lang = "zh"
+	}
+	ev.Title = testTitle[lang] + ev.Title
 	ev.Rules = []string{"sentry-white test"}
 	ev.Time = time.Now()
 	ev.FirstSeen = time.Time{}
@@ -237,7 +244,7 @@ func (s *Server) testRobot(w http.ResponseWriter, r *http.Request) {
 	}
 	p.RobotIDs = []int64{id}
 	p.Environments, p.MinLevel, p.MentionLevel, p.FollowUps = nil, "", "", nil
-	ev := sample(&p, x.Organization(p.OrganizationID))
+	ev := sample(&p, x.Organization(p.OrganizationID), opt.Lang)
 	pl, _, err := s.planFor(x, ev, &p, opt.Lang)
 	if err != nil {
 		s.fail(w, r, err)
@@ -255,7 +262,7 @@ func (s *Server) testProject(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ev := sample(p, x.Organization(p.OrganizationID))
+	ev := sample(p, x.Organization(p.OrganizationID), opt.Lang)
 	pl, rp, err := s.planFor(x, ev, p, opt.Lang)
 	if err != nil {
 		s.fail(w, r, err)
@@ -316,7 +323,7 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 	var ev *sentry.Event
 	sampled := len(opt.Payload) == 0 || string(opt.Payload) == "null"
 	if sampled {
-		ev = sample(p, x.Organization(p.OrganizationID))
+		ev = sample(p, x.Organization(p.OrganizationID), opt.Lang)
 	} else {
 		h := http.Header{}
 		if opt.Resource != "" {
@@ -358,6 +365,9 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 	out["mentions_suppressed"] = len(p.OwnerIDs) > 0 && !route.Mentions(p, ev)
 	out["action_links"] = actionLinksInfo(x, p, ev, sampled)
 	out["now"] = alertNow(x, p, ev.Level, time.Now()) // whom it rings now; held or silent in quiet hours
+	if v := s.escalationView(r.Context(), x, p, ev.Level, opt.Lang, time.Now()); v != nil {
+		out["escalation"] = v
+	}
 	var robots []any
 	for i, j := range pl.Jobs {
 		t := pl.Targets[i]
@@ -365,25 +375,7 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 			previewActions(x, t, ev, &j.Message)
 		}
 		msg := plan.AddressTarget(t, j)
-		rb := map[string]any{"robot_id": t.Robot.ID, "robot": t.Robot.Name, "kind": t.Robot.Kind,
-			"keyword": t.Robot.EffectiveKeyword(), "mentions": s.mentionNames(msg)}
-		bodies, err := s.requestBodies(t.Robot.Kind, msg)
-		switch {
-		case err != nil:
-			rb["error"] = err.Error()
-		case len(bodies) > 0:
-			rb["body"], rb["bodies"] = bodies[0], bodies
-			var parsed struct {
-				Markdown struct {
-					Text    string `json:"text"`
-					Content string `json:"content"`
-				} `json:"markdown"`
-			}
-			if json.Unmarshal(bodies[0], &parsed) == nil {
-				rb["text"] = parsed.Markdown.Text + parsed.Markdown.Content
-			}
-		}
-		rb["message"] = s.messageView(msg)
+		rb := s.robotView(t.Robot, msg)
 		rb["actions"] = actionsView(msg)
 		robots = append(robots, rb)
 	}
@@ -391,6 +383,31 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 		out["robots"] = robots
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// robotView is what robot rb receives for msg: its request bodies (the
+// first's markdown text), the message's parts and whom it mentions.
+func (s *Server) robotView(rb *config.Robot, msg *notify.Message) map[string]any {
+	v := map[string]any{"robot_id": rb.ID, "robot": rb.Name, "kind": rb.Kind,
+		"keyword": rb.EffectiveKeyword(), "mentions": s.mentionNames(msg)}
+	bodies, err := s.requestBodies(rb.Kind, msg)
+	switch {
+	case err != nil:
+		v["error"] = err.Error()
+	case len(bodies) > 0:
+		v["body"], v["bodies"] = bodies[0], bodies
+		var parsed struct {
+			Markdown struct {
+				Text    string `json:"text"`
+				Content string `json:"content"`
+			} `json:"markdown"`
+		}
+		if json.Unmarshal(bodies[0], &parsed) == nil {
+			v["text"] = parsed.Markdown.Text + parsed.Markdown.Content
+		}
+	}
+	v["message"] = s.messageView(msg)
+	return v
 }
 
 // requestBodies are the exact request bodies a robot of kind receives for

@@ -42,7 +42,9 @@ var codes = map[string][]string{
 	"test.": {"admin_key", "credentials", "error", "invalid_document", "no_admin_api", "no_bucket", "no_document", "ok",
 		"open", "public_endpoint", "relay_store", "relay_unreachable", "unreachable", "wrong_region"},
 	// A preview of another project's payload.
-	"warn.": {"other_project"},
+	// A preview of another project's payload; escalation that cannot know
+	// when an alert is taken (no issue webhook from the organization).
+	"warn.": {"other_project", "no_issue_webhooks", "no_issue_webhooks_links"},
 	// Why a preview's messages carry no action links (action_links.off_code).
 	"links.off.": {"no_relay_url", "no_organization", "no_api_token", "follow_up", "no_issue"},
 	// An action taken from the chat in the history: what, and how it went.

@@ -249,6 +249,7 @@ func (s *Server) routes() {
 	registerEntity(s, robots)
 	registerEntity(s, projects)
 	s.scheduleRoutes()
+	s.escalationRoutes()
 	m.HandleFunc("GET /api/v1/snapshot", s.snapshot)
 	m.HandleFunc("GET /api/v1/meta", s.meta)
 	m.HandleFunc("GET /api/v1/settings", s.getSettings)
@@ -285,6 +286,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/organizations/{id}/sentry-projects", s.listSentryProjects)
 	m.HandleFunc("POST /api/v1/organizations/{id}/sentry-projects", s.addSentryProjects)
 	m.HandleFunc("GET /api/v1/organizations/{id}/sentry-members", s.listSentryMembers)
+	m.HandleFunc("POST /api/v1/organizations/{id}/api-token/check", s.checkAPIToken)
+	m.HandleFunc("GET /api/v1/sentry-integration", s.sentryIntegration)
 	m.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, errorBody(&apiError{Code: "no_endpoint", Params: kv{"method": r.Method, "path": r.URL.Path},
 			Msg: fmt.Sprintf("no API endpoint %s %s", r.Method, r.URL.Path)}))
@@ -467,7 +470,8 @@ func newToken() string {
 // NewToken returns a random token for the API (32 hex digits).
 func NewToken() string { return newToken() }
 
-// webhookURL adds ?token= to the relay URL.
+// webhookURL adds ?token= to the relay URL: <relay>/?token=…, the path the
+// relay serves webhooks on (a relay URL without a path gets its /).
 func webhookURL(relay, token string) string {
 	relay = strings.TrimSpace(relay)
 	if relay == "" {
@@ -476,6 +480,9 @@ func webhookURL(relay, token string) string {
 	u, err := url.Parse(relay)
 	if err != nil {
 		return ""
+	}
+	if u.Path == "" {
+		u.Path = "/"
 	}
 	if token != "" {
 		q := u.Query()

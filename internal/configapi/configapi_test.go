@@ -735,6 +735,11 @@ func TestWebhookURL(t *testing.T) {
 	if want := "https://sw-abc.cn-hangzhou.fcapp.run/?token=" + tok; m["url"] != want || tok == "" {
 		t.Errorf("url = %v, want %s", m["url"], want)
 	}
+	// (#28.8) A relay URL without its / still gives <relay>/?token=….
+	e.must(http.StatusOK, "PUT", "/api/v1/settings", map[string]any{"relay_url": "https://sw-abc.cn-hangzhou.fcapp.run"})
+	if m = e.must(http.StatusOK, "GET", "/api/v1/webhook", nil); m["url"] != "https://sw-abc.cn-hangzhou.fcapp.run/?token="+tok {
+		t.Errorf("without the / the url is %v", m["url"])
+	}
 	m = e.must(http.StatusOK, "POST", "/api/v1/webhook-token/regenerate", map[string]any{})
 	tok2 := e.stored().WebhookToken.Reveal()
 	if tok2 == tok || len(tok2) != 32 || !strings.HasSuffix(m["url"].(string), "?token="+tok2) {

@@ -88,6 +88,18 @@ func (s *Server) deliveryView(rec deliveries.Record, robots map[int64]*config.Ro
 	if rec.ResendOf != "" {
 		v["resend_of"] = rec.ResendOf
 	}
+	if rec.Rule != "" {
+		v["rule"] = rec.Rule
+	}
+	if rec.Facts != "" {
+		v["facts"] = rec.Facts
+	}
+	if rec.State != "" {
+		v["state"] = rec.State
+	}
+	if rec.Escalation > 0 {
+		v["escalation"] = rec.Escalation // the step of an escalation this message was
+	}
 	if rec.Result == deliveries.Held {
 		// Held through its project's quiet hours: until when, and whether
 		// its digest went out (a later record with its id).

@@ -429,6 +429,11 @@ func alertNow(x *config.Index, p *config.Project, level string, now time.Time) m
 	q := map[string]any{"decision": decision.String()}
 	if decision != quiet.Deliver {
 		q["until"] = until.Format(time.RFC3339)
+	} else if h, err := quiet.New(p.QuietHours); err == nil {
+		// Delivered inside a window: its level bypasses the quiet hours.
+		if in, end := h.At(now); in {
+			q["bypassed"], q["until"] = true, end.Format(time.RFC3339)
+		}
 	}
 	if qh := p.QuietHours; qh != nil {
 		q["mode"] = qh.Mode

@@ -180,7 +180,10 @@ func TestProjectNow(t *testing.T) {
 		q["decision"] != "held" || q["until"] == nil || now["mention"] != "oncall" {
 		t.Errorf("an error now: %v", now)
 	}
-	if now = e.must(http.StatusOK, "GET", "/api/v1/projects/1/now?level=fatal", nil); now["quiet"].(map[string]any)["decision"] != "deliver" {
+	// A fatal alert bypasses; the answer says the quiet hours are on now
+	// and until when, so the page can say why it goes out at once.
+	if now = e.must(http.StatusOK, "GET", "/api/v1/projects/1/now?level=fatal", nil); now["quiet"].(map[string]any)["decision"] != "deliver" ||
+		now["quiet"].(map[string]any)["bypassed"] != true || now["quiet"].(map[string]any)["until"] == nil {
 		t.Errorf("a fatal alert bypasses: %v", now["quiet"])
 	}
 	e.must(http.StatusBadRequest, "GET", "/api/v1/projects/1/now?level=loud", nil)

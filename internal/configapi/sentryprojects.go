@@ -86,8 +86,21 @@ func (s *Server) organizationOf(r *http.Request) (*config.Document, *config.Orga
 	return nil, nil, notFound("organization", r.PathValue("id"))
 }
 
-func tokenView(tok config.Secret) map[string]any {
-	return map[string]any{"token_set": tok != "", "token": mask(tok.Reveal(), true)}
+// tokenView shows the token saved in the local settings, masked, and
+// whether the organization's own Sentry token (api_token, in the
+// document) lists the projects when none is saved here.
+func tokenView(tok config.Secret, o *config.Organization) map[string]any {
+	return map[string]any{"token_set": tok != "", "token": mask(tok.Reveal(), true), "api_token_set": o != nil && o.APIToken != ""}
+}
+
+// importToken is the token that lists an organization's projects: the
+// personal one saved in the local settings, else the organization's own
+// (its internal integration's api_token).
+func (s *Server) importToken(key string, o *config.Organization) config.Secret {
+	if tok := s.sentryToken(key); tok != "" {
+		return tok
+	}
+	return o.APIToken
 }
 
 func (s *Server) getSentryToken(w http.ResponseWriter, r *http.Request) {
@@ -101,7 +114,7 @@ func (s *Server) getSentryToken(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"token_set": false, "token": "", "problem": err.(*apiError).Code})
 		return
 	}
-	writeJSON(w, http.StatusOK, tokenView(s.sentryToken(key)))
+	writeJSON(w, http.StatusOK, tokenView(s.sentryToken(key), o))
 }
 
 func (s *Server) putSentryToken(w http.ResponseWriter, r *http.Request) {
@@ -130,7 +143,7 @@ func (s *Server) putSentryToken(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, validation([]*config.FieldError{fieldErr("token", "sentry_token_alone", nil, "must be the token alone (no spaces), as Sentry shows it once when it is created")}))
 		return
 	}
-	_, _, key, err := s.organizationKey(r)
+	_, o, key, err := s.organizationKey(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -139,11 +152,11 @@ func (s *Server) putSentryToken(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, tokenView(config.Secret(tok)))
+	writeJSON(w, http.StatusOK, tokenView(config.Secret(tok), o))
 }
 
 func (s *Server) deleteSentryToken(w http.ResponseWriter, r *http.Request) {
-	_, _, key, err := s.organizationKey(r)
+	_, o, key, err := s.organizationKey(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -152,7 +165,7 @@ func (s *Server) deleteSentryToken(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, tokenView(""))
+	writeJSON(w, http.StatusOK, tokenView("", o))
 }
 
 // organizationKey reads the organization a request names and the key its
@@ -196,7 +209,7 @@ func (s *Server) listSentryProjects(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	tok := s.sentryToken(key)
+	tok := s.importToken(key, o)
 	if tok == "" {
 		s.fail(w, r, &apiError{Status: http.StatusUnprocessableEntity, Code: "no_token", Params: kv{"name": o.Name},
 			Fields: []*config.FieldError{fieldErr("sentry_token", "sentry_token_required", nil, "is required: paste a Sentry auth token with the project:read scope")},

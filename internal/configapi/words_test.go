@@ -161,7 +161,7 @@ func checkCodes(t *testing.T, path string, w *httptest.ResponseRecorder) {
 					check("action.outcome."+s, k)
 				case k == "action" && in == "action":
 					check("action.kind."+s, k)
-				case k == "warning_code" && strings.Contains(path, "/preview"):
+				case k == "warning_code" && (strings.Contains(path, "/preview") || strings.Contains(path, "/escalation")):
 					check("warn."+s, k)
 				case k == "warning_code":
 					check("webhook.warn."+s, k)

@@ -98,20 +98,34 @@ type Record struct {
 	Fix                 string `json:"fix,omitempty"`
 	// FixCode and FixParams are Fix coded (notify.Fix): the configurator
 	// words it from the robot kind's words.
-	FixCode   string          `json:"fix_code,omitempty"`
-	FixParams map[string]any  `json:"fix_params,omitempty"`
-	Attempts  int             `json:"attempts,omitempty"`
-	LatencyMS float64         `json:"latency_ms"`
-	Title     string          `json:"title,omitempty"`
-	Link      string          `json:"link,omitempty"`
-	Level     string          `json:"level,omitempty"`
-	Digest    int             `json:"digest,omitempty"`    // alerts merged into this message
-	ResendOf  string          `json:"resend_of,omitempty"` // the failed record this one re-sent
-	Message   *notify.Message `json:"message,omitempty"`   // kept on failures for re-sending
+	FixCode   string         `json:"fix_code,omitempty"`
+	FixParams map[string]any `json:"fix_params,omitempty"`
+	Attempts  int            `json:"attempts,omitempty"`
+	LatencyMS float64        `json:"latency_ms"`
+	Title     string         `json:"title,omitempty"`
+	Link      string         `json:"link,omitempty"`
+	Level     string         `json:"level,omitempty"`
+	Digest    int            `json:"digest,omitempty"`    // alerts merged into this message
+	ResendOf  string         `json:"resend_of,omitempty"` // the failed record this one re-sent
+	// Rule says what the alert rule's settings (robot, mention) decided,
+	// and why they could not be followed when they could not.
+	Rule string `json:"rule,omitempty"`
+	// Facts is "added" when Sentry's facts about the issue (counts, state,
+	// assignee) were added to the message, else why they were not (no
+	// answer within the budget, the token refused, …); "" when none were
+	// asked for (no token, or an alert without an issue).
+	Facts   string          `json:"facts,omitempty"`
+	Message *notify.Message `json:"message,omitempty"` // kept on failures for re-sending
 	// HeldUntil is when the quiet hours that hold a held alert end.
 	HeldUntil time.Time `json:"held_until,omitzero"`
 	// Action is an action taken from the chat (Result Acted).
 	Action *Action `json:"action,omitempty"`
+	// State is the alert's state as its message shows it (new, regressed,
+	// resolved, triggered, …), for the morning summary.
+	State string `json:"state,omitempty"`
+	// Escalation is the step (1, 2, …) of an escalation this message was:
+	// the alert posted again because nobody took it.
+	Escalation int `json:"escalation,omitempty"`
 
 	// A refused webhook: why (Cause: token_missing, token_wrong,
 	// unknown_project, signature, content_type, too_large, body, parse,

@@ -50,11 +50,15 @@ func appendRecord(dst []byte, r *Record) ([]byte, error) {
 	b = optString(b, `,"level":`, r.Level)
 	b = optInt(b, `,"digest":`, r.Digest)
 	b = optString(b, `,"resend_of":`, r.ResendOf)
+	b = optString(b, `,"rule":`, r.Rule)
+	b = optString(b, `,"facts":`, r.Facts)
 	if !r.HeldUntil.IsZero() {
 		b = append(b, `,"held_until":"`...)
 		b = r.HeldUntil.AppendFormat(b, time.RFC3339Nano)
 		b = append(b, '"')
 	}
+	b = optString(b, `,"state":`, r.State)
+	b = optInt(b, `,"escalation":`, r.Escalation)
 	b = optString(b, `,"cause":`, r.Cause)
 	b = optInt(b, `,"status":`, r.Status)
 	b = optString(b, `,"resource":`, r.Resource)
@@ -67,7 +71,7 @@ func appendRecord(dst []byte, r *Record) ([]byte, error) {
 // how many Record has. A member added to Record without teaching
 // appendRecord sends every record through json.Marshal (and fails
 // TestAppendRecord) instead of losing it.
-const knownMembers = 30
+const knownMembers = 34
 
 var recordMembers = reflect.TypeFor[Record]().NumField()
 

@@ -19,7 +19,8 @@ func TestAppendRecord(t *testing.T) {
 	odd := "q\"b\\ <x> & \n\t 中文 🔥 \u2028 \xff"
 	full := Record{ID: "d1", Time: time.Date(2026, 12, 1, 10, 0, 0, 123456789, time.UTC), RequestID: odd, Project: "p", ProjectName: odd,
 		PayloadOrganization: "o", RobotID: -7, Robot: odd, Kind: "dingtalk", Result: Failed, Code: 310000, Error: odd, Fix: "f", FixCode: "keyword",
-		Attempts: 3, LatencyMS: 12.345, Title: odd, Link: "https://x/?a=1&b=<2>", Level: "error", Digest: 4, ResendOf: "d0",
+		Attempts: 3, LatencyMS: 12.345, Title: odd, Link: "https://x/?a=1&b=<2>", Level: "error", State: "regressed", Digest: 4, Escalation: 2, ResendOf: "d0",
+		Rule: odd, Facts: odd,
 		Cause: "token_wrong", Status: 401, Resource: "event_alert", Org: odd, Host: "acme.sentry.io",
 		HeldUntil: time.Date(2026, 12, 2, 8, 0, 0, 0, time.FixedZone("CST", 8*3600))}
 	recs := []Record{{}, full, {ID: "x", Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("CST", 8*3600)), LatencyMS: 1e-7},

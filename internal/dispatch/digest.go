@@ -13,11 +13,10 @@ import (
 // the robot may already have (PossibleRepeat) says so. The words around
 // them are render's.
 func DigestItems(jobs []*Job) (items []notify.DigestItem, alerts, more int) {
-	type key struct{ title, link string }
-	index := map[key]int{}
+	index := map[issue]int{}
 	for _, j := range jobs {
 		msg := &j.Message
-		k := key{msg.Heading, msg.Link}
+		k := issueOf(j)
 		n := 1 + j.Repeats
 		alerts += n + j.Folded
 		more += j.Folded

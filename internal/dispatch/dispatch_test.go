@@ -187,15 +187,15 @@ func newEnv(t *testing.T, spool string, background bool) *env {
 	return e
 }
 
-// settle waits (in real time) until the dispatcher is idle: no send under
+// waitIdle waits (in real time) until the dispatcher is idle: no send under
 // way and every worker blocked on the fake clock, so nothing changes until
 // the test advances it.
-func (e *env) settle(t *testing.T) {
+func (e *env) waitIdle(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for e.d.busy.Load() != 0 {
 		if time.Now().After(deadline) {
-			t.Fatal("dispatcher did not settle")
+			t.Fatal("dispatcher did not become idle")
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -217,11 +217,11 @@ func TestStormOf200AlertsInOneMinute(t *testing.T) {
 			t.Fatalf("alert %d: %s %v", i, s, outs[0].Err)
 		}
 		e.clock.Advance(300 * time.Millisecond) // 200 alerts in 60 s
-		e.settle(t)
+		e.waitIdle(t)
 	}
 	for step := 0; step < 30 && e.d.Queued() > 0; step++ {
 		e.clock.Advance(30 * time.Second)
-		e.settle(t)
+		e.waitIdle(t)
 	}
 	if n := e.d.Queued(); n != 0 {
 		t.Fatalf("%d alerts still queued", n)
@@ -273,14 +273,14 @@ func TestBlockedRobotCollectsIntoDigest(t *testing.T) {
 			t.Fatalf("alert %d while blocked: %s", i, s)
 		}
 	}
-	e.settle(t)
+	e.waitIdle(t)
 	e.clock.Advance(9 * time.Minute)
-	e.settle(t)
+	e.waitIdle(t)
 	if n := len(e.robot.Messages()); n != 0 {
 		t.Fatalf("%d messages during the block", n)
 	}
 	e.clock.Advance(61 * time.Second)
-	e.settle(t)
+	e.waitIdle(t)
 	msgs := e.robot.Messages()
 	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "5 条告警") {
 		t.Fatalf("messages after the block: %+v", msgs)
@@ -301,7 +301,7 @@ func TestTransientFailuresDeliveredOnce(t *testing.T) {
 	if out[0].Status != Pending || time.Since(start) > 2*time.Second {
 		t.Fatalf("status %s after %v, want pending at the budget", out[0].Status, time.Since(start))
 	}
-	e.settle(t)
+	e.waitIdle(t)
 	if n := len(e.robot.Messages()); n != 1 {
 		t.Fatalf("%d messages, want exactly 1", n)
 	}
@@ -320,10 +320,10 @@ func TestTransientFailuresDeliveredOnce(t *testing.T) {
 	if out[0].Status != Pending {
 		t.Fatalf("status %s", out[0].Status)
 	}
-	e.settle(t)
+	e.waitIdle(t)
 	for i := 0; i < 5 && e.d.Queued() > 0; i++ {
 		e.clock.Advance(31 * time.Second)
-		e.settle(t)
+		e.waitIdle(t)
 	}
 	msgs := e.robot.Messages()
 	if len(msgs) != 2 || !strings.Contains(msgs[1].Text, "Error #003") {
@@ -971,14 +971,14 @@ func TestQueuedSendIsMarkedBeforeThePost(t *testing.T) {
 	}
 	g := &gate{release: make(chan struct{}), entered: make(chan struct{}, 1)}
 	e.d.o.Senders = map[string]notify.Sender{"dingtalk": g}
-	e.settle(t)
+	e.waitIdle(t)
 	e.clock.Advance(11 * time.Minute)
 	<-g.entered
 	if b, _ := os.ReadFile(files[0]); !strings.Contains(string(b), `"sending":true`) {
 		t.Errorf("the file of a job being sent: %s", b)
 	}
 	close(g.release) // a transient failure: back to the queue
-	e.settle(t)
+	e.waitIdle(t)
 	if b, _ := os.ReadFile(files[0]); strings.Contains(string(b), `"sending"`) {
 		t.Errorf("the file of a job back in the queue: %s", b)
 	}

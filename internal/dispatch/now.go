@@ -25,9 +25,9 @@ func (d *Dispatcher) SendNow(ctx context.Context, r *config.Robot, msg *notify.M
 	}
 	n := k.Messages(msg)
 	d.mu.Lock()
-	st := d.state(&Job{RobotID: r.ID, Kind: r.Kind})
+	st := d.robot(r.ID, r.Kind)
 	now := d.clock.Now()
-	if !d.take(st, now, n) {
+	if !st.budget.take(now, d.limits(st.kind).Limits, n) {
 		d.mu.Unlock()
 		return notify.Result{}, false
 	}
@@ -37,10 +37,10 @@ func (d *Dispatcher) SendNow(ctx context.Context, r *config.Robot, msg *notify.M
 	res = notify.Deliver(ctx, s, r, msg, d.o.Policy)
 	d.mu.Lock()
 	end := d.clock.Now()
-	st.answered(now, end, n)
+	st.budget.answeredAt(now, end, n)
 	blocked := res.Err != nil && res.Err.RateLimited
 	if blocked {
-		st.blockedUntil = end.Add(k.Budget.Block)
+		st.budget.blockedUntil = end.Add(k.Budget.Block)
 	}
 	d.mu.Unlock()
 	if blocked {

@@ -7,7 +7,8 @@
 // The instance size is set in one place, deploy/s.yaml (ParseSize reads
 // it); the deploy guide's cost table (Table) and the cost section of
 // BENCHMARKS.md are computed from it, and a test keeps the guide's table in
-// step with the file.
+// step with the file. TimedRequests counts the OSS requests escalation and
+// the morning summary add (OSS bills them, at OSS's request fee).
 package fccost
 
 import (
@@ -258,7 +259,48 @@ func Table(s Size) string {
 		cu(s.CU(st)), s.CU(st)*YuanPerCU, HourFloor, HourFloor)
 	fmt.Fprintf(&b, "\n每小时 ¥%.2f 的下限：实例整小时都在时，约 %s 条告警以内都只付下限。/ The ¥%.2f floor: an hour in which the instance lives throughout pays only the floor up to about %s alerts.\n",
 		HourFloor, group(s.FloorUpTo()), HourFloor, group(s.FloorUpTo()))
+	perDay, month := TimedRequests(20, 3)
+	fmt.Fprintf(&b, "\n升级与早间摘要不增加调用：它们在定时触发器的调用里运行，没有到期的工作时只读缓存的配置；项目配置了升级时每 5 分钟列举一次升级（OSS 每天 %d 次请求），"+
+		"每个升级三步的问题约 %d 次请求，每个机器人的早间摘要每天约 %d 次。每天 20 个问题升级、3 个机器人收摘要：每天约 %s 次 OSS 请求，每月约 ¥%.2f（OSS 请求费，不是 FC 的费用）。"+
+		"/ Escalation and the morning summary add no calls: they run in the timer trigger's calls, which read only the cached document when nothing is due; "+
+		"while a project escalates, the chains are listed every 5 minutes (%d OSS requests a day), an issue escalated through three steps takes about %d requests, "+
+		"a robot's morning summary about %d a day. 20 issues escalated a day and 3 robots with a summary: about %s OSS requests a day, about ¥%.2f a month (OSS's request fee, not FC's).\n",
+		EscalationRelookPerDay, RequestsPerEscalation, RequestsPerSummary, group(perDay), month,
+		EscalationRelookPerDay, RequestsPerEscalation, RequestsPerSummary, group(perDay), month)
 	return b.String()
+}
+
+// OSS requests: the timed work's store calls are billed by OSS, not FC.
+const (
+	// OSSRequestsURL is OSS's request fees (请求费用): PUT-type requests
+	// (PutObject, DeleteObject, and listing, ListObjects) and GET-type
+	// (GetObject) cost ¥0.01 per 10,000 each on standard storage; a request
+	// answered 4xx or 5xx (a create-if-absent claim that finds the object,
+	// 409) is not billed.
+	OSSRequestsURL         = "https://www.alibabacloud.com/help/zh/oss/api-operation-calling-fees"
+	YuanPer10kOSSRequests  = 0.01
+	EscalationRelookPerDay = 24 * 60 / 5 // a list of the chains every 5 minutes while a project escalates
+	// RequestsPerEscalation is an issue's escalation through three steps
+	// to one robot: the chain written by the webhook, read once by the
+	// tick, per step the acknowledgements listed, the claim created and
+	// marked done, the history appended (a read and a write), and the end
+	// marked.
+	RequestsPerEscalation = 1 + 1 + 3*(1+2+2) + 1
+	// RequestsPerSummary is one robot's morning summary: its claim created
+	// and marked done, the history listed and two days read, the
+	// acknowledgements of one organization listed.
+	RequestsPerSummary = 2 + 1 + 2 + 1
+	// RequestsPerDayFixed: the last issue webhook of an organization
+	// recorded at most hourly, and the daily pruning's two lists.
+	RequestsPerDayFixed = 24 + 2
+)
+
+// TimedRequests is how many OSS requests a day escalation and the morning
+// summary add: issues escalated a day through three steps, and robots
+// with a summary; and what a month of them costs.
+func TimedRequests(issues, robots int) (perDay int, yuanPerMonth float64) {
+	perDay = EscalationRelookPerDay + RequestsPerDayFixed + issues*RequestsPerEscalation + robots*RequestsPerSummary
+	return perDay, float64(perDay*DaysInMonth) / 10000 * YuanPer10kOSSRequests
 }
 
 // cu formats compute units with two decimals.

@@ -103,3 +103,17 @@ func TestTable(t *testing.T) {
 		}
 	}
 }
+
+// TestTimedRequests: what escalation and the morning summary add in OSS
+// requests grows with the issues escalated and the robots summarised, and
+// costs cents a month.
+func TestTimedRequests(t *testing.T) {
+	idle, idleYuan := TimedRequests(0, 0)
+	if idle != EscalationRelookPerDay+RequestsPerDayFixed || idleYuan > 0.01 {
+		t.Errorf("nothing escalated: %d requests a day, ¥%.4f a month", idle, idleYuan)
+	}
+	busy, yuan := TimedRequests(20, 3)
+	if busy != idle+20*RequestsPerEscalation+3*RequestsPerSummary || yuan <= idleYuan || yuan > 0.1 {
+		t.Errorf("20 issues, 3 robots: %d requests a day, ¥%.4f a month", busy, yuan)
+	}
+}

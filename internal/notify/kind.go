@@ -106,6 +106,27 @@ type Kind struct {
 	Explain func(code int, msg string, signed bool) *Fix `json:"-"`
 	// Cost is how many of the robot's messages m takes; nil means 1.
 	Cost func(m *Message) int `json:"-"`
+	// Size is how many bytes of MaxBody m takes as it is, before Fit
+	// would shorten it (signed, where the signature is in the body); nil
+	// when the kind cannot tell.
+	Size func(m *Message) int `json:"-"`
+}
+
+// Fits reports whether m goes to a robot of k whole: no detail of it cut
+// to fit the vendor's limit. A kind that cannot tell its size is assumed
+// to take each byte of the message's text twice.
+func (k *Kind) Fits(m *Message) bool {
+	if k.Size != nil {
+		return k.Size(m) <= k.MaxBody
+	}
+	n := len(m.Title) + len(m.Heading) + len(m.Link) + len(m.Note) + len(m.Keyword)
+	for _, f := range m.Fields {
+		n += len(f.Label) + len(f.Value) + len(f.Link) + 8
+	}
+	for _, it := range m.Digest {
+		n += len(it.Title) + len(it.Link) + len(it.Project) + 16
+	}
+	return 2*n+512 <= k.MaxBody
 }
 
 // Messages returns how many messages of its budget m costs a robot of k.

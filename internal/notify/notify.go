@@ -60,8 +60,11 @@ type Message struct {
 	Note     string  // a closing line, e.g. the shared Sentry login
 	Keyword  string  // the robot's keyword; every message carries it
 	Mentions []Mention
-	Digest   []DigestItem // non-empty for a digest of merged alerts
-	Lang     string       // "zh" (default) or "en"
+	// AtAll @-mentions everyone in the group (an alert rule's mention
+	// "all"): DingTalk's isAtAll, WeCom's @all, Feishu's <at id=all>.
+	AtAll  bool
+	Digest []DigestItem // non-empty for a digest of merged alerts
+	Lang   string       // "zh" (default) or "en"
 	// Actions are the links that act on the issue from the chat (resolve,
 	// ignore for an hour, take it), in the order shown; none when the
 	// document serves no action links. Each kind shows them near the

@@ -70,13 +70,13 @@ func AddressAt(x *config.Index, jobs []*dispatch.Job, now time.Time) (*config.Ro
 	if r == nil {
 		return nil, nil, fmt.Errorf("robot %d was deleted from the configuration after the alert was accepted", j.RobotID)
 	}
-	lists, rings := ringing(x, jobs, now)
+	lists, rings, all := ringing(x, jobs, now)
 	msg := &j.Message
 	if len(jobs) > 1 || j.Repeats > 0 || j.Folded > 0 {
 		items, alerts, more := dispatch.DigestItems(jobs)
 		msg = render.Digest(items, alerts, more, j.Message.Lang)
 	}
-	return r, address(msg, r, lists, rings), nil
+	return r, address(msg, r, lists, rings, all), nil
 }
 
 // AddressHeld returns the robot and the message of jobs held for one robot
@@ -91,7 +91,7 @@ func AddressHeld(x *config.Index, jobs []*dispatch.Job, now time.Time, zone *tim
 	if r == nil {
 		return nil, nil, fmt.Errorf("robot %d was deleted from the configuration while its alerts were held", j.RobotID)
 	}
-	lists, rings := ringing(x, jobs, now)
+	lists, rings, all := ringing(x, jobs, now)
 	var msg *notify.Message
 	if len(jobs) == 1 && j.Repeats == 0 {
 		c := j.Message
@@ -104,37 +104,43 @@ func AddressHeld(x *config.Index, jobs []*dispatch.Job, now time.Time, zone *tim
 		items, alerts, more := dispatch.DigestItems(jobs)
 		msg = render.HeldDigest(items, alerts, more, j.Message.Lang)
 	}
-	return r, address(msg, r, lists, rings), nil
+	return r, address(msg, r, lists, rings, all), nil
 }
 
-// ringing returns whom each job's alert @-mentions at now, and who its
-// project has on duty.
-func ringing(x *config.Index, jobs []*dispatch.Job, now time.Time) ([][]notify.Mention, []route.Ringing) {
+// ringing returns whom each job's alert @-mentions at now — those its
+// alert rule's mention names (all: everyone in the group), else whom its
+// project rings —, and who its project has on duty.
+func ringing(x *config.Index, jobs []*dispatch.Job, now time.Time) ([][]notify.Mention, []route.Ringing, bool) {
 	lists := make([][]notify.Mention, 0, len(jobs))
 	var rings []route.Ringing
+	all := false
 	for _, j := range jobs {
 		p := x.Project(j.ProjectID)
 		if p == nil {
 			continue
 		}
-		r := route.Rings(x, p, j.Message.Level, now)
+		r, a := route.RingsWith(x, p, j.Message.Level, j.Mention, now)
+		all = all || a && !j.Silent
 		rings = append(rings, r)
 		if !j.Silent {
 			lists = append(lists, render.Mentions(r.Owners))
 		}
 	}
-	return lists, rings
+	return lists, rings, all
 }
 
-// address returns msg as it goes to robot r: its keyword, the mentions,
-// and the line naming who is on duty when a project has a schedule.
-func address(msg *notify.Message, r *config.Robot, lists [][]notify.Mention, rings []route.Ringing) *notify.Message {
+// address returns msg as it goes to robot r: its keyword, the mentions
+// (everyone in the group when all), and the line naming who is on duty
+// when a project has a schedule.
+func address(msg *notify.Message, r *config.Robot, lists [][]notify.Mention, rings []route.Ringing, all bool) *notify.Message {
 	if f, ok := render.OnDutyField(rings, msg.Lang); ok {
 		c := *msg
 		c.Fields = append(slices.Clip(c.Fields), f)
 		msg = &c
 	}
-	return render.Address(msg, r, render.MergeMentions(lists...))
+	out := render.Address(msg, r, render.MergeMentions(lists...))
+	out.AtAll = all
+	return out
 }
 
 // AddressTarget returns j's message as it goes to its planned target t:
@@ -147,7 +153,7 @@ func AddressTarget(t route.Target, j *dispatch.Job) *notify.Message {
 	if t.Ring != nil {
 		rings = []route.Ringing{*t.Ring}
 	}
-	return address(&j.Message, t.Robot, [][]notify.Mention{render.Mentions(t.Owners)}, rings)
+	return address(&j.Message, t.Robot, [][]notify.Mention{render.Mentions(t.Owners)}, rings, t.AtAll)
 }
 
 // Record is the delivery history's record of a job's final outcome: what,
@@ -170,6 +176,7 @@ func Record(o dispatch.Outcome) deliveries.Record {
 		Robot: robot, Kind: kind, Result: deliveries.Delivered, Attempts: o.Attempts,
 		LatencyMS: float64(o.At.Sub(j.Created).Microseconds()) / 1000, Title: j.Message.Heading, Link: j.Message.Link,
 		Level: j.Message.Level, Digest: o.Digest, ProjectName: j.ProjectName, PayloadOrganization: j.PayloadOrg,
+		State: j.Message.State, Rule: j.Rule, Facts: j.Facts,
 	}
 	if o.Err != nil {
 		rec.Result, rec.Code, rec.Error = deliveries.Failed, o.Err.Code, o.Err.Error()

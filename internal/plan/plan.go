@@ -9,6 +9,7 @@ package plan
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -75,6 +76,18 @@ type Options struct {
 	// KeepSource keeps on each job what its message was rendered from
 	// (Source), for a hand-off to render it again elsewhere.
 	KeepSource bool
+	// Facts adds Sentry's facts about the alert's issue before it is
+	// rendered (the relay reads them with the organization's token); nil
+	// adds none.
+	Facts Facts
+}
+
+// Facts adds Sentry's facts about an alert's issue (counts, state,
+// assignee) to its event, read with organization org's token within the
+// answer budget. It returns what became of them for the delivery record
+// ("added", or why not), "" when none were asked for.
+type Facts interface {
+	Add(ctx context.Context, org *config.Organization, ev *sentry.Event) string
 }
 
 // Planner plans webhooks; it is safe for concurrent use. It remembers
@@ -125,7 +138,11 @@ type Plan struct {
 	// (mode hold): the caller keeps them in the store and they go out in
 	// one digest per robot when the quiet ends.
 	Held []Hold
-	key  string // the duplicate key, released when delivery fails
+	// Projects are the projects the webhook was routed to (its signature
+	// and token checked), whatever the outcome after routing: escalations
+	// record acknowledgements for them even when follow-ups are filtered.
+	Projects []*config.Project
+	key      string // the duplicate key, released when delivery fails
 }
 
 // Hold is a message held through its project's quiet hours until Until.
@@ -138,6 +155,11 @@ type Hold struct {
 // Plan plans req against the document x. A webhook that cannot be taken
 // is an *Error.
 func (p *Planner) Plan(x *config.Index, req Request) (*Plan, error) {
+	return p.PlanContext(context.Background(), x, req)
+}
+
+// PlanContext is Plan; ctx bounds the look-up of Sentry's facts.
+func (p *Planner) PlanContext(ctx context.Context, x *config.Index, req Request) (*Plan, error) {
 	ev := req.Event
 	if ev.Ignored != "" {
 		return &Plan{Outcome: Ignored, Reason: ev.Ignored}, nil
@@ -155,13 +177,14 @@ func (p *Planner) Plan(x *config.Index, req Request) (*Plan, error) {
 		for _, s := range rp.Skipped {
 			reasons = append(reasons, fmt.Sprintf("%s: %s", s.Project.Slug, s.Reason))
 		}
-		return &Plan{Outcome: Filtered, Reason: strings.Join(reasons, "; ")}, nil
+		return &Plan{Outcome: Filtered, Reason: strings.Join(reasons, "; "), Projects: rp.Projects}, nil
 	}
 	key := dedupeKey(ev, req.Body, rp.Projects, x.Version, signed)
 	if key != "" && !p.seen.add(key, p.o.Now()) {
-		return &Plan{Outcome: Duplicate, Reason: "this webhook was already delivered"}, nil
+		return &Plan{Outcome: Duplicate, Reason: "this webhook was already delivered", Projects: rp.Projects}, nil
 	}
-	pl := &Plan{Outcome: Send, key: key}
+	ev, facts := p.facts(ctx, ev, rp.Targets)
+	pl := &Plan{Outcome: Send, key: key, Projects: rp.Projects}
 	now := p.o.Now()
 	ring(x, rp.Targets, ev.Level, now)
 	type repeat struct {
@@ -180,7 +203,7 @@ func (p *Planner) Plan(x *config.Index, req Request) (*Plan, error) {
 			continue
 		}
 		j := p.job(x, t, ev, r.n, req.RequestID, req.Received)
-		j.RepeatKey = r.key
+		j.RepeatKey, j.Facts = r.key, facts
 		if p.o.KeepSource {
 			j.Source = &Source{Event: render.Facts(ev), Repeated: r.n}
 		}
@@ -202,10 +225,26 @@ func (p *Planner) Plan(x *config.Index, req Request) (*Plan, error) {
 		return pl, nil
 	}
 	if len(pl.Jobs) == 0 {
-		return &Plan{Outcome: Collapsed, key: key,
+		return &Plan{Outcome: Collapsed, key: key, Projects: rp.Projects,
 			Reason: "a repeat of an issue already alerted within the project's repeat window; it is counted in the next message"}, nil
 	}
 	return pl, nil
+}
+
+// facts returns ev with Sentry's facts about its issue added, read with
+// the token of the first target's organization that has one, and what
+// became of them; ev itself when none were asked for.
+func (p *Planner) facts(ctx context.Context, ev *sentry.Event, targets []route.Target) (*sentry.Event, string) {
+	if p.o.Facts == nil {
+		return ev, ""
+	}
+	for _, t := range targets {
+		if t.Org != nil && t.Org.APIToken != "" {
+			c := *ev
+			return &c, p.o.Facts.Add(ctx, t.Org, &c)
+		}
+	}
+	return ev, ""
 }
 
 // Quiet says what project p's quiet hours do at now to an alert of level
@@ -218,13 +257,14 @@ func Quiet(p *config.Project, level string, now time.Time) (quiet.Decision, time
 	return h.Decide(now, level)
 }
 
-// ring works out whom each target rings at now (its project's mention and
-// schedule), for the answer and the preview; the message itself is
+// ring works out whom each target rings at now (its alert rule's mention,
+// else its project's mention and schedule), for the answer and the
+// preview; the message itself is
 // addressed when it is sent (Address).
 func ring(x *config.Index, ts []route.Target, level string, now time.Time) {
 	for i := range ts {
-		r := route.Rings(x, ts[i].Project, level, now)
-		ts[i].Ring, ts[i].Owners = &r, r.Owners
+		r, all := route.RingsWith(x, ts[i].Project, level, ts[i].Mention, now)
+		ts[i].Ring, ts[i].Owners, ts[i].AtAll = &r, r.Owners, all
 	}
 }
 
@@ -454,11 +494,13 @@ func (p *Planner) Rerender(x *config.Index, src *Source, projectID, robotID int6
 func (p *Planner) newJob(rid string, t route.Target, msg *notify.Message, created time.Time) *dispatch.Job {
 	cost := 1
 	if k := p.o.Kind(t.Robot.Kind); k != nil {
-		cost = k.Messages(msg)
+		c := *msg
+		c.AtAll = t.AtAll // ringing everyone may take a message of its own
+		cost = k.Messages(&c)
 	}
 	m := *msg
 	m.Mentions = nil
 	return &dispatch.Job{ID: dispatch.NewID(), RequestID: rid, RobotID: t.Robot.ID, Kind: t.Robot.Kind,
 		ProjectID: t.Project.ID, Project: t.Project.Slug, ProjectName: t.Project.Name, Message: m, Cost: cost,
-		Created: created}
+		Created: created, Mention: t.Mention, Rule: t.Rule}
 }

@@ -72,6 +72,9 @@ type handoffJob struct {
 	// SilentUntil marks an alert that came in its project's quiet hours
 	// (mode silent): it goes without any @.
 	SilentUntil time.Time `json:"silent_until,omitzero"`
+	// Facts says whether Sentry's facts were added to the event (for the
+	// delivery record); the event carries them.
+	Facts string `json:"facts,omitempty"`
 }
 
 // toHandoff is j as a hand-off carries it; false when j has no Source
@@ -83,7 +86,7 @@ func toHandoff(j *dispatch.Job) (handoffJob, bool) {
 	}
 	return handoffJob{ID: j.ID, RequestID: j.RequestID, ProjectID: j.ProjectID, RobotID: j.RobotID, Created: j.Created,
 		Tries: j.Tries, Repeats: j.Repeats, Folded: j.Folded, RepeatKey: j.RepeatKey, Repeated: src.Repeated,
-		PossibleRepeat: j.PossibleRepeat, Event: src.Event, SilentUntil: src.SilentUntil}, true
+		PossibleRepeat: j.PossibleRepeat, Event: src.Event, SilentUntil: src.SilentUntil, Facts: j.Facts}, true
 }
 
 // handoffMaxIDs bounds the hand-off ids remembered within handoffMaxAge.
@@ -265,7 +268,7 @@ func (h *Handler) handoff(w http.ResponseWriter, r *http.Request) {
 			j.ID = hj.ID
 		}
 		j.Tries, j.Repeats, j.Folded, j.RepeatKey = max(hj.Tries, 0), max(hj.Repeats, 0), max(hj.Folded, 0), hj.RepeatKey
-		j.PossibleRepeat = hj.PossibleRepeat
+		j.PossibleRepeat, j.Facts = hj.PossibleRepeat, hj.Facts
 		jobs = append(jobs, j)
 	}
 	_ = h.disp.Enqueue(jobs)

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -32,7 +33,7 @@ import (
 // test-org, baz, lxyz, example).
 var realProjects = []string{
 	"alerta5", "internal", "project-slug", "meow", "berani-learning-web", "midooserver-dev",
-	"front-end", "ipe", "zulip-integration-testing", "bar",
+	"front-end", "ipe", "zulip-integration-testing", "bar", "error-gen",
 }
 
 // realDoc is that one-organization document: project i has robot i and
@@ -100,6 +101,13 @@ type realCase struct {
 	payloadOrg     string // the organization the payload named (differs from ours)
 	code           int    // the answer's status code
 	errWant        string // for refusals: the answer names this
+	// robot is the project whose robot gets the message when the alert
+	// rule chose another robot (contract §7 settings); mention is the
+	// rule's mention ("" and owners: the project's owner; all: everyone,
+	// nobody by name); lines are "**label**: value" lines the message
+	// must have ("" for a line it must not have).
+	robot, mention string
+	lines          map[string]string
 }
 
 var realCases = []realCase{
@@ -170,6 +178,22 @@ var realCases = []realCase{
 	{file: "docs2024_metric_alert.json", resource: "metric_alert", project: "bar", title: "Resolved: Too many errors", level: "info",
 		link: "https://sentry.io/organizations/baz/alerts/1/", payloadOrg: "baz", status: "指标告警：已恢复"},
 
+	// Alert rules whose action is this relay's integration: the robot,
+	// mention and notes they chose (contract §7).
+	{file: "edited_event_alert_settings.json", resource: "event_alert", project: "front-end", robot: "meow", mention: "all",
+		title: "ReferenceError: heck is not defined", level: "error",
+		link: "https://sentry.io/organizations/test-org/issues/1117540176/events/e4874d664c3540c1a32eab185f12c5ab/", payloadOrg: "test-org",
+		status: "告警触发：Very Important Alert Rule!", lines: map[string]string{"备注": "先看支付回调 / check the payment callback first"}},
+	{file: "edited_metric_alert_critical_settings.json", resource: "metric_alert", project: "bar", robot: "alerta5", mention: "owners",
+		title: "Critical: Too many errors", level: "fatal", link: "https://sentry.io/organizations/baz/alerts/1/", payloadOrg: "baz",
+		status: "指标告警：严重", lines: map[string]string{"备注": "DBA on call"}},
+
+	// Activity alerts (Sentry 2026): an alert of the issue, its own status
+	// line, the issue's state; counts not shown for its first event.
+	{file: "docs2026_activity_alert.json", resource: "activity_alert", project: "error-gen", title: "TypeError: you aren't my type", level: "warning",
+		link: "https://sentry.io/organizations/acme/issues/43/", payloadOrg: "acme", status: "活动告警：I'm keeping an eye on Seer 👀（Seer 根因分析完成）",
+		lines: map[string]string{"问题状态": "升级中", "问题编号": "ERROR-GEN-R", "事件数": "", "影响用户": "", "备注": ""}},
+
 	// No alert: 200 ignored.
 	{file: "docs2024_installation_created.json", resource: "installation", code: 200},
 	{file: "ipe_installation_deleted.json", resource: "installation", code: 200},
@@ -237,12 +261,24 @@ func TestRealBodies(t *testing.T) {
 			}
 			m := msgs[0]
 			i := slices.Index(realProjects, c.project)
-			if m.Token != "tok-"+c.project {
-				t.Errorf("delivered to robot %q, want the robot of %s", m.Token, c.project)
+			if to := cmp.Or(c.robot, c.project); m.Token != "tok-"+to {
+				t.Errorf("delivered to robot %q, want the robot of %s", m.Token, to)
 			}
 			mobile := realMobile(i)
-			if !m.Mentioned || !slices.Equal(m.AtMobiles, []string{mobile}) || !strings.Contains(m.Text, "@"+mobile) {
-				t.Errorf("mentions %v (in text: %v), want @%s", m.AtMobiles, m.Mentioned, mobile)
+			switch c.mention {
+			case "all":
+				if !m.AtAll || len(m.AtMobiles) != 0 || !strings.Contains(m.Text, "@所有人") {
+					t.Errorf("mentions %v, isAtAll %v; want everyone, nobody by name", m.AtMobiles, m.AtAll)
+				}
+			default:
+				if !m.Mentioned || m.AtAll || !slices.Equal(m.AtMobiles, []string{mobile}) || !strings.Contains(m.Text, "@"+mobile) {
+					t.Errorf("mentions %v (in text: %v), want @%s", m.AtMobiles, m.Mentioned, mobile)
+				}
+			}
+			for label, want := range c.lines {
+				if got := fieldLine(m.Text, label); got != want {
+					t.Errorf("%s %q, want %q", label, got, want)
+				}
 			}
 			for _, want := range []string{
 				dingtalk.Escape(c.title),

@@ -99,9 +99,13 @@ type Options struct {
 	SelfURL string
 	// Client posts the asynchronous hand-off; nil means a 5 s client.
 	Client *http.Client
+	// Facts adds Sentry's facts about an alert's issue (read with the
+	// organization's api_token) before it is rendered; nil adds none.
+	Facts plan.Facts
 
-	// Sentry is Sentry's API for action links (package actions); nil
-	// means a sentryapi.Client with an 8 s timeout per call.
+	// Sentry is Sentry's API for action links (package actions) and the
+	// morning summary's issues still open; nil means a sentryapi.Client
+	// with an 8 s timeout per call.
 	Sentry actions.Sentry
 }
 
@@ -142,7 +146,7 @@ func New(o Options) (*Handler, error) {
 		o.Client = &http.Client{Transport: t, Timeout: 5 * time.Second}
 	}
 	h := &Handler{o: o, log: o.Logger, handoffs: nonce.NewSet(handoffMaxIDs),
-		plan: plan.New(plan.Options{Kind: o.Kinds.Lookup, Render: o.Render, MaxHookAge: o.MaxHookAge, DedupeTTL: o.DedupeTTL, Now: o.Now, KeepSource: o.FC})}
+		plan: plan.New(plan.Options{Kind: o.Kinds.Lookup, Render: o.Render, MaxHookAge: o.MaxHookAge, DedupeTTL: o.DedupeTTL, Now: o.Now, KeepSource: o.FC, Facts: o.Facts})}
 	do := o.Dispatch
 	do.Kind, do.Resolve, do.OnFinal = o.Kinds.Lookup, plan.ResolverAt(o.Docs, o.Now), h.record
 	do.Background, do.RequeueInFlight = !o.FC, o.FC
@@ -154,12 +158,12 @@ func New(o Options) (*Handler, error) {
 		return nil, err
 	}
 	h.disp = d
-	if o.Store != nil {
-		h.timed = timed.New(timed.Options{Docs: o.Docs, Store: o.Store, Prefix: o.Prefix, Send: d, Kind: o.Kinds.Lookup, History: o.History,
-			Render: o.Render, Now: o.Now, Logger: o.Logger})
-	}
 	if o.Sentry == nil {
 		o.Sentry = &sentryapi.Client{Timeout: 8 * time.Second}
+	}
+	if o.Store != nil {
+		h.timed = timed.New(timed.Options{Docs: o.Docs, Store: o.Store, Prefix: o.Prefix, Send: d, Kind: o.Kinds.Lookup, History: o.History,
+			Render: o.Render, Sentry: o.Sentry, Now: o.Now, Logger: o.Logger})
 	}
 	h.acts = actions.New(actions.Options{Docs: o.Docs, Sentry: o.Sentry, Tell: h.tell, History: o.History,
 		Store: o.Store, Prefix: o.Prefix, Lang: o.Render.Lang, Zone: o.Render.Zone, FC: o.FC, Now: o.Now, Logger: o.Logger})
@@ -206,6 +210,10 @@ func (h *Handler) record(o dispatch.Outcome) {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if actions.Owns(r.URL.Path) {
 		h.acts.ServeHTTP(w, r.WithContext(h.withCredentials(r)))
+		return
+	}
+	if i := strings.LastIndex(r.URL.Path, sentryAppPath); i >= 0 {
+		h.sentryApp(w, r, r.URL.Path[i+len(sentryAppPath):])
 		return
 	}
 	switch r.URL.Path {
@@ -409,7 +417,7 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 	if refusal == nil {
 		line.event(ev)
 		var err error
-		if pl, err = h.plan.Plan(x, plan.Request{Event: ev, Body: body.b, Header: r.Header, RequestID: line.rid, Received: start}); err != nil {
+		if pl, err = h.plan.PlanContext(ctx, x, plan.Request{Event: ev, Body: body.b, Header: r.Header, RequestID: line.rid, Received: start}); err != nil {
 			refusal = planRefusal(err)
 		}
 	}
@@ -427,6 +435,9 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	held := h.hold(ctx, pl, line.rid)
+	if pl.Outcome != plan.Send {
+		h.observe(ctx, x, ev, pl) // before the answer: an instance may be frozen after it
+	}
 	if pl.Outcome == plan.Held && len(pl.Jobs) == 0 {
 		line.reason, line.status, line.robots = pl.Reason, http.StatusOK, len(held)
 		if h.o.FC {
@@ -459,6 +470,8 @@ func (h *Handler) webhook(w http.ResponseWriter, r *http.Request) {
 	resp.Delivered = append(resp.Delivered, held...)
 	if status != http.StatusOK && status != http.StatusAccepted {
 		h.plan.Release(pl) // not delivered: Sentry sending it again is no copy
+	} else {
+		h.observe(ctx, x, ev, pl)
 	}
 	if h.o.FC {
 		h.beforeFreeze(ctx, h.log.With("request_id", line.rid))

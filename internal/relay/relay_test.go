@@ -258,7 +258,7 @@ func TestIgnoredResources(t *testing.T) {
 	e := newEnv(t)
 	for _, tc := range []struct{ file, resource string }{
 		{"installation_created.json", "installation"}, {"comment_created.json", "comment"}, {"seer_unknown.json", "seer"},
-		{"seer_unknown.json", "activity_alert"},
+		{"seer_unknown.json", "preprod_artifact"}, {"seer_unknown.json", "a_resource_of_2027"},
 	} {
 		code, a := e.post("?token="+token, testdata(t, tc.file), "Sentry-Hook-Resource", tc.resource)
 		if code != http.StatusOK || !a.Ignored || a.Status != "ignored" || a.Reason == "" {
@@ -816,16 +816,7 @@ func TestFCHandsOffSlowSends(t *testing.T) {
 // hand-off again is refused and sends nothing.
 func TestHandOffAcceptedOnceAndRenderedAgain(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.FC = true })
-	post := func(body string) (int, string) {
-		t.Helper()
-		ts := strconv.FormatInt(time.Now().Unix(), 10)
-		req := httptest.NewRequest(http.MethodPost, handoffPath, strings.NewReader(body))
-		req.Header.Set("X-Sentry-White-Timestamp", ts)
-		req.Header.Set("X-Sentry-White-Signature", handoffSignature(token, ts, []byte(body)))
-		rec := httptest.NewRecorder()
-		e.h.ServeHTTP(rec, req)
-		return rec.Code, rec.Body.String()
-	}
+	post := e.handoff
 	job := func(id string, robot int) string {
 		return fmt.Sprintf(`{"id":%q,"robot_id":%d,"kind":"dingtalk","project_id":1,"project":"mall-api","project_name":"伪造项目",
 			"message":{"Title":"详情 伪造","Heading":"点我","Link":"javascript:alert(1)","Note":"伪造的账号"},
@@ -862,14 +853,8 @@ func TestHandOffKeepsPossibleRepeat(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.FC = true })
 	body := `{"id":"handoffpossiblerepeat0000000001","jobs":[{"id":"job-r","robot_id":1,"project_id":1,"possible_repeat":true,
 		"event":{"Title":"NullPointerException","Level":"error","ProjectSlugs":["mall-api"]}}]}`
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	req := httptest.NewRequest(http.MethodPost, handoffPath, strings.NewReader(body))
-	req.Header.Set("X-Sentry-White-Timestamp", ts)
-	req.Header.Set("X-Sentry-White-Signature", handoffSignature(token, ts, []byte(body)))
-	rec := httptest.NewRecorder()
-	e.h.ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK {
-		t.Fatalf("hand-off: %d %s", rec.Code, rec.Body)
+	if code, answer := e.handoff(body); code != http.StatusOK {
+		t.Fatalf("hand-off: %d %s", code, answer)
 	}
 	msgs := e.robot.Messages()
 	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, notify.PossibleRepeatMark("zh")) {
@@ -981,6 +966,19 @@ func TestHugeTitlesDoNotStay(t *testing.T) {
 	if grew := int64(heap()) - int64(before); grew > 16<<20 {
 		t.Errorf("the heap grew by %d MB after 40 alerts with 2 MB titles; their titles are kept", grew>>20)
 	}
+}
+
+// handoff posts a hand-off body signed with the webhook token, as an
+// asynchronous invocation receives it.
+func (e *env) handoff(body string) (int, string) {
+	e.t.Helper()
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	req := httptest.NewRequest(http.MethodPost, handoffPath, strings.NewReader(body))
+	req.Header.Set("X-Sentry-White-Timestamp", ts)
+	req.Header.Set("X-Sentry-White-Signature", handoffSignature(token, ts, []byte(body)))
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, req)
+	return rec.Code, rec.Body.String()
 }
 
 // edit changes the stored document and has the relay read it.

@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/plan"
+	"github.com/sentry-white/sentry-white/internal/sentry"
 )
 
 // invokePath is where Function Compute's event invocations arrive (the
@@ -83,6 +85,16 @@ func (h *Handler) hold(ctx context.Context, pl *plan.Plan, rid string) []outcome
 		pl.Targets = append(pl.Targets, hd.Target)
 	}
 	return outs
+}
+
+// observe gives a planned webhook to the escalations (package timed,
+// Runner.Observe): acknowledgements, regressions and the first alert of
+// an issue of a project that escalates, and the organization's issue
+// webhooks seen. Without a store there are no escalations.
+func (h *Handler) observe(ctx context.Context, x *config.Index, ev *sentry.Event, pl *plan.Plan) {
+	if h.timed != nil {
+		h.timed.Observe(ctx, x, ev, pl)
+	}
 }
 
 var errNoStore = errors.New("this relay keeps no store for held alerts")

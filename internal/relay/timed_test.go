@@ -127,3 +127,41 @@ func (s *selfInvocation) run(t *testing.T, e *env) {
 		t.Fatalf("hand-off invocation: %d %s", rec.Code, rec.Body)
 	}
 }
+
+// TestEscalationStateFromWebhooks: for a project that escalates, the
+// first alert of an issue writes its chain before the answer; Sentry's
+// issue.resolved, whose follow-up the project filters out, still records
+// the acknowledgement and that the organization sends issue webhooks; a
+// project without escalation writes no escalation state.
+func TestEscalationStateFromWebhooks(t *testing.T) {
+	b := store.NewFile(t.TempDir())
+	e := newEnv(t, func(o *Options) { o.Store, o.Prefix = b, "api/" })
+	off := false
+	e.edit(func(d *config.Document) {
+		d.Projects[0].Escalation = &config.Escalation{AfterMinutes: 15, Steps: []string{config.StepOwners}}
+		d.Projects[0].FollowUps = &off
+	})
+	if code, a := e.post("?token="+token, testdata(t, "legacy_saas.json")); code != http.StatusOK || a.Status != "delivered" {
+		t.Fatalf("alert: %d %+v", code, a)
+	}
+	if keys, _ := b.List(context.Background(), "api/v1/escalations/"); len(keys) != 1 || keys[0] != "api/v1/escalations/1/4567890123/1.json" {
+		t.Errorf("chains %v", keys)
+	}
+	code, a := e.post("?token="+token, testdata(t, "issue_resolved.json"), "Sentry-Hook-Resource", "issue")
+	if code != http.StatusOK || a.Status != "filtered" {
+		t.Fatalf("issue.resolved: %d %+v", code, a)
+	}
+	acks, _ := b.List(context.Background(), "api/v1/acks/1/1170820242/")
+	if len(acks) != 1 || !strings.HasSuffix(acks[0], "-resolved.json") {
+		t.Errorf("acknowledgements %v", acks)
+	}
+	if _, err := b.Get(context.Background(), "api/v1/issue-webhooks/1.json", ""); err != nil {
+		t.Errorf("the organization's issue webhook is not recorded: %v", err)
+	}
+	// Without escalation: nothing about escalations is written.
+	e.edit(func(d *config.Document) { d.Projects[0].Escalation = nil })
+	e.post("?token="+token, bytes.ReplaceAll(testdata(t, "legacy_saas.json"), []byte("4567890123"), []byte("4567890124")))
+	if keys, _ := b.List(context.Background(), "api/v1/escalations/"); len(keys) != 1 {
+		t.Errorf("a project without escalation started one: %v", keys)
+	}
+}

@@ -40,6 +40,15 @@ const (
 type labels struct {
 	project, state, level, env, release, culprit, time, firstSeen, lastSeen, events, users,
 	rule, owners, assignee, user, request, message, login, resolution string
+	// notes are an alert rule's notes; issueState and shortID Sentry's
+	// facts about the issue (its state as Sentry's own alerts word it,
+	// its short id).
+	notes, issueState, shortID string
+	issueStates                map[string]string
+	// activityAlert words an activity alert; activities its activity
+	// types; otherAlert an alert of a resource this version does not know.
+	activityAlert, otherAlert string
+	activities                map[string]string
 	// states are the short words in the title's [..] prefix.
 	states map[string]string
 	// errorEvent, errorKnown, errorFirst word an error.created event;
@@ -68,6 +77,20 @@ var zh = labels{
 		"in_upcoming_release": "在即将发布的版本中解决", "in_commit": "在提交中解决", "with_commit": "随提交解决",
 	},
 	listSep: "、", ruleSep: "：",
+	notes: "备注", issueState: "问题状态", shortID: "问题编号",
+	issueStates: map[string]string{
+		"new": "新问题", "ongoing": "持续中", "escalating": "升级中", "regressed": "回归",
+		"archived_until_escalating": "已归档（升级时恢复）", "archived_until_condition_met": "已归档（满足条件时恢复）",
+		"archived_forever": "已归档", "resolved": "已解决", "ignored": "已忽略",
+	},
+	activityAlert: "活动告警", otherAlert: "告警触发",
+	activities: map[string]string{
+		"seer_root_cause_started": "Seer 开始分析根因", "seer_root_cause_completed": "Seer 根因分析完成",
+		"seer_solution_started": "Seer 开始制定方案", "seer_solution_completed": "Seer 方案完成",
+		"seer_coding_started": "Seer 开始编写修复", "seer_coding_completed": "Seer 修复代码完成",
+		"seer_pr_created": "Seer 已创建 PR", "seer_pr_iteration_started": "Seer 开始修改 PR",
+		"seer_pr_iteration_completed": "Seer 修改 PR 完成",
+	},
 }
 
 var en = labels{
@@ -88,6 +111,20 @@ var en = labels{
 		"in_upcoming_release": "in the upcoming release", "in_commit": "in a commit", "with_commit": "with a commit",
 	},
 	listSep: ", ", ruleSep: ": ",
+	notes: "Notes", issueState: "Issue state", shortID: "Issue",
+	issueStates: map[string]string{
+		"new": "New", "ongoing": "Ongoing", "escalating": "Escalating", "regressed": "Regressed",
+		"archived_until_escalating": "Archived until escalating", "archived_until_condition_met": "Archived until condition met",
+		"archived_forever": "Archived", "resolved": "Resolved", "ignored": "Ignored",
+	},
+	activityAlert: "activity alert", otherAlert: "alert triggered",
+	activities: map[string]string{
+		"seer_root_cause_started": "Seer root cause started", "seer_root_cause_completed": "Seer root cause completed",
+		"seer_solution_started": "Seer solution started", "seer_solution_completed": "Seer solution completed",
+		"seer_coding_started": "Seer coding started", "seer_coding_completed": "Seer coding completed",
+		"seer_pr_created": "Seer PR created", "seer_pr_iteration_started": "Seer PR iteration started",
+		"seer_pr_iteration_completed": "Seer PR iteration completed",
+	},
 }
 
 // Message renders ev for one routing target. Every Sentry-supplied value is
@@ -137,6 +174,7 @@ func Message(t route.Target, ev *sentry.Event, opt Options) *notify.Message {
 	}
 	add(L.project, projectName+" ("+t.Project.Slug+")", maxValue)
 	add(L.state, status, maxValue)
+	add(L.notes, ev.RuleNotes, maxValue)
 	add(L.level, ev.Level, maxValue)
 	add(L.env, ev.Environment, maxValue)
 	add(L.release, ev.Release, maxValue)
@@ -150,12 +188,27 @@ func Message(t route.Target, ev *sentry.Event, opt Options) *notify.Message {
 	if ev.State == sentry.StateError && !ev.LastSeen.IsZero() && !ev.LastSeen.Equal(ev.Time) && !ev.LastSeen.Equal(ev.FirstSeen) {
 		add(L.lastSeen, ev.LastSeen.In(zone).Format("2006-01-02 15:04:05"), maxValue)
 	}
-	if ev.Count > 0 {
-		add(L.events, strconv.FormatInt(ev.Count, 10), maxValue)
+	if st := strings.ToLower(ev.IssueState); st != "" {
+		w := L.issueStates[st]
+		if w == "" {
+			w = ev.IssueState
+		}
+		add(L.issueState, w, maxValue)
 	}
-	if ev.UserCount > 0 {
-		add(L.users, strconv.FormatInt(ev.UserCount, 10), maxValue)
+	// Counts as Sentry's own alerts show them: once Sentry's state of the
+	// issue is known, not for a new issue or its first event.
+	if showCounts(ev) {
+		if ev.Count > 0 {
+			add(L.events, strconv.FormatInt(ev.Count, 10), maxValue)
+		}
+		if ev.UserCount > 0 {
+			add(L.users, strconv.FormatInt(ev.UserCount, 10), maxValue)
+		}
 	}
+	if ev.State != sentry.StateAssigned {
+		add(L.assignee, ev.Assignee, maxValue)
+	}
+	add(L.shortID, ev.ShortID, maxValue)
 	add(L.user, ev.User, maxValue)
 	add(L.request, ev.Request, maxValue)
 	if !rulesInStatus {
@@ -183,6 +236,17 @@ func Message(t route.Target, ev *sentry.Event, opt Options) *notify.Message {
 	}
 	m.Mentions = Mentions(t.Owners)
 	return m
+}
+
+// showCounts reports whether a message shows the issue's event and user
+// counts: always when Sentry's state of the issue is not known (the
+// counts an issue webhook carries), and as Sentry's Slack alert does when
+// it is — not for a new issue, nor for its first event.
+func showCounts(ev *sentry.Event) bool {
+	if ev.IssueState == "" {
+		return true
+	}
+	return !strings.EqualFold(ev.IssueState, "new") && ev.Count > 1
 }
 
 // markState is the state the chat formats colour by: an archived issue is
@@ -228,9 +292,29 @@ func stateWords(ev *sentry.Event, L *labels) (short, status string, rulesInStatu
 		status = L.metric + L.ruleSep + w
 	case ev.State == sentry.StateTriggered:
 		status = L.triggered
+		switch ev.Resource {
+		case sentry.ResourceLegacy, sentry.ResourceEventAlert, sentry.ResourceIssue, sentry.ResourceError, "":
+		case sentry.ResourceActivityAlert:
+			status = L.activityAlert
+		default:
+			status = L.otherAlert + " (" + ev.Resource + ")"
+			if L == &zh {
+				status = L.otherAlert + "（" + ev.Resource + "）"
+			}
+		}
 		if len(ev.Rules) > 0 {
 			status += L.ruleSep + strings.Join(ev.Rules, ", ")
 			rulesInStatus = true
+		}
+		if a := strings.TrimSpace(ev.Activity); a != "" {
+			if w := L.activities[a]; w != "" {
+				a = w
+			}
+			if L == &zh {
+				status += "（" + a + "）"
+			} else {
+				status += " (" + a + ")"
+			}
 		}
 	case ev.State == sentry.StateAssigned && ev.Assignee != "":
 		status += " → " + ev.Assignee
@@ -528,7 +612,9 @@ func Facts(ev *sentry.Event) *sentry.Event {
 		URL: SafeLink(ev.URL), Time: ev.Time, FirstSeen: ev.FirstSeen, LastSeen: ev.LastSeen,
 		Count: ev.Count, UserCount: ev.UserCount, Assignee: cut(ev.Assignee, maxValue), Actor: cut(ev.Actor, maxValue),
 		Resolution: cut(ev.Resolution, maxValue), User: cut(ev.User, maxValue), Request: cut(ev.Request, maxValue),
-		Unhandled: ev.Unhandled,
+		Unhandled: ev.Unhandled, ShortID: cut(ev.ShortID, maxValue),
+		RuleRobot: cut(ev.RuleRobot, maxValue), RuleMention: cut(ev.RuleMention, maxValue), RuleNotes: cut(ev.RuleNotes, maxValue),
+		IssueState: cut(ev.IssueState, maxValue), Activity: cut(ev.Activity, maxValue),
 	}
 	if len(strings.TrimSpace(ev.IssueID)) <= 64 { // Link uses no longer one
 		f.IssueID = ev.IssueID

@@ -253,7 +253,7 @@ func TestFactsRenderAsTheEvent(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, r := range []string{"", "issue", "event_alert", "metric_alert", "error"} {
+			for _, r := range []string{"", "issue", "event_alert", "metric_alert", "error", "activity_alert"} {
 				hdr := http.Header{}
 				if r != "" {
 					hdr.Set("Sentry-Hook-Resource", r)
@@ -271,7 +271,8 @@ func TestFactsRenderAsTheEvent(t *testing.T) {
 	big := &sentry.Event{Resource: sentry.ResourceIssue, State: sentry.StateTriggered, Title: huge, Culprit: huge, Level: huge,
 		Environment: huge, Release: huge, Message: huge, User: huge, Request: huge, Assignee: huge, Actor: huge, Resolution: huge,
 		ProjectName: huge, OrgSlug: huge, IssueID: huge, URL: "https://acme.sentry.io/issues/1/?q=" + huge,
-		Rules: []string{huge, huge}, Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+		Rules: []string{huge, huge}, Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		RuleNotes: huge, IssueState: huge, Activity: huge, ShortID: huge, RuleRobot: huge, RuleMention: huge}
 	events = append(events, big)
 	for i, ev := range events {
 		for _, lang := range []string{"zh", "en"} {
@@ -283,5 +284,46 @@ func TestFactsRenderAsTheEvent(t *testing.T) {
 	}
 	if b, _ := json.Marshal(Facts(big)); len(b) > 32<<10 {
 		t.Errorf("the facts of a huge event take %d bytes", len(b))
+	}
+}
+
+// TestSentryFactsAsSlackShowsThem: once Sentry's state of the issue is
+// known (its facts read from Sentry, or an activity alert's issue), the
+// message shows it, the assignee and short id, and the counts the way
+// Sentry's own Slack alert does — not for a new issue nor its first
+// event; an alert rule's notes follow the status line.
+func TestSentryFactsAsSlackShowsThem(t *testing.T) {
+	tg := route.Target{Project: &config.Project{Name: "商城", Slug: "mall-api"}, Robot: &config.Robot{Name: "r", Kind: "dingtalk"}}
+	lines := func(m *notify.Message) map[string]string {
+		out := map[string]string{}
+		for _, f := range m.Fields {
+			out[f.Label] = f.Value
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		state             string
+		count             int64
+		events, wantState string
+	}{
+		{"new", 7, "", "New"}, {"ongoing", 1, "", "Ongoing"}, {"escalating", 120, "120", "Escalating"}, {"regressed", 2, "2", "Regressed"},
+		{"", 1, "1", ""}, // facts of an issue webhook, state unknown: as before
+	} {
+		ev := &sentry.Event{Resource: sentry.ResourceEventAlert, State: sentry.StateTriggered, Title: "t", Level: "error",
+			IssueState: tc.state, Count: tc.count, UserCount: 3, Assignee: "Jane", ShortID: "MALL-API-3K", RuleNotes: "看这里"}
+		f := lines(Message(tg, ev, Options{Lang: "en"}))
+		if f["Events"] != tc.events || (f["Users"] != "") != (tc.events != "") || f["Issue state"] != tc.wantState ||
+			f["Assigned to"] != "Jane" || f["Issue"] != "MALL-API-3K" || f["Notes"] != "看这里" {
+			t.Errorf("state %q count %d: %v", tc.state, tc.count, f)
+		}
+	}
+	ev := &sentry.Event{Resource: sentry.ResourceActivityAlert, State: sentry.StateTriggered, Title: "t", Rules: []string{"Seer watch"},
+		Activity: "seer_pr_created", IssueState: "escalating"}
+	if f := lines(Message(tg, ev, Options{})); f["状态"] != "活动告警：Seer watch（Seer 已创建 PR）" || f["问题状态"] != "升级中" {
+		t.Errorf("activity alert: %v", f)
+	}
+	ev.Resource, ev.Activity = "issue_activity_2027", ""
+	if f := lines(Message(tg, ev, Options{Lang: "en"})); f["State"] != "alert triggered (issue_activity_2027): Seer watch" {
+		t.Errorf("other alert: %v", f)
 	}
 }

@@ -65,6 +65,8 @@ type DingTalkMessage struct {
 	Text      string
 	AtMobiles []string
 	AtUserIDs []string
+	// AtAll is at.isAtAll: the message rings everyone in the group.
+	AtAll bool
 	// Mentioned is true when every atMobiles entry also appears as
 	// @<mobile> in the text (DingTalk needs both).
 	Mentioned bool
@@ -405,13 +407,14 @@ func (d *DingTalk) serve(w http.ResponseWriter, r *http.Request) {
 		At struct {
 			AtMobiles []string `json:"atMobiles"`
 			AtUserIDs []string `json:"atUserIds"`
+			IsAtAll   bool     `json:"isAtAll"`
 		} `json:"at"`
 	}
 	if err := json.Unmarshal(body, &m); err != nil {
 		d.answer(w, 400105, d.text("msgtype"))
 		return
 	}
-	msg := DingTalkMessage{Token: token, MsgType: m.MsgType, AtMobiles: m.At.AtMobiles, AtUserIDs: m.At.AtUserIDs, Raw: body, At: now}
+	msg := DingTalkMessage{Token: token, MsgType: m.MsgType, AtMobiles: m.At.AtMobiles, AtUserIDs: m.At.AtUserIDs, AtAll: m.At.IsAtAll, Raw: body, At: now}
 	switch m.MsgType {
 	case "text":
 		msg.Text = m.Text.Content

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
 	"github.com/sentry-white/sentry-white/internal/sentry"
@@ -26,6 +27,14 @@ type Target struct {
 	// "sentry", an old link form); "" when they agree or the payload names
 	// none.
 	PayloadOrg string
+	// Mention is the alert rule's mention (sentry.MentionOwners …) that
+	// replaces the project's way of mentioning, "" for the project's own;
+	// AtAll is set when it rings everyone in the group.
+	Mention string
+	AtAll   bool
+	// Rule says what the alert rule's settings decided (RuleOf.Describe),
+	// "" when the alert carries none.
+	Rule string
 	// Ring is whom the target rings at the moment it was planned (Rings),
 	// when the planner asked; Owners then are Ring.Owners.
 	Ring *Ringing
@@ -261,25 +270,28 @@ func Match(x *config.Index, ev *sentry.Event, projects []*config.Project) (*Plan
 	}
 	plan := &Plan{Projects: projects}
 	seen := map[int64]bool{}
+	rule := RuleOf(x, ev)
+	described := rule.Describe(ev)
 	for _, p := range projects {
 		if reason := filtered(p, ev); reason != "" {
 			plan.Skipped = append(plan.Skipped, Skipped{Project: p, Reason: reason})
 			continue
 		}
-		var owners []*config.Owner
-		for _, id := range p.OwnerIDs {
-			if o := x.Owner(id); o != nil {
-				owners = append(owners, o)
-			}
-		}
-		mention := owners
-		if !Mentions(p, ev) {
+		owners := projectOwners(x, p)
+		mention, all := owners, false
+		switch {
+		case rule.Mention != "":
+			mention, all = RuleOwners(x, p, rule.Mention, time.Now())
+		case !Mentions(p, ev):
 			mention = nil
 		}
-		if len(p.RobotIDs) == 0 {
+		robots := p.RobotIDs
+		if rule.Robot != nil {
+			robots = []int64{rule.Robot.ID} // the alert rule's robot, instead of the project's
+		} else if len(robots) == 0 {
 			plan.Skipped = append(plan.Skipped, Skipped{Project: p, Reason: "the project has no robot"})
 		}
-		for _, id := range p.RobotIDs {
+		for _, id := range robots {
 			r := x.Robot(id)
 			if r == nil || seen[id] {
 				continue
@@ -289,6 +301,7 @@ func Match(x *config.Index, ev *sentry.Event, projects []*config.Project) (*Plan
 			plan.Targets = append(plan.Targets, Target{
 				Project: p, Org: org, Robot: r,
 				Owners: mention, AllOwners: owners, PayloadOrg: PayloadOrg(org, ev),
+				Mention: rule.Mention, AtAll: all, Rule: described,
 			})
 		}
 	}

@@ -232,8 +232,8 @@ func readInstallationBody(s *scan, v *installationBody) {
 var dataBodyNames = map[string]bool{
 	"issue": true, "event": true, "error": true, "triggered_rule": true, "metric_alert": true,
 	"description_title": true, "description_text": true, "web_url": true,
-	"resolution_type": true, "issue_alert": true, "assignee": true, "installation": true,
-	"comment_id": true,
+	"resolution_type": true, "issue_alert": true, "alert": true, "activity": true,
+	"assignee": true, "installation": true, "comment_id": true,
 }
 
 // readDataBody reads a dataBody: each of its members once; any other member is skipped.
@@ -274,14 +274,20 @@ func readDataBody(s *scan, v *dataBody) {
 		case "issue_alert":
 			s.seen(&set, 9)
 			pointer(s, &v.IssueAlert, readTitled)
-		case "assignee":
+		case "alert":
 			s.seen(&set, 10)
+			pointer(s, &v.Alert, readAlertBody)
+		case "activity":
+			s.seen(&set, 11)
+			pointer(s, &v.Activity, readActivityBody)
+		case "assignee":
+			s.seen(&set, 12)
 			pointer(s, &v.Assignee, readPerson)
 		case "installation":
-			s.seen(&set, 11)
+			s.seen(&set, 13)
 			pointer(s, &v.Installation, readInstallationData)
 		case "comment_id":
-			s.seen(&set, 12)
+			s.seen(&set, 14)
 			s.flex(&v.CommentID)
 		default:
 			s.other(k, dataBodyNames)
@@ -476,9 +482,10 @@ func readOccurrence(s *scan, v *occurrence) {
 // issueBodyNames are issueBody's member names in lower case, for scan.other.
 var issueBodyNames = map[string]bool{
 	"id": true, "shortid": true, "title": true, "culprit": true, "level": true,
-	"substatus": true, "platform": true, "metadata": true, "count": true, "usercount": true,
-	"firstseen": true, "lastseen": true, "permalink": true, "url": true, "web_url": true,
-	"project_url": true, "isunhandled": true, "project": true, "assignedto": true,
+	"status": true, "substatus": true, "platform": true, "metadata": true, "count": true,
+	"usercount": true, "firstseen": true, "lastseen": true, "permalink": true, "url": true,
+	"web_url": true, "project_url": true, "isunhandled": true, "project": true,
+	"assignedto": true,
 }
 
 // readIssueBody reads a issueBody: each of its members once; any other member is skipped.
@@ -504,47 +511,50 @@ func readIssueBody(s *scan, v *issueBody) {
 		case "level":
 			s.seen(&set, 4)
 			s.flex(&v.Level)
-		case "substatus":
+		case "status":
 			s.seen(&set, 5)
+			s.flex(&v.Status)
+		case "substatus":
+			s.seen(&set, 6)
 			s.flex(&v.Substatus)
 		case "platform":
-			s.seen(&set, 6)
+			s.seen(&set, 7)
 			s.flex(&v.Platform)
 		case "metadata":
-			s.seen(&set, 7)
+			s.seen(&set, 8)
 			readMetadata(s, &v.Metadata)
 		case "count":
-			s.seen(&set, 8)
+			s.seen(&set, 9)
 			s.flex(&v.Count)
 		case "userCount":
-			s.seen(&set, 9)
+			s.seen(&set, 10)
 			s.flex(&v.UserCount)
 		case "firstSeen":
-			s.seen(&set, 10)
+			s.seen(&set, 11)
 			s.when(&v.FirstSeen)
 		case "lastSeen":
-			s.seen(&set, 11)
+			s.seen(&set, 12)
 			s.when(&v.LastSeen)
 		case "permalink":
-			s.seen(&set, 12)
+			s.seen(&set, 13)
 			s.flex(&v.Permalink)
 		case "url":
-			s.seen(&set, 13)
+			s.seen(&set, 14)
 			s.flex(&v.URL)
 		case "web_url":
-			s.seen(&set, 14)
+			s.seen(&set, 15)
 			s.flex(&v.WebURL)
 		case "project_url":
-			s.seen(&set, 15)
+			s.seen(&set, 16)
 			s.flex(&v.ProjectURL)
 		case "isUnhandled":
-			s.seen(&set, 16)
+			s.seen(&set, 17)
 			s.flex(&v.IsUnhandled)
 		case "project":
-			s.seen(&set, 17)
+			s.seen(&set, 18)
 			readIssueProject(s, &v.Project)
 		case "assignedTo":
-			s.seen(&set, 18)
+			s.seen(&set, 19)
 			pointer(s, &v.AssignedTo, readPerson)
 		default:
 			s.other(k, issueBodyNames)
@@ -598,7 +608,7 @@ func readMetricBody(s *scan, v *metricBody) {
 
 // titledNames are titled's member names in lower case, for scan.other.
 var titledNames = map[string]bool{
-	"title": true,
+	"title": true, "settings": true,
 }
 
 // readTitled reads a titled: each of its members once; any other member is skipped.
@@ -612,8 +622,67 @@ func readTitled(s *scan, v *titled) {
 		case "title":
 			s.seen(&set, 0)
 			s.flex(&v.Title)
+		case "settings":
+			s.seen(&set, 1)
+			slice(s, &v.Settings, readSetting)
 		default:
 			s.other(k, titledNames)
+		}
+	}
+}
+
+// alertBodyNames are alertBody's member names in lower case, for scan.other.
+var alertBodyNames = map[string]bool{
+	"title": true, "url": true, "web_url": true, "settings": true,
+}
+
+// readAlertBody reads a alertBody: each of its members once; any other member is skipped.
+func readAlertBody(s *scan, v *alertBody) {
+	if !s.isObject() {
+		return
+	}
+	var set uint64
+	for n := 0; s.member(&n); {
+		switch k := s.key(); string(k) {
+		case "title":
+			s.seen(&set, 0)
+			s.flex(&v.Title)
+		case "url":
+			s.seen(&set, 1)
+			s.flex(&v.URL)
+		case "web_url":
+			s.seen(&set, 2)
+			s.flex(&v.WebURL)
+		case "settings":
+			s.seen(&set, 3)
+			slice(s, &v.Settings, readSetting)
+		default:
+			s.other(k, alertBodyNames)
+		}
+	}
+}
+
+// activityBodyNames are activityBody's member names in lower case, for scan.other.
+var activityBodyNames = map[string]bool{
+	"type": true, "details": true,
+}
+
+// readActivityBody reads a activityBody: each of its members once; any other member is skipped.
+func readActivityBody(s *scan, v *activityBody) {
+	if !s.isObject() {
+		return
+	}
+	var set uint64
+	for n := 0; s.member(&n); {
+		switch k := s.key(); string(k) {
+		case "type":
+			s.seen(&set, 0)
+			s.flex(&v.Type)
+		case "details":
+			s.seen(&set, 1)
+			readActivityDetails(s, &v.Details)
+		default:
+			s.other(k, activityBodyNames)
 		}
 	}
 }
@@ -708,7 +777,7 @@ func readIssueProject(s *scan, v *issueProject) {
 
 // alertRuleNames are alertRule's member names in lower case, for scan.other.
 var alertRuleNames = map[string]bool{
-	"name": true, "environment": true, "projects": true,
+	"name": true, "environment": true, "projects": true, "triggers": true,
 }
 
 // readAlertRule reads a alertRule: each of its members once; any other member is skipped.
@@ -728,8 +797,108 @@ func readAlertRule(s *scan, v *alertRule) {
 		case "projects":
 			s.seen(&set, 2)
 			s.list(&v.Projects)
+		case "triggers":
+			s.seen(&set, 3)
+			slice(s, &v.Triggers, readTrigger)
 		default:
 			s.other(k, alertRuleNames)
+		}
+	}
+}
+
+// settingNames are setting's member names in lower case, for scan.other.
+var settingNames = map[string]bool{
+	"name": true, "value": true,
+}
+
+// readSetting reads a setting: each of its members once; any other member is skipped.
+func readSetting(s *scan, v *setting) {
+	if !s.isObject() {
+		return
+	}
+	var set uint64
+	for n := 0; s.member(&n); {
+		switch k := s.key(); string(k) {
+		case "name":
+			s.seen(&set, 0)
+			s.flex(&v.Name)
+		case "value":
+			s.seen(&set, 1)
+			s.flex(&v.Value)
+		default:
+			s.other(k, settingNames)
+		}
+	}
+}
+
+// activityDetailsNames are activityDetails's member names in lower case, for scan.other.
+var activityDetailsNames = map[string]bool{
+	"summary": true,
+}
+
+// readActivityDetails reads a activityDetails: each of its members once; any other member is skipped.
+func readActivityDetails(s *scan, v *activityDetails) {
+	if !s.isObject() {
+		return
+	}
+	var set uint64
+	for n := 0; s.member(&n); {
+		switch k := s.key(); string(k) {
+		case "summary":
+			s.seen(&set, 0)
+			s.flex(&v.Summary)
+		default:
+			s.other(k, activityDetailsNames)
+		}
+	}
+}
+
+// triggerNames are trigger's member names in lower case, for scan.other.
+var triggerNames = map[string]bool{
+	"label": true, "actions": true,
+}
+
+// readTrigger reads a trigger: each of its members once; any other member is skipped.
+func readTrigger(s *scan, v *trigger) {
+	if !s.isObject() {
+		return
+	}
+	var set uint64
+	for n := 0; s.member(&n); {
+		switch k := s.key(); string(k) {
+		case "label":
+			s.seen(&set, 0)
+			s.flex(&v.Label)
+		case "actions":
+			s.seen(&set, 1)
+			slice(s, &v.Actions, readTriggerAction)
+		default:
+			s.other(k, triggerNames)
+		}
+	}
+}
+
+// triggerActionNames are triggerAction's member names in lower case, for scan.other.
+var triggerActionNames = map[string]bool{
+	"type": true, "settings": true,
+}
+
+// readTriggerAction reads a triggerAction: each of its members once; any other member is skipped.
+func readTriggerAction(s *scan, v *triggerAction) {
+	if !s.isObject() {
+		return
+	}
+	var set uint64
+	for n := 0; s.member(&n); {
+		switch k := s.key(); string(k) {
+		case "type":
+			s.seen(&set, 0)
+			s.flex(&v.Type)
+		case "settings":
+			s.seen(&set, 1)
+			slice(s, &v.Settings, readSetting)
+		default:
+			s.other(k, triggerActionNames)
 		}
 	}
 }

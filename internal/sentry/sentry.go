@@ -26,6 +26,26 @@ const (
 	ResourceEventAlert  = "event_alert"
 	ResourceMetricAlert = "metric_alert"
 	ResourceError       = "error"
+	// ResourceActivityAlert is an alert rule on issue activity (Sentry
+	// 2026): data.alert is the rule, data.issue the issue.
+	ResourceActivityAlert = "activity_alert"
+)
+
+// The names of an alert rule's action settings (contract §7), saved in
+// users' Sentry alert rules by the integration's alert-rule-action UI
+// component.
+const (
+	SettingRobot   = "robot"   // a robot id, as a string
+	SettingMention = "mention" // MentionOwners, MentionOnCall, MentionAll or MentionNone
+	SettingNotes   = "notes"   // text added to the message
+)
+
+// The values of the mention setting.
+const (
+	MentionOwners = "owners" // the project's owners
+	MentionOnCall = "oncall" // the person on duty of the project's schedule
+	MentionAll    = "all"    // everyone in the group
+	MentionNone   = "none"   // nobody
 )
 
 // States an alert can report.
@@ -86,7 +106,24 @@ type Event struct {
 	User        string // the affected user (email, username or id)
 	Request     string // the request that failed: "METHOD URL"
 	Unhandled   bool
+
+	// RuleRobot, RuleMention and RuleNotes are the settings of the alert
+	// rule's action (contract §7: robot, mention, notes), as the alert
+	// carries them; all empty when it carries none.
+	RuleRobot   string
+	RuleMention string
+	RuleNotes   string
+	// IssueState is the issue's state as Sentry's own alerts word it (its
+	// substatus: new, ongoing, escalating, regressed, …), when known.
+	IssueState string
+	// Activity is the type of the issue activity that fired an activity
+	// alert (seer_root_cause_completed, …).
+	Activity string
 }
+
+// HasRule reports whether the alert carries settings of an alert rule's
+// action.
+func (e *Event) HasRule() bool { return e.RuleRobot != "" || e.RuleMention != "" || e.RuleNotes != "" }
 
 // FollowUp reports whether e follows up an earlier alert (an issue resolved,
 // assigned, ignored or unresolved; a metric alert resolved) rather than
@@ -435,14 +472,32 @@ func integrationEvent(env *envelope, resource string) (*Event, error) {
 		return parseEventResource(ev, d, e)
 	case ResourceMetricAlert:
 		return parseMetric(ev, d)
+	case ResourceActivityAlert:
+		if d.Issue == nil {
+			return nil, bad("the activity_alert webhook has no data.issue")
+		}
+		return parseIssueAlert(ev, d)
 	case "installation":
 		ev.Ignored = "installation webhooks carry no alert"
 	case "comment":
 		ev.Ignored = "comment webhooks carry no alert"
 	default:
+		// A resource this version does not know is an alert when its body
+		// carries an issue with a project and an alert rule: it is routed
+		// as event_alert is. Anything else is acknowledged and ignored, so
+		// a new Sentry resource never shows up as a failure in Sentry.
+		if d.Issue != nil && strings.TrimSpace(string(d.Issue.Project.Slug)) != "" && d.alertRule() {
+			return parseIssueAlert(ev, d)
+		}
 		ev.Ignored = fmt.Sprintf("resource %q carries no alert this version knows", resource)
 	}
 	return ev, nil
+}
+
+// alertRule reports whether d names an alert rule: an activity alert's
+// data.alert, an issue alert's data.issue_alert, or a triggered rule.
+func (d *dataBody) alertRule() bool {
+	return d.Alert != nil || d.IssueAlert != nil || strings.TrimSpace(string(d.TriggeredRule)) != ""
 }
 
 func guessResource(d *dataBody) string {
@@ -453,6 +508,8 @@ func guessResource(d *dataBody) string {
 		return ResourceEventAlert
 	case d.Error != nil:
 		return ResourceError
+	case d.Issue != nil && d.Alert != nil:
+		return ResourceActivityAlert
 	case d.Issue != nil:
 		return ResourceIssue
 	case d.Installation != nil:
@@ -550,6 +607,9 @@ func parseEventResource(ev *Event, d *dataBody, e *eventBody) (*Event, error) {
 	} else if d.IssueAlert != nil && d.IssueAlert.Title != "" {
 		ev.Rules = []string{string(d.IssueAlert.Title)}
 	}
+	if d.IssueAlert != nil {
+		applySettings(ev, d.IssueAlert.Settings)
+	}
 	if ev.Resource == ResourceError {
 		ev.State = StateError
 		ev.FirstSeen, ev.LastSeen = e.FirstSeen.Time, e.LastSeen.Time
@@ -588,6 +648,7 @@ func parseMetric(ev *Event, d *dataBody) (*Event, error) {
 	if m.AlertRule.Name != "" {
 		ev.Rules = []string{string(m.AlertRule.Name)}
 	}
+	applySettings(ev, metricSettings(m.AlertRule.Triggers, ev.Action))
 	switch ev.Action {
 	case "critical":
 		ev.State, ev.Level = StateCritical, "fatal"
@@ -606,6 +667,113 @@ func parseMetric(ev *Event, d *dataBody) (*Event, error) {
 	}
 	ev.OrgSlug, _, ev.Host = linkInfo(ev.URL)
 	return ev, nil
+}
+
+// parseIssueAlert reads an alert whose body carries the issue it fired for
+// (data.issue, shaped as the issue webhook's) and its alert rule: an
+// activity alert (data.alert, data.activity), or a resource this version
+// does not know that carries both. It is an alert triggered, as an issue
+// alert's.
+func parseIssueAlert(ev *Event, d *dataBody) (*Event, error) {
+	ev.Action = "triggered"
+	if _, err := parseIssue(ev, d); err != nil {
+		return nil, err
+	}
+	is := d.Issue
+	ev.State = StateTriggered
+	ev.Resolution, ev.Assignee = "", ""
+	if is.AssignedTo != nil {
+		ev.Assignee = first(is.AssignedTo.Name, is.AssignedTo.Email)
+	}
+	ev.IssueState = IssueState(string(is.Status), string(is.Substatus))
+	ev.Time = firstTime(is.LastSeen.Time, is.FirstSeen.Time)
+	var settings []setting
+	switch {
+	case d.Alert != nil:
+		if t := strings.TrimSpace(string(d.Alert.Title)); t != "" {
+			ev.Rules = []string{t}
+		}
+		settings = d.Alert.Settings
+	case d.IssueAlert != nil:
+		if t := strings.TrimSpace(string(d.IssueAlert.Title)); t != "" {
+			ev.Rules = []string{t}
+		}
+		settings = d.IssueAlert.Settings
+	}
+	if len(ev.Rules) == 0 && strings.TrimSpace(string(d.TriggeredRule)) != "" {
+		ev.Rules = []string{string(d.TriggeredRule)}
+	}
+	applySettings(ev, settings)
+	if a := d.Activity; a != nil {
+		ev.Activity = strings.TrimSpace(string(a.Type))
+		ev.Message = string(a.Details.Summary)
+	}
+	if ev.URL == "" && d.Alert != nil {
+		ev.URL = string(d.Alert.WebURL)
+	}
+	if ev.OrgSlug == "" && d.Alert != nil {
+		ev.OrgSlug, _, _ = linkInfo(string(d.Alert.WebURL), string(d.Alert.URL))
+	}
+	return ev, nil
+}
+
+// IssueState words an issue's status and substatus as Sentry's own alerts
+// do: its substatus (new, ongoing, escalating, regressed, …) while it is
+// unresolved, else its status.
+func IssueState(status, substatus string) string {
+	st := strings.ToLower(strings.TrimSpace(status))
+	sub := strings.ToLower(strings.TrimSpace(substatus))
+	if sub != "" && (st == "" || st == "unresolved") {
+		return sub
+	}
+	return st
+}
+
+// applySettings reads the settings of an alert rule's action that this
+// relay knows (contract §7): robot, mention, notes. Other settings (a
+// component of another integration) are left alone.
+func applySettings(ev *Event, settings []setting) {
+	for _, s := range settings {
+		v := strings.TrimSpace(string(s.Value))
+		switch strings.TrimSpace(string(s.Name)) {
+		case SettingRobot:
+			ev.RuleRobot = v
+		case SettingMention:
+			ev.RuleMention = strings.ToLower(v)
+		case SettingNotes:
+			ev.RuleNotes = v
+		}
+	}
+}
+
+// metricSettings finds the settings a metric alert's rule saved for this
+// relay: those of the trigger the alert is for (its label is the action,
+// critical or warning), else of any trigger, in the first action that
+// names a robot or a mention.
+func metricSettings(triggers []trigger, action string) []setting {
+	ours := func(t *trigger) []setting {
+		for _, a := range t.Actions {
+			for _, s := range a.Settings {
+				if n := strings.TrimSpace(string(s.Name)); n == SettingRobot || n == SettingMention || n == SettingNotes {
+					return a.Settings
+				}
+			}
+		}
+		return nil
+	}
+	for i := range triggers {
+		if strings.EqualFold(strings.TrimSpace(string(triggers[i].Label)), action) {
+			if s := ours(&triggers[i]); s != nil {
+				return s
+			}
+		}
+	}
+	for i := range triggers {
+		if s := ours(&triggers[i]); s != nil {
+			return s
+		}
+	}
+	return nil
 }
 
 // linkInfo reads the organization, project and Sentry host from the first
@@ -685,6 +853,10 @@ func orgFromParsed(u *url.URL) (org, project string) {
 	}
 	return "", ""
 }
+
+// IssueIDFromURL returns the numeric issue id of a link to a Sentry issue
+// (…/issues/<id>/…), or "".
+func IssueIDFromURL(raw string) string { return issueIDFromURL(raw) }
 
 func issueIDFromURL(raw string) string {
 	u, err := url.Parse(raw)

@@ -1,6 +1,7 @@
 package sentry
 
 import (
+	"bytes"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -325,6 +326,9 @@ var realResources = []struct{ file, resource, noProject string }{
 	{"ipe_installation_deleted.json", "installation", ""},
 	{"docs2024_comment.json", "comment", ""},
 	{"ipe_comment_created.json", "comment", ""},
+	{"docs2026_activity_alert.json", "activity_alert", ""},
+	{"edited_event_alert_settings.json", "event_alert", ""},
+	{"edited_metric_alert_critical_settings.json", "metric_alert", ""},
 	{"docs_seer_root_cause_started.json", "seer", ""},
 	{"docs_seer_pr_created.json", "seer", ""},
 	{"ipe_event_alert_no_project.json", "event_alert", "data.event.url"},
@@ -414,5 +418,82 @@ func TestMetricAlertWithoutNamesHasATitle(t *testing.T) {
 		if err != nil || ev.Title != want {
 			t.Errorf("%s: title %q, %v; want %q", body, ev.Title, err, want)
 		}
+	}
+}
+
+// TestAlertRuleSettings reads the settings an alert rule's action saved
+// for this relay (contract §7: robot, mention, notes) where each alert
+// carries them: data.issue_alert.settings (issue alerts),
+// data.metric_alert.alert_rule.triggers[].actions[].settings of the
+// trigger the alert is for (metric alerts) and data.alert.settings
+// (activity alerts); another integration's settings are none of ours.
+func TestAlertRuleSettings(t *testing.T) {
+	for _, tc := range []struct {
+		file, resource, robot, mention, notes string
+	}{
+		{"edited_event_alert_settings.json", "event_alert", "4", "all", "先看支付回调 / check the payment callback first"},
+		{"edited_metric_alert_critical_settings.json", "metric_alert", "1", "owners", "DBA on call"},
+		{"docs2024_event_alert.json", "event_alert", "", "", ""},
+		{"docs2026_activity_alert.json", "activity_alert", "", "", ""},
+	} {
+		ev, err := Parse(loadReal(t, tc.file), hdr(tc.resource))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.file, err)
+		}
+		if ev.RuleRobot != tc.robot || ev.RuleMention != tc.mention || ev.RuleNotes != tc.notes || ev.HasRule() != (tc.robot != "") {
+			t.Errorf("%s: robot %q mention %q notes %q, want %q %q %q", tc.file, ev.RuleRobot, ev.RuleMention, ev.RuleNotes, tc.robot, tc.mention, tc.notes)
+		}
+	}
+	// The warning trigger's settings for a warning.
+	raw := bytes.Replace(loadReal(t, "edited_metric_alert_critical_settings.json"), []byte(`"action": "critical"`), []byte(`"action": "warning"`), 1)
+	ev, err := Parse(raw, hdr("metric_alert"))
+	if err != nil || ev.RuleRobot != "2" || ev.RuleMention != "none" || ev.RuleNotes != "" {
+		t.Errorf("warning: %+v %v", ev, err)
+	}
+	// An activity alert whose rule chose a robot; values of other types.
+	raw = bytes.Replace(loadReal(t, "docs2026_activity_alert.json"),
+		[]byte(`{ "name": "title", "value": "A Title" }`), []byte(`{ "name": "robot", "value": 3 }, { "name": "mention", "value": " OnCall " }`), 1)
+	ev, err = Parse(raw, hdr("activity_alert"))
+	if err != nil || ev.RuleRobot != "3" || ev.RuleMention != "oncall" {
+		t.Errorf("activity alert: %+v %v", ev, err)
+	}
+}
+
+// TestActivityAlert reads Sentry's 2026 activity alert as an alert of its
+// issue: the project, the issue's title and facts, the rule, the
+// activity; and any resource this version does not know whose body
+// carries an issue with a project and an alert rule is read the same way,
+// while one without an alert rule is still ignored.
+func TestActivityAlert(t *testing.T) {
+	raw := loadReal(t, "docs2026_activity_alert.json")
+	for _, resource := range []string{"activity_alert", "", "issue_activity_alert"} {
+		ev, err := Parse(raw, hdr(resource))
+		if err != nil {
+			t.Fatalf("%q: %v", resource, err)
+		}
+		want := Event{Resource: resource, Action: "triggered", ProjectSlugs: []string{"error-gen"}, ProjectName: "error-gen", OrgSlug: "acme",
+			Title: "TypeError: you aren't my type", Level: "warning", State: StateTriggered, IssueID: "43", ShortID: "ERROR-GEN-R",
+			Count: 1, UserCount: 24, IssueState: "escalating", Activity: "seer_root_cause_completed", Rules: []string{"I'm keeping an eye on Seer \U0001f440"},
+			URL: "https://sentry.io/organizations/acme/issues/43/"}
+		if resource == "" {
+			want.Resource = ResourceActivityAlert
+		}
+		if ev.Resource != want.Resource || ev.Action != want.Action || !slices.Equal(ev.ProjectSlugs, want.ProjectSlugs) || ev.OrgSlug != want.OrgSlug ||
+			ev.Title != want.Title || ev.Level != want.Level || ev.State != want.State || ev.IssueID != want.IssueID || ev.ShortID != want.ShortID ||
+			ev.Count != want.Count || ev.UserCount != want.UserCount || ev.IssueState != want.IssueState || ev.Activity != want.Activity ||
+			!slices.Equal(ev.Rules, want.Rules) || ev.URL != want.URL || ev.Ignored != "" || ev.FollowUp() || ev.Time.IsZero() ||
+			!strings.HasPrefix(ev.Message, "Synthetic test error") {
+			t.Errorf("%q:\n got %+v\nwant %+v", resource, ev, want)
+		}
+	}
+	// Without an alert rule, a resource this version does not know is
+	// acknowledged and ignored, even when it carries an issue.
+	noRule := bytes.Replace(raw, []byte(`"alert": {`), []byte(`"not_an_alert": {`), 1)
+	if ev, err := Parse(noRule, hdr("issue_activity")); err != nil || ev.Ignored == "" {
+		t.Errorf("no rule: %+v %v", ev, err)
+	}
+	if _, err := Parse([]byte(`{"action":"triggered","data":{"alert":{"title":"x"}}}`), hdr("activity_alert")); err == nil ||
+		!strings.Contains(err.Error(), "data.issue") {
+		t.Errorf("no issue: %v", err)
 	}
 }

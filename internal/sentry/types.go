@@ -337,6 +337,7 @@ type issueBody struct {
 	Title       flexString   `json:"title"`
 	Culprit     flexString   `json:"culprit"`
 	Level       flexString   `json:"level"`
+	Status      flexString   `json:"status"`
 	Substatus   flexString   `json:"substatus"`
 	Platform    flexString   `json:"platform"`
 	Metadata    metadata     `json:"metadata"`
@@ -353,11 +354,33 @@ type issueBody struct {
 	AssignedTo  *person      `json:"assignedTo"`
 }
 
+// setting is one value an alert rule's action saved for an integration
+// (its alert-rule-action UI component): {"name": "robot", "value": "3"}.
+type setting struct {
+	Name  flexString `json:"name"`
+	Value flexString `json:"value"`
+}
+
+// triggerAction is one action of a metric alert rule's trigger; an
+// integration's action carries its saved settings.
+type triggerAction struct {
+	Type     flexString `json:"type"`
+	Settings []setting  `json:"settings"`
+}
+
+// trigger is a metric alert rule's threshold (label critical or warning)
+// and its actions.
+type trigger struct {
+	Label   flexString      `json:"label"`
+	Actions []triggerAction `json:"actions"`
+}
+
 // alertRule is a metric alert's rule.
 type alertRule struct {
 	Name        flexString  `json:"name"`
 	Environment flexString  `json:"environment"`
 	Projects    flexStrings `json:"projects"`
+	Triggers    []trigger   `json:"triggers"`
 }
 
 type metricBody struct {
@@ -390,9 +413,32 @@ type envelope struct {
 	Actor        actorBody        `json:"actor"`
 }
 
-// titled is an issue alert rule.
+// titled is an issue alert rule (data.issue_alert), with the settings an
+// alert-rule-action UI component saved.
 type titled struct {
-	Title flexString `json:"title"`
+	Title    flexString `json:"title"`
+	Settings []setting  `json:"settings"`
+}
+
+// alertBody is the alert rule of an activity alert (data.alert): its
+// title, links and saved settings.
+type alertBody struct {
+	Title    flexString `json:"title"`
+	URL      flexString `json:"url"`
+	WebURL   flexString `json:"web_url"`
+	Settings []setting  `json:"settings"`
+}
+
+// activityDetails is what an activity carries, as far as a message shows it.
+type activityDetails struct {
+	Summary flexString `json:"summary"`
+}
+
+// activityBody is the issue activity that fired an activity alert
+// (data.activity): its type (seer_root_cause_completed, …).
+type activityBody struct {
+	Type    flexString      `json:"type"`
+	Details activityDetails `json:"details"`
 }
 
 // installationData is data.installation of installation webhooks: only its
@@ -410,6 +456,8 @@ type dataBody struct {
 	WebURL           flexString        `json:"web_url"`
 	ResolutionType   flexString        `json:"resolution_type"`
 	IssueAlert       *titled           `json:"issue_alert"`
+	Alert            *alertBody        `json:"alert"`
+	Activity         *activityBody     `json:"activity"`
 	Assignee         *person           `json:"assignee"`
 	Installation     *installationData `json:"installation"`
 	CommentID        flexString        `json:"comment_id"`

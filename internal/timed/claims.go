@@ -100,6 +100,28 @@ func (t *Tick) Claim(ctx context.Context, work, id string, due time.Time, lease 
 	body := claimBody{By: t.r.instance, At: t.Now, Until: t.Now.Add(lease)}
 	data, _ := json.Marshal(body)
 	takenOver := false
+	if seen && k.state == Taken && n > 1 {
+		// It was taken, and its lease has passed as far as this process
+		// knows: its claimer may have finished since. Look before taking
+		// it over.
+		last, lb, found, err := c.latest(ctx, dir)
+		switch {
+		case err != nil:
+			return nil, Taken, err
+		case found && lb.Done:
+			c.known[dir] = known{state: Done, due: due}
+			return nil, Done, nil
+		case found && t.Now.Before(lb.Until):
+			c.known[dir] = known{state: Taken, until: lb.Until, next: last + 1, due: due}
+			return nil, Taken, nil
+		case found:
+			t.r.log.Warn("timed work: a claim's lease passed before its piece was done; claiming it again",
+				"work", work, "piece", id, "claimed_by", lb.By, "claimed_at", lb.At.UTC().Format(time.RFC3339))
+			n, takenOver = last+1, true
+		default:
+			n = max(last, 1) // released meanwhile
+		}
+	}
 	for range 3 {
 		key := dir + strconv.Itoa(n)
 		create := ""

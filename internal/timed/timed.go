@@ -32,6 +32,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/notify"
 	"github.com/sentry-white/sentry-white/internal/render"
 	"github.com/sentry-white/sentry-white/internal/store"
+	"github.com/sentry-white/sentry-white/internal/summary"
 )
 
 // Docs supplies the current configuration document.
@@ -59,7 +60,7 @@ type Work interface {
 }
 
 // Default is the timed work the relay does, in order.
-func Default() []Work { return []Work{&Handoffs{}, &HeldDigests{}} }
+func Default() []Work { return []Work{&Handoffs{}, &HeldDigests{}, &Escalations{}, &Summaries{}} }
 
 // Options configure a Runner.
 type Options struct {
@@ -75,6 +76,9 @@ type Options struct {
 	History *deliveries.Log
 	// Render gives the language and time zone of messages.
 	Render render.Options
+	// Sentry reads issues, for the morning summary's "still open" of an
+	// organization with an api_token; nil asks Sentry nothing.
+	Sentry summary.IssueReader
 	Now    func() time.Time
 	Logger *slog.Logger
 	// Works is the timed work done; nil means Default().
@@ -91,6 +95,8 @@ type Runner struct {
 	cl claims
 	// held is what the runner knows of the held alerts in the store.
 	held heldLook
+	// esc is what it knows of escalations.
+	esc escLook
 	// backoff holds keys (robots, pieces) that failed, and until when they
 	// wait.
 	backoff map[string]backoff
@@ -110,6 +116,7 @@ func New(o Options) *Runner {
 	r := &Runner{o: o, log: o.Logger, instance: dispatch.NewID()[:12], backoff: map[string]backoff{}}
 	r.cl.r = r
 	r.held.stale = true // a previous run may have left some
+	r.esc.stale = true
 	return r
 }
 
@@ -145,6 +152,7 @@ func (r *Runner) Tick(ctx context.Context) (map[string]int, error) {
 	}
 	if r.cl.wrote {
 		r.cl.prune(ctx, t.Now) // whoever claims clears the old claims (of any process)
+		r.pruneEscalations(ctx, t.Now)
 	}
 	return done, nil
 }

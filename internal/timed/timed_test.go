@@ -493,3 +493,27 @@ func TestClaimsPruned(t *testing.T) {
 		t.Errorf("9-day-old claims kept: %v", keys)
 	}
 }
+
+// TestClaimDoneAfterTheLease: a process that found a piece taken, and
+// ticks again after the claimer's lease passed, finds it done (the
+// claimer finished) and does not do it again.
+func TestClaimDoneAfterTheLease(t *testing.T) {
+	e := newEnv(t, testDoc, sh("2026-12-14 09:00"))
+	a, b := e.runner(), e.runner()
+	at := func(r *Runner) *Tick { return &Tick{Now: e.clock.Now(), Doc: e.x, r: r} }
+	due := e.clock.Now()
+	ca, st, err := at(a).Claim(context.Background(), "w", "piece", due, time.Minute)
+	if ca == nil || st != Won || err != nil {
+		t.Fatalf("a: %v %v %v", ca, st, err)
+	}
+	if cb, st, _ := at(b).Claim(context.Background(), "w", "piece", due, time.Minute); cb != nil || st != Taken {
+		t.Fatalf("b while a holds it: %v %v", cb, st)
+	}
+	if err := ca.Done(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(2 * time.Minute)
+	if cb, st, err := at(b).Claim(context.Background(), "w", "piece", due, time.Minute); cb != nil || st != Done || err != nil {
+		t.Errorf("b after a finished and the lease passed: %v %v %v, want done", cb, st, err)
+	}
+}

@@ -61,6 +61,13 @@ var Kind = &notify.Kind{
 		_, _, _, f := explain(code, msg, signed)
 		return f
 	},
+	Size: func(m *notify.Message) int {
+		b, err := body(m)
+		if err != nil {
+			return MaxBody + 1
+		}
+		return len(b)
+	},
 }
 
 const name = "dingtalk"
@@ -370,6 +377,9 @@ func Body(m *notify.Message) ([]byte, error) {
 // mobile, else by DingTalk user id.
 func body(m *notify.Message) ([]byte, error) {
 	var mentions strings.Builder
+	if m.AtAll {
+		mentions.WriteString(everyone(m.Lang))
+	}
 	for _, p := range m.Mentions {
 		id := p.Mobile
 		if id == "" {
@@ -406,7 +416,19 @@ func body(m *notify.Message) ([]byte, error) {
 			b = appendItem(b, &n, id)
 		}
 	}
+	if m.AtAll {
+		return append(b, `],"isAtAll":true}}`...), nil
+	}
 	return append(b, `],"isAtAll":false}}`...), nil
+}
+
+// everyone is the visible line of a message that @-mentions the whole
+// group (isAtAll): the group sees whom it rang.
+func everyone(lang string) string {
+	if lang == "en" {
+		return "@all"
+	}
+	return "@所有人"
 }
 
 // appendItem appends s to a JSON list of n items so far.

@@ -65,6 +65,14 @@ var Kind = &notify.Kind{
 		_, _, _, f := explain(code, msg, signed)
 		return f
 	},
+	// Signed: a timestamp and a signature of fixed length in the body.
+	Size: func(m *notify.Message) int {
+		b, err := build(m, "secret", 1700000000)
+		if err != nil {
+			return MaxBody + 1
+		}
+		return len(b)
+	},
 	ParseURL: func(u *url.URL) (string, bool) {
 		_, rest, ok := strings.Cut(u.Path, "/hook/")
 		rest = strings.Trim(rest, "/")
@@ -264,19 +272,22 @@ type button struct {
 // at the top level. notify.Fit shortens the details to fit; the title (which
 // carries the keyword) and the mentions stay.
 func Body(m *notify.Message, secret string, tsSeconds int64) ([]byte, error) {
-	return notify.Fit(MaxBody, m, func(m *notify.Message) ([]byte, error) {
-		var b body
-		if secret != "" {
-			b.Timestamp = strconv.FormatInt(tsSeconds, 10)
-			b.Sign = Sign(secret, tsSeconds)
-		}
-		b.MsgType = "interactive"
-		b.Card.Config.WideScreenMode = true
-		b.Card.Header.Title = text{Tag: "plain_text", Content: Title(m)}
-		b.Card.Header.Template = Template(m.Level, m.State)
-		b.Card.Elements = Elements(m)
-		return notify.EncodeJSON(&b)
-	})
+	return notify.Fit(MaxBody, m, func(m *notify.Message) ([]byte, error) { return build(m, secret, tsSeconds) })
+}
+
+// build renders m as the card's request body, as it is.
+func build(m *notify.Message, secret string, tsSeconds int64) ([]byte, error) {
+	var b body
+	if secret != "" {
+		b.Timestamp = strconv.FormatInt(tsSeconds, 10)
+		b.Sign = Sign(secret, tsSeconds)
+	}
+	b.MsgType = "interactive"
+	b.Card.Config.WideScreenMode = true
+	b.Card.Header.Title = text{Tag: "plain_text", Content: Title(m)}
+	b.Card.Header.Template = Template(m.Level, m.State)
+	b.Card.Elements = Elements(m)
+	return notify.EncodeJSON(&b)
 }
 
 // Elements are the card's body: the details (lark_md), the note (the shared
@@ -383,11 +394,14 @@ func Details(m *notify.Message) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// Mentions renders the @-mentions: <at id=…></at> for owners with an
-// open_id, and the names of the others in plain text (Feishu bots cannot
-// mention by mobile).
+// Mentions renders the @-mentions: <at id=all></at> for a message that
+// rings the whole group, <at id=…></at> for owners with an open_id, and the
+// names of the others in plain text (Feishu bots cannot mention by mobile).
 func Mentions(m *notify.Message) string {
 	var parts []string
+	if m.AtAll {
+		parts = append(parts, "<at id=all></at>")
+	}
 	for _, p := range m.Mentions {
 		switch {
 		case validID(p.ID(name)):

@@ -69,6 +69,11 @@ var Kind = &notify.Kind{
 		k := u.Query().Get("key")
 		return k, k != ""
 	},
+	// The markdown content's limit is the one a message can exceed.
+	Size: func(m *notify.Message) int {
+		c, _ := markdownContent(m)
+		return len(c)
+	},
 	CheckRobot: func(r *config.Robot) []*config.FieldError {
 		if r.Secret != "" {
 			return []*config.FieldError{{Field: "secret", Msg: "WeCom robots have no signing secret; leave it empty"}}
@@ -128,7 +133,7 @@ func (n *Notifier) Send(ctx context.Context, r *config.Robot, m *notify.Message)
 // mention needs the text message by mobile, else 1. Rate limiters should
 // take that many from the robot's 20-a-minute budget.
 func Messages(m *notify.Message) int {
-	if len(mobileMentions(m)) > 0 {
+	if m != nil && m.AtAll || len(mobileMentions(m)) > 0 {
 		return 2
 	}
 	return 1
@@ -256,6 +261,7 @@ type textBody struct {
 	MsgType string `json:"msgtype"`
 	Text    struct {
 		Content             string   `json:"content"`
+		MentionedList       []string `json:"mentioned_list,omitempty"`
 		MentionedMobileList []string `json:"mentioned_mobile_list"`
 	} `json:"text"`
 }
@@ -264,11 +270,7 @@ type textBody struct {
 // stays within MaxMarkdown bytes (notify.Fit shortens the details; the
 // keyword and the <@userid> mentions stay).
 func MarkdownBody(m *notify.Message) ([]byte, error) {
-	content, err := notify.Fit(MaxMarkdown, m, func(m *notify.Message) ([]byte, error) {
-		head, tail := Markdown(m)
-		// JSON turns each invalid byte into a 3-byte U+FFFD: measure what is sent.
-		return []byte(strings.ToValidUTF8(head+tail, "\uFFFD")), nil
-	})
+	content, err := notify.Fit(MaxMarkdown, m, markdownContent)
 	if err != nil {
 		return nil, err
 	}
@@ -278,17 +280,33 @@ func MarkdownBody(m *notify.Message) ([]byte, error) {
 	return notify.EncodeJSON(&b)
 }
 
+// markdownContent is the content of m's markdown message, as sent: JSON
+// turns each invalid byte into a 3-byte U+FFFD, so that is what is
+// measured.
+func markdownContent(m *notify.Message) ([]byte, error) {
+	head, tail := Markdown(m)
+	return []byte(strings.ToValidUTF8(head+tail, "\uFFFD")), nil
+}
+
 // TextBody renders the text message that @-mentions by mobile the owners who
-// have no WeCom userid, or returns nil when there is none. Its content is the
-// alert's title, within MaxText bytes.
+// have no WeCom userid, and everyone (mentioned_list ["@all"]) for a
+// message that rings the whole group, or returns nil when there is none of
+// either: markdown mentions neither. Its content is the alert's title,
+// within MaxText bytes.
 func TextBody(m *notify.Message) ([]byte, error) {
 	mobiles := mobileMentions(m)
-	if len(mobiles) == 0 {
+	if len(mobiles) == 0 && !m.AtAll {
 		return nil, nil
 	}
 	var b textBody
 	b.MsgType = "text"
 	b.Text.MentionedMobileList = mobiles
+	if b.Text.MentionedMobileList == nil {
+		b.Text.MentionedMobileList = []string{}
+	}
+	if m.AtAll {
+		b.Text.MentionedList = []string{"@all"}
+	}
 	title := strings.TrimSpace(m.Title)
 	if title == "" {
 		title = m.Heading

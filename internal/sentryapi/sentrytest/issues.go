@@ -273,8 +273,20 @@ func cursorOffset(w http.ResponseWriter, r *http.Request) (int, bool) {
 	return n, true
 }
 
-// fail answers with a fault, reporting whether there was one.
+// fail answers with a fault, reporting whether there was one; a delay
+// alone holds the request, then lets it be served.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, f Fault) bool {
+	if f.Delay > 0 && !f.Hang {
+		t := time.NewTimer(f.Delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			return true
+		case <-s.closed:
+			return true
+		}
+	}
 	switch {
 	case f.Hang:
 		select {

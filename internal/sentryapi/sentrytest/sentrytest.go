@@ -14,7 +14,11 @@
 //
 // It can also serve under a path (a self-hosted Sentry at /sentry), name
 // another host in its links, and fail on demand (a status with any body,
-// or no answer).
+// a slow answer, or no answer), every request or those of one path. The
+// issue and member endpoints are in issues.go; the API index, an
+// organization and its issues, which an integration's token reads, in
+// integration.go; the requests Sentry sends to an integration in
+// sentry.go.
 package sentrytest
 
 import (
@@ -27,6 +31,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Project is a project of the stand-in (the JSON Sentry answers).
@@ -53,12 +58,15 @@ type Token struct {
 	Orgs []string
 }
 
-// Fault makes every following request fail.
+// Fault makes every following request fail, or answer slowly.
 type Fault struct {
 	Status      int
 	ContentType string // default application/json
 	Body        string
 	Hang        bool // hold the request until the client gives up (or Close)
+	// Delay answers after this long (or when the client gives up first):
+	// with the fault's Status and Body when Status is set, else normally.
+	Delay time.Duration
 }
 
 // Request is one request received.
@@ -87,7 +95,8 @@ type Server struct {
 	linkBase string
 	fault    Fault
 	reqs     []Request
-	acting   *acting // issues and members (issues.go)
+	acting   *acting          // issues and members (issues.go)
+	faults   map[string]Fault // by a part of the path (FailPath)
 }
 
 // New starts a stand-in serving at the root, like sentry.io.
@@ -95,17 +104,26 @@ func New() *Server { return NewAt("") }
 
 // NewAt starts a stand-in serving under prefix (e.g. "/sentry").
 func NewAt(prefix string) *Server {
-	s := &Server{PerPage: 100, prefix: strings.TrimRight(prefix, "/"), closed: make(chan struct{}),
-		orgs: map[string][]Project{}, tokens: map[string]Token{}}
+	s := NewHandler(prefix)
 	s.srv = httptest.NewServer(s)
 	s.URL = s.srv.URL + s.prefix
 	return s
 }
 
-// Close stops the stand-in; later requests are refused.
+// NewHandler returns a stand-in that serves under prefix through whatever
+// server the caller runs it in (a command); its URL is the caller's to set.
+func NewHandler(prefix string) *Server {
+	return &Server{PerPage: 100, prefix: strings.TrimRight(prefix, "/"), closed: make(chan struct{}),
+		orgs: map[string][]Project{}, tokens: map[string]Token{}, faults: map[string]Fault{}}
+}
+
+// Close stops the stand-in; later requests are refused, and requests it
+// holds are let go.
 func (s *Server) Close() {
 	s.once.Do(func() { close(s.closed) })
-	s.srv.Close()
+	if s.srv != nil {
+		s.srv.Close()
+	}
 }
 
 // AddOrg adds an organization with projects (given by slug and name).
@@ -162,6 +180,19 @@ func (s *Server) Fail(f Fault) {
 	s.fault = f
 }
 
+// FailPath makes the following requests whose path contains part fail
+// with f, whatever Fail says (a slow issue API: FailPath("/issues/",
+// Fault{Delay: …})); FailPath(part, Fault{}) heals them.
+func (s *Server) FailPath(part string, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f == (Fault{}) {
+		delete(s.faults, part)
+		return
+	}
+	s.faults[part] = f
+}
+
 // Requests returns the requests received so far.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
@@ -179,6 +210,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.reqs = append(s.reqs, Request{Method: r.Method, Host: r.Host, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Authorization: r.Header.Get("Authorization")})
 	f := s.fault
+	for part, pf := range s.faults {
+		if strings.Contains(r.URL.Path, part) {
+			f = pf
+		}
+	}
 	s.mu.Unlock()
 	if s.fail(w, r, f) {
 		return
@@ -191,7 +227,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("<!DOCTYPE html><html><head><title>Page Not Found</title></head><body><h1>Not Found</h1></body></html>"))
 		return
 	}
-	if s.serveActing(w, r, path) {
+	if s.serveActing(w, r, path) || s.serveIntegration(w, r, path) {
 		return
 	}
 	parts := strings.Split(strings.Trim(path, "/"), "/")

@@ -3,7 +3,7 @@
 // a code with parameters, worded here in the reader's language (the
 // server's English only where the strings have no words for a code).
 
-import { el, showBanner, toast } from "./dom.js";
+import { blockForToken, el, showBanner, toast } from "./dom.js";
 import { fmtTime, has, labelText, lang, listSep, t } from "./i18n.js";
 import { kindLabel, ownerIdLabel } from "./kinds.js";
 
@@ -43,7 +43,7 @@ export async function api(method, path, body, opts) {
   else if (ct.includes("json")) data = await res.json().catch(() => null);
   if (!res.ok) {
     const err = new ApiError(res.status, data);
-    if (res.status === 401) showBanner("token", () => t("banner.token"), false);
+    if (res.status === 401) blockForToken(!session.token);
     if (res.status === 409 && err.data.code === "stale") showBanner("stale", () => t("banner.stale"), true);
     throw err;
   }
@@ -91,6 +91,15 @@ export function errText(err) {
   if (d.code === "validation" && d.fields && d.fields.length) return d.fields.map((f) => f.field + ": " + fieldText(f)).join("；");
   if (d.code) return words("err.", d.code, d.params, err.message);
   return err.message || String(err);
+}
+
+// jsonWhere says where JSON.parse stopped reading text: a line and a column
+// when the browser tells the position, else nothing.
+export function jsonWhere(text, e) {
+  const m = /position (\d+)/.exec(e && e.message ? e.message : "");
+  if (!m) return "";
+  const before = text.slice(0, Number(m[1])).split("\n");
+  return t("json.where", { line: before.length, col: before[before.length - 1].length + 1 });
 }
 
 // safe runs an event handler and shows what went wrong instead of leaving

@@ -1,14 +1,15 @@
 // The configuration document as the page holds it: its lists, the store it
-// came from, what changes between versions look like, and the guide's
-// progress in this browser. refresh reads it again and tells the pages.
+// came from, the last test alert of each robot and project, what changes
+// between versions look like, and the guide's progress in this browser.
+// refresh reads it again and tells the pages.
 
-import { $, bannerKind, el, hideBanner, showBanner, tags } from "./dom.js";
+import { $, bannerKind, clearOutcomes, el, hideBanner, showBanner, tags } from "./dom.js";
 import { api, fieldText, errText, words } from "./api.js";
 import { has, t } from "./i18n.js";
 import { setMeta } from "./kinds.js";
 
 export const state = {
-  data: { organizations: [], owners: [], robots: [], projects: [] },
+  data: { organizations: [], owners: [], robots: [], projects: [], schedules: [] },
   store: "",
 };
 
@@ -29,18 +30,66 @@ export function onProgress(fn) {
 export async function refresh() {
   try {
     const { data } = await api("GET", "/snapshot", undefined, { track: true });
-    state.data = { organizations: data.organizations, owners: data.owners, robots: data.robots, projects: data.projects };
+    state.data = { organizations: data.organizations, owners: data.owners, robots: data.robots, projects: data.projects, schedules: data.schedules || [] };
     setMeta(data.meta);
+    if (state.store !== data.store) storeChanged();
     state.store = data.store;
     $("#store-loc").textContent = data.store;
     if (["store", "invalid", "network", "stale"].includes(bannerKind())) hideBanner();
   } catch (err) {
     if (err.status === 503) showBanner("store", () => t("banner.store", { msg: errText(err) }), true);
     else if (err.data.code === "invalid_document") showBanner("invalid", () => t("banner.invalid", { msg: (err.data.fields || []).map((f) => f.field + ": " + fieldText(f)).join("；") }), true);
-    state.data = { organizations: [], owners: [], robots: [], projects: [] };
+    state.data = { organizations: [], owners: [], robots: [], projects: [], schedules: [] };
+    if (state.store) storeChanged();
+    state.store = "";
     $("#store-loc").textContent = t("store.none");
   }
   for (const fn of refreshed) fn();
+}
+
+// storeChanged forgets what was said about the store edited until now: the
+// rows' test results and the pages' outcomes.
+function storeChanged() {
+  tests.clear();
+  clearOutcomes();
+}
+
+// ---- the last test alert of each robot and project ----
+
+// tests holds, by "<kind>:<id>", a row's last test alert: {time, sending,
+// data (the API's answer) or err, print (the entry when it was sent)}. It
+// is shown while the entry is as it was then: an edit (here or elsewhere)
+// clears it, and so does another store.
+const tests = new Map();
+
+// entryPrint is what a test alert of an entry depended on: a robot; a
+// project with its robots and owners.
+export function entryPrint(kind, id) {
+  const d = state.data;
+  if (kind === "robot") return JSON.stringify(byId(d.robots, id) || null);
+  const p = byId(d.projects, id);
+  if (!p) return "null";
+  return JSON.stringify([p, (p.robot_ids || []).map((r) => byId(d.robots, r) || null), (p.owner_ids || []).map((o) => byId(d.owners, o) || null)]);
+}
+
+export function setTest(kind, id, entry) {
+  tests.set(kind + ":" + id, Object.assign({ print: entryPrint(kind, id) }, entry));
+}
+
+// lastTest is a row's last test alert while the entry is as it was then.
+export function lastTest(kind, id) {
+  const key = kind + ":" + id;
+  const e = tests.get(key);
+  if (!e) return null;
+  if (!e.sending && e.print !== entryPrint(kind, id)) {
+    tests.delete(key);
+    return null;
+  }
+  return e;
+}
+
+export function clearTest(kind, id) {
+  tests.delete(kind + ":" + id);
 }
 
 export function byId(list, id) {
@@ -53,6 +102,17 @@ export function projectsUsing(kind, id) {
     if (kind === "owner") return (p.owner_ids || []).includes(id);
     if (kind === "robot") return (p.robot_ids || []).includes(id);
     if (kind === "organization") return p.organization_id === id;
+    if (kind === "schedule") return p.schedule_id === id;
+    return false;
+  });
+}
+
+// schedulesUsing lists the schedules that use an owner (in the rotation or
+// an override) or a robot (told at a handoff).
+export function schedulesUsing(kind, id) {
+  return (state.data.schedules || []).filter((s) => {
+    if (kind === "owner") return (s.owner_ids || []).includes(id) || (s.overrides || []).some((o) => o.owner_id === id);
+    if (kind === "robot") return (s.robot_ids || []).includes(id);
     return false;
   });
 }

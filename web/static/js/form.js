@@ -5,7 +5,7 @@
 import { $, clearView, el, hideBanner, msgBox, setVal, toast, val, view } from "./dom.js";
 import { api, errText, fieldText, safe, session } from "./api.js";
 import { listSep, t } from "./i18n.js";
-import { byId, dangerItems, projectsUsing, refresh, state } from "./data.js";
+import { byId, clearTest, dangerItems, projectsUsing, refresh, schedulesUsing, state } from "./data.js";
 
 // ---- the confirmation dialog ----
 
@@ -341,6 +341,7 @@ async function submitForm(kind) {
   try {
     if (id) await api("PUT", `${spec.path}/${id}`, body, { ifMatch: session.etag, track: true });
     else await api("POST", spec.path, body, { track: true });
+    if (id) clearTest(kind, id); // its last test alert spoke of it as it was
     await refresh(); // the lists are current by the time the dialog closes
     $(`#${kind}-dialog`).close();
     toast(t("common.saved"));
@@ -351,28 +352,35 @@ async function submitForm(kind) {
   }
 }
 
-// confirmDelete deletes an entry after asking, naming the projects that
-// use it.
+// confirmDelete deletes an entry after asking, naming the projects (and
+// the schedules) that use it.
 export async function confirmDelete(kind, item) {
-  const refs = projectsUsing(kind, item.id);
-  const text = refs.length
-    ? t("confirm.deleteReferenced", { name: item.name, list: refs.map((p) => p.name).join(listSep()) })
-    : t("confirm.delete", { name: item.name });
+  const refs = projectsUsing(kind, item.id).map((p) => ({ kind: "projects", name: p.name }))
+    .concat(schedulesUsing(kind, item.id).map((s) => ({ kind: "schedules", name: s.name })));
+  const text = refs.length ? referencedText(item, refs) : t("confirm.delete", { name: item.name });
   if (!(await confirmDialog(text, refs.length ? t("confirm.deleteAnyway") : t("common.delete")))) return;
   await doDelete(forms.get(kind), item, refs.length > 0);
+}
+
+// referencedText asks to delete item, which refs use: projects only are
+// named as before; with a schedule, each with what it is.
+function referencedText(item, refs) {
+  if (refs.every((r) => r.kind === "projects")) return t("confirm.deleteReferenced", { name: item.name, list: refs.map((r) => r.name).join(listSep()) });
+  const list = refs.map((r) => t(r.kind === "schedules" ? "confirm.used.schedule" : "confirm.used.project", { name: r.name })).join(listSep());
+  return t("confirm.deleteUsed", { name: item.name, list });
 }
 
 async function doDelete(spec, item, force) {
   const box = $(`#${spec.list}-result`);
   try {
     await api("DELETE", `${spec.path}/${item.id}${force ? "?force=1" : ""}`, undefined, { ifMatch: session.etag, track: true });
+    clearTest(spec.kind, item.id);
     toast(t("common.deleted"));
     clearView(box);
     await refresh();
   } catch (err) {
     if (err.status === 409 && err.data.code === "referenced") {
-      const list = (err.data.referenced_by || []).map((r) => r.name).join(listSep());
-      if (await confirmDialog(t("confirm.deleteReferenced", { name: item.name, list }), t("confirm.deleteAnyway"))) {
+      if (await confirmDialog(referencedText(item, err.data.referenced_by || []), t("confirm.deleteAnyway"))) {
         await doDelete(spec, item, true);
       }
       return;

@@ -22,8 +22,13 @@ export function renderGuide() {
       label: d.projects.length ? t("projects.test") : t("guide.test.need") },
     { id: "webhook", text: t("guide.webhook"), done: !!p.copied, go: () => go("webhook").then(() => $("#webhook-copy").focus()), label: t("guide.webhook.copy") },
   ];
+  // A step is done when what it asks is there and every step before it is
+  // done: a robot's test alert before any project does not tick step 4.
+  steps.forEach((s, i) => {
+    s.done = s.done && (i === 0 || steps[i - 1].done);
+  });
   const items = steps.map((s, i) => el("li", { class: s.done ? "done" : "", id: "guide-step-" + s.id },
-    el("span", null, el("span", { class: "step-num", text: (s.done ? "✓" : i + 1) + ". " }), s.text),
+    el("span", null, el("span", { class: "step-num", text: s.done ? "✓ " : i + 1 + ". " }), s.text),
     s.done ? el("span", { class: "secondary", text: t("guide.done") })
       : el("button", { type: "button", class: "btn btn-small", id: "guide-go-" + s.id, disabled: !s.go, onclick: s.go ? safe(s.go) : null }, s.label || t("guide.go"))));
   $("#guide-steps").replaceChildren(...items);

@@ -69,6 +69,12 @@ export function fmtTime(s) {
   return isNaN(d) ? s : d.toLocaleString(current === "zh" ? "zh-CN" : "en-GB");
 }
 
+// fmtClock is the time of day of s (a test's moment), in local time.
+export function fmtClock(s) {
+  const d = new Date(s);
+  return isNaN(d) ? String(s) : d.toLocaleTimeString(current === "zh" ? "zh-CN" : "en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+}
+
 // applyStatic words the markup: data-i18n (text), data-i18n-html (static
 // markup from the strings only), data-i18n-aria-label and
 // data-i18n-placeholder.

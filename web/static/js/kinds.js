@@ -5,13 +5,20 @@
 import { el } from "./dom.js";
 import { format, labelText, lang } from "./i18n.js";
 
-export const meta = { kinds: [], levels: ["debug", "info", "warning", "error", "fatal"], default_keyword: "详情" };
+export const meta = {
+  kinds: [],
+  levels: ["debug", "info", "warning", "error", "fatal"],
+  default_keyword: "详情",
+  // the choices of the on-call forms (mentions, periods, quiet modes, the default time zone, the timeline's days)
+  oncall: { mentions: ["owners", "oncall", "both"], periods: ["day", "week"], quiet_modes: ["hold", "silent"], default_timezone: "Asia/Shanghai", timeline_days: 28 },
+};
 
 export function setMeta(m) {
   if (!m) return;
   meta.kinds = m.kinds || [];
   meta.levels = m.levels || meta.levels;
   meta.default_keyword = m.default_keyword || meta.default_keyword;
+  meta.oncall = m.oncall || meta.oncall;
 }
 
 export function kindOf(name) {

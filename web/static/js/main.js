@@ -7,15 +7,15 @@
 // init(), render(), load(), keepOnLanguage}) and its markup
 // pages/<name>.html. See docs/architecture.md, "How to add a page".
 
-import { $, addCounters, el, filterChecks, hideBanner, showBanner } from "./dom.js";
+import { $, addCounters, blockForToken, el, filterChecks, followMenus, hideBanner } from "./dom.js";
 import { api, safe, session } from "./api.js";
-import { lang, load as loadStrings, setLang, t } from "./i18n.js";
+import { lang, load as loadStrings, setLang } from "./i18n.js";
 import { onProgress, onRefresh, refresh } from "./data.js";
 import { addSecretToggles, editingDialog, reloadKeepingInput } from "./form.js";
-import { all, applyLanguage, current, load, onRender, onShow, register, render, show, switchLanguage } from "./nav.js";
+import { all, current, load, onRender, onShow, register, rememberLanguage, render, show, switchLanguage, wordAgain } from "./nav.js";
 import { renderGuide } from "./guide.js";
 
-const PAGES = ["projects", "owners", "robots", "organizations", "deliveries", "webhook", "import", "history", "settings"];
+const PAGES = ["projects", "owners", "schedules", "robots", "organizations", "deliveries", "webhook", "import", "history", "settings"];
 
 // readToken takes the token from the URL the page was opened with (and
 // removes it from the address bar), else from this tab's storage.
@@ -52,6 +52,9 @@ function bind() {
     load(current());
   }));
   window.addEventListener("hashchange", () => show(location.hash.slice(1)));
+  // A row's menu stays by its button.
+  window.addEventListener("scroll", followMenus, { capture: true, passive: true });
+  window.addEventListener("resize", followMenus);
   document.querySelectorAll("dialog [data-close]").forEach((b) => b.addEventListener("click", () => b.closest("dialog").close()));
   document.querySelectorAll(".check-search").forEach((n) => n.addEventListener("input", () => filterChecks(n)));
   addSecretToggles(document);
@@ -84,11 +87,7 @@ function place(page, markup) {
 
 async function init() {
   const [, loaded] = await Promise.all([loadStrings(), Promise.all(PAGES.map(loadPage))]);
-  for (const { page, markup } of loaded) place(page, markup);
-  register(loaded.map((l) => l.page));
-  for (const p of all()) if (p.init) p.init();
-  bind();
-  session.token = readToken();
+  // The language this browser last used, until the settings say theirs.
   let saved = "";
   try {
     saved = localStorage.getItem("sw-lang") || "";
@@ -96,23 +95,37 @@ async function init() {
     saved = "";
   }
   setLang(saved);
-  applyLanguage();
+  for (const { page, markup } of loaded) place(page, markup);
+  register(loaded.map((l) => l.page));
+  for (const p of all()) if (p.init) p.init();
+  bind();
+  session.token = readToken();
+  wordAgain();
   onRefresh(render);
   onRender(renderGuide);
   onShow(renderGuide);
   onProgress(renderGuide);
-  show(location.hash.slice(1));
   if (!session.token) {
-    showBanner("token", () => t("banner.token"), false);
-    render();
+    blockForToken(true);
     return;
   }
-  await refresh();
-  if (!saved) {
-    // No choice in this browser yet: use the one saved in the settings.
-    const { data } = await api("GET", "/settings");
-    if (data.language && data.language !== lang()) switchLanguage(data.language);
+  // The settings first: the language is theirs (one setting for the
+  // header's button and 设置), and a token that is not this configurator's
+  // shows its screen here (api.js), before any page asks for anything.
+  let settings;
+  try {
+    settings = (await api("GET", "/settings")).data;
+  } catch (err) {
+    if (err.status === 401) return;
+    settings = {};
   }
+  if (settings.language && settings.language !== lang()) {
+    setLang(settings.language);
+    wordAgain();
+  }
+  rememberLanguage();
+  show(location.hash.slice(1));
+  await refresh();
 }
 
 safe(init)();

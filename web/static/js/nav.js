@@ -2,8 +2,8 @@
 // language. The shell registers the pages (each a module of pages/, see
 // main.js); a page is the section #page-<name> with the link #nav-<name>.
 
-import { $, redrawBanner, redrawViews } from "./dom.js";
-import { safe } from "./api.js";
+import { $, blocked, redrawBanner, redrawViews } from "./dom.js";
+import { api, safe, session } from "./api.js";
 import { applyStatic, lang, setLang, t } from "./i18n.js";
 import { redrawFieldErrors, relabelForms, rewordSecrets } from "./form.js";
 
@@ -87,8 +87,18 @@ export function render() {
   for (const fn of drawn) fn();
 }
 
+// rememberLanguage keeps the language in this browser, to open the page in
+// it before the settings are read (and when they cannot be).
+export function rememberLanguage() {
+  try {
+    localStorage.setItem("sw-lang", lang());
+  } catch (e) {
+    /* storage may be off; the switch still works for this page */
+  }
+}
+
 // applyLanguage words the shell's markup in the page's language.
-export function applyLanguage() {
+function applyLanguage() {
   document.documentElement.lang = lang() === "zh" ? "zh-CN" : "en";
   document.title = t("doc.title");
   applyStatic(document);
@@ -96,21 +106,26 @@ export function applyLanguage() {
   redrawBanner();
 }
 
-// switchLanguage shows the page in lang ("zh" or "en"), remembered in
-// this browser: what is on the page is worded again; pages drawn from
-// their data are drawn again, and forms keep what was typed.
+// switchLanguage shows the page in lang ("zh" or "en"): what is on the
+// page is worded again; pages drawn from their data are drawn again, and
+// forms keep what was typed. The language is one setting, kept in the
+// settings file (the header's button and 设置 both change it); this
+// browser remembers it too, to open in it before the settings are read.
 export function switchLanguage(l) {
   setLang(l);
-  try {
-    localStorage.setItem("sw-lang", lang());
-  } catch (e) {
-    /* storage may be off; the switch still works for this page */
-  }
-  applyLanguage();
+  rememberLanguage();
+  if (session.token && !blocked()) safe(() => api("PUT", "/settings", { language: lang() }))();
+  wordAgain();
   render();
+  if (!blocked() && !pages.get(cur).keepOnLanguage) load(cur);
+}
+
+// wordAgain words again what is on the page in its language: the markup,
+// the boxes drawn from data, field errors, open forms, secret inputs.
+export function wordAgain() {
+  applyLanguage();
   redrawViews();
   redrawFieldErrors();
   relabelForms();
   rewordSecrets();
-  if (!pages.get(cur).keepOnLanguage) load(cur);
 }

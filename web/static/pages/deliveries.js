@@ -2,13 +2,13 @@
 // newest first), filtered by project, robot and result; a failure can be
 // re-sent, and a webhook the relay refused says why and what to do.
 
-import { $, clearView, el, httpLink, msgBox, val, view } from "../js/dom.js";
+import { $, clearView, el, fillTable, httpLink, msgBox, rawAnswer, val, view } from "../js/dom.js";
 import { actionButton, api, errText, safe, words } from "../js/api.js";
 import { fmtTime, has, listSep, t } from "../js/i18n.js";
 import { kindTag } from "../js/kinds.js";
 import { state } from "../js/data.js";
 import { confirmDialog } from "../js/form.js";
-import { failDetail, fixLine } from "../js/alerts.js";
+import { failText, fixLine, rawLines } from "../js/alerts.js";
 import { go } from "../js/nav.js";
 import { newProject } from "./projects.js";
 
@@ -23,14 +23,16 @@ function fmtLatency(ms) {
   return ms < 1000 ? Math.round(ms) + " ms" : (ms / 1000).toFixed(1) + " s";
 }
 
+const RESULTS = ["failed", "refused", "held"]; // and delivered
+const MARKS = { delivered: "✓ ", failed: "✕ ", refused: "⊘ ", held: "◷ " };
+
 function resultLabel(result) {
-  return t("deliveries.result." + (["failed", "refused"].includes(result) ? result : "delivered"));
+  return t("deliveries.result." + (RESULTS.includes(result) ? result : "delivered"));
 }
 
 function resultBadge(result) {
-  const cls = ["failed", "refused"].includes(result) ? result : "delivered";
-  return el("span", { class: "tag result-" + cls },
-    el("span", { "aria-hidden": "true", text: cls === "delivered" ? "✓ " : cls === "failed" ? "✕ " : "⊘ " }), resultLabel(result));
+  const cls = RESULTS.includes(result) ? result : "delivered";
+  return el("span", { class: "tag result-" + cls }, el("span", { "aria-hidden": "true", text: MARKS[cls] }), resultLabel(result));
 }
 
 function filter() {
@@ -105,11 +107,14 @@ function refusedRow(d) {
   if (d.resource) sent.push(t("deliveries.refused.resource", { v: d.resource }));
   if (d.org) sent.push(t("deliveries.refused.org", { v: d.org }));
   if (d.host) sent.push(t("deliveries.refused.host", { v: d.host }));
+  const known = has("refusal." + d.cause);
   const result = [resultBadge(d.result),
-    el("div", { class: "delivery-cause", text: t("refusal." + (has("refusal." + d.cause) ? d.cause : "refused"), { project: d.project || "—" }) }),
-    el("div", { class: "secondary delivery-error", text: t("deliveries.refused.status", { status: d.status }) + (d.error ? " · " + d.error : "") })];
+    el("div", { class: "delivery-cause", text: t("refusal." + (known ? d.cause : "refused"), { project: d.project || "—" }) }),
+    el("div", { class: "secondary delivery-error", text: t("deliveries.refused.status", { status: d.status }) })];
   if (sent.length) result.push(el("div", { class: "secondary", text: t("deliveries.refused.what", { list: sent.join(listSep()) }) }));
-  result.push(el("div", { class: "delivery-fix", text: t("alert.fix", { fix: words("refusal.fix.", d.cause, null, d.fix) }) }));
+  result.push(el("div", { class: "delivery-fix", text: t("alert.fix", { fix: t("refusal.fix." + (known ? d.cause : "refused")) }) }));
+  // What the relay answered, in its own words.
+  result.push(rawAnswer([d.error, known ? "" : d.fix].filter(Boolean).join("\n")));
   const slug = String(d.project || "").split(",")[0];
   const action = d.cause === "unknown_project" && slug && !configuredSlug(slug)
     ? actionButton(t("deliveries.refused.add"), "delivery-add-" + d.id, t("deliveries.refused.add.label", { slug }), () => addRefusedProject(d), "btn btn-small btn-primary")
@@ -124,21 +129,47 @@ function refusedRow(d) {
     el("td", { class: "actions" }, action));
 }
 
+// heldRow is an alert held through its project's quiet hours: until when,
+// and once its digest went out, what became of it (also a row of its own,
+// with the same id).
+function heldRow(d) {
+  const result = [resultBadge(d.result), el("div", { class: "delivery-held", text: t("deliveries.held.until", { time: fmtTime(d.held_until) }) })];
+  const r = d.released;
+  if (r) {
+    const key = r.result === "failed" ? "deliveries.held.failed" : "deliveries.held.released";
+    result.push(el("div", { class: r.result === "failed" ? "delivery-fix" : "secondary", text: t(key, { time: fmtTime(r.time), n: r.digest || 1 }) }));
+  } else {
+    result.push(el("div", { class: "secondary", text: t("deliveries.held.waiting") }));
+  }
+  return el("tr", { id: "delivery-held-" + d.id, class: "delivery held", "data-result": d.result, "data-released": r ? r.result : null },
+    el("td", { class: "nowrap" }, el("time", { datetime: d.time, text: fmtTime(d.time) })),
+    el("td", { class: "delivery-who" }, el("strong", { text: d.project_name || d.project }), d.project_name ? el("div", null, el("code", { text: d.project })) : null,
+      el("div", { class: "robot" }, el("span", { text: d.robot + " " }), kindTag(d.kind))),
+    el("td", { class: "delivery-alert" }, el("div", { text: d.title || "—" }), d.level ? el("span", { class: "tag", text: d.level }) : null, httpLink(d.link, t("deliveries.open"))),
+    el("td", { class: "delivery-result" }, result),
+    el("td", { class: "actions" }));
+}
+
 function renderRows(data, filtered) {
   const index = new Map(data.deliveries.map((d) => [d.id, d]));
+  // The outcome of a held alert has its id: the row says it was held.
+  const held = new Set(data.deliveries.filter((d) => d.result === "held").map((d) => d.id));
   const rows = data.deliveries.map((d) => {
     if (d.result === "refused") return refusedRow(d);
+    if (d.result === "held") return heldRow(d);
     const failed = d.result === "failed";
     const result = [resultBadge(d.result)];
     if (d.resend_of) result.push(el("span", { class: "tag", text: t("deliveries.resendOf") }));
+    if (held.has(d.id)) result.push(el("span", { class: "tag", text: t("deliveries.afterQuiet") }));
     if (d.digest) result.push(el("span", { class: "tag", text: t("deliveries.digest", { n: d.digest }) }));
     if (d.attempts > 1) result.push(el("div", { class: "secondary", text: t("deliveries.attempts", { n: d.attempts }) }));
     if (failed) {
-      const code = d.code && !String(d.error || "").includes(String(d.code)) ? "errcode " + d.code + " · " : "";
-      if (d.error || code) result.push(el("div", { class: "secondary delivery-error", text: code + (d.error || "") }));
+      result.push(el("div", { class: "secondary delivery-error", text: failText("deliveries.refusedBy", d) }));
       const fix = fixLine(d);
       if (fix) result.push(el("div", { class: "delivery-fix", text: fix }));
       if (d.resent) result.push(el("div", { class: "secondary", text: t("deliveries.resent", { result: resultLabel(d.resent.result), time: fmtTime(d.resent.time) }) }));
+      // What the relay recorded, the robot's answer in it: its own words.
+      result.push(rawLines(d.error, d.fix_code === "text" ? d.fix : ""));
     }
     let action = null;
     if (failed) {
@@ -161,7 +192,7 @@ function renderRows(data, filtered) {
       el("td", { class: "delivery-result" }, result),
       el("td", { class: "actions" }, action));
   });
-  $("#deliveries-rows").replaceChildren(...rows);
+  fillTable($("#deliveries-rows"), rows);
   const empty = $("#deliveries-empty");
   empty.textContent = filtered ? t("deliveries.empty.filtered") : t("deliveries.empty");
   empty.hidden = rows.length > 0;
@@ -194,9 +225,9 @@ async function resend(d) {
         const mentions = r.mentions && r.mentions.length ? t("alert.mentions", { list: r.mentions.join(listSep()) }) : "";
         out.push(msgBox("ok", t("deliveries.resend.ok", { robot: r.robot, mentions })));
       } else {
-        out.push(msgBox("fail", t("deliveries.resend.fail", { robot: r.robot, error: failDetail(r) }), fixLine(r)));
+        out.push(msgBox("fail", failText("deliveries.resend.fail", r), fixLine(r), rawLines(r.detail, r.fix_code === "text" ? r.fix : "")));
       }
-      if (data.history_error) out.push(msgBox("warn", words("err.", data.history_error_code, data.history_error_params, data.history_error)));
+      if (data.history_error) out.push(msgBox("warn", words("err.", data.history_error_code, data.history_error_params, data.history_error), rawAnswer(data.history_error)));
       if (showAll) out.push(msgBox("info", t("deliveries.resend.showAll")));
       return out;
     });

@@ -2,8 +2,8 @@
 // ones in red and asked twice), and import the original sentry-white's
 // data (original.js).
 
-import { $, clearView, el, msgBox, view } from "../js/dom.js";
-import { api, errText, fieldText, safe } from "../js/api.js";
+import { $, clearView, el, msgBox, rawAnswer, view } from "../js/dom.js";
+import { api, errText, fieldText, jsonWhere, safe } from "../js/api.js";
 import { t } from "../js/i18n.js";
 import { dangerItems, diffList, refresh } from "../js/data.js";
 import { confirmDialog } from "../js/form.js";
@@ -23,11 +23,17 @@ async function exportDocument() {
   setTimeout(() => URL.revokeObjectURL(url), 0);
 }
 
+// showFileName says which file was picked (none yet: says so).
+function showFileName(file) {
+  view($("#import-file-name"), () => (file ? file.name : t("import.file.none")));
+}
+
 function reset() {
   pending.text = null;
   pending.etag = null;
   pending.dangers = [];
   $("#import-file").value = "";
+  showFileName(null);
   clearView($("#import-result"));
   $("#import-actions").hidden = true;
   $("#import-danger-ack").checked = false;
@@ -45,12 +51,15 @@ async function checkImport(file) {
   $("#import-actions").hidden = true;
   $("#import-danger").hidden = true;
   clearView(box);
+  showFileName(file);
   if (!file) return;
   const text = await file.text();
   try {
     JSON.parse(text);
   } catch (e) {
-    view(box, () => msgBox("fail", t("import.notjson", { msg: e.message })));
+    // In words; the browser's own message (English) is a detail.
+    view(box, () => msgBox("fail", t(text.trim() ? "import.notjson" : "import.emptyfile", { file: file.name }), jsonWhere(text, e), t("import.notjson.hint"),
+      rawAnswer(e.message, "raw.detail")));
     return;
   }
   try {
@@ -107,6 +116,7 @@ export default {
     $("#import-confirm").addEventListener("click", safe(confirmImport));
     $("#import-cancel").addEventListener("click", reset);
     $("#import-danger-ack").addEventListener("change", updateConfirm);
+    showFileName(null);
     $("#original-check").addEventListener("click", safe(loadOriginal));
     $("#original-confirm").addEventListener("click", safe(confirmOriginal));
   },

@@ -2,7 +2,7 @@
 // each alert, the integration's Client Secret; and adding projects from
 // Sentry (sentryprojects.js).
 
-import { $, el, setVal } from "../js/dom.js";
+import { $, el, fillTable, rowActions, setVal } from "../js/dom.js";
 import { actionButton } from "../js/api.js";
 import { t } from "../js/i18n.js";
 import { state, usedBy } from "../js/data.js";
@@ -10,17 +10,18 @@ import { confirmDelete, entityForm, openForm } from "../js/form.js";
 import * as sentryProjects from "./sentryprojects.js";
 
 function render() {
-  const rows = state.data.organizations.map((o) => el("tr", { id: "organization-row-" + o.id },
+  const rows = state.data.organizations.map((o) => el("tr", { id: "organization-row-" + o.id, class: "row" },
     el("td", { class: "name" }, el("strong", { text: o.name })),
     el("td", { class: "wrap", text: o.sentry_url || "—" }),
     el("td", { class: "wrap" }, o.slug ? el("code", { class: "slug", text: o.slug }) : "—"),
-    el("td", { class: "wrap" }, o.account ? [el("div", { text: o.account }), el("div", { class: "masked", text: o.password || "" })] : el("span", { class: "secondary", text: "—" })),
+    el("td", { class: "wrap" }, o.account ? [el("div", { text: o.account }), el("div", { class: "masked", text: o.password || "" }), el("div", { class: "secondary", text: t("organizations.posted") })] : el("span", { class: "secondary", text: "—" })),
     el("td", null, el("span", { class: "masked", text: o.client_secret || "—" })),
     el("td", { class: "wrap" }, usedBy("organization", o.id)),
-    el("td", { class: "actions" }, sentryProjects.rowButton(o), el("div", { class: "action-group" },
-      actionButton(t("common.edit"), "organization-edit-" + o.id, t("common.edit") + " " + o.name, () => openForm("organization", o)),
-      actionButton(t("common.delete"), "organization-delete-" + o.id, t("common.delete") + " " + o.name, () => confirmDelete("organization", o), "btn btn-small btn-link")))));
-  $("#organizations-rows").replaceChildren(...rows);
+    el("td", { class: "actions" }, rowActions("organization-" + o.id, t("common.more", { name: o.name }),
+      [sentryProjects.rowButton(o),
+        actionButton(t("common.edit"), "organization-edit-" + o.id, t("common.edit") + " " + o.name, () => openForm("organization", o))],
+      [actionButton(t("common.delete"), "organization-delete-" + o.id, t("common.delete") + " " + o.name, () => confirmDelete("organization", o), "btn btn-small btn-link")]))));
+  fillTable($("#organizations-rows"), rows);
   $("#organizations-empty").hidden = state.data.organizations.length > 0;
   sentryProjects.render();
 }

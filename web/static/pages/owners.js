@@ -1,7 +1,7 @@
 // 负责人 Owners: name, mobile and, per robot kind that mentions by a user
 // id, that id (the inputs come from the kinds' description).
 
-import { $, addCounters, el } from "../js/dom.js";
+import { $, addCounters, el, fillTable, rowActions } from "../js/dom.js";
 import { actionButton } from "../js/api.js";
 import { labelText, t } from "../js/i18n.js";
 import { kindLabel, ownerIdKinds } from "../js/kinds.js";
@@ -11,16 +11,16 @@ import { confirmDelete, entityForm, openForm } from "../js/form.js";
 function render() {
   const rows = state.data.owners.map((o) => {
     const ids = ownerIdKinds().filter((k) => o[k.owner_id.key]).map((k) => kindLabel(k.name) + " " + o[k.owner_id.key]);
-    return el("tr", { id: "owner-row-" + o.id },
+    return el("tr", { id: "owner-row-" + o.id, class: "row" },
       el("td", { class: "name" }, el("strong", { text: o.name })),
       el("td", { class: "nowrap", text: o.mobile || "—" }),
       el("td", { class: "wrap" }, ids.length ? ids.map((s) => el("div", { class: "secondary", text: s })) : el("span", { class: "secondary", text: "—" })),
       el("td", { class: "wrap" }, usedBy("owner", o.id)),
-      el("td", { class: "actions" }, el("div", { class: "action-group" },
-        actionButton(t("common.edit"), "owner-edit-" + o.id, t("common.edit") + " " + o.name, () => openForm("owner", o)),
-        actionButton(t("common.delete"), "owner-delete-" + o.id, t("common.delete") + " " + o.name, () => confirmDelete("owner", o), "btn btn-small btn-link"))));
+      el("td", { class: "actions" }, rowActions("owner-" + o.id, t("common.more", { name: o.name }),
+        [actionButton(t("common.edit"), "owner-edit-" + o.id, t("common.edit") + " " + o.name, () => openForm("owner", o)),
+          actionButton(t("common.delete"), "owner-delete-" + o.id, t("common.delete") + " " + o.name, () => confirmDelete("owner", o), "btn btn-small btn-link")], [])));
   });
-  $("#owners-rows").replaceChildren(...rows);
+  fillTable($("#owners-rows"), rows);
   $("#owners-empty").hidden = state.data.owners.length > 0;
 }
 

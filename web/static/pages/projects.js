@@ -2,18 +2,26 @@
 // of each robot's message, and the notice that the store holds the
 // original sentry-white's data.
 
-import { $, checkedIds, clearView, el, fillChecks, msgBox, setChecks, setVal, tags, val, view } from "../js/dom.js";
-import { actionButton, api, errText, fieldText, safe, words } from "../js/api.js";
+import { $, checkedIds, clearView, el, fillChecks, fillTable, msgBox, rawAnswer, rowActions, searchBox, setChecks, setVal, tags, val, view } from "../js/dom.js";
+import { actionButton, api, errText, fieldText, jsonWhere, safe, words } from "../js/api.js";
 import { listSep, t } from "../js/i18n.js";
 import { kindColour, kindLabel, kindTag, meta, ownerDetail } from "../js/kinds.js";
 import { byId, state } from "../js/data.js";
 import { confirmDelete, confirmDialog, entityForm, openForm } from "../js/form.js";
-import { runTest } from "../js/alerts.js";
+import { runTest, statusRow } from "../js/alerts.js";
 import { go } from "../js/nav.js";
 import { detect, detectedHere, renderNotice } from "../js/original.js";
 import { markdown, messageBubble } from "../js/markdown.js";
+import { nowView, oncallSection } from "./project-oncall.js";
+
+// The form's sections beyond its own fields, each with its fieldsets (see
+// project-oncall.js): a further setting is one more module in this list.
+const sections = [oncallSection];
 
 let previewProject = null;
+let editedProject = null; // the project the form was filled with (null: a new one)
+
+let filterRows = () => 0;
 
 function render() {
   const { projects, owners, robots, organizations } = state.data;
@@ -27,21 +35,26 @@ function render() {
     if (p.mention_level) filters.push(t("projects.filter.mention", { v: p.mention_level }));
     if (p.follow_ups === false) filters.push(t("projects.filter.nofollow"));
     if (p.repeat_window_seconds) filters.push(t("projects.filter.repeat", { v: p.repeat_window_seconds }));
-    return el("tr", { id: "project-row-" + p.id },
+    for (const s of sections) filters.push(...s.tags(p));
+    const search = [p.name, p.slug, org ? org.name : "", ...ownerNames, ...robotNames].join(" ").toLowerCase();
+    return [el("tr", { id: "project-row-" + p.id, class: "row", "data-search": search },
       el("td", { class: "name" }, el("strong", { text: p.name }), el("div", null, el("code", { class: "slug", text: p.slug })),
         org ? el("div", { class: "secondary", text: org.name }) : null),
-      el("td", { class: "wrap" }, tags(ownerNames)),
-      el("td", { class: "wrap" }, tags(robotNames)),
+      el("td", { class: "wrap" }, ownerNames.length ? tags(ownerNames) : el("span", { class: "secondary", text: t("projects.noowner") })),
+      // A project without a robot never alerts: said, not a dash.
+      el("td", { class: "wrap" }, robotNames.length ? tags(robotNames) : el("span", { class: "warn-text", id: "project-norobot-" + p.id, text: t("projects.norobot") })),
       el("td", { class: "wrap" }, filters.length ? tags(filters) : el("span", { class: "secondary", text: t("projects.nofilter") })),
-      el("td", { class: "actions" },
-        el("div", { class: "action-group" },
-          actionButton(t("projects.test"), "project-test-" + p.id, t("projects.test") + " " + p.name, () => testProject(p), "btn btn-small btn-primary"),
-          actionButton(t("projects.preview"), "project-preview-" + p.id, t("projects.preview") + " " + p.name, () => openPreview(p)),
-          actionButton(t("common.edit"), "project-edit-" + p.id, t("common.edit") + " " + p.name, () => openForm("project", p)),
-          actionButton(t("common.delete"), "project-delete-" + p.id, t("common.delete") + " " + p.name, () => confirmDelete("project", p), "btn btn-small btn-link"))));
+      el("td", { class: "actions" }, rowActions("project-" + p.id, t("common.more", { name: p.name }),
+        [actionButton(t("projects.test"), "project-test-" + p.id, t("projects.test") + " " + p.name, () => testProject(p), "btn btn-small btn-primary"),
+          actionButton(t("common.edit"), "project-edit-" + p.id, t("common.edit") + " " + p.name, () => openForm("project", p))],
+        [actionButton(t("projects.preview"), "project-preview-" + p.id, t("projects.preview") + " " + p.name, () => openPreview(p)),
+          actionButton(t("common.delete"), "project-delete-" + p.id, t("common.delete") + " " + p.name, () => confirmDelete("project", p), "btn btn-small btn-link")]))),
+    statusRow("project", p.id)];
   });
-  $("#projects-rows").replaceChildren(...rows);
+  fillTable($("#projects-rows"), rows);
+  filterRows();
   $("#projects-empty").hidden = projects.length > 0;
+  $("#projects-search-box").hidden = projects.length < 6 && !$("#projects-search").value;
   renderNotice();
   if (state.store && !detectedHere()) {
     safe(async () => {
@@ -84,6 +97,8 @@ const form = {
       if (preset.slug) setVal("project-slug", preset.slug);
       if (preset.name) setVal("project-name", preset.name);
     }
+    editedProject = item;
+    for (const s of sections) s.fill(item, preset);
   },
   collect(body) {
     body.organization_id = Number(val("project-organization_id")) || 0;
@@ -95,6 +110,10 @@ const form = {
     body.follow_ups = $("#project-follow_ups").checked ? null : false;
     const rw = val("project-repeat_window_seconds").trim();
     body.repeat_window_seconds = rw === "" ? 0 : Number(rw);
+    for (const s of sections) s.collect(body);
+    // A save replaces the project: members no field of this form shows
+    // (settings a later version edits) are sent back as they are.
+    for (const [k, v] of Object.entries(editedProject || {})) if (k !== "id" && !(k in body)) body[k] = v;
   },
   put(k, v) {
     if (k === "owner_ids") setChecks("#project-owners", v);
@@ -102,8 +121,11 @@ const form = {
     else if (k === "organization_id") setVal("project-organization_id", String(v));
     else if (k === "environments") setVal("project-environments", v.join(", "));
     else if (k === "follow_ups") $("#project-follow_ups").checked = v !== false;
-    else return false;
+    else return sections.some((s) => s.put(k, v));
     return true;
+  },
+  relabel() {
+    for (const s of sections) s.relabel();
   },
   // Saving a project without robots or owners asks first.
   async check(body) {
@@ -123,7 +145,7 @@ export function newProject(preset) {
 
 export async function testProject(p) {
   await go("projects");
-  return runTest($("#project-test-" + p.id), $("#projects-result"), `/projects/${p.id}/test`, false);
+  return runTest("project", p.id, `/projects/${p.id}/test`, $("#project-test-" + p.id));
 }
 
 async function openPreview(p) {
@@ -148,7 +170,7 @@ async function runPreview() {
     try {
       body.payload = JSON.parse(text);
     } catch (e) {
-      errBox.textContent = t("import.notjson", { msg: e.message });
+      errBox.textContent = t("preview.notjson", { where: jsonWhere(text, e) });
       $("#preview-payload").setAttribute("aria-invalid", "true");
       return;
     }
@@ -157,7 +179,7 @@ async function runPreview() {
   view(out, () => el("p", { class: "hint", text: t("common.loading") }));
   try {
     const { data } = await api("POST", `/projects/${p.id}/preview`, body);
-    view(out, () => previewParts(data));
+    view(out, () => previewParts(data, p));
   } catch (err) {
     if (err.data.fields && err.data.fields.length) {
       errBox.textContent = fieldText(err.data.fields[0]);
@@ -169,7 +191,7 @@ async function runPreview() {
   }
 }
 
-function previewParts(data) {
+function previewParts(data, p) {
   const parts = [];
   const ev = data.event || {};
   parts.push(el("p", null, el("strong", { text: ev.title || "" }), " ",
@@ -177,6 +199,7 @@ function previewParts(data) {
     ev.environment ? el("span", { class: "tag", text: ev.environment }) : null,
     data.sample ? el("span", { class: "tag", text: t("preview.sample") }) : null));
   if (data.warning) parts.push(msgBox("warn", words("warn.", data.warning_code, data.warning_params, data.warning)));
+  if (data.now) parts.push(nowView(data.now, p));
   if (data.dropped) parts.push(msgBox("warn", t("preview.dropped", { reason: words("drop.", data.dropped_code, data.dropped_params, data.dropped) })));
   if (data.mentions_suppressed) parts.push(msgBox("info", t("preview.suppressed")));
   if (!data.robots.length && !data.dropped) parts.push(msgBox("info", t("preview.norobot")));
@@ -185,7 +208,7 @@ function previewParts(data) {
       el("h3", null, r.robot, " ", kindTag(r.kind)),
       el("p", { class: "hint" }, t("preview.keyword", { kw: r.keyword }), " · ",
         r.mentions && r.mentions.length ? t("preview.mentions", { list: r.mentions.join(listSep()) }) : t("preview.nomention")));
-    if (r.error) box.append(msgBox("fail", r.error));
+    if (r.error) box.append(msgBox("fail", t("preview.error"), rawAnswer(r.error)));
     box.append(el("p", { class: "preview-as", text: t("preview.as") }),
       el("div", { class: "chat " + kindColour(r.kind), id: "preview-chat-" + i },
         el("div", { class: "chat-avatar", "aria-hidden": "true", text: (r.robot || "?").slice(0, 1) }),
@@ -204,7 +227,9 @@ export default {
   icon: '<path d="M3 6.5A1.5 1.5 0 0 1 4.5 5H9l2 2h8.5A1.5 1.5 0 0 1 21 8.5v9a1.5 1.5 0 0 1-1.5 1.5h-15A1.5 1.5 0 0 1 3 17.5z"/>',
   init() {
     entityForm(form);
+    for (const s of sections) s.init();
     $("#projects-new").addEventListener("click", () => openForm("project"));
+    filterRows = searchBox($("#projects-search"), $("#projects-rows"), $("#projects-nomatch"));
     $("#preview-run").addEventListener("click", safe(runPreview));
     $("#movein-notice-go").addEventListener("click", () => {
       $("#movein-notice").hidden = true;

@@ -2,32 +2,33 @@
 // signing secret and keyword; a test alert per robot. The kinds and their
 // inputs come from the API.
 
-import { $, el, setVal, val } from "../js/dom.js";
+import { $, el, fillTable, rowActions, setVal, val } from "../js/dom.js";
 import { actionButton, api, safe } from "../js/api.js";
 import { labelText, t } from "../js/i18n.js";
 import { kindLabel, kindOf, kindTag, meta } from "../js/kinds.js";
 import { state, usedBy } from "../js/data.js";
 import { confirmDelete, entityForm, openForm, secretPlaceholder } from "../js/form.js";
-import { runTest } from "../js/alerts.js";
+import { runTest, statusRow } from "../js/alerts.js";
 
 function render() {
-  const rows = state.data.robots.map((r) => el("tr", { id: "robot-row-" + r.id },
+  const rows = state.data.robots.map((r) => [el("tr", { id: "robot-row-" + r.id, class: "row" },
     el("td", { class: "name" }, el("strong", { text: r.name })),
     el("td", null, kindTag(r.kind)),
     el("td", null, el("span", { class: "masked", text: r.access_token || "—" })),
     el("td", null, el("span", { class: "masked", text: r.secret || "—" })),
     el("td", { class: "wrap", text: r.keyword || meta.default_keyword + " (" + t("common.default") + ")" }),
     el("td", { class: "wrap" }, usedBy("robot", r.id)),
-    el("td", { class: "actions" }, el("div", { class: "action-group" },
-      actionButton(t("robots.test"), "robot-test-" + r.id, t("robots.test") + " " + r.name, () => testRobot(r), "btn btn-small btn-primary"),
-      actionButton(t("common.edit"), "robot-edit-" + r.id, t("common.edit") + " " + r.name, () => openForm("robot", r)),
-      actionButton(t("common.delete"), "robot-delete-" + r.id, t("common.delete") + " " + r.name, () => confirmDelete("robot", r), "btn btn-small btn-link")))));
-  $("#robots-rows").replaceChildren(...rows);
+    el("td", { class: "actions" }, rowActions("robot-" + r.id, t("common.more", { name: r.name }),
+      [actionButton(t("robots.test"), "robot-test-" + r.id, t("robots.test") + " " + r.name, () => testRobot(r), "btn btn-small btn-primary"),
+        actionButton(t("common.edit"), "robot-edit-" + r.id, t("common.edit") + " " + r.name, () => openForm("robot", r))],
+      [actionButton(t("common.delete"), "robot-delete-" + r.id, t("common.delete") + " " + r.name, () => confirmDelete("robot", r), "btn btn-small btn-link")]))),
+  statusRow("robot", r.id)]);
+  fillTable($("#robots-rows"), rows);
   $("#robots-empty").hidden = state.data.robots.length > 0;
 }
 
 function testRobot(r) {
-  return runTest($("#robot-test-" + r.id), $("#robots-result"), `/robots/${r.id}/test`, true);
+  return runTest("robot", r.id, `/robots/${r.id}/test`, $("#robot-test-" + r.id));
 }
 
 // showKindInputs labels the token and the secret for the chosen kind, and

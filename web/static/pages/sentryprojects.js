@@ -2,13 +2,14 @@
 // token kept on this computer, list an organization's Sentry projects, add
 // several at once and flag configured slugs Sentry does not know.
 
-import { $, checkedIds, el, fillChecks, msgBox, toast } from "../js/dom.js";
+import { $, checkedIds, clearView, el, fillChecks, fillTable, msgBox, rawAnswer, searchBox, toast, view } from "../js/dom.js";
 import { api, errText, fieldText, safe } from "../js/api.js";
 import { has, listSep, t } from "../js/i18n.js";
 import { kindLabel, ownerDetail } from "../js/kinds.js";
 import { refresh, state } from "../js/data.js";
 
-const sp = { orgId: 0, tokenFor: 0, token: null, list: null, listFor: 0, selected: new Set(), names: new Map(), unknown: [] };
+const sp = { orgId: 0, tokenFor: 0, token: null, list: null, listFor: 0, selected: new Set(), names: new Map(), unknown: [], added: null };
+let filterRows = () => 0; // the search over the listed projects
 
 function sentryOrg() {
   return state.data.organizations.find((o) => o.id === sp.orgId);
@@ -52,7 +53,7 @@ async function loadToken() {
   $("#sentryp-token-error").textContent = "";
   $("#sentryp-token-remove").hidden = true;
   if (!org || !org.slug) {
-    status.textContent = "";
+    clearView(status);
     sp.token = null;
     return;
   }
@@ -60,7 +61,8 @@ async function loadToken() {
   const { data } = await api("GET", `/organizations/${org.id}/sentry-token`);
   if (sp.tokenFor !== org.id) return;
   sp.token = data;
-  status.textContent = data.token_set ? t("sentryp.token.saved", { token: data.token }) : t("sentryp.token.none");
+  // Worded again when the language changes.
+  view(status, () => (data.token_set ? t("sentryp.token.saved", { token: data.token }) : t("sentryp.token.none")));
   $("#sentryp-token-remove").hidden = !data.token_set;
 }
 
@@ -91,11 +93,14 @@ async function removeToken() {
   await loadToken();
 }
 
+// sentryError words what went wrong asking Sentry; what Sentry (or the
+// server, for a failure it has no code for) said is the raw answer.
 function sentryError(e) {
   const params = { host: e.host || "", org: e.org || "", status: e.status || "" };
-  const msg = has("sentryp.err." + e.code) ? t("sentryp.err." + e.code, params) : e.message;
-  const fix = has("sentryp.fix." + e.code) ? t("sentryp.fix." + e.code, params) : e.fix;
-  return msgBox("fail", msg, e.detail ? t("sentryp.said", { detail: e.detail }) : "", t("alert.fix", { fix }));
+  const known = has("sentryp.err." + e.code);
+  const msg = t("sentryp.err." + (known ? e.code : "error"), params);
+  const fix = t("sentryp.fix." + (has("sentryp.fix." + e.code) ? e.code : "error"), params);
+  return msgBox("fail", msg, t("alert.fix", { fix }), rawAnswer([e.detail, known ? "" : e.message].filter(Boolean).join("\n")));
 }
 
 async function listSentry() {
@@ -104,12 +109,12 @@ async function listSentry() {
   const box = $("#sentryp-result");
   const btn = $("#sentryp-list");
   btn.disabled = true;
-  box.replaceChildren(msgBox("info", t("sentryp.listing", { url: org.sentry_url || "https://sentry.io" })));
+  view(box, () => msgBox("info", t("sentryp.listing", { url: org.sentry_url || "https://sentry.io" })));
   $("#sentryp-projects").hidden = true;
   try {
     const { data } = await api("GET", `/organizations/${org.id}/sentry-projects`);
     if (!data.ok) {
-      box.replaceChildren(sentryError(data.error));
+      view(box, () => sentryError(data.error));
       sp.list = null;
       return;
     }
@@ -118,10 +123,12 @@ async function listSentry() {
     sp.selected = new Set();
     sp.names = new Map(data.projects.map((p) => [p.slug, p.name || p.slug]));
     sp.unknown = data.unknown || [];
+    sp.added = null;
+    $("#sentryp-search").value = "";
     renderList();
     box.focus();
   } catch (err) {
-    box.replaceChildren(msgBox("fail", errText(err)));
+    view(box, () => msgBox("fail", errText(err)));
   } finally {
     btn.disabled = false;
   }
@@ -138,19 +145,21 @@ function renderList() {
   const have = configuredSlugs(org);
   const inSentry = new Set(list.map((p) => p.slug.toLowerCase()));
   const unknown = Array.from(have.values()).filter((p) => !inSentry.has(p.slug.toLowerCase()));
-  const box = $("#sentryp-result");
-  const out = [msgBox("ok", t("sentryp.count", { n: list.length, c: list.filter((p) => have.has(p.slug.toLowerCase())).length }))];
-  if (unknown.length) {
-    out.push(el("div", { class: "msg warn", id: "sentryp-unknown" },
-      el("p", { text: t("sentryp.unknown", { n: unknown.length }) }),
-      el("ul", null, unknown.map((p) => el("li", null, el("strong", { text: p.name }), " ", el("code", { text: p.slug }))))));
-  }
-  box.replaceChildren(...out);
+  view($("#sentryp-result"), () => {
+    const out = [msgBox("ok", t("sentryp.count", { n: list.length, c: list.filter((p) => have.has(p.slug.toLowerCase())).length }))];
+    if (sp.added) out.unshift(sp.added());
+    if (unknown.length) {
+      out.push(el("div", { class: "msg warn", id: "sentryp-unknown" },
+        el("p", { text: t("sentryp.unknown", { n: unknown.length }) }),
+        el("ul", null, unknown.map((p) => el("li", null, el("strong", { text: p.name }), " ", el("code", { text: p.slug }))))));
+    }
+    return out;
+  });
   const rows = list.map((p, i) => {
     const done = have.get(p.slug.toLowerCase());
     const id = "sentryp-pick-" + i;
     const name = sp.names.get(p.slug) || p.slug;
-    return el("tr", { id: "sentryp-row-" + p.slug, class: done ? "configured" : "" },
+    return el("tr", { id: "sentryp-row-" + p.slug, class: done ? "configured" : "", "data-search": [p.slug, name, p.platform || ""].join(" ").toLowerCase() },
       el("td", null, el("input", { type: "checkbox", id, value: p.slug, disabled: !!done, checked: !done && sp.selected.has(p.slug),
         "aria-label": t("sentryp.pick", { slug: p.slug }),
         onchange: (ev) => {
@@ -166,7 +175,8 @@ function renderList() {
       el("td", null, done ? el("span", { class: "tag result-delivered", text: t("sentryp.configured") })
         : el("span", { class: "tag", text: p.status && p.status !== "active" ? p.status : t("sentryp.new") })));
   });
-  $("#sentryp-rows").replaceChildren(...rows);
+  fillTable($("#sentryp-rows"), rows);
+  filterRows();
   const keepOwners = checkedIds($("#sentryp-owners"));
   const keepRobots = checkedIds($("#sentryp-robots"));
   fillChecks($("#sentryp-owners"), "sentryp-owner-", state.data.owners, keepOwners, ownerDetail, "project.owners.empty");
@@ -182,20 +192,33 @@ function selectable() {
   return sp.list.filter((p) => !have.has(p.slug.toLowerCase()));
 }
 
+// shown are the projects that can be added and that the search shows.
+function shown() {
+  return selectable().filter((p) => {
+    const row = document.getElementById("sentryp-row-" + p.slug);
+    return row && !row.hidden;
+  });
+}
+
 function updateAdd() {
   const n = selectable().filter((p) => sp.selected.has(p.slug)).length;
   const btn = $("#sentryp-add");
   btn.textContent = n ? t("sentryp.add", { n }) : t("sentryp.add.none");
   btn.disabled = n === 0;
   const all = $("#sentryp-all");
-  const total = selectable().length;
-  all.checked = total > 0 && n === total;
-  all.indeterminate = n > 0 && n < total;
-  all.disabled = total === 0;
+  const visible = shown();
+  const picked = visible.filter((p) => sp.selected.has(p.slug)).length;
+  all.checked = visible.length > 0 && picked === visible.length;
+  all.indeterminate = picked > 0 && picked < visible.length;
+  all.disabled = visible.length === 0;
 }
 
+// toggleAll picks, or leaves, every project the search shows.
 function toggleAll(ev) {
-  sp.selected = new Set(ev.target.checked ? selectable().map((p) => p.slug) : []);
+  for (const p of shown()) {
+    if (ev.target.checked) sp.selected.add(p.slug);
+    else sp.selected.delete(p.slug);
+  }
   renderList();
 }
 
@@ -216,11 +239,11 @@ async function addSentry() {
   try {
     const { data } = await api("POST", `/organizations/${org.id}/sentry-projects`, body, { track: true });
     sp.selected = new Set();
-    await refresh(); // draws the list again with the new projects configured
     const names = data.created.map((p) => p.name).join(listSep());
-    $("#sentryp-result").prepend(msgBox("ok", t("sentryp.added", { n: data.created.length, list: names }),
+    sp.added = () => msgBox("ok", t("sentryp.added", { n: data.created.length, list: names }),
       data.skipped && data.skipped.length ? t("sentryp.skipped", { list: data.skipped.map((s) => s.slug).join(listSep()) }) : "",
-      body.robot_ids.length ? "" : t("sentryp.norobot")));
+      body.robot_ids.length ? "" : t("sentryp.norobot"));
+    await refresh(); // draws the list again with the new projects configured, and what was added
     toast(t("common.saved"));
   } catch (err) {
     const fields = (err.data && err.data.fields) || [];
@@ -263,11 +286,19 @@ export function render() {
 export function init() {
   $("#sentryp-org").addEventListener("change", safe(async (ev) => {
     sp.orgId = Number(ev.target.value);
+    sp.added = null;
     fillOrgs();
     renderList();
-    $("#sentryp-result").replaceChildren();
+    clearView($("#sentryp-result"));
     await loadToken();
   }));
+  const filter = searchBox($("#sentryp-search"), $("#sentryp-rows"), $("#sentryp-nomatch"));
+  filterRows = () => {
+    const n = filter();
+    updateAdd();
+    return n;
+  };
+  $("#sentryp-search").addEventListener("input", updateAdd);
   $("#sentryp-token-save").addEventListener("click", safe(saveToken));
   $("#sentryp-token").addEventListener("keydown", (ev) => {
     if (ev.key === "Enter") {

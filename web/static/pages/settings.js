@@ -1,7 +1,7 @@
 // 设置 Settings: where the configuration is kept (through the relay, a
 // folder, OSS), the relay URL and the language; the connection test.
 
-import { $, clearView, el, msgBox, setVal, val, view } from "../js/dom.js";
+import { $, clearView, el, msgBox, rawAnswer, setVal, view } from "../js/dom.js";
 import { api, fieldText, safe } from "../js/api.js";
 import { lang, t } from "../js/i18n.js";
 import { refresh, state } from "../js/data.js";
@@ -23,8 +23,8 @@ function toggleStoreFields() {
 
 function describeActive(data) {
   view($("#settings-lead"), () => t("settings.lead", { file: data.settings_file }));
-  view($("#settings-active"), () => t("settings.active", { loc: data.active_store, src: t("settings.src." + data.store_source) }) +
-    (data.store_error ? " — " + data.store_error : ""));
+  view($("#settings-active"), () => [t("settings.active", { loc: data.active_store, src: t("settings.src." + data.store_source) }) +
+    (data.store_error ? " — " + t("settings.store_error") : ""), rawAnswer(data.store_error)]);
   const o = data.store_override;
   const box = $("#settings-override");
   if (o) {
@@ -40,7 +40,9 @@ async function load() {
   fill(data);
   const kind = STORE_KINDS.includes(data.store_kind) ? data.store_kind : "folder";
   $("#settings-store_kind-" + kind).checked = true;
-  $("#settings-language").value = data.language || lang();
+  // One language setting: the page's (the header's button and this select
+  // both change it).
+  $("#settings-language").value = lang();
   describeActive(data);
   toggleStoreFields();
 }
@@ -55,7 +57,7 @@ function fill(data) {
 
 // collect leaves out an empty secret: the saved one stays.
 function collect() {
-  const body = { store_kind: storeKind(), language: val("settings-language") };
+  const body = { store_kind: storeKind(), language: lang() };
   for (const f of FIELDS) {
     const input = $("#settings-" + f);
     const v = input.matches("[data-secret]") ? secretValue(input) : input.value;
@@ -76,7 +78,6 @@ async function save() {
     fill(data);
     await refresh();
     view(box, () => msgBox("ok", data.active_store !== before ? t("settings.switched", { loc: data.active_store }) : t("settings.saved")));
-    if (data.language && data.language !== lang()) switchLanguage(data.language);
   } catch (err) {
     showErrors("settings", err);
   }
@@ -88,7 +89,7 @@ function testDetail(data) {
   if (data.code === "ok") return t("test.detail.ok", Object.assign({ conn }, p));
   if (data.code === "no_document") return t("test.detail.no_document", Object.assign({ conn }, p));
   if (data.code === "invalid_document") return (data.fields || []).map((f) => f.field + ": " + fieldText(f)).join("；");
-  return p.detail ? t("test.detail.raw", { detail: p.detail }) : "";
+  return "";
 }
 
 async function test() {
@@ -100,7 +101,9 @@ async function test() {
   view(box, () => msgBox("info", t("settings.testing")));
   try {
     const { data } = await api("POST", "/settings/test", collect());
-    view(box, () => msgBox(data.ok ? "ok" : "fail", t("test." + data.code), el("p", { class: "detail", text: testDetail(data) })));
+    // What the store answered, in its own words, is the raw answer.
+    view(box, () => msgBox(data.ok ? "ok" : "fail", t("test." + data.code), el("p", { class: "detail", text: testDetail(data) }),
+      rawAnswer(data.ok ? "" : (data.params || {}).detail)));
   } catch (err) {
     clearView(box);
     showErrors("settings", err);
@@ -122,6 +125,11 @@ export default {
     });
     $("#settings-test").addEventListener("click", safe(test));
     document.querySelectorAll("input[name=store_kind]").forEach((n) => n.addEventListener("change", toggleStoreFields));
+    // The language is switched (and kept) at once, as the header's button does.
+    $("#settings-language").addEventListener("change", (ev) => switchLanguage(ev.target.value));
+  },
+  render() {
+    $("#settings-language").value = lang();
   },
   load,
 };

@@ -2,7 +2,7 @@
 // token), copying it, a new token, and asking the relay whether it is
 // deployed and serves the saved version.
 
-import { $, clearView, el, msgBox, setVal, toast, val, view } from "../js/dom.js";
+import { $, clearView, el, msgBox, rawAnswer, setVal, toast, val, view } from "../js/dom.js";
 import { api, errText, safe, session, words } from "../js/api.js";
 import { fmtTime, t } from "../js/i18n.js";
 import { markProgress, refresh } from "../js/data.js";
@@ -51,7 +51,7 @@ async function copyWebhook() {
     document.execCommand("copy");
   }
   markProgress("copied");
-  $("#webhook-status").textContent = t("webhook.copied");
+  view($("#webhook-status"), () => t("webhook.copied"));
 }
 
 async function regenerate() {
@@ -59,26 +59,30 @@ async function regenerate() {
   try {
     await api("POST", "/webhook-token/regenerate", {}, { ifMatch: session.etag, track: true });
     await loadWebhook();
-    $("#webhook-status").textContent = t("webhook.regenerated");
+    view($("#webhook-status"), () => t("webhook.regenerated"));
     await refresh();
   } catch (err) {
-    if (err.data.code !== "stale") $("#webhook-status").textContent = errText(err);
+    if (err.data.code !== "stale") view($("#webhook-status"), () => errText(err));
   }
 }
 
+// relayCheckView words the relay check; what the relay answered in its own
+// words (its message, the store's error, the delivery's health) is the raw
+// answer.
 function relayCheckView(d) {
   const lines = [];
   let kind = d.ok ? "ok" : d.code === "degraded" || d.code === "token_mismatch" ? "warn" : "fail";
-  lines.push(el("p", { class: "relay-state", text: t("relay." + d.code, { message: d.message || "", detail: d.detail || "" }) }));
+  lines.push(el("p", { class: "relay-state", text: t("relay." + d.code) }));
   if (d.version) {
     lines.push(el("p", { text: t("relay.version", { version: d.version, projects: d.projects || 0, loaded: d.loaded_at ? fmtTime(d.loaded_at) : "—" }) }));
     lines.push(el("p", { text: t("relay.saved", { version: d.saved_version }) }));
     lines.push(el("p", { class: d.matches ? "relay-match" : "relay-mismatch", id: "webhook-check-match", text: d.matches ? t("relay.matches") : t("relay.mismatch") }));
     if (!d.matches && kind === "ok") kind = "warn";
   }
-  if (d.error) lines.push(el("p", { class: "detail", text: t("relay.error", { error: d.error }) }));
-  if (d.delivery) lines.push(el("p", { class: "detail", text: t("relay.delivery", { delivery: d.delivery }) }));
+  if (d.error) lines.push(el("p", { class: "detail", text: t("relay.error") }));
+  if (d.delivery) lines.push(el("p", { class: "detail", text: t("relay.delivery") }));
   if (d.warning_code) lines.push(el("p", { class: "detail", text: t("webhook.warn." + d.warning_code) }));
+  if (!d.ok || d.error || d.delivery) lines.push(rawAnswer([d.message, d.detail, d.error, d.delivery].filter(Boolean).join("\n")));
   return msgBox(kind, ...lines);
 }
 
