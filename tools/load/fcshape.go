@@ -100,10 +100,9 @@ func (l *loader) fcShaped(rep *report.Report) error {
 		return err
 	}
 	systems := []fcSystem{{name: "current", bin: l.relays[0].Path}}
-	for _, r := range l.relays[1:] {
-		if slices.Contains(l.o.fcAlso, r.Name) {
-			systems = append(systems, fcSystem{name: r.Name, bin: r.Path})
-		}
+	for _, kv := range l.o.fcRelays {
+		name, path, _ := strings.Cut(kv, "=")
+		systems = append(systems, fcSystem{name: name, bin: absPath(path)})
 	}
 	systems = append(systems, fcSystem{name: minimalName, bin: minimal, minimal: true})
 	for _, s := range systems {

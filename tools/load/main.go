@@ -73,16 +73,16 @@ type options struct {
 	relayEnv   envList
 	also       envList // more relays to measure, NAME=PATH
 	// The FC-shaped runs.
-	fc      bool
-	fcRuns  int
-	fcBurst int
-	fcWarm  int
-	fcSizes []report.FCSize
-	fcAlso  []string // relays besides the current one measured in them, by name
-	fcOnly  bool
-	minimal string // the minimal relay's binary; "" builds tools/load/minrelay
-	fcMode  string // the relay's -mode in the FC-shaped runs
-	fcPlain bool   // plain HTTP to the stand-ins instead of HTTPS
+	fc       bool
+	fcRuns   int
+	fcBurst  int
+	fcWarm   int
+	fcSizes  []report.FCSize
+	fcRelays envList // more relays measured in the FC-shaped runs only, NAME=PATH
+	fcOnly   bool
+	minimal  string // the minimal relay's binary; "" builds tools/load/minrelay
+	fcMode   string // the relay's -mode in the FC-shaped runs
+	fcPlain  bool   // plain HTTP to the stand-ins instead of HTTPS
 }
 
 // envList is a repeatable KEY=VALUE flag.
@@ -129,18 +129,13 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 	fs.StringVar(&o.fcMode, "fc-mode", "fc", "the relay's -mode in the FC-shaped runs (fc as on Function Compute; server for experiments)")
 	fs.BoolVar(&o.fcPlain, "fc-plain", false, "FC-shaped runs reach the stand-ins over plain HTTP instead of HTTPS (for experiments)")
 	fs.StringVar(&o.minimal, "minimal", "", "the minimal relay binary of the FC-shaped table (default: go build ./tools/load/minrelay)")
-	fcAlso := fs.String("fc-also", "", "comma-separated names of the other relays (-before-name, -also) to measure in the FC-shaped table too")
+	fs.Var(&o.fcRelays, "fc-relay", "NAME=PATH: one more relay binary measured in the FC-shaped runs only, taking turns with the others (repeatable; e.g. the relay before a change)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	var err error
 	if o.fcSizes, err = parseSizes(*sizes); err != nil {
 		return nil, err
-	}
-	for _, n := range strings.Split(*fcAlso, ",") {
-		if n = strings.TrimSpace(n); n != "" {
-			o.fcAlso = append(o.fcAlso, n)
-		}
 	}
 	if o.fcRuns < 1 || o.fcRuns > 50 || o.fcBurst < 1 || o.fcBurst > 1000 || o.fcWarm < 0 || o.fcWarm > 10000 {
 		return nil, errors.New("-fc-runs must be 1..50, -fc-burst 1..1000, -fc-warm 0..10000")
