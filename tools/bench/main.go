@@ -179,7 +179,7 @@ type result struct {
 	FCBeforeRev     string
 	FCBeforeSkipped string
 	Took            time.Duration
-	Size          fccost.Size // the instance deploy/s.yaml sets, for the cost on FC
+	Size            fccost.Size // the instance deploy/s.yaml sets, for the cost on FC
 }
 
 // goBenchmark is one line of go test -bench output.
