@@ -288,7 +288,7 @@ func (d *Document) Validate(kinds Kinds) error {
 		v.add("action_key", "token_chars", nil, "may hold only letters, digits and . _ ~ - (at most 256)")
 	}
 
-	orgs := map[int64]bool{}
+	orgs := make(map[int64]bool, len(d.Organizations))
 	for i, o := range d.Organizations {
 		f := fmt.Sprintf("organizations[%d]", i)
 		v.id(f, o.ID, orgs, "organization")
@@ -306,7 +306,7 @@ func (d *Document) Validate(kinds Kinds) error {
 		v.text(f+".client_secret", o.ClientSecret.Reveal(), false, MaxAccount)
 	}
 
-	owners := map[int64]bool{}
+	owners := make(map[int64]bool, len(d.Owners))
 	for i, o := range d.Owners {
 		f := fmt.Sprintf("owners[%d]", i)
 		v.id(f, o.ID, owners, "owner")
@@ -336,7 +336,7 @@ func (d *Document) Validate(kinds Kinds) error {
 		}
 	}
 
-	robots := map[int64]bool{}
+	robots := make(map[int64]bool, len(d.Robots))
 	for i, r := range d.Robots {
 		f := fmt.Sprintf("robots[%d]", i)
 		v.id(f, r.ID, robots, "robot")
@@ -374,8 +374,8 @@ func (d *Document) Validate(kinds Kinds) error {
 
 	schedules := v.validateTimed(d, owners, robots)
 
-	slugs := map[string]int{}
-	projects := map[int64]bool{}
+	slugs := make(map[string]int, len(d.Projects))
+	projects := make(map[int64]bool, len(d.Projects))
 	for i, p := range d.Projects {
 		f := fmt.Sprintf("projects[%d]", i)
 		v.id(f, p.ID, projects, "project")
