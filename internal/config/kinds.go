@@ -122,6 +122,10 @@ func setOwnerID(o *Owner, k KindRules, id string) {
 	if o.Extra == nil {
 		o.Extra = Extra{}
 	}
+	if id == "" {
+		o.Extra[k.OwnerIDKey] = json.RawMessage(`""`) // what json.Marshal makes of it, without its encoder for each owner
+		return
+	}
 	o.Extra[k.OwnerIDKey], _ = json.Marshal(id)
 }
 

@@ -360,7 +360,7 @@ func (d *Document) Validate(kinds Kinds) error {
 			v.add(f+".secret", "no_spaces", nil, "must not contain spaces or line breaks")
 		}
 		if known && rules.CheckRobot != nil {
-			for _, e := range rules.CheckRobot(&r) {
+			for _, e := range rules.CheckRobot(&d.Robots[i]) { // not &r: that copies each robot to the heap
 				code, params := e.Code, e.Params
 				if code == "" { // a kind's own rule, in its own words
 					code, params = "kind_rule", kv{"kind": r.Kind, "text": e.Msg}
