@@ -265,9 +265,20 @@ func Parse(data []byte, kinds Kinds) (*Document, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &FieldError{Field: "document", Msg: "is empty", Code: "empty"}
 	}
-	// Decoded as a whole first: json.Unmarshal checks data, trailing data
-	// included, in the same pass. Anything it refuses goes through the
+	// Decoded as a whole first, by decodeLists itself: its json.Unmarshal
+	// checks data, trailing data included, in the same pass (through
+	// json.Unmarshal(data, &d) encoding/json would check and skip all of
+	// data once more before calling UnmarshalJSON: a fifth of the CPU of
+	// parsing 1,000 projects). What it does not follow goes through
+	// UnmarshalJSON, and anything json.Unmarshal refuses through the
 	// decoder, whose errors name what is wrong.
+	if d, ok := decodeLists(data); ok {
+		d.Normalize(kinds)
+		if err := d.Validate(kinds); err != nil {
+			return nil, err
+		}
+		return &d, nil
+	}
 	var d Document
 	if err := json.Unmarshal(data, &d); err == nil {
 		d.Normalize(kinds)
