@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -219,5 +221,78 @@ func writePEM(t *testing.T, path string, c *x509.Certificate) {
 	_ = pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAddReadsAsPEM: the index of a PEM file is the one pem.Decode's
+// blocks make, for the system's bundle and for files in other shapes
+// (CRLF lines, text between blocks, headers, other block types, a block
+// cut short, no newline at the end).
+func TestAddReadsAsPEM(t *testing.T) {
+	byPEM := func(data []byte) index {
+		x := index{}
+		for len(data) > 0 {
+			var b *pem.Block
+			if b, data = pem.Decode(data); b == nil {
+				break
+			}
+			if b.Type != "CERTIFICATE" || len(b.Headers) != 0 {
+				continue
+			}
+			if subject, ok := rawSubject(b.Bytes); ok {
+				x[string(subject)] = append(x[string(subject)], b.Bytes)
+			}
+		}
+		return x
+	}
+	var certs []string
+	for i := range 3 {
+		der := newCA(t, fmt.Sprintf("root %d", i)).cert.Raw
+		certs = append(certs, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+	}
+	withHeader := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Headers: map[string]string{"Proc-Type": "4,ENCRYPTED"}, Bytes: newCA(t, "header").cert.Raw}))
+	key := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte("not a key")}))
+	files := map[string]string{
+		"plain":            certs[0] + certs[1] + certs[2],
+		"crlf":             strings.ReplaceAll(certs[0]+certs[1], "\n", "\r\n"),
+		"text between":     "# root 0\n" + certs[0] + "\nsome words\n\n" + certs[1] + "  \n" + certs[2],
+		"header and key":   certs[0] + withHeader + key + certs[1],
+		"cut short":        certs[0] + certs[1][:len(certs[1])/2],
+		"no final newline": certs[0] + strings.TrimSuffix(certs[1], "\n"),
+		"spaces in a line": certs[0] + strings.Replace(certs[1], "\n", " \n", 3),
+		"end line trailed": strings.Replace(certs[0], "-----END CERTIFICATE-----", "-----END CERTIFICATE-----  ", 1) + certs[1],
+	}
+	for _, f := range certFiles {
+		if data, err := os.ReadFile(f); err == nil {
+			files[f] = string(data)
+			break
+		}
+	}
+	for name, data := range files {
+		got, want := index{}, byPEM([]byte(data))
+		got.add([]byte(data))
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %d subjects indexed, pem.Decode's blocks make %d (or the same subjects with other certificates)", name, len(got), len(want))
+		}
+	}
+}
+
+// BenchmarkAddBundle is what a cold relay's first handshake spends on the
+// system's bundle before it parses a root.
+func BenchmarkAddBundle(b *testing.B) {
+	var data []byte
+	for _, f := range certFiles {
+		if d, err := os.ReadFile(f); err == nil {
+			data = d
+			break
+		}
+	}
+	if data == nil {
+		b.Skip("no certificate bundle on this system")
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		index{}.add(data)
 	}
 }
