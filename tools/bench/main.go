@@ -15,6 +15,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -63,6 +64,8 @@ type options struct {
 	fcRuns    int
 	fcSizes   string
 	keep      bool
+	save      string // also write the measurements here
+	from      string // render from measurements saved before
 }
 
 func run(args []string, log io.Writer) error {
@@ -81,6 +84,8 @@ func run(args []string, log io.Writer) error {
 	fs.IntVar(&o.fcRuns, "fc-runs", 5, "fresh processes per relay, instance size and document in the FC-shaped table")
 	fs.StringVar(&o.fcSizes, "fc-sizes", "0.05,0.1,0.25,0.5", "instance sizes of the FC-shaped table (vCPU; FC's least memory for each)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work folder")
+	fs.StringVar(&o.save, "save", "", "also write what was measured to this JSON file (for -from)")
+	fs.StringVar(&o.from, "from", "", "write the reports from a file -save wrote instead of measuring: after a change of the instance size in deploy/s.yaml, which they price as it is now")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -109,6 +114,10 @@ func run(args []string, log io.Writer) error {
 	}
 	if r.Size, err = fccost.ParseSize(string(syaml)); err != nil {
 		return fmt.Errorf("deploy/s.yaml: %w", err)
+	}
+
+	if o.from != "" {
+		return rerender(log, o, r.Size)
 	}
 
 	step(log, "Go benchmarks")
@@ -151,14 +160,47 @@ func run(args []string, log io.Writer) error {
 		return err
 	}
 	r.Took = time.Since(start)
+	if o.save != "" {
+		data, err := json.MarshalIndent(r, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(o.save, data, 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(log, "measured in %s\n", r.Took.Round(time.Second))
+	return write(log, o, r)
+}
+
+// write writes the report and the README's bench section.
+func write(log io.Writer, o *options, r *result) error {
 	if err := os.WriteFile(o.out, []byte(render(r)), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(log, "wrote %s in %s\n", o.out, r.Took.Round(time.Second))
+	fmt.Fprintf(log, "wrote %s\n", o.out)
 	if o.readme != "" {
 		return rewriteReadme(log, o.readme, r)
 	}
 	return nil
+}
+
+// rerender writes the reports from the measurements in o.from, pricing
+// size (deploy/s.yaml's now).
+func rerender(log io.Writer, o *options, size fccost.Size) error {
+	data, err := os.ReadFile(o.from)
+	if err != nil {
+		return err
+	}
+	var r result
+	if err := json.Unmarshal(data, &r); err != nil {
+		return fmt.Errorf("%s: %w", o.from, err)
+	}
+	if r.Load == nil {
+		return fmt.Errorf("%s holds no measurements", o.from)
+	}
+	r.Size = size
+	return write(log, o, &r)
 }
 
 func step(log io.Writer, s string) {

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -144,5 +148,41 @@ func TestFCCost(t *testing.T) {
 	// 100 + 37.5 + 7,500 CU; × ¥0.00011.
 	if c.cpuS != 100 || c.busyS != 2000 || c.vcpuS != 100 || c.gbS != 250 || c.cu != 7637.5 || fmt.Sprintf("%.6f", c.yuan) != "0.840125" {
 		t.Errorf("%+v", c)
+	}
+}
+
+// TestRerender: measurements saved with -save are written again by -from
+// with the instance size given, the rest as measured.
+func TestRerender(t *testing.T) {
+	dir := t.TempDir()
+	r := &result{Commit: "abc1234", Size: testSize, FCBeforeRev: "e000000", Load: &report.Report{
+		Machine:  report.Machine{CPU: "cpu", Cores: 2, GoVersion: "go1.26", Date: "today"},
+		Settings: report.Settings{N: 10, NSerial: 10, Warm: 1, C: 50, Rounds: 1, Projects: 1000, Payloads: []string{"legacy"}, SmallDocs: 20},
+		Relays:   []report.Relay{{Name: "current"}},
+		FC:       testFC(),
+	}}
+	data, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := filepath.Join(dir, "bench.json")
+	if err := os.WriteFile(saved, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := &options{from: saved, out: filepath.Join(dir, "BENCHMARKS.md")}
+	if err := rerender(io.Discard, o, fccost.Size{VCPU: 0.1, MemoryMB: 128, DiskMB: 512}); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(o.out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"In this run that is **0.1 vCPU, 128 MB**; deploy/s.yaml sets it.", "| 0.05 vCPU, 128 MB | 1,000 projects | this relay | 900 / 900 |"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("the report written again lacks %q", want)
+		}
+	}
+	if err := rerender(io.Discard, &options{from: filepath.Join(dir, "none.json")}, testSize); err == nil {
+		t.Error("a missing file was taken")
 	}
 }
