@@ -200,8 +200,8 @@ func fcTargets(d *doc, r *result) (missed []string) {
 		d.w("| cold start to the first answer ≤ %.1f× the minimal relay's (%s projects, %s) | %s ÷ %s ms = **%.2f** (medians of %d) | %s |\n",
 			targetFCColdRatio, num(float64(n)), at, ms(cur.coldP50), ms(min.coldP50), ratio, len(cur.runs), yes(ratio <= targetFCColdRatio))
 		if ratio > targetFCColdRatio {
-			missed = append(missed, fmt.Sprintf("**Cold start against the minimal relay (%d projects)**: %s ms of CPU to the first answer against the minimal relay's %s ms; "+
-				"what runs before the first answer and what it costs: [docs/benchmarks.md](docs/benchmarks.md#the-cold-path).", n, ms(cur.coldCPU), ms(min.coldCPU)))
+			missed = append(missed, fmt.Sprintf("**Cold start against the minimal relay (%s projects)**: %s ms of CPU to the first answer against the minimal relay's %s ms; "+
+				"what runs before the first answer and what it costs: [docs/benchmarks.md](docs/benchmarks.md#the-cold-path).", num(float64(n)), ms(cur.coldCPU), ms(min.coldCPU)))
 		}
 	}
 	if large := fcRowOf(fc, "current", fcLargeProjects, size); large.ok() {
@@ -221,8 +221,8 @@ func fcTargets(d *doc, r *result) (missed []string) {
 			fc.Burst, num(float64(n)), at, num(float64(row.within)), num(float64(row.burst)), ms(row.lastP50), ms(row.lastMax),
 			num(float64(row.once)), num(float64(row.hooks)), yes(row.burstOK()))
 		if !row.burstOK() {
-			missed = append(missed, fmt.Sprintf("**Burst (%d projects)**: the relay's CPU for a burst of %d is spent as the profile in "+
-				"[docs/benchmarks.md](docs/benchmarks.md#a-burst) shows; at %g vCPU it gets %g ms of CPU in every 100 ms.", n, fc.Burst, size.VCPU, size.VCPU*100))
+			missed = append(missed, fmt.Sprintf("**Burst (%s projects)**: the relay's CPU for a burst of %d is spent as the profile in "+
+				"[docs/benchmarks.md](docs/benchmarks.md#a-burst) shows; at %g vCPU it gets %g ms of CPU in every 100 ms.", num(float64(n)), fc.Burst, size.VCPU, size.VCPU*100))
 		}
 	}
 	return missed
