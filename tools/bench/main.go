@@ -7,8 +7,9 @@
 //
 //	go run ./tools/bench -o BENCHMARKS.md
 //
-// Run it from the repository root. It takes two to three minutes on two
-// cores.
+// Run it from the repository root. It takes about 12 minutes on two cores;
+// the table on FC's instance sizes needs root (cgroups), and is skipped,
+// saying why, without.
 package main
 
 import (

@@ -562,9 +562,11 @@ func changeLog(d *doc, r *result, s systems) {
 
 func reproduce(d *doc) {
 	d.w("## Reproduce\n\n```sh\n")
-	d.w("make bench                                    # this file and the README's section, two to three minutes\n")
+	d.w("make bench                                    # this file and the README's section, about 12 minutes (root for the FC table)\n")
 	d.w("go run ./tools/load                           # the load tool alone, text report\n")
 	d.w("go run ./tools/load -rounds 1 -n 5000 -storm 0 -json out.json\n")
+	d.w("go run ./tools/load -fc-only -fc-sizes 0.1,0.25  # the FC-shaped table alone (as root)\n")
+	d.w("go run ./tools/bench -from saved.json         # the reports again from `-save saved.json`, at deploy/s.yaml's size now\n")
 	d.w("go test -run '^$' -bench Handler -benchmem -cpuprofile cpu.out ./internal/relay && go tool pprof -top cpu.out\n```\n\n")
 	d.w("Timings move with whatever else runs on the machine; compare the rounds and runs, not single numbers.\n")
 }
