@@ -63,7 +63,9 @@ screenshots:
 	$(GO) test -count=1 -run '^TestBrowser' ./cmd/sentry-white -update
 
 ## bench: Go benchmarks, the relay beside a direct-to-robot baseline and the relay of 534f2bd (5 rounds),
-##        cold start, cost on FC; rewrites BENCHMARKS.md and the README's bench section (2-3 minutes)
+##        cold start, cost on FC, and the relay beside e24e791 and a minimal relay in cgroups shaped like
+##        FC's instance sizes (as root; skipped without); rewrites BENCHMARKS.md and the README's bench
+##        section (about 12 minutes)
 bench:
 	$(GO) run ./tools/bench -o BENCHMARKS.md
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/actlink"
@@ -122,7 +123,10 @@ type ownerChoice struct {
 	Note     line // why disabled
 }
 
-var tmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
+// tmpl is parsed at its first use, not at start: a cold relay answers its
+// first webhook without paying for a page only an action link shows.
+var tmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <html lang="{{.Lang}}">
 <head>
 <meta charset="utf-8">
@@ -187,6 +191,7 @@ footer{color:#646a73;font-size:.85rem;padding:0 .2rem}
 </body>
 </html>
 {{define "bi"}}<span lang="{{.FirstLang}}">{{.First}}</span>{{if and .Second (ne .Second .First)}}<span class="alt" lang="{{.SecondLang}}">{{.Second}}</span>{{end}}{{end}}`))
+})
 
 // write answers a page with status.
 func (h *Handler) write(w http.ResponseWriter, status int, p *page) {
@@ -198,7 +203,7 @@ func (h *Handler) write(w http.ResponseWriter, status int, p *page) {
 		p.Title = p.Heading
 	}
 	var buf bytes.Buffer
-	if err := tmpl.Execute(&buf, p); err != nil {
+	if err := tmpl().Execute(&buf, p); err != nil {
 		h.log.Error("action page not rendered", "error", err.Error())
 		http.Error(w, "the page could not be rendered", http.StatusInternalServerError)
 		return

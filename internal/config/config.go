@@ -163,6 +163,16 @@ func (p *Project) WantsFollowUps() bool { return p.FollowUps == nil || *p.Follow
 // methods so the standard encoder does the field work.
 
 func (d *Document) UnmarshalJSON(b []byte) error {
+	if v, ok := decodeLists(b); ok {
+		*d = v
+		return nil
+	}
+	return d.unmarshalEntries(b)
+}
+
+// unmarshalEntries decodes b with a pass of encoding/json per entry of the
+// lists (their UnmarshalJSON), which decodeLists does in one.
+func (d *Document) unmarshalEntries(b []byte) error {
 	type plain Document
 	var v plain
 	extra, err := unmarshalKeeping(b, &v)
@@ -255,8 +265,30 @@ func Parse(data []byte, kinds Kinds) (*Document, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &FieldError{Field: "document", Msg: "is empty", Code: "empty"}
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
+	// Decoded as a whole first, by decodeLists itself: its json.Unmarshal
+	// checks data, trailing data included, in the same pass (through
+	// json.Unmarshal(data, &d) encoding/json would check and skip all of
+	// data once more before calling UnmarshalJSON: a fifth of the CPU of
+	// parsing 1,000 projects). What it does not follow goes through
+	// UnmarshalJSON, and anything json.Unmarshal refuses through the
+	// decoder, whose errors name what is wrong.
+	if d, ok := decodeLists(data); ok {
+		d.Normalize(kinds)
+		if err := d.Validate(kinds); err != nil {
+			return nil, err
+		}
+		return &d, nil
+	}
 	var d Document
+	if err := json.Unmarshal(data, &d); err == nil {
+		d.Normalize(kinds)
+		if err := d.Validate(kinds); err != nil {
+			return nil, err
+		}
+		return &d, nil
+	}
+	d = Document{}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&d); err != nil {
 		return nil, &FieldError{Field: fieldOfJSONError(err), Msg: "invalid JSON: " + plainJSONError(err),
 			Code: "json", Params: map[string]any{"detail": plainJSONError(err)}}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -192,7 +193,11 @@ func FuzzParse(f *testing.F) {
 		f.Add(read(f, n))
 	}
 	f.Add([]byte(`{"schema":1,"projects":[{"id":1,"owner_ids":[1,1]}]}`))
+	for _, doc := range listDocs {
+		f.Add([]byte(doc))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		sameAsByEntry(t, data)
 		d, err := Parse(data, testKinds)
 		if err != nil {
 			return
@@ -248,5 +253,56 @@ func TestNormalizeMobile(t *testing.T) {
 		if got := NormalizeMobile(in); got != want {
 			t.Errorf("NormalizeMobile(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// listDocs are documents whose lists the one-pass decoder must take as
+// the decoder of each entry does: unknown members at every level, a list
+// given twice, null lists and entries, names by case or with escapes.
+var listDocs = []string{
+	`{"schema":1,"future":{"a":[1,2]},"owners":[{"id":1,"mobile":"13800138000","pager":"x"},null,{"id":2}],` +
+		`"robots":[],"projects":null,"organizations":[{"id":1,"slug":"acme","sso":true}]}`,
+	`{"owners":[{"id":1}],"owners":[{"id":2,"x":1},{"id":3,"y":{"z":"}"}}]}`,
+	`{"Owners":[{"id":1,"x":1}]}`,
+	`{"own\u0065rs":[{"id":1,"x":1}]}`,
+	`{"projects":[{"id":1,"slug":"a","quiet_hours":{"from":"22:00","to":"08:00","extra":1},"k":"\"]"}]}`,
+	`null`,
+	`{"robots":[{"id":1,"access_token":"t","kind":"dingtalk","ſecret":"x"}]}`,
+	`{"projects":[1]}`,
+	`{"owners":[{"id":1}]} trailing`,
+}
+
+// TestDecodeListsAsByEntry: the one-pass decoder gives what decoding
+// each entry does, or leaves the document to it.
+func TestDecodeListsAsByEntry(t *testing.T) {
+	// Which ones the one pass takes; the others go entry by entry.
+	onePass := []bool{true, true, false, false, true, true, true, false, false}
+	for i, doc := range listDocs {
+		if _, ok := decodeLists([]byte(doc)); ok != onePass[i] {
+			t.Errorf("decodeLists(%s) ok = %v, want %v", doc, ok, onePass[i])
+		}
+		sameAsByEntry(t, []byte(doc))
+	}
+	full := read(t, "full.json")
+	if _, ok := decodeLists(full); !ok {
+		t.Error("the full example document is not decoded in one pass")
+	}
+	sameAsByEntry(t, full)
+}
+
+// sameAsByEntry fails t when decodeLists decodes data other than
+// unmarshalEntries does.
+func sameAsByEntry(t *testing.T, data []byte) {
+	t.Helper()
+	fast, ok := decodeLists(data)
+	if !ok {
+		return
+	}
+	var slow Document
+	if err := slow.unmarshalEntries(data); err != nil {
+		t.Fatalf("decoded in one pass, but by entry: %v\n%s", err, data)
+	}
+	if !reflect.DeepEqual(fast, slow) {
+		t.Fatalf("one pass: %+v\nby entry: %+v\n%s", fast, slow, data)
 	}
 }

@@ -3,7 +3,9 @@ package config
 import (
 	"bytes"
 	"encoding/json"
+	"iter"
 	"slices"
+	"unicode/utf8"
 )
 
 // KindRules is what the document needs to know of one robot kind. The kind
@@ -56,15 +58,16 @@ func (ks Kinds) Rules(kind string) (KindRules, bool) {
 	return ks[i], true
 }
 
-// withOwnerIDs returns the kinds whose owners carry ids.
-func (ks Kinds) withOwnerIDs() Kinds {
-	var out Kinds
-	for _, k := range ks {
-		if k.OwnerIDKey != "" {
-			out = append(out, k)
+// withOwnerIDs yields the kinds whose owners carry ids (without making a
+// list of them for each owner of a document).
+func (ks Kinds) withOwnerIDs() iter.Seq[*KindRules] {
+	return func(yield func(*KindRules) bool) {
+		for i := range ks {
+			if ks[i].OwnerIDKey != "" && !yield(&ks[i]) {
+				return
+			}
 		}
 	}
-	return out
 }
 
 // NormalizeOwner reads o's ids of the kinds ks from their members (Extra)
@@ -74,7 +77,7 @@ func (ks Kinds) withOwnerIDs() Kinds {
 // member that is not a string (Validate reports it).
 func (ks Kinds) NormalizeOwner(o *Owner) {
 	o.ids = nil
-	for _, k := range ks.withOwnerIDs() {
+	for k := range ks.withOwnerIDs() {
 		id, ok := k.ownerID(o)
 		switch {
 		case !ok:
@@ -83,8 +86,10 @@ func (ks Kinds) NormalizeOwner(o *Owner) {
 				o.ids = map[string]string{}
 			}
 			o.ids[k.Name] = id // the member stays as it was written
+		case k.OwnerIDAlways && string(o.Extra[k.OwnerIDKey]) == `""`:
+			// kept as it is written
 		default:
-			setOwnerID(o, k, "")
+			setOwnerID(o, *k, "")
 		}
 	}
 }
@@ -117,6 +122,10 @@ func setOwnerID(o *Owner, k KindRules, id string) {
 	if o.Extra == nil {
 		o.Extra = Extra{}
 	}
+	if id == "" {
+		o.Extra[k.OwnerIDKey] = json.RawMessage(`""`) // what json.Marshal makes of it, without its encoder for each owner
+		return
+	}
 	o.Extra[k.OwnerIDKey], _ = json.Marshal(id)
 }
 
@@ -128,6 +137,9 @@ func (k KindRules) ownerID(o *Owner) (string, bool) {
 	if !ok {
 		return "", true
 	}
+	if s, ok := plainString(raw); ok {
+		return s, true // a string without escapes, as the configurator writes it
+	}
 	var v *string
 	if json.Unmarshal(raw, &v) != nil {
 		return "", false
@@ -136,6 +148,21 @@ func (k KindRules) ownerID(o *Owner) (string, bool) {
 		return "", true
 	}
 	return *v, true
+}
+
+// plainString returns the text of raw when it is a JSON string without
+// escapes, control characters or invalid UTF-8, which decoding would give
+// as it is written.
+func plainString(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' || !utf8.Valid(raw) {
+		return "", false
+	}
+	for _, c := range raw[1 : len(raw)-1] {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	return string(raw[1 : len(raw)-1]), true
 }
 
 // jsonType names the JSON type of a value: string, number, object, array,

@@ -217,12 +217,12 @@ func (v *validator) validateTimed(d *Document, owners, robots map[int64]bool) ma
 	for i, s := range d.Schedules {
 		f := fmt.Sprintf("schedules[%d]", i)
 		v.id(f, s.ID, schedules, "schedule")
-		v.text(f+".name", s.Name, false, MaxScheduleName)
+		v.text(f, ".name", s.Name, false, MaxScheduleName)
 		if len(s.OwnerIDs) == 0 {
 			v.add(f+".owner_ids", "required", nil, "is required (the owners in rotation order)")
 		}
-		v.refs(f+".owner_ids", s.OwnerIDs, owners, "owner")
-		v.refs(f+".robot_ids", s.RobotIDs, robots, "robot")
+		v.refs(f, ".owner_ids", s.OwnerIDs, owners, "owner")
+		v.refs(f, ".robot_ids", s.RobotIDs, robots, "robot")
 		switch s.Period {
 		case PeriodDay, PeriodWeek:
 		default:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/sentry-white/sentry-white/internal/notifiers"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"path/filepath"
 	"slices"
@@ -901,10 +902,14 @@ func TestSpoolFolderPerStore(t *testing.T) {
 }
 
 // gate is a robot that takes a message and never answers until released;
-// entered, if set, hears of each message taken.
+// entered, if set, hears of each message taken. It takes it as an HTTP
+// sender does: its connection is taken (the client trace's GotConn).
 type gate struct{ release, entered chan struct{} }
 
 func (g *gate) Send(ctx context.Context, r *config.Robot, m *notify.Message) error {
+	if tr := httptrace.ContextClientTrace(ctx); tr != nil && tr.GotConn != nil {
+		tr.GotConn(httptrace.GotConnInfo{})
+	}
 	if g.entered != nil {
 		select {
 		case g.entered <- struct{}{}:

@@ -76,7 +76,8 @@ type Job struct {
 	// another invocation can render it again from the document it reads
 	// (a hand-off); opaque here, and not spooled.
 	Source any `json:"-"`
-	// Sending is set in the job's spool file before its message is posted,
+	// Sending is set in the job's spool file when its post takes its
+	// connection to the robot, before the request is written (task.began),
 	// and cleared when it goes back to the queue: a job found so at a start
 	// was under way when the relay stopped, and the robot may have it.
 	Sending bool `json:"sending,omitempty"`

@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"fmt"
+	"net/http/httptrace"
 	"time"
 
 	"github.com/sentry-white/sentry-white/internal/config"
@@ -48,7 +49,21 @@ func (d *Dispatcher) send(ctx context.Context, b batch) sent {
 		return sent{robot: r, msg: msg, res: notify.Result{Err: &notify.Error{Robot: r.Name, Kind: r.Kind,
 			Msg: fmt.Sprintf("robot kind %q is not supported by this relay", r.Kind)}}}
 	}
-	return sent{robot: r, msg: msg, res: notify.Deliver(ctx, s, r, msg, d.o.Policy)}
+	return sent{robot: r, msg: msg, res: notify.Deliver(d.onItsWay(ctx, b), s, r, msg, d.o.Policy)}
+}
+
+// onItsWay is ctx with the hook that marks b's jobs as on their way
+// (task.began) when the post to the robot takes its connection, just
+// before the request is written: a post still waiting for one of the
+// robot API's connections has not reached the robot.
+func (d *Dispatcher) onItsWay(ctx context.Context, b batch) context.Context {
+	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) {
+		for _, t := range b.tasks {
+			if err := t.began(d.spool); err != nil {
+				d.log.Error("spool write failed before a send; after a crash the alert would go again unmarked", "job", t.job.ID, "error", err.Error())
+			}
+		}
+	}})
 }
 
 // applyResult applies what a send did to its batch: the robot's budget

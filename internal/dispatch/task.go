@@ -24,6 +24,9 @@ type task struct {
 	spooled bool
 	// ended is set once the job reached its end (end).
 	ended bool
+	// onItsWay is set once the job's message took a connection to the
+	// robot (began): from then on its spool file says Sending.
+	onItsWay bool
 
 	// answered is set once Sentry was told the job continues (202): from
 	// then on a transient failure is retried in the background instead of
@@ -47,9 +50,10 @@ const (
 	sendRequeued
 )
 
-// save writes the job to the spool, marked as being sent or not. It does
-// nothing without a spool, or once the task ended: a file written then
-// would be sent again at a restart.
+// save writes the job to the spool, waiting (not being sent) when
+// sending is false, else marked as being sent once its message is on its
+// way (began). It does nothing without a spool, or once the task ended: a
+// file written then would be sent again at a restart.
 func (t *task) save(sp *spool, sending bool) error {
 	if sp == nil {
 		return nil
@@ -59,7 +63,10 @@ func (t *task) save(sp *spool, sending bool) error {
 	if t.ended {
 		return nil
 	}
-	t.job.Sending = sending
+	if !sending {
+		t.onItsWay = false // back in a queue: its next send marks it again
+	}
+	t.job.Sending = t.onItsWay
 	err := sp.put(t.job)
 	if err == nil {
 		t.spooled = true
@@ -75,6 +82,25 @@ func (t *task) resave(sp *spool) error {
 	if sp == nil || t.ended || !t.spooled {
 		return nil
 	}
+	return sp.put(t.job)
+}
+
+// began marks the job's message as on its way to the robot: its send took
+// a connection and writes the request next. A job in the spool is marked
+// there first, so that after a crash the next start knows the robot may
+// have it; a job still waiting for a connection (a burst takes turns on
+// notify.MaxRobotConns) is not, as it has not reached the robot.
+func (t *task) began(sp *spool) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.onItsWay {
+		return nil
+	}
+	t.onItsWay = true
+	if sp == nil || !t.spooled || t.ended {
+		return nil
+	}
+	t.job.Sending = true
 	return sp.put(t.job)
 }
 

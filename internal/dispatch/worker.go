@@ -57,15 +57,9 @@ func (d *Dispatcher) work(st *robotState) {
 func (d *Dispatcher) sendBatch(b batch) Outcome {
 	ctx, cancel := context.WithTimeout(context.Background(), d.o.SendTimeout)
 	defer cancel()
-	// Marked in the spool before the post: should the relay stop before
-	// the answer, the next start knows the robot may have the message.
-	for _, t := range b.tasks {
-		if t.spooled {
-			if err := t.save(d.spool, true); err != nil {
-				d.log.Error("spool write failed before a send; after a crash the alert would go again unmarked", "job", t.job.ID, "error", err.Error())
-			}
-		}
-	}
+	// Marked in the spool before the post (d.send, once the post has its
+	// connection): should the relay stop before the answer, the next
+	// start knows the robot may have the message.
 	out := d.applyResult(b, d.send(ctx, b))
 	d.log.Info("queued alerts sent", "robot_id", b.tasks[0].job.RobotID, "alerts", len(b.tasks), "result", out.Status)
 	return out

@@ -34,6 +34,7 @@ import (
 	"github.com/sentry-white/sentry-white/internal/sentryapi"
 	"github.com/sentry-white/sentry-white/internal/store"
 	"github.com/sentry-white/sentry-white/internal/timed"
+	"github.com/sentry-white/sentry-white/internal/tlsroots"
 )
 
 // MaxBody is the largest webhook body accepted (contract §4).
@@ -140,7 +141,9 @@ func New(o Options) (*Handler, error) {
 		o.Now = time.Now
 	}
 	if o.Client == nil {
-		o.Client = &http.Client{Timeout: 5 * time.Second}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		tlsroots.Apply(t)
+		o.Client = &http.Client{Transport: t, Timeout: 5 * time.Second}
 	}
 	h := &Handler{o: o, log: o.Logger, handoffs: nonce.NewSet(handoffMaxIDs),
 		plan: plan.New(plan.Options{Kind: o.Kinds.Lookup, Render: o.Render, MaxHookAge: o.MaxHookAge, DedupeTTL: o.DedupeTTL, Now: o.Now, KeepSource: o.FC, Facts: o.Facts})}

@@ -33,6 +33,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sentry-white/sentry-white/internal/tlsroots"
 )
 
 // Project is one Sentry project as the projects endpoint lists it.
@@ -112,6 +114,7 @@ func (c *Client) httpClient() *http.Client {
 			t.TLSHandshakeTimeout = 10 * time.Second
 			t.ResponseHeaderTimeout = 20 * time.Second
 			t.DialContext = (&dialer{lookup: c.lookup}).DialContext
+			tlsroots.Apply(t)
 			c.own = &http.Client{Transport: t}
 		})
 		hc = c.own
@@ -406,9 +409,13 @@ func netError(ctx context.Context, err error, host, org string, timeout time.Dur
 		Fix: "check the Sentry URL (for sentry.io organizations https://sentry.io) and this computer's network or proxy"}
 }
 
+// The Link header's expressions are compiled at their first use, not at
+// start: a cold relay answers its first webhook without them.
 var (
-	linkRE  = regexp.MustCompile(`<([^>]*)>([^<]*)`)
-	paramRE = regexp.MustCompile(`;\s*([A-Za-z]+)\s*=\s*(?:"([^"]*)"|([^;,\s]*))`)
+	linkRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`<([^>]*)>([^<]*)`) })
+	paramRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`;\s*([A-Za-z]+)\s*=\s*(?:"([^"]*)"|([^;,\s]*))`)
+	})
 )
 
 // nextCursor reads Sentry's Link header: the cursor of rel="next" when it
@@ -418,9 +425,9 @@ var (
 // an address only it can reach, and the token goes nowhere else.
 func nextCursor(headers []string) string {
 	for _, h := range headers {
-		for _, m := range linkRE.FindAllStringSubmatch(h, -1) {
+		for _, m := range linkRE().FindAllStringSubmatch(h, -1) {
 			params := map[string]string{}
-			for _, p := range paramRE.FindAllStringSubmatch(m[2], -1) {
+			for _, p := range paramRE().FindAllStringSubmatch(m[2], -1) {
 				v := p[2]
 				if v == "" {
 					v = p[3]

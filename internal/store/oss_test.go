@@ -455,3 +455,19 @@ func TestOSSPerRequestCredentials(t *testing.T) {
 		t.Errorf("%d cached clients, want at most %d", n, maxClients)
 	}
 }
+
+// TestReadSized: a body read into a buffer of its announced length is the
+// body, whatever the length says; over the limit it is cut one byte past
+// it, as before.
+func TestReadSized(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789"), 35000)
+	for _, length := range []string{"350000", "", "x", "10", "400000", "-1"} {
+		got, err := readSized(bytes.NewReader(data), length)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Errorf("Content-Length %q: %d bytes, %v", length, len(got), err)
+		}
+	}
+	if allocs := testing.AllocsPerRun(5, func() { _, _ = readSized(bytes.NewReader(data), "350000") }); allocs > 4 {
+		t.Errorf("%v allocations to read 350 KB of announced length, want one buffer (and its reader)", allocs)
+	}
+}

@@ -7,14 +7,16 @@
 //
 //	go run ./tools/bench -o BENCHMARKS.md
 //
-// Run it from the repository root. It takes two to three minutes on two
-// cores.
+// Run it from the repository root. It takes about 12 minutes on two cores;
+// the table on FC's instance sizes needs root (cgroups), and is skipped,
+// saying why, without.
 package main
 
 import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -38,6 +40,11 @@ var benchPkgs = []string{"./internal/sentry", "./internal/route", "./internal/re
 // issue 18 measured it, before the changes its profile led to.
 const defaultBefore = "534f2bd"
 
+// defaultFCBefore is the commit the relay is compared with on a Function
+// Compute instance: the relay as issue 26 measured it, before the changes
+// to its cold start and bursts.
+const defaultFCBefore = "e24e791"
+
 func main() {
 	if err := run(os.Args[1:], os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -54,7 +61,12 @@ type options struct {
 	rounds    int
 	storm     int
 	before    string
+	fcBefore  string
+	fcRuns    int
+	fcSizes   string
 	keep      bool
+	save      string // also write the measurements here
+	from      string // render from measurements saved before
 }
 
 func run(args []string, log io.Writer) error {
@@ -69,7 +81,12 @@ func run(args []string, log io.Writer) error {
 	fs.IntVar(&o.rounds, "rounds", 5, "repetitions of every load run (the report gives medians)")
 	fs.IntVar(&o.storm, "storm", 5000, "webhooks of the storm run (0: skip)")
 	fs.StringVar(&o.before, "before", defaultBefore, "commit to compare with (\"\" to skip); needs the git history")
+	fs.StringVar(&o.fcBefore, "fc-before", defaultFCBefore, "commit to compare with on the FC-shaped instances (\"\" to skip); needs the git history")
+	fs.IntVar(&o.fcRuns, "fc-runs", 5, "fresh processes per relay, instance size and document in the FC-shaped table")
+	fs.StringVar(&o.fcSizes, "fc-sizes", "0.05,0.1,0.25,0.5", "instance sizes of the FC-shaped table (vCPU; FC's least memory for each)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work folder")
+	fs.StringVar(&o.save, "save", "", "also write what was measured to this JSON file (for -from)")
+	fs.StringVar(&o.from, "from", "", "write the reports from a file -save wrote instead of measuring: after a change of the instance size in deploy/s.yaml, which they price as it is now")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -100,12 +117,16 @@ func run(args []string, log io.Writer) error {
 		return fmt.Errorf("deploy/s.yaml: %w", err)
 	}
 
+	if o.from != "" {
+		return rerender(log, o, r.Size)
+	}
+
 	step(log, "Go benchmarks")
 	if r.Go, err = goBench(ctx, ".", o.benchtime, ".", benchPkgs...); err != nil {
 		return err
 	}
 	loadArgs := []string{"-n", strconv.Itoa(o.n), "-n-one", strconv.Itoa(o.nOne), "-rounds", strconv.Itoa(o.rounds),
-		"-storm", strconv.Itoa(o.storm)}
+		"-storm", strconv.Itoa(o.storm), "-fc-runs", strconv.Itoa(o.fcRuns), "-fc-sizes", o.fcSizes}
 	if o.before != "" {
 		step(log, "baseline "+o.before)
 		relay, err := before(ctx, o, work, r)
@@ -114,6 +135,17 @@ func run(args []string, log io.Writer) error {
 			r.BeforeSkipped = err.Error()
 		} else {
 			loadArgs = append(loadArgs, "-before", relay, "-before-name", r.BeforeRev)
+		}
+	}
+	if o.fcBefore != "" {
+		step(log, "FC baseline "+o.fcBefore)
+		rev, relay, err := buildAt(ctx, o.fcBefore, work, "fc-before")
+		if err != nil {
+			fmt.Fprintf(log, "FC baseline skipped: %v\n", err)
+			r.FCBeforeSkipped = err.Error()
+		} else {
+			r.FCBeforeRev = rev
+			loadArgs = append(loadArgs, "-fc-relay", rev+"="+relay)
 		}
 	}
 	step(log, "load tool")
@@ -129,14 +161,47 @@ func run(args []string, log io.Writer) error {
 		return err
 	}
 	r.Took = time.Since(start)
+	if o.save != "" {
+		data, err := json.MarshalIndent(r, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(o.save, data, 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(log, "measured in %s\n", r.Took.Round(time.Second))
+	return write(log, o, r)
+}
+
+// write writes the report and the README's bench section.
+func write(log io.Writer, o *options, r *result) error {
 	if err := os.WriteFile(o.out, []byte(render(r)), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(log, "wrote %s in %s\n", o.out, r.Took.Round(time.Second))
+	fmt.Fprintf(log, "wrote %s\n", o.out)
 	if o.readme != "" {
 		return rewriteReadme(log, o.readme, r)
 	}
 	return nil
+}
+
+// rerender writes the reports from the measurements in o.from, pricing
+// size (deploy/s.yaml's now).
+func rerender(log io.Writer, o *options, size fccost.Size) error {
+	data, err := os.ReadFile(o.from)
+	if err != nil {
+		return err
+	}
+	var r result
+	if err := json.Unmarshal(data, &r); err != nil {
+		return fmt.Errorf("%s: %w", o.from, err)
+	}
+	if r.Load == nil {
+		return fmt.Errorf("%s holds no measurements", o.from)
+	}
+	r.Size = size
+	return write(log, o, &r)
 }
 
 func step(log io.Writer, s string) {
@@ -152,8 +217,12 @@ type result struct {
 	BeforeRev     string
 	BeforeGo      []goBenchmark // the baseline's handler benchmarks
 	BeforeSkipped string
-	Took          time.Duration
-	Size          fccost.Size // the instance deploy/s.yaml sets, for the cost on FC
+	// FCBeforeRev is the relay measured beside this one on the FC-shaped
+	// instances (FCBeforeSkipped says why not).
+	FCBeforeRev     string
+	FCBeforeSkipped string
+	Took            time.Duration
+	Size            fccost.Size // the instance deploy/s.yaml sets, for the cost on FC
 }
 
 // goBenchmark is one line of go test -bench output.
@@ -254,43 +323,54 @@ func gitOut(args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// before builds the baseline commit's relay from its source (git archive;
-// the working tree is not touched) and runs its handler benchmarks; the
-// load tool measures the relay it returns next to the current one.
+// before builds the baseline commit's relay (buildAt) and runs its
+// handler benchmarks; the load tool measures the relay it returns next to
+// the current one.
 func before(ctx context.Context, o *options, work string, r *result) (string, error) {
-	rev := gitOut("rev-parse", "--short", o.before+"^{commit}")
-	if rev == "" {
-		return "", fmt.Errorf("commit %s is not in this clone's history", o.before)
-	}
-	dir := filepath.Join(work, "before")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	rev, relay, err := buildAt(ctx, o.before, work, "before")
+	if err != nil {
 		return "", err
+	}
+	r.BeforeRev = rev
+	if r.BeforeGo, err = goBench(ctx, filepath.Join(work, "before"), o.benchtime, "Handler", "./internal/relay"); err != nil {
+		return "", err
+	}
+	return relay, nil
+}
+
+// buildAt builds the relay of commit from its source (git archive into
+// work/name; the working tree is not touched) and returns the commit's
+// short name and the relay's path.
+func buildAt(ctx context.Context, commit, work, name string) (rev, relay string, err error) {
+	rev = gitOut("rev-parse", "--short", commit+"^{commit}")
+	if rev == "" {
+		return "", "", fmt.Errorf("commit %s is not in this clone's history", commit)
+	}
+	dir := filepath.Join(work, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", "", err
 	}
 	archive := exec.CommandContext(ctx, "git", "archive", "--format=tar", rev)
 	tar := exec.CommandContext(ctx, "tar", "-x", "-C", dir)
 	pipe, err := archive.StdoutPipe()
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	tar.Stdin = pipe
 	if err := tar.Start(); err != nil {
-		return "", err
+		return "", "", err
 	}
 	if err := archive.Run(); err != nil {
-		return "", fmt.Errorf("git archive %s: %w", rev, err)
+		return "", "", fmt.Errorf("git archive %s: %w", rev, err)
 	}
 	if err := tar.Wait(); err != nil {
-		return "", fmt.Errorf("tar: %w", err)
+		return "", "", fmt.Errorf("tar: %w", err)
 	}
-	r.BeforeRev = rev
-	if r.BeforeGo, err = goBench(ctx, dir, o.benchtime, "Handler", "./internal/relay"); err != nil {
-		return "", err
-	}
-	relay := filepath.Join(work, "relay-before")
+	relay = filepath.Join(work, "relay-"+name)
 	if err := goCmd(ctx, dir, []string{"CGO_ENABLED=0"}, "build", "-trimpath", "-ldflags", "-s -w", "-o", relay, "./cmd/sentry-white-fc"); err != nil {
-		return "", err
+		return "", "", err
 	}
-	return relay, nil
+	return rev, relay, nil
 }
 
 // rewriteReadme puts this run's summary in the README's bench section.

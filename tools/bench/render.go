@@ -153,6 +153,7 @@ func render(r *result) string {
 	oneAtATime(d, r, s)
 	cost(d, r, s)
 	coldStarts(d, r)
+	fcSection(d, r)
 	storm(d, r)
 	goBenchmarks(d, r)
 	changeLog(d, r, s)
@@ -206,13 +207,14 @@ func targets(d *doc, r *result, s systems) {
 		zm := float64(z.ZipBytes) / (1 << 20)
 		d.w("| FC zip ≤ %d MB | %.2f MB (bootstrap %.2f MB unpacked) | %s |\n", targetZipMB, zm, float64(z.BootstrapBytes)/(1<<20), yes(zm <= targetZipMB))
 	}
+	fcMissed := fcTargets(d, r)
 	d.w("\n")
-	missed(d, r, s)
+	missed(d, r, s, fcMissed)
 }
 
 // missed says, for each target this run missed, what the profile shows
 // stands in the way (docs/benchmarks.md#what-is-left has the profile).
-func missed(d *doc, r *result, s systems) {
+func missed(d *doc, r *result, s systems, more []string) {
 	c := s.cur
 	var why []string
 	if c.cpu.Median > targetCPUUS || s.direct != nil && c.perS.Median/s.direct.perS.Median < targetRatio {
@@ -242,6 +244,7 @@ func missed(d *doc, r *result, s systems) {
 			"duplicate filter's keys and 50 connections' buffers.", c.rss.Median-c.anon.Median, c.rss.Median, c.anon.Median,
 			num(float64(r.Load.Settings.Projects))))
 	}
+	why = append(why, more...)
 	if len(why) == 0 {
 		return
 	}
@@ -559,9 +562,11 @@ func changeLog(d *doc, r *result, s systems) {
 
 func reproduce(d *doc) {
 	d.w("## Reproduce\n\n```sh\n")
-	d.w("make bench                                    # this file and the README's section, two to three minutes\n")
+	d.w("make bench                                    # this file and the README's section, about 12 minutes (root for the FC table)\n")
 	d.w("go run ./tools/load                           # the load tool alone, text report\n")
 	d.w("go run ./tools/load -rounds 1 -n 5000 -storm 0 -json out.json\n")
+	d.w("go run ./tools/load -fc-only -fc-sizes 0.1,0.25  # the FC-shaped table alone (as root)\n")
+	d.w("go run ./tools/bench -from saved.json         # the reports again from `-save saved.json`, at deploy/s.yaml's size now\n")
 	d.w("go test -run '^$' -bench Handler -benchmem -cpuprofile cpu.out ./internal/relay && go tool pprof -top cpu.out\n```\n\n")
 	d.w("Timings move with whatever else runs on the machine; compare the rounds and runs, not single numbers.\n")
 }
@@ -594,6 +599,16 @@ func readmeSummary(r *result) string {
 	if cs := L.Cold("current"); len(cs) == 2 {
 		d.w("- Cold start to the first answer: %s ms with %d projects, %s ms with %s (medians).\n", ms(cs[0].MedianMS), cs[0].Projects,
 			ms(cs[1].MedianMS), num(float64(cs[1].Projects)))
+	}
+	if fc := L.FC; fc != nil && fc.Skipped == "" {
+		size := report.FCSize{VCPU: r.Size.VCPU, MemoryMB: r.Size.MemoryMB}
+		small, large := fcRowOf(fc, "current", smallProjectsFC(fc), size), fcRowOf(fc, "current", fcLargeProjects, size)
+		if small.ok() && large.ok() {
+			d.w("- On an FC instance of that size (a cgroup shaped like it): the first alert to a cold instance answered in %s ms with %d\n",
+				ms(small.coldP50), small.projects)
+			d.w("  projects and %s ms with 1,000; a burst of %d: %s of %s answers within 1 s.\n", ms(large.coldP50), fc.Burst,
+				num(float64(small.within+large.within)), num(float64(small.burst+large.burst)))
+		}
 	}
 	if L.Sizes != nil {
 		d.w("- `dist/sentry-white-fc.zip`: %.1f MB (bootstrap %.1f MB).\n", float64(L.Sizes.ZipBytes)/(1<<20), float64(L.Sizes.BootstrapBytes)/(1<<20))

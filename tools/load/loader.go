@@ -44,7 +44,13 @@ const smallProjects = 20
 const (
 	loadPrefix  = "api/"
 	smallPrefix = "small/"
+	// thousandPrefix holds a document of fcProjects projects, the large
+	// document of the FC-shaped runs.
+	thousandPrefix = "thousand/"
 )
+
+// fcProjects is the large document of the FC-shaped runs.
+const fcProjects = 1000
 
 func newLoader(o *options, out io.Writer) (*loader, error) {
 	l := &loader{o: o, out: out, env: cleanEnv(), nextID: firstID()}
@@ -189,6 +195,13 @@ func (l *loader) prepareStores(rep *report.Report) error {
 		return err
 	}
 	if err := l.oss.Seed(store.ConfigKey(smallPrefix), small); err != nil {
+		return err
+	}
+	thousand, err := json.Marshal(buildDoc(fcProjects))
+	if err != nil {
+		return err
+	}
+	if err := l.oss.Seed(store.ConfigKey(thousandPrefix), thousand); err != nil {
 		return err
 	}
 	rep.Settings = report.Settings{N: l.o.n, NSerial: l.o.nOne, Warm: l.o.warm, C: l.o.c, Rounds: l.o.rounds,

@@ -40,6 +40,11 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == cgexecArg {
+		err := cgexec(os.Args[2:])
+		fmt.Fprintln(os.Stderr, "load cgexec:", err)
+		os.Exit(1)
+	}
 	if err := run(os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
@@ -67,6 +72,17 @@ type options struct {
 	keep       bool
 	relayEnv   envList
 	also       envList // more relays to measure, NAME=PATH
+	// The FC-shaped runs.
+	fc       bool
+	fcRuns   int
+	fcBurst  int
+	fcWarm   int
+	fcSizes  []report.FCSize
+	fcRelays envList // more relays measured in the FC-shaped runs only, NAME=PATH
+	fcOnly   bool
+	minimal  string // the minimal relay's binary; "" builds tools/load/minrelay
+	fcMode   string // the relay's -mode in the FC-shaped runs
+	fcPlain  bool   // plain HTTP to the stand-ins instead of HTTPS
 }
 
 // envList is a repeatable KEY=VALUE flag.
@@ -104,8 +120,25 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the work folder (relay logs, spools)")
 	fs.Var(&o.also, "also", "NAME=PATH: one more relay binary measured the same way, taking turns with the others (repeatable; e.g. each commit of a series)")
 	fs.Var(&o.relayEnv, "relay-env", "KEY=VALUE added to the relays' environment, e.g. GODEBUG=gctrace=1 or GOGC=50 (repeatable; for experiments)")
+	fs.BoolVar(&o.fc, "fc", true, "also run the FC-shaped table: each relay and a minimal relay, a fresh process per run, in a cgroup shaped like a Function Compute instance of each of -fc-sizes (needs root and cgroups; skipped, saying why, without)")
+	fs.BoolVar(&o.fcOnly, "fc-only", false, "run only the FC-shaped table (no throughput runs, cold starts or storm)")
+	fs.IntVar(&o.fcRuns, "fc-runs", 5, "fresh processes per relay, size and document in the FC-shaped table")
+	fs.IntVar(&o.fcBurst, "fc-burst", 50, "webhooks of the FC-shaped burst, sent at once after the first answer")
+	fs.IntVar(&o.fcWarm, "fc-warm", 40, "webhooks sent one at a time after the FC-shaped burst")
+	sizes := fs.String("fc-sizes", "0.05,0.1,0.25,0.5", "instance sizes of the FC-shaped table: vCPU, each with /MB of memory or FC's least for it (128 MB, 1 GB per vCPU)")
+	fs.StringVar(&o.fcMode, "fc-mode", "fc", "the relay's -mode in the FC-shaped runs (fc as on Function Compute; server for experiments)")
+	fs.BoolVar(&o.fcPlain, "fc-plain", false, "FC-shaped runs reach the stand-ins over plain HTTP instead of HTTPS (for experiments)")
+	fs.StringVar(&o.minimal, "minimal", "", "the minimal relay binary of the FC-shaped table (default: go build ./tools/load/minrelay)")
+	fs.Var(&o.fcRelays, "fc-relay", "NAME=PATH: one more relay binary measured in the FC-shaped runs only, taking turns with the others (repeatable; e.g. the relay before a change)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	var err error
+	if o.fcSizes, err = parseSizes(*sizes); err != nil {
+		return nil, err
+	}
+	if o.fcRuns < 1 || o.fcRuns > 50 || o.fcBurst < 1 || o.fcBurst > 1000 || o.fcWarm < 0 || o.fcWarm > 10000 {
+		return nil, errors.New("-fc-runs must be 1..50, -fc-burst 1..1000, -fc-warm 0..10000")
 	}
 	switch {
 	case o.n < 1 || o.n > 1_000_000 || o.nOne < 0 || o.nOne > 1_000_000 || o.warm < 0:
@@ -140,6 +173,16 @@ func run(args []string, out io.Writer) error {
 	rep.Relays = l.relays
 	if err := l.prepareStores(rep); err != nil {
 		return err
+	}
+	if o.fcOnly {
+		if err := l.fcShaped(rep); err != nil {
+			return err
+		}
+		rep.Machine.LoadAfter = loadAvg()
+		if o.jsonOut != "" {
+			return rep.Write(o.jsonOut)
+		}
+		return nil
 	}
 	fmt.Fprintf(out, "%d projects (document %d bytes); %d webhooks per run at c=%d and %d one at a time, after %d warm-up; %d rounds\n",
 		l.projects, rep.Settings.DocBytes, o.n, o.c, o.nOne, o.warm, o.rounds)
@@ -179,6 +222,11 @@ func run(args []string, out io.Writer) error {
 			return err
 		}
 		rep.Runs = append(rep.Runs, x)
+	}
+	if o.fc {
+		if err := l.fcShaped(rep); err != nil {
+			return err
+		}
 	}
 	rep.Settings.LastID = l.nextID - 1
 	rep.Machine.LoadAfter = loadAvg()

@@ -29,6 +29,10 @@ type ossServer struct {
 	fake *osstest.Server
 	srv  *httptest.Server
 	URL  string
+	// TLS serves the same over HTTPS (the FC-shaped runs), TLSURL its
+	// address.
+	TLS    *httptest.Server
+	TLSURL string
 
 	mu       sync.Mutex
 	counts   report.OSSCounts
@@ -39,11 +43,14 @@ func newOSSServer() *ossServer {
 	o := &ossServer{fake: osstest.New(bucket), appended: map[string][]byte{}}
 	o.srv = httptest.NewServer(o)
 	o.URL = o.srv.URL
+	o.TLS = httptest.NewTLSServer(o)
+	o.TLSURL = o.TLS.URL
 	return o
 }
 
 func (o *ossServer) Close() {
 	o.srv.Close()
+	o.TLS.Close()
 	o.fake.Close()
 }
 
@@ -66,7 +73,25 @@ func (w *statusRecorder) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// unsignedPrefix is where the minimal relay reads its document: an object
+// of the bucket without a signature (the minimal relay signs nothing but
+// its robot requests).
+const unsignedPrefix = "/unsigned/"
+
 func (o *ossServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if key, ok := strings.CutPrefix(r.URL.Path, unsignedPrefix); ok && r.Method == http.MethodGet {
+		data, found := o.fake.Object(bucket, key)
+		if !found {
+			http.NotFound(w, r)
+			return
+		}
+		o.mu.Lock()
+		o.counts.ConfigGet++
+		o.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(data)
+		return
+	}
 	key, isObject := strings.CutPrefix(r.URL.Path, "/"+bucket+"/")
 	q := r.URL.Query()
 	if r.Method == http.MethodPost && q.Has("append") && isObject {

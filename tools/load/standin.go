@@ -20,6 +20,7 @@ import (
 type standIn struct {
 	dt   *robottest.DingTalk
 	srv  *httptest.Server
+	tls  *httptest.Server // the same stand-in over HTTPS (the FC-shaped runs)
 	base time.Time
 
 	rec      atomic.Pointer[holdRecord]
@@ -51,18 +52,26 @@ func newStandIn(robots int, latency time.Duration) *standIn {
 		rs[i] = robottest.DingTalkRobot{Token: robotToken(i), Secret: robotSecret, Keywords: []string{keyword}}
 	}
 	s.dt = robottest.NewLeanDingTalk(latency, s.taken, rs...)
-	s.srv = httptest.NewUnstartedServer(s)
-	s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+	count := func(_ net.Conn, st http.ConnState) {
 		if st == http.StateNew {
 			s.conns.Add(1)
 		}
 	}
+	s.srv = httptest.NewUnstartedServer(s)
+	s.srv.Config.ConnState = count
 	s.srv.Start()
+	s.tls = httptest.NewUnstartedServer(s)
+	s.tls.Config.ConnState = count
+	s.tls.StartTLS()
 	return s
 }
 
-func (s *standIn) URL() string { return s.srv.URL }
-func (s *standIn) Close()      { s.srv.Close() }
+func (s *standIn) URL() string    { return s.srv.URL }
+func (s *standIn) TLSURL() string { return s.tls.URL }
+func (s *standIn) Close() {
+	s.srv.Close()
+	s.tls.Close()
+}
 
 // refused counts the messages the stand-in refused.
 func (s *standIn) refused() int64 { return int64(len(s.dt.Rejected())) }

@@ -20,6 +20,102 @@ type Report struct {
 	Sizes     *Sizes      `json:"sizes,omitempty"`
 	ColdStart []ColdStart `json:"cold_start"`
 	Runs      []Run       `json:"runs"`
+	// FC is the FC-shaped runs: each relay, a fresh process per run, in a
+	// cgroup limited like a Function Compute instance.
+	FC *FCShaped `json:"fc,omitempty"`
+}
+
+// FCShaped is what the FC-shaped runs measured, or why they were skipped.
+type FCShaped struct {
+	Cgroup  string   `json:"cgroup"`            // "cgroup v1", "cgroup v2"
+	Skipped string   `json:"skipped,omitempty"` // why the runs were not made
+	Sizes   []FCSize `json:"sizes"`
+	Relays  []string `json:"relays"` // names, in the order they took turns
+	// Burst is the webhooks of a burst; Warm those sent one at a time
+	// after it.
+	Burst int     `json:"burst"`
+	Warm  int     `json:"warm"`
+	Runs  []FCRun `json:"runs"`
+}
+
+// FCSize is an instance size: vCPU (a CPU quota per 100 ms period) and
+// memory.
+type FCSize struct {
+	VCPU     float64 `json:"vcpu"`
+	MemoryMB int     `json:"memory_mb"`
+}
+
+// FCRun is one fresh process of one relay in the cgroup: its cold start to
+// the first webhook's answer, a burst, then webhooks one at a time.
+type FCRun struct {
+	Relay    string  `json:"relay"`
+	Projects int     `json:"projects"`
+	VCPU     float64 `json:"vcpu"`
+	MemoryMB int     `json:"memory_mb"`
+	Round    int     `json:"round"`
+	// ColdMS is from exec to the answer of the first webhook, sent as soon
+	// as the port accepts (after FC's /initialize for the relay); ColdCPUMS
+	// the CPU time the process used until then.
+	ColdMS     float64 `json:"cold_ms"`
+	ColdCPUMS  float64 `json:"cold_cpu_ms"`
+	ColdStatus int     `json:"cold_status"`
+	// BurstMS is each burst webhook's answer time since the burst was
+	// sent (all at once), in the order sent; -1 when none came.
+	BurstMS     []float64      `json:"burst_ms"`
+	BurstStatus map[string]int `json:"burst_status"`
+	BurstCPUMS  float64        `json:"burst_cpu_ms"`
+	// WarmMS is each one-at-a-time webhook's answer time.
+	WarmMS []float64 `json:"warm_ms"`
+	// CPUPerHookUS is the process's CPU time over the one-at-a-time
+	// webhooks, per webhook.
+	CPUPerHookUS float64 `json:"cpu_per_webhook_us"`
+	// Hooks is the run's webhooks; Once those the stand-in took exactly
+	// one message of, Extra the messages beyond one.
+	Hooks     int   `json:"hooks"`
+	Once      int   `json:"once"`
+	Extra     int   `json:"extra_messages"`
+	PeakRSSKB int64 `json:"peak_rss_kb"`
+	// Throttled is how many 100 ms periods the quota ran out in.
+	Throttled int64  `json:"throttled_periods"`
+	Error     string `json:"error,omitempty"`
+}
+
+// BurstWithin counts the burst's webhooks answered 200 or 202 within d
+// milliseconds.
+func (r *FCRun) BurstWithin(ms float64) int {
+	n := 0
+	for _, v := range r.BurstMS {
+		if v >= 0 && v <= ms {
+			n++
+		}
+	}
+	return n
+}
+
+// BurstLastMS is when the burst's last answer came (-1 when one never did).
+func (r *FCRun) BurstLastMS() float64 {
+	last := 0.0
+	for _, v := range r.BurstMS {
+		if v < 0 {
+			return -1
+		}
+		last = max(last, v)
+	}
+	return last
+}
+
+// Select returns the FC-shaped runs of relay with projects on size.
+func (f *FCShaped) Select(relay string, projects int, size FCSize) []FCRun {
+	if f == nil {
+		return nil
+	}
+	var out []FCRun
+	for _, x := range f.Runs {
+		if x.Relay == relay && x.Projects == projects && x.VCPU == size.VCPU && x.MemoryMB == size.MemoryMB {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // Machine describes where it ran.
