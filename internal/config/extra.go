@@ -96,7 +96,9 @@ func unknownMembers(data []byte, known map[string]bool) (extra Extra, ok bool) {
 			return nil, false
 		}
 		start := i
-		i = skipString(data, i)
+		if i = skipString(data, i); i < 0 {
+			return nil, false
+		}
 		key := data[start:i]
 		i = skipSpace(data, i)
 		if i >= len(data) || data[i] != ':' {
@@ -133,7 +135,7 @@ func skipSpace(b []byte, i int) int {
 }
 
 // skipString returns the index after the string starting at b[i] (a
-// quote); len(b) if it does not end.
+// quote); -1 if it does not end.
 func skipString(b []byte, i int) int {
 	for i++; i < len(b); i++ {
 		switch b[i] {
@@ -143,7 +145,7 @@ func skipString(b []byte, i int) int {
 			return i + 1
 		}
 	}
-	return len(b)
+	return -1
 }
 
 // skipValue returns the index after the (valid) value at b[i], or -1.
@@ -159,7 +161,9 @@ func skipValue(b []byte, i int) int {
 		for i < len(b) {
 			switch b[i] {
 			case '"':
-				i = skipString(b, i)
+				if i = skipString(b, i); i < 0 {
+					return -1
+				}
 				continue
 			case '{', '[':
 				depth++
@@ -172,9 +176,13 @@ func skipValue(b []byte, i int) int {
 		}
 		return -1
 	}
+	start := i
 	for i < len(b) { // a number, true, false or null
 		switch b[i] {
 		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			if i == start { // no value here: a stray delimiter
+				return -1
+			}
 			return i
 		}
 		i++
@@ -349,7 +357,9 @@ func listValues(b []byte) (vals [4][]byte, ok bool) {
 			return vals, false
 		}
 		start := i
-		i = skipString(b, i)
+		if i = skipString(b, i); i < 0 {
+			return vals, false
+		}
 		key := b[start+1 : i-1]
 		if i = skipSpace(b, i); i >= len(b) || b[i] != ':' {
 			return vals, false
