@@ -2,7 +2,6 @@ package configapi
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/sentry-white/sentry-white/internal/render"
 	"github.com/sentry-white/sentry-white/internal/route"
 	"github.com/sentry-white/sentry-white/internal/sentry"
-	"github.com/sentry-white/sentry-white/internal/sentryapi"
 )
 
 // Acting from the chat (package actlink, the relay's package actions):
@@ -126,19 +124,14 @@ func (s *Server) listSentryMembers(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if tok == "" {
-		s.fail(w, r, &apiError{Status: http.StatusUnprocessableEntity, Code: "no_token", Params: kv{"name": o.Name},
-			Fields: []*config.FieldError{fieldErr("api_token", "sentry_token_required", nil, "is required: set the organization's Sentry token (an internal integration's, with Member: Read)")},
-			Msg:    "organization " + o.Name + " has no Sentry token: set its api_token"})
+		s.fail(w, r, noToken(o, "api_token", "is required: set the organization's Sentry token (an internal integration's, with Member: Read)",
+			"organization "+o.Name+" has no Sentry token: set its api_token"))
 		return
 	}
-	org := map[string]any{"id": o.ID, "name": o.Name, "slug": o.Slug, "sentry_url": o.SentryURL}
+	org := sentryOrg(o)
 	list, err := sentryClient.Members(r.Context(), o.SentryURL, o.Slug, tok.Reveal())
 	if err != nil {
-		var se *sentryapi.Error
-		if !errors.As(err, &se) {
-			se = &sentryapi.Error{Code: "error", Msg: notify.Redact(err.Error()), Fix: "try again"}
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "organization": org, "token": source, "error": se})
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "organization": org, "token": source, "error": sentryRefusal(err)})
 		return
 	}
 	members := make([]sentryMember, 0, len(list))

@@ -2,14 +2,11 @@ package configapi
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/sentry-white/sentry-white/internal/config"
-	"github.com/sentry-white/sentry-white/internal/notify"
-	"github.com/sentry-white/sentry-white/internal/sentryapi"
 )
 
 // Sentry's internal integration, the way in (docs/sentry-integration.md):
@@ -155,19 +152,13 @@ func (s *Server) checkAPIToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if tok == "" {
-		s.fail(w, r, &apiError{Status: http.StatusUnprocessableEntity, Code: "no_token", Params: kv{"name": o.Name},
-			Fields: []*config.FieldError{fieldErr("api_token", "sentry_token_required", nil, "is required: paste the internal integration's token")},
-			Msg:    "organization " + o.Name + " has no Sentry token (api_token)"})
+		s.fail(w, r, noToken(o, "api_token", "is required: paste the internal integration's token", "organization "+o.Name+" has no Sentry token (api_token)"))
 		return
 	}
-	org := map[string]any{"id": o.ID, "name": o.Name, "slug": o.Slug, "sentry_url": o.SentryURL}
+	org := sentryOrg(o)
 	chk, err := sentryClient.CheckToken(r.Context(), o.SentryURL, o.Slug, tok)
 	if err != nil {
-		var se *sentryapi.Error
-		if !errors.As(err, &se) {
-			se = &sentryapi.Error{Code: "error", Msg: notify.Redact(err.Error()), Fix: "try again"}
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "organization": org, "source": source, "error": se})
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "organization": org, "source": source, "error": sentryRefusal(err)})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "organization": org, "source": source, "check": chk})

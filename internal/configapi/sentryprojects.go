@@ -211,19 +211,14 @@ func (s *Server) listSentryProjects(w http.ResponseWriter, r *http.Request) {
 	}
 	tok := s.importToken(key, o)
 	if tok == "" {
-		s.fail(w, r, &apiError{Status: http.StatusUnprocessableEntity, Code: "no_token", Params: kv{"name": o.Name},
-			Fields: []*config.FieldError{fieldErr("sentry_token", "sentry_token_required", nil, "is required: paste a Sentry auth token with the project:read scope")},
-			Msg:    fmt.Sprintf("no Sentry auth token is saved for organization %q", o.Name)})
+		s.fail(w, r, noToken(o, "sentry_token", "is required: paste a Sentry auth token with the project:read scope",
+			fmt.Sprintf("no Sentry auth token is saved for organization %q", o.Name)))
 		return
 	}
-	org := map[string]any{"id": o.ID, "name": o.Name, "slug": o.Slug, "sentry_url": o.SentryURL}
+	org := sentryOrg(o)
 	list, err := sentryClient.Projects(r.Context(), o.SentryURL, o.Slug, tok.Reveal())
 	if err != nil {
-		var se *sentryapi.Error
-		if !errors.As(err, &se) {
-			se = &sentryapi.Error{Code: "error", Msg: notify.Redact(err.Error()), Fix: "try again"}
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "organization": org, "error": se})
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "organization": org, "error": sentryRefusal(err)})
 		return
 	}
 	mine := projectsOfOrg(d, o)
@@ -359,4 +354,27 @@ func dedupe(ids []int64) []int64 {
 		}
 	}
 	return out
+}
+
+// sentryOrg names the organization in the answers of the endpoints that
+// ask its Sentry.
+func sentryOrg(o *config.Organization) map[string]any {
+	return map[string]any{"id": o.ID, "name": o.Name, "slug": o.Slug, "sentry_url": o.SentryURL}
+}
+
+// sentryRefusal is err as those answers carry it: Sentry's refusal in
+// words, or any other failure redacted.
+func sentryRefusal(err error) *sentryapi.Error {
+	var se *sentryapi.Error
+	if !errors.As(err, &se) {
+		se = &sentryapi.Error{Code: "error", Msg: notify.Redact(err.Error()), Fix: "try again"}
+	}
+	return se
+}
+
+// noToken is the 422 for an organization without the Sentry token an
+// endpoint needs: field names the input, fix says which token.
+func noToken(o *config.Organization, field, fix, msg string) *apiError {
+	return &apiError{Status: http.StatusUnprocessableEntity, Code: "no_token", Params: kv{"name": o.Name},
+		Fields: []*config.FieldError{fieldErr(field, "sentry_token_required", nil, "%s", fix)}, Msg: msg}
 }
